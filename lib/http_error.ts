@@ -1,0 +1,49 @@
+/**
+ * The one error type the request path throws; `app.onError` maps it to a
+ * response, so every refusal has a precise status and a short message.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode HttpError}. */
+export interface HttpErrorOptions {
+  /** Extra response headers, e.g. `Allow` or `Retry-After`. */
+  headers?: Record<string, string>;
+  /** The log outcome, e.g. `rejected.signature`; defaults to `rejected`. */
+  outcome?: string;
+  /** Why, for the log only; never sent to the client. */
+  cause?: unknown;
+}
+
+/**
+ * An error that carries the HTTP status to answer with. Its message is sent
+ * to the client, so it must never hold a secret or an expected signature.
+ *
+ * @example
+ * ```ts
+ * import { HttpError } from "./http_error.ts";
+ * const err = new HttpError(413, "Body exceeds 1048576 bytes", { outcome: "rejected.too_large" });
+ * console.assert(err.status === 413);
+ * ```
+ */
+export class HttpError extends Error {
+  /** The HTTP status code. */
+  readonly status: number;
+  /** Extra headers for the response. */
+  readonly headers: Record<string, string>;
+  /** The outcome recorded in the request log. */
+  readonly outcome: string;
+
+  /**
+   * @param status the HTTP status code (4xx or 5xx)
+   * @param message a short sentence for the client
+   * @param options headers, log outcome and cause
+   */
+  constructor(status: number, message: string, options: HttpErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = status;
+    this.headers = options.headers ?? {};
+    this.outcome = options.outcome ?? "rejected";
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Reading a verified body: strict UTF-8 and JSON, the `.action` event rule,
+ * dotted paths, and GitHub-style form bodies. Only called after the
+ * signature holds, so parsing never runs on forged input.
+ *
+ * @module
+ */
+
+import type { Rejected } from "./types.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** A verified body that is not what the sender promised: 400. */
+export function malformed(reason: string): Rejected {
+  return { ok: false, status: 400, reason, outcome: "rejected.malformed" };
+}
+
+/** A signature problem: 401. */
+export function unauthorized(reason: string, outcome = "rejected.signature"): Rejected {
+  return { ok: false, status: 401, reason, outcome };
+}
+
+/**
+ * Parse a body as JSON.
+ *
+ * @param body the raw bytes
+ * @returns the value, or a 400 verdict for invalid UTF-8 or JSON (including
+ *   nesting too deep for the parser)
+ */
+export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch {
+    return malformed("body is not valid UTF-8");
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return malformed("body is not valid JSON");
+  }
+}
+
+/** Whether a parse result is a rejection. */
+export function isRejected(value: unknown): value is Rejected {
+  return typeof value === "object" && value !== null && (value as Rejected).ok === false;
+}
+
+/**
+ * Read a dotted path (`object.action`) from a JSON value.
+ *
+ * @param value the parsed body
+ * @param path dot-separated keys
+ * @returns the string or number found there as a string, else `undefined`
+ */
+export function readPath(value: unknown, path: string): string | undefined {
+  let current: unknown = value;
+  for (const key of path.split(".")) {
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, key)) {
+      return undefined;
+    }
+    current = (current as Record<string, unknown>)[key];
+  }
+  if (typeof current === "string" && current !== "") return current;
+  if (typeof current === "number") return String(current);
+  return undefined;
+}
+
+/**
+ * Add the payload's `action` to an event name, the core rule:
+ * `pull_request` with `"action":"opened"` is `pull_request.opened`.
+ *
+ * @param event the sender's event type
+ * @param payload the parsed body
+ * @returns the event name
+ */
+export function withAction(event: string, payload: unknown): string {
+  const action = readPath(payload, "action");
+  return action ? `${event}.${action}` : event;
+}
+
+/**
+ * Whether a content type is an HTML form.
+ *
+ * @param contentType the `Content-Type` header
+ */
+export function isForm(contentType: string | null): boolean {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase() ===
+    "application/x-www-form-urlencoded";
+}
+
+/**
+ * The JSON inside a form body's `payload` field, as GitHub and Gitea send
+ * it when the hook's content type is a form.
+ *
+ * @param body the raw form bytes
+ * @returns the JSON bytes, or a 400 verdict
+ */
+export function formPayload(body: Uint8Array): Uint8Array | Rejected {
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch {
+    return malformed("body is not valid UTF-8");
+  }
+  const payload = new URLSearchParams(text).get("payload");
+  if (payload === null) return malformed("form body has no payload field");
+  return encoder.encode(payload);
+}
+
+/**
+ * One header's value, refusing a header sent more than once (the Fetch
+ * API joins repeats with `, `, which no signature contains).
+ *
+ * @param headers the request headers
+ * @param name the header name
+ * @returns the value, `undefined` when absent, or `null` when repeated
+ */
+export function singleHeader(headers: Headers, name: string): string | undefined | null {
+  const value = headers.get(name);
+  if (value === null) return undefined;
+  return value.includes(", ") ? null : value.trim();
+}

@@ -1,0 +1,52 @@
+/**
+ * The shape most senders share: an HMAC of the raw body in one header, hex
+ * or base64, maybe behind a prefix. Providers of that shape are a few lines
+ * of settings on top of {@linkcode verifyBodyHmac}.
+ *
+ * @module
+ */
+
+import type { Verdict, VerifyInput } from "./types.ts";
+import { decodeSignature, HASHES, type HashName, verifiedBy, verifyHmac } from "./_hmac.ts";
+import { singleHeader, unauthorized } from "./_payload.ts";
+
+/** How a body HMAC is carried. */
+export interface BodyHmacOptions {
+  /** The header holding the signature. */
+  header: string;
+  /** The hash; sets the expected signature length. */
+  hash: HashName;
+  /** How the signature is written. */
+  encoding: "hex" | "base64";
+  /** Text before the signature, e.g. `sha256=`. */
+  prefix?: string;
+}
+
+const LENGTHS: Record<keyof typeof HASHES, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
+/**
+ * Check an HMAC of the raw body carried in one header.
+ *
+ * @param input the delivery
+ * @param keys keys for `options.hash`, current secret first
+ * @param options where and how the signature is written
+ * @returns the index of the key that verified it, or a 401 verdict
+ */
+export async function verifyBodyHmac(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  options: BodyHmacOptions,
+): Promise<{ verifiedBy: "secret" | "previous secret" } | Verdict> {
+  const value = singleHeader(input.headers, options.header);
+  if (value === undefined) return unauthorized(`missing ${options.header}`);
+  if (value === null) return unauthorized(`${options.header} sent more than once`);
+  const prefix = options.prefix ?? "";
+  if (!value.startsWith(prefix)) return unauthorized(`malformed ${options.header}`);
+  const signature = decodeSignature(value.slice(prefix.length), options.encoding);
+  if (!signature || signature.length !== LENGTHS[options.hash]) {
+    return unauthorized(`malformed ${options.header}`);
+  }
+  const index = await verifyHmac(keys, signature, input.body);
+  if (index < 0) return unauthorized("invalid signature");
+  return { verifiedBy: verifiedBy(index) };
+}

@@ -1,0 +1,64 @@
+/**
+ * Replay windows for senders that sign a timestamp: the `TOLERANCE`
+ * setting and the check that a signed time is recent, in both directions
+ * (a clock ahead of ours is as suspect as one behind).
+ *
+ * @module
+ */
+
+import type { Rejected, SettingSpec } from "./types.ts";
+import { parseDuration } from "../duration.ts";
+import { unauthorized } from "./_payload.ts";
+
+/** The `TOLERANCE` setting every timestamped provider reads. */
+export const TOLERANCE_SETTING: SettingSpec = {
+  help: "how far a signed timestamp may be from now, either way, e.g. 5m",
+  default: "5m",
+  validate(value) {
+    try {
+      parseDuration(value);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  },
+};
+
+/**
+ * Read a timestamp as senders write it: whole seconds since the epoch, in
+ * decimal digits only (`Number()` would also take `0x10`, `1e9` or ` 12`).
+ *
+ * @param text the header or field value
+ * @returns the seconds, or `NaN` when the text is not such a number
+ */
+export function parseSeconds(text: string | undefined | null): number {
+  return text && /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+}
+
+/**
+ * Check that a signed timestamp lies within the window around now.
+ *
+ * @param seconds the signed time, in seconds since the epoch
+ * @param now now, in milliseconds since the epoch
+ * @param toleranceMs how far either way the time may be
+ * @returns `undefined` when recent, else a 401 verdict: reason `stale`
+ *   outside the window, `malformed timestamp` when not a finite number
+ *
+ * @example
+ * ```ts
+ * import { checkTimestamp } from "./_timestamp.ts";
+ * const now = 1_700_000_000_000;
+ * console.assert(checkTimestamp(1_700_000_000, now, 300_000) === undefined);
+ * console.assert(checkTimestamp(1_699_999_000, now, 300_000)?.reason === "stale");
+ * ```
+ */
+export function checkTimestamp(
+  seconds: number,
+  now: number,
+  toleranceMs: number,
+): Rejected | undefined {
+  if (!Number.isFinite(seconds)) return unauthorized("malformed timestamp");
+  return Math.abs(now - seconds * 1000) > toleranceMs
+    ? unauthorized("stale", "rejected.stale")
+    : undefined;
+}

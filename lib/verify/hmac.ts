@@ -1,0 +1,56 @@
+/**
+ * The generic `hmac` provider: an HMAC of the raw body in a header the admin
+ * names, with the hash, encoding and prefix the sender uses.
+ *
+ * @module
+ */
+
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { type HashName, importHmacKeys } from "./_hmac.ts";
+import { type BodyHmacOptions, verifyBodyHmac } from "./_signed.ts";
+import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
+
+/**
+ * Verify a delivery signed with a configurable body HMAC.
+ *
+ * @param input the delivery
+ * @param keys keys for the configured hash, current secret first
+ * @param settings the endpoint's settings
+ * @returns the verdict
+ */
+export async function verifyGenericHmac(
+  input: VerifyInput,
+  keys: CryptoKey[],
+  settings: Record<string, string>,
+): Promise<Verdict> {
+  const checked = await verifyBodyHmac(input, keys, hmacOptions(settings));
+  if ("ok" in checked) return checked;
+  return genericAccept(input.headers, input.body, settings, checked.verifiedBy);
+}
+
+function hmacOptions(settings: Record<string, string>): BodyHmacOptions {
+  return {
+    header: settings.SIGNATURE_HEADER,
+    hash: settings.ALGORITHM as HashName,
+    encoding: settings.ENCODING as "hex" | "base64",
+    prefix: settings.PREFIX,
+  };
+}
+
+/** The generic `hmac` provider. */
+export const hmac: Provider = {
+  name: "hmac",
+  summary: "Any sender that signs the raw body with HMAC in one header",
+  secret: "required",
+  settings: {
+    SIGNATURE_HEADER: { help: "header holding the signature", required: true },
+    ALGORITHM: { help: "hash", default: "sha256", choices: ["sha1", "sha256", "sha512"] },
+    ENCODING: { help: "signature encoding", default: "hex", choices: ["hex", "base64"] },
+    PREFIX: { help: "text before the signature, e.g. sha256=", default: "" },
+    ...EVENT_SETTINGS,
+  },
+  async create(endpoint) {
+    const keys = await importHmacKeys(endpoint.secrets, endpoint.settings.ALGORITHM as HashName);
+    return (input) => verifyGenericHmac(input, keys, endpoint.settings);
+  },
+};

@@ -1,0 +1,79 @@
+/**
+ * The `token` provider: a shared secret sent as is in a header (GitLab's
+ * `X-Gitlab-Token`, Alertmanager's `Authorization: Bearer`). Compared in
+ * constant time: both sides are MACed under a random key made at start-up
+ * and `crypto.subtle.verify` compares the MACs.
+ *
+ * @module
+ */
+
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys, signHmac, verifiedBy, verifyHmac } from "./_hmac.ts";
+import { singleHeader, unauthorized } from "./_payload.ts";
+import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
+
+const encoder = new TextEncoder();
+
+/** A token check built once per endpoint. */
+export interface TokenCheck {
+  /** The random key both sides are MACed under. */
+  key: CryptoKey[];
+  /** The MAC of each accepted token, current first. */
+  expected: Uint8Array[];
+}
+
+/**
+ * Prepare a constant-time check of the given tokens.
+ *
+ * @param tokens the current token first, then the previous one
+ * @returns the check
+ */
+export async function prepareTokenCheck(tokens: readonly string[]): Promise<TokenCheck> {
+  const key = await importHmacKeys([crypto.getRandomValues(new Uint8Array(32))], "sha256");
+  const expected = await Promise.all(tokens.map((t) => signHmac(key[0], encoder.encode(t))));
+  return { key, expected };
+}
+
+/**
+ * Verify a delivery carrying a shared token.
+ *
+ * @param input the delivery
+ * @param check from {@linkcode prepareTokenCheck}
+ * @param settings the endpoint's settings (`TOKEN_HEADER`, event settings)
+ * @returns the verdict
+ */
+export async function verifyToken(
+  input: VerifyInput,
+  check: TokenCheck,
+  settings: Record<string, string>,
+): Promise<Verdict> {
+  const header = settings.TOKEN_HEADER;
+  let value = singleHeader(input.headers, header);
+  if (value === undefined) return unauthorized(`missing ${header}`, "rejected.token");
+  if (value === null) return unauthorized(`${header} sent more than once`, "rejected.token");
+  if (header.toLowerCase() === "authorization") value = value.replace(/^Bearer\s+/i, "");
+  for (const [index, mac] of check.expected.entries()) {
+    if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) {
+      return genericAccept(input.headers, input.body, settings, verifiedBy(index));
+    }
+  }
+  return unauthorized("invalid token", "rejected.token");
+}
+
+/** The `token` provider. */
+export const token: Provider = {
+  name: "token",
+  summary: "A shared token in a header, compared in constant time",
+  secret: "required",
+  settings: {
+    TOKEN_HEADER: {
+      help: "header carrying the token (Authorization also accepts Bearer)",
+      required: true,
+    },
+    ...EVENT_SETTINGS,
+  },
+  async create(endpoint) {
+    const check = await prepareTokenCheck(endpoint.secrets);
+    return (input) => verifyToken(input, check, endpoint.settings);
+  },
+};

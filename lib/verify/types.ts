@@ -1,0 +1,121 @@
+/**
+ * The contract every provider module under `lib/verify/` fulfils: a spec the
+ * config parser reads (which settings, whether a secret is needed) and a
+ * factory that imports keys once and returns a pure verify function.
+ *
+ * @module
+ */
+
+/** How one provider-specific `HOOKD_<NAME>_<SUFFIX>` setting is read. */
+export interface SettingSpec {
+  /** What it is for, shown by `hookd check` and in errors. */
+  help: string;
+  /** The value used when the variable is absent. */
+  default?: string;
+  /** The variable must be set. */
+  required?: boolean;
+  /** The only values allowed (case-sensitive). */
+  choices?: readonly string[];
+  /** Returns a problem (e.g. `is not a valid hex key`) or `undefined`. */
+  validate?: (value: string) => string | undefined;
+}
+
+/** The settings of one endpoint, as resolved from the environment. */
+export interface EndpointSettings {
+  /** The endpoint name, e.g. `github`. */
+  name: string;
+  /** The variable prefix, e.g. `HOOKD_GITHUB_`. */
+  prefix: string;
+  /** The provider name, e.g. `github`. */
+  provider: string;
+  /** The current secret first, then the previous one while rotating. */
+  secrets: string[];
+  /** Provider settings by suffix (`SIGNATURE_HEADER`), defaults applied. */
+  settings: Record<string, string>;
+}
+
+/** What a provider is given for one delivery. */
+export interface VerifyInput {
+  /** The request headers. */
+  headers: Headers;
+  /** The raw body, exactly as received. */
+  body: Uint8Array;
+  /** Now, in milliseconds since the epoch (for timestamp windows). */
+  now: number;
+  /** The request URL as received (for senders that sign it). */
+  url: string;
+}
+
+/** A delivery whose signature holds. */
+export interface Accepted {
+  ok: true;
+  /** The event name, e.g. `pull_request.opened`. */
+  event: string;
+  /** The sender's own delivery id, when it sends one. */
+  deliveryId?: string;
+  /** What verified it: `secret`, `previous secret`, or `none` (unauthenticated). */
+  verifiedBy: "secret" | "previous secret" | "none";
+  /** The bytes a hook gets on stdin (the body, or the JSON inside a form). */
+  payload: Uint8Array;
+  /** The content type of `payload`. */
+  contentType: string;
+  /** An answer the sender needs at once (Slack challenge, Discord PING). */
+  reply?: { status: number; body: unknown };
+}
+
+/** A delivery refused, with a short reason safe to send to the client. */
+export interface Rejected {
+  ok: false;
+  /** 401 for authentication, 400 for a malformed body. */
+  status: 400 | 401;
+  /** A short reason, e.g. `missing signature`; never an expected value. */
+  reason: string;
+  /** The log outcome, e.g. `rejected.signature`. */
+  outcome: string;
+}
+
+/** The verdict on one delivery. */
+export type Verdict = Accepted | Rejected;
+
+/** Verifies one delivery; pure but for WebCrypto, never throws for bad input. */
+export type Verify = (input: VerifyInput) => Promise<Verdict>;
+
+/** What `hookd sign` is told about the delivery to sign. */
+export interface SignOptions {
+  /** The event to claim, where the sender puts it in a header. */
+  event?: string;
+  /** The signing time, in milliseconds since the epoch. */
+  now: number;
+  /** A delivery id to send, where the sender sends one. */
+  deliveryId?: string;
+  /** The URL the delivery is posted to, for senders that sign it. */
+  url?: string;
+}
+
+/** A provider: its configuration contract and its factory. */
+export interface Provider {
+  /** The name written in `HOOKD_<NAME>_PROVIDER`. */
+  name: string;
+  /** One line for `hookd help` and README. */
+  summary: string;
+  /** Whether `HOOKD_<NAME>_SECRET` is required, optional or not used. */
+  secret: "required" | "optional" | "none";
+  /** Provider-specific settings by suffix. */
+  settings: Record<string, SettingSpec>;
+  /**
+   * Import keys once and return the verify function.
+   *
+   * @throws {Error} naming the variable at fault when a key cannot be imported
+   */
+  create(endpoint: EndpointSettings): Promise<Verify>;
+  /**
+   * The headers the sender would send with this body, signed with the
+   * current secret: `hookd sign`, `hookd send` and property tests use it.
+   * Absent where signing needs a key hookd never holds (Ed25519, ECDSA).
+   */
+  sign?(
+    endpoint: EndpointSettings,
+    body: Uint8Array,
+    options: SignOptions,
+  ): Promise<Record<string, string>>;
+}
