@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rejected, SettingSpec } from "./types.ts";
+import type { EndpointSettings, Rejected, SettingSpec } from "./types.ts";
 import { parseDuration } from "../duration.ts";
 import { unauthorized } from "./_payload.ts";
 
@@ -18,11 +18,29 @@ export const TOLERANCE_SETTING: SettingSpec = {
     try {
       parseDuration(value);
       return undefined;
-    } catch (error) {
-      return (error as Error).message;
+    } catch {
+      return `is "${value}", not a duration: write e.g. 300s, 5m or 1h`;
     }
   },
 };
+
+/**
+ * The endpoint's replay window, read once when its verifier is built.
+ *
+ * @param endpoint the endpoint's resolved settings
+ * @returns the tolerance in milliseconds (`5m` when the setting is absent)
+ * @throws {Error} naming `<prefix>TOLERANCE` when it is not a duration
+ */
+export function toleranceOf(endpoint: EndpointSettings): number {
+  const value = endpoint.settings.TOLERANCE ?? TOLERANCE_SETTING.default!;
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new Error(
+      `${endpoint.prefix}TOLERANCE is "${value}", not a duration: write e.g. 300s, 5m or 1h`,
+    );
+  }
+}
 
 /**
  * Read a timestamp as senders write it: whole seconds since the epoch, in

@@ -1,14 +1,16 @@
 /**
  * GitHub: HMAC-SHA256 of the raw body in `X-Hub-Signature-256`
  * (`sha256=<hex>`), event in `X-GitHub-Event`, delivery id in
- * `X-GitHub-Delivery`. A form-encoded delivery is signed as the raw form;
- * the hook gets the JSON from its `payload` field.
+ * `X-GitHub-Delivery`. The legacy `X-Hub-Signature` (`sha1=<hex>`) is read
+ * only when the endpoint sets `ALLOW_SHA1=true` and the SHA-256 header is
+ * absent, for senders that still send only SHA-1. A form-encoded delivery
+ * is signed as the raw form bytes; the hook gets the JSON from its
+ * `payload` field.
  *
  * @module
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { decodeSignature, importHmacKeys, verifiedBy, verifyHmac } from "./_hmac.ts";
 import {
   formPayload,
   isForm,
@@ -16,31 +18,31 @@ import {
   malformed,
   parseJsonBody,
   singleHeader,
-  unauthorized,
   withAction,
 } from "./_payload.ts";
+import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
+import { readFlag } from "./_settings.ts";
+import { looksLikeForm } from "./_forge.ts";
 
 /**
  * Verify a GitHub delivery with already-imported keys.
  *
  * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
+ * @param keys SHA-256 keys, and SHA-1 keys only when SHA-1 is allowed
  * @returns the verdict; event is `X-GitHub-Event` plus `.action`
  */
-export async function verifyGithub(input: VerifyInput, keys: CryptoKey[]): Promise<Verdict> {
-  const header = singleHeader(input.headers, "x-hub-signature-256");
-  if (header === undefined) return unauthorized("missing X-Hub-Signature-256");
-  if (header === null) return unauthorized("X-Hub-Signature-256 sent more than once");
-  const hex = header.startsWith("sha256=") ? header.slice(7) : undefined;
-  const signature = hex === undefined ? undefined : decodeSignature(hex, "hex");
-  if (!signature || signature.length !== 32) return unauthorized("malformed X-Hub-Signature-256");
-  const index = await verifyHmac(keys, signature, input.body);
-  if (index < 0) return unauthorized("invalid signature");
+export async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
+  // A present SHA-256 header is always the one judged: a bad one is never
+  // rescued by a SHA-1 header sent beside it.
+  const strong = input.headers.has("x-hub-signature-256") || !keys.sha1;
+  const checked = strong
+    ? await verifyHubSignature(input, "X-Hub-Signature-256", { sha256: keys.sha256 })
+    : await verifyHubSignature(input, "X-Hub-Signature", keys);
+  if (isRejected(checked)) return checked;
 
   const event = singleHeader(input.headers, "x-github-event");
   if (!event) return malformed("missing X-GitHub-Event");
-  const form = isForm(input.headers.get("content-type"));
-  const payload = form ? formPayload(input.body) : input.body;
+  const payload = isForm(input.headers.get("content-type")) ? formPayload(input.body) : input.body;
   if (isRejected(payload)) return payload;
   const parsed = parseJsonBody(payload);
   if (isRejected(parsed)) return parsed;
@@ -48,7 +50,7 @@ export async function verifyGithub(input: VerifyInput, keys: CryptoKey[]): Promi
     ok: true,
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, "x-github-delivery") ?? undefined,
-    verifiedBy: verifiedBy(index),
+    verifiedBy: checked.verifiedBy,
     payload,
     contentType: "application/json",
   };
@@ -59,9 +61,30 @@ export const github: Provider = {
   name: "github",
   summary: "GitHub: X-Hub-Signature-256 (HMAC-SHA256, hex), X-GitHub-Event + .action",
   secret: "required",
-  settings: {},
+  settings: {
+    ALLOW_SHA1: {
+      help: "also accept the legacy SHA-1 X-Hub-Signature when X-Hub-Signature-256 is absent",
+      default: "false",
+      choices: ["true", "false"],
+    },
+  },
   async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
+    const hashes = readFlag(endpoint, "ALLOW_SHA1")
+      ? ["sha256", "sha1"] as const
+      : ["sha256"] as const;
+    const keys = await importHubKeys(endpoint.secrets, hashes);
     return (input) => verifyGithub(input, keys);
+  },
+  async sign(endpoint, body, options) {
+    const [secret] = endpoint.secrets;
+    return {
+      "Content-Type": looksLikeForm(body)
+        ? "application/x-www-form-urlencoded"
+        : "application/json",
+      "X-GitHub-Event": options.event ?? "push",
+      "X-GitHub-Delivery": options.deliveryId ?? crypto.randomUUID(),
+      "X-Hub-Signature": await signHub(secret, "sha1", body),
+      "X-Hub-Signature-256": await signHub(secret, "sha256", body),
+    };
   },
 };

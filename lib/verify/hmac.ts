@@ -5,10 +5,13 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import type { EndpointSettings, Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
 import { type HashName, importHmacKeys } from "./_hmac.ts";
 import { type BodyHmacOptions, verifyBodyHmac } from "./_signed.ts";
 import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
+import { genericSignHeaders } from "./_event_headers.ts";
+import { checkEventSettings } from "./_settings.ts";
+import { signEncoded } from "./_hub.ts";
 
 /**
  * Verify a delivery signed with a configurable body HMAC.
@@ -37,6 +40,28 @@ function hmacOptions(settings: Record<string, string>): BodyHmacOptions {
   };
 }
 
+/**
+ * The headers a sender configured like this endpoint would send.
+ *
+ * @param endpoint the endpoint's resolved settings
+ * @param body the bytes to sign
+ * @param options the event and delivery id to claim
+ * @returns the signature header, and the event and delivery headers when
+ *   the endpoint names them
+ */
+export async function signGenericHmac(
+  endpoint: EndpointSettings,
+  body: Uint8Array,
+  options: SignOptions,
+): Promise<Record<string, string>> {
+  const { header, hash, encoding, prefix } = hmacOptions(endpoint.settings);
+  const signature = await signEncoded(endpoint.secrets[0], hash, body, encoding);
+  return {
+    ...genericSignHeaders(endpoint.settings, options),
+    [header]: `${prefix ?? ""}${signature}`,
+  };
+}
+
 /** The generic `hmac` provider. */
 export const hmac: Provider = {
   name: "hmac",
@@ -50,7 +75,9 @@ export const hmac: Provider = {
     ...EVENT_SETTINGS,
   },
   async create(endpoint) {
+    checkEventSettings(endpoint);
     const keys = await importHmacKeys(endpoint.secrets, endpoint.settings.ALGORITHM as HashName);
     return (input) => verifyGenericHmac(input, keys, endpoint.settings);
   },
+  sign: signGenericHmac,
 };

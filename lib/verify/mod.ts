@@ -6,18 +6,67 @@
  */
 
 import type { EndpointSettings, Provider, Verify } from "./types.ts";
+import { bitbucket } from "./bitbucket.ts";
+import { calendly } from "./calendly.ts";
+import { discord } from "./discord.ts";
+import { forgejo } from "./forgejo.ts";
+import { gitea } from "./gitea.ts";
 import { github } from "./github.ts";
+import { gitlab } from "./gitlab.ts";
+import { gogs } from "./gogs.ts";
 import { hmac } from "./hmac.ts";
 import { ipfabric } from "./ipfabric.ts";
+import { jira } from "./jira.ts";
+import { linear } from "./linear.ts";
+import { mailgun } from "./mailgun.ts";
 import { netbox } from "./netbox.ts";
 import { none } from "./none.ts";
+import { paddle } from "./paddle.ts";
+import { pagerduty } from "./pagerduty.ts";
+import { sendgrid } from "./sendgrid.ts";
+import { sentry } from "./sentry.ts";
+import { shopify } from "./shopify.ts";
+import { slack } from "./slack.ts";
+import { standard } from "./standard.ts";
+import { stripe } from "./stripe.ts";
 import { token } from "./token.ts";
+import { twilio } from "./twilio.ts";
+import { typeform } from "./typeform.ts";
+import { zoom } from "./zoom.ts";
 
 export type * from "./types.ts";
 
 /** Every provider, by the name written in `HOOKD_<NAME>_PROVIDER`. */
 export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
-  [github, netbox, ipfabric, hmac, token, none].map((p) => [p.name, p]),
+  [
+    github,
+    gitea,
+    forgejo,
+    gogs,
+    gitlab,
+    bitbucket,
+    stripe,
+    standard,
+    slack,
+    shopify,
+    discord,
+    linear,
+    sentry,
+    paddle,
+    pagerduty,
+    zoom,
+    typeform,
+    calendly,
+    jira,
+    mailgun,
+    sendgrid,
+    twilio,
+    netbox,
+    ipfabric,
+    hmac,
+    token,
+    none,
+  ].map((p) => [p.name, p]),
 );
 
 /**

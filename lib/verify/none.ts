@@ -7,6 +7,8 @@
 
 import type { Provider } from "./types.ts";
 import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
+import { genericSignHeaders } from "./_event_headers.ts";
+import { checkEventSettings } from "./_settings.ts";
 
 /** The `none` provider. */
 export const none: Provider = {
@@ -15,8 +17,16 @@ export const none: Provider = {
   secret: "none",
   settings: { ...EVENT_SETTINGS },
   create(endpoint) {
-    return Promise.resolve((input) =>
-      Promise.resolve(genericAccept(input.headers, input.body, endpoint.settings, "none"))
-    );
+    // The executor turns a settings error into a rejection, like the others.
+    return new Promise((resolve) => {
+      checkEventSettings(endpoint);
+      resolve((input) =>
+        Promise.resolve(genericAccept(input.headers, input.body, endpoint.settings, "none"))
+      );
+    });
+  },
+  // Nothing is signed; only the event and delivery headers are claimed.
+  sign(endpoint, _body, options) {
+    return Promise.resolve(genericSignHeaders(endpoint.settings, options));
   },
 };

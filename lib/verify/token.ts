@@ -11,6 +11,8 @@ import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys, signHmac, verifiedBy, verifyHmac } from "./_hmac.ts";
 import { singleHeader, unauthorized } from "./_payload.ts";
 import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
+import { genericSignHeaders } from "./_event_headers.ts";
+import { checkEventSettings } from "./_settings.ts";
 
 const encoder = new TextEncoder();
 
@@ -73,7 +75,16 @@ export const token: Provider = {
     ...EVENT_SETTINGS,
   },
   async create(endpoint) {
+    checkEventSettings(endpoint);
     const check = await prepareTokenCheck(endpoint.secrets);
     return (input) => verifyToken(input, check, endpoint.settings);
+  },
+  sign(endpoint, _body, options) {
+    const header = endpoint.settings.TOKEN_HEADER;
+    const [secret] = endpoint.secrets;
+    return Promise.resolve({
+      ...genericSignHeaders(endpoint.settings, options),
+      [header]: header.toLowerCase() === "authorization" ? `Bearer ${secret}` : secret,
+    });
   },
 };

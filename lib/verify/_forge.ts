@@ -1,0 +1,110 @@
+/**
+ * Gitea, Forgejo and Gogs: one scheme under three header prefixes. The
+ * signature is the hex HMAC-SHA256 of the JSON payload. With the form
+ * content type the body is `payload=<urlencoded JSON>`, and the signature
+ * is still over the JSON, not over the form bytes sent (Gitea and
+ * Forgejo's `addDefaultHeaders` signs `t.PayloadContent`; Gogs signs
+ * `JSONPayload()` before `req.Param("payload", …)`).
+ *
+ * @module
+ */
+
+import type { SignOptions, Verdict, VerifyInput } from "./types.ts";
+import {
+  formPayload,
+  isForm,
+  isRejected,
+  malformed,
+  parseJsonBody,
+  singleHeader,
+  withAction,
+} from "./_payload.ts";
+import { verifyBodyHmac } from "./_signed.ts";
+import { signEncoded } from "./_hub.ts";
+
+/** The headers one forge writes. */
+export interface ForgeHeaders {
+  /** e.g. `X-Gitea-Signature`. */
+  signature: string;
+  /** e.g. `X-Gitea-Event`. */
+  event: string;
+  /** e.g. `X-Gitea-Delivery`. */
+  delivery: string;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Whether a body to sign is a form with a `payload` field rather than JSON;
+ * `hookd sign` is handed a file, not a content type.
+ *
+ * @param body the bytes to sign
+ */
+export function looksLikeForm(body: Uint8Array): boolean {
+  return decoder.decode(body.subarray(0, 8)) === "payload=";
+}
+
+/**
+ * Verify a Gitea-family delivery.
+ *
+ * @param input the delivery
+ * @param keys HMAC-SHA256 keys, current secret first
+ * @param names the forge's header names
+ * @returns the verdict; event is the event header plus `.action`
+ */
+export async function verifyForge(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  names: ForgeHeaders,
+): Promise<Verdict> {
+  // The signed bytes are inside the form, so here the form is decoded
+  // before the signature is checked; nothing else is read until it holds.
+  const payload = isForm(input.headers.get("content-type")) ? formPayload(input.body) : input.body;
+  if (isRejected(payload)) return payload;
+  const checked = await verifyBodyHmac({ ...input, body: payload }, keys, {
+    header: names.signature,
+    hash: "sha256",
+    encoding: "hex",
+  });
+  if ("ok" in checked) return checked;
+
+  const event = singleHeader(input.headers, names.event);
+  if (!event) return malformed(`missing ${names.event}`);
+  const parsed = parseJsonBody(payload);
+  if (isRejected(parsed)) return parsed;
+  return {
+    ok: true,
+    event: withAction(event, parsed.value),
+    deliveryId: singleHeader(input.headers, names.delivery) ?? undefined,
+    verifiedBy: checked.verifiedBy,
+    payload,
+    contentType: "application/json",
+  };
+}
+
+/**
+ * The headers a Gitea-family forge sends with a body; a form body is
+ * signed over its decoded `payload`, as the forge does.
+ *
+ * @param secret the current secret
+ * @param body the bytes to send
+ * @param options what to claim
+ * @param names the forge's header names
+ * @returns the headers
+ */
+export async function signForge(
+  secret: string,
+  body: Uint8Array,
+  options: SignOptions,
+  names: ForgeHeaders,
+): Promise<Record<string, string>> {
+  const form = looksLikeForm(body);
+  const signed = form ? formPayload(body) : body;
+  if (isRejected(signed)) throw new Error(`Cannot sign the form: ${signed.reason}`);
+  return {
+    "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json",
+    [names.event]: options.event ?? "push",
+    [names.delivery]: options.deliveryId ?? crypto.randomUUID(),
+    [names.signature]: await signEncoded(secret, "sha256", signed, "hex"),
+  };
+}

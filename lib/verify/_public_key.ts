@@ -1,0 +1,197 @@
+/**
+ * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256): keys are
+ * imported once from a `PUBLIC_KEY` setting (and `PUBLIC_KEY_PREVIOUS`
+ * while the sender's key is being replaced), and signatures are brought
+ * into the form WebCrypto verifies.
+ *
+ * @module
+ */
+
+import type { EndpointSettings } from "./types.ts";
+
+/**
+ * Convert an ECDSA signature from DER (`SEQUENCE { INTEGER r, INTEGER s }`,
+ * what OpenSSL, Java and SendGrid write) to the fixed-width `r || s` that
+ * WebCrypto verifies (IEEE P1363).
+ *
+ * @param der the DER bytes
+ * @param size the byte length of each integer (32 for P-256)
+ * @returns the raw signature, or `undefined` when the DER is not strictly
+ *   such a sequence
+ *
+ * @example
+ * ```ts
+ * import { derToP1363 } from "./_public_key.ts";
+ * const der = new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]);
+ * console.assert(derToP1363(der, 2)?.join() === "0,1,0,2");
+ * ```
+ */
+export function derToP1363(der: Uint8Array, size: number): Uint8Array | undefined {
+  // Lengths above 127 bytes never occur for the curves senders use.
+  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2) return undefined;
+  const out = new Uint8Array(size * 2);
+  let offset = 2;
+  for (const slot of [0, 1]) {
+    if (der[offset] !== 0x02) return undefined;
+    const length = der[offset + 1];
+    const start = offset + 2;
+    const end = start + length;
+    if (length === 0 || length > size + 1 || end > der.length) return undefined;
+    let value = der.subarray(start, end);
+    // DER integers are signed: a leading zero keeps a high bit from reading as negative.
+    if (value[0] === 0x00 && value.length > 1) {
+      if (value[1] < 0x80) return undefined;
+      value = value.subarray(1);
+    } else if (value[0] >= 0x80) {
+      return undefined;
+    }
+    if (value.length > size) return undefined;
+    out.set(value, slot * size + size - value.length);
+    offset = end;
+  }
+  return offset === der.length ? out : undefined;
+}
+
+/** The `PUBLIC_KEY` setting's value(s), current first. */
+function publicKeyValues(endpoint: EndpointSettings): { variable: string; value: string }[] {
+  return ["PUBLIC_KEY", "PUBLIC_KEY_PREVIOUS"]
+    .filter((suffix) => endpoint.settings[suffix])
+    .map((suffix) => ({
+      variable: `${endpoint.prefix}${suffix}`,
+      value: endpoint.settings[suffix],
+    }));
+}
+
+/**
+ * Whether a value is a 32-byte Ed25519 public key in hex.
+ *
+ * @param value the setting's value
+ * @returns a problem, or `undefined`
+ */
+export function ed25519KeyProblem(value: string): string | undefined {
+  return /^[0-9a-fA-F]{64}$/.test(value.trim())
+    ? undefined
+    : "is not an Ed25519 public key: copy the 64 hex characters of the application's Public Key";
+}
+
+/**
+ * Import the endpoint's Ed25519 public keys (hex).
+ *
+ * @param endpoint the endpoint's settings (`PUBLIC_KEY`, `PUBLIC_KEY_PREVIOUS`)
+ * @returns the keys, current first
+ * @throws {Error} naming the variable whose key cannot be imported
+ */
+export async function importEd25519Keys(endpoint: EndpointSettings): Promise<CryptoKey[]> {
+  const keys: CryptoKey[] = [];
+  for (const { variable, value } of publicKeyValues(endpoint)) {
+    const problem = ed25519KeyProblem(value);
+    if (problem) throw new Error(`${variable} ${problem}`);
+    try {
+      keys.push(
+        await crypto.subtle.importKey(
+          "raw",
+          Uint8Array.fromHex(value.trim()),
+          { name: "Ed25519" },
+          false,
+          ["verify"],
+        ),
+      );
+    } catch {
+      throw new Error(`${variable} is not a valid Ed25519 public key: copy it again`);
+    }
+  }
+  return keys;
+}
+
+/**
+ * Read an SPKI public key as senders hand it out: base64 DER, or the same
+ * inside PEM armour.
+ *
+ * @param value the setting's value
+ * @returns the DER bytes, or `undefined`
+ */
+export function spkiBytes(value: string): Uint8Array | undefined {
+  const body = value.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+  try {
+    const bytes = Uint8Array.fromBase64(body);
+    return bytes.length > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a value reads as a base64 SPKI key (the import checks the rest).
+ *
+ * @param value the setting's value
+ * @returns a problem, or `undefined`
+ */
+export function spkiKeyProblem(value: string): string | undefined {
+  return spkiBytes(value)
+    ? undefined
+    : "is not a base64 public key: copy the verification key the sender shows";
+}
+
+/**
+ * Import the endpoint's ECDSA P-256 public keys (base64 SPKI DER).
+ *
+ * @param endpoint the endpoint's settings (`PUBLIC_KEY`, `PUBLIC_KEY_PREVIOUS`)
+ * @returns the keys, current first
+ * @throws {Error} naming the variable whose key cannot be imported
+ */
+export async function importEcdsaKeys(endpoint: EndpointSettings): Promise<CryptoKey[]> {
+  const keys: CryptoKey[] = [];
+  for (const { variable, value } of publicKeyValues(endpoint)) {
+    const der = spkiBytes(value);
+    try {
+      if (!der) throw new Error();
+      keys.push(
+        await crypto.subtle.importKey(
+          "spki",
+          der as Uint8Array<ArrayBuffer>,
+          { name: "ECDSA", namedCurve: "P-256" },
+          false,
+          ["verify"],
+        ),
+      );
+    } catch {
+      throw new Error(
+        `${variable} is not an ECDSA P-256 public key: copy the verification key the sender shows (base64)`,
+      );
+    }
+  }
+  return keys;
+}
+
+/**
+ * Check a signature against each public key in turn.
+ *
+ * @param keys the keys, current first
+ * @param algorithm the WebCrypto verify parameters
+ * @param signature the raw signature
+ * @param data the signed bytes
+ * @returns the index of the key that verifies it, or -1 (also when
+ *   WebCrypto refuses the input)
+ */
+export async function verifyWithPublicKeys(
+  keys: readonly CryptoKey[],
+  algorithm: AlgorithmIdentifier | EcdsaParams,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<number> {
+  for (const [index, key] of keys.entries()) {
+    try {
+      if (
+        await crypto.subtle.verify(
+          algorithm,
+          key,
+          signature as Uint8Array<ArrayBuffer>,
+          data as Uint8Array<ArrayBuffer>,
+        )
+      ) return index;
+    } catch {
+      // A malformed signature is a failed one.
+    }
+  }
+  return -1;
+}

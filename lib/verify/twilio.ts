@@ -1,0 +1,201 @@
+/**
+ * Twilio: `X-Twilio-Signature`, a base64 HMAC-SHA1 under the account's
+ * auth token of the public URL Twilio posted to (the `PUBLIC_URL` setting
+ * plus the request's query string) followed by every form parameter,
+ * sorted by name, as name and value with no separators. A JSON body is
+ * covered instead by a `bodySHA256` query parameter (hex SHA-256 of the
+ * body) and the URL alone is signed. As Twilio's SDKs do, the URL is tried
+ * both without a port and with the scheme's default port, since proxies
+ * differ on which one Twilio saw.
+ *
+ * Twilio names no event: calls are `call.<CallStatus>`, messages
+ * `message.<MessageStatus or SmsStatus>`, a JSON body its `type`, anything
+ * else `webhook`. Delivery id is the `I-Twilio-Idempotency-Token` header.
+ *
+ * @module
+ */
+
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import {
+  decodeSignature,
+  encodeSignature,
+  importHmacKeys,
+  signHmac,
+  verifiedBy,
+  verifyHmac,
+} from "./_hmac.ts";
+import {
+  isForm,
+  isRejected,
+  parseJsonBody,
+  readPath,
+  singleHeader,
+  unauthorized,
+} from "./_payload.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+const URL_PARTS = /^(https?):\/\/([^/:?#]+)(?::(\d+))?([^?#]*)$/i;
+
+/**
+ * Whether a value can be the public URL Twilio is configured with.
+ *
+ * @param value the setting's value
+ * @returns a problem, or `undefined`
+ */
+export function publicUrlProblem(value: string): string | undefined {
+  return URL_PARTS.test(value)
+    ? undefined
+    : "is not an http(s) URL without query string: write the URL configured at Twilio, e.g. https://hooks.example.com/hooks/twilio";
+}
+
+/**
+ * The URLs Twilio may have signed: without a port, and with the scheme's
+ * default port (or the port given).
+ *
+ * @param publicUrl the configured public URL, no query string
+ * @param query the request's raw query string, `?` included, or ``
+ * @returns the candidate URLs
+ */
+export function signedUrls(publicUrl: string, query: string): string[] {
+  const match = URL_PARTS.exec(publicUrl);
+  if (!match) return [];
+  const [, scheme, host, port, path] = match;
+  const fallback = scheme.toLowerCase() === "https" ? "443" : "80";
+  return [
+    ...new Set([`${scheme}://${host}${path}`, `${scheme}://${host}:${port ?? fallback}${path}`]),
+  ]
+    .map((url) => url + query);
+}
+
+/**
+ * The string Twilio signs after the URL: sorted names, each with its
+ * sorted, distinct values.
+ *
+ * @param params the form parameters
+ * @returns the concatenation
+ */
+export function parameterString(params: URLSearchParams): string {
+  let out = "";
+  for (const name of [...new Set(params.keys())].sort()) {
+    for (const value of [...new Set(params.getAll(name))].sort()) out += name + value;
+  }
+  return out;
+}
+
+function rawQuery(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return "";
+  const hash = url.indexOf("#", at);
+  return url.slice(at, hash < 0 ? undefined : hash);
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return new Uint8Array(digest).toHex();
+}
+
+/**
+ * Verify a Twilio request with already-imported keys.
+ *
+ * @param input the delivery (its URL supplies the query string)
+ * @param keys HMAC-SHA1 keys, current auth token first
+ * @param publicUrl the URL configured at Twilio, no query string
+ * @returns the verdict
+ */
+export async function verifyTwilio(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  publicUrl: string,
+): Promise<Verdict> {
+  const header = singleHeader(input.headers, "x-twilio-signature");
+  if (header === undefined) return unauthorized("missing X-Twilio-Signature");
+  if (header === null) return unauthorized("X-Twilio-Signature sent more than once");
+  const signature = decodeSignature(header, "base64");
+  if (signature?.length !== 20) return unauthorized("malformed X-Twilio-Signature");
+
+  const query = rawQuery(input.url);
+  const form = isForm(input.headers.get("content-type")) || input.body.length === 0;
+  let params = new URLSearchParams();
+  if (form) {
+    try {
+      params = new URLSearchParams(decoder.decode(input.body));
+    } catch {
+      return unauthorized("body is not valid UTF-8");
+    }
+  } else {
+    // Outside a form, only the bodySHA256 query parameter ties the body to the signature.
+    const claimed = new URLSearchParams(query).get("bodySHA256");
+    if (!claimed) return unauthorized("body not covered: no bodySHA256 in the URL");
+    if (claimed.toLowerCase() !== await sha256Hex(input.body)) {
+      return unauthorized("invalid signature");
+    }
+  }
+  const tail = parameterString(params);
+  let index = -1;
+  for (const url of signedUrls(publicUrl, query)) {
+    index = await verifyHmac(keys, signature, encoder.encode(url + tail));
+    if (index >= 0) break;
+  }
+  if (index < 0) return unauthorized("invalid signature");
+
+  let event = "webhook";
+  if (form) {
+    const call = params.get("CallStatus");
+    const message = params.get("MessageStatus") ?? params.get("SmsStatus");
+    if (call) event = `call.${call}`;
+    else if (message) event = `message.${message}`;
+  } else {
+    const parsed = parseJsonBody(input.body);
+    if (isRejected(parsed)) return parsed;
+    event = readPath(parsed.value, "type") ?? event;
+  }
+  return {
+    ok: true,
+    event,
+    deliveryId: singleHeader(input.headers, "i-twilio-idempotency-token") ?? undefined,
+    verifiedBy: verifiedBy(index),
+    payload: input.body,
+    contentType: input.headers.get("content-type") ?? "application/x-www-form-urlencoded",
+  };
+}
+
+/** The `twilio` provider. */
+export const twilio: Provider = {
+  name: "twilio",
+  summary:
+    "Twilio: X-Twilio-Signature (HMAC-SHA1, base64) over PUBLIC_URL + sorted form parameters",
+  secret: "required",
+  settings: {
+    PUBLIC_URL: {
+      help: "the URL configured at Twilio for this endpoint, without query string",
+      required: true,
+      validate: publicUrlProblem,
+    },
+  },
+  async create(endpoint) {
+    const publicUrl = endpoint.settings.PUBLIC_URL ?? "";
+    const problem = publicUrlProblem(publicUrl);
+    if (problem) throw new Error(`${endpoint.prefix}PUBLIC_URL ${problem}`);
+    const keys = await importHmacKeys(endpoint.secrets, "sha1");
+    return (input) => verifyTwilio(input, keys, publicUrl);
+  },
+  async sign(endpoint, body, options) {
+    const [key] = await importHmacKeys(endpoint.secrets.slice(0, 1), "sha1");
+    const [url] = signedUrls(endpoint.settings.PUBLIC_URL ?? "", rawQuery(options.url ?? ""));
+    let params: URLSearchParams;
+    try {
+      params = new URLSearchParams(decoder.decode(body));
+    } catch {
+      throw new Error(
+        "The twilio provider signs form bodies: the body is not UTF-8 name=value&… text",
+      );
+    }
+    const mac = await signHmac(key, encoder.encode((url ?? "") + parameterString(params)));
+    return {
+      "Content-Type": "application/x-www-form-urlencoded",
+      "I-Twilio-Idempotency-Token": options.deliveryId ?? crypto.randomUUID(),
+      "X-Twilio-Signature": encodeSignature(mac, "base64"),
+    };
+  },
+};

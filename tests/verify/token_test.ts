@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { token } from "../../lib/verify/token.ts";
+import { assertAccepted, assertRejected, delivery, endpointFor } from "./_timestamped.ts";
+import { NOW, verifyOnce } from "./_body_signed.ts";
+
+// A token is a shared secret sent as is (e.g. Alertmanager's
+// http_config.authorization, Docker Hub or Azure DevOps behind a header);
+// there is no signature, so no vector: the cases are what a token can be.
+const BODY = '{"status":"firing"}';
+const SETTINGS = { TOKEN_HEADER: "X-Token", EVENT_FIELD: "status" };
+
+const run = (headers: HeadersInit, settings: Record<string, string> = SETTINGS) =>
+  verifyOnce(token, ["current", "previous"], delivery(headers, BODY, NOW), settings);
+
+Deno.test("token verify() compares the token in constant time", async (t) => {
+  await t.step("accepts the current token", async () => {
+    const verdict = assertAccepted(await run({ "X-Token": "current" }));
+    assert.equal(verdict.verifiedBy, "secret");
+    assert.equal(verdict.event, "firing");
+  });
+  await t.step("accepts the previous token during rotation and says so", async () => {
+    assert.equal(
+      assertAccepted(await run({ "X-Token": "previous" })).verifiedBy,
+      "previous secret",
+    );
+  });
+  await t.step("rejects a wrong, truncated or extended token", async () => {
+    assertRejected(await run({ "X-Token": "wrong" }), 401, /invalid token/, "rejected.token");
+    assertRejected(await run({ "X-Token": "curren" }), 401, /invalid token/);
+    assertRejected(await run({ "X-Token": "currentX" }), 401, /invalid token/);
+  });
+  await t.step("rejects the header sent twice", async () => {
+    const headers = new Headers({ "X-Token": "current" });
+    headers.append("X-Token", "current");
+    assertRejected(await run(headers), 401, /more than once/);
+  });
+  await t.step("rejects a missing token", async () => {
+    assertRejected(await run({}), 401, /missing X-Token/);
+  });
+  await t.step("takes Authorization: Bearer <token>", async () => {
+    const settings = { TOKEN_HEADER: "Authorization" };
+    assertAccepted(await run({ Authorization: "Bearer current" }, settings));
+    assertRejected(await run({ Authorization: "Basic current" }, settings), 401, /invalid token/);
+  });
+});
+
+Deno.test("token sign() writes the token where verify() reads it", async () => {
+  for (const header of ["X-Token", "Authorization"]) {
+    const settings = { TOKEN_HEADER: header };
+    const headers = await token.sign!(endpointFor(token, ["current"], settings), new Uint8Array(), {
+      now: NOW,
+    });
+    assertAccepted(await verifyOnce(token, ["current"], delivery(headers, BODY, NOW), settings));
+  }
+});
+
+Deno.test("token create() refuses EVENT_HEADER and EVENT_FIELD together", async () => {
+  const settings = { TOKEN_HEADER: "X-Token", EVENT_HEADER: "X-Event", EVENT_FIELD: "type" };
+  await assert.rejects(
+    token.create(endpointFor(token, ["s"], settings)),
+    /HOOKD_TOKEN_EVENT_HEADER and EVENT_FIELD are both set/,
+  );
+});
