@@ -1,21 +1,21 @@
 /**
  * hookd's entry point: parse the command line, load the configuration,
- * build the app, serve it, and stop cleanly on SIGINT/SIGTERM. Everything
- * else lives in `lib/`.
+ * build the daemon, serve it, and stop cleanly on SIGINT/SIGTERM.
+ * Everything else lives in `lib/`.
  *
  * @module
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { createApp } from "./lib/app.ts";
 import { parseCommandLine, USAGE } from "./lib/cli.ts";
 import { type Config, ConfigError, parseConfig } from "./lib/config.ts";
+import { createDaemon } from "./lib/daemon.ts";
+import { runDeliveryCommand } from "./lib/delivery_commands.ts";
 import { describeConfig } from "./lib/describe_config.ts";
-import { createDispatcher } from "./lib/dispatcher.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log.ts";
-import { runDelivery } from "./lib/run_delivery.ts";
+import { runSignCommand } from "./lib/sign_command.ts";
 
 /** How long running hooks may go on after SIGTERM before they are stopped. */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -27,50 +27,37 @@ const SHUTDOWN_GRACE_MS = 30_000;
  * @returns the exit code
  */
 export async function main(args: string[]): Promise<number> {
-  let cli;
   try {
-    cli = parseCommandLine(args);
-  } catch (error) {
-    console.error(`hookd: ${error instanceof Error ? error.message : error}`);
-    return 2;
-  }
-  if (cli.command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  if (cli.command === "version") {
-    console.log(`hookd ${denoJson.version}`);
-    return 0;
-  }
-  let env: Record<string, string>;
-  let config: Config;
-  try {
-    env = await loadEnv(cli.envFile, Deno.env.toObject());
-    config = parseConfig(env);
-    if (cli.command === "check") {
-      await buildEndpoints(config);
-      console.log(describeConfig(config));
+    const cli = parseCommandLine(args);
+    if (cli.command === "help") {
+      console.log(USAGE);
       return 0;
     }
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) console.error(`hookd: ${problem}`);
-    } else {
-      console.error(`hookd: ${error instanceof Error ? error.message : error}`);
+    if (cli.command === "version") {
+      console.log(`hookd ${denoJson.version}`);
+      return 0;
     }
-    return 1;
-  }
-  return await serve(config, env);
-}
-
-async function serve(config: Config, env: Record<string, string>): Promise<number> {
-  const payloadDir = `${config.stateDir}/payloads`;
-  let endpoints;
-  let logging;
-  try {
-    await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
-    endpoints = await buildEndpoints(config);
-    logging = await setupLog(config.log);
+    const env = await loadEnv(cli.envFile, Deno.env.toObject());
+    const config = parseConfig(env);
+    switch (cli.command) {
+      case "check":
+        await buildEndpoints(config);
+        console.log(describeConfig(config));
+        return 0;
+      case "serve":
+        return await serve(config, env);
+      case "sign":
+      case "send": {
+        const { output, code } = await runSignCommand(cli, config);
+        console.log(output);
+        return code;
+      }
+      default: {
+        const { output, code } = runDeliveryCommand(cli, config);
+        (code === 0 ? console.log : console.error)(output);
+        return code;
+      }
+    }
   } catch (error) {
     const problems = error instanceof ConfigError
       ? error.problems
@@ -78,20 +65,12 @@ async function serve(config: Config, env: Record<string, string>): Promise<numbe
     for (const problem of problems) console.error(`hookd: ${problem}`);
     return 1;
   }
-  await using _logging = logging;
-  const log = daemonLog();
-  await using dispatcher = createDispatcher({
-    maxConcurrent: config.maxConcurrentHooks,
-    run: (delivery, signal) =>
-      runDelivery(delivery, {
-        processEnv: env,
-        allowEnv: endpoints.get(delivery.endpoint)?.config.hookEnv ?? [],
-        payloadDir,
-        signal,
-      }).then(() => {}),
-  });
-  const app = createApp(config, { endpoints, accept: dispatcher.accept });
+}
 
+async function serve(config: Config, env: Record<string, string>): Promise<number> {
+  await using _logging = await setupLog(config.log);
+  const log = daemonLog();
+  const daemon = await createDaemon(config, { env });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
@@ -104,13 +83,13 @@ async function serve(config: Config, env: Record<string, string>): Promise<numbe
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
         log.info(`listening on http://${host}:${port}`, {
           version: denoJson.version,
-          endpoints: [...endpoints.keys()],
+          endpoints: [...config.endpoints.keys()],
         });
       },
-    }, app.fetch);
+    }, daemon.fetch);
     await server.finished;
-    log.info("stopping: waiting for running hooks", { running: dispatcher.running });
-    await dispatcher.close(SHUTDOWN_GRACE_MS);
+    log.info("stopping: waiting for running hooks", { running: daemon.queue.runningIds().length });
+    await daemon.close(SHUTDOWN_GRACE_MS);
     log.info("stopped");
     return 0;
   } finally {

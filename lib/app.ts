@@ -7,11 +7,12 @@
  */
 
 import { Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "./config.ts";
 import { HttpError } from "./http_error.ts";
+import { storedHeaders } from "./intake.ts";
 import type { Accepted, Verify } from "./verify/types.ts";
 
 /** An endpoint ready to serve: its settings and its verify function. */
@@ -36,6 +37,8 @@ export interface NewDelivery {
   payload: Uint8Array;
   /** The payload's content type. */
   contentType: string;
+  /** The request headers worth keeping, credentials redacted. */
+  headers: Record<string, string>;
   /** When it arrived, in milliseconds since the epoch. */
   receivedAt: number;
   /** The hook's time limit. */
@@ -50,8 +53,27 @@ export interface AppDeps {
   endpoints: ReadonlyMap<string, Endpoint>;
   /** Take a delivery; resolves once it is safely queued. */
   accept(delivery: NewDelivery): Promise<{ id: string; duplicate: boolean }>;
+  /**
+   * Wait for a delivery's hook to finish, for endpoints with
+   * `_RESPOND=output`; rejects when `signal` fires first.
+   */
+  waitForRun?(id: string, signal: AbortSignal): Promise<HookOutput>;
   /** The clock, for tests. */
   now?: () => number;
+}
+
+/** A finished hook run, as a synchronous answer reports it. */
+export interface HookOutput {
+  /** The exit code, or null when killed. */
+  exitCode: number | null;
+  /** Whether it succeeded. */
+  success: boolean;
+  /** Whether it ran out of time. */
+  timedOut: boolean;
+  /** The start of its stdout. */
+  stdout: string;
+  /** The start of its stderr. */
+  stderr: string;
 }
 
 /** The per-request values the log record is built from. */
@@ -115,69 +137,91 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     return c.json({ error: "Not found" }, 404);
   });
 
-  app.all("/hooks/:name", function endpointGate(c, next) {
-    const endpoint = deps.endpoints.get(c.req.param("name"));
-    if (!endpoint) {
-      throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
-    }
-    c.get("fields").endpoint = endpoint.config.name;
-    if (c.req.method !== "POST") {
-      throw new HttpError(405, "Method not allowed: use POST", {
-        headers: { Allow: "POST" },
-        outcome: "rejected.method",
+  app.all(
+    "/hooks/:name",
+    function endpointGate(c, next) {
+      const endpoint = deps.endpoints.get(c.req.param("name"));
+      if (!endpoint) {
+        throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
+      }
+      c.get("fields").endpoint = endpoint.config.name;
+      if (c.req.method !== "POST") {
+        throw new HttpError(405, "Method not allowed: use POST", {
+          headers: { Allow: "POST" },
+          outcome: "rejected.method",
+        });
+      }
+      return next();
+    },
+    bodyLimit({ maxBytes: config.maxBodyBytes }),
+    async function deliver(c) {
+      const endpoint = deps.endpoints.get(c.req.param("name"))!;
+      const fields = c.get("fields");
+      const body = c.get("body");
+      fields.bytes = body.byteLength;
+      const verdict = await endpoint.verify({
+        headers: c.req.raw.headers,
+        body,
+        now: now(),
+        url: c.req.url,
       });
-    }
-    return next();
-  }, bodyLimit({ maxBytes: config.maxBodyBytes }), async function deliver(c) {
-    const endpoint = deps.endpoints.get(c.req.param("name"))!;
-    const fields = c.get("fields");
-    const body = c.get("body");
-    fields.bytes = body.byteLength;
-    const verdict = await endpoint.verify({
-      headers: c.req.raw.headers,
-      body,
-      now: now(),
-      url: c.req.url,
-    });
-    if (!verdict.ok) {
-      throw new HttpError(verdict.status, capitalize(verdict.reason), {
-        outcome: verdict.outcome,
+      if (!verdict.ok) {
+        throw new HttpError(verdict.status, capitalize(verdict.reason), {
+          outcome: verdict.outcome,
+        });
+      }
+      fields.event = verdict.event;
+      fields.verifiedBy = verdict.verifiedBy;
+      if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
+      if (verdict.reply) {
+        fields.outcome = "answered";
+        const { status, body } = verdict.reply;
+        if (body === null) return c.body(null, status as StatusCode);
+        if (typeof body === "string") return c.text(body, status as ContentfulStatusCode);
+        return c.json(body, status as ContentfulStatusCode);
+      }
+      const hook = pickHook(endpoint.config, verdict.event);
+      const { id, duplicate } = await deps.accept({
+        endpoint: endpoint.config.name,
+        event: verdict.event,
+        sourceId: verdict.deliveryId,
+        hook,
+        payload: verdict.payload,
+        contentType: verdict.contentType,
+        headers: storedHeaders(c.req.raw.headers),
+        receivedAt: now(),
+        timeoutMs: endpoint.config.timeoutMs,
+        verifiedBy: verdict.verifiedBy,
       });
-    }
-    fields.event = verdict.event;
-    fields.verifiedBy = verdict.verifiedBy;
-    if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
-    if (verdict.reply) {
-      fields.outcome = "answered";
-      return c.json(verdict.reply.body, verdict.reply.status as ContentfulStatusCode);
-    }
-    const hook = pickHook(endpoint.config, verdict.event);
-    const { id, duplicate } = await deps.accept({
-      endpoint: endpoint.config.name,
-      event: verdict.event,
-      sourceId: verdict.deliveryId,
-      hook,
-      payload: verdict.payload,
-      contentType: verdict.contentType,
-      receivedAt: now(),
-      timeoutMs: endpoint.config.timeoutMs,
-      verifiedBy: verdict.verifiedBy,
-    });
-    fields.id = id;
-    fields.hook = hook?.variable ?? null;
-    const answer = {
-      id,
-      endpoint: endpoint.config.name,
-      event: verdict.event,
-      hook: hook?.variable ?? null,
-    };
-    if (duplicate) {
-      fields.outcome = "duplicate";
-      return c.json({ ...answer, duplicate: true }, 200);
-    }
-    fields.outcome = hook ? "accepted" : "ignored";
-    return c.json(answer, 202);
-  });
+      fields.id = id;
+      fields.hook = hook?.variable ?? null;
+      const answer = {
+        id,
+        endpoint: endpoint.config.name,
+        event: verdict.event,
+        hook: hook?.variable ?? null,
+      };
+      if (duplicate) {
+        fields.outcome = "duplicate";
+        return c.json({ ...answer, duplicate: true }, 200);
+      }
+      fields.outcome = hook ? "accepted" : "ignored";
+      if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
+        // The hook's own limit plus its kill grace: past that the run is over.
+        const signal = AbortSignal.timeout(endpoint.config.timeoutMs + 10_000);
+        let run: HookOutput;
+        try {
+          run = await deps.waitForRun(id, signal);
+        } catch {
+          fields.outcome = "accepted.pending";
+          return c.json({ ...answer, pending: true }, 202);
+        }
+        fields.outcome = run.success ? "hook.succeeded" : "hook.failed";
+        return c.json({ ...answer, ...run }, run.success ? 200 : 502);
+      }
+      return c.json(answer, 202);
+    },
+  );
 
   return app;
 }

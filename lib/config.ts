@@ -19,6 +19,16 @@ export interface EndpointConfig extends EndpointSettings {
   timeoutMs: number;
   /** Extra variables passed to this endpoint's hooks. */
   hookEnv: string[];
+  /** Hooks of this endpoint running at once, at most. */
+  concurrency: number;
+  /** Extra attempts after a failed or timed-out run. */
+  retries: number;
+  /** The first retry's delay; each further one doubles. */
+  retryBackoffMs: number;
+  /** `queue`: every delivery runs; `latest`: only the newest waiting one. */
+  onBusy: "queue" | "latest";
+  /** `accepted`: answer 202 at once; `output`: wait for the hook. */
+  respond: "accepted" | "output";
 }
 
 /** The whole resolved configuration. */
@@ -33,6 +43,10 @@ export interface Config {
   stateDir: string;
   /** How many hooks may run at once. */
   maxConcurrentHooks: number;
+  /** Deliveries waiting before new ones get 429. */
+  maxQueue: number;
+  /** How long finished deliveries are kept, in milliseconds. */
+  retentionMs: number;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
 }
@@ -72,6 +86,8 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   },
   HOOKD_MAX_CONCURRENT_HOOKS: { help: "hooks running at once", default: () => "4" },
   HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
+  HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
+  HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -81,6 +97,15 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
   SECRET_PREVIOUS: { help: "the previous secret, accepted while rotating" },
   TIMEOUT: { help: "a hook's time limit", default: "300s", validate: durationProblem },
   HOOK_ENV: { help: "extra variables passed to this endpoint's hooks" },
+  CONCURRENCY: { help: "this endpoint's hooks running at once", validate: positiveProblem },
+  RETRIES: { help: "extra attempts after a failure", default: "0", validate: countProblem },
+  RETRY_BACKOFF: { help: "the first retry's delay", default: "10s", validate: durationProblem },
+  ON_BUSY: { help: "what waits while a hook runs", default: "queue", choices: ["queue", "latest"] },
+  RESPOND: {
+    help: "answer at once, or wait for the hook",
+    default: "accepted",
+    choices: ["accepted", "output"],
+  },
 };
 
 /** Endpoint names that would own a global variable's prefix. */
@@ -187,6 +212,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxFiles: positiveInt("HOOKD_LOG_MAX_FILES", get("HOOKD_LOG_MAX_FILES"), problems),
     },
     stateDir: get("HOOKD_STATE_DIR"),
+    maxQueue: positiveInt("HOOKD_MAX_QUEUE", get("HOOKD_MAX_QUEUE"), problems),
+    retentionMs: globalDuration("HOOKD_RETENTION", get("HOOKD_RETENTION"), problems),
     maxConcurrentHooks: positiveInt(
       "HOOKD_MAX_CONCURRENT_HOOKS",
       get("HOOKD_MAX_CONCURRENT_HOOKS"),
@@ -195,7 +222,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoints,
   };
   const globalEnv = hookEnvList("HOOKD_HOOK_ENV", get("HOOKD_HOOK_ENV"), problems);
-  for (const endpoint of endpoints.values()) endpoint.hookEnv.unshift(...globalEnv);
+  for (const endpoint of endpoints.values()) {
+    endpoint.hookEnv.unshift(...globalEnv);
+    endpoint.concurrency ||= config.maxConcurrentHooks;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -234,7 +264,12 @@ function parseEndpoint(
   if (provider?.secret === "none" && secrets.length > 0) {
     problems.push(`${prefix}SECRET is set but the ${provider.name} provider uses none: remove it`);
   }
-  for (const [suffix, value] of [["SECRET", common.SECRET], ["SECRET_PREVIOUS", common.SECRET_PREVIOUS]]) {
+  for (
+    const [suffix, value] of [["SECRET", common.SECRET], [
+      "SECRET_PREVIOUS",
+      common.SECRET_PREVIOUS,
+    ]]
+  ) {
     if (value !== undefined && value.trim() === "") {
       problems.push(`${prefix}${suffix} is empty: set the secret, or remove the line`);
     }
@@ -262,6 +297,12 @@ function parseEndpoint(
     hooks,
     timeoutMs: parseDuration(common.TIMEOUT),
     hookEnv: hookEnvList(`${prefix}HOOK_ENV`, common.HOOK_ENV ?? "", problems),
+    // 0 until parseConfig knows the global cap, the default.
+    concurrency: common.CONCURRENCY ? Number(common.CONCURRENCY) : 0,
+    retries: Number(common.RETRIES),
+    retryBackoffMs: parseDuration(common.RETRY_BACKOFF),
+    onBusy: common.ON_BUSY as "queue" | "latest",
+    respond: common.RESPOND as "accepted" | "output",
   };
 }
 
@@ -309,6 +350,27 @@ function durationProblem(value: string): string | undefined {
   } catch {
     return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
   }
+}
+
+function positiveProblem(value: string): string | undefined {
+  return /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 1_000_000
+    ? undefined
+    : `is "${value}", not a whole number: write a number above 0`;
+}
+
+function countProblem(value: string): string | undefined {
+  return /^\d+$/.test(value) && Number(value) <= 1_000
+    ? undefined
+    : `is "${value}", not a whole number: write a number from 0 to 1000`;
+}
+
+function globalDuration(variable: string, value: string, problems: string[]): number {
+  const problem = durationProblem(value);
+  if (problem) {
+    problems.push(`${variable} ${problem}`);
+    return 0;
+  }
+  return parseDuration(value);
 }
 
 function splitList(value: string): string[] {

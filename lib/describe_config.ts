@@ -39,14 +39,20 @@ export function describeConfig(config: Config): string {
       "",
       `endpoint ${endpoint.name}: POST /hooks/${endpoint.name}`,
       `  provider  ${endpoint.provider}`,
-      `  secret    ${endpoint.secrets.length === 0 ? "(none)" : endpoint.secrets.map(() => "***").join(" + previous ")}`,
+      `  secret    ${
+        endpoint.secrets.length === 0
+          ? "(none)"
+          : endpoint.secrets.map(() => "***").join(" + previous ")
+      }`,
     );
     for (const [key, value] of Object.entries(endpoint.settings)) {
       if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${value}`);
     }
     lines.push(`  timeout   ${formatDuration(endpoint.timeoutMs)}`);
     if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
-    if (endpoint.hooks.size === 0) lines.push("  hooks     (none: every delivery is logged as ignored)");
+    if (endpoint.hooks.size === 0) {
+      lines.push("  hooks     (none: every delivery is logged as ignored)");
+    }
     for (const [key, command] of endpoint.hooks) {
       lines.push(`  ${`${endpoint.prefix}HOOK_${key}`} = ${command}`);
     }

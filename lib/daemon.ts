@@ -1,0 +1,159 @@
+/**
+ * Assemble a running daemon from a configuration: endpoints with their keys
+ * imported, the store, the queue, and the app that feeds them. `main.ts`
+ * serves the app and owns the signals; this file owns the order of start
+ * and stop.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { buildEndpoints } from "./endpoints.ts";
+import { buildHookEnv } from "./hook_env.ts";
+import { createIntake } from "./intake.ts";
+import { createQueue, type EndpointPolicy, type Queue, type QueueEvent } from "./queue.ts";
+import { runLoggedHook } from "./run_delivery.ts";
+import { openStore, type Store } from "./store.ts";
+
+const log = getLogger(["hookd", "daemon"]);
+
+/** A daemon's parts, ready to serve. */
+export interface Daemon {
+  /** The HTTP handler. */
+  fetch: ReturnType<typeof createApp>["fetch"];
+  /** The delivery store. */
+  store: Store;
+  /** The hook queue. */
+  queue: Queue;
+  /**
+   * Stop taking work, let running hooks finish up to `timeoutMs` (then
+   * abort them: they stay queued), and close the store.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** Options for {@linkcode createDaemon}. */
+export interface DaemonOptions {
+  /** The variables hooks may copy from (process environment and env file). */
+  env: Record<string, string>;
+}
+
+/**
+ * The path of the delivery store inside the state directory.
+ *
+ * @param stateDir `HOOKD_STATE_DIR`
+ * @returns the database file
+ */
+export function storePath(stateDir: string): string {
+  return `${stateDir}/hookd.db`;
+}
+
+/**
+ * Build the daemon: import keys, open the store (recovering interrupted
+ * runs), start the queue.
+ *
+ * @param config the resolved configuration
+ * @param options the environment hooks may copy from
+ * @returns the daemon
+ * @throws {ConfigError} when a key cannot be imported
+ * @throws {StoreUnavailableError} when the store cannot be opened
+ */
+export async function createDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
+  const payloadDir = `${config.stateDir}/payloads`;
+  await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
+  const endpoints = await buildEndpoints(config);
+  const store = openStore(storePath(config.stateDir), { retentionMs: config.retentionMs });
+  const policies = new Map<string, EndpointPolicy>();
+  for (const endpoint of config.endpoints.values()) {
+    policies.set(endpoint.name, {
+      concurrency: endpoint.concurrency,
+      retries: endpoint.retries,
+      backoffMs: endpoint.retryBackoffMs,
+      onBusy: endpoint.onBusy,
+    });
+  }
+  const queue = createQueue(store, {
+    run: runLoggedHook,
+    env: (delivery) =>
+      buildHookEnv({
+        endpoint: delivery.endpoint,
+        event: delivery.event,
+        deliveryId: delivery.id,
+        sourceDeliveryId: delivery.sourceId ?? undefined,
+        contentType: delivery.contentType,
+      }, {
+        processEnv: options.env,
+        allow: config.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
+      }),
+    maxConcurrent: config.maxConcurrentHooks,
+    endpoints: policies,
+    payloadDir,
+    onEvent: logQueueEvent,
+  });
+  const app = createApp(config, {
+    endpoints,
+    accept: createIntake(store, queue, { maxQueue: config.maxQueue }),
+    async waitForRun(id, signal) {
+      const settled = await queue.waitForRun(id, { signal });
+      const run = settled.run;
+      return {
+        exitCode: run?.exitCode ?? null,
+        success: settled.state === "done",
+        timedOut: run?.outcome === "timed_out",
+        stdout: run?.stdout ?? "",
+        stderr: run?.stderr ?? "",
+      };
+    },
+  });
+  try {
+    queue.start();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return {
+    fetch: app.fetch,
+    store,
+    queue,
+    async close(timeoutMs) {
+      try {
+        await queue.close({ timeoutMs });
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+function logQueueEvent(event: QueueEvent): void {
+  switch (event.type) {
+    case "recovered":
+      if (event.count > 0) log.warn("re-queued deliveries interrupted by a stop", event);
+      break;
+    case "superseded":
+      log.info("superseded", { ...event, ids: event.ids.join(",") });
+      break;
+    case "purged":
+      log.info("purged old deliveries", { count: event.count });
+      break;
+    case "error":
+      log.error("queue error", {
+        during: event.during,
+        id: event.id,
+        error: event.error instanceof Error ? event.error.message : String(event.error),
+      });
+      break;
+    case "run-end":
+      if (event.state === "queued" && event.retryAt !== null) {
+        log.warn("retry scheduled", {
+          id: event.id,
+          endpoint: event.endpoint,
+          attempt: event.attempt,
+          retryAt: new Date(event.retryAt).toISOString(),
+        });
+      }
+      break;
+  }
+}

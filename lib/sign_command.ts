@@ -1,0 +1,97 @@
+/**
+ * `hookd sign` and `hookd send`: sign a file as the configured sender would,
+ * so an admin can test an installation end to end without the real sender.
+ *
+ * @module
+ */
+
+import type { CommandLine } from "./cli.ts";
+import type { Config } from "./config.ts";
+import { PROVIDERS } from "./verify/mod.ts";
+
+/**
+ * The headers the endpoint's sender would send with this body.
+ *
+ * @param config the configuration
+ * @param options the endpoint name, body, event and URL
+ * @returns the headers, `Content-Type` included
+ * @throws {Error} naming the problem when the endpoint is unknown or its
+ *   provider cannot be signed for (Ed25519 and ECDSA senders)
+ */
+export async function signedHeaders(
+  config: Config,
+  options: { endpoint?: string; body: Uint8Array; event?: string; url: string },
+): Promise<Record<string, string>> {
+  if (!options.endpoint) throw new Error("--endpoint is required: name the endpoint to sign for");
+  const endpoint = config.endpoints.get(options.endpoint);
+  if (!endpoint) {
+    throw new Error(
+      `No endpoint "${options.endpoint}": HOOKD_ENDPOINTS lists ${
+        [...config.endpoints.keys()].join(", ")
+      }`,
+    );
+  }
+  const provider = PROVIDERS.get(endpoint.provider)!;
+  if (!provider.sign) {
+    throw new Error(
+      `The ${provider.name} provider signs with a private key hookd never holds: use the sender's own test button`,
+    );
+  }
+  const headers = await provider.sign(endpoint, options.body, {
+    event: options.event,
+    now: Date.now(),
+    deliveryId: crypto.randomUUID(),
+    url: options.url,
+  });
+  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+  return hasType ? headers : { "Content-Type": "application/json", ...headers };
+}
+
+/**
+ * Run `hookd sign` or `hookd send`.
+ *
+ * @param cli the parsed command line
+ * @param config the configuration
+ * @returns the text to print and the exit code
+ */
+export async function runSignCommand(
+  cli: CommandLine,
+  config: Config,
+): Promise<{ output: string; code: number }> {
+  const file = cli.args.at(-1)!;
+  const body = await Deno.readFile(file);
+  const host = config.listen.hostname.includes(":")
+    ? `[${config.listen.hostname}]`
+    : config.listen.hostname;
+  const url = cli.command === "send"
+    ? cli.args[0]
+    : `http://${host}:${config.listen.port}/hooks/${cli.endpoint}`;
+  const headers = await signedHeaders(config, {
+    endpoint: cli.endpoint,
+    body,
+    event: cli.event,
+    url,
+  });
+  if (cli.command === "sign") {
+    const lines = Object.entries(headers).map(([k, v]) => `  -H ${shellQuote(`${k}: ${v}`)} \\`);
+    return {
+      output: [
+        `curl -sS -X POST ${shellQuote(url)} \\`,
+        ...lines,
+        `  --data-binary @${shellQuote(file)}`,
+      ]
+        .join("\n"),
+      code: 0,
+    };
+  }
+  const response = await fetch(url, { method: "POST", headers, body });
+  const text = await response.text();
+  return {
+    output: `${response.status} ${response.statusText}\n${text}`,
+    code: response.ok ? 0 : 1,
+  };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}

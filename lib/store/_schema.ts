@@ -1,0 +1,82 @@
+/**
+ * The store's schema as numbered migrations; `PRAGMA user_version` records
+ * how many have been applied.
+ *
+ * @module
+ */
+
+/**
+ * Migration `i` brings the schema from version `i` to `i + 1`. Append only:
+ * an applied migration is never edited, a change is a new entry.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    event TEXT NOT NULL,
+    source_id TEXT,
+    received_at INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    body_size INTEGER NOT NULL,
+    hook TEXT,
+    timeout_ms INTEGER NOT NULL,
+    verified_by TEXT,
+    state TEXT NOT NULL,
+    -- Position in the queue: assigned when queued, renewed by a replay, kept across retries.
+    seq INTEGER NOT NULL,
+    queued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    -- Failed runs since the delivery was last queued; measured against the retry budget.
+    failures INTEGER NOT NULL DEFAULT 0,
+    not_before INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    superseded_by TEXT
+  ) STRICT;
+  CREATE INDEX deliveries_source ON deliveries (endpoint, source_id) WHERE source_id IS NOT NULL;
+  CREATE INDEX deliveries_queued ON deliveries (endpoint, seq) WHERE state = 'queued';
+  CREATE INDEX deliveries_queued_seq ON deliveries (seq) WHERE state = 'queued';
+  CREATE INDEX deliveries_received ON deliveries (received_at);
+  CREATE INDEX deliveries_seq ON deliveries (seq);
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    duration_ms INTEGER,
+    outcome TEXT NOT NULL,
+    exit_code INTEGER,
+    signal TEXT,
+    stdout TEXT NOT NULL DEFAULT '',
+    stderr TEXT NOT NULL DEFAULT '',
+    stdout_truncated INTEGER NOT NULL DEFAULT 0,
+    stderr_truncated INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+  ) STRICT;
+  CREATE INDEX runs_delivery ON runs (delivery_id, id);
+  CREATE INDEX runs_running ON runs (outcome) WHERE outcome = 'running';
+
+  -- Counts by state, kept by triggers so that the back-pressure check on the
+  -- request path costs one lookup however long the queue is, and stays right
+  -- when another process (the CLI) changes states.
+  CREATE TABLE state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;
+  CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
+    INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
+      ON CONFLICT (state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER deliveries_count_update AFTER UPDATE OF state ON deliveries
+    WHEN OLD.state <> NEW.state BEGIN
+    UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
+      ON CONFLICT (state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
+    UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+  END;
+  `,
+];
