@@ -1,0 +1,313 @@
+/**
+ * The integration helper: start the real daemon (`main.ts serve`) as a
+ * subprocess, with exactly the permission flags of the `compile` task, on
+ * a free port, with a temp env file; read its log; stop it.
+ *
+ * This is the one place where Deno's sanitizers are turned off
+ * ({@linkcode integrationTest}): a daemon's stderr pump outlives a step.
+ *
+ * @module
+ */
+
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The `--allow-*` flags of a task in deno.json, in order. */
+export function taskPermissions(task: "compile" | "start"): string[] {
+  return denoJson.tasks[task].split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
+
+/** The daemon's permission flags: the compile task's, so tests run what users run. */
+export const DAEMON_FLAGS: readonly string[] = taskPermissions("compile");
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A temp directory removed on dispose. */
+export interface TempDir extends AsyncDisposable {
+  /** The directory's path. */
+  path: string;
+}
+
+/**
+ * Make a temp directory that `await using` removes.
+ *
+ * @param prefix the name prefix
+ * @returns the directory
+ */
+export async function tempDir(prefix = "hookd_test_"): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** One parsed log record. */
+export type LogRecord = Record<string, unknown> & { type: string; message: string };
+
+/** A running daemon. */
+export interface Daemon extends AsyncDisposable {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+  /** The temp directory holding its env file, log and state. */
+  dir: string;
+  /** The env file. */
+  envFile: string;
+  /** The JSON-lines log file. */
+  logFile: string;
+  /** The state directory. */
+  stateDir: string;
+  /** The process. */
+  process: Deno.ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  stderr(): string;
+  /** Every record in the log file (rotated files included, oldest first). */
+  records(): Promise<LogRecord[]>;
+  /** Wait until a record matching `match` is in the log, or fail after `timeoutMs`. */
+  waitForRecord(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
+  /** POST to `/hooks/<endpoint>`. */
+  post(
+    endpoint: string,
+    body: string | Uint8Array<ArrayBuffer>,
+    headers?: HeadersInit,
+  ): Promise<Response>;
+  /** Send a signal and wait for the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Options for {@linkcode startDaemon}. */
+export interface StartDaemonOptions {
+  /** Use this directory instead of a new temp one (a restart over the same state). */
+  dir?: string;
+  /** Extra variables for the daemon's process environment. */
+  processEnv?: Record<string, string>;
+  /** Arguments instead of `serve --env-file <file>`. */
+  args?: string[];
+  /** How long to wait for the listening line; default 30 s. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Start `main.ts serve` with an env file made of `env` plus test defaults
+ * (loopback port 0, log and state in the temp dir).
+ *
+ * @param env the HOOKD_* variables for the env file
+ * @param options see {@linkcode StartDaemonOptions}
+ * @returns the running daemon, stopped (SIGTERM) and cleaned up on dispose
+ */
+export async function startDaemon(
+  env: Record<string, string>,
+  options: StartDaemonOptions = {},
+): Promise<Daemon> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "hookd_e2e_" });
+  const envFile = `${dir}/hookd.env`;
+  const logFile = `${dir}/log/hookd.log`;
+  const stateDir = `${dir}/state`;
+  const vars = {
+    HOOKD_LISTEN: "127.0.0.1:0",
+    HOOKD_LOG_FILE: logFile,
+    HOOKD_STATE_DIR: stateDir,
+    ...env,
+  };
+  await Deno.writeTextFile(envFile, envFileText(vars), { mode: 0o600 });
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...DAEMON_FLAGS, MAIN, ...(options.args ?? ["serve", "--env-file", envFile])],
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      NO_COLOR: "1",
+      ...options.processEnv,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+
+  let stderr = "";
+  const { promise: port, resolve: listening } = Promise.withResolvers<number>();
+  const pump = (async () => {
+    for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr += chunk;
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (match) listening(Number(match[1]));
+    }
+  })();
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const failed = Promise.race([
+    process.status.then((s) => `exited with code ${s.code}`),
+    new Promise<string>((resolve) => timer = setTimeout(() => resolve("timed out"), timeoutMs)),
+  ]);
+  const result = await Promise.race([port, failed]);
+  clearTimeout(timer);
+  if (typeof result === "string") {
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await process.status;
+    await pump;
+    if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw new Error(`hookd did not start (${result}):\n${stderr}`);
+  }
+  const url = `http://127.0.0.1:${result}`;
+
+  async function records(): Promise<LogRecord[]> {
+    const files = [];
+    for (let i = 9; i >= 1; i--) files.push(`${logFile}.${i}`);
+    files.push(logFile);
+    const out: LogRecord[] = [];
+    for (const file of files) {
+      let text;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch {
+        continue;
+      }
+      for (const line of text.split("\n")) {
+        if (line.trim() !== "") out.push(JSON.parse(line));
+      }
+    }
+    return out;
+  }
+
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  function stop(signal: Deno.Signal = "SIGTERM") {
+    if (!stopped) {
+      try {
+        process.kill(signal);
+      } catch { /* already gone */ }
+      stopped = process.status.then(async (status) => {
+        await pump;
+        return status;
+      });
+    }
+    return stopped;
+  }
+
+  return {
+    url,
+    port: result,
+    dir,
+    envFile,
+    logFile,
+    stateDir,
+    process,
+    stderr: () => stderr,
+    records,
+    async waitForRecord(match, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const found = (await records()).find(match);
+        if (found) return found;
+        if (Date.now() > deadline) {
+          throw new Error(`No matching log record within ${timeoutMs} ms:\n${stderr}`);
+        }
+        // The log is flushed by a timer in the daemon; look again shortly.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    post(endpoint, body, headers) {
+      return fetch(`${url}/hooks/${endpoint}`, { method: "POST", body, headers });
+    },
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGTERM");
+      if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Write variables as an env file, each value double-quoted and escaped.
+ *
+ * @param vars the variables
+ * @returns the file's text
+ */
+export function envFileText(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) =>
+      `${key}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`
+    )
+    .join("\n") + "\n";
+}
+
+/**
+ * `Deno.test` with the sanitizers off, for tests that drive a daemon
+ * subprocess: its stderr pump and the fetch connections it keeps alive
+ * outlive single steps by design.
+ *
+ * @param name what the test shows, as behaviour
+ * @param fn the test
+ */
+export function integrationTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/**
+ * GitHub's signature header for a body and secret.
+ *
+ * @param body the raw body
+ * @param secret the secret
+ * @returns `sha256=<hex>`
+ */
+export async function githubSignature(body: string | Uint8Array, secret: string): Promise<string> {
+  return `sha256=${await hmacHex("SHA-256", secret, body)}`;
+}
+
+/**
+ * A hex HMAC, computed independently of lib/ (WebCrypto, no shared code).
+ *
+ * @param hash `SHA-256`, `SHA-512` or `SHA-1`
+ * @param secret the key as text
+ * @param body the data
+ * @returns lower-case hex
+ */
+export async function hmacHex(
+  hash: string,
+  secret: string,
+  body: string | Uint8Array,
+): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash },
+    false,
+    ["sign"],
+  );
+  const data = typeof body === "string" ? encoder.encode(body) : body;
+  const mac = await crypto.subtle.sign("HMAC", key, data as Uint8Array<ArrayBuffer>);
+  return new Uint8Array(mac).toHex();
+}
+
+/**
+ * Wait until a file exists and `ready` says its text is complete.
+ *
+ * @param path the file a hook writes
+ * @param ready whether the text is what we wait for (default: not empty)
+ * @param timeoutMs how long to wait
+ * @returns the file's text
+ */
+export async function waitForFile(
+  path: string,
+  ready: (text: string) => boolean = (text) => text.length > 0,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const text = await Deno.readTextFile(path);
+      if (ready(text)) return text;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`${path} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
