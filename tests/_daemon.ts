@@ -224,17 +224,19 @@ export async function startDaemon(
 }
 
 /**
- * Write variables as an env file, each value double-quoted and escaped.
+ * Write variables as an env file. dotenv unescapes nothing but `\\n`, so
+ * each value is wrapped in a quote character it does not contain.
  *
  * @param vars the variables
  * @returns the file's text
+ * @throws {Error} for a value holding every quote character
  */
 export function envFileText(vars: Record<string, string>): string {
-  return Object.entries(vars)
-    .map(([key, value]) =>
-      `${key}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`
-    )
-    .join("\n") + "\n";
+  return Object.entries(vars).map(([key, value]) => {
+    const quote = ["'", '"', "`"].find((q) => !value.includes(q));
+    if (!quote || value.includes("\n")) throw new Error(`Cannot quote ${key} for dotenv`);
+    return `${key}=${quote}${value}${quote}`;
+  }).join("\n") + "\n";
 }
 
 /**
