@@ -45,7 +45,7 @@ export async function main(args: string[]): Promise<number> {
         console.log(describeConfig(config));
         return 0;
       case "serve":
-        return await serve(config, env);
+        return await serve(config, env, cli.envFile);
       case "sign":
       case "send": {
         const { output, code } = await runSignCommand(cli, config);
@@ -67,35 +67,75 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-async function serve(config: Config, env: Record<string, string>): Promise<number> {
-  await using _logging = await setupLog(config.log);
+async function serve(
+  config: Config,
+  env: Record<string, string>,
+  envFile: string | undefined,
+): Promise<number> {
+  let logOptions = config.log;
+  let logging = await setupLog(logOptions);
   const log = daemonLog();
-  const daemon = await createDaemon(config, { env });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   try {
-    const server = Deno.serve({
-      hostname: config.listen.hostname,
-      port: config.listen.port,
-      signal: stop.signal,
-      onListen({ hostname, port }) {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log.info(`listening on http://${host}:${port}`, {
-          version: denoJson.version,
-          endpoints: [...config.endpoints.keys()],
-        });
-      },
-    }, daemon.fetch);
-    await server.finished;
-    log.info("stopping: waiting for running hooks", { running: daemon.queue.runningIds().length });
-    await daemon.close(SHUTDOWN_GRACE_MS);
-    log.info("stopped");
-    return 0;
-  } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
+    const daemon = await createDaemon(config, { env });
+    const stop = new AbortController();
+    let reloading = Promise.resolve();
+    const onStop = () => stop.abort();
+    const onReload = () => {
+      reloading = reloading.then(async () => {
+        try {
+          const nextEnv = await loadEnv(envFile, Deno.env.toObject());
+          const next = parseConfig(nextEnv);
+          const restart = await daemon.reload(next, nextEnv);
+          if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
+            // setupLog replaces the running configuration; the old handle
+            // then has nothing left to dispose.
+            logging = await setupLog(next.log);
+            logOptions = next.log;
+          }
+          log.info("reloaded", { endpoints: [...next.endpoints.keys()] });
+          if (restart.length > 0) {
+            log.warn(`changed settings need a restart: ${restart.join(", ")}`, { restart });
+          }
+        } catch (error) {
+          const problems = error instanceof ConfigError
+            ? error.problems
+            : [error instanceof Error ? error.message : String(error)];
+          log.error("reload refused: the running configuration stays", { problems });
+        }
+      });
+    };
+    const signals: [Deno.Signal, () => void][] = [
+      ["SIGINT", onStop],
+      ["SIGTERM", onStop],
+      ["SIGHUP", onReload],
+    ];
+    for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
+    try {
+      const server = Deno.serve({
+        hostname: config.listen.hostname,
+        port: config.listen.port,
+        signal: stop.signal,
+        onListen({ hostname, port }) {
+          const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+          log.info(`listening on http://${host}:${port}`, {
+            version: denoJson.version,
+            endpoints: [...config.endpoints.keys()],
+          });
+        },
+      }, daemon.fetch);
+      await server.finished;
+      await reloading;
+      log.info("stopping: waiting for running hooks", {
+        running: daemon.queue.runningIds().length,
+      });
+      await daemon.close(SHUTDOWN_GRACE_MS);
+      log.info("stopped");
+      return 0;
+    } finally {
+      for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
     }
+  } finally {
+    await logging[Symbol.asyncDispose]();
   }
 }
 

@@ -27,6 +27,17 @@ export interface Daemon {
   store: Store;
   /** The hook queue. */
   queue: Queue;
+  /** The configuration requests are served with now. */
+  readonly config: Config;
+  /**
+   * Apply a new configuration to requests that arrive afterwards: endpoints,
+   * secrets, hooks and per-endpoint policies. Requests in flight finish with
+   * the configuration they started with.
+   *
+   * @returns the settings that changed but need a restart to apply
+   * @throws {ConfigError} when a key cannot be imported (nothing changes)
+   */
+  reload(config: Config, env: Record<string, string>): Promise<string[]>;
   /**
    * Stop taking work, let running hooks finish up to `timeoutMs` (then
    * abort them: they stay queued), and close the store.
@@ -63,17 +74,13 @@ export function storePath(stateDir: string): string {
 export async function createDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
   const payloadDir = `${config.stateDir}/payloads`;
   await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
-  const endpoints = await buildEndpoints(config);
+  let current = config;
+  let hookSource = options.env;
+  let endpoints = await buildEndpoints(config);
   const store = openStore(storePath(config.stateDir), { retentionMs: config.retentionMs });
+  // The queue reads this map on every dispatch, so a reload updates it in place.
   const policies = new Map<string, EndpointPolicy>();
-  for (const endpoint of config.endpoints.values()) {
-    policies.set(endpoint.name, {
-      concurrency: endpoint.concurrency,
-      retries: endpoint.retries,
-      backoffMs: endpoint.retryBackoffMs,
-      onBusy: endpoint.onBusy,
-    });
-  }
+  setPolicies(policies, config);
   const queue = createQueue(store, {
     run: runLoggedHook,
     env: (delivery) =>
@@ -84,29 +91,27 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
         sourceDeliveryId: delivery.sourceId ?? undefined,
         contentType: delivery.contentType,
       }, {
-        processEnv: options.env,
-        allow: config.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
+        processEnv: hookSource,
+        allow: current.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
       }),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
     payloadDir,
     onEvent: logQueueEvent,
   });
-  const app = createApp(config, {
-    endpoints,
-    accept: createIntake(store, queue, { maxQueue: config.maxQueue }),
-    async waitForRun(id, signal) {
-      const settled = await queue.waitForRun(id, { signal });
-      const run = settled.run;
-      return {
-        exitCode: run?.exitCode ?? null,
-        success: settled.state === "done",
-        timedOut: run?.outcome === "timed_out",
-        stdout: run?.stdout ?? "",
-        stderr: run?.stderr ?? "",
-      };
-    },
-  });
+  const accept = createIntake(store, queue, { maxQueue: config.maxQueue });
+  async function waitForRun(id: string, signal: AbortSignal) {
+    const settled = await queue.waitForRun(id, { signal });
+    const run = settled.run;
+    return {
+      exitCode: run?.exitCode ?? null,
+      success: settled.state === "done",
+      timedOut: run?.outcome === "timed_out",
+      stdout: run?.stdout ?? "",
+      stderr: run?.stderr ?? "",
+    };
+  }
+  let app = createApp(config, { endpoints, accept, waitForRun });
   try {
     queue.start();
   } catch (error) {
@@ -114,9 +119,22 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     throw error;
   }
   return {
-    fetch: app.fetch,
+    fetch: (request, info) => app.fetch(request, info),
     store,
     queue,
+    get config() {
+      return current;
+    },
+    async reload(next, env) {
+      const built = await buildEndpoints(next);
+      const restart = restartOnly(current, next);
+      endpoints = built;
+      app = createApp(next, { endpoints, accept, waitForRun });
+      setPolicies(policies, next);
+      current = next;
+      hookSource = env;
+      return restart;
+    },
     async close(timeoutMs) {
       try {
         await queue.close({ timeoutMs });
@@ -125,6 +143,32 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       }
     },
   };
+}
+
+function setPolicies(policies: Map<string, EndpointPolicy>, config: Config): void {
+  policies.clear();
+  for (const endpoint of config.endpoints.values()) {
+    policies.set(endpoint.name, {
+      concurrency: endpoint.concurrency,
+      retries: endpoint.retries,
+      backoffMs: endpoint.retryBackoffMs,
+      onBusy: endpoint.onBusy,
+    });
+  }
+}
+
+/** Settings a reload cannot apply: they shape sockets, files and the queue. */
+function restartOnly(before: Config, after: Config): string[] {
+  const changed: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(before.listen, after.listen)) changed.push("HOOKD_LISTEN");
+  if (before.stateDir !== after.stateDir) changed.push("HOOKD_STATE_DIR");
+  if (before.maxConcurrentHooks !== after.maxConcurrentHooks) {
+    changed.push("HOOKD_MAX_CONCURRENT_HOOKS");
+  }
+  if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
+  if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
+  return changed;
 }
 
 function logQueueEvent(event: QueueEvent): void {
