@@ -1,0 +1,144 @@
+/**
+ * Running hookd as a service: reload on SIGHUP without dropping requests,
+ * a broken reload keeps the running configuration, and SIGTERM lets a
+ * running hook finish before the daemon exits 0.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  envFileText,
+  githubSignature,
+  integrationTest,
+  startDaemon,
+  tempDir,
+  waitForFile,
+} from "./_daemon.ts";
+
+const SECRET = "service-secret-0123456789";
+
+function baseEnv(out: string, daemonDir?: string): Record<string, string> {
+  return {
+    HOOKD_ENDPOINTS: "github",
+    HOOKD_GITHUB_PROVIDER: "github",
+    HOOKD_GITHUB_SECRET: SECRET,
+    HOOKD_GITHUB_HOOK_PUSH: `echo old > "${out}/$HOOKD_SOURCE_DELIVERY_ID"`,
+    ...(daemonDir
+      ? {
+        HOOKD_LISTEN: "127.0.0.1:0",
+        HOOKD_LOG_FILE: `${daemonDir}/log/hookd.log`,
+        HOOKD_STATE_DIR: `${daemonDir}/state`,
+      }
+      : {}),
+  };
+}
+
+async function push(url: string, endpoint: string, secret: string, id: string) {
+  const body = JSON.stringify({ ref: "refs/heads/main", id });
+  return await fetch(`${url}/hooks/${endpoint}`, {
+    method: "POST",
+    body,
+    headers: {
+      "Content-Type": "application/json",
+      "X-GitHub-Event": "push",
+      "X-GitHub-Delivery": id,
+      "X-Hub-Signature-256": await githubSignature(body, secret),
+    },
+  });
+}
+
+integrationTest("SIGHUP applies a new hook and endpoint without dropping a request", async () => {
+  await using out = await tempDir();
+  await using daemon = await startDaemon(baseEnv(out.path));
+
+  let sending = true;
+  const statuses: number[] = [];
+  const clients = Array.from({ length: 4 }, async () => {
+    while (sending) {
+      const response = await push(daemon.url, "github", SECRET, crypto.randomUUID());
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+  });
+
+  await Deno.writeTextFile(
+    daemon.envFile,
+    envFileText({
+      ...baseEnv(out.path, daemon.dir),
+      HOOKD_ENDPOINTS: "github,second",
+      HOOKD_GITHUB_HOOK_PUSH: `echo new > "${out.path}/$HOOKD_SOURCE_DELIVERY_ID"`,
+      HOOKD_SECOND_PROVIDER: "github",
+      HOOKD_SECOND_SECRET: "second-secret-0123456789",
+      HOOKD_SECOND_HOOK_PUSH: `echo second > "${out.path}/$HOOKD_SOURCE_DELIVERY_ID"`,
+    }),
+  );
+  daemon.process.kill("SIGHUP");
+  await daemon.waitForRecord((r) => r.type === "daemon" && r.message === "reloaded");
+  // Keep the load on across the switch for a few more round trips.
+  const after = statuses.length + 20;
+  while (statuses.length < after) await new Promise((r) => setTimeout(r, 10));
+  sending = false;
+  await Promise.all(clients);
+
+  assert.ok(statuses.length > 20);
+  assert.deepEqual([...new Set(statuses)], [202], "every request during the reload was accepted");
+
+  const id = crypto.randomUUID();
+  const response = await push(daemon.url, "github", SECRET, id);
+  assert.equal(response.status, 202);
+  await response.body?.cancel();
+  assert.equal((await waitForFile(`${out.path}/${id}`)).trim(), "new");
+
+  const secondId = crypto.randomUUID();
+  const second = await push(daemon.url, "second", "second-secret-0123456789", secondId);
+  assert.equal(second.status, 202);
+  await second.body?.cancel();
+  assert.equal((await waitForFile(`${out.path}/${secondId}`)).trim(), "second");
+});
+
+integrationTest(
+  "a broken env file on SIGHUP is refused and the running configuration stays",
+  async () => {
+    await using out = await tempDir();
+    await using daemon = await startDaemon(baseEnv(out.path));
+    await Deno.writeTextFile(
+      daemon.envFile,
+      envFileText({ ...baseEnv(out.path, daemon.dir), HOOKD_GITHUB_SECRET: "", HOOKD_TYPO: "1" }),
+    );
+    daemon.process.kill("SIGHUP");
+    const refused = await daemon.waitForRecord((r) =>
+      r.type === "daemon" && r.message.startsWith("reload refused")
+    );
+    const problems = (refused.problems as string[]).join("\n");
+    assert.match(problems, /HOOKD_GITHUB_SECRET is empty/);
+    assert.match(problems, /HOOKD_TYPO is not a hookd variable/);
+
+    const id = crypto.randomUUID();
+    const response = await push(daemon.url, "github", SECRET, id);
+    assert.equal(response.status, 202, "the old secret still verifies");
+    await response.body?.cancel();
+    assert.equal((await waitForFile(`${out.path}/${id}`)).trim(), "old");
+  },
+);
+
+integrationTest("SIGTERM lets a running hook finish, then the daemon exits 0", async () => {
+  await using out = await tempDir();
+  await using daemon = await startDaemon({
+    ...baseEnv(out.path),
+    HOOKD_GITHUB_HOOK_PUSH:
+      `touch "${out.path}/started"; sleep 1; echo finished > "${out.path}/done"`,
+  });
+  const response = await push(daemon.url, "github", SECRET, crypto.randomUUID());
+  assert.equal(response.status, 202);
+  await response.body?.cancel();
+  await waitForFile(`${out.path}/started`, () => true);
+
+  const status = await daemon.stop("SIGTERM");
+  assert.equal(status.code, 0);
+  assert.equal(await Deno.readTextFile(`${out.path}/done`), "finished\n");
+  const records = await daemon.records();
+  const hook = records.find((r) => r.type === "hook");
+  assert.equal(hook?.exitCode, 0, "the hook was not cut short");
+  assert.ok(records.some((r) => r.type === "daemon" && r.message === "stopped"));
+});
