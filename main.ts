@@ -17,9 +17,6 @@ import { loadEnv } from "./lib/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log.ts";
 import { runSignCommand } from "./lib/sign_command.ts";
 
-/** How long running hooks may go on after SIGTERM before they are stopped. */
-const SHUTDOWN_GRACE_MS = 30_000;
-
 /**
  * Run hookd with the given arguments.
  *
@@ -76,6 +73,10 @@ async function serve(
   let logging = await setupLog(logOptions);
   const log = daemonLog();
   try {
+    const tls = config.tls && {
+      cert: await Deno.readTextFile(config.tls.certFile),
+      key: await Deno.readTextFile(config.tls.keyFile),
+    };
     const daemon = await createDaemon(config, { env });
     const stop = new AbortController();
     let reloading = Promise.resolve();
@@ -115,9 +116,10 @@ async function serve(
         hostname: config.listen.hostname,
         port: config.listen.port,
         signal: stop.signal,
+        ...tls,
         onListen({ hostname, port }) {
           const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-          log.info(`listening on http://${host}:${port}`, {
+          log.info(`listening on ${tls ? "https" : "http"}://${host}:${port}`, {
             version: denoJson.version,
             endpoints: [...config.endpoints.keys()],
           });
@@ -128,7 +130,7 @@ async function serve(
       log.info("stopping: waiting for running hooks", {
         running: daemon.queue.runningIds().length,
       });
-      await daemon.close(SHUTDOWN_GRACE_MS);
+      await daemon.close(daemon.config.shutdownTimeoutMs);
       log.info("stopped");
       return 0;
     } finally {

@@ -47,6 +47,10 @@ export interface Config {
   maxQueue: number;
   /** How long finished deliveries are kept, in milliseconds. */
   retentionMs: number;
+  /** How long running hooks may go on after SIGTERM, in milliseconds. */
+  shutdownTimeoutMs: number;
+  /** Certificate and key files (PEM) for HTTPS on the public listener. */
+  tls?: { certFile: string; keyFile: string };
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
 }
@@ -88,6 +92,12 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
   HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
   HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
+  HOOKD_SHUTDOWN_TIMEOUT: {
+    help: "how long running hooks may finish after SIGTERM",
+    default: () => "90s",
+  },
+  HOOKD_TLS_CERT: { help: "PEM certificate file for HTTPS", default: () => "" },
+  HOOKD_TLS_KEY: { help: "PEM private key file for HTTPS", default: () => "" },
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -214,6 +224,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     stateDir: get("HOOKD_STATE_DIR"),
     maxQueue: positiveInt("HOOKD_MAX_QUEUE", get("HOOKD_MAX_QUEUE"), problems),
     retentionMs: globalDuration("HOOKD_RETENTION", get("HOOKD_RETENTION"), problems),
+    shutdownTimeoutMs: globalDuration(
+      "HOOKD_SHUTDOWN_TIMEOUT",
+      get("HOOKD_SHUTDOWN_TIMEOUT"),
+      problems,
+    ),
+    tls: parseTls(get("HOOKD_TLS_CERT"), get("HOOKD_TLS_KEY"), problems),
     maxConcurrentHooks: positiveInt(
       "HOOKD_MAX_CONCURRENT_HOOKS",
       get("HOOKD_MAX_CONCURRENT_HOOKS"),
@@ -371,6 +387,23 @@ function globalDuration(variable: string, value: string, problems: string[]): nu
     return 0;
   }
   return parseDuration(value);
+}
+
+function parseTls(
+  certFile: string,
+  keyFile: string,
+  problems: string[],
+): Config["tls"] {
+  if (certFile === "" && keyFile === "") return undefined;
+  if (certFile === "" || keyFile === "") {
+    problems.push(
+      `${
+        certFile === "" ? "HOOKD_TLS_CERT" : "HOOKD_TLS_KEY"
+      } is not set: HTTPS needs both HOOKD_TLS_CERT and HOOKD_TLS_KEY`,
+    );
+    return undefined;
+  }
+  return { certFile, keyFile };
 }
 
 function splitList(value: string): string[] {

@@ -168,6 +168,7 @@ function restartOnly(before: Config, after: Config): string[] {
   }
   if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
   if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
+  if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   return changed;
 }
 

@@ -134,7 +134,7 @@ export async function startDaemon(
   const pump = (async () => {
     for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
       stderr += chunk;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
       if (match) listening(Number(match[1]));
     }
   })();
@@ -155,7 +155,7 @@ export async function startDaemon(
     if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw new Error(`hookd did not start (${result}):\n${stderr}`);
   }
-  const url = `http://127.0.0.1:${result}`;
+  const url = `${/listening on https/.test(stderr) ? "https" : "http"}://127.0.0.1:${result}`;
 
   async function records(): Promise<LogRecord[]> {
     const files = [];

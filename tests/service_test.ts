@@ -142,3 +142,49 @@ integrationTest("SIGTERM lets a running hook finish, then the daemon exits 0", a
   assert.equal(hook?.exitCode, 0, "the hook was not cut short");
   assert.ok(records.some((r) => r.type === "daemon" && r.message === "stopped"));
 });
+
+integrationTest(
+  "with HOOKD_TLS_CERT and HOOKD_TLS_KEY the public listener speaks HTTPS",
+  async () => {
+    await using dir = await tempDir();
+    // A throwaway CA and a leaf for 127.0.0.1: rustls refuses a CA as a server certificate.
+    const script = `
+    set -e
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \\
+      -keyout ca.key -out ca.pem -subj /CN=hookd-test-ca
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \\
+      -keyout key.pem -out leaf.csr -subj /CN=localhost
+    printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > leaf.ext
+    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \\
+      -extfile leaf.ext -out cert.pem
+  `;
+    const made = await new Deno.Command("/bin/sh", {
+      args: ["-c", script],
+      cwd: dir.path,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.ok(made.success, "openssl made a certificate");
+    await using daemon = await startDaemon({
+      ...baseEnv(dir.path),
+      HOOKD_TLS_CERT: `${dir.path}/cert.pem`,
+      HOOKD_TLS_KEY: `${dir.path}/key.pem`,
+    });
+    assert.match(daemon.stderr(), /listening on https:\/\/127\.0\.0\.1:/);
+    using client = Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(`${dir.path}/ca.pem`)],
+    });
+    const body = JSON.stringify({ ref: "refs/heads/main" });
+    const response = await fetch(`https://127.0.0.1:${daemon.port}/hooks/github`, {
+      method: "POST",
+      body,
+      client,
+      headers: {
+        "X-GitHub-Event": "push",
+        "X-Hub-Signature-256": await githubSignature(body, SECRET),
+      },
+    });
+    assert.equal(response.status, 202);
+    await response.body?.cancel();
+  },
+);
