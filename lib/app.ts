@@ -12,7 +12,7 @@ import { getLogger } from "@logtape/logtape";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "./config.ts";
 import { HttpError } from "./http_error.ts";
-import { storedHeaders } from "./intake.ts";
+import { credentialHeaders, storedHeaders } from "./intake.ts";
 import type { Accepted, Verify } from "./verify/types.ts";
 
 /** An endpoint ready to serve: its settings and its verify function. */
@@ -188,7 +188,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         hook,
         payload: verdict.payload,
         contentType: verdict.contentType,
-        headers: storedHeaders(c.req.raw.headers),
+        headers: storedHeaders(c.req.raw.headers, {
+          redact: credentialHeaders(endpoint.config.settings),
+        }),
         receivedAt: now(),
         timeoutMs: endpoint.config.timeoutMs,
         verifiedBy: verdict.verifiedBy,

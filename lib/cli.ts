@@ -80,22 +80,7 @@ environment only. See README.md for every variable.`;
  * ```
  */
 export function parseCommandLine(args: readonly string[]): CommandLine {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      "env-file": { type: "string" },
-      endpoint: { type: "string" },
-      state: { type: "string" },
-      since: { type: "string" },
-      limit: { type: "string" },
-      event: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean" },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseOptions(args);
   if (values.help) return { command: "help", args: [], json: false };
   if (values.version) return { command: "version", args: [], json: false };
   const [command = "help", ...rest] = positionals;
@@ -124,4 +109,31 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     event: values.event,
     json: values.json ?? false,
   };
+}
+
+function parseOptions(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: {
+        "env-file": { type: "string" },
+        endpoint: { type: "string" },
+        state: { type: "string" },
+        since: { type: "string" },
+        limit: { type: "string" },
+        event: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    // node:util's messages run over several lines with advice about `--`;
+    // hookd promises one line per problem.
+    const message = error instanceof Error ? error.message : String(error);
+    const first = message.split(/\n|\. To specify/)[0].replace(/\.$/, "");
+    throw new Error(`${first}; run "hookd help"`, { cause: error });
+  }
 }

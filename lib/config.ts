@@ -105,7 +105,7 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
   PROVIDER: { help: `one of ${[...PROVIDERS.keys()].join(", ")}`, required: true },
   SECRET: { help: "the shared secret" },
   SECRET_PREVIOUS: { help: "the previous secret, accepted while rotating" },
-  TIMEOUT: { help: "a hook's time limit", default: "300s", validate: durationProblem },
+  TIMEOUT: { help: "a hook's time limit", default: "300s", validate: timeoutProblem },
   HOOK_ENV: { help: "extra variables passed to this endpoint's hooks" },
   CONCURRENCY: { help: "this endpoint's hooks running at once", validate: positiveProblem },
   RETRIES: { help: "extra attempts after a failure", default: "0", validate: countProblem },
@@ -180,6 +180,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const endpoints = new Map<string, EndpointConfig>();
+  const seen = new Set<string>();
   for (const name of names) {
     if (!/^[a-z0-9-]+$/.test(name)) {
       problems.push(
@@ -194,8 +195,21 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       continue;
     }
     const prefix = endpointPrefix(name);
-    if (endpoints.has(name) || [...endpoints.values()].some((e) => e.prefix === prefix)) {
+    if (seen.has(name)) {
       problems.push(`HOOKD_ENDPOINTS lists "${name}" twice: remove one`);
+      continue;
+    }
+    const overlap = [...seen].find((other) => {
+      const otherPrefix = endpointPrefix(other);
+      return otherPrefix.startsWith(prefix) || prefix.startsWith(otherPrefix);
+    });
+    seen.add(name);
+    if (overlap) {
+      problems.push(
+        `HOOKD_ENDPOINTS has "${overlap}" and "${name}", whose variables overlap (${
+          endpointPrefix(overlap.length < name.length ? overlap : name)
+        }…): rename one`,
+      );
       continue;
     }
     const endpoint = parseEndpoint(name, vars, problems, known);
@@ -366,6 +380,18 @@ function durationProblem(value: string): string | undefined {
   } catch {
     return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
   }
+}
+
+/** The longest delay a timer can keep (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function timeoutProblem(value: string): string | undefined {
+  const problem = durationProblem(value);
+  if (problem) return problem;
+  const ms = parseDuration(value);
+  return ms >= 1 && ms <= MAX_TIMER_MS
+    ? undefined
+    : `is "${value}": write a time limit above 0 and at most 24d`;
 }
 
 function positiveProblem(value: string): string | undefined {

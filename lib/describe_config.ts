@@ -27,12 +27,17 @@ import { formatDuration } from "./duration.ts";
  * ```
  */
 export function describeConfig(config: Config): string {
+  const { hostname, port } = config.listen;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const lines = [
-    `listen     http://${config.listen.hostname}:${config.listen.port}`,
+    `listen     http://${host}:${port}`,
     `max body   ${config.maxBodyBytes} bytes`,
     `log        ${config.log.file} (rotated at ${config.log.maxBytes} bytes, ${config.log.maxFiles} files)`,
     `state      ${config.stateDir}`,
     `hooks      at most ${config.maxConcurrentHooks} at once`,
+    `queue      at most ${config.maxQueue} waiting; deliveries kept ${
+      formatDuration(config.retentionMs)
+    }`,
   ];
   for (const endpoint of config.endpoints.values()) {
     lines.push(
@@ -49,6 +54,12 @@ export function describeConfig(config: Config): string {
       if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${value}`);
     }
     lines.push(`  timeout   ${formatDuration(endpoint.timeoutMs)}`);
+    const retries = endpoint.retries === 0
+      ? "no retries"
+      : `${endpoint.retries} retries, the first after ${formatDuration(endpoint.retryBackoffMs)}`;
+    lines.push(
+      `  runs      ${endpoint.concurrency} at once, ${retries}, on busy: ${endpoint.onBusy}, respond: ${endpoint.respond}`,
+    );
     if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
     if (endpoint.hooks.size === 0) {
       lines.push("  hooks     (none: every delivery is logged as ignored)");
@@ -57,5 +68,19 @@ export function describeConfig(config: Config): string {
       lines.push(`  ${`${endpoint.prefix}HOOK_${key}`} = ${command}`);
     }
   }
-  return lines.join("\n");
+  return maskSecrets(lines.join("\n"), config);
+}
+
+/**
+ * A secret can still turn up where a value is shown (a hook command that
+ * spells it out, or a variable read by two overlapping endpoints): mask
+ * every occurrence. Very short secrets are left alone, or every letter
+ * they share with the text would be masked.
+ */
+function maskSecrets(text: string, config: Config): string {
+  const secrets = [...config.endpoints.values()]
+    .flatMap((endpoint) => endpoint.secrets)
+    .filter((secret) => secret.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  return secrets.reduce((masked, secret) => masked.replaceAll(secret, "***"), text);
 }

@@ -21,7 +21,8 @@ const UNITS: Record<string, number> = {
  *
  * @param text a whole number followed by `ms`, `s`, `m`, `h` or `d`
  * @returns the duration in milliseconds
- * @throws {RangeError} when the text is not such a duration
+ * @throws {RangeError} when the text is not such a duration, or is too
+ *   long to count exactly in milliseconds
  *
  * @example
  * ```ts
@@ -36,7 +37,12 @@ export function parseDuration(text: string): number {
       `Invalid duration "${text}": write a whole number and a unit, e.g. 300s, 5m, 2h or 7d`,
     );
   }
-  return Number(match[1]) * UNITS[match[2]];
+  const ms = Number(match[1]) * UNITS[match[2]];
+  // Nine digits of days overflow the integers a double holds exactly.
+  if (!Number.isSafeInteger(ms)) {
+    throw new RangeError(`Invalid duration "${text}": too long, write at most 104249991d`);
+  }
+  return ms;
 }
 
 /**

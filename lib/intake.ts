@@ -23,8 +23,22 @@ export interface IntakeOptions {
 /** What the app calls for each verified delivery. */
 export type Accept = (delivery: NewDelivery) => Promise<{ id: string; duplicate: boolean }>;
 
-/** Header names whose values are credentials or signatures: never stored. */
-const SECRET_HEADER = /signature|token|secret|authorization|cookie|hmac|api-key/i;
+/**
+ * Header names whose values are credentials or signatures: never stored.
+ * Broad on purpose (`X-Auth-Token`, `X-Sig`, `Proxy-Authorization`): a
+ * header redacted for nothing costs little, a secret stored costs a lot.
+ */
+const SECRET_HEADER =
+  /signature|(?:^|-)sig(?:$|-)|token|secret|auth|cookie|hmac|api-?key|passw|credential/i;
+
+/** Options for {@linkcode storedHeaders}. */
+export interface StoredHeadersOptions {
+  /**
+   * More header names to redact, whatever they are called: the endpoint's
+   * own `SIGNATURE_HEADER` or `TOKEN_HEADER` (see {@linkcode credentialHeaders}).
+   */
+  redact?: readonly string[];
+}
 
 /**
  * The headers kept with a stored delivery: everything but credentials and
@@ -32,6 +46,7 @@ const SECRET_HEADER = /signature|token|secret|authorization|cookie|hmac|api-key/
  * were there.
  *
  * @param headers the request headers
+ * @param options more header names to redact
  * @returns the headers to store
  *
  * @example
@@ -41,12 +56,35 @@ const SECRET_HEADER = /signature|token|secret|authorization|cookie|hmac|api-key/
  * console.assert(kept["x-hub-signature-256"] === "[redacted]" && kept["x-github-event"] === "push");
  * ```
  */
-export function storedHeaders(headers: Headers): Record<string, string> {
+export function storedHeaders(
+  headers: Headers,
+  options: StoredHeadersOptions = {},
+): Record<string, string> {
+  const redact = new Set((options.redact ?? []).map((name) => name.toLowerCase()));
   const kept: Record<string, string> = {};
   for (const [name, value] of headers) {
-    kept[name] = SECRET_HEADER.test(name) ? "[redacted]" : value;
+    kept[name] = SECRET_HEADER.test(name) || redact.has(name) ? "[redacted]" : value;
   }
   return kept;
+}
+
+/**
+ * The headers an endpoint's settings name as carrying its credential (the
+ * generic providers let the admin pick any name, e.g. `X-Deploy-Key`).
+ *
+ * @param settings the endpoint's provider settings
+ * @returns the header names, possibly none
+ *
+ * @example
+ * ```ts
+ * import { credentialHeaders, storedHeaders } from "./intake.ts";
+ * const redact = credentialHeaders({ TOKEN_HEADER: "X-Deploy-Key" });
+ * const kept = storedHeaders(new Headers({ "x-deploy-key": "s3cret" }), { redact });
+ * console.assert(kept["x-deploy-key"] === "[redacted]");
+ * ```
+ */
+export function credentialHeaders(settings: Readonly<Record<string, string>>): string[] {
+  return [settings.SIGNATURE_HEADER, settings.TOKEN_HEADER].filter((name) => !!name);
 }
 
 /**
@@ -56,7 +94,8 @@ export function storedHeaders(headers: Headers): Record<string, string> {
  * @param queue the queue to notify
  * @param options the back-pressure limit
  * @returns the accept function
- * @throws {RangeError} when `maxQueue` is not a positive whole number
+ * @throws {RangeError} when `maxQueue` or `retryAfterSeconds` is not a
+ *   positive whole number
  */
 export function createIntake(
   store: Store,
@@ -66,7 +105,11 @@ export function createIntake(
   if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 1) {
     throw new RangeError("createIntake: maxQueue must be a positive whole number");
   }
-  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
+    throw new RangeError("createIntake: retryAfterSeconds must be a positive whole number");
+  }
+  const retryAfter = String(retryAfterSeconds);
   return async function accept(delivery) {
     let result;
     try {

@@ -16,7 +16,8 @@ import { PROVIDERS } from "./verify/mod.ts";
  * @param options the endpoint name, body, event and URL
  * @returns the headers, `Content-Type` included
  * @throws {Error} naming the problem when the endpoint is unknown or its
- *   provider cannot be signed for (Ed25519 and ECDSA senders)
+ *   provider cannot be signed for (Ed25519 and ECDSA senders, and senders
+ *   that sign inside the body)
  */
 export async function signedHeaders(
   config: Config,
@@ -33,8 +34,12 @@ export async function signedHeaders(
   }
   const provider = PROVIDERS.get(endpoint.provider)!;
   if (!provider.sign) {
+    // Public-key senders sign with a key hookd never holds; others (Mailgun)
+    // carry the signature inside the body, which hookd sign does not write.
     throw new Error(
-      `The ${provider.name} provider signs with a private key hookd never holds: use the sender's own test button`,
+      provider.secret === "none"
+        ? `The ${provider.name} provider signs with a private key hookd never holds: use the sender's own test button`
+        : `hookd cannot sign for the ${provider.name} provider, whose signature travels in the body: use the sender's own test button`,
     );
   }
   const headers = await provider.sign(endpoint, options.body, {
@@ -53,13 +58,23 @@ export async function signedHeaders(
  * @param cli the parsed command line
  * @param config the configuration
  * @returns the text to print and the exit code
+ * @throws {Error} naming the file when it cannot be read, or as
+ *   {@linkcode signedHeaders} does
  */
 export async function runSignCommand(
   cli: CommandLine,
   config: Config,
 ): Promise<{ output: string; code: number }> {
   const file = cli.args.at(-1)!;
-  const body = await Deno.readFile(file);
+  let body: Uint8Array<ArrayBuffer>;
+  try {
+    body = await Deno.readFile(file);
+  } catch (error) {
+    throw new Error(
+      `Cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
+  }
   const host = config.listen.hostname.includes(":")
     ? `[${config.listen.hostname}]`
     : config.listen.hostname;
