@@ -11,7 +11,10 @@ import { parseCommandLine, USAGE } from "./lib/cli.ts";
 import { type Config, ConfigError, parseConfig } from "./lib/config.ts";
 import { createDaemon } from "./lib/daemon.ts";
 import { runDeliveryCommand } from "./lib/delivery_commands.ts";
+import { createAdminApp, probeWritable } from "./lib/admin_app.ts";
 import { describeConfig } from "./lib/describe_config.ts";
+import { checkEnvFileMode } from "./lib/env_file_mode.ts";
+import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_notify.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log.ts";
@@ -34,7 +37,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(`hookd ${denoJson.version}`);
       return 0;
     }
-    const env = await loadEnv(cli.envFile, Deno.env.toObject());
+    const env = await loadConfigEnv(cli.envFile);
     const config = parseConfig(env);
     switch (cli.command) {
       case "check":
@@ -56,10 +59,7 @@ export async function main(args: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    const problems = error instanceof ConfigError
-      ? error.problems
-      : [error instanceof Error ? error.message : String(error)];
-    for (const problem of problems) console.error(`hookd: ${problem}`);
+    for (const problem of problemsOf(error)) console.error(`hookd: ${problem}`);
     return 1;
   }
 }
@@ -79,12 +79,14 @@ async function serve(
     };
     const daemon = await createDaemon(config, { env });
     const stop = new AbortController();
+    let listening = false;
     let reloading = Promise.resolve();
     const onStop = () => stop.abort();
     const onReload = () => {
       reloading = reloading.then(async () => {
+        await notify(notifyReloading);
         try {
-          const nextEnv = await loadEnv(envFile, Deno.env.toObject());
+          const nextEnv = await loadConfigEnv(envFile);
           const next = parseConfig(nextEnv);
           const restart = await daemon.reload(next, nextEnv);
           if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
@@ -98,11 +100,11 @@ async function serve(
             log.warn(`changed settings need a restart: ${restart.join(", ")}`, { restart });
           }
         } catch (error) {
-          const problems = error instanceof ConfigError
-            ? error.problems
-            : [error instanceof Error ? error.message : String(error)];
-          log.error("reload refused: the running configuration stays", { problems });
+          log.error("reload refused: the running configuration stays", {
+            problems: problemsOf(error),
+          });
         }
+        await notify(notifyReady);
       });
     };
     const signals: [Deno.Signal, () => void][] = [
@@ -112,20 +114,40 @@ async function serve(
     ];
     for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
     try {
+      const admin = config.adminListen && Deno.serve(
+        {
+          hostname: config.adminListen.hostname,
+          port: config.adminListen.port,
+          signal: stop.signal,
+          onListen: ({ hostname, port }) =>
+            log.info(`admin listening on http://${hostPort(hostname, port)}`),
+        },
+        createAdminApp({
+          async health() {
+            const reason = await probeWritable(daemon.config.stateDir);
+            return { storeWritable: reason === undefined, listening, reason };
+          },
+          metrics: daemon.metrics,
+        }).fetch,
+      );
       const server = Deno.serve({
         hostname: config.listen.hostname,
         port: config.listen.port,
         signal: stop.signal,
         ...tls,
         onListen({ hostname, port }) {
-          const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-          log.info(`listening on ${tls ? "https" : "http"}://${host}:${port}`, {
+          listening = true;
+          log.info(`listening on ${tls ? "https" : "http"}://${hostPort(hostname, port)}`, {
             version: denoJson.version,
             endpoints: [...config.endpoints.keys()],
           });
         },
       }, daemon.fetch);
+      await notify(notifyReady);
       await server.finished;
+      listening = false;
+      await notify(notifyStopping);
+      await admin?.finished;
       await reloading;
       log.info("stopping: waiting for running hooks", {
         running: daemon.queue.runningIds().length,
@@ -139,6 +161,32 @@ async function serve(
   } finally {
     await logging[Symbol.asyncDispose]();
   }
+}
+
+/** The env file (refused when others may read it) over the process environment. */
+async function loadConfigEnv(envFile: string | undefined): Promise<Record<string, string>> {
+  const problem = envFile === undefined ? undefined : await checkEnvFileMode(envFile);
+  if (problem) throw new ConfigError([problem]);
+  return await loadEnv(envFile, Deno.env.toObject());
+}
+
+/** Tell systemd, when it listens; a failure is logged, never fatal. */
+async function notify(send: () => Promise<boolean>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+  }
+}
+
+function hostPort(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+function problemsOf(error: unknown): string[] {
+  return error instanceof ConfigError
+    ? error.problems
+    : [error instanceof Error ? error.message : String(error)];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -9,10 +9,12 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
+import { clientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "./config.ts";
 import { HttpError } from "./http_error.ts";
 import { credentialHeaders, storedHeaders } from "./intake.ts";
+import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "./verify/types.ts";
 
 /** An endpoint ready to serve: its settings and its verify function. */
@@ -58,6 +60,10 @@ export interface AppDeps {
    * `_RESPOND=output`; rejects when `signal` fires first.
    */
   waitForRun?(id: string, signal: AbortSignal): Promise<HookOutput>;
+  /** Per-client request budget, kept across reloads. */
+  rateLimiter?: RateLimiter;
+  /** Told about every request record (for metrics); must not throw. */
+  onRequest?: (record: { endpoint?: string; outcome: string; bytes?: number }) => void;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -79,6 +85,7 @@ export interface HookOutput {
 /** The per-request values the log record is built from. */
 interface RequestVariables extends BodyLimitVariables {
   fields: Record<string, unknown>;
+  client: string | undefined;
 }
 
 type Env = { Variables: RequestVariables; Bindings: { remoteAddr?: Deno.NetAddr } };
@@ -100,21 +107,48 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     const started = performance.now();
     const fields: Record<string, unknown> = {};
     c.set("fields", fields);
+    const remote = remoteAddress(c.env);
+    const client = remote === undefined
+      ? undefined
+      : clientAddress(remote, c.req.header("x-forwarded-for"), config.trustedProxies);
+    c.set("client", client);
     await next();
     const status = c.res.status;
     const record = {
       method: c.req.method,
       path: c.req.path.slice(0, 200),
-      remote: remoteAddress(c.env),
+      remote: client,
+      ...(client !== remote ? { peer: remote } : {}),
       status,
-      outcome: fields.outcome ?? (status < 400 ? "accepted" : "rejected"),
+      outcome: (fields.outcome ?? (status < 400 ? "accepted" : "rejected")) as string,
       ...fields,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     };
     if (status >= 500) log.error("request", record);
     else if (status >= 400) log.warn("request", record);
     else log.info("request", record);
+    deps.onRequest?.({
+      endpoint: fields.endpoint as string | undefined,
+      outcome: record.outcome,
+      bytes: fields.bytes as number | undefined,
+    });
   });
+
+  if (deps.rateLimiter) {
+    const limiter = deps.rateLimiter;
+    app.use(function rateLimit(c, next) {
+      const client = c.get("client");
+      if (client === undefined) return next();
+      const verdict = limiter.take(rateLimitKey(client), performance.now());
+      if (!verdict.ok) {
+        throw new HttpError(429, "Too many requests: retry later", {
+          headers: { "Retry-After": String(verdict.retryAfterSeconds) },
+          outcome: "rejected.rate_limited",
+        });
+      }
+      return next();
+    });
+  }
 
   app.onError(function mapError(error, c) {
     const fields = c.get("fields") ?? {};

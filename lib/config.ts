@@ -7,7 +7,10 @@
  */
 
 import { closest, distance } from "fastest-levenshtein";
+import { type AddressList, parseAddressList } from "./allow_from.ts";
 import { parseDuration } from "./duration.ts";
+import { parseRateLimit, type RateLimitSpec } from "./rate_limit.ts";
+import { weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "./verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "./verify/types.ts";
 
@@ -29,6 +32,8 @@ export interface EndpointConfig extends EndpointSettings {
   onBusy: "queue" | "latest";
   /** `accepted`: answer 202 at once; `output`: wait for the hook. */
   respond: "accepted" | "output";
+  /** Only these client addresses may deliver; `undefined`: anyone. */
+  allowFrom?: AddressList;
 }
 
 /** The whole resolved configuration. */
@@ -51,6 +56,12 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Certificate and key files (PEM) for HTTPS on the public listener. */
   tls?: { certFile: string; keyFile: string };
+  /** The admin listener (`/healthz`, `/metrics`); `undefined`: off. */
+  adminListen?: { hostname: string; port: number };
+  /** Proxies whose `X-Forwarded-For` is believed. */
+  trustedProxies?: AddressList;
+  /** Requests per client address; `undefined`: no limit. */
+  rateLimit?: RateLimitSpec;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
 }
@@ -94,10 +105,22 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
   HOOKD_SHUTDOWN_TIMEOUT: {
     help: "how long running hooks may finish after SIGTERM",
-    default: () => "90s",
+    default: () => "300s",
   },
   HOOKD_TLS_CERT: { help: "PEM certificate file for HTTPS", default: () => "" },
   HOOKD_TLS_KEY: { help: "PEM private key file for HTTPS", default: () => "" },
+  HOOKD_ADMIN_LISTEN: {
+    help: "address:port of /healthz and /metrics, or off",
+    default: () => "127.0.0.1:9001",
+  },
+  HOOKD_TRUSTED_PROXIES: {
+    help: "addresses/CIDRs whose X-Forwarded-For is believed",
+    default: () => "",
+  },
+  HOOKD_RATE_LIMIT: {
+    help: "requests per client address, e.g. 60/m or 10/s burst=20; off",
+    default: () => "off",
+  },
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -116,6 +139,7 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
     default: "accepted",
     choices: ["accepted", "output"],
   },
+  ALLOW_FROM: { help: "addresses/CIDRs allowed to deliver, comma-separated" },
 };
 
 /** Endpoint names that would own a global variable's prefix. */
@@ -228,7 +252,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 
   const config: Config = {
-    listen: parseListen(get("HOOKD_LISTEN"), problems),
+    listen: parseListen("HOOKD_LISTEN", get("HOOKD_LISTEN"), problems),
     maxBodyBytes: positiveInt("HOOKD_MAX_BODY_BYTES", get("HOOKD_MAX_BODY_BYTES"), problems),
     log: {
       file: get("HOOKD_LOG_FILE"),
@@ -244,6 +268,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       problems,
     ),
     tls: parseTls(get("HOOKD_TLS_CERT"), get("HOOKD_TLS_KEY"), problems),
+    adminListen: get("HOOKD_ADMIN_LISTEN").trim() === "off"
+      ? undefined
+      : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
+    trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
+      () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES"),
+      problems,
+    ),
+    rateLimit: attempt(
+      () => parseRateLimit(get("HOOKD_RATE_LIMIT"), "HOOKD_RATE_LIMIT"),
+      problems,
+    ),
     maxConcurrentHooks: positiveInt(
       "HOOKD_MAX_CONCURRENT_HOOKS",
       get("HOOKD_MAX_CONCURRENT_HOOKS"),
@@ -256,6 +291,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoint.hookEnv.unshift(...globalEnv);
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
+  problems.push(...weakSecretProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -333,6 +369,9 @@ function parseEndpoint(
     retryBackoffMs: parseDuration(common.RETRY_BACKOFF),
     onBusy: common.ON_BUSY as "queue" | "latest",
     respond: common.RESPOND as "accepted" | "output",
+    allowFrom: common.ALLOW_FROM === undefined
+      ? undefined
+      : attempt(() => parseAddressList(common.ALLOW_FROM, `${prefix}ALLOW_FROM`), problems),
   };
 }
 
@@ -432,6 +471,16 @@ function parseTls(
   return { certFile, keyFile };
 }
 
+/** Run a parser that throws a message naming its variable; collect it as a problem. */
+function attempt<T>(parse: () => T, problems: string[]): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+}
+
 function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
@@ -458,12 +507,16 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
   return names.filter((name) => !name.startsWith("HOOKD_"));
 }
 
-function parseListen(value: string, problems: string[]): { hostname: string; port: number } {
+function parseListen(
+  variable: string,
+  value: string,
+  problems: string[],
+): { hostname: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
     problems.push(
-      `HOOKD_LISTEN is "${value}": write address:port, e.g. 127.0.0.1:9000 or [::1]:9000`,
+      `${variable} is "${value}": write address:port, e.g. 127.0.0.1:9000 or [::1]:9000`,
     );
     return { hostname: "127.0.0.1", port: 0 };
   }

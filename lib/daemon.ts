@@ -13,6 +13,8 @@ import type { Config } from "./config.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { buildHookEnv } from "./hook_env.ts";
 import { createIntake } from "./intake.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { createRateLimiter } from "./rate_limit.ts";
 import { createQueue, type EndpointPolicy, type Queue, type QueueEvent } from "./queue.ts";
 import { runLoggedHook } from "./run_delivery.ts";
 import { openStore, type Store } from "./store.ts";
@@ -29,6 +31,8 @@ export interface Daemon {
   queue: Queue;
   /** The configuration requests are served with now. */
   readonly config: Config;
+  /** The Prometheus metrics. */
+  metrics: Metrics;
   /**
    * Apply a new configuration to requests that arrive afterwards: endpoints,
    * secrets, hooks and per-endpoint policies. Requests in flight finish with
@@ -81,6 +85,17 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   // The queue reads this map on every dispatch, so a reload updates it in place.
   const policies = new Map<string, EndpointPolicy>();
   setPolicies(policies, config);
+  const metrics = createMetrics({
+    queue() {
+      const counts = store.counts();
+      return {
+        depth: counts.queued,
+        oldestAgeSeconds: counts.oldestQueuedAt === null
+          ? 0
+          : Math.max(0, (Date.now() - counts.oldestQueuedAt) / 1000),
+      };
+    },
+  });
   const queue = createQueue(store, {
     run: runLoggedHook,
     env: (delivery) =>
@@ -97,7 +112,16 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
     payloadDir,
-    onEvent: logQueueEvent,
+    onEvent(event) {
+      if (event.type === "run-end") {
+        metrics.observeHookRun({
+          endpoint: event.endpoint,
+          outcome: event.outcome,
+          durationSeconds: event.durationMs / 1000,
+        });
+      }
+      logQueueEvent(event);
+    },
   });
   const accept = createIntake(store, queue, { maxQueue: config.maxQueue });
   async function waitForRun(id: string, signal: AbortSignal) {
@@ -111,7 +135,9 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       stderr: run?.stderr ?? "",
     };
   }
-  let app = createApp(config, { endpoints, accept, waitForRun });
+  let rateLimiter = config.rateLimit && createRateLimiter(config.rateLimit);
+  const onRequest = metrics.observeRequest.bind(metrics);
+  let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
   try {
     queue.start();
   } catch (error) {
@@ -122,6 +148,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     fetch: (request, info) => app.fetch(request, info),
     store,
     queue,
+    metrics,
     get config() {
       return current;
     },
@@ -129,7 +156,10 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       const built = await buildEndpoints(next);
       const restart = restartOnly(current, next);
       endpoints = built;
-      app = createApp(next, { endpoints, accept, waitForRun });
+      if (JSON.stringify(next.rateLimit) !== JSON.stringify(current.rateLimit)) {
+        rateLimiter = next.rateLimit && createRateLimiter(next.rateLimit);
+      }
+      app = createApp(next, { endpoints, accept, waitForRun, rateLimiter, onRequest });
       setPolicies(policies, next);
       current = next;
       hookSource = env;
@@ -169,6 +199,7 @@ function restartOnly(before: Config, after: Config): string[] {
   if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
   if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
+  if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
   return changed;
 }
 

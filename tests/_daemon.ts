@@ -52,6 +52,8 @@ export interface Daemon extends AsyncDisposable {
   url: string;
   /** The port it listens on. */
   port: number;
+  /** `http://127.0.0.1:PORT` of the admin listener, unless it is off. */
+  adminUrl?: string;
   /** The temp directory holding its env file, log and state. */
   dir: string;
   /** The env file. */
@@ -109,6 +111,7 @@ export async function startDaemon(
   const stateDir = `${dir}/state`;
   const vars = {
     HOOKD_LISTEN: "127.0.0.1:0",
+    HOOKD_ADMIN_LISTEN: "127.0.0.1:0",
     HOOKD_LOG_FILE: logFile,
     HOOKD_STATE_DIR: stateDir,
     ...env,
@@ -131,11 +134,15 @@ export async function startDaemon(
 
   let stderr = "";
   const { promise: port, resolve: listening } = Promise.withResolvers<number>();
+  const adminOff = vars.HOOKD_ADMIN_LISTEN === "off";
+  let adminPort: number | undefined;
   const pump = (async () => {
     for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
       stderr += chunk;
-      const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (match) listening(Number(match[1]));
+      const admin = /daemon admin listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (admin) adminPort = Number(admin[1]);
+      const match = /daemon listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (match && (adminOff || adminPort !== undefined)) listening(Number(match[1]));
     }
   })();
   const timeoutMs = options.startTimeoutMs ?? 30_000;
@@ -193,6 +200,7 @@ export async function startDaemon(
   return {
     url,
     port: result,
+    adminUrl: adminPort === undefined ? undefined : `http://127.0.0.1:${adminPort}`,
     dir,
     envFile,
     logFile,

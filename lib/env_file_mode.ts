@@ -1,0 +1,68 @@
+/**
+ * Refuse an env file other users can read or write: it holds the secrets,
+ * and whoever can write it chooses the commands hookd runs.
+ *
+ * @module
+ */
+
+/**
+ * The problem with an env file's permissions, if any: a sentence naming the
+ * file, what is wrong and the fix, or `undefined` when only its owner and
+ * group have access (the installed file is `root:hookd`, mode 0640).
+ *
+ * A file that cannot be examined (missing, or no permission on the
+ * directory) yields `undefined`: reading it fails next, with its own error.
+ * On systems without Unix modes (Windows) it always yields `undefined`.
+ *
+ * @param path the env file
+ * @returns the problem, or `undefined`
+ *
+ * @example
+ * ```ts
+ * import { checkEnvFileMode } from "./env_file_mode.ts";
+ * const problem = await checkEnvFileMode("/etc/hookd/hookd.env");
+ * if (problem) console.error(problem);
+ * ```
+ */
+export async function checkEnvFileMode(path: string): Promise<string | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+  return envFileModeProblem(path, info.mode);
+}
+
+/**
+ * The decision behind {@linkcode checkEnvFileMode}, for a known mode.
+ *
+ * @param path the env file, named in the sentence
+ * @param mode its mode bits, or `null` where the system has none
+ * @returns the problem, or `undefined`
+ *
+ * @example
+ * ```ts
+ * import { envFileModeProblem } from "./env_file_mode.ts";
+ * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100640) === undefined);
+ * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
+ * ```
+ */
+export function envFileModeProblem(path: string, mode: number | null): string | undefined {
+  if (mode === null) return undefined;
+  const other = mode & 0o007;
+  if (other === 0) return undefined;
+  const access = [
+    ...(other & 0o004 ? ["readable"] : []),
+    ...(other & 0o002 ? ["writable"] : []),
+  ].join(" and ") || "accessible";
+  const octal = (mode & 0o777).toString(8).padStart(4, "0");
+  const quoted = shellQuote(path);
+  return `The env file ${path} is ${access} by other users (mode ${octal}) and holds secrets: ` +
+    `run chmod 600 ${quoted}, or chown root:hookd ${quoted} && chmod 640 ${quoted} ` +
+    `when hookd runs as user hookd`;
+}
+
+function shellQuote(path: string): string {
+  return /^[A-Za-z0-9_./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+}

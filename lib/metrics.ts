@@ -1,0 +1,164 @@
+/**
+ * Prometheus metrics for the admin listener's `GET /metrics`, kept with
+ * prom-client in a registry of their own (one per daemon, so tests and
+ * reloads never collide on the global one).
+ *
+ * Label values come from hookd's own vocabulary (configured endpoint names,
+ * fixed outcomes), never from a request's path or headers, so a scanner
+ * cannot grow the series without bound.
+ *
+ * @module
+ */
+
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Request outcomes that mean the sender failed to authenticate. */
+const AUTH_FAILURES = new Set(["rejected.signature", "rejected.token", "rejected.stale"]);
+
+/** Hook durations in seconds: from a quick `echo` to a long deploy. */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/** One answered request, as the request log record has it. */
+export interface RequestObservation {
+  /** The configured endpoint, or `undefined` when none matched. */
+  endpoint?: string;
+  /** The log outcome, e.g. `accepted` or `rejected.signature`. */
+  outcome: string;
+  /** Body bytes read, when the body was read. */
+  bytes?: number;
+}
+
+/** One finished hook run. */
+export interface HookRunObservation {
+  /** The endpoint. */
+  endpoint: string;
+  /** The queue's run outcome: `succeeded`, `failed`, `timed_out` or `aborted`. */
+  outcome: string;
+  /** How long it ran, in seconds. */
+  durationSeconds: number;
+}
+
+/** The queue as a scrape sees it. */
+export interface QueueSnapshot {
+  /** Deliveries waiting to run. */
+  depth: number;
+  /** Age of the oldest waiting delivery in seconds; 0 when none waits. */
+  oldestAgeSeconds: number;
+}
+
+/** Options for {@linkcode createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * Read the queue at each scrape, so the gauges are never stale; without
+   * it they hold what {@linkcode Metrics.setQueue} set last.
+   */
+  queue?: () => QueueSnapshot;
+}
+
+/** The daemon's metrics. */
+export interface Metrics {
+  /** Count an answered request, its body bytes and, if so, a failed signature. */
+  observeRequest(record: RequestObservation): void;
+  /** Count a finished hook run and record its duration. */
+  observeHookRun(run: HookRunObservation): void;
+  /** Set the queue gauges. */
+  setQueue(depth: number, oldestAgeSeconds: number): void;
+  /** The exposition text. */
+  render(): Promise<string>;
+  /** The exposition's content type, for the response header. */
+  readonly contentType: string;
+}
+
+/**
+ * Create the metrics, all at zero.
+ *
+ * @param options where to read the queue from at scrape time
+ * @returns the metrics
+ *
+ * @example
+ * ```ts
+ * import { createMetrics } from "./metrics.ts";
+ * const metrics = createMetrics();
+ * metrics.observeRequest({ endpoint: "github", outcome: "accepted", bytes: 120 });
+ * const text = await metrics.render();
+ * console.assert(text.includes('hookd_requests_total{endpoint="github",outcome="accepted"} 1'));
+ * ```
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({
+    name: "hookd_requests_total",
+    help: "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
+    labelNames: ["endpoint", "outcome"] as const,
+    registers,
+  });
+  const signatureFailures = new Counter({
+    name: "hookd_signature_failures_total",
+    help: "Requests refused because their signature, token or timestamp did not verify.",
+    labelNames: ["endpoint"] as const,
+    registers,
+  });
+  const bodyBytes = new Counter({
+    name: "hookd_body_bytes_total",
+    help: "Request body bytes read.",
+    labelNames: ["endpoint"] as const,
+    registers,
+  });
+  const hookRuns = new Counter({
+    name: "hookd_hook_runs_total",
+    help: "Hook runs finished, by endpoint and outcome.",
+    labelNames: ["endpoint", "outcome"] as const,
+    registers,
+  });
+  const hookDuration = new Histogram({
+    name: "hookd_hook_duration_seconds",
+    help: "How long hook runs took.",
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: "hookd_queue_depth",
+    help: "Deliveries waiting to run.",
+    registers,
+  });
+  const oldestAge = new Gauge({
+    name: "hookd_oldest_queued_age_seconds",
+    help: "Age of the oldest delivery waiting to run; 0 when none waits.",
+    registers,
+  });
+
+  function setQueue(depth: number, oldestAgeSeconds: number): void {
+    queueDepth.set(depth);
+    oldestAge.set(oldestAgeSeconds);
+  }
+
+  return {
+    observeRequest(record) {
+      const endpoint = record.endpoint ?? "";
+      requests.inc({ endpoint, outcome: label(record.outcome) });
+      if (AUTH_FAILURES.has(record.outcome)) signatureFailures.inc({ endpoint });
+      if (record.bytes !== undefined && record.bytes > 0) {
+        bodyBytes.inc({ endpoint }, record.bytes);
+      }
+    },
+    observeHookRun(run) {
+      hookRuns.inc({ endpoint: run.endpoint, outcome: label(run.outcome) });
+      hookDuration.observe(Math.max(0, run.durationSeconds));
+    },
+    setQueue,
+    async render() {
+      if (options.queue) {
+        const snapshot = options.queue();
+        setQueue(snapshot.depth, snapshot.oldestAgeSeconds);
+      }
+      return await registry.metrics();
+    },
+    contentType: registry.contentType,
+  };
+}
+
+/** Keep label values to hookd's own vocabulary shape. */
+function label(outcome: string): string {
+  return /^[a-z_.]{1,64}$/.test(outcome) ? outcome : "other";
+}

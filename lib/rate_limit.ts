@@ -1,0 +1,172 @@
+/**
+ * Per-remote rate limiting (`HOOKD_RATE_LIMIT`): a token bucket per client
+ * key, in bounded memory. Pure but for its own state: the caller passes the
+ * clock, so tests need no timers.
+ *
+ * Hand-written rather than `hono-rate-limiter`: that one counts fixed
+ * windows (a sender may send twice the limit across a window edge), keeps
+ * an entry per client seen in a window with no cap, and cleans up on a
+ * `setInterval` of its own.
+ *
+ * @module
+ */
+
+import ipaddr from "ipaddr.js";
+
+/** A rate and a burst, as parsed from `HOOKD_RATE_LIMIT`. */
+export interface RateLimitSpec {
+  /** Tokens added per second. */
+  rate: number;
+  /** The bucket's size: requests allowed at once after a quiet spell. */
+  burst: number;
+}
+
+/** Options for {@linkcode createRateLimiter}. */
+export interface RateLimiterOptions extends RateLimitSpec {
+  /**
+   * Buckets kept at most; the least recently used is dropped first (it has
+   * had the longest to refill, so dropping it forgives the least). Default
+   * 10000.
+   */
+  maxKeys?: number;
+}
+
+/** The verdict on one request. */
+export interface RateLimitVerdict {
+  /** Whether the request may go ahead. */
+  ok: boolean;
+  /** Whole seconds until a token is back (for `Retry-After`); 0 when `ok`. */
+  retryAfterSeconds: number;
+}
+
+/** A set of token buckets by key. */
+export interface RateLimiter {
+  /**
+   * Take a token from `key`'s bucket.
+   *
+   * @param key the client, e.g. from {@linkcode rateLimitKey}
+   * @param now the clock in milliseconds (`Date.now()` or `performance.now()`,
+   *   the same one every call)
+   */
+  take(key: string, now: number): RateLimitVerdict;
+  /** Buckets held now. */
+  readonly size: number;
+}
+
+/**
+ * Create a rate limiter.
+ *
+ * @param options the rate, the burst and the memory bound
+ * @returns the limiter
+ * @throws {RangeError} when `rate` is not positive, `burst` is below 1, or
+ *   `maxKeys` is not a positive whole number
+ *
+ * @example
+ * ```ts
+ * import { createRateLimiter } from "./rate_limit.ts";
+ * const limiter = createRateLimiter({ rate: 1, burst: 2 });
+ * console.assert(limiter.take("192.0.2.1", 0).ok && limiter.take("192.0.2.1", 0).ok);
+ * console.assert(limiter.take("192.0.2.1", 0).retryAfterSeconds === 1);
+ * ```
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  const { rate, burst } = options;
+  const maxKeys = options.maxKeys ?? 10_000;
+  if (!(Number.isFinite(rate) && rate > 0)) {
+    throw new RangeError("createRateLimiter: rate must be a positive number of tokens per second");
+  }
+  if (!(Number.isFinite(burst) && burst >= 1)) {
+    throw new RangeError("createRateLimiter: burst must be at least 1");
+  }
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+    throw new RangeError("createRateLimiter: maxKeys must be a positive whole number");
+  }
+  // A Map iterates in insertion order; re-inserting on each take keeps the
+  // least recently used bucket first.
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  return {
+    take(key, now) {
+      const bucket = buckets.get(key);
+      let tokens = burst;
+      let at = now;
+      if (bucket) {
+        buckets.delete(key);
+        // A clock that steps back refills nothing rather than draining.
+        at = Math.max(now, bucket.at);
+        tokens = Math.min(burst, bucket.tokens + ((at - bucket.at) / 1000) * rate);
+      } else {
+        while (buckets.size >= maxKeys) {
+          buckets.delete(buckets.keys().next().value!);
+        }
+      }
+      if (tokens >= 1) {
+        buckets.set(key, { tokens: tokens - 1, at });
+        return { ok: true, retryAfterSeconds: 0 };
+      }
+      buckets.set(key, { tokens, at });
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / rate)) };
+    },
+    get size() {
+      return buckets.size;
+    },
+  };
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/**
+ * Parse `HOOKD_RATE_LIMIT`: `<count>/<s|m|h>`, optionally followed by
+ * `burst=<n>` (default: `count`, at least 1), e.g. `60/m` or
+ * `10/s burst=20`. `off` or an empty value turns the limit off.
+ *
+ * @param value the variable's value
+ * @param variable the variable's name, for error messages
+ * @returns the spec, or `undefined` when off
+ * @throws {RangeError} naming the variable and the format
+ *
+ * @example
+ * ```ts
+ * import { parseRateLimit } from "./rate_limit.ts";
+ * const spec = parseRateLimit("120/m burst=30", "HOOKD_RATE_LIMIT");
+ * console.assert(spec?.rate === 2 && spec.burst === 30);
+ * console.assert(parseRateLimit("off", "HOOKD_RATE_LIMIT") === undefined);
+ * ```
+ */
+export function parseRateLimit(value: string, variable: string): RateLimitSpec | undefined {
+  const text = value.trim();
+  if (text === "" || text === "off") return undefined;
+  const match = /^(\d{1,9})\s*\/\s*([smh])(?:\s*[,\s]\s*burst\s*=\s*(\d{1,9}))?$/.exec(text);
+  const count = match ? Number(match[1]) : 0;
+  const burst = match?.[3] === undefined ? Math.max(1, count) : Number(match[3]);
+  if (!match || count < 1 || burst < 1) {
+    throw new RangeError(
+      `${variable} is "${value}": write requests per second, minute or hour, e.g. 60/m or 10/s burst=20, or off`,
+    );
+  }
+  return { rate: count / UNIT_SECONDS[match[2]], burst };
+}
+
+/**
+ * The bucket key for a client address: an IPv4 address as is, an IPv6
+ * address by its /64 (one host usually holds a whole /64, so per-address
+ * buckets would be free to multiply). Anything else is used as given.
+ *
+ * @param address a client address, e.g. from `clientAddress()`
+ * @returns the key
+ *
+ * @example
+ * ```ts
+ * import { rateLimitKey } from "./rate_limit.ts";
+ * console.assert(rateLimitKey("2001:db8:1:2::5") === rateLimitKey("2001:db8:1:2::9"));
+ * console.assert(rateLimitKey("::ffff:192.0.2.1") === "192.0.2.1");
+ * ```
+ */
+export function rateLimitKey(address: string): string {
+  const strict = ipaddr.IPv4.isValidFourPartDecimal(address) ||
+    (address.includes(":") && ipaddr.IPv6.isValid(address));
+  if (!strict) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === "ipv4") return parsed.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/64`).toString()}/64`;
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { createMetrics } from "../lib/metrics.ts";
+import { parseExposition, valueOf } from "./_prometheus.ts";
+
+Deno.test("createMetrics() renders every family as valid Prometheus text", async () => {
+  const metrics = createMetrics();
+  const parsed = parseExposition(await metrics.render());
+  assert.deepEqual(Object.fromEntries(parsed.types), {
+    hookd_requests_total: "counter",
+    hookd_signature_failures_total: "counter",
+    hookd_body_bytes_total: "counter",
+    hookd_hook_runs_total: "counter",
+    hookd_hook_duration_seconds: "histogram",
+    hookd_queue_depth: "gauge",
+    hookd_oldest_queued_age_seconds: "gauge",
+  });
+  assert.equal(valueOf(parsed, "hookd_queue_depth"), 0);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_count"), 0);
+  assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
+});
+
+Deno.test("observeRequest() moves the request, signature and byte counters", async (t) => {
+  const metrics = createMetrics();
+  metrics.observeRequest({ endpoint: "github", outcome: "accepted", bytes: 100 });
+  metrics.observeRequest({ endpoint: "github", outcome: "accepted", bytes: 50 });
+  metrics.observeRequest({ endpoint: "github", outcome: "rejected.signature", bytes: 10 });
+  metrics.observeRequest({ endpoint: "shop", outcome: "rejected.token" });
+  metrics.observeRequest({ endpoint: "shop", outcome: "rejected.too_large" });
+  metrics.observeRequest({ outcome: "rejected.not_found" });
+  const parsed = parseExposition(await metrics.render());
+
+  await t.step("requests by endpoint and outcome", () => {
+    assert.equal(
+      valueOf(parsed, "hookd_requests_total", { endpoint: "github", outcome: "accepted" }),
+      2,
+    );
+    assert.equal(
+      valueOf(parsed, "hookd_requests_total", {
+        endpoint: "github",
+        outcome: "rejected.signature",
+      }),
+      1,
+    );
+    assert.equal(
+      valueOf(parsed, "hookd_requests_total", { endpoint: "", outcome: "rejected.not_found" }),
+      1,
+    );
+  });
+
+  await t.step("signature and token failures count as signature failures", () => {
+    assert.equal(valueOf(parsed, "hookd_signature_failures_total", { endpoint: "github" }), 1);
+    assert.equal(valueOf(parsed, "hookd_signature_failures_total", { endpoint: "shop" }), 1);
+  });
+
+  await t.step("body bytes add up per endpoint", () => {
+    assert.equal(valueOf(parsed, "hookd_body_bytes_total", { endpoint: "github" }), 160);
+    assert.equal(valueOf(parsed, "hookd_body_bytes_total", { endpoint: "shop" }), undefined);
+  });
+});
+
+Deno.test("observeRequest() keeps outcome labels to hookd's vocabulary", async () => {
+  const metrics = createMetrics();
+  metrics.observeRequest({ endpoint: "github", outcome: 'evil"}\n# injected' });
+  const parsed = parseExposition(await metrics.render());
+  assert.equal(
+    valueOf(parsed, "hookd_requests_total", { endpoint: "github", outcome: "other" }),
+    1,
+  );
+});
+
+Deno.test("observeHookRun() counts runs and fills the duration histogram", async () => {
+  const metrics = createMetrics();
+  metrics.observeHookRun({ endpoint: "github", outcome: "succeeded", durationSeconds: 0.2 });
+  metrics.observeHookRun({ endpoint: "github", outcome: "succeeded", durationSeconds: 4 });
+  metrics.observeHookRun({ endpoint: "github", outcome: "timed_out", durationSeconds: 300 });
+  const parsed = parseExposition(await metrics.render());
+  assert.equal(
+    valueOf(parsed, "hookd_hook_runs_total", { endpoint: "github", outcome: "succeeded" }),
+    2,
+  );
+  assert.equal(
+    valueOf(parsed, "hookd_hook_runs_total", { endpoint: "github", outcome: "timed_out" }),
+    1,
+  );
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_count"), 3);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_sum"), 304.2);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_bucket", { le: "0.25" }), 1);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_bucket", { le: "5" }), 2);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_bucket", { le: "300" }), 3);
+  assert.equal(valueOf(parsed, "hookd_hook_duration_seconds_bucket", { le: "+Inf" }), 3);
+});
+
+Deno.test("queue gauges follow setQueue() or the queue option at each scrape", async (t) => {
+  await t.step("setQueue()", async () => {
+    const metrics = createMetrics();
+    metrics.setQueue(7, 12.5);
+    const parsed = parseExposition(await metrics.render());
+    assert.equal(valueOf(parsed, "hookd_queue_depth"), 7);
+    assert.equal(valueOf(parsed, "hookd_oldest_queued_age_seconds"), 12.5);
+  });
+
+  await t.step("the queue option is read at render time", async () => {
+    let depth = 1;
+    const metrics = createMetrics({ queue: () => ({ depth, oldestAgeSeconds: depth * 2 }) });
+    assert.equal(valueOf(parseExposition(await metrics.render()), "hookd_queue_depth"), 1);
+    depth = 4;
+    const parsed = parseExposition(await metrics.render());
+    assert.equal(valueOf(parsed, "hookd_queue_depth"), 4);
+    assert.equal(valueOf(parsed, "hookd_oldest_queued_age_seconds"), 8);
+  });
+});
+
+Deno.test("createMetrics() instances do not share counters", async () => {
+  const first = createMetrics();
+  const second = createMetrics();
+  first.observeRequest({ endpoint: "github", outcome: "accepted" });
+  const parsed = parseExposition(await second.render());
+  assert.equal(
+    valueOf(parsed, "hookd_requests_total", { endpoint: "github", outcome: "accepted" }),
+    undefined,
+  );
+});
+
+Deno.test("parseExposition() in this test rejects malformed text", () => {
+  assert.throws(() => parseExposition("hookd_x 1\n"), /sample before its TYPE/);
+  assert.throws(() => parseExposition("# TYPE a counter\na{b=c} 1\n"), /bad label set/);
+  assert.throws(() => parseExposition("# TYPE a counter\na one\n"), /bad value/);
+});

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { tempDir } from "./_daemon.ts";
+
+const SYSTEMD = new URL("../systemd/", import.meta.url).pathname;
+const INSTALL = `${SYSTEMD}install.sh`;
+const VERIFY = `${SYSTEMD}verify.sh`;
+const UNIT = `${SYSTEMD}hookd.service`;
+
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command("/bin/sh", {
+    args,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+async function mode(path: string): Promise<string> {
+  return ((await Deno.stat(path)).mode! & 0o7777).toString(8).padStart(4, "0");
+}
+
+async function onPath(program: string): Promise<boolean> {
+  return (await run(["-c", `command -v ${program}`])).code === 0;
+}
+
+const HAS_ANALYZE = await onPath("systemd-analyze");
+if (!HAS_ANALYZE) {
+  console.warn(
+    "systemd-analyze not found: the unit verification tests are skipped; apt-get install systemd",
+  );
+}
+
+Deno.test("install.sh with DESTDIR installs binary, unit and env file with their modes", async (t) => {
+  await using dir = await tempDir();
+  const root = `${dir.path}/root`;
+  const binary = `${dir.path}/hookd-build`;
+  await Deno.writeTextFile(binary, "#!/bin/sh\necho v1\n", { mode: 0o755 });
+  const env = `${root}/etc/hookd/hookd.env`;
+
+  await t.step("first run installs everything", async () => {
+    const result = await run([INSTALL, binary], { DESTDIR: root });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(`${root}/usr/local/bin/hookd`), "#!/bin/sh\necho v1\n");
+    assert.equal(await mode(`${root}/usr/local/bin/hookd`), "0755");
+    assert.equal(
+      await Deno.readTextFile(`${root}/etc/systemd/system/hookd.service`),
+      await Deno.readTextFile(UNIT),
+    );
+    assert.equal(await mode(`${root}/etc/systemd/system/hookd.service`), "0644");
+    assert.equal(await Deno.readTextFile(env), await Deno.readTextFile(`${SYSTEMD}hookd.env`));
+    assert.equal(await mode(env), "0640");
+    assert.equal(await mode(`${root}/etc/hookd`), "0750");
+    assert.match(result.stdout, /hookd check --env-file \/etc\/hookd\/hookd\.env/);
+    assert.match(result.stdout, /systemctl enable --now hookd/);
+  });
+
+  await t.step("a second run upgrades the binary but keeps the edited env file", async () => {
+    await Deno.writeTextFile(env, "HOOKD_ENDPOINTS=mine\n");
+    await Deno.chmod(env, 0o600);
+    await Deno.writeTextFile(binary, "#!/bin/sh\necho v2\n");
+    const result = await run([INSTALL, binary], { DESTDIR: root });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(env), "HOOKD_ENDPOINTS=mine\n");
+    assert.equal(await mode(env), "0600");
+    assert.match(result.stdout, /kept .*hookd\.env \(never overwritten\)/);
+    assert.equal(await Deno.readTextFile(`${root}/usr/local/bin/hookd`), "#!/bin/sh\necho v2\n");
+  });
+});
+
+Deno.test("install.sh refuses a missing binary and says how to build it", async () => {
+  await using dir = await tempDir();
+  const result = await run([INSTALL, `${dir.path}/nope`], { DESTDIR: `${dir.path}/root` });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /nope not found: build it with 'deno task compile'/);
+  assert.equal(
+    await Deno.stat(`${dir.path}/root`).then(() => true, () => false),
+    false,
+    "nothing was installed",
+  );
+});
+
+Deno.test("the unit keeps the settings hookd depends on", async () => {
+  const unit = await Deno.readTextFile(UNIT);
+  const settings = unit.split("\n").filter((line) => /^[A-Za-z]+=/.test(line));
+  for (
+    const expected of [
+      "Type=notify",
+      "NotifyAccess=all",
+      "ExecStart=/usr/local/bin/hookd serve --env-file /etc/hookd/hookd.env",
+      "ExecReload=/bin/kill -HUP $MAINPID",
+      "KillMode=mixed",
+      "User=hookd",
+      "StateDirectory=hookd",
+      "LogsDirectory=hookd",
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "CapabilityBoundingSet=",
+    ]
+  ) {
+    assert.ok(settings.includes(expected), `${expected} is set`);
+  }
+  assert.ok(
+    !settings.some((line) => line.startsWith("MemoryDenyWriteExecute=")),
+    "MemoryDenyWriteExecute breaks V8's JIT",
+  );
+});
+
+Deno.test({
+  name: "systemd-analyze verify passes on the unit without a warning",
+  ignore: !HAS_ANALYZE,
+  async fn() {
+    const result = await run([VERIFY]);
+    assert.equal(result.stderr, "");
+    assert.equal(result.stdout, `systemd-analyze verify: ${UNIT} OK\n`);
+    assert.equal(result.code, 0);
+  },
+});
+
+Deno.test({
+  name: "verify.sh fails on a unit systemd-analyze only warns about",
+  ignore: !HAS_ANALYZE,
+  async fn() {
+    await using dir = await tempDir();
+    const unit = `${dir.path}/hookd.service`;
+    const text = await Deno.readTextFile(UNIT);
+    await Deno.writeTextFile(unit, text.replace("[Service]\n", "[Service]\nNotAnOption=yes\n"));
+    const result = await run([VERIFY, unit]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Unknown key( name)? 'NotAnOption'/);
+    assert.match(result.stderr, new RegExp(`verify failed for ${unit}`));
+  },
+});
