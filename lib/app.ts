@@ -179,6 +179,11 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
       }
       c.get("fields").endpoint = endpoint.config.name;
+      const client = c.get("client");
+      const allowed = endpoint.config.allowFrom;
+      if (allowed && (client === undefined || !allowed.has(client))) {
+        throw new HttpError(403, "Address not allowed", { outcome: "rejected.forbidden" });
+      }
       if (c.req.method !== "POST") {
         throw new HttpError(405, "Method not allowed: use POST", {
           headers: { Allow: "POST" },

@@ -7,7 +7,9 @@
  */
 
 import assert from "node:assert/strict";
+import { parseExposition, valueOf } from "./_prometheus.ts";
 import {
+  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   integrationTest,
@@ -188,3 +190,172 @@ integrationTest(
     await response.body?.cancel();
   },
 );
+
+integrationTest(
+  "/healthz turns 503 when the state directory can no longer be written",
+  async () => {
+    await using out = await tempDir();
+    await using daemon = await startDaemon(baseEnv(out.path));
+    const ok = await fetch(`${daemon.adminUrl}/healthz`);
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).status, "ok");
+
+    // Root ignores chmod, so take the directory away: put a file where it was.
+    await Deno.rename(daemon.stateDir, `${daemon.dir}/state.moved`);
+    await Deno.writeTextFile(daemon.stateDir, "not a directory");
+    const bad = await fetch(`${daemon.adminUrl}/healthz`);
+    assert.equal(bad.status, 503);
+    const report = await bad.json();
+    assert.equal(report.status, "unavailable");
+    assert.equal(typeof report.reason, "string");
+    await Deno.remove(daemon.stateDir);
+    await Deno.rename(`${daemon.dir}/state.moved`, daemon.stateDir);
+  },
+);
+
+integrationTest("/metrics is Prometheus text whose counters move with traffic", async () => {
+  await using out = await tempDir();
+  await using daemon = await startDaemon(baseEnv(out.path));
+  async function scrape() {
+    const response = await fetch(`${daemon.adminUrl}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+    return parseExposition(await response.text());
+  }
+  const before = await scrape();
+  const accepted = { endpoint: "github", outcome: "accepted" };
+  const startCount = valueOf(before, "hookd_requests_total", accepted) ?? 0;
+
+  const id = crypto.randomUUID();
+  const good = await push(daemon.url, "github", SECRET, id);
+  assert.equal(good.status, 202);
+  await good.body?.cancel();
+  const bad = await push(daemon.url, "github", "wrong-secret-0123456789", crypto.randomUUID());
+  assert.equal(bad.status, 401);
+  await bad.body?.cancel();
+  await waitForFile(`${out.path}/${id}`);
+  await daemon.waitForRecord((r) => r.type === "hook");
+
+  const after = await scrape();
+  assert.equal(valueOf(after, "hookd_requests_total", accepted), startCount + 1);
+  assert.equal(valueOf(after, "hookd_signature_failures_total", { endpoint: "github" }), 1);
+  assert.ok((valueOf(after, "hookd_body_bytes_total", { endpoint: "github" }) ?? 0) > 0);
+  // The queue records the run's end just after the hook record is written.
+  const deadline = Date.now() + 10_000;
+  let runs = valueOf(await scrape(), "hookd_hook_runs_total", {
+    endpoint: "github",
+    outcome: "succeeded",
+  });
+  while (runs !== 1 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    runs = valueOf(await scrape(), "hookd_hook_runs_total", {
+      endpoint: "github",
+      outcome: "succeeded",
+    });
+  }
+  assert.equal(runs, 1);
+  assert.equal(valueOf(after, "hookd_queue_depth", {}) !== undefined, true);
+});
+
+integrationTest(
+  "an address outside _ALLOW_FROM gets 403; a trusted proxy's X-Forwarded-For counts",
+  async () => {
+    await using out = await tempDir();
+    await using daemon = await startDaemon({
+      ...baseEnv(out.path),
+      HOOKD_GITHUB_ALLOW_FROM: "192.0.2.0/24",
+      HOOKD_TRUSTED_PROXIES: "127.0.0.1/32",
+    });
+    const body = JSON.stringify({ ref: "refs/heads/main" });
+    const headers = {
+      "X-GitHub-Event": "push",
+      "X-Hub-Signature-256": await githubSignature(body, SECRET),
+    };
+    const direct = await daemon.post("github", body, headers);
+    assert.equal(direct.status, 403);
+    await direct.body?.cancel();
+    const outside = await daemon.post("github", body, {
+      ...headers,
+      "X-Forwarded-For": "198.51.100.9",
+    });
+    assert.equal(outside.status, 403);
+    await outside.body?.cancel();
+    const inside = await daemon.post("github", body, {
+      ...headers,
+      "X-Forwarded-For": "192.0.2.10",
+    });
+    assert.equal(inside.status, 202);
+    await inside.body?.cancel();
+    const record = await daemon.waitForRecord((r) => r.type === "request" && r.status === 202);
+    assert.equal(record.remote, "192.0.2.10");
+  },
+);
+
+integrationTest("HOOKD_RATE_LIMIT answers 429 with Retry-After past the budget", async () => {
+  await using out = await tempDir();
+  await using daemon = await startDaemon({ ...baseEnv(out.path), HOOKD_RATE_LIMIT: "1/m burst=3" });
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 5; i++) {
+    const response = await fetch(`${daemon.url}/hooks/nowhere`, { method: "POST" });
+    statuses.push(response.status);
+    if (response.status === 429) retryAfter = response.headers.get("retry-after");
+    await response.body?.cancel();
+  }
+  assert.deepEqual(statuses, [404, 404, 404, 429, 429]);
+  assert.ok(Number(retryAfter) > 0);
+});
+
+Deno.test("an env file other users may read is refused, naming the fix", async () => {
+  await using dir = await tempDir();
+  const envFile = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(
+    envFile,
+    envFileText({ ...baseEnv(dir.path), HOOKD_LOG_FILE: `${dir.path}/hookd.log` }),
+  );
+  await Deno.chmod(envFile, 0o644);
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...DAEMON_FLAGS,
+      new URL("../main.ts", import.meta.url).pathname,
+      "serve",
+      "--env-file",
+      envFile,
+    ],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
+  }).output();
+  assert.equal(result.code, 1);
+  const stderr = new TextDecoder().decode(result.stderr);
+  assert.match(stderr, /chmod/);
+  assert.match(stderr, new RegExp(envFile));
+});
+
+Deno.test("a placeholder or short secret is refused on a public address", async () => {
+  await using dir = await tempDir();
+  const envFile = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(
+    envFile,
+    envFileText({
+      ...baseEnv(dir.path),
+      HOOKD_LISTEN: "0.0.0.0:0",
+      HOOKD_GITHUB_SECRET: "change-me-this-is-the-example-secret",
+    }),
+    { mode: 0o600 },
+  );
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...DAEMON_FLAGS,
+      new URL("../main.ts", import.meta.url).pathname,
+      "check",
+      "--env-file",
+      envFile,
+    ],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
+  }).output();
+  assert.equal(result.code, 1);
+  assert.match(new TextDecoder().decode(result.stderr), /HOOKD_GITHUB_SECRET/);
+});
