@@ -10,16 +10,41 @@ import {
 
 const EXAMPLE_ENV = new URL("../systemd/hookd.env", import.meta.url);
 
+/**
+ * A parsed configuration with `env` on top. parseConfig itself refuses weak
+ * secrets off loopback, so the config is parsed on loopback and the listen
+ * address set afterwards: these tests are about the pure check.
+ */
 function configWith(env: Record<string, string>) {
-  return parseConfig({
+  const { HOOKD_LISTEN, ...rest } = env;
+  const config = parseConfig({
     HOOKD_ENDPOINTS: "github,shop",
     HOOKD_GITHUB_PROVIDER: "github",
     HOOKD_GITHUB_SECRET: "0123456789abcdef0123456789abcdef",
     HOOKD_SHOP_PROVIDER: "github",
     HOOKD_SHOP_SECRET: "fedcba9876543210fedcba9876543210",
-    ...env,
+    ...rest,
   });
+  if (HOOKD_LISTEN !== undefined) {
+    config.listen.hostname = HOOKD_LISTEN.slice(0, HOOKD_LISTEN.lastIndexOf(":"))
+      .replace(/^\[|\]$/g, "");
+  }
+  return config;
 }
+
+Deno.test("parseConfig() reports a weak secret on a public address with the other problems", () => {
+  assert.throws(
+    () =>
+      parseConfig({
+        HOOKD_ENDPOINTS: "github",
+        HOOKD_LISTEN: "0.0.0.0:9000",
+        HOOKD_GITHUB_PROVIDER: "github",
+        HOOKD_GITHUB_SECRET: EXAMPLE_SECRET,
+      }),
+    (error: Error & { problems?: string[] }) =>
+      error.problems?.some((p) => p.startsWith("HOOKD_GITHUB_SECRET ")) === true,
+  );
+});
 
 Deno.test("EXAMPLE_SECRET is the secret the example env file ships with", async () => {
   const example = parse(await Deno.readTextFile(EXAMPLE_ENV));
