@@ -11,6 +11,15 @@
  * {@linkcode StoreUnavailableError} when SQLite cannot do the work (locked,
  * disk full, read-only, I/O error).
  *
+ * The daemon serves requests on the same thread, so the store never waits
+ * for another process's write lock (`hookd replay`, an admin's `sqlite3`)
+ * by sleeping in SQLite: that would stop every request. `insert` retries a
+ * locked commit on a timer, and the dispatcher's writes (`claim`,
+ * `finishRun`, `supersede`, `purge`) fail at once for the caller to retry.
+ * Only what the command line and start-up use (opening, `recover`,
+ * `requeue`, `requeueMatching`, and every call on a read-only store) waits
+ * in SQLite, up to `busyTimeoutMs`.
+ *
  * @module
  */
 
@@ -92,7 +101,12 @@ export interface StoreOptions {
   retentionMs?: number;
   /** How long an insert may wait for others to share its commit, default 0 (just after this turn's I/O). */
   groupCommitMaxWaitMs?: number;
-  /** How long to wait for another process's write lock before giving up, default 1000. */
+  /**
+   * How long to wait for another process's write lock before giving up,
+   * default 1000: `insert` retries on a timer for this long, measured from
+   * its call; opening, `recover`, `requeue`, `requeueMatching` and a
+   * read-only store's reads wait in SQLite. The dispatcher's writes never wait.
+   */
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
@@ -330,10 +344,14 @@ export interface Store extends Disposable {
    * `sourceId` the endpoint already stored within the retention window is
    * not inserted: the result names the first one and `duplicate` is true.
    * A delivery without a hook is stored as `ignored`, any other as `queued`.
+   * While another process holds the write lock the commit is retried on a
+   * timer, never by blocking the event loop; inserts arriving meanwhile
+   * wait for the next commit, so rows are stored in call order.
    *
    * @param delivery the delivery, headers already redacted
    * @returns its id, whether it was a duplicate, and its state
-   * @throws {StoreUnavailableError} (as a rejection) when the commit failed; nothing was stored
+   * @throws {StoreUnavailableError} (as a rejection) when the commit failed, or
+   *   the write lock stayed taken for `busyTimeoutMs`; nothing was stored
    * @throws {TypeError} (as a rejection) when a field is missing or malformed
    */
   insert(delivery: NewDelivery): Promise<InsertResult>;
@@ -366,7 +384,8 @@ export interface Store extends Disposable {
    * Replay: put finished deliveries back at the end of the queue with a fresh
    * retry budget. Queued or running deliveries, unknown ids and deliveries
    * without a hook are skipped. A running daemon picks them up within its
-   * poll interval.
+   * poll interval. For the command line: waits up to `busyTimeoutMs` for
+   * the write lock, blocking.
    *
    * @param ids delivery ids
    * @returns which were requeued and which skipped, and why
@@ -385,7 +404,8 @@ export interface Store extends Disposable {
   /**
    * Delete finished deliveries received before `olderThan`, and their runs.
    * Queued and running deliveries are never purged. Deletes at most `limit`
-   * rows so that a caller can yield between batches.
+   * rows so that a caller can yield between batches. Does not wait for
+   * another process's write lock: it throws, and the caller tries later.
    *
    * @param olderThan epoch milliseconds
    * @param options `limit`, default 500
@@ -396,7 +416,8 @@ export interface Store extends Disposable {
   /**
    * After a crash: record every `running` run as `interrupted` and put its
    * delivery back in the queue (keeping its place). Only the process that
-   * runs hooks may call this, at start, before dispatching.
+   * runs hooks may call this, at start, before dispatching. Waits up to
+   * `busyTimeoutMs` for the write lock, blocking: nothing is served yet.
    *
    * @returns how many deliveries were requeued
    */
@@ -420,7 +441,8 @@ export interface Store extends Disposable {
   queued(endpoint: string, options?: { limit?: number; newest?: boolean }): QueuedRef[];
 
   /**
-   * Mark an endpoint's queued deliveries ahead of `keepId` as `superseded` by it.
+   * Mark an endpoint's queued deliveries ahead of `keepId` as `superseded` by
+   * it. Does not wait for another process's write lock: it throws.
    *
    * @param endpoint the endpoint name
    * @param keepId the newest queued delivery, which stays
@@ -430,7 +452,9 @@ export interface Store extends Disposable {
 
   /**
    * Take a queued delivery for a run: mark it `running` and record a run
-   * that has started. Fails softly (null) when another process changed it meanwhile.
+   * that has started. Fails softly (null) when another process changed it
+   * meanwhile. Does not wait for another process's write lock: it throws,
+   * and the dispatcher tries at its next poll.
    *
    * @param id a queued delivery's id
    * @returns the delivery with its body and the new run's id, or null
@@ -438,7 +462,9 @@ export interface Store extends Disposable {
   claim(id: string): ClaimedDelivery | null;
 
   /**
-   * Record how a claimed run ended and where the delivery goes next.
+   * Record how a claimed run ended and where the delivery goes next. Does
+   * not wait for another process's write lock: it throws, and the
+   * dispatcher keeps the run's slot and tries again at its next poll.
    *
    * @param claimed the claim, as returned by `claim`
    * @param end what the run did
@@ -453,7 +479,11 @@ export interface Store extends Disposable {
    */
   stats(): StoreStats;
 
-  /** Commit pending inserts and close the file. Later calls throw {@linkcode StoreUnavailableError}. */
+  /**
+   * Commit pending inserts and close the file; an insert waiting for the
+   * write lock gets one last try that waits up to `busyTimeoutMs`, blocking.
+   * Later calls throw {@linkcode StoreUnavailableError}.
+   */
   close(): void;
 }
 
@@ -462,8 +492,14 @@ const MAX_BATCH = 500;
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_PURGE_LIMIT = 500;
 
+/** A locked commit is tried again after this long plus up to {@linkcode RETRY_JITTER_MS}. */
+const RETRY_MIN_MS = 10;
+const RETRY_JITTER_MS = 15;
+
 interface Pending {
   row: NewDelivery;
+  /** When `insert` was called, `performance.now()`: its wait for the lock counts from here. */
+  since: number;
   resolve: (result: InsertResult) => void;
   reject: (error: unknown) => void;
 }
@@ -500,6 +536,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   let db: DatabaseSync;
   try {
     if (!readOnly) mkdirSync(dirname(path), { recursive: true });
+    // Opening and migrating may wait for the lock: nothing is served yet.
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
   } catch (error) {
     throw new StoreUnavailableError(`Cannot open the delivery store ${path}: ${message(error)}`, {
@@ -508,6 +545,9 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   }
   try {
     prepareDatabase(db, readOnly);
+    // A read-only store belongs to the command line, which may block; the
+    // daemon's connection must not (see the module doc).
+    if (!readOnly) setBusyTimeout(db, 0);
   } catch (error) {
     db.close();
     if (error instanceof StoreUnavailableError) throw error;
@@ -518,6 +558,8 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   return new SqliteStore(db, path, {
     retentionMs,
     maxWaitMs,
+    busyTimeoutMs,
+    readOnly,
     now: options.now ?? Date.now,
   });
 }
@@ -575,6 +617,24 @@ function isSqliteError(error: unknown): boolean {
   return error instanceof Error && (error as { code?: string }).code === "ERR_SQLITE_ERROR";
 }
 
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
+/** SQLITE_BUSY or SQLITE_LOCKED: another connection has the lock, so trying again may work. */
+function isLockError(error: unknown): boolean {
+  if (!isSqliteError(error)) return false;
+  // Node sets `errcode`; Deno's node:sqlite only gives sqlite3_errmsg() as the message.
+  const code = (error as { errcode?: unknown }).errcode;
+  if (typeof code === "number") {
+    return (code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED;
+  }
+  return /^database (?:table |schema )?is locked/.test((error as Error).message);
+}
+
+function setBusyTimeout(db: DatabaseSync, ms: number): void {
+  db.exec(`PRAGMA busy_timeout = ${Math.round(ms)}`);
+}
+
 type Row = Record<string, unknown>;
 
 const SUMMARY_COLUMNS = `d.id, d.endpoint, d.event, d.source_id, d.received_at, d.content_type,
@@ -591,10 +651,18 @@ class SqliteStore implements Store {
   readonly retentionMs: number;
   #db: DatabaseSync;
   #maxWaitMs: number;
+  /** How long an insert, or a blocking call, waits for the write lock. */
+  #busyTimeoutMs: number;
+  /** A read-only store's connection always waits in SQLite (it belongs to the command line). */
+  #readOnly: boolean;
   #now: () => number;
   #ids = new IdGenerator();
+  /** Inserts not yet in a commit, oldest first. */
   #pending: Pending[] = [];
+  /** The batch waiting for another process's write lock; `#pending` waits behind it. */
+  #waiting: Pending[] | undefined;
   #cancelFlush: (() => void) | undefined;
+  #cancelRetry: (() => void) | undefined;
   #closed = false;
   #stats: StoreStats = { insertTransactions: 0, inserted: 0 };
   #statements = new Map<string, StatementSync>();
@@ -602,12 +670,20 @@ class SqliteStore implements Store {
   constructor(
     db: DatabaseSync,
     path: string,
-    options: { retentionMs: number; maxWaitMs: number; now: () => number },
+    options: {
+      retentionMs: number;
+      maxWaitMs: number;
+      busyTimeoutMs: number;
+      readOnly: boolean;
+      now: () => number;
+    },
   ) {
     this.#db = db;
     this.path = path;
     this.retentionMs = options.retentionMs;
     this.#maxWaitMs = options.maxWaitMs;
+    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.#readOnly = options.readOnly;
     this.#now = options.now;
   }
 
@@ -621,7 +697,9 @@ class SqliteStore implements Store {
       return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<InsertResult>();
-    this.#pending.push({ row: delivery, resolve, reject });
+    this.#pending.push({ row: delivery, since: performance.now(), resolve, reject });
+    // A batch waiting for the lock schedules the next flush when it settles: order is kept.
+    if (this.#waiting) return promise;
     if (this.#pending.length >= MAX_BATCH) this.#scheduleFlush(0);
     else if (!this.#cancelFlush) this.#scheduleFlush(this.#maxWaitMs);
     return promise;
@@ -643,73 +721,106 @@ class SqliteStore implements Store {
   #flush(): void {
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
+    if (this.#waiting) return;
     const batch = this.#pending.splice(0, MAX_BATCH);
-    if (this.#pending.length > 0) this.#scheduleFlush(0);
-    if (batch.length === 0) return;
-    const results: InsertResult[] = [];
-    let inserted = 0;
+    if (batch.length > 0) this.#commitBatch(batch, true);
+    this.#flushRest();
+  }
+
+  /** Inserts that came while a batch committed or waited: their turn now, in one more batch. */
+  #flushRest(): void {
+    if (!this.#waiting && this.#pending.length > 0) this.#scheduleFlush(0);
+  }
+
+  /**
+   * Commit `batch` and settle its inserts. With `retry`, a locked database is
+   * tried again on a timer until the oldest insert has waited
+   * `busyTimeoutMs`: SQLite's own busy wait would stop the event loop.
+   */
+  #commitBatch(batch: Pending[], retry: boolean): void {
+    this.#cancelRetry = undefined;
+    let written: { results: InsertResult[]; inserted: number };
     try {
-      this.#transaction(() => {
-        const now = this.#now();
-        const findDuplicate = this.#statement(
-          `SELECT id, state FROM deliveries
-           WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
-        );
-        const nextSeq = this.#nextSeq();
-        const insert = this.#statement(
-          `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
-             headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
-             updated_at, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        for (const { row } of batch) {
-          if (row.sourceId !== undefined) {
-            const existing = findDuplicate.get(row.endpoint, row.sourceId, now - this.retentionMs);
-            if (existing) {
-              results.push({
-                id: existing.id as string,
-                duplicate: true,
-                state: existing.state as DeliveryState,
-              });
-              continue;
-            }
-          }
-          const id = this.#ids.next(now);
-          const state: DeliveryState = row.hook === null ? "ignored" : "queued";
-          insert.run(
-            id,
-            row.endpoint,
-            row.event,
-            row.sourceId ?? null,
-            row.receivedAt,
-            row.contentType,
-            JSON.stringify(row.headers),
-            row.body,
-            row.body.byteLength,
-            row.hook,
-            row.timeoutMs,
-            row.verifiedBy ?? null,
-            state,
-            nextSeq + inserted,
-            now,
-            now,
-            state === "ignored" ? now : null,
-          );
-          inserted++;
-          results.push({ id, duplicate: false, state });
-        }
-      });
+      written = this.#writeBatch(batch);
     } catch (error) {
-      const failure = error instanceof StoreUnavailableError ? error : unavailable(
-        "Cannot store the delivery",
-        error,
-      );
+      const left = batch[0].since + this.#busyTimeoutMs - performance.now();
+      if (retry && left > 0 && isLockError(error)) {
+        this.#waiting = batch;
+        // Jitter, so that two processes retrying against each other do not collide again.
+        const delay = Math.min(RETRY_MIN_MS + Math.random() * RETRY_JITTER_MS, left);
+        const timer = setTimeout(() => {
+          this.#waiting = undefined;
+          this.#commitBatch(batch, true);
+          this.#flushRest();
+        }, delay);
+        this.#cancelRetry = () => clearTimeout(timer);
+        return;
+      }
+      const failure = error instanceof StoreUnavailableError
+        ? error
+        : unavailable("Cannot store the delivery", error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
     this.#stats.insertTransactions++;
-    this.#stats.inserted += inserted;
-    batch.forEach((pending, i) => pending.resolve(results[i]));
+    this.#stats.inserted += written.inserted;
+    batch.forEach((pending, i) => pending.resolve(written.results[i]));
+  }
+
+  #writeBatch(batch: readonly Pending[]): { results: InsertResult[]; inserted: number } {
+    const results: InsertResult[] = [];
+    let inserted = 0;
+    this.#transaction(() => {
+      const now = this.#now();
+      const findDuplicate = this.#statement(
+        `SELECT id, state FROM deliveries
+         WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
+      );
+      const nextSeq = this.#nextSeq();
+      const insert = this.#statement(
+        `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
+           headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
+           updated_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const { row } of batch) {
+        if (row.sourceId !== undefined) {
+          const existing = findDuplicate.get(row.endpoint, row.sourceId, now - this.retentionMs);
+          if (existing) {
+            results.push({
+              id: existing.id as string,
+              duplicate: true,
+              state: existing.state as DeliveryState,
+            });
+            continue;
+          }
+        }
+        const id = this.#ids.next(now);
+        const state: DeliveryState = row.hook === null ? "ignored" : "queued";
+        insert.run(
+          id,
+          row.endpoint,
+          row.event,
+          row.sourceId ?? null,
+          row.receivedAt,
+          row.contentType,
+          JSON.stringify(row.headers),
+          row.body,
+          row.body.byteLength,
+          row.hook,
+          row.timeoutMs,
+          row.verifiedBy ?? null,
+          state,
+          nextSeq + inserted,
+          now,
+          now,
+          state === "ignored" ? now : null,
+        );
+        inserted++;
+        results.push({ id, duplicate: false, state });
+      }
+    });
+    return { results, inserted };
   }
 
   get(id: string): DeliveryDetail | null {
@@ -759,7 +870,7 @@ class SqliteStore implements Store {
       return {
         queued: byState.queued,
         running: byState.running,
-        inserting: this.#pending.length,
+        inserting: this.#pending.length + (this.#waiting?.length ?? 0),
         oldestQueuedAt: oldest ? oldest.queued_at as number : null,
         byState,
       };
@@ -769,7 +880,7 @@ class SqliteStore implements Store {
   requeue(ids: readonly string[]): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
-      this.#transaction(() => {
+      this.#blockingTransaction(() => {
         const find = this.#statement("SELECT state, hook FROM deliveries WHERE id = ?");
         for (const id of new Set(ids)) {
           const row = find.get(id);
@@ -790,7 +901,7 @@ class SqliteStore implements Store {
   requeueMatching(filter: DeliveryFilter): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
-      this.#transaction(() => {
+      this.#blockingTransaction(() => {
         const { where, params } = whereClause(filter, [
           "d.state NOT IN ('queued', 'running')",
           "d.hook IS NOT NULL",
@@ -830,7 +941,14 @@ class SqliteStore implements Store {
         deleted = Number(result.changes);
       });
       // Give freed pages back to the file system, a little at a time.
-      if (deleted > 0) this.#db.exec("PRAGMA incremental_vacuum(1000)");
+      if (deleted > 0) {
+        try {
+          this.#db.exec("PRAGMA incremental_vacuum(1000)");
+        } catch (error) {
+          // The rows are gone; the pages can wait for the next purge.
+          if (!isLockError(error)) throw error;
+        }
+      }
       return deleted;
     });
   }
@@ -838,7 +956,7 @@ class SqliteStore implements Store {
   recover(): number {
     return this.#guard("recover interrupted runs", () => {
       let requeued = 0;
-      this.#transaction(() => {
+      this.#blockingTransaction(() => {
         const now = this.#now();
         this.#statement(
           `UPDATE runs SET outcome = 'interrupted', error = 'hookd stopped while the hook ran'
@@ -983,9 +1101,17 @@ class SqliteStore implements Store {
 
   close(): void {
     if (this.#closed) return;
-    while (this.#pending.length > 0) this.#flush();
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
+    this.#cancelRetry?.();
+    this.#cancelRetry = undefined;
+    const batches = this.#waiting ? [this.#waiting] : [];
+    this.#waiting = undefined;
+    while (this.#pending.length > 0) batches.push(this.#pending.splice(0, MAX_BATCH));
+    // Shutting down, nothing left to serve: the last try may wait in SQLite.
+    if (batches.length > 0) {
+      this.#blocking(() => batches.forEach((b) => this.#commitBatch(b, false)));
+    }
     this.#closed = true;
     this.#statements.clear();
     this.#db.close();
@@ -1018,6 +1144,22 @@ class SqliteStore implements Store {
       // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
+    }
+  }
+
+  /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */
+  #blockingTransaction(work: () => void): void {
+    this.#blocking(() => this.#transaction(work));
+  }
+
+  #blocking<T>(work: () => T): T {
+    // A read-only store's connection waits already.
+    if (this.#readOnly) return work();
+    setBusyTimeout(this.#db, this.#busyTimeoutMs);
+    try {
+      return work();
+    } finally {
+      setBusyTimeout(this.#db, 0);
     }
   }
 

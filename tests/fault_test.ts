@@ -287,11 +287,6 @@ integrationTest("a store that cannot commit: 503, nothing acknowledged and lost"
 
   await t.step({
     name: "while the store waits for the lock, other requests are still answered",
-    // Ignored: a bug in lib/store.ts. The insert waits for SQLite's busy
-    // timeout (1 s) synchronously, in the event loop, so the whole daemon
-    // stops: a 404 sent meanwhile took 922 ms. Waiting off the loop (a
-    // worker, or busy_timeout 0 plus a timer-driven retry) would fix it.
-    ignore: true,
     fn: async () => {
       const lock = new DatabaseSync(file);
       try {

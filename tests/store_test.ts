@@ -477,3 +477,180 @@ Deno.test("the store is unavailable, never silently lossy, when it cannot write"
     assert.equal(reopened.get(id)?.state, "queued");
   });
 });
+
+/** Another process's connection holding the write lock, as `hookd replay` or an admin's shell would. */
+function holdWriteLock(path: string): { release: () => void } & Disposable {
+  const db = new DatabaseSync(path);
+  db.exec("BEGIN IMMEDIATE");
+  const release = () => {
+    if (db.isTransaction) db.exec("ROLLBACK");
+  };
+  return {
+    release,
+    [Symbol.dispose]() {
+      release();
+      db.close();
+    },
+  };
+}
+
+/** Tracks whether a promise has settled, without consuming its rejection. */
+function watch<T>(promise: Promise<T>): { promise: Promise<T>; readonly settled: boolean } {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  return {
+    promise,
+    get settled() {
+      return settled;
+    },
+  };
+}
+
+/** How long a 10 ms timer really took: far more means the event loop was stopped. */
+async function timerDelay(): Promise<number> {
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  return performance.now() - started;
+}
+
+Deno.test("insert() waits for another process's write lock without stopping the event loop", async (t) => {
+  await withStore({ busyTimeoutMs: 5000 }, async (store) => {
+    await t.step(
+      "timers fire while it waits; it commits right after the lock is released",
+      async () => {
+        using lock = holdWriteLock(store.path);
+        const first = watch(store.insert(delivery({ event: "first" })));
+        const delays = [await timerDelay(), await timerDelay(), await timerDelay()];
+        assert.ok(Math.max(...delays) < 500, `10 ms timers took ${delays.join(", ")} ms`);
+        assert.equal(first.settled, false, "the insert still waits for the lock");
+
+        const second = store.insert(delivery({ event: "second" }));
+        assert.equal(store.counts().inserting, 2, "both count for back-pressure");
+        const released = performance.now();
+        lock.release();
+        const [a, b] = await Promise.all([first.promise, second]);
+        const after = performance.now() - released;
+        assert.ok(after < 500, `committed ${after} ms after the lock was released`);
+        assert.deepEqual(
+          store.stats(),
+          { insertTransactions: 2, inserted: 2 },
+          "the insert that came while the first waited joined the next commit",
+        );
+        assert.deepEqual(store.queued("deploy", { limit: 2 }).map((r) => r.id), [a.id, b.id]);
+        assert.deepEqual(store.list().map((d) => d.event), ["second", "first"]);
+      },
+    );
+  });
+});
+
+Deno.test("insert() rejects with StoreUnavailableError once the lock is held for busyTimeoutMs", async () => {
+  await withStore({ busyTimeoutMs: 400 }, async (store) => {
+    using lock = holdWriteLock(store.path);
+    const started = performance.now();
+    const insert = watch(store.insert(delivery()).then(() => null, (error) => error));
+    const delays: number[] = [];
+    while (!insert.settled) delays.push(await timerDelay());
+    const error = await insert.promise;
+    const elapsed = performance.now() - started;
+    assert.ok(error instanceof StoreUnavailableError, `got ${error}`);
+    assert.match(error.message, /locked/);
+    assert.ok(elapsed >= 399, `gave up after ${elapsed} ms, before busyTimeoutMs`);
+    assert.ok(Math.max(...delays) < 200, `10 ms timers took ${delays.join(", ")} ms`);
+    assert.equal(store.counts().inserting, 0);
+    lock.release();
+    assert.equal(store.list().length, 0, "nothing was stored");
+  });
+});
+
+Deno.test("insert() arriving while another waits for the lock gets its own busyTimeoutMs", async () => {
+  await withStore({ busyTimeoutMs: 600 }, async (store) => {
+    using lock = holdWriteLock(store.path);
+    const first = store.insert(delivery({ event: "first" })).then(() => null, (error) => error);
+    // Arrive well after the first, so that its deadline passes while this one's has not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = store.insert(delivery({ event: "second" }));
+    assert.ok(await first instanceof StoreUnavailableError, "the first gave up");
+    lock.release();
+    const { id } = await second;
+    assert.deepEqual(store.list().map((d) => d.id), [id]);
+  });
+});
+
+Deno.test("the dispatcher's writes fail at once while another process holds the write lock", async () => {
+  await withStore({ busyTimeoutMs: 5000 }, async (store) => {
+    const { id } = await store.insert(delivery());
+    const done = await store.insert(delivery({ receivedAt: 0 }));
+    store.finishRun(store.claim(done.id)!, runEnd("succeeded", 0), { state: "done" });
+    {
+      using _lock = holdWriteLock(store.path);
+      const started = performance.now();
+      assert.throws(() => store.claim(id), StoreUnavailableError);
+      assert.throws(() => store.supersede("deploy", id), StoreUnavailableError);
+      assert.throws(() => store.purge(Date.now()), StoreUnavailableError);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `waited ${elapsed} ms with the event loop stopped`);
+      assert.equal(store.counts().queued, 1, "reads still work");
+    }
+    const claimed = store.claim(id);
+    assert.ok(claimed, "the lock gone, the dispatcher's next try works");
+    {
+      using _lock = holdWriteLock(store.path);
+      assert.throws(
+        () => store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" }),
+        StoreUnavailableError,
+      );
+    }
+    store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" });
+    assert.equal(store.get(id)?.state, "done");
+    assert.equal(store.purge(Date.now() - 60_000), 1);
+  });
+});
+
+Deno.test("requeue() waits in SQLite for a lock another process releases, as the command line may", async () => {
+  await withStore({ busyTimeoutMs: 10_000 }, async (store) => {
+    const { id } = await store.insert(delivery());
+    store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { DatabaseSync } from "node:sqlite";
+const db = new DatabaseSync(${JSON.stringify(store.path)});
+db.exec("BEGIN IMMEDIATE");
+console.log("locked");
+setTimeout(() => db.exec("ROLLBACK"), 300);`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let output = "";
+    while (!output.includes("locked\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      output += value;
+    }
+    await reader.cancel();
+    assert.equal(output, "locked\n");
+    assert.throws(() => store.claim(id), StoreUnavailableError, "the lock is held");
+    assert.deepEqual(store.requeue([id]).requeued, [id]);
+    assert.equal((await holder.status).success, true);
+    assert.equal(store.get(id)?.state, "queued");
+  });
+});
+
+Deno.test("close() commits an insert that waited for the lock, once the lock is free", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  const store = openStore(path, { busyTimeoutMs: 5000 });
+  let pending;
+  {
+    using _lock = holdWriteLock(path);
+    pending = store.insert(delivery());
+    await timerDelay();
+    assert.deepEqual([store.counts().inserting, store.stats().insertTransactions], [1, 0]);
+  }
+  store.close();
+  const { id } = await pending;
+  using reopened = openStore(path);
+  assert.equal(reopened.get(id)?.state, "queued");
+});
