@@ -63,6 +63,9 @@ const GROUP_POLL_MS = 50;
  */
 const DRAIN_MS = 1000;
 
+/** Starts the hook in a new session (util-linux, essential on Debian). */
+const SETSID = "/usr/bin/setsid";
+
 /** `$1` is the process-group id; only shell built-ins, since `/bin/sh` is all we may run. */
 const SIGNAL_GROUP_SCRIPT = 'kill -s "$2" -- "-$1" 2>/dev/null';
 /**
@@ -158,9 +161,11 @@ export async function runHook(
     let payloadFile: string | undefined;
     try {
       payloadFile = await writePayloadFile(payloadDir, stdin);
-      const child = new Deno.Command("/bin/sh", {
-        args: ["-c", command],
-        detached: true,
+      // setsid(1) makes the shell a session and process-group leader, as
+      // `detached: true` would; but `detached` makes Deno fork the whole
+      // daemon for every hook, where this spawns cheaply and then execs.
+      const child = new Deno.Command(SETSID, {
+        args: ["/bin/sh", "-c", command],
         clearEnv: true,
         env: { ...env, HOOKD_PAYLOAD_FILE: payloadFile },
         stdin: "piped",

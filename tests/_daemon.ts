@@ -11,12 +11,14 @@
 
 import denoJson from "../deno.json" with { type: "json" };
 
-/** The `--allow-*` flags of a task in deno.json, in order. */
+/** The runtime flags of a task in deno.json (`--allow-*` and `--v8-flags`), in order. */
 export function taskPermissions(task: "compile" | "start"): string[] {
-  return denoJson.tasks[task].split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  return denoJson.tasks[task].split(/\s+/).filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  );
 }
 
-/** The daemon's permission flags: the compile task's, so tests run what users run. */
+/** The daemon's flags: the compile task's, so tests run what users run. */
 export const DAEMON_FLAGS: readonly string[] = taskPermissions("compile");
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -70,6 +72,12 @@ export interface Daemon extends AsyncDisposable {
   records(): Promise<LogRecord[]>;
   /** Wait until a record matching `match` is in the log, or fail after `timeoutMs`. */
   waitForRecord(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
+  /** Wait until `count` records match (the log is written off the request path). */
+  waitForRecords(
+    match: (r: LogRecord) => boolean,
+    count: number,
+    timeoutMs?: number,
+  ): Promise<LogRecord[]>;
   /** POST to `/hooks/<endpoint>`. */
   post(
     endpoint: string,
@@ -183,6 +191,25 @@ export async function startDaemon(
     return out;
   }
 
+  async function waitForRecords(
+    match: (r: LogRecord) => boolean,
+    count: number,
+    timeoutMs = 15_000,
+  ): Promise<LogRecord[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = (await records()).filter(match);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${found.length} of ${count} matching log records within ${timeoutMs} ms:\n${stderr}`,
+        );
+      }
+      // The daemon flushes its log on a timer; look again shortly.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   let stopped: Promise<Deno.CommandStatus> | undefined;
   function stop(signal: Deno.Signal = "SIGTERM") {
     if (!stopped) {
@@ -209,17 +236,9 @@ export async function startDaemon(
     stderr: () => stderr,
     records,
     async waitForRecord(match, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        const found = (await records()).find(match);
-        if (found) return found;
-        if (Date.now() > deadline) {
-          throw new Error(`No matching log record within ${timeoutMs} ms:\n${stderr}`);
-        }
-        // The log is flushed by a timer in the daemon; look again shortly.
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      return (await waitForRecords(match, 1, timeoutMs))[0];
     },
+    waitForRecords,
     post(endpoint, body, headers) {
       return fetch(`${url}/hooks/${endpoint}`, { method: "POST", body, headers });
     },

@@ -62,7 +62,10 @@ async function rawExchange(port: number, request: string, until = /\r\n\r\n/): P
 Deno.test("the compile task and the tests run the daemon with the same permissions", () => {
   assert.deepEqual(taskPermissions("start"), taskPermissions("compile"));
   assert.deepEqual([...DAEMON_FLAGS], taskPermissions("compile"));
-  assert.ok(DAEMON_FLAGS.includes("--allow-run=/bin/sh"), "hooks run through /bin/sh only");
+  assert.ok(
+    DAEMON_FLAGS.includes("--allow-run=/bin/sh,/usr/bin/setsid"),
+    "hooks run through setsid and /bin/sh only",
+  );
   assert.ok(!DAEMON_FLAGS.includes("--allow-all") && !DAEMON_FLAGS.includes("-A"));
 });
 
