@@ -20,6 +20,7 @@ import type {
   RunRecord,
   Store,
 } from "./store.ts";
+import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
 
 /** How one endpoint's deliveries are run. */
 export interface EndpointPolicy {
@@ -44,53 +45,18 @@ export const DEFAULT_POLICY: Readonly<Required<EndpointPolicy>> = {
   onBusy: "queue",
 };
 
-/** What the queue passes to the hook runner (the shape of `runHook`'s options). */
-export interface HookRunOptions {
-  /** The hook's whole environment, from `QueueOptions.env`. */
-  env: Record<string, string>;
-  /** The raw body. */
-  stdin: Uint8Array;
-  /** The delivery's time limit. */
-  timeoutMs: number;
-  /** From `QueueOptions.payloadDir`. */
-  payloadDir: string;
-  /** From `QueueOptions.killGraceMs`. */
-  killGraceMs?: number;
-  /** From `QueueOptions.outputLimitBytes`. */
-  outputLimitBytes?: number;
-  /** Fires when the queue closes and stops waiting for the hook. */
-  signal?: AbortSignal;
-}
+/**
+ * What the queue passes to the hook runner: `runHook`'s options. `env`
+ * comes from `QueueOptions.env`, the time limit from the delivery, and
+ * `signal` fires when the queue closes and stops waiting for the hook.
+ */
+export type HookRunOptions = RunHookOptions;
 
-/** What the queue needs from a run's result (a subset of `runHook`'s result). */
-export interface HookRunOutcome {
-  /** When the hook started, epoch milliseconds. */
-  startedAt: number;
-  /** When it ended, epoch milliseconds. */
-  endedAt: number;
-  /** How long it ran. */
-  durationMs: number;
-  /** The exit code, or null when killed or never started. */
-  code: number | null;
-  /** The signal that killed it, or null. */
-  signal: string | null;
-  /** Exit code 0, in time, not aborted. */
-  success: boolean;
-  /** Terminated at its time limit (counts as a failure). */
-  timedOut: boolean;
-  /** Terminated because the queue closed (requeued, not a failure). */
-  aborted: boolean;
-  /** The start of stdout. */
-  stdout: string;
-  /** The start of stderr. */
-  stderr: string;
-  /** stdout was cut. */
-  stdoutTruncated: boolean;
-  /** stderr was cut. */
-  stderrTruncated: boolean;
-  /** Why it could not run. */
-  error?: string;
-}
+/**
+ * What the queue reads from a run: `runHook`'s result. `timedOut` counts as
+ * a failure; `aborted` (the queue closed) requeues the delivery instead.
+ */
+export type HookRunOutcome = HookRunResult;
 
 /** Runs one hook command; `runHook` from `hook_runner.ts` in production. */
 export type HookRunner = (command: string, options: HookRunOptions) => Promise<HookRunOutcome>;

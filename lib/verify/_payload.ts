@@ -122,3 +122,41 @@ export function singleHeader(headers: Headers, name: string): string | undefined
   if (value === null) return undefined;
   return value.includes(", ") ? null : value.trim();
 }
+
+/** How {@linkcode requiredHeaders} words a refusal. */
+export interface RequiredHeadersOptions {
+  /** One reason for any repeated header, instead of `<name> sent more than once`. */
+  repeated?: string;
+}
+
+/**
+ * Headers that must each be sent exactly once, read together.
+ *
+ * @param headers the request headers
+ * @param names the header names as refusals write them, in the order they
+ *   are checked
+ * @param options how a repeated header is worded
+ * @returns each value by its name as given, or a 401 verdict naming the
+ *   first missing header, else the first repeated one
+ *
+ * @example
+ * ```ts
+ * import { requiredHeaders } from "./_payload.ts";
+ * const found = requiredHeaders(new Headers({ "x-a": "1" }), ["X-A", "X-B"]);
+ * console.assert("reason" in found && found.reason === "missing X-B");
+ * ```
+ */
+export function requiredHeaders(
+  headers: Headers,
+  names: readonly string[],
+  options: RequiredHeadersOptions = {},
+): Record<string, string> | Rejected {
+  const values = names.map((name) => singleHeader(headers, name));
+  const missing = values.indexOf(undefined);
+  if (missing >= 0) return unauthorized(`missing ${names[missing]}`);
+  const repeated = values.indexOf(null);
+  if (repeated >= 0) {
+    return unauthorized(options.repeated ?? `${names[repeated]} sent more than once`);
+  }
+  return Object.fromEntries(names.map((name, index) => [name, values[index] as string]));
+}

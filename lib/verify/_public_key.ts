@@ -1,13 +1,19 @@
 /**
  * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256): keys are
  * imported once from a `PUBLIC_KEY` setting (and `PUBLIC_KEY_PREVIOUS`
- * while the sender's key is being replaced), and signatures are brought
- * into the form WebCrypto verifies.
+ * while the sender's key is being replaced), signatures are brought into
+ * the form WebCrypto verifies, and both sign `<timestamp><raw body>` with
+ * the timestamp in a header of its own, so a provider of that shape is a
+ * {@linkcode PublicKeyScheme} given to {@linkcode publicKeyProvider}.
  *
  * @module
  */
 
-import type { EndpointSettings } from "./types.ts";
+import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.ts";
+import { verifiedBy } from "./_hmac.ts";
+import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
+import { signedBytes } from "./_signatures.ts";
+import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /**
  * Convert an ECDSA signature from DER (`SEQUENCE { INTEGER r, INTEGER s }`,
@@ -194,4 +200,93 @@ export async function verifyWithPublicKeys(
     }
   }
   return -1;
+}
+
+/** One public-key sender: its key format, its headers and its verdict. */
+export interface PublicKeyScheme {
+  /** The provider name. */
+  name: string;
+  /** One line for `hookd help`. */
+  summary: string;
+  /** What `PUBLIC_KEY` is and where the admin finds it. */
+  keyHelp: string;
+  /** What `PUBLIC_KEY_PREVIOUS` is for. */
+  previousKeyHelp: string;
+  /** A key setting's problem, e.g. {@linkcode ed25519KeyProblem}. */
+  keyProblem(value: string): string | undefined;
+  /** Import the endpoint's keys, current first, e.g. {@linkcode importEd25519Keys}. */
+  importKeys(endpoint: EndpointSettings): Promise<CryptoKey[]>;
+  /** The signature header as reasons write it. */
+  signatureHeader: string;
+  /** The timestamp header as reasons write it. */
+  timestampHeader: string;
+  /** One reason for either header sent twice, instead of naming it. */
+  repeated?: string;
+  /** The WebCrypto verify parameters. */
+  algorithm: AlgorithmIdentifier | EcdsaParams;
+  /** The raw signature from the header's value, or `undefined` when malformed. */
+  decode(text: string): Uint8Array | undefined;
+  /**
+   * The verdict on a delivery whose signature and timestamp hold.
+   *
+   * @param input the delivery
+   * @param by which key verified it
+   */
+  verdict(input: VerifyInput, by: "secret" | "previous secret"): Verdict;
+}
+
+/**
+ * Check a public-key sender's signature and timestamp.
+ *
+ * @param input the delivery
+ * @param keys the keys, current first
+ * @param toleranceMs the replay window either way
+ * @param scheme the sender
+ * @returns the verdict; every refusal before the verdict is a 401
+ */
+async function verifyPublicKey(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  toleranceMs: number,
+  scheme: PublicKeyScheme,
+): Promise<Verdict> {
+  const names = [scheme.signatureHeader, scheme.timestampHeader];
+  const values = requiredHeaders(input.headers, names, { repeated: scheme.repeated });
+  if (isRejected(values)) return values;
+  const timestamp = values[scheme.timestampHeader];
+  const seconds = parseSeconds(timestamp);
+  if (Number.isNaN(seconds)) return unauthorized(`malformed ${scheme.timestampHeader}`);
+  const signature = scheme.decode(values[scheme.signatureHeader]);
+  if (!signature) return unauthorized(`malformed ${scheme.signatureHeader}`);
+  const data = signedBytes(timestamp, input.body);
+  const index = await verifyWithPublicKeys(keys, scheme.algorithm, signature, data);
+  if (index < 0) return unauthorized("invalid signature");
+  const stale = checkTimestamp(seconds, input.now, toleranceMs);
+  if (stale) return stale;
+  return scheme.verdict(input, verifiedBy(index));
+}
+
+/**
+ * The provider for a public-key sender: no secret, `PUBLIC_KEY` (required),
+ * `PUBLIC_KEY_PREVIOUS` and `TOLERANCE`; nothing to sign with.
+ *
+ * @param scheme the sender
+ * @returns the provider
+ */
+export function publicKeyProvider(scheme: PublicKeyScheme): Provider {
+  return {
+    name: scheme.name,
+    summary: scheme.summary,
+    secret: "none",
+    settings: {
+      PUBLIC_KEY: { help: scheme.keyHelp, required: true, validate: scheme.keyProblem },
+      PUBLIC_KEY_PREVIOUS: { help: scheme.previousKeyHelp, validate: scheme.keyProblem },
+      TOLERANCE: TOLERANCE_SETTING,
+    },
+    async create(endpoint) {
+      const toleranceMs = toleranceOf(endpoint);
+      const keys = await scheme.importKeys(endpoint);
+      return (input) => verifyPublicKey(input, keys, toleranceMs, scheme);
+    },
+  };
 }

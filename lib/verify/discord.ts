@@ -15,12 +15,10 @@
  * @module
  */
 
-import type { Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { verifiedBy } from "./_hmac.ts";
-import { parseJsonBody, readPath, singleHeader, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes } from "./_signatures.ts";
-import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
-import { ed25519KeyProblem, importEd25519Keys, verifyWithPublicKeys } from "./_public_key.ts";
+import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
+import { parseJsonBody, readPath } from "./_payload.ts";
+import { decodeAll } from "./_signatures.ts";
+import { ed25519KeyProblem, importEd25519Keys, publicKeyProvider } from "./_public_key.ts";
 
 const INTERACTIONS: Record<string, string> = {
   "2": "application_command",
@@ -35,44 +33,19 @@ function refused(reason: string): Rejected {
 }
 
 /**
- * Verify a Discord request with already-imported public keys.
+ * Name a verified Discord request.
  *
  * @param input the delivery
- * @param keys Ed25519 public keys, current first
- * @param toleranceMs the replay window either way
+ * @param by which key verified it
  * @returns the verdict; every refusal is a 401, PINGs carry their reply
  */
-export async function verifyDiscord(
-  input: VerifyInput,
-  keys: readonly CryptoKey[],
-  toleranceMs: number,
-): Promise<Verdict> {
-  const header = singleHeader(input.headers, "x-signature-ed25519");
-  const timestamp = singleHeader(input.headers, "x-signature-timestamp");
-  if (header === undefined) return unauthorized("missing X-Signature-Ed25519");
-  if (timestamp === undefined) return unauthorized("missing X-Signature-Timestamp");
-  if (header === null) return unauthorized("X-Signature-Ed25519 sent more than once");
-  if (timestamp === null) return unauthorized("X-Signature-Timestamp sent more than once");
-  const seconds = parseSeconds(timestamp);
-  if (Number.isNaN(seconds)) return unauthorized("malformed X-Signature-Timestamp");
-  const [signature] = decodeAll([header], "hex", 64);
-  if (!signature) return unauthorized("malformed X-Signature-Ed25519");
-  const index = await verifyWithPublicKeys(
-    keys,
-    { name: "Ed25519" },
-    signature,
-    signedBytes(timestamp, input.body),
-  );
-  if (index < 0) return unauthorized("invalid signature");
-  const stale = checkTimestamp(seconds, input.now, toleranceMs);
-  if (stale) return stale;
-
+function discordVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if ("ok" in parsed) return refused(parsed.reason);
   const value = parsed.value;
   const type = readPath(value, "type");
   const base = {
-    verifiedBy: verifiedBy(index),
+    verifiedBy: by,
     payload: input.body,
     contentType: "application/json",
   };
@@ -98,26 +71,19 @@ export async function verifyDiscord(
 }
 
 /** The `discord` provider. */
-export const discord: Provider = {
+export const discord: Provider = publicKeyProvider({
   name: "discord",
   summary:
     "Discord: X-Signature-Ed25519 over timestamp+body with the app's PUBLIC_KEY, answers PING",
-  secret: "none",
-  settings: {
-    PUBLIC_KEY: {
-      help: "the application's Public Key (64 hex characters, General Information page)",
-      required: true,
-      validate: ed25519KeyProblem,
-    },
-    PUBLIC_KEY_PREVIOUS: {
-      help: "a previous public key, accepted while switching applications",
-      validate: ed25519KeyProblem,
-    },
-    TOLERANCE: TOLERANCE_SETTING,
+  keyHelp: "the application's Public Key (64 hex characters, General Information page)",
+  previousKeyHelp: "a previous public key, accepted while switching applications",
+  keyProblem: ed25519KeyProblem,
+  importKeys: importEd25519Keys,
+  signatureHeader: "X-Signature-Ed25519",
+  timestampHeader: "X-Signature-Timestamp",
+  algorithm: { name: "Ed25519" },
+  decode(text) {
+    return decodeAll([text], "hex", 64)[0];
   },
-  async create(endpoint) {
-    const toleranceMs = toleranceOf(endpoint);
-    const keys = await importEd25519Keys(endpoint);
-    return (input) => verifyDiscord(input, keys, toleranceMs);
-  },
-};
+  verdict: discordVerdict,
+});

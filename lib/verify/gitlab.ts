@@ -31,6 +31,7 @@ import {
 } from "./_payload.ts";
 import { prepareTokenCheck, type TokenCheck } from "./token.ts";
 import { signEncoded } from "./_hub.ts";
+import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING } from "./_timestamp.ts";
 import { readDuration, secretVariable } from "./_settings.ts";
 
@@ -102,13 +103,6 @@ export async function prepareGitlab(endpoint: EndpointSettings): Promise<GitlabC
   };
 }
 
-function concat(head: Uint8Array, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
-}
-
 async function checkSigned(
   input: VerifyInput,
   signing: NonNullable<GitlabCheck["signing"]>,
@@ -125,17 +119,13 @@ async function checkSigned(
   const seconds = parseSeconds(timestamp);
   if (Number.isNaN(seconds)) return unauthorized("malformed timestamp");
   // Versions other than v1 are skipped, as Standard Webhooks asks.
-  const signatures = values["webhook-signature"].split(" ")
+  const v1 = values["webhook-signature"].split(" ")
     .filter((entry) => entry.startsWith("v1,"))
-    .map((entry) => decodeSignature(entry.slice(3), "base64"))
-    .filter((bytes): bytes is Uint8Array => bytes?.length === 32);
+    .map((entry) => entry.slice(3));
+  const signatures = decodeAll(v1, "base64", 32);
   if (signatures.length === 0) return unauthorized("malformed webhook-signature");
-  const signed = concat(encoder.encode(`${values["webhook-id"]}.${timestamp}.`), input.body);
-  let found = -1;
-  for (const signature of signatures) {
-    const index = await verifyHmac(signing.keys, signature, signed);
-    if (index >= 0 && (found < 0 || index < found)) found = index;
-  }
+  const signed = signedBytes(values["webhook-id"], ".", timestamp, ".", input.body);
+  const found = await verifyAnyHmac(signing.keys, signatures, signed);
   if (found < 0) return unauthorized("invalid signature");
   return checkTimestamp(seconds, input.now, toleranceMs) ?? signing.indexes[found];
 }
@@ -233,7 +223,7 @@ export const gitlab: Provider = {
     const key = decodeSigningToken(secret);
     if (!key) throw new Error(`${secretVariable(endpoint, 0)} is not a valid GitLab signing token`);
     const timestamp = String(Math.floor(options.now / 1000));
-    const signed = concat(encoder.encode(`${id}.${timestamp}.`), body);
+    const signed = signedBytes(id, ".", timestamp, ".", body);
     return {
       ...headers,
       "webhook-id": id,

@@ -10,60 +10,19 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { isRejected, parseJsonBody, readPath, singleHeader, unauthorized } from "./_payload.ts";
-import { decodeSignature, verifiedBy } from "./_hmac.ts";
-import { signedBytes } from "./_signatures.ts";
-import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
-import {
-  derToP1363,
-  importEcdsaKeys,
-  spkiKeyProblem,
-  verifyWithPublicKeys,
-} from "./_public_key.ts";
-
-const SIGNATURE = "x-twilio-email-event-webhook-signature";
-const TIMESTAMP = "x-twilio-email-event-webhook-timestamp";
+import type { Accepted, Provider, Verdict, VerifyInput } from "./types.ts";
+import { isRejected, parseJsonBody, readPath } from "./_payload.ts";
+import { decodeSignature } from "./_hmac.ts";
+import { derToP1363, importEcdsaKeys, publicKeyProvider, spkiKeyProblem } from "./_public_key.ts";
 
 /**
- * Verify a SendGrid Event Webhook delivery with already-imported keys.
+ * Name a verified SendGrid batch.
  *
  * @param input the delivery
- * @param keys ECDSA P-256 public keys, current first
- * @param toleranceMs the replay window either way
- * @returns the verdict
+ * @param by which key verified it
+ * @returns the verdict: the batch's common event, or `batch`
  */
-export async function verifySendgrid(
-  input: VerifyInput,
-  keys: readonly CryptoKey[],
-  toleranceMs: number,
-): Promise<Verdict> {
-  const header = singleHeader(input.headers, SIGNATURE);
-  const timestamp = singleHeader(input.headers, TIMESTAMP);
-  if (header === undefined) return unauthorized("missing X-Twilio-Email-Event-Webhook-Signature");
-  if (timestamp === undefined) {
-    return unauthorized("missing X-Twilio-Email-Event-Webhook-Timestamp");
-  }
-  if (header === null || timestamp === null) {
-    return unauthorized("signature header sent more than once");
-  }
-  const seconds = parseSeconds(timestamp);
-  if (Number.isNaN(seconds)) {
-    return unauthorized("malformed X-Twilio-Email-Event-Webhook-Timestamp");
-  }
-  const der = decodeSignature(header, "base64");
-  const signature = der && derToP1363(der, 32);
-  if (!signature) return unauthorized("malformed X-Twilio-Email-Event-Webhook-Signature");
-  const index = await verifyWithPublicKeys(
-    keys,
-    { name: "ECDSA", hash: "SHA-256" },
-    signature,
-    signedBytes(timestamp, input.body),
-  );
-  if (index < 0) return unauthorized("invalid signature");
-  const stale = checkTimestamp(seconds, input.now, toleranceMs);
-  if (stale) return stale;
-
+function sendgridVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
   const events = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
@@ -72,32 +31,27 @@ export async function verifySendgrid(
     ok: true,
     event: kinds.size === 1 ? [...kinds][0] : "batch",
     deliveryId: events.length === 1 ? readPath(events[0], "sg_event_id") : undefined,
-    verifiedBy: verifiedBy(index),
+    verifiedBy: by,
     payload: input.body,
     contentType: "application/json",
   };
 }
 
 /** The `sendgrid` provider. */
-export const sendgrid: Provider = {
+export const sendgrid: Provider = publicKeyProvider({
   name: "sendgrid",
   summary: "SendGrid Event Webhook: ECDSA P-256 signature over timestamp+body with PUBLIC_KEY",
-  secret: "none",
-  settings: {
-    PUBLIC_KEY: {
-      help: "the Event Webhook verification key (base64), from Mail Settings > Event Webhook",
-      required: true,
-      validate: spkiKeyProblem,
-    },
-    PUBLIC_KEY_PREVIOUS: {
-      help: "the previous verification key, accepted while SendGrid switches",
-      validate: spkiKeyProblem,
-    },
-    TOLERANCE: TOLERANCE_SETTING,
+  keyHelp: "the Event Webhook verification key (base64), from Mail Settings > Event Webhook",
+  previousKeyHelp: "the previous verification key, accepted while SendGrid switches",
+  keyProblem: spkiKeyProblem,
+  importKeys: importEcdsaKeys,
+  signatureHeader: "X-Twilio-Email-Event-Webhook-Signature",
+  timestampHeader: "X-Twilio-Email-Event-Webhook-Timestamp",
+  repeated: "signature header sent more than once",
+  algorithm: { name: "ECDSA", hash: "SHA-256" },
+  decode(text) {
+    const der = decodeSignature(text, "base64");
+    return der && derToP1363(der, 32);
   },
-  async create(endpoint) {
-    const toleranceMs = toleranceOf(endpoint);
-    const keys = await importEcdsaKeys(endpoint);
-    return (input) => verifySendgrid(input, keys, toleranceMs);
-  },
-};
+  verdict: sendgridVerdict,
+});

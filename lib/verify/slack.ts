@@ -12,55 +12,24 @@
  * @module
  */
 
-import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { encodeSignature, importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
-import {
-  isForm,
-  isRejected,
-  malformed,
-  parseJsonBody,
-  readPath,
-  singleHeader,
-  unauthorized,
-} from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
+import type { Accepted, Provider, Rejected, Verdict } from "./types.ts";
+import { isForm, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
+import { TOLERANCE_SETTING } from "./_timestamp.ts";
+import { createV0Verifier, signV0, type V0Scheme } from "./_v0_signature.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
-/**
- * Verify a Slack request with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current signing secret first
- * @param toleranceMs the replay window either way
- * @returns the verdict; a `url_verification` challenge carries its reply
- */
-export async function verifySlack(
-  input: VerifyInput,
-  keys: readonly CryptoKey[],
-  toleranceMs: number,
-): Promise<Verdict> {
-  const timestamp = singleHeader(input.headers, "x-slack-request-timestamp");
-  const header = singleHeader(input.headers, "x-slack-signature");
-  if (timestamp === undefined) return unauthorized("missing X-Slack-Request-Timestamp");
-  if (header === undefined) return unauthorized("missing X-Slack-Signature");
-  if (timestamp === null) return unauthorized("X-Slack-Request-Timestamp sent more than once");
-  if (header === null) return unauthorized("X-Slack-Signature sent more than once");
-  const seconds = parseSeconds(timestamp);
-  if (Number.isNaN(seconds)) return unauthorized("malformed X-Slack-Request-Timestamp");
-  const candidates = header.startsWith("v0=") ? decodeAll([header.slice(3)], "hex", 32) : [];
-  if (candidates.length === 0) return unauthorized("malformed X-Slack-Signature");
-  const data = signedBytes("v0:", timestamp, ":", input.body);
-  const index = await verifyAnyHmac(keys, candidates, data);
-  if (index < 0) return unauthorized("invalid signature");
-  const stale = checkTimestamp(seconds, input.now, toleranceMs);
-  if (stale) return stale;
-  return isForm(input.headers.get("content-type"))
-    ? formVerdict(input.body, verifiedBy(index))
-    : jsonVerdict(input.body, verifiedBy(index));
-}
+const SCHEME: V0Scheme = {
+  signature: "X-Slack-Signature",
+  timestamp: "X-Slack-Request-Timestamp",
+  timestampFirst: true,
+  verdict(input, _key, by) {
+    return isForm(input.headers.get("content-type"))
+      ? formVerdict(input.body, by)
+      : jsonVerdict(input.body, by);
+  },
+};
 
 function jsonVerdict(body: Uint8Array, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(body);
@@ -130,21 +99,15 @@ export const slack: Provider = {
   summary: "Slack: X-Slack-Signature v0=<hex> over v0:timestamp:body, answers url_verification",
   secret: "required",
   settings: { TOLERANCE: TOLERANCE_SETTING },
-  async create(endpoint) {
-    const toleranceMs = toleranceOf(endpoint);
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifySlack(input, keys, toleranceMs);
+  create(endpoint) {
+    return createV0Verifier(endpoint, SCHEME);
   },
   async sign(endpoint, body, options) {
-    const [key] = await importHmacKeys(endpoint.secrets.slice(0, 1), "sha256");
-    const timestamp = String(Math.floor(options.now / 1000));
-    const mac = await signHmac(key, signedBytes("v0:", timestamp, ":", body));
     // Slack posts JSON for the Events API and forms for everything else.
     const json = body.find((byte) => byte > 0x20) === 0x7b;
     return {
       "Content-Type": json ? "application/json" : "application/x-www-form-urlencoded",
-      "X-Slack-Request-Timestamp": timestamp,
-      "X-Slack-Signature": `v0=${encodeSignature(mac, "hex")}`,
+      ...await signV0(endpoint.secrets[0], body, options.now, SCHEME),
     };
   },
 };

@@ -1,0 +1,94 @@
+/**
+ * The scheme Slack and Zoom share: `v0=<hex>` in one header, the hex
+ * HMAC-SHA256 of `v0:<timestamp>:<raw body>`, the timestamp in a header of
+ * its own and held to the `TOLERANCE` window. The providers differ only in
+ * header names and in what a verified body means, which they pass as a
+ * {@linkcode V0Scheme}.
+ *
+ * @module
+ */
+
+import type { EndpointSettings, Verdict, Verify, VerifyInput } from "./types.ts";
+import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
+import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { signEncoded } from "./_hub.ts";
+import { checkTimestamp, parseSeconds, toleranceOf } from "./_timestamp.ts";
+
+/** One v0 sender: its headers and what a verified delivery means. */
+export interface V0Scheme {
+  /** The signature header as reasons write it, e.g. `X-Slack-Signature`. */
+  signature: string;
+  /** The timestamp header, e.g. `X-Slack-Request-Timestamp`. */
+  timestamp: string;
+  /** Name the timestamp header first when both are missing or repeated. */
+  timestampFirst?: boolean;
+  /**
+   * The verdict on a delivery whose signature and timestamp hold.
+   *
+   * @param input the delivery
+   * @param key the key that verified it
+   * @param by which secret that was
+   */
+  verdict(
+    input: VerifyInput,
+    key: CryptoKey,
+    by: "secret" | "previous secret",
+  ): Verdict | Promise<Verdict>;
+}
+
+/**
+ * Build a v0 sender's verify function, reading `TOLERANCE` and importing
+ * the keys once.
+ *
+ * @param endpoint the endpoint's resolved settings
+ * @param scheme the sender's headers and verdict
+ * @returns the verify function
+ * @throws {Error} naming `<prefix>TOLERANCE` when it is not a duration
+ */
+export async function createV0Verifier(
+  endpoint: EndpointSettings,
+  scheme: V0Scheme,
+): Promise<Verify> {
+  const toleranceMs = toleranceOf(endpoint);
+  const keys = await importHmacKeys(endpoint.secrets, "sha256");
+  const names = scheme.timestampFirst
+    ? [scheme.timestamp, scheme.signature]
+    : [scheme.signature, scheme.timestamp];
+  return async (input) => {
+    const values = requiredHeaders(input.headers, names);
+    if (isRejected(values)) return values;
+    const timestamp = values[scheme.timestamp];
+    const header = values[scheme.signature];
+    const seconds = parseSeconds(timestamp);
+    if (Number.isNaN(seconds)) return unauthorized(`malformed ${scheme.timestamp}`);
+    const candidates = header.startsWith("v0=") ? decodeAll([header.slice(3)], "hex", 32) : [];
+    if (candidates.length === 0) return unauthorized(`malformed ${scheme.signature}`);
+    const data = signedBytes("v0:", timestamp, ":", input.body);
+    const index = await verifyAnyHmac(keys, candidates, data);
+    if (index < 0) return unauthorized("invalid signature");
+    const stale = checkTimestamp(seconds, input.now, toleranceMs);
+    if (stale) return stale;
+    return scheme.verdict(input, keys[index], verifiedBy(index));
+  };
+}
+
+/**
+ * The timestamp and signature headers a v0 sender sends with a body.
+ *
+ * @param secret the current secret
+ * @param body the bytes to sign
+ * @param now the signing time, in milliseconds since the epoch
+ * @param scheme the sender's header names
+ * @returns the two headers, timestamp first
+ */
+export async function signV0(
+  secret: string,
+  body: Uint8Array,
+  now: number,
+  scheme: Pick<V0Scheme, "signature" | "timestamp">,
+): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(now / 1000));
+  const mac = await signEncoded(secret, "sha256", signedBytes("v0:", timestamp, ":", body), "hex");
+  return { [scheme.timestamp]: timestamp, [scheme.signature]: `v0=${mac}` };
+}
