@@ -167,8 +167,9 @@ integrationTest(
     );
 
     await t.step("each accepted delivery logged which key verified it", async () => {
-      const records = (await daemon.records()).filter((r) =>
-        r.type === "request" && r.status === 202
+      const records = await daemon.waitForRecords(
+        (r) => r.type === "request" && r.status === 202,
+        cases.length,
       );
       assert.equal(records.length, cases.length);
       assert.ok(records.every((r) => r.verifiedBy === "secret"));

@@ -1,0 +1,169 @@
+/**
+ * What a server costs the machine, read from Linux's /proc: its resident
+ * memory (current and peak) and the processes it has forked.
+ *
+ * @module
+ */
+
+/** A process's memory, in bytes. */
+export interface Memory {
+  /** Resident now (`VmRSS`). */
+  rss: number;
+  /** The most it was ever resident (`VmHWM`). */
+  peak: number;
+}
+
+/**
+ * Read a process's memory from `/proc/<pid>/status`.
+ *
+ * @param pid the process
+ * @returns its memory, or null when it is gone
+ */
+export function memoryOf(pid: number): Memory | null {
+  let text;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return null;
+  }
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
+  return { rss: kb("VmRSS") * 1024, peak: kb("VmHWM") * 1024 };
+}
+
+/** CPU time a process used, in milliseconds (all its threads). */
+export interface CpuTime {
+  /** Its own user + system time. */
+  self: number;
+  /** User + system time of the children it waited for. */
+  children: number;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat`; 100 on every Linux in practice. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Read a process's CPU time from `/proc/<pid>/stat`.
+ *
+ * @param pid the process
+ * @returns its CPU time, or null when it is gone
+ */
+export function cpuTimeOf(pid: number): CpuTime | null {
+  let stat;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  // Fields after the parenthesised command name start at field 3 (state).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15);
+  const ms = 1000 / TICKS_PER_SECOND;
+  return { self: (utime + stime) * ms, children: (cutime + cstime) * ms };
+}
+
+/** How many processes descend from one. */
+export interface Tree {
+  /** Direct children: the hooks a daemon started. */
+  children: number;
+  /** All descendants: hooks and whatever they started. */
+  descendants: number;
+}
+
+/**
+ * Count a process's children and descendants by reading every
+ * `/proc/<pid>/stat` (the kernel here has no `/proc/<pid>/task/<tid>/children`).
+ * With thousands of processes one scan costs tens of milliseconds.
+ *
+ * @param root the process
+ * @returns its children and descendants
+ */
+export function treeOf(root: number): Tree {
+  const kids = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    let stat;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    } catch {
+      continue; // exited during the scan
+    }
+    // The command name is in parentheses and may itself contain spaces or ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
+    const list = kids.get(ppid);
+    if (list) list.push(pid);
+    else kids.set(ppid, [pid]);
+  }
+  const children = kids.get(root)?.length ?? 0;
+  let descendants = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    for (const kid of kids.get(todo.pop()!) ?? []) {
+      descendants++;
+      todo.push(kid);
+    }
+  }
+  return { children, descendants };
+}
+
+/** The maxima a {@linkcode Sampler} saw. */
+export interface Samples {
+  /** The largest `VmRSS` seen, bytes. */
+  maxRss: number;
+  /** The most direct children at once. */
+  maxChildren: number;
+  /** The most descendants at once. */
+  maxDescendants: number;
+  /** The last tree seen. */
+  last: Tree;
+  /** How many samples were taken. */
+  count: number;
+}
+
+/**
+ * Sample a process every `intervalMs` until stopped. Sampling is itself
+ * work on a small machine, so it is only used where the process count matters.
+ */
+export class Sampler {
+  readonly #pid: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly samples: Samples = {
+    maxRss: 0,
+    maxChildren: 0,
+    maxDescendants: 0,
+    last: { children: 0, descendants: 0 },
+    count: 0,
+  };
+
+  /**
+   * @param pid the process to watch
+   * @param intervalMs the time between samples
+   */
+  constructor(pid: number, intervalMs: number) {
+    this.#pid = pid;
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  /**
+   * Take one sample now.
+   *
+   * @returns the tree seen
+   */
+  sample(): Tree {
+    const memory = memoryOf(this.#pid);
+    const tree = treeOf(this.#pid);
+    const s = this.samples;
+    s.maxRss = Math.max(s.maxRss, memory?.rss ?? 0);
+    s.maxChildren = Math.max(s.maxChildren, tree.children);
+    s.maxDescendants = Math.max(s.maxDescendants, tree.descendants);
+    s.last = tree;
+    s.count++;
+    return tree;
+  }
+
+  /** Stop sampling. */
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

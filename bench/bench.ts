@@ -1,0 +1,711 @@
+/**
+ * `deno task bench`: hookd against adnanh/webhook (the peer) and a bare
+ * Deno + Hono + WebCrypto server (the ceiling), same request, same machine,
+ * same run, runs alternated; prints medians and ratios as a markdown table
+ * and writes it to bench/results.md.
+ *
+ * Scenarios:
+ * 1. a signed push with no hook for it (hookd: limit, verify, parse, log, store, 202);
+ * 2. a signed push whose hook is `/bin/true` (hooks completed per second, until drained);
+ * 3. a burst of 10,000 pushes whose hook is `sleep 1` (peak RSS and process count);
+ * 4. pushes with a wrong signature (the cost of rejecting).
+ *
+ * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
+ * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
+ * `--scenarios 1,2,3,4`, `--client wrk|autocannon` (wrk when installed),
+ * `--servers hookd,adnanh,ceiling` (which to run), `--hookd-flags='FLAGS'` (extra
+ * `deno run` flags for hookd, e.g. V8 heap limits), `--dir PATH` (temp directories; hookd fsyncs its store there), `--out FILE`
+ * (bench/results.md; `--out -` writes none), `--profile DIR` (hookd's V8 CPU
+ * profiles, one per run; summarise one with `deno run -A bench/_cpuprofile.ts FILE`).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_load.ts";
+import { signedPush } from "./_payload.ts";
+import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
+import {
+  type HookPlan,
+  programVersion,
+  type Server,
+  type ServerKind,
+  startServer,
+} from "./_servers.ts";
+
+/** The bench's settings. */
+export interface BenchOptions {
+  duration: number;
+  rounds: number;
+  connections: number;
+  threads: number;
+  burst: number;
+  maxHooks: number;
+  warmup: number;
+  settle: number;
+  drainTimeout: number;
+  scenarios: number[];
+  client: Client;
+  dir?: string;
+  out: string;
+  /** Extra `deno run` flags for hookd, e.g. `--v8-flags=--max-semi-space-size=2`. */
+  hookdFlags: string[];
+  /** Which servers to run (default: all that are installed). */
+  servers: ServerKind[];
+  /** Write hookd's V8 CPU profiles here (`--cpu-prof`), one per run. */
+  profile?: string;
+}
+
+/** One run of one server in one scenario. */
+interface Run {
+  load: LoadResult;
+  /** `VmHWM` of the server process at the end of the run, bytes. */
+  peakRss: number;
+  /**
+   * CPU time per answer during the load, microseconds; in scenario 2 per
+   * completed hook from the start of the load until drained, the hook
+   * processes' time included.
+   */
+  cpuUs?: number;
+  /** Scenario 2: hooks completed, and per second from the start of the load until drained. */
+  hooks?: number;
+  hooksPerSecond?: number;
+  drained?: boolean;
+  /** Scenario 3. */
+  maxChildren?: number;
+  maxDescendants?: number;
+  sampledRss?: number;
+}
+
+const SCENARIOS: Record<number, { title: string; hook: HookPlan; badSignature?: boolean }> = {
+  1: { title: "1 · signed push, no hook", hook: "none" },
+  2: { title: "2 · hook `/bin/true` per push", hook: "true" },
+  3: { title: "3 · burst, hook `sleep 1`", hook: "sleep" },
+  4: { title: "4 · wrong signature", hook: "none", badSignature: true },
+};
+
+function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      duration: { type: "string", default: "10" },
+      rounds: { type: "string", default: "3" },
+      connections: { type: "string", default: "32" },
+      threads: { type: "string", default: String(Math.min(navigator.hardwareConcurrency, 4)) },
+      burst: { type: "string", default: "10000" },
+      "max-hooks": { type: "string", default: "4" },
+      warmup: { type: "string", default: "1" },
+      settle: { type: "string", default: "5" },
+      "drain-timeout": { type: "string", default: "180" },
+      scenarios: { type: "string", default: "1,2,3,4" },
+      client: { type: "string" },
+      dir: { type: "string" },
+      profile: { type: "string" },
+      servers: { type: "string", default: "hookd,adnanh,ceiling" },
+      "hookd-flags": { type: "string", default: "" },
+      out: { type: "string", default: new URL("./results.md", import.meta.url).pathname },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "Usage: deno task bench [--duration S] [--rounds N] [--connections N] [--burst N]\n" +
+        "  [--max-hooks N] [--warmup S] [--settle S] [--scenarios 1,2,3,4]\n" +
+        "  [--client wrk|autocannon] [--dir PATH] [--out FILE|-] [--profile DIR]\n" +
+        "  [--servers hookd,adnanh,ceiling] [--hookd-flags='DENO FLAGS']",
+    );
+    Deno.exit(0);
+  }
+  const number = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min) {
+      throw new Error(`--${name} must be a number ≥ ${min}: got ${text}`);
+    }
+    return n;
+  };
+  const scenarios = values.scenarios.split(",").map((s) => number("scenarios", s.trim(), 1));
+  if (scenarios.some((s) => !(s in SCENARIOS))) throw new Error("--scenarios lists 1, 2, 3 or 4");
+  if (values.client !== undefined && values.client !== "wrk" && values.client !== "autocannon") {
+    throw new Error(`--client must be wrk or autocannon: got ${values.client}`);
+  }
+  return {
+    duration: number("duration", values.duration, 1),
+    rounds: Math.floor(number("rounds", values.rounds, 1)),
+    connections: Math.floor(number("connections", values.connections, 1)),
+    threads: Math.floor(number("threads", values.threads, 1)),
+    burst: Math.floor(number("burst", values.burst, 1)),
+    maxHooks: Math.floor(number("max-hooks", values["max-hooks"], 1)),
+    warmup: number("warmup", values.warmup, 0),
+    settle: number("settle", values.settle, 0),
+    drainTimeout: number("drain-timeout", values["drain-timeout"], 1),
+    scenarios: [...new Set(scenarios)].sort(),
+    client: (values.client as Client | undefined) ?? "wrk",
+    dir: values.dir,
+    out: values.out,
+    profile: values.profile,
+    hookdFlags: values["hookd-flags"].split(/\s+/).filter((flag) => flag !== ""),
+    servers: values.servers.split(",").map((name) => {
+      if (name !== "hookd" && name !== "adnanh" && name !== "ceiling") {
+        throw new Error(`--servers lists hookd, adnanh or ceiling: got ${name}`);
+      }
+      return name;
+    }),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  const wrkVersion = await programVersion("wrk", ["-v"]);
+  if (options.client === "wrk" && wrkVersion === null) {
+    note(`wrk is not installed: using ${AUTOCANNON} (install wrk: apt-get install wrk)`);
+    options.client = "autocannon";
+  }
+  const webhookVersion = await programVersion("webhook", ["-version"]);
+  if (webhookVersion === null) {
+    note(
+      "adnanh/webhook is not installed: skipping the peer (install it: apt-get install webhook)",
+    );
+  }
+  const kinds = (["hookd", "adnanh"] as const).filter((kind) =>
+    options.servers.includes(kind) && (kind !== "adnanh" || webhookVersion !== null)
+  );
+  const ceiling = options.servers.includes("ceiling");
+
+  const request = await signedPush();
+  const work = await Deno.makeTempDir({ dir: options.dir, prefix: "bench_" });
+  const bodyFile = `${work}/push.json`;
+  await Deno.writeFile(bodyFile, request.body);
+  const started = new Date();
+  const loadBefore = loadAverage();
+  const runs = new Map<string, Run[]>();
+  try {
+    for (const scenario of options.scenarios) {
+      const spec = SCENARIOS[scenario];
+      const servers: ServerKind[] = ceiling && (scenario === 1 || scenario === 4)
+        ? [...kinds, "ceiling"]
+        : kinds;
+      for (let round = 0; round < options.rounds; round++) {
+        // Alternate the order so that drift in the machine's load hits everyone.
+        const order = round % 2 === 0 ? servers : [...servers].reverse();
+        for (const kind of order) {
+          const id = `s${scenario}r${round}${kind}`;
+          const ctx: RunContext = { options, kind, scenario, id, bodyFile, request, work };
+          const run = scenario === 3 ? await burstRun(ctx) : await timedRun(ctx, spec.hook);
+          const key = `${scenario}/${kind}`;
+          runs.set(key, [...(runs.get(key) ?? []), run]);
+          note(`${spec.title} · round ${round + 1} · ${kind}: ${describeRun(run)}`);
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+
+  const table = await renderResults({
+    options,
+    runs,
+    kinds,
+    started,
+    loadBefore,
+    loadAfter: loadAverage(),
+    bodyBytes: request.body.byteLength,
+    wrkVersion,
+    webhookVersion,
+  });
+  console.log(table);
+  if (options.out !== "-") {
+    await Deno.writeTextFile(options.out, table);
+    // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
+    await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", options.out],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => {});
+    note(`written to ${options.out}`);
+  }
+}
+
+interface RunContext {
+  options: BenchOptions;
+  kind: ServerKind;
+  scenario: number;
+  id: string;
+  bodyFile: string;
+  request: Awaited<ReturnType<typeof signedPush>>;
+  work: string;
+}
+
+function headersFor(ctx: RunContext, event: string): Record<string, string> {
+  const bad = SCENARIOS[ctx.scenario].badSignature === true;
+  return {
+    "Content-Type": "application/json",
+    "User-Agent": "GitHub-Hookshot/bench",
+    "X-GitHub-Event": event,
+    "X-GitHub-Hook-ID": "123456789",
+    "X-Hub-Signature-256": bad ? ctx.request.badSignature : ctx.request.signature,
+  };
+}
+
+/** Scenarios 1, 2 and 4: a warm-up of `ping`s, then the timed load. */
+async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
+  const { options } = ctx;
+  await using server = await startServer(ctx.kind, {
+    hook,
+    maxHooks: options.maxHooks,
+    baseDir: options.dir,
+    denoFlags: hookdFlags(options, ctx),
+  });
+  const base = {
+    url: server.url,
+    bodyFile: ctx.bodyFile,
+    connections: options.connections,
+    threads: options.threads,
+    workDir: ctx.work,
+  };
+  if (options.warmup > 0) {
+    // `ping` (signed, no hook anywhere) warms the JIT without queueing hooks.
+    await runLoad(options.client, {
+      ...base,
+      headers: { ...headersFor(ctx, "ping"), "X-Hub-Signature-256": ctx.request.signature },
+      seconds: options.warmup,
+      idPrefix: `${ctx.id}w`,
+    });
+  }
+  const t0 = Date.now();
+  const cpu0 = cpuTimeOf(server.pid);
+  const load = await runLoad(options.client, {
+    ...base,
+    headers: headersFor(ctx, "push"),
+    seconds: options.duration,
+    idPrefix: ctx.id,
+  });
+  const cpu1 = cpuTimeOf(server.pid);
+  const run: Run = { load, peakRss: 0 };
+  if (cpu0 && cpu1) run.cpuUs = (cpu1.self - cpu0.self) * 1000 / load.requests;
+  if (ctx.scenario === 2) {
+    Object.assign(run, await drain(server, load, t0, options.drainTimeout));
+    const cpu2 = cpuTimeOf(server.pid);
+    if (cpu0 && cpu2 && run.hooks) {
+      run.cpuUs = (cpu2.self + cpu2.children - cpu0.self - cpu0.children) * 1000 / run.hooks;
+    }
+  }
+  run.peakRss = memoryOf(server.pid)?.peak ?? 0;
+  return run;
+}
+
+/**
+ * Wait until every accepted delivery's hook has run. hookd: count the
+ * `"type":"hook"` records and take the last one's time; adnanh (no queue,
+ * one goroutine per request): every 200 forked a command, so wait until the
+ * process has no children left.
+ */
+async function drain(
+  server: Server,
+  load: LoadResult,
+  t0: number,
+  timeoutS: number,
+): Promise<{ hooks: number; hooksPerSecond: number; drained: boolean }> {
+  const deadline = Date.now() + timeoutS * 1000;
+  if (server.kind === "hookd") {
+    const expected = load.codes["202"] ?? 0;
+    const tail = new HookCounter(server.logFile);
+    while (await tail.read() < expected && Date.now() < deadline) await sleep(100);
+    const seconds = (tail.lastTime - t0) / 1000;
+    return {
+      hooks: tail.count,
+      hooksPerSecond: seconds > 0 ? tail.count / seconds : 0,
+      drained: tail.count >= expected,
+    };
+  }
+  const expected = load.codes["200"] ?? 0;
+  let zeros = 0;
+  while (zeros < 2 && Date.now() < deadline) {
+    zeros = treeOf(server.pid).descendants === 0 ? zeros + 1 : 0;
+    if (zeros < 2) await sleep(25);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  return { hooks: expected, hooksPerSecond: expected / seconds, drained: zeros >= 2 };
+}
+
+/** Counts hook records in hookd's log, reading only what was appended since the last call. */
+class HookCounter {
+  readonly #path: string;
+  #offset = 0;
+  #rest = "";
+  count = 0;
+  lastTime = 0;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async read(): Promise<number> {
+    let file;
+    try {
+      file = await Deno.open(this.#path);
+    } catch {
+      return this.count;
+    }
+    try {
+      await file.seek(this.#offset, Deno.SeekMode.Start);
+      const chunk = new Uint8Array(4 << 20);
+      const decoder = new TextDecoder();
+      while (true) {
+        const n = await file.read(chunk);
+        if (n === null) break;
+        this.#offset += n;
+        const lines = (this.#rest + decoder.decode(chunk.subarray(0, n), { stream: true }))
+          .split("\n");
+        this.#rest = lines.pop()!;
+        for (const line of lines) {
+          if (!line.includes('"type":"hook"')) continue;
+          this.count++;
+          const time = Date.parse(JSON.parse(line).time);
+          if (time > this.lastTime) this.lastTime = time;
+        }
+      }
+    } finally {
+      file.close();
+    }
+    return this.count;
+  }
+}
+
+/** Scenario 3: a fixed burst, the server's memory and process tree sampled throughout. */
+async function burstRun(ctx: RunContext): Promise<Run> {
+  const { options } = ctx;
+  await using server = await startServer(ctx.kind, {
+    hook: "sleep",
+    maxHooks: options.maxHooks,
+    baseDir: options.dir,
+    denoFlags: hookdFlags(options, ctx),
+  });
+  const sampler = new Sampler(server.pid, 200);
+  let load: LoadResult;
+  try {
+    load = await burst({
+      url: server.url,
+      body: ctx.request.body,
+      headers: headersFor(ctx, "push"),
+      total: options.burst,
+      connections: options.connections,
+      idPrefix: ctx.id,
+    });
+    // Watch the hooks run for a while; adnanh is done once its last sleep exits.
+    const until = Date.now() + options.settle * 1000;
+    while (Date.now() < until && !(ctx.kind !== "hookd" && sampler.sample().descendants === 0)) {
+      await sleep(200);
+    }
+  } finally {
+    sampler.stop();
+  }
+  const run: Run = {
+    load,
+    peakRss: memoryOf(server.pid)?.peak ?? 0,
+    maxChildren: sampler.samples.maxChildren,
+    maxDescendants: sampler.samples.maxDescendants,
+    sampledRss: sampler.samples.maxRss,
+  };
+  if (ctx.kind === "hookd") {
+    run.hooks = await new HookCounter(server.logFile).read();
+  } else {
+    // Orphaned sleeps would weigh on the next run: let them finish first.
+    const deadline = Date.now() + 60_000;
+    while (treeOf(server.pid).descendants > 0 && Date.now() < deadline) await sleep(200);
+  }
+  return run;
+}
+
+function hookdFlags(options: BenchOptions, ctx: RunContext): string[] | undefined {
+  if (ctx.kind !== "hookd") return undefined;
+  if (options.profile === undefined) return options.hookdFlags;
+  return [
+    ...options.hookdFlags,
+    "--cpu-prof",
+    `--cpu-prof-dir=${options.profile}`,
+    `--cpu-prof-name=${ctx.id}.cpuprofile`,
+  ];
+}
+
+function describeRun(run: Run): string {
+  const parts = [
+    `${fmt(run.load.rps, 0)} req/s`,
+    `p50 ${fmt(run.load.p50Ms, 2)} ms`,
+    `p99 ${fmt(run.load.p99Ms, 2)} ms`,
+    `peak RSS ${mb(run.peakRss)} MB`,
+    `CPU ${fmt(run.cpuUs ?? NaN, 0)} µs/answer`,
+    `answers ${answers([run])}`,
+  ];
+  if (run.hooksPerSecond !== undefined) {
+    parts.push(
+      `${run.hooks} hooks, ${fmt(run.hooksPerSecond, 0)} hooks/s${
+        run.drained ? "" : " (not drained)"
+      }`,
+    );
+  }
+  if (run.maxChildren !== undefined) {
+    parts.push(`max ${run.maxChildren} children / ${run.maxDescendants} descendants`);
+  }
+  return parts.join(", ");
+}
+
+interface Report {
+  options: BenchOptions;
+  runs: Map<string, Run[]>;
+  kinds: ServerKind[];
+  started: Date;
+  loadBefore: string;
+  loadAfter: string;
+  bodyBytes: number;
+  wrkVersion: string | null;
+  webhookVersion: string | null;
+}
+
+const NAMES: Record<ServerKind, string> = {
+  hookd: "hookd",
+  adnanh: "adnanh/webhook",
+  ceiling: "ceiling (Deno.serve + Hono + verify)",
+};
+
+async function renderResults(report: Report): Promise<string> {
+  const { options, runs } = report;
+  const get = (scenario: number, kind: ServerKind) => runs.get(`${scenario}/${kind}`) ?? [];
+  const med = (scenario: number, kind: ServerKind, pick: (r: Run) => number | undefined) =>
+    median(get(scenario, kind).map(pick).filter((v): v is number => v !== undefined));
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(
+    await Deno.readTextFile("/proc/cpuinfo").catch(() => ""),
+  )?.[1];
+  const fsType = await filesystemOf(options.dir ?? Deno.env.get("TMPDIR") ?? "/tmp");
+  const command = `deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}`;
+  const client = options.client === "wrk"
+    ? `${report.wrkVersion ?? "wrk"}`.replace(/ Copyright.*$/, "")
+    : AUTOCANNON;
+  const lines: string[] = [];
+  lines.push(
+    `### Benchmark, ${report.started.toISOString().slice(0, 10)}`,
+    "",
+    `- Machine: ${navigator.hardwareConcurrency} cores (\`nproc\`)${cpu ? `, ${cpu}` : ""}, ` +
+      `Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}, temp dirs on ${fsType}; ` +
+      `load average ${report.loadBefore} before, ${report.loadAfter} after (other work was running: ` +
+      `only ratios within this run count).`,
+    `- Command: \`${command}\``,
+    `- Load: ${client}, ${options.connections} connections, ${options.duration} s per run after ` +
+      `${options.warmup} s of warm-up; a ${
+        fmt(report.bodyBytes, 0)
+      }-byte signed GitHub push with a ` +
+      `new \`X-GitHub-Delivery\` each; ${options.rounds} round(s), servers alternated, medians shown.`,
+    `- Peer: ${report.webhookVersion ?? "adnanh/webhook not installed: skipped"}` +
+      (report.webhookVersion
+        ? " (hooks.json: `payload-hmac-sha256` on `X-Hub-Signature-256`, then the event)."
+        : "."),
+    "",
+  );
+
+  const timed = options.scenarios.filter((s) => s !== 3);
+  if (timed.length > 0) {
+    lines.push(
+      "| Scenario | Server | Requests/s | p50 ms | p99 ms | Peak RSS MB | CPU µs/req | Hooks/s | Answers |",
+      "|---|---|--:|--:|--:|--:|--:|--:|---|",
+    );
+    for (const scenario of timed) {
+      const servers: ServerKind[] = scenario === 2 ? report.kinds : [...report.kinds, "ceiling"];
+      let first = true;
+      for (const kind of servers) {
+        const rs = get(scenario, kind);
+        if (rs.length === 0) continue;
+        const hooks = scenario === 2 ? fmt(med(scenario, kind, (r) => r.hooksPerSecond), 0) : "–";
+        lines.push(
+          `| ${first ? SCENARIOS[scenario].title : ""} | ${NAMES[kind]} | ` +
+            `${fmt(med(scenario, kind, (r) => r.load.rps), 0)} | ` +
+            `${fmt(med(scenario, kind, (r) => r.load.p50Ms), 2)} | ` +
+            `${fmt(med(scenario, kind, (r) => r.load.p99Ms), 2)} | ` +
+            `${mb(med(scenario, kind, (r) => r.peakRss))} | ` +
+            `${fmt(med(scenario, kind, (r) => r.cpuUs), 0)} | ${hooks} | ${answers(rs)} |`,
+        );
+        first = false;
+      }
+      for (const other of ["adnanh", "ceiling"] as const) {
+        if (get(scenario, other).length === 0 || get(scenario, "hookd").length === 0) continue;
+        const ratio = (pick: (r: Run) => number | undefined) =>
+          times(med(scenario, "hookd", pick) / med(scenario, other, pick));
+        lines.push(
+          `| | *hookd / ${other}* | *${ratio((r) => r.load.rps)}* | *${
+            ratio((r) => r.load.p50Ms)
+          }* | ` +
+            `*${ratio((r) => r.load.p99Ms)}* | *${ratio((r) => r.peakRss)}* | ` +
+            `*${ratio((r) => r.cpuUs)}* | ` +
+            `${scenario === 2 ? `*${ratio((r) => r.hooksPerSecond)}*` : "–"} | |`,
+        );
+      }
+    }
+    lines.push("");
+  }
+
+  if (options.scenarios.includes(3)) {
+    lines.push(
+      `| ${SCENARIOS[3].title}: ${
+        fmt(options.burst, 0)
+      } pushes, ${options.connections} at a time ` +
+        `| Accepted | Burst req/s | Peak RSS MB | Most hook processes | Most processes | Hooks done |`,
+      "|---|--:|--:|--:|--:|--:|--:|",
+    );
+    for (const kind of report.kinds) {
+      const rs = get(3, kind);
+      if (rs.length === 0) continue;
+      lines.push(
+        `| ${NAMES[kind]} | ${fmt(med(3, kind, (r) => accepted(r.load)), 0)} | ` +
+          `${fmt(med(3, kind, (r) => r.load.rps), 0)} | ${mb(med(3, kind, (r) => r.peakRss))} | ` +
+          `${fmt(Math.max(...rs.map((r) => r.maxChildren ?? 0)), 0)} | ` +
+          `${fmt(Math.max(...rs.map((r) => r.maxDescendants ?? 0)), 0)} | ` +
+          `${
+            kind === "hookd"
+              ? `${fmt(med(3, kind, (r) => r.hooks), 0)} in ${options.settle} s after the burst`
+              : "all"
+          } |`,
+      );
+    }
+    lines.push(
+      "",
+      `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
+        "its store. adnanh/webhook forks one command per request. Processes are counted by " +
+        "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
+        "own `VmHWM`, its children excluded.",
+      "",
+    );
+  }
+
+  lines.push(...targets(report, med), "");
+  lines.push(
+    "What each side does: hookd (this checkout, `deno run` with the compile task's permissions, " +
+      "stderr to a file) limits the body, verifies the HMAC, parses the JSON, logs a JSON line and " +
+      "commits the delivery to SQLite (fsync) before answering 202, or 401 for a wrong signature; " +
+      "with a hook it also writes the payload file and runs the command through `/bin/sh -c`. " +
+      "adnanh/webhook (no `-verbose`: it logs nothing) parses the JSON, checks the HMAC and the " +
+      "event, answers 200 and forks the command directly (no shell) with no queue or store; a " +
+      "wrong signature gets 500. In scenario 1 its rule wants `ping`, so the push is verified and " +
+      "answered 200 without a command. The ceiling reads the body, verifies the HMAC with " +
+      "WebCrypto and answers 202 (401 when wrong): no limit, no parse, no log, no store. Hooks/s " +
+      "counts completed hooks from the start of the load until the last one finished. CPU µs/req " +
+      "is the server process's user + system time (/proc) over the timed load divided by the " +
+      "answers, a figure less sensitive than requests/s to the machine's other load; in scenario 2 " +
+      "it is per completed hook, from the start of the load until drained, the hook processes' " +
+      "time included.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+function targets(
+  report: Report,
+  med: (scenario: number, kind: ServerKind, pick: (r: Run) => number | undefined) => number,
+): string[] {
+  const { options, runs } = report;
+  const has = (scenario: number, kind: ServerKind) =>
+    (runs.get(`${scenario}/${kind}`) ?? []).length > 0;
+  const out = ["Targets (issue 6), from this run:", ""];
+  const check = (ok: boolean, text: string) => out.push(`- ${ok ? "✅" : "❌"} ${text}`);
+  if (has(1, "hookd") && has(1, "ceiling")) {
+    const r = med(1, "hookd", (x) => x.load.rps) / med(1, "ceiling", (x) => x.load.rps);
+    check(r >= 0.7, `scenario 1 at ≥ 70% of the ceiling's requests/s: ${fmt(r * 100, 0)}%`);
+  }
+  if (has(1, "hookd") && has(1, "adnanh")) {
+    const r = med(1, "hookd", (x) => x.load.rps) / med(1, "adnanh", (x) => x.load.rps);
+    check(r >= 2, `scenario 1 at ≥ 2× adnanh/webhook's requests/s: ${times(r)}`);
+  }
+  if (has(1, "hookd")) {
+    const p99 = med(1, "hookd", (x) => x.load.p99Ms);
+    check(p99 < 10, `scenario 1 p99 under 10 ms: ${fmt(p99, 2)} ms`);
+  }
+  if (has(2, "hookd") && has(2, "adnanh")) {
+    const r = med(2, "hookd", (x) => x.hooksPerSecond) / med(2, "adnanh", (x) => x.hooksPerSecond);
+    check(r >= 1, `scenario 2 hooks/s at least adnanh/webhook's: ${times(r)}`);
+  }
+  if (has(3, "hookd")) {
+    const rs = runs.get("3/hookd")!;
+    const rss = Math.max(...rs.map((r) => r.peakRss));
+    const procs = Math.max(...rs.map((r) => r.maxChildren ?? 0));
+    check(rss < 150 * 2 ** 20, `scenario 3 RSS under 150 MB: ${mb(rss)} MB at most`);
+    check(
+      procs <= options.maxHooks,
+      `scenario 3 never more than ${options.maxHooks} hook processes: ${procs} at most`,
+    );
+  }
+  return out;
+}
+
+function answers(rs: Run[]): string {
+  const sum: Record<string, number> = {};
+  let total = 0;
+  for (const r of rs) {
+    for (const [status, count] of Object.entries(r.load.codes)) {
+      sum[status] = (sum[status] ?? 0) + count;
+      total += count;
+    }
+    if (r.load.errors > 0) {
+      sum.errors = (sum.errors ?? 0) + r.load.errors;
+      total += r.load.errors;
+    }
+  }
+  return Object.entries(sum)
+    .sort(([, a], [, b]) => b - a)
+    .map(([status, count]) =>
+      count === total ? status : `${status} ${fmt(count / total * 100, 0)}%`
+    )
+    .join(", ");
+}
+
+function accepted(load: LoadResult): number {
+  return Object.entries(load.codes)
+    .filter(([status]) => status.startsWith("2"))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function fmt(n: number, digits: number): string {
+  if (!Number.isFinite(n)) return "–";
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function mb(bytes: number): string {
+  return fmt(bytes / 2 ** 20, 0);
+}
+
+function times(ratio: number): string {
+  return Number.isFinite(ratio) ? `${fmt(ratio, 2)}×` : "–";
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+async function filesystemOf(path: string): Promise<string> {
+  try {
+    const out = await new Deno.Command("df", { args: ["--output=fstype", path], stdout: "piped" })
+      .output();
+    return new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)?.trim() || "?";
+  } catch {
+    return "?";
+  }
+}
+
+function note(text: string): void {
+  console.error(`bench: ${text}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+if (import.meta.main) await main();
