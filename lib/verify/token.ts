@@ -53,13 +53,41 @@ export async function verifyToken(
   let value = singleHeader(input.headers, header);
   if (value === undefined) return unauthorized(`missing ${header}`, "rejected.token");
   if (value === null) return unauthorized(`${header} sent more than once`, "rejected.token");
-  if (header.toLowerCase() === "authorization") value = value.replace(/^Bearer\s+/i, "");
+  if (header.toLowerCase() === "authorization") value = authorizationCredentials(value);
   for (const [index, mac] of check.expected.entries()) {
     if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) {
       return genericAccept(input.headers, input.body, settings, verifiedBy(index));
     }
   }
   return unauthorized("invalid token", "rejected.token");
+}
+
+/**
+ * The secret part of an `Authorization` header: a `Bearer` token as is, or
+ * `user:password` decoded from `Basic` (Alertmanager, Docker Hub and Azure
+ * DevOps can send either); any other value is compared whole.
+ *
+ * @param value the header's value
+ * @returns the credentials; a `Basic` value that is not base64 is returned
+ *   whole, so it is compared, and refused, like any wrong token
+ *
+ * @example
+ * ```ts
+ * import { authorizationCredentials } from "./token.ts";
+ * console.assert(authorizationCredentials("Basic " + btoa("hook:s3cret")) === "hook:s3cret");
+ * console.assert(authorizationCredentials("Bearer abc") === "abc");
+ * ```
+ */
+export function authorizationCredentials(value: string): string {
+  const bearer = /^Bearer\s+(.+)$/i.exec(value);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+(\S+)$/i.exec(value);
+  if (!basic) return value;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.fromBase64(basic[1]));
+  } catch {
+    return value;
+  }
 }
 
 /** The `token` provider. */
@@ -69,7 +97,8 @@ export const token: Provider = {
   secret: "required",
   settings: {
     TOKEN_HEADER: {
-      help: "header carrying the token (Authorization also accepts Bearer)",
+      help:
+        "header carrying the token (Authorization takes Bearer <token>, or Basic with the secret written user:password)",
       required: true,
     },
     ...EVENT_SETTINGS,

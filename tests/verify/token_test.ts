@@ -61,3 +61,33 @@ Deno.test("token create() refuses EVENT_HEADER and EVENT_FIELD together", async 
     /HOOKD_TOKEN_EVENT_HEADER and EVENT_FIELD are both set/,
   );
 });
+
+Deno.test("verify() accepts HTTP basic auth against a user:password secret", async (t) => {
+  const endpoint = {
+    name: "alerts",
+    prefix: "HOOKD_ALERTS_",
+    provider: "token",
+    secrets: ["alertmanager:correct-horse-battery"],
+    settings: { TOKEN_HEADER: "Authorization" },
+  };
+  const verify = await token.create(endpoint);
+  const basic = (credentials: string) => ({ Authorization: `Basic ${btoa(credentials)}` });
+  const request = (headers: Record<string, string>) => ({
+    headers: new Headers(headers),
+    body: new TextEncoder().encode("{}"),
+    now: Date.now(),
+    url: "http://127.0.0.1/hooks/alerts",
+  });
+  await t.step("the right user and password", async () => {
+    const verdict = await verify(request(basic("alertmanager:correct-horse-battery")));
+    assert.equal(verdict.ok, true);
+  });
+  await t.step("a wrong password", async () => {
+    const verdict = await verify(request(basic("alertmanager:wrong")));
+    assert.equal(verdict.ok, false);
+  });
+  await t.step("a Basic value that is not base64", async () => {
+    const verdict = await verify(request({ Authorization: "Basic %%%" }));
+    assert.deepEqual(verdict.ok ? "accepted" : verdict.reason, "invalid token");
+  });
+});
