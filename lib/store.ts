@@ -588,7 +588,11 @@ function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
   // Only takes effect before the first table exists.
   if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   // Durable before the 2xx: FULL syncs the WAL at every commit; group commit keeps that cheap.
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+  // NORMAL by default: run bookkeeping (claims, run ends, requeues) need not
+  // survive a power cut, since a lost one only makes a delivery run again
+  // (at-least-once). Accepting a delivery switches to FULL for its commit:
+  // see #transaction.
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   if (version === MIGRATIONS.length) return;
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -819,7 +823,7 @@ class SqliteStore implements Store {
         inserted++;
         results.push({ id, duplicate: false, state });
       }
-    });
+    }, true);
     return { results, inserted };
   }
 
@@ -1135,15 +1139,26 @@ class SqliteStore implements Store {
     return statement;
   }
 
-  #transaction(work: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+  /**
+   * Run `work` in a write transaction. `durable` commits with an fsync of
+   * the WAL (synchronous = FULL), which also makes every earlier commit
+   * durable: a 2xx promises the delivery survives a power cut. Otherwise the
+   * commit survives a crash of hookd but not of the machine.
+   */
+  #transaction(work: () => void, durable = false): void {
+    if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
-      work();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        work();
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (durable) this.#db.exec("PRAGMA synchronous = NORMAL");
     }
   }
 
