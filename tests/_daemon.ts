@@ -23,6 +23,30 @@ export const DAEMON_FLAGS: readonly string[] = taskPermissions("compile");
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/**
+ * Run `main.ts` once (a command other than a long-running `serve`, or a
+ * `serve` expected to refuse) with the daemon's flags and a clean
+ * environment.
+ *
+ * @param args the command line, e.g. `["check", "--env-file", FILE]`
+ * @returns the exit code and the decoded output
+ */
+export async function runHookd(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+  };
+}
+
 /** A temp directory removed on dispose. */
 export interface TempDir extends AsyncDisposable {
   /** The directory's path. */

@@ -11,6 +11,7 @@ import {
   githubSignature,
   hmacHex,
   integrationTest,
+  runHookd,
   startDaemon,
   taskPermissions,
   tempDir,
@@ -18,7 +19,6 @@ import {
 } from "./_daemon.ts";
 
 const SECRET = "e2e-secret-0123456789abcdef";
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 function githubEnv(out: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -396,12 +396,8 @@ Deno.test("hookd check names the variable at fault and exits 1", async () => {
       "HOOKD_MAX_BODY_BYTES=lots\n",
     { mode: 0o600 },
   );
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DAEMON_FLAGS, MAIN, "check", "--env-file", envFile],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(result.stderr);
+  const result = await runHookd(["check", "--env-file", envFile]);
+  const stderr = result.stderr;
   assert.equal(result.code, 1);
   assert.match(
     stderr,

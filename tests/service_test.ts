@@ -9,10 +9,10 @@
 import assert from "node:assert/strict";
 import { parseExposition, valueOf } from "./_prometheus.ts";
 import {
-  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   integrationTest,
+  runHookd,
   startDaemon,
   tempDir,
   waitForFile,
@@ -314,22 +314,10 @@ Deno.test("an env file other users may read is refused, naming the fix", async (
     envFileText({ ...baseEnv(dir.path), HOOKD_LOG_FILE: `${dir.path}/hookd.log` }),
   );
   await Deno.chmod(envFile, 0o644);
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...DAEMON_FLAGS,
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      "--env-file",
-      envFile,
-    ],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
-  }).output();
+  const result = await runHookd(["serve", "--env-file", envFile]);
   assert.equal(result.code, 1);
-  const stderr = new TextDecoder().decode(result.stderr);
-  assert.match(stderr, /chmod/);
-  assert.match(stderr, new RegExp(envFile));
+  assert.match(result.stderr, /chmod/);
+  assert.match(result.stderr, new RegExp(envFile));
 });
 
 Deno.test("a placeholder or short secret is refused on a public address", async () => {
@@ -344,18 +332,7 @@ Deno.test("a placeholder or short secret is refused on a public address", async 
     }),
     { mode: 0o600 },
   );
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...DAEMON_FLAGS,
-      new URL("../main.ts", import.meta.url).pathname,
-      "check",
-      "--env-file",
-      envFile,
-    ],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
-  }).output();
+  const result = await runHookd(["check", "--env-file", envFile]);
   assert.equal(result.code, 1);
-  assert.match(new TextDecoder().decode(result.stderr), /HOOKD_GITHUB_SECRET/);
+  assert.match(result.stderr, /HOOKD_GITHUB_SECRET/);
 });
