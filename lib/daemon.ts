@@ -16,7 +16,7 @@ import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import { createQueue, type EndpointPolicy, type Queue, type QueueEvent } from "./queue.ts";
-import { runLoggedHook } from "./run_delivery.ts";
+import { runLoggedHook } from "./run_logged_hook.ts";
 import { openStore, type Store } from "./store.ts";
 
 const log = getLogger(["hookd", "daemon"]);
