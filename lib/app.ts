@@ -209,7 +209,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
           outcome: verdict.outcome,
         });
       }
-      fields.event = verdict.event;
+      fields.event = verdict.event.slice(0, 200);
       fields.verifiedBy = verdict.verifiedBy;
       if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
       if (verdict.reply) {
