@@ -81,11 +81,15 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   let current = config;
   let hookSource = options.env;
   let endpoints = await buildEndpoints(config);
-  const store = openStore(storePath(config.stateDir), { retentionMs: config.retentionMs });
+  const store = openStore(storePath(config.stateDir), {
+    retentionMs: config.retentionMs,
+    backgroundCheckpoint: true,
+  });
   // The queue reads this map on every dispatch, so a reload updates it in place.
   const policies = new Map<string, EndpointPolicy>();
   setPolicies(policies, config);
   const metrics = createMetrics({
+    store: () => store.stats(),
     queue() {
       const counts = store.counts();
       return {

@@ -53,6 +53,18 @@ export interface MetricsOptions {
    * it they hold what {@linkcode Metrics.setQueue} set last.
    */
   queue?: () => QueueSnapshot;
+  /** Read the store's own counters at each scrape (see {@linkcode StoreCounters}). */
+  store?: () => StoreCounters;
+}
+
+/** The delivery store's work since it opened, as `Store.stats()` reports it. */
+export interface StoreCounters {
+  /** Transactions that stored accepted deliveries (one per group commit). */
+  insertTransactions: number;
+  /** Deliveries stored. */
+  inserted: number;
+  /** WAL checkpoints done in the background. */
+  checkpoints: number;
 }
 
 /** The daemon's metrics. */
@@ -128,6 +140,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
+  const storeCounters = {
+    insertTransactions: new Counter({
+      name: "hookd_store_commits_total",
+      help:
+        "Commits that stored accepted deliveries; inserts / commits is the group-commit batch size.",
+      registers,
+    }),
+    inserted: new Counter({
+      name: "hookd_store_inserts_total",
+      help: "Accepted deliveries stored.",
+      registers,
+    }),
+    checkpoints: new Counter({
+      name: "hookd_store_checkpoints_total",
+      help: "WAL checkpoints done by the background checkpointer.",
+      registers,
+    }),
+  };
+  const storeSeen: StoreCounters = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
+
   function setQueue(depth: number, oldestAgeSeconds: number): void {
     queueDepth.set(depth);
     oldestAge.set(oldestAgeSeconds);
@@ -151,6 +183,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (options.queue) {
         const snapshot = options.queue();
         setQueue(snapshot.depth, snapshot.oldestAgeSeconds);
+      }
+      if (options.store) {
+        const now = options.store();
+        for (const key of Object.keys(storeCounters) as (keyof StoreCounters)[]) {
+          // Counters only go up: a store reopened by a reload starts again from 0.
+          const delta = now[key] - storeSeen[key];
+          if (delta > 0) storeCounters[key].inc(delta);
+          storeSeen[key] = now[key];
+        }
       }
       return await registry.metrics();
     },

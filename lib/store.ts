@@ -5,7 +5,12 @@
  *
  * Writes from concurrent requests are committed together (group commit):
  * {@linkcode Store.insert} resolves only once its row is durable, and many
- * inserts share one transaction and one fsync.
+ * inserts share one transaction and one fsync. The fsync (an fdatasync of
+ * the WAL, what `synchronous = FULL` would do inside COMMIT) runs on Deno's
+ * I/O threads, and inserts arriving meanwhile wait to share the next
+ * commit; with `backgroundCheckpoint` the WAL is copied back into the
+ * database by a worker thread. So neither the disk's sync latency nor a
+ * checkpoint stops the event loop.
  *
  * The store is synchronous apart from `insert`; every method throws
  * {@linkcode StoreUnavailableError} when SQLite cannot do the work (locked,
@@ -110,6 +115,12 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
+  /**
+   * Copy the WAL back into the database file in a worker thread (the
+   * daemon's setting), rather than in whichever commit fills it, which
+   * would stop the event loop for the whole checkpoint. Default false.
+   */
+  backgroundCheckpoint?: boolean;
   /** The clock, epoch milliseconds; for tests. */
   now?: () => number;
 }
@@ -307,6 +318,8 @@ export interface StoreStats {
   insertTransactions: number;
   /** Rows written by `insert` (duplicates excluded). */
   inserted: number;
+  /** Checkpoints the background checkpointer finished. */
+  checkpoints: number;
 }
 
 /**
@@ -488,6 +501,10 @@ export interface Store extends Disposable {
 }
 
 const DAY_MS = 86_400_000;
+/** SQLite's page size, the least a write transaction adds to the WAL. */
+const PAGE_BYTES = 4096;
+/** SQLite checkpoints after 1,000 pages by default; so does the background checkpointer. */
+const CHECKPOINT_BYTES = 1000 * PAGE_BYTES;
 const MAX_BATCH = 500;
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_PURGE_LIMIT = 500;
@@ -555,12 +572,15 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
       cause: error,
     });
   }
+  const walPath = !readOnly && journalMode(db) === "wal" ? `${path}-wal` : undefined;
   return new SqliteStore(db, path, {
     retentionMs,
     maxWaitMs,
     busyTimeoutMs,
     readOnly,
     now: options.now ?? Date.now,
+    walPath,
+    backgroundCheckpoint: walPath !== undefined && (options.backgroundCheckpoint ?? false),
   });
 }
 
@@ -587,11 +607,11 @@ function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
   }
   // Only takes effect before the first table exists.
   if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
-  // Durable before the 2xx: FULL syncs the WAL at every commit; group commit keeps that cheap.
-  // NORMAL by default: run bookkeeping (claims, run ends, requeues) need not
-  // survive a power cut, since a lost one only makes a delivery run again
-  // (at-least-once). Accepting a delivery switches to FULL for its commit:
-  // see #transaction.
+  // NORMAL: run bookkeeping (claims, run ends, requeues) need not survive a
+  // power cut, since a lost one only makes a delivery run again
+  // (at-least-once). Accepted deliveries are durable before the 2xx: insert
+  // syncs the WAL after its commit (see #syncThenSettle), or, where there is
+  // no WAL, commits with FULL (see #transaction).
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   if (version === MIGRATIONS.length) return;
   db.exec("BEGIN IMMEDIATE");
@@ -606,6 +626,11 @@ function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
+}
+
+function journalMode(db: DatabaseSync): string {
+  const row = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+  return row.journal_mode;
 }
 
 function readVersion(db: DatabaseSync): number {
@@ -668,8 +693,26 @@ class SqliteStore implements Store {
   #cancelFlush: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
   #closed = false;
-  #stats: StoreStats = { insertTransactions: 0, inserted: 0 };
+  #stats: StoreStats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   #statements = new Map<string, StatementSync>();
+  /**
+   * The WAL file, when inserts are made durable by syncing it off the event
+   * loop (see {@linkcode SqliteStore.#syncThenSettle}); undefined for a store
+   * that is not in WAL mode, whose inserts commit with synchronous = FULL.
+   */
+  #walPath: string | undefined;
+  /** Committed batches waiting for the next WAL sync. */
+  #unsynced: { batch: Pending[]; results: InsertResult[] }[] = [];
+  /** The batches the WAL sync under way will settle. */
+  #syncingBatches: { batch: Pending[]; results: InsertResult[] }[] = [];
+  /** The WAL sync under way, if any. */
+  #syncing: Promise<void> | undefined;
+  /** The background checkpointer, while it works. */
+  #checkpointer: Worker | undefined;
+  /** A checkpoint was asked for and has not finished. */
+  #checkpointing = false;
+  /** About how many bytes were written to the WAL since the last checkpoint began. */
+  #walBytes = 0;
 
   constructor(
     db: DatabaseSync,
@@ -680,9 +723,13 @@ class SqliteStore implements Store {
       busyTimeoutMs: number;
       readOnly: boolean;
       now: () => number;
+      walPath?: string;
+      backgroundCheckpoint: boolean;
     },
   ) {
     this.#db = db;
+    this.#walPath = options.walPath;
+    if (options.backgroundCheckpoint) this.#startCheckpointer(path);
     this.path = path;
     this.retentionMs = options.retentionMs;
     this.#maxWaitMs = options.maxWaitMs;
@@ -702,8 +749,10 @@ class SqliteStore implements Store {
     }
     const { promise, resolve, reject } = Promise.withResolvers<InsertResult>();
     this.#pending.push({ row: delivery, since: performance.now(), resolve, reject });
-    // A batch waiting for the lock schedules the next flush when it settles: order is kept.
-    if (this.#waiting) return promise;
+    // A batch waiting for the lock, or for its WAL sync, schedules the next
+    // flush when it settles: order is kept, and inserts arriving meanwhile
+    // share one commit instead of paying for one each.
+    if (this.#waiting || this.#syncing) return promise;
     if (this.#pending.length >= MAX_BATCH) this.#scheduleFlush(0);
     else if (!this.#cancelFlush) this.#scheduleFlush(this.#maxWaitMs);
     return promise;
@@ -725,7 +774,7 @@ class SqliteStore implements Store {
   #flush(): void {
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
-    if (this.#waiting) return;
+    if (this.#waiting || this.#syncing) return;
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length > 0) this.#commitBatch(batch, true);
     this.#flushRest();
@@ -733,7 +782,7 @@ class SqliteStore implements Store {
 
   /** Inserts that came while a batch committed or waited: their turn now, in one more batch. */
   #flushRest(): void {
-    if (!this.#waiting && this.#pending.length > 0) this.#scheduleFlush(0);
+    if (!this.#waiting && !this.#syncing && this.#pending.length > 0) this.#scheduleFlush(0);
   }
 
   /**
@@ -768,12 +817,129 @@ class SqliteStore implements Store {
     }
     this.#stats.insertTransactions++;
     this.#stats.inserted += written.inserted;
-    batch.forEach((pending, i) => pending.resolve(written.results[i]));
+    if (this.#walPath === undefined) {
+      batch.forEach((pending, i) => pending.resolve(written.results[i]));
+    } else {
+      this.#unsynced.push({ batch, results: written.results });
+      this.#syncing ??= this.#syncThenSettle(this.#walPath);
+    }
+  }
+
+  #startCheckpointer(path: string): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./store/_checkpoint_worker.ts", import.meta.url), {
+        type: "module",
+      });
+    } catch {
+      return; // SQLite's own checkpoints stay on.
+    }
+    worker.onmessage = (event: MessageEvent<{ type: string }>) => {
+      if (event.data.type === "checkpointed") {
+        this.#checkpointing = false;
+        this.#stats.checkpoints++;
+        this.#catchUp();
+      } else if (event.data.type === "error") this.#stopCheckpointer();
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#stopCheckpointer();
+    };
+    worker.postMessage({ type: "open", path });
+    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    this.#checkpointer = worker;
+  }
+
+  /**
+   * Copy what was committed while the worker checkpointed, here and now: a
+   * WAL is only rewound once it is wholly copied, which a checkpoint running
+   * beside a busy writer never achieves, so without this the file would
+   * grow for as long as requests keep coming. It is a few frames and two
+   * short syncs, where the worker's part was megabytes.
+   */
+  #catchUp(): void {
+    if (this.#closed) return;
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch {
+      // Locked by another process, or an I/O error: the next checkpoint tries again.
+    }
+  }
+
+  /** Back to SQLite's checkpoints in the committing call: slower commits, but the WAL stays bounded. */
+  #stopCheckpointer(): void {
+    this.#checkpointer?.terminate();
+    this.#checkpointer = undefined;
+    this.#checkpointing = false;
+    if (!this.#closed) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+  }
+
+  /** Ask for a checkpoint once about a thousand pages were written since the last one began. */
+  #wrote(bytes: number): void {
+    if (!this.#checkpointer) return;
+    this.#walBytes += bytes;
+    if (this.#checkpointing || this.#walBytes < CHECKPOINT_BYTES) return;
+    this.#checkpointing = true;
+    this.#walBytes = 0;
+    this.#checkpointer.postMessage({ type: "checkpoint" });
+  }
+
+  /**
+   * Make every committed batch durable with one fdatasync of the WAL, run on
+   * Deno's blocking-I/O threads, then settle their inserts. This is what
+   * synchronous = FULL does inside COMMIT, minus the event loop standing
+   * still for the disk: batches committed while a sync runs wait for the
+   * next one, so a busy daemon syncs back to back, never more often.
+   */
+  async #syncThenSettle(walPath: string): Promise<void> {
+    while (this.#unsynced.length > 0) {
+      const settling = this.#unsynced;
+      this.#syncingBatches = settling;
+      this.#unsynced = [];
+      let failure: StoreUnavailableError | undefined;
+      try {
+        // Opened afresh each time: SQLite may remove the file when the last other connection closes.
+        using wal = await Deno.open(walPath, { read: true });
+        await wal.syncData();
+      } catch (error) {
+        failure = unavailable("Cannot make the delivery durable", error);
+      }
+      for (const { batch, results } of settling) {
+        if (failure) batch.forEach((pending) => pending.reject(failure));
+        else batch.forEach((pending, i) => pending.resolve(results[i]));
+      }
+    }
+    this.#syncingBatches = [];
+    this.#syncing = undefined;
+    this.#flushRest();
+  }
+
+  /**
+   * The blocking form of {@linkcode SqliteStore.#syncThenSettle}, for
+   * `close`: it also settles the batches of a sync still under way, which
+   * could not open the WAL once closing removed it (settling twice is a no-op).
+   */
+  #syncNow(): void {
+    const settling = [...this.#syncingBatches, ...this.#unsynced];
+    if (this.#walPath === undefined || settling.length === 0) return;
+    this.#unsynced = [];
+    let failure: StoreUnavailableError | undefined;
+    try {
+      using wal = Deno.openSync(this.#walPath, { read: true });
+      wal.syncDataSync();
+    } catch (error) {
+      failure = unavailable("Cannot make the delivery durable", error);
+    }
+    for (const { batch, results } of settling) {
+      if (failure) batch.forEach((pending) => pending.reject(failure));
+      else batch.forEach((pending, i) => pending.resolve(results[i]));
+    }
   }
 
   #writeBatch(batch: readonly Pending[]): { results: InsertResult[]; inserted: number } {
     const results: InsertResult[] = [];
     let inserted = 0;
+    let bytes = 0;
     this.#transaction(() => {
       const now = this.#now();
       const findDuplicate = this.#statement(
@@ -821,9 +987,11 @@ class SqliteStore implements Store {
           state === "ignored" ? now : null,
         );
         inserted++;
+        bytes += row.body.byteLength + PAGE_BYTES;
         results.push({ id, duplicate: false, state });
       }
     }, true);
+    this.#wrote(bytes);
     return { results, inserted };
   }
 
@@ -1116,7 +1284,9 @@ class SqliteStore implements Store {
     if (batches.length > 0) {
       this.#blocking(() => batches.forEach((b) => this.#commitBatch(b, false)));
     }
+    this.#syncNow();
     this.#closed = true;
+    this.#stopCheckpointer();
     this.#statements.clear();
     this.#db.close();
   }
@@ -1143,15 +1313,18 @@ class SqliteStore implements Store {
    * Run `work` in a write transaction. `durable` commits with an fsync of
    * the WAL (synchronous = FULL), which also makes every earlier commit
    * durable: a 2xx promises the delivery survives a power cut. Otherwise the
-   * commit survives a crash of hookd but not of the machine.
+   * commit survives a crash of hookd but not of the machine. A store in WAL
+   * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
    */
   #transaction(work: () => void, durable = false): void {
+    durable &&= this.#walPath === undefined;
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         work();
         this.#db.exec("COMMIT");
+        this.#wrote(PAGE_BYTES);
       } catch (error) {
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");

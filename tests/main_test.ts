@@ -69,6 +69,29 @@ Deno.test("the compile task and the tests run the daemon with the same permissio
   assert.ok(!DAEMON_FLAGS.includes("--allow-all") && !DAEMON_FLAGS.includes("-A"));
 });
 
+Deno.test("the compile task includes every worker the daemon starts", async () => {
+  const root = new URL("../", import.meta.url);
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
+  const included = [...tasks.compile.matchAll(/--include\s+(\S+)/g)].map((m) => m[1]);
+  const workers: string[] = [];
+  async function scan(dir: string): Promise<void> {
+    for await (const entry of Deno.readDir(new URL(dir, root))) {
+      const path = `${dir}${entry.name}`;
+      if (entry.isDirectory) await scan(`${path}/`);
+      else if (path.endsWith(".ts")) {
+        const text = await Deno.readTextFile(new URL(path, root));
+        for (const m of text.matchAll(/new Worker\(new URL\("\.\/([^"]+)"/g)) {
+          workers.push(`${dir}${m[1]}`);
+        }
+      }
+    }
+  }
+  await scan("lib/");
+  assert.ok(workers.length > 0, "the store starts its checkpointer");
+  // deno compile leaves out a worker's module unless --include names it.
+  for (const worker of workers) assert.ok(included.includes(worker), `--include ${worker}`);
+});
+
 integrationTest(
   "a signed GitHub push runs its hook with the exact body and environment",
   async (t) => {

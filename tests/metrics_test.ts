@@ -8,6 +8,9 @@ Deno.test("createMetrics() renders every family as valid Prometheus text", async
   assert.deepEqual(Object.fromEntries(parsed.types), {
     hookd_requests_total: "counter",
     hookd_signature_failures_total: "counter",
+    hookd_store_checkpoints_total: "counter",
+    hookd_store_commits_total: "counter",
+    hookd_store_inserts_total: "counter",
     hookd_body_bytes_total: "counter",
     hookd_hook_runs_total: "counter",
     hookd_hook_duration_seconds: "histogram",
@@ -108,6 +111,25 @@ Deno.test("queue gauges follow setQueue() or the queue option at each scrape", a
     assert.equal(valueOf(parsed, "hookd_queue_depth"), 4);
     assert.equal(valueOf(parsed, "hookd_oldest_queued_age_seconds"), 8);
   });
+});
+
+Deno.test("store counters follow the store option at each scrape and never go down", async () => {
+  let stats = { insertTransactions: 2, inserted: 10, checkpoints: 1 };
+  const metrics = createMetrics({ store: () => stats });
+  let parsed = parseExposition(await metrics.render());
+  assert.equal(valueOf(parsed, "hookd_store_commits_total"), 2);
+  assert.equal(valueOf(parsed, "hookd_store_inserts_total"), 10);
+  assert.equal(valueOf(parsed, "hookd_store_checkpoints_total"), 1);
+  stats = { insertTransactions: 3, inserted: 30, checkpoints: 1 };
+  parsed = parseExposition(await metrics.render());
+  assert.equal(valueOf(parsed, "hookd_store_inserts_total"), 30);
+  // A reload's new store starts from zero: the counter keeps its total and counts on from there.
+  stats = { insertTransactions: 1, inserted: 5, checkpoints: 0 };
+  parsed = parseExposition(await metrics.render());
+  assert.equal(valueOf(parsed, "hookd_store_inserts_total"), 30);
+  stats = { insertTransactions: 2, inserted: 8, checkpoints: 0 };
+  parsed = parseExposition(await metrics.render());
+  assert.equal(valueOf(parsed, "hookd_store_inserts_total"), 33);
 });
 
 Deno.test("createMetrics() instances do not share counters", async () => {

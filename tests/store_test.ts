@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
 import {
   type NewDelivery,
   openStore,
@@ -91,7 +92,7 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.insert(delivery({ event: `e${i}` }))),
       );
-      assert.deepEqual(store.stats(), { insertTransactions: 1, inserted: 50 });
+      assert.deepEqual(store.stats(), { insertTransactions: 1, inserted: 50, checkpoints: 0 });
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, 50);
       assert.deepEqual([...ids].sort(), ids, "ids sort in insertion order");
@@ -99,7 +100,7 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
     });
     await t.step("inserts awaited one by one commit separately", async () => {
       for (let i = 0; i < 3; i++) await store.insert(delivery());
-      assert.deepEqual(store.stats(), { insertTransactions: 4, inserted: 53 });
+      assert.deepEqual(store.stats(), { insertTransactions: 4, inserted: 53, checkpoints: 0 });
     });
   });
 });
@@ -112,6 +113,60 @@ Deno.test("insert() waits up to groupCommitMaxWaitMs for later inserts to share 
     const second = store.insert(delivery());
     await Promise.all([first, second]);
     assert.equal(store.stats().insertTransactions, 1);
+  });
+});
+
+Deno.test("insert() resolves only after the WAL is synced, and rejects when it cannot be", async (t) => {
+  await withStore({}, async (store) => {
+    await t.step("a synced insert is acknowledged", async () => {
+      const { state } = await store.insert(delivery());
+      assert.equal(state, "queued");
+    });
+    await t.step("a WAL that cannot be opened to sync rejects the insert: no 2xx", async () => {
+      // The connection still writes to the unlinked file; the sync by path finds nothing.
+      await Deno.remove(`${store.path}-wal`);
+      await assert.rejects(store.insert(delivery()), StoreUnavailableError);
+    });
+  });
+});
+
+Deno.test("inserts arriving while a WAL sync runs share the next commit", async () => {
+  await withStore({}, async (store) => {
+    const first = store.insert(delivery());
+    // Wait until the first batch has committed and its sync has begun, without sleeping.
+    while (store.stats().insertTransactions === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const later: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      later.push(store.insert(delivery()));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([first, ...later]);
+    // Five inserts in five turns: without waiting for the sync they would be five commits.
+    assert.ok(
+      store.stats().insertTransactions < 6,
+      `commits: ${store.stats().insertTransactions}`,
+    );
+  });
+});
+
+Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop", async () => {
+  await withStore({ backgroundCheckpoint: true }, async (store) => {
+    const body = new Uint8Array(32 * 1024).fill(97);
+    const burst = () =>
+      Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+    // The worker starts in its own time; the WAL may grow until its first checkpoint.
+    while (store.stats().checkpoints === 0) await burst();
+    const before = (await Deno.stat(`${store.path}-wal`)).size;
+    const rounds = 40;
+    for (let round = 0; round < rounds; round++) await burst();
+    const written = rounds * 20 * body.byteLength;
+    const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+    assert.ok(
+      grown < written / 2,
+      `the WAL grew by ${grown} bytes while ${written} bytes of bodies were stored: never rewound`,
+    );
   });
 });
 
@@ -533,7 +588,7 @@ Deno.test("insert() waits for another process's write lock without stopping the 
         assert.ok(after < 500, `committed ${after} ms after the lock was released`);
         assert.deepEqual(
           store.stats(),
-          { insertTransactions: 2, inserted: 2 },
+          { insertTransactions: 2, inserted: 2, checkpoints: 0 },
           "the insert that came while the first waited joined the next commit",
         );
         assert.deepEqual(store.queued("deploy", { limit: 2 }).map((r) => r.id), [a.id, b.id]);
@@ -614,6 +669,7 @@ Deno.test("requeue() waits in SQLite for a lock another process releases, as the
       args: [
         "eval",
         `import { DatabaseSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
 const db = new DatabaseSync(${JSON.stringify(store.path)});
 db.exec("BEGIN IMMEDIATE");
 console.log("locked");
