@@ -63,8 +63,10 @@ export function cpuTimeOf(pid: number): CpuTime | null {
 
 /** How many processes descend from one. */
 export interface Tree {
-  /** Direct children: the hooks a daemon started. */
+  /** Direct children: the hooks a daemon started, and any helper of its own. */
   children: number;
+  /** Direct children that lead a session of their own: hookd's hooks (setsid), not its helpers. */
+  sessionLeaders: number;
   /** All descendants: hooks and whatever they started. */
   descendants: number;
 }
@@ -79,6 +81,7 @@ export interface Tree {
  */
 export function treeOf(root: number): Tree {
   const kids = new Map<number, number[]>();
+  const leaders = new Set<number>();
   for (const entry of Deno.readDirSync("/proc")) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid)) continue;
@@ -89,12 +92,16 @@ export function treeOf(root: number): Tree {
       continue; // exited during the scan
     }
     // The command name is in parentheses and may itself contain spaces or ")".
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
+    // After the name: state, ppid, pgrp, session.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 4);
+    const ppid = Number(fields[1]);
+    if (Number(fields[3]) === pid) leaders.add(pid);
     const list = kids.get(ppid);
     if (list) list.push(pid);
     else kids.set(ppid, [pid]);
   }
   const children = kids.get(root)?.length ?? 0;
+  const sessionLeaders = (kids.get(root) ?? []).filter((pid) => leaders.has(pid)).length;
   let descendants = 0;
   const todo = [root];
   while (todo.length > 0) {
@@ -103,7 +110,7 @@ export function treeOf(root: number): Tree {
       todo.push(kid);
     }
   }
-  return { children, descendants };
+  return { children, sessionLeaders, descendants };
 }
 
 /** The maxima a {@linkcode Sampler} saw. */
@@ -112,6 +119,8 @@ export interface Samples {
   maxRss: number;
   /** The most direct children at once. */
   maxChildren: number;
+  /** The most direct children leading their own session at once. */
+  maxSessionLeaders: number;
   /** The most descendants at once. */
   maxDescendants: number;
   /** The last tree seen. */
@@ -130,8 +139,9 @@ export class Sampler {
   readonly samples: Samples = {
     maxRss: 0,
     maxChildren: 0,
+    maxSessionLeaders: 0,
     maxDescendants: 0,
-    last: { children: 0, descendants: 0 },
+    last: { children: 0, sessionLeaders: 0, descendants: 0 },
     count: 0,
   };
 
@@ -156,6 +166,7 @@ export class Sampler {
     const s = this.samples;
     s.maxRss = Math.max(s.maxRss, memory?.rss ?? 0);
     s.maxChildren = Math.max(s.maxChildren, tree.children);
+    s.maxSessionLeaders = Math.max(s.maxSessionLeaders, tree.sessionLeaders);
     s.maxDescendants = Math.max(s.maxDescendants, tree.descendants);
     s.last = tree;
     s.count++;

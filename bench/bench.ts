@@ -402,7 +402,11 @@ async function burstRun(ctx: RunContext): Promise<Run> {
   const run: Run = {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
-    maxChildren: sampler.samples.maxChildren,
+    // hookd starts each hook in a session of its own (setsid); its one helper
+    // shell for process-group checks is a child too, but not a hook.
+    maxChildren: ctx.kind === "hookd"
+      ? sampler.samples.maxSessionLeaders
+      : sampler.samples.maxChildren,
     maxDescendants: sampler.samples.maxDescendants,
     sampledRss: sampler.samples.maxRss,
   };
@@ -567,7 +571,9 @@ async function renderResults(report: Report): Promise<string> {
     lines.push(
       "",
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
-        "its store. adnanh/webhook forks one command per request. Processes are counted by " +
+        "its store. adnanh/webhook forks one command per request. Hook processes are the " +
+        "daemon's children (for hookd: those leading their own session, as every hook does; " +
+        "its helper shell for process-group checks is not one). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",

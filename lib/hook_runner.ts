@@ -20,6 +20,38 @@ export interface RunHookOptions {
   outputLimitBytes?: number;
   /** Aborting terminates the hook as a time-out does, and marks the result `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Signals and inspects the hook's process group; without one, each signal or check
+   * spawns its own short-lived `/bin/sh`, which costs a second spawn per run.
+   */
+  groups?: GroupSignaller;
+}
+
+/**
+ * A long-lived `/bin/sh` that signals and inspects hooks' process groups with its
+ * built-ins, so that cleaning up after a run costs a line on a pipe instead of a spawn.
+ * It starts on first use and answers one request at a time; while it is not running
+ * (not yet, closed, or it died) every request spawns a one-off shell, as `runHook` does
+ * without one, so a request is never lost.
+ */
+export interface GroupSignaller extends AsyncDisposable {
+  /**
+   * Send SIGTERM or SIGKILL to a process group.
+   *
+   * @param pgid the group's id
+   * @param name `"TERM"` or `"KILL"`
+   * @returns true when the signal reached a process, or when that could not be told
+   */
+  signal(pgid: number, name: "TERM" | "KILL"): Promise<boolean>;
+  /**
+   * Whether a process that is not a zombie is in a process group.
+   *
+   * @param pgid the group's id
+   * @returns true when one is, or when that could not be told
+   */
+  alive(pgid: number): Promise<boolean>;
+  /** Stop the shell and wait for it; later requests spawn one-off shells. */
+  close(): Promise<void>;
 }
 
 /** What happened when a hook ran. Times are milliseconds. */
@@ -62,6 +94,12 @@ const GROUP_POLL_MS = 50;
  * pipe buffers left to drain; this bounds the wait for writers that left the group (setsid).
  */
 const DRAIN_MS = 1000;
+/**
+ * Payload files up to this size are written and removed synchronously: for a small file
+ * in hookd's own state directory that costs a third of the CPU of an async operation's hand-off
+ * to a worker thread, and blocks the event loop less than the store's commits already do.
+ */
+const SYNC_FILE_BYTES = 64 * 1024;
 
 /** Starts the hook in a new session (util-linux, essential on Debian). */
 const SETSID = "/usr/bin/setsid";
@@ -69,22 +107,40 @@ const SETSID = "/usr/bin/setsid";
 /** `$1` is the process-group id; only shell built-ins, since `/bin/sh` is all we may run. */
 const SIGNAL_GROUP_SCRIPT = 'kill -s "$2" -- "-$1" 2>/dev/null';
 /**
- * Exits 0 while a non-zombie process is in group `$1`. A zombie stays in its group until
- * someone reaps it, and `kill -s 0` counts it, so where orphans are reaped late (hookd as
- * PID 1 in a container) that would make every run with a background child wait the full
- * grace. /proc tells zombies apart; without /proc fall back to `kill -s 0`.
+ * `group_alive PGID` returns 0 while a non-zombie process is in the group. A zombie stays
+ * in its group until someone reaps it, and `kill -s 0` counts it, so where orphans are reaped
+ * late (hookd as PID 1 in a container) that would make every run with a background child
+ * wait the full grace. /proc tells zombies apart; without /proc fall back to `kill -s 0`.
  */
-const GROUP_ALIVE_SCRIPT = `g=$1
-if [ -r /proc/self/stat ]; then
-  for f in /proc/[0-9]*/stat; do
-    read -r l 2>/dev/null <"$f" || continue
-    l=\${l##*") "}
-    set -- $l
-    [ "$3" = "$g" ] && [ "$1" != Z ] && exit 0
-  done
-  exit 1
-fi
-kill -s 0 -- "-$g" 2>/dev/null`;
+const GROUP_ALIVE_FUNCTION = `group_alive() {
+  g=$1
+  if [ -r /proc/self/stat ]; then
+    for f in /proc/[0-9]*/stat; do
+      read -r l 2>/dev/null <"$f" || continue
+      l=\${l##*") "}
+      set -- $l
+      [ "$3" = "$g" ] && [ "$1" != Z ] && return 0
+    done
+    return 1
+  fi
+  kill -s 0 -- "-$g" 2>/dev/null
+}`;
+const GROUP_ALIVE_SCRIPT = `${GROUP_ALIVE_FUNCTION}
+group_alive "$1"`;
+/**
+ * The {@linkcode GroupSignaller}'s loop: one request per line (`term|kill|alive PGID`),
+ * one answer per line (the exit status, 0 meaning true). Built-ins only, so a request
+ * forks nothing. hookd validates the pgid; anything else answers 2, counted as true.
+ */
+const SIGNALLER_SCRIPT = `${GROUP_ALIVE_FUNCTION}
+while read -r op g; do
+  case $op in
+    term) kill -s TERM -- "-$g" 2>/dev/null; echo $? ;;
+    kill) kill -s KILL -- "-$g" 2>/dev/null; echo $? ;;
+    alive) group_alive "$g"; echo $? ;;
+    *) echo 2 ;;
+  esac
+done`;
 
 /**
  * Run `command` as `/bin/sh -c COMMAND` in its own process group and wait for it.
@@ -101,8 +157,10 @@ kill -s 0 -- "-$g" 2>/dev/null`;
  * leaves the group with setsid is out of reach; its pipes are closed after a short drain).
  *
  * Signals are sent by running `kill` in `/bin/sh`, because hookd is only allowed to run
- * `/bin/sh`. The group id is the shell's pid; the group is signalled only while it may still
- * have members, so pid reuse would need a new group leader with that pid within milliseconds.
+ * `/bin/sh`: in `options.groups` (a {@linkcode GroupSignaller}, one shell for many runs) or
+ * else in a shell spawned per signal. The group id is the shell's pid; the group is signalled
+ * only while it may still have members, so pid reuse would need a new group leader with that
+ * pid within milliseconds.
  *
  * @param command the shell command line from the configuration
  * @param options environment, body, limits and abort signal
@@ -139,6 +197,7 @@ export async function runHook(
     killGraceMs = DEFAULT_KILL_GRACE_MS,
     outputLimitBytes = DEFAULT_OUTPUT_LIMIT_BYTES,
     signal,
+    groups,
   } = options;
 
   const startedAt = Date.now();
@@ -178,15 +237,14 @@ export async function runHook(
         killGraceMs,
         outputLimitBytes,
         signal,
+        groups,
         outcome,
       });
       ({ stdout, stderr } = outputs);
     } catch (err) {
       outcome.error = `Hook not run: ${describeError(err)}`;
     } finally {
-      if (payloadFile !== undefined) {
-        await Deno.remove(payloadFile).catch(() => {});
-      }
+      if (payloadFile !== undefined) await removePayloadFile(payloadFile, stdin);
     }
   }
 
@@ -215,6 +273,7 @@ interface SuperviseOptions {
   killGraceMs: number;
   outputLimitBytes: number;
   signal: AbortSignal | undefined;
+  groups: GroupSignaller | undefined;
   outcome: {
     code: number | null;
     signal: string | null;
@@ -229,7 +288,7 @@ async function supervise(
   child: Deno.ChildProcess,
   options: SuperviseOptions,
 ): Promise<{ stdout: Collected; stderr: Collected }> {
-  const { outcome, killGraceMs, outputLimitBytes, signal } = options;
+  const { outcome, killGraceMs, outputLimitBytes, signal, groups } = options;
   const pgid = child.pid;
   const stdout = collect(child.stdout, outputLimitBytes);
   const stderr = collect(child.stderr, outputLimitBytes);
@@ -247,7 +306,7 @@ async function supervise(
     if (first === "timeout" || first === "abort") {
       outcome.timedOut = first === "timeout";
       outcome.aborted = first === "abort";
-      await terminateGroup(pgid, killGraceMs);
+      await terminateGroup(pgid, killGraceMs, groups);
     }
   } finally {
     clearTimeout(timer);
@@ -259,7 +318,7 @@ async function supervise(
   outcome.signal = exit.signal;
   outcome.exitedOk = exit.success;
   // The shell is gone; whatever it left behind goes too (see runHook's JSDoc).
-  await terminateGroup(pgid, killGraceMs);
+  await terminateGroup(pgid, killGraceMs, groups);
 
   const drained = await settleWithin(
     Promise.all([stdout.result, stderr.result, fed]),
@@ -336,16 +395,21 @@ function collect(
  * SIGTERM to the group, then SIGKILL once `graceMs` has passed with a member still alive.
  * Returns at once when the group is already empty.
  */
-async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!(await signalGroup(pgid, "TERM"))) return;
+async function terminateGroup(
+  pgid: number,
+  graceMs: number,
+  groups: GroupSignaller | undefined,
+): Promise<void> {
+  const signaller = groups ?? ONE_OFF_SHELLS;
+  if (!(await signaller.signal(pgid, "TERM"))) return;
   const deadline = performance.now() + graceMs;
   for (;;) {
-    if (!(await groupAlive(pgid))) return;
+    if (!(await signaller.alive(pgid))) return;
     const left = deadline - performance.now();
     if (left <= 0) break;
     await delay(Math.min(GROUP_POLL_MS, left));
   }
-  await signalGroup(pgid, "KILL");
+  await signaller.signal(pgid, "KILL");
 }
 
 /** True when the signal reached at least one process (or we could not tell). */
@@ -358,6 +422,170 @@ async function signalGroup(
 
 async function groupAlive(pgid: number): Promise<boolean> {
   return await runShellCheck(GROUP_ALIVE_SCRIPT, [String(pgid)]);
+}
+
+/** Without a {@linkcode GroupSignaller}: a shell per request. */
+const ONE_OFF_SHELLS: Pick<GroupSignaller, "signal" | "alive"> = {
+  signal: signalGroup,
+  alive: groupAlive,
+};
+
+/**
+ * Start nothing yet: a {@linkcode GroupSignaller} whose shell starts on first use.
+ * Pass it as `groups` to every {@linkcode runHook} call of a long-running dispatcher,
+ * and close it (or `await using`) once those runs are over.
+ *
+ * The shell is a child of this process in this process's own group, never in a hook's,
+ * so signalling a hook's group cannot reach it.
+ *
+ * @returns the signaller
+ * @example
+ * ```ts
+ * import { createGroupSignaller, runHook } from "./hook_runner.ts";
+ *
+ * async function runAll(commands: string[]): Promise<boolean[]> {
+ *   await using groups = createGroupSignaller();
+ *   const results = [];
+ *   for (const command of commands) {
+ *     const result = await runHook(command, {
+ *       env: { PATH: "/usr/bin:/bin" },
+ *       stdin: new Uint8Array(),
+ *       timeoutMs: 60_000,
+ *       payloadDir: "/var/lib/hookd/tmp",
+ *       groups,
+ *     });
+ *     results.push(result.success);
+ *   }
+ *   return results;
+ * }
+ * ```
+ */
+export function createGroupSignaller(): GroupSignaller {
+  let shell: SignallerShell | undefined;
+  let closed = false;
+  const ask = async (request: string, fallback: () => Promise<boolean>) => {
+    if (closed) return await fallback();
+    if (shell === undefined || shell.broken) {
+      // A dead shell is replaced; it is waited for first so that nothing leaks.
+      await shell?.stopped;
+      if (closed) return await fallback();
+      if (shell === undefined || shell.broken) shell = startSignallerShell();
+    }
+    const answer = await shell.ask(request);
+    return answer === undefined ? await fallback() : answer;
+  };
+  return {
+    signal(pgid, name) {
+      checkPgid(pgid);
+      return ask(`${name === "KILL" ? "kill" : "term"} ${pgid}`, () => signalGroup(pgid, name));
+    },
+    alive(pgid) {
+      checkPgid(pgid);
+      return ask(`alive ${pgid}`, () => groupAlive(pgid));
+    },
+    async close() {
+      closed = true;
+      await shell?.close();
+    },
+    async [Symbol.asyncDispose]() {
+      await this.close();
+    },
+  };
+}
+
+/** A pgid of 0 or 1 would signal hookd's own group or every process. */
+function checkPgid(pgid: number): void {
+  if (!Number.isSafeInteger(pgid) || pgid < 2) {
+    throw new RangeError(`GroupSignaller: pgid must be an integer above 1: got ${pgid}`);
+  }
+}
+
+interface SignallerShell {
+  /** The answer, or undefined when the shell could not give one (then ask a one-off shell). */
+  ask(request: string): Promise<boolean | undefined>;
+  /** True once the shell stopped answering. */
+  readonly broken: boolean;
+  /** Resolves once the shell has exited and its pipes are closed. */
+  readonly stopped: Promise<void>;
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+function startSignallerShell(): SignallerShell {
+  const pending: ((answer: boolean | undefined) => void)[] = [];
+  let broken = false;
+  const fail = () => {
+    broken = true;
+    for (const resolve of pending.splice(0)) resolve(undefined);
+  };
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("/bin/sh", {
+      args: ["-c", SIGNALLER_SCRIPT],
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+  } catch {
+    fail();
+    return {
+      ask: () => Promise.resolve(undefined),
+      broken,
+      stopped: Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+  }
+  const writer = child.stdin.getWriter();
+  const reading = (async () => {
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    try {
+      for (;;) {
+        const { done, value } = await lines.read();
+        if (done) break;
+        buffered += value;
+        for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
+          const line = buffered.slice(0, at);
+          buffered = buffered.slice(at + 1);
+          // An answer nobody waits for means the shell and hookd disagree: stop using it.
+          const resolve = pending.shift();
+          if (resolve === undefined) throw new Error("unexpected answer");
+          resolve(line === "0" ? true : line === "1" ? false : undefined);
+        }
+      }
+    } catch {
+      lines.cancel().catch(() => {});
+    }
+    fail();
+  })();
+  const stopped = Promise.all([reading, child.status.catch(() => {})]).then(() => {});
+  return {
+    ask(request) {
+      if (broken) return Promise.resolve(undefined);
+      const { promise, resolve } = Promise.withResolvers<boolean | undefined>();
+      pending.push(resolve);
+      writer.write(encoder.encode(`${request}\n`)).catch(() => {
+        fail();
+        // It may never read stdin again; it must not linger.
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      });
+      return promise;
+    },
+    get broken() {
+      return broken;
+    },
+    stopped,
+    async close() {
+      await writer.close().catch(() => {});
+      await stopped;
+    },
+  };
 }
 
 /** Exit status 0 as a boolean; a helper that cannot run counts as true, the cautious answer. */
@@ -381,15 +609,38 @@ async function writePayloadFile(
   dir: string,
   body: Uint8Array,
 ): Promise<string> {
-  const path = await Deno.makeTempFile({ dir, prefix: "hookd-payload-" });
+  // One operation instead of makeTempFile, chmod and writeFile: `createNew` (O_EXCL)
+  // refuses an existing name or a planted symlink, and `mode` goes to open(2), so the
+  // file is created private (Deno then sets exactly 0600 whatever the umask).
+  const path = `${dir}/hookd-payload-${randomName()}`;
+  const options = { createNew: true, mode: 0o600 };
   try {
-    await Deno.chmod(path, 0o600);
-    await Deno.writeFile(path, body);
+    if (body.byteLength <= SYNC_FILE_BYTES) Deno.writeFileSync(path, body, options);
+    else await Deno.writeFile(path, body, options);
   } catch (err) {
-    await Deno.remove(path).catch(() => {});
+    // A failed write may have created the file; one that existed (AlreadyExists) is not ours.
+    if (!(err instanceof Deno.errors.AlreadyExists)) await removePayloadFile(path, body);
     throw err;
   }
   return path;
+}
+
+/** Never throws: a file that cannot be removed must not turn a run into an error. */
+async function removePayloadFile(path: string, body: Uint8Array): Promise<void> {
+  try {
+    if (body.byteLength <= SYNC_FILE_BYTES) Deno.removeSync(path);
+    else await Deno.remove(path);
+  } catch {
+    // Already gone, or the directory went away.
+  }
+}
+
+/** 128 random bits, hex. */
+function randomName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex;
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
@@ -426,6 +677,7 @@ function validateOptions(command: string, options: RunHookOptions): void {
     killGraceMs,
     outputLimitBytes,
     signal,
+    groups,
   } = options;
   if (env === null || typeof env !== "object") {
     throw new TypeError("runHook(): options.env must be an object of strings");
@@ -466,6 +718,14 @@ function validateOptions(command: string, options: RunHookOptions): void {
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("runHook(): options.signal must be an AbortSignal");
+  }
+  if (
+    groups !== undefined &&
+    (typeof groups?.signal !== "function" || typeof groups?.alive !== "function")
+  ) {
+    throw new TypeError(
+      "runHook(): options.groups must be a GroupSignaller from createGroupSignaller()",
+    );
   }
 }
 

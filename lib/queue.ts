@@ -20,7 +20,12 @@ import type {
   RunRecord,
   Store,
 } from "./store.ts";
-import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
+import {
+  createGroupSignaller,
+  type GroupSignaller,
+  type HookRunResult,
+  type RunHookOptions,
+} from "./hook_runner.ts";
 
 /** How one endpoint's deliveries are run. */
 export interface EndpointPolicy {
@@ -47,8 +52,10 @@ export const DEFAULT_POLICY: Readonly<Required<EndpointPolicy>> = {
 
 /**
  * What the queue passes to the hook runner: `runHook`'s options. `env`
- * comes from `QueueOptions.env`, the time limit from the delivery, and
- * `signal` fires when the queue closes and stops waiting for the hook.
+ * comes from `QueueOptions.env`, the time limit from the delivery,
+ * `signal` fires when the queue closes and stops waiting for the hook, and
+ * `groups` is the queue's one `GroupSignaller` (its shell starts at the first
+ * signal and stops when the queue closes).
  */
 export type HookRunOptions = RunHookOptions;
 
@@ -386,6 +393,8 @@ class DurableQueue implements Queue {
   #wakeAt: number | null = null;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
   #purging: Promise<void> | undefined;
+  /** Shared by all runs, so that cleaning up after a hook spawns nothing. */
+  #groups: GroupSignaller = createGroupSignaller();
 
   constructor(store: Store, options: QueueOptions) {
     this.#store = store;
@@ -406,6 +415,10 @@ class DurableQueue implements Queue {
 
   notify(): void {
     if (!this.#started || this.#closing || this.#pumpScheduled) return;
+    // With every slot taken there is nothing to start, so spare the store the reads: the
+    // run that frees a slot pumps again, and the poll still supersedes waiting `latest`
+    // deliveries and retries unsaved runs meanwhile.
+    if (this.#running.size >= this.#options.maxConcurrent) return;
     this.#pumpScheduled = true;
     queueMicrotask(() => {
       this.#pumpScheduled = false;
@@ -486,6 +499,8 @@ class DurableQueue implements Queue {
       // The runner terminates aborted hooks within its kill grace; do not wait forever for one that will not.
       await settlesWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
     }
+    // A run still going gets one-off shells from now on: its group is still cleaned up.
+    await this.#groups.close();
     this.#saveUnsaved();
     for (const [, waiters] of this.#waiters) {
       for (const waiter of [...waiters]) waiter.reject(new QueueClosedError());
@@ -571,6 +586,7 @@ class DurableQueue implements Queue {
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
+        groups: this.#groups,
       });
     } catch (error) {
       result = {

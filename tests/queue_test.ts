@@ -20,6 +20,7 @@ import {
   retryDelayMs,
 } from "../lib/queue.ts";
 import { type NewDelivery, openStore, type Store, type StoreOptions } from "../lib/store.ts";
+import { type GroupSignaller, runHook } from "../lib/hook_runner.ts";
 
 const encoder = new TextEncoder();
 
@@ -120,12 +121,28 @@ interface Harness extends AsyncDisposable {
 }
 
 async function harness(
-  options: Partial<QueueOptions> & { storeOptions?: StoreOptions; start?: boolean },
+  options: Partial<QueueOptions> & {
+    storeOptions?: StoreOptions;
+    start?: boolean;
+    /** Gets the name of every store method the queue calls. */
+    storeCalls?: string[];
+  },
 ): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
   const store = openStore(`${dir}/hookd.db`, options.storeOptions);
   const events = new EventLog();
-  const queue = createQueue(store, {
+  const calls = options.storeCalls;
+  const seen = calls === undefined ? store : new Proxy(store, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
+  const queue = createQueue(seen, {
     run: () => Promise.resolve(outcome()),
     env: (d) => ({ HOOKD_DELIVERY_ID: d.id }),
     maxConcurrent: 4,
@@ -307,6 +324,68 @@ Deno.test("no more than maxConcurrent hooks run at once", async () => {
   );
   await Promise.all(ids.map((id) => h.events.ended(id, "done")));
   assert.equal(peak, 2);
+});
+
+Deno.test("with every slot taken, notify() reads nothing from the store", async (t) => {
+  const first = gate();
+  const ran: string[] = [];
+  const storeCalls: string[] = [];
+  await using h = await harness({
+    run: async (_command, options) => {
+      ran.push(options.env.HOOKD_DELIVERY_ID);
+      if (ran.length === 1) await first.wait();
+      return outcome();
+    },
+    maxConcurrent: 1,
+    endpoints: new Map([["deploy", { concurrency: 4, retries: 0, onBusy: "queue" }]]),
+    // No poll during the test: every start below comes from notify() or a finished run.
+    pollIntervalMs: 3_600_000,
+    storeCalls,
+  });
+  const [d1] = await insertAll(h, [delivery()]);
+  await h.events.started(d1);
+
+  const waiting: string[] = [];
+
+  await t.step("busy: new work is stored, not looked for", async () => {
+    storeCalls.length = 0;
+    for (let i = 0; i < 5; i++) waiting.push(...await insertAll(h, [delivery()]));
+    // One macrotask turn: every pump that notify() scheduled as a microtask has run.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(storeCalls, []);
+    assert.deepEqual(ran, [d1]);
+  });
+
+  await t.step("a finished run starts the next one at once, in order", async () => {
+    first.open();
+    await Promise.all(waiting.map((id) => h.events.ended(id, "done")));
+    assert.deepEqual(ran, [d1, ...waiting]);
+  });
+});
+
+Deno.test("onBusy latest with every slot taken: the poll supersedes waiting deliveries", async () => {
+  const first = gate();
+  const ran: string[] = [];
+  await using h = await harness({
+    run: async (_command, options) => {
+      ran.push(options.env.HOOKD_DELIVERY_ID);
+      if (ran.length === 1) await first.wait();
+      return outcome();
+    },
+    maxConcurrent: 1,
+    pollIntervalMs: 20,
+    endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "latest" }]]),
+  });
+  const [d1] = await insertAll(h, [delivery()]);
+  await h.events.started(d1);
+  const [d2, d3] = await insertAll(h, [delivery(), delivery()]);
+  const settled = await h.queue.waitForRun(d2);
+  assert.equal(settled.state, "superseded");
+  assert.equal(settled.supersededBy, d3);
+  assert.deepEqual(ran, [d1], "superseded while the first run still holds the only slot");
+  first.open();
+  await h.events.ended(d3, "done");
+  assert.deepEqual(ran, [d1, d3]);
 });
 
 Deno.test("an endpoint with concurrency 1 runs one hook at a time, in order", async () => {
@@ -595,3 +674,46 @@ Deno.test("hooks run through a real shell receive the body on stdin and their en
   assert.equal(failed.exitCode, 4);
   assert.equal(failed.stderr, "nope\n");
 });
+
+Deno.test("the queue gives every run one GroupSignaller and closes it when it closes", async () => {
+  const seen = new Set<GroupSignaller | undefined>();
+  await using h = await harness({
+    run: (command, options) => {
+      seen.add(options.groups);
+      return runHook(command, { ...options, killGraceMs: 300 });
+    },
+    start: false,
+    env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, OUT: h.dir }),
+  });
+  // Each hook leaves a child behind that holds no pipe of its own and ignores SIGTERM.
+  const hook =
+    '(trap "" TERM; exec sleep 300) >/dev/null 2>&1 & echo $! > "$OUT/$HOOKD_DELIVERY_ID"';
+  const ids = await insertAll(h, [delivery({ hook }), delivery({ hook })]);
+  h.queue.start();
+  for (const id of ids) {
+    await h.events.ended(id, "done");
+    const pid = Number((await Deno.readTextFile(`${h.dir}/${id}`)).trim());
+    assert.ok(pid > 1);
+    assert.equal(await stopped(pid), true, `the child ${pid} of ${id} outlived its hook`);
+  }
+  assert.equal(seen.size, 1);
+  assert.notEqual([...seen][0], undefined);
+  // The test's sanitizers fail it if the signaller's shell outlives the queue.
+});
+
+/** Whether `pid` stops running (or is a zombie) within 5 s. */
+async function stopped(pid: number): Promise<boolean> {
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline) {
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return true;
+      throw error;
+    }
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
