@@ -709,8 +709,8 @@ class SqliteStore implements Store {
   #syncing: Promise<void> | undefined;
   /** The background checkpointer, while it works. */
   #checkpointer: Worker | undefined;
-  /** A checkpoint was asked for and has not finished. */
-  #checkpointing = false;
+  /** The checkpoint under way: `bulk` while inserts go on, `final` while they wait. */
+  #checkpointing: "no" | "bulk" | "final" = "no";
   /** About how many bytes were written to the WAL since the last checkpoint began. */
   #walBytes = 0;
 
@@ -752,7 +752,7 @@ class SqliteStore implements Store {
     // A batch waiting for the lock, or for its WAL sync, schedules the next
     // flush when it settles: order is kept, and inserts arriving meanwhile
     // share one commit instead of paying for one each.
-    if (this.#waiting || this.#syncing) return promise;
+    if (this.#held()) return promise;
     if (this.#pending.length >= MAX_BATCH) this.#scheduleFlush(0);
     else if (!this.#cancelFlush) this.#scheduleFlush(this.#maxWaitMs);
     return promise;
@@ -774,7 +774,7 @@ class SqliteStore implements Store {
   #flush(): void {
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
-    if (this.#waiting || this.#syncing) return;
+    if (this.#held()) return;
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length > 0) this.#commitBatch(batch, true);
     this.#flushRest();
@@ -782,7 +782,17 @@ class SqliteStore implements Store {
 
   /** Inserts that came while a batch committed or waited: their turn now, in one more batch. */
   #flushRest(): void {
-    if (!this.#waiting && !this.#syncing && this.#pending.length > 0) this.#scheduleFlush(0);
+    if (!this.#held() && this.#pending.length > 0) this.#scheduleFlush(0);
+  }
+
+  /**
+   * Inserts wait, to share a later commit: while a batch waits for another
+   * process's lock, while the WAL sync of the last batch runs, and while the
+   * checkpointer copies the last frames (see #startCheckpointer).
+   */
+  #held(): boolean {
+    return this.#waiting !== undefined || this.#syncing !== undefined ||
+      this.#checkpointing === "final";
   }
 
   /**
@@ -834,11 +844,25 @@ class SqliteStore implements Store {
     } catch {
       return; // SQLite's own checkpoints stay on.
     }
+    // A WAL is only rewound (written again from its start) by a checkpoint
+    // that copies all of it with no writer in between, which a checkpoint
+    // running beside a busy writer never achieves: the file would grow for as
+    // long as requests keep coming. So the bulk pass (PASSIVE) runs beside
+    // the inserts, and a short final pass (RESTART: the frames committed
+    // meanwhile) runs while inserts wait; both in the worker, so the event
+    // loop never waits for a checkpoint's syncs. A dispatcher write that
+    // meets the final pass's lock fails at once and is retried at the next
+    // poll, as with any other process's lock.
     worker.onmessage = (event: MessageEvent<{ type: string }>) => {
       if (event.data.type === "checkpointed") {
-        this.#checkpointing = false;
+        if (this.#checkpointing === "bulk" && !this.#closed) {
+          this.#checkpointing = "final";
+          worker.postMessage({ type: "checkpoint", mode: "RESTART" });
+          return;
+        }
+        this.#checkpointing = "no";
         this.#stats.checkpoints++;
-        this.#catchUp();
+        this.#flushRest();
       } else if (event.data.type === "error") this.#stopCheckpointer();
     };
     worker.onerror = (event) => {
@@ -850,36 +874,23 @@ class SqliteStore implements Store {
     this.#checkpointer = worker;
   }
 
-  /**
-   * Copy what was committed while the worker checkpointed, here and now: a
-   * WAL is only rewound once it is wholly copied, which a checkpoint running
-   * beside a busy writer never achieves, so without this the file would
-   * grow for as long as requests keep coming. It is a few frames and two
-   * short syncs, where the worker's part was megabytes.
-   */
-  #catchUp(): void {
-    if (this.#closed) return;
-    try {
-      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-    } catch {
-      // Locked by another process, or an I/O error: the next checkpoint tries again.
-    }
-  }
-
   /** Back to SQLite's checkpoints in the committing call: slower commits, but the WAL stays bounded. */
   #stopCheckpointer(): void {
     this.#checkpointer?.terminate();
     this.#checkpointer = undefined;
-    this.#checkpointing = false;
-    if (!this.#closed) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+    this.#checkpointing = "no";
+    if (!this.#closed) {
+      this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+      this.#flushRest();
+    }
   }
 
   /** Ask for a checkpoint once about a thousand pages were written since the last one began. */
   #wrote(bytes: number): void {
     if (!this.#checkpointer) return;
     this.#walBytes += bytes;
-    if (this.#checkpointing || this.#walBytes < CHECKPOINT_BYTES) return;
-    this.#checkpointing = true;
+    if (this.#checkpointing !== "no" || this.#walBytes < CHECKPOINT_BYTES) return;
+    this.#checkpointing = "bulk";
     this.#walBytes = 0;
     this.#checkpointer.postMessage({ type: "checkpoint" });
   }

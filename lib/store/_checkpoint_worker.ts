@@ -5,9 +5,10 @@
  * connection it would stop the event loop for as long (about 15 ms here
  * for SQLite's default 1,000 pages), which is every request's p99.
  *
- * Messages in: `{ type: "open", path }`, then `{ type: "checkpoint" }` any
- * number of times. Out: `{ type: "checkpointed", busy, log, checkpointed }`
- * (SQLite's `wal_checkpoint` row) or `{ type: "error", message }`.
+ * Messages in: `{ type: "open", path }`, then `{ type: "checkpoint", mode }`
+ * (`PASSIVE`, the default, or `RESTART`) any number of times. Out:
+ * `{ type: "checkpointed", busy }` (1 when a lock kept it from finishing) or
+ * `{ type: "error", message }` (the store then checkpoints by itself).
  *
  * @module
  */
@@ -18,7 +19,9 @@ import { DatabaseSync } from "node:sqlite";
 
 let db: DatabaseSync | undefined;
 
-self.onmessage = function onMessage(event: MessageEvent<{ type: string; path?: string }>) {
+self.onmessage = function onMessage(
+  event: MessageEvent<{ type: string; path?: string; mode?: string }>,
+) {
   try {
     if (event.data.type === "open") {
       // synchronous defaults to FULL: the checkpoint syncs the WAL before
@@ -28,13 +31,20 @@ self.onmessage = function onMessage(event: MessageEvent<{ type: string; path?: s
     } else if (event.data.type === "checkpoint") {
       if (!db) throw new Error("The checkpointer was not opened");
       // PASSIVE never waits for the daemon's writers or readers: it does what it can now.
-      const row = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as Record<string, number>;
-      self.postMessage({
-        type: "checkpointed",
-        busy: row.busy,
-        log: row.log,
-        checkpointed: row.checkpointed,
-      });
+      // RESTART also makes the next commit write the WAL from its start; it takes the write
+      // lock, so the store asks for it only while its inserts wait.
+      const mode = event.data.mode === "RESTART" ? "RESTART" : "PASSIVE";
+      let busy = 1;
+      try {
+        const row = db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as { busy: number };
+        busy = row.busy;
+      } catch (error) {
+        // The daemon's dispatcher, or another process, held the lock: the next round tries again.
+        if (!/locked|busy/i.test(error instanceof Error ? error.message : String(error))) {
+          throw error;
+        }
+      }
+      self.postMessage({ type: "checkpointed", busy });
     }
   } catch (error) {
     self.postMessage({
