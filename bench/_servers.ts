@@ -45,6 +45,8 @@ export interface StartOptions {
   baseDir?: string;
   /** Extra `deno run` flags for hookd, e.g. `--cpu-prof`. */
   denoFlags?: string[];
+  /** More environment for the server process. */
+  env?: Record<string, string>;
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -85,6 +87,7 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   };
   const denoDir = Deno.env.get("DENO_DIR");
   if (denoDir) env.DENO_DIR = denoDir;
+  Object.assign(env, options.env);
 
   if (kind === "hookd") {
     logFile = `${dir}/log/hookd.log`;

@@ -13,7 +13,8 @@
  * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
  * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
  * `--scenarios 1,2,3,4`, `--client wrk|autocannon` (wrk when installed),
- * `--servers hookd,adnanh,ceiling` (which to run), `--hookd-flags='FLAGS'` (extra
+ * `--servers hookd,adnanh,ceiling` (which to run), `--server-env NAME=VALUE` (more
+ * environment for every server, repeatable), `--hookd-flags='FLAGS'` (extra
  * `deno run` flags for hookd, e.g. V8 heap limits), `--dir PATH` (temp directories; hookd fsyncs its store there), `--out FILE`
  * (bench/results.md; `--out -` writes none), `--profile DIR` (hookd's V8 CPU
  * profiles, one per run; summarise one with `deno run -A bench/_cpuprofile.ts FILE`).
@@ -50,6 +51,8 @@ export interface BenchOptions {
   out: string;
   /** Extra `deno run` flags for hookd, e.g. `--v8-flags=--max-semi-space-size=2`. */
   hookdFlags: string[];
+  /** More environment for every server, e.g. `LD_PRELOAD` of a shim that slows fsync. */
+  serverEnv: Record<string, string>;
   /** Which servers to run (default: all that are installed). */
   servers: ServerKind[];
   /** Write hookd's V8 CPU profiles here (`--cpu-prof`), one per run. */
@@ -103,6 +106,7 @@ function parseOptions(args: string[]): BenchOptions {
       profile: { type: "string" },
       servers: { type: "string", default: "hookd,adnanh,ceiling" },
       "hookd-flags": { type: "string", default: "" },
+      "server-env": { type: "string", multiple: true, default: [] },
       out: { type: "string", default: new URL("./results.md", import.meta.url).pathname },
       help: { type: "boolean", short: "h" },
     },
@@ -112,7 +116,8 @@ function parseOptions(args: string[]): BenchOptions {
       "Usage: deno task bench [--duration S] [--rounds N] [--connections N] [--burst N]\n" +
         "  [--max-hooks N] [--warmup S] [--settle S] [--scenarios 1,2,3,4]\n" +
         "  [--client wrk|autocannon] [--dir PATH] [--out FILE|-] [--profile DIR]\n" +
-        "  [--servers hookd,adnanh,ceiling] [--hookd-flags='DENO FLAGS']",
+        "  [--servers hookd,adnanh,ceiling] [--hookd-flags='DENO FLAGS']\n" +
+        "  [--server-env NAME=VALUE ...]",
     );
     Deno.exit(0);
   }
@@ -144,6 +149,11 @@ function parseOptions(args: string[]): BenchOptions {
     out: values.out,
     profile: values.profile,
     hookdFlags: values["hookd-flags"].split(/\s+/).filter((flag) => flag !== ""),
+    serverEnv: Object.fromEntries(values["server-env"].map((pair) => {
+      const at = pair.indexOf("=");
+      if (at < 1) throw new Error(`--server-env wants NAME=VALUE: got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    })),
     servers: values.servers.split(",").map((name) => {
       if (name !== "hookd" && name !== "adnanh" && name !== "ceiling") {
         throw new Error(`--servers lists hookd, adnanh or ceiling: got ${name}`);
@@ -254,6 +264,7 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
     maxHooks: options.maxHooks,
     baseDir: options.dir,
     denoFlags: hookdFlags(options, ctx),
+    env: options.serverEnv,
   });
   const base = {
     url: server.url,
@@ -379,6 +390,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     maxHooks: options.maxHooks,
     baseDir: options.dir,
     denoFlags: hookdFlags(options, ctx),
+    env: options.serverEnv,
   });
   const sampler = new Sampler(server.pid, 200);
   let load: LoadResult;
