@@ -320,6 +320,11 @@ export interface StoreStats {
   inserted: number;
   /** Checkpoints the background checkpointer finished. */
   checkpoints: number;
+  /**
+   * A worker thread does the checkpoints (`backgroundCheckpoint`); false
+   * without one, or once it failed and SQLite's own checkpoints took over.
+   */
+  checkpointsInWorker: boolean;
 }
 
 /**
@@ -693,7 +698,11 @@ class SqliteStore implements Store {
   #cancelFlush: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
   #closed = false;
-  #stats: StoreStats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
+  #stats: Omit<StoreStats, "checkpointsInWorker"> = {
+    insertTransactions: 0,
+    inserted: 0,
+    checkpoints: 0,
+  };
   #statements = new Map<string, StatementSync>();
   /**
    * The WAL file, when inserts are made durable by syncing it off the event
@@ -1279,7 +1288,7 @@ class SqliteStore implements Store {
   }
 
   stats(): StoreStats {
-    return { ...this.#stats };
+    return { ...this.#stats, checkpointsInWorker: this.#checkpointer !== undefined };
   }
 
   close(): void {

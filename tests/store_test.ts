@@ -92,7 +92,12 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.insert(delivery({ event: `e${i}` }))),
       );
-      assert.deepEqual(store.stats(), { insertTransactions: 1, inserted: 50, checkpoints: 0 });
+      assert.deepEqual(store.stats(), {
+        insertTransactions: 1,
+        inserted: 50,
+        checkpoints: 0,
+        checkpointsInWorker: false,
+      });
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, 50);
       assert.deepEqual([...ids].sort(), ids, "ids sort in insertion order");
@@ -100,7 +105,12 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
     });
     await t.step("inserts awaited one by one commit separately", async () => {
       for (let i = 0; i < 3; i++) await store.insert(delivery());
-      assert.deepEqual(store.stats(), { insertTransactions: 4, inserted: 53, checkpoints: 0 });
+      assert.deepEqual(store.stats(), {
+        insertTransactions: 4,
+        inserted: 53,
+        checkpoints: 0,
+        checkpointsInWorker: false,
+      });
     });
   });
 });
@@ -171,6 +181,31 @@ Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop",
       `the WAL grew by ${grown} bytes while ${written} bytes of bodies were stored: never rewound`,
     );
   });
+});
+
+Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the worker fails", async () => {
+  await using dir = await tempDir();
+  using store = openStore(`${dir.path}/state/hookd.db`, { backgroundCheckpoint: true });
+  assert.equal(store.stats().checkpointsInWorker, true);
+  // Moved before the worker, which loads in its own time, opens the file: it finds nothing there.
+  Deno.renameSync(`${dir.path}/state`, `${dir.path}/moved`);
+  for (let turn = 0; store.stats().checkpointsInWorker; turn++) {
+    assert.ok(turn < 500, "the store never noticed that its worker failed");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  Deno.renameSync(`${dir.path}/moved`, `${dir.path}/state`);
+  const body = new Uint8Array(32 * 1024).fill(97);
+  const burst = () =>
+    Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+  await burst();
+  const before = (await Deno.stat(`${store.path}-wal`)).size;
+  for (let round = 0; round < 40; round++) await burst();
+  const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+  assert.ok(
+    grown < 40 * 20 * body.byteLength / 2,
+    `the WAL grew by ${grown} bytes: nothing checkpoints it`,
+  );
+  assert.equal(store.stats().inserted, 41 * 20);
 });
 
 Deno.test("insert() suppresses a duplicate sender id within the retention window", async (t) => {
@@ -591,7 +626,7 @@ Deno.test("insert() waits for another process's write lock without stopping the 
         assert.ok(after < 500, `committed ${after} ms after the lock was released`);
         assert.deepEqual(
           store.stats(),
-          { insertTransactions: 2, inserted: 2, checkpoints: 0 },
+          { insertTransactions: 2, inserted: 2, checkpoints: 0, checkpointsInWorker: false },
           "the insert that came while the first waited joined the next commit",
         );
         assert.deepEqual(store.queued("deploy", { limit: 2 }).map((r) => r.id), [a.id, b.id]);
