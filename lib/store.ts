@@ -718,6 +718,8 @@ class SqliteStore implements Store {
   #syncing: Promise<void> | undefined;
   /** The background checkpointer, while it works. */
   #checkpointer: Worker | undefined;
+  /** Set to 1 by the checkpointer once it has closed its connection. */
+  #workerClosed = new Int32Array(new SharedArrayBuffer(4));
   /** The checkpoint under way: `bulk` while inserts go on, `final` while they wait. */
   #checkpointing: "no" | "bulk" | "final" = "no";
   /** About how many bytes were written to the WAL since the last checkpoint began. */
@@ -878,7 +880,7 @@ class SqliteStore implements Store {
       event.preventDefault();
       this.#stopCheckpointer();
     };
-    worker.postMessage({ type: "open", path });
+    worker.postMessage({ type: "open", path, closed: this.#workerClosed.buffer });
     this.#db.exec("PRAGMA wal_autocheckpoint = 0");
     this.#checkpointer = worker;
   }
@@ -1306,6 +1308,13 @@ class SqliteStore implements Store {
     }
     this.#syncNow();
     this.#closed = true;
+    if (this.#checkpointer) {
+      // Its connection closed first, this one is the last: SQLite checkpoints and removes the
+      // WAL. Shutting down, nothing left to serve: waiting here (after a checkpoint under way,
+      // at most a second) is allowed.
+      this.#checkpointer.postMessage({ type: "close" });
+      Atomics.wait(this.#workerClosed, 0, 0, 1000);
+    }
     this.#stopCheckpointer();
     this.#statements.clear();
     this.#db.close();

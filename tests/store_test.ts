@@ -183,6 +183,25 @@ Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop",
   });
 });
 
+Deno.test("close() with a background checkpointer closes its connection first: no WAL is left", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/state/hookd.db`;
+  const store = openStore(path, { backgroundCheckpoint: true });
+  const body = new Uint8Array(32 * 1024).fill(97);
+  // Until the worker has checkpointed once, so that its connection is open.
+  for (let round = 0; store.stats().checkpoints === 0; round++) {
+    assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
+    await Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+  }
+  const stored = store.stats().inserted;
+  store.close();
+  // The last connection to close checkpoints the WAL into the database and removes it.
+  await assert.rejects(Deno.stat(`${path}-wal`), Deno.errors.NotFound);
+  using reader = new DatabaseSync(path, { readOnly: true });
+  const { n } = reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number };
+  assert.equal(n, stored);
+});
+
 Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the worker fails", async () => {
   await using dir = await tempDir();
   using store = openStore(`${dir.path}/state/hookd.db`, { backgroundCheckpoint: true });

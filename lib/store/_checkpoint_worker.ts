@@ -5,8 +5,10 @@
  * connection it would stop the event loop for as long (about 15 ms here
  * for SQLite's default 1,000 pages), which is every request's p99.
  *
- * Messages in: `{ type: "open", path }`, then `{ type: "checkpoint", mode }`
- * (`PASSIVE`, the default, or `RESTART`) any number of times. Out:
+ * Messages in: `{ type: "open", path, closed }`, then `{ type: "checkpoint",
+ * mode }` (`PASSIVE`, the default, or `RESTART`) any number of times, and
+ * `{ type: "close" }`, answered by setting `closed` (an `Int32Array` over a
+ * `SharedArrayBuffer`) to 1, for the store's synchronous close. Out:
  * `{ type: "checkpointed", busy }` (1 when a lock kept it from finishing) or
  * `{ type: "error", message }` (the store then checkpoints by itself).
  *
@@ -18,16 +20,26 @@
 import { DatabaseSync } from "node:sqlite";
 
 let db: DatabaseSync | undefined;
+let closed: Int32Array | undefined;
 
 self.onmessage = function onMessage(
-  event: MessageEvent<{ type: string; path?: string; mode?: string }>,
+  event: MessageEvent<{ type: string; path?: string; closed?: SharedArrayBuffer; mode?: string }>,
 ) {
   try {
     if (event.data.type === "open") {
       // synchronous defaults to FULL: the checkpoint syncs the WAL before
       // copying it and the database after, so nothing committed is lost.
+      closed = new Int32Array(event.data.closed!);
       db = new DatabaseSync(event.data.path!);
       self.postMessage({ type: "opened" });
+    } else if (event.data.type === "close") {
+      db?.close();
+      db = undefined;
+      // The store waits for this, blocking, in its own close().
+      if (closed) {
+        Atomics.store(closed, 0, 1);
+        Atomics.notify(closed, 0);
+      }
     } else if (event.data.type === "checkpoint") {
       if (!db) throw new Error("The checkpointer was not opened");
       // PASSIVE never waits for the daemon's writers or readers: it does what it can now.
