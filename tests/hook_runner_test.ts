@@ -102,7 +102,14 @@ async function eachSignaller(
 async function childrenMatching(marker: string): Promise<number[]> {
   const pids: number[] = [];
   for await (const task of Deno.readDir(`/proc/${Deno.pid}/task`)) {
-    const list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
+    let list: string;
+    try {
+      list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
+    } catch (err) {
+      // A thread (Deno starts and ends them) may be gone by now.
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
     for (const pid of list.split(" ").filter((p) => p !== "").map(Number)) {
       try {
         const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
