@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rejected } from "./types.ts";
+import type { Accepted, Rejected, VerifyInput } from "./types.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -40,6 +40,26 @@ export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
   } catch {
     return malformed("body is not valid JSON");
   }
+}
+
+/**
+ * The verdict for a verified delivery whose payload is the body as received,
+ * JSON unless the request says otherwise.
+ *
+ * @param input the verified request
+ * @param fields the event name, the sender's delivery id and what verified it
+ * @returns the accepted verdict
+ */
+export function acceptedBody(
+  input: Pick<VerifyInput, "headers" | "body">,
+  fields: Pick<Accepted, "event" | "deliveryId" | "verifiedBy">,
+): Accepted {
+  return {
+    ok: true,
+    ...fields,
+    payload: input.body,
+    contentType: input.headers.get("content-type") ?? "application/json",
+  };
 }
 
 /** Whether a parse result is a rejection. */

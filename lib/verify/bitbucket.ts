@@ -9,7 +9,7 @@
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { isRejected, malformed, singleHeader } from "./_payload.ts";
+import { acceptedBody, isRejected, malformed, singleHeader } from "./_payload.ts";
 import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
 
 /**
@@ -26,14 +26,11 @@ export async function verifyBitbucket(input: VerifyInput, keys: HubKeys): Promis
   if (!event) return malformed("missing X-Event-Key");
   const deliveryId = singleHeader(input.headers, "x-request-uuid") ??
     singleHeader(input.headers, "x-request-id") ?? undefined;
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event,
     deliveryId,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `bitbucket` provider. */

@@ -22,6 +22,7 @@
 import type { EndpointSettings, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
 import { decodeSignature, importHmacKeys, verifiedBy, verifyHmac } from "./_hmac.ts";
 import {
+  acceptedBody,
   isRejected,
   malformed,
   parseJsonBody,
@@ -190,14 +191,11 @@ export async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Prom
   const deliveryId = singleHeader(input.headers, "idempotency-key") ??
     singleHeader(input.headers, "webhook-id") ??
     singleHeader(input.headers, "x-gitlab-webhook-uuid") ?? undefined;
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event,
     deliveryId,
     verifiedBy: verifiedBy(index),
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `gitlab` provider. */

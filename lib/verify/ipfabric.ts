@@ -11,7 +11,7 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { isRejected, parseJsonBody, readPath } from "./_payload.ts";
+import { acceptedBody, isRejected, parseJsonBody, readPath } from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
@@ -43,13 +43,10 @@ export async function verifyIpfabric(input: VerifyInput, keys: CryptoKey[]): Pro
   });
   if ("ok" in checked) return checked;
   const parsed = parseJsonBody(input.body);
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event: (isRejected(parsed) ? undefined : ipfabricEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `ipfabric` provider. */

@@ -10,6 +10,7 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import {
+  acceptedBody,
   isRejected,
   malformed,
   parseJsonBody,
@@ -33,14 +34,11 @@ export async function verifyJira(input: VerifyInput, keys: HubKeys): Promise<Ver
   if (isRejected(parsed)) return parsed;
   const event = readPath(parsed.value, "webhookEvent");
   if (!event) return malformed("payload has no webhookEvent");
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, "x-atlassian-webhook-identifier") ?? undefined,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `jira` provider. */

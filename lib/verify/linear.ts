@@ -12,6 +12,7 @@
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
 import {
+  acceptedBody,
   isRejected,
   malformed,
   parseJsonBody,
@@ -52,14 +53,11 @@ export async function verifyLinear(
   if (stale) return stale;
   const type = singleHeader(input.headers, "linear-event") || readPath(parsed.value, "type");
   if (!type) return malformed("missing Linear-Event");
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event: withAction(type, parsed.value),
     deliveryId: singleHeader(input.headers, "linear-delivery") ?? undefined,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `linear` provider. */

@@ -17,7 +17,7 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { isRejected, parseJsonBody, readPath } from "./_payload.ts";
+import { acceptedBody, isRejected, parseJsonBody, readPath } from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
@@ -50,13 +50,10 @@ export async function verifyNetbox(input: VerifyInput, keys: CryptoKey[]): Promi
   });
   if ("ok" in checked) return checked;
   const parsed = parseJsonBody(input.body);
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event: (isRejected(parsed) ? undefined : netboxEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `netbox` provider. */

@@ -11,7 +11,14 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { isRejected, malformed, parseJsonBody, singleHeader, withAction } from "./_payload.ts";
+import {
+  acceptedBody,
+  isRejected,
+  malformed,
+  parseJsonBody,
+  singleHeader,
+  withAction,
+} from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 
@@ -33,14 +40,11 @@ export async function verifySentry(input: VerifyInput, keys: CryptoKey[]): Promi
   if (!resource) return malformed("missing Sentry-Hook-Resource");
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event: withAction(resource, parsed.value),
     deliveryId: singleHeader(input.headers, "request-id") ?? undefined,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `sentry` provider. */

@@ -9,7 +9,7 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { malformed, singleHeader } from "./_payload.ts";
+import { acceptedBody, malformed, singleHeader } from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 
@@ -29,14 +29,11 @@ export async function verifyShopify(input: VerifyInput, keys: CryptoKey[]): Prom
   if ("ok" in checked) return checked;
   const event = singleHeader(input.headers, "x-shopify-topic");
   if (!event) return malformed("missing X-Shopify-Topic");
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event,
     deliveryId: singleHeader(input.headers, "x-shopify-webhook-id") ?? undefined,
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `shopify` provider. */

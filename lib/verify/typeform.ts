@@ -8,7 +8,7 @@
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
+import { acceptedBody, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 
@@ -31,14 +31,11 @@ export async function verifyTypeform(input: VerifyInput, keys: CryptoKey[]): Pro
   if (isRejected(parsed)) return parsed;
   const event = readPath(parsed.value, "event_type");
   if (!event) return malformed("payload has no event_type");
-  return {
-    ok: true,
+  return acceptedBody(input, {
     event,
     deliveryId: readPath(parsed.value, "event_id"),
     verifiedBy: checked.verifiedBy,
-    payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
-  };
+  });
 }
 
 /** The `typeform` provider. */
