@@ -526,6 +526,19 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** A batch of inserts and what its commit did for each. */
+interface Committed {
+  batch: Pending[];
+  results: InsertResult[];
+}
+
+/** Resolve each insert of the batches with its result, or reject them all with `failure`. */
+function settle(committed: readonly Committed[], failure?: unknown): void {
+  for (const { batch, results } of committed) {
+    batch.forEach((pending, i) => failure ? pending.reject(failure) : pending.resolve(results[i]));
+  }
+}
+
 /**
  * Open (creating the directory and file if needed) and migrate the store.
  *
@@ -711,9 +724,9 @@ class SqliteStore implements Store {
    */
   #walPath: string | undefined;
   /** Committed batches waiting for the next WAL sync. */
-  #unsynced: { batch: Pending[]; results: InsertResult[] }[] = [];
+  #unsynced: Committed[] = [];
   /** The batches the WAL sync under way will settle. */
-  #syncingBatches: { batch: Pending[]; results: InsertResult[] }[] = [];
+  #syncingBatches: Committed[] = [];
   /** The WAL sync under way, if any. */
   #syncing: Promise<void> | undefined;
   /** The background checkpointer, while it works. */
@@ -839,7 +852,7 @@ class SqliteStore implements Store {
     this.#stats.insertTransactions++;
     this.#stats.inserted += written.inserted;
     if (this.#walPath === undefined) {
-      batch.forEach((pending, i) => pending.resolve(written.results[i]));
+      settle([{ batch, results: written.results }]);
     } else {
       this.#unsynced.push({ batch, results: written.results });
       this.#syncing ??= this.#syncThenSettle(this.#walPath);
@@ -926,10 +939,7 @@ class SqliteStore implements Store {
       } catch (error) {
         failure = unavailable("Cannot make the delivery durable", error);
       }
-      for (const { batch, results } of settling) {
-        if (failure) batch.forEach((pending) => pending.reject(failure));
-        else batch.forEach((pending, i) => pending.resolve(results[i]));
-      }
+      settle(settling, failure);
     }
     this.#syncingBatches = [];
     this.#syncing = undefined;
@@ -952,10 +962,7 @@ class SqliteStore implements Store {
     } catch (error) {
       failure = unavailable("Cannot make the delivery durable", error);
     }
-    for (const { batch, results } of settling) {
-      if (failure) batch.forEach((pending) => pending.reject(failure));
-      else batch.forEach((pending, i) => pending.resolve(results[i]));
-    }
+    settle(settling, failure);
   }
 
   #writeBatch(batch: readonly Pending[]): { results: InsertResult[]; inserted: number } {
