@@ -37,7 +37,13 @@ export async function runHookd(
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      NO_COLOR: "1",
+    },
+    stdin: "null",
   }).output();
   const decoder = new TextDecoder();
   return {

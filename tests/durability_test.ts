@@ -13,15 +13,14 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
   type Daemon,
-  DAEMON_FLAGS,
   githubSignature,
   integrationTest,
+  runHookd,
   startDaemon,
   tempDir,
   waitForFile,
 } from "./_daemon.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SECRET = "durability-test-secret";
 
 // ---------------------------------------------------------------------------
@@ -82,27 +81,11 @@ async function deliver(url: string, endpoint: string, sourceId: string): Promise
 }
 
 /** Run the hookd CLI as a subprocess, as an admin would, with the daemon's env file. */
-async function hookd(
+function hookd(
   envFile: string,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DAEMON_FLAGS, MAIN, ...args, "--env-file", envFile],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-    },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return runHookd([...args, "--env-file", envFile]);
 }
 
 interface Listed {

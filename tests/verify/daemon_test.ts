@@ -9,9 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { DAEMON_FLAGS, integrationTest, startDaemon, tempDir, waitForFile } from "../_daemon.ts";
+import { integrationTest, runHookd, startDaemon, tempDir, waitForFile } from "../_daemon.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const STANDARD_SECRET = `whsec_${btoa("standard-webhooks-key-0123456789")}`;
 
 async function hookdSend(
@@ -21,28 +20,17 @@ async function hookdSend(
   file: string,
   event?: string,
 ): Promise<{ code: number; output: string }> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...DAEMON_FLAGS,
-      MAIN,
-      "send",
-      `${url}/hooks/${endpoint}`,
-      "--env-file",
-      envFile,
-      "--endpoint",
-      endpoint,
-      ...(event ? ["--event", event] : []),
-      file,
-    ],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH")!, HOME: Deno.env.get("HOME")!, NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-  };
+  const { code, stdout, stderr } = await runHookd([
+    "send",
+    `${url}/hooks/${endpoint}`,
+    "--env-file",
+    envFile,
+    "--endpoint",
+    endpoint,
+    ...(event ? ["--event", event] : []),
+    file,
+  ]);
+  return { code, output: stdout + stderr };
 }
 
 integrationTest(
