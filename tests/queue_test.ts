@@ -113,6 +113,25 @@ function gate(): { wait: () => Promise<void>; open: () => void } {
   return { wait: () => promise, open: () => resolve() };
 }
 
+/**
+ * A runner whose first run waits for `first` to open, so that it holds its
+ * slot; every run's delivery id goes into `ran`, in start order.
+ */
+function firstRunWaits(): {
+  first: ReturnType<typeof gate>;
+  ran: string[];
+  run: HookRunner;
+} {
+  const first = gate();
+  const ran: string[] = [];
+  async function run(_command: string, options: { env: Record<string, string> }) {
+    ran.push(options.env.HOOKD_DELIVERY_ID);
+    if (ran.length === 1) await first.wait();
+    return outcome();
+  }
+  return { first, ran, run };
+}
+
 interface Harness extends AsyncDisposable {
   store: Store;
   queue: Queue;
@@ -327,15 +346,10 @@ Deno.test("no more than maxConcurrent hooks run at once", async () => {
 });
 
 Deno.test("with every slot taken, notify() reads nothing from the store", async (t) => {
-  const first = gate();
-  const ran: string[] = [];
+  const { first, ran, run } = firstRunWaits();
   const storeCalls: string[] = [];
   await using h = await harness({
-    run: async (_command, options) => {
-      ran.push(options.env.HOOKD_DELIVERY_ID);
-      if (ran.length === 1) await first.wait();
-      return outcome();
-    },
+    run,
     maxConcurrent: 1,
     endpoints: new Map([["deploy", { concurrency: 4, retries: 0, onBusy: "queue" }]]),
     // No poll during the test: every start below comes from notify() or a finished run.
@@ -364,14 +378,9 @@ Deno.test("with every slot taken, notify() reads nothing from the store", async 
 });
 
 Deno.test("onBusy latest with every slot taken: the poll supersedes waiting deliveries", async () => {
-  const first = gate();
-  const ran: string[] = [];
+  const { first, ran, run } = firstRunWaits();
   await using h = await harness({
-    run: async (_command, options) => {
-      ran.push(options.env.HOOKD_DELIVERY_ID);
-      if (ran.length === 1) await first.wait();
-      return outcome();
-    },
+    run,
     maxConcurrent: 1,
     pollIntervalMs: 20,
     endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "latest" }]]),
@@ -425,14 +434,9 @@ Deno.test("an endpoint with concurrency 1 runs one hook at a time, in order", as
 });
 
 Deno.test("onBusy latest: newer deliveries supersede older waiting ones while a run is going", async () => {
-  const first = gate();
-  const ran: string[] = [];
+  const { first, ran, run } = firstRunWaits();
   await using h = await harness({
-    run: async (_command, options) => {
-      ran.push(options.env.HOOKD_DELIVERY_ID);
-      if (ran.length === 1) await first.wait();
-      return outcome();
-    },
+    run,
     endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "latest" }]]),
   });
   const [d1] = await insertAll(h, [delivery()]);
