@@ -86,6 +86,7 @@ export interface HookOutput {
 interface RequestVariables extends BodyLimitVariables {
   fields: Record<string, unknown>;
   client: string | undefined;
+  endpoint: Endpoint;
 }
 
 type Env = { Variables: RequestVariables; Bindings: { remoteAddr?: Deno.NetAddr } };
@@ -101,6 +102,13 @@ const log = getLogger(["hookd", "request"]);
  */
 export function createApp(config: Config, deps: AppDeps): Hono<Env> {
   const now = deps.now ?? Date.now;
+  // Per endpoint, once: the headers whose values are credentials, never stored.
+  const redact = new Map(
+    [...deps.endpoints.values()].map(({ config }) => [
+      config.name,
+      credentialHeaders(config.settings),
+    ]),
+  );
   const app = new Hono<Env>();
 
   app.use(async function requestRecord(c, next) {
@@ -179,6 +187,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
       }
       c.get("fields").endpoint = endpoint.config.name;
+      c.set("endpoint", endpoint);
       const client = c.get("client");
       const allowed = endpoint.config.allowFrom;
       if (allowed && (client === undefined || !allowed.has(client))) {
@@ -194,7 +203,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     },
     bodyLimit({ maxBytes: config.maxBodyBytes }),
     async function deliver(c) {
-      const endpoint = deps.endpoints.get(c.req.param("name"))!;
+      const endpoint = c.get("endpoint");
       const fields = c.get("fields");
       const body = c.get("body");
       fields.bytes = body.byteLength;
@@ -228,7 +237,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         payload: verdict.payload,
         contentType: verdict.contentType,
         headers: storedHeaders(c.req.raw.headers, {
-          redact: credentialHeaders(endpoint.config.settings),
+          redact: redact.get(endpoint.config.name),
         }),
         receivedAt: now(),
         timeoutMs: endpoint.config.timeoutMs,
