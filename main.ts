@@ -7,18 +7,18 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseCommandLine, USAGE } from "./lib/cli.ts";
-import { type Config, ConfigError, parseConfig } from "./lib/config.ts";
+import { parseCommandLine, USAGE } from "./lib/cli/command_line.ts";
+import { type Config, ConfigError, parseConfig } from "./lib/config/mod.ts";
 import { createDaemon } from "./lib/daemon.ts";
-import { runDeliveryCommand } from "./lib/delivery_commands.ts";
-import { createAdminApp, probeWritable } from "./lib/admin_app.ts";
-import { describeConfig } from "./lib/describe_config.ts";
-import { checkEnvFileMode } from "./lib/env_file_mode.ts";
+import { runDeliveryCommand } from "./lib/cli/deliveries.ts";
+import { createAdminApp, probeWritable } from "./lib/http/admin_app.ts";
+import { describeConfig } from "./lib/config/describe.ts";
+import { checkEnvFileMode } from "./lib/config/env_file_mode.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_notify.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
-import { loadEnv } from "./lib/env_file.ts";
-import { daemonLog, setupLog } from "./lib/log.ts";
-import { runSignCommand } from "./lib/sign_command.ts";
+import { loadEnv } from "./lib/config/env_file.ts";
+import { daemonLog, setupLog } from "./lib/log/mod.ts";
+import { runSignCommand } from "./lib/cli/sign.ts";
 
 /**
  * Run hookd with the given arguments.

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { GLOBAL_SETTINGS } from "../lib/config.ts";
+import { GLOBAL_SETTINGS } from "../lib/config/mod.ts";
 import { DAEMON_FLAGS, envFileText } from "../tests/_daemon.ts";
 import { SECRET } from "./_payload.ts";
 

@@ -8,16 +8,22 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { createApp } from "./app.ts";
-import type { Config } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import type { Config } from "./config/mod.ts";
 import { buildEndpoints } from "./endpoints.ts";
-import { buildHookEnv } from "./hook_env.ts";
+import { buildHookEnv } from "./dispatch/hook_env.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { createRateLimiter } from "./rate_limit.ts";
-import { createQueue, type EndpointPolicy, type Queue, type QueueEvent } from "./queue.ts";
-import { runLoggedHook } from "./run_logged_hook.ts";
-import { openStore, type Store } from "./store.ts";
+import { createRateLimiter } from "./http/rate_limit.ts";
+import {
+  createQueue,
+  type EndpointPolicy,
+  type HookRunner,
+  type Queue,
+  type QueueEvent,
+} from "./dispatch/queue.ts";
+import { runHook } from "./dispatch/hook_runner.ts";
+import { openStore, type Store, storePath } from "./store/mod.ts";
 
 const log = getLogger(["hookd", "daemon"]);
 
@@ -53,16 +59,6 @@ export interface Daemon {
 export interface DaemonOptions {
   /** The variables hooks may copy from (process environment and env file). */
   env: Record<string, string>;
-}
-
-/**
- * The path of the delivery store inside the state directory.
- *
- * @param stateDir `HOOKD_STATE_DIR`
- * @returns the database file
- */
-export function storePath(stateDir: string): string {
-  return `${stateDir}/hookd.db`;
 }
 
 /**
@@ -236,4 +232,48 @@ function logQueueEvent(event: QueueEvent): void {
       }
       break;
   }
+}
+
+const hookLog = getLogger(["hookd", "hook"]);
+
+/**
+ * Run a hook and log the outcome. The delivery is identified by the
+ * `HOOKD_*` variables the hook's environment already carries.
+ *
+ * @param command the shell command
+ * @param options as for `runHook`
+ * @returns the run's result
+ */
+export const runLoggedHook: HookRunner = async function runLoggedHook(command, options) {
+  const result = await runHook(command, options);
+  const record = {
+    id: options.env.HOOKD_DELIVERY_ID,
+    endpoint: options.env.HOOKD_ENDPOINT,
+    event: options.env.HOOKD_EVENT,
+    command: commandName(command),
+    exitCode: result.code,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    aborted: result.aborted,
+    durationMs: result.durationMs,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    stdoutTruncated: result.stdoutTruncated,
+    stderrTruncated: result.stderrTruncated,
+    error: result.error,
+  };
+  if (result.success) hookLog.info("hook", record);
+  else hookLog.warn("hook", record);
+  return result;
+};
+
+/**
+ * The command's first word, for the log: the full command line stays in
+ * the env file, where the admin wrote it.
+ *
+ * @param command a shell command
+ * @returns its first word, e.g. `/usr/local/bin/deploy`
+ */
+export function commandName(command: string): string {
+  return command.trim().split(/\s+/)[0] ?? "";
 }

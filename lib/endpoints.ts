@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Endpoint } from "./app.ts";
-import { type Config, ConfigError } from "./config.ts";
+import type { Endpoint } from "./http/app.ts";
+import { type Config, ConfigError } from "./config/mod.ts";
 import { createVerifier } from "./verify/mod.ts";
 
 /**

@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { NewDelivery } from "./app.ts";
-import { HttpError } from "./http_error.ts";
-import type { Queue } from "./queue.ts";
-import { type Store, StoreUnavailableError } from "./store.ts";
+import type { NewDelivery } from "./http/app.ts";
+import { HttpError } from "./http/http_error.ts";
+import type { Queue } from "./dispatch/queue.ts";
+import { type Store, StoreUnavailableError } from "./store/mod.ts";
 
 /** Options for {@linkcode createIntake}. */
 export interface IntakeOptions {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { type Config, ConfigError, parseConfig } from "../lib/config.ts";
+import { type Config, ConfigError, parseConfig } from "../lib/config/mod.ts";
 import { buildEndpoints } from "../lib/endpoints.ts";
 
 const encoder = new TextEncoder();

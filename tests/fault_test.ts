@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { storePath } from "../lib/daemon.ts";
+import { storePath } from "../lib/store/mod.ts";
 import {
   type Daemon,
   githubSignature,

@@ -20,8 +20,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Hono } from "hono";
-import { bodyLimit, type BodyLimitVariables } from "../lib/body_limit.ts";
-import { HttpError } from "../lib/http_error.ts";
+import { bodyLimit, type BodyLimitVariables } from "../lib/http/body_limit.ts";
+import { HttpError } from "../lib/http/http_error.ts";
 import {
   type Daemon,
   DAEMON_FLAGS,

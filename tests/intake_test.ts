@@ -8,10 +8,10 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { NewDelivery } from "../lib/app.ts";
-import { HttpError } from "../lib/http_error.ts";
+import type { NewDelivery } from "../lib/http/app.ts";
+import { HttpError } from "../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
-import { openStore, type Store, type StoreOptions } from "../lib/store.ts";
+import { openStore, type Store, type StoreOptions } from "../lib/store/mod.ts";
 
 const encoder = new TextEncoder();
 

@@ -6,7 +6,7 @@
  */
 
 import type { EndpointSettings } from "./types.ts";
-import { parseDuration } from "../duration.ts";
+import { parseDuration } from "../config/duration.ts";
 import { eventSettingsProblem } from "./_event.ts";
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import type { EndpointSettings, Rejected, SettingSpec } from "./types.ts";
-import { parseDuration } from "../duration.ts";
+import { parseDuration } from "../config/duration.ts";
 import { unauthorized } from "./_payload.ts";
 
 /** The `TOLERANCE` setting every timestamped provider reads. */

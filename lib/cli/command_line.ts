@@ -1,0 +1,139 @@
+/**
+ * The command line: which command, which env file, which flags. Parsing is
+ * `node:util`'s `parseArgs`; this file only says what hookd accepts.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** The commands hookd knows. */
+export const COMMANDS = [
+  "serve",
+  "check",
+  "deliveries",
+  "show",
+  "replay",
+  "sign",
+  "send",
+  "version",
+  "help",
+] as const;
+
+/** A parsed command line. */
+export interface CommandLine {
+  /** The command, e.g. `serve`. */
+  command: typeof COMMANDS[number];
+  /** The positional arguments after the command. */
+  args: string[];
+  /** `--env-file`, when given. */
+  envFile?: string;
+  /** `--endpoint` */
+  endpoint?: string;
+  /** `--state` */
+  state?: string;
+  /** `--since` */
+  since?: string;
+  /** `--limit` */
+  limit?: string;
+  /** `--event` */
+  event?: string;
+  /** `--json` */
+  json: boolean;
+}
+
+/** The text `hookd help` prints. */
+export const USAGE = `hookd: receive webhooks, verify them, run a shell hook per event
+
+Usage:
+  hookd serve [--env-file PATH]      run the daemon
+  hookd check [--env-file PATH]      validate the configuration and show it (secrets as ***)
+  hookd deliveries [--env-file PATH] [--endpoint NAME] [--state STATE] [--since 1h] [--limit N] [--json]
+                                     list stored deliveries, newest first
+  hookd show ID [--env-file PATH] [--json]
+                                     one delivery: headers, body, every hook run and its output
+  hookd replay ID... [--env-file PATH]
+  hookd replay --state failed --since 1h [--endpoint NAME] [--env-file PATH]
+                                     queue deliveries again; a running daemon picks them up within a second
+  hookd sign --endpoint NAME [--event E] [--env-file PATH] FILE
+                                     print the headers the configured sender would send for FILE
+  hookd send URL --endpoint NAME [--event E] [--env-file PATH] FILE
+                                     post FILE to URL signed as that sender, and print the answer
+  hookd version                      print the version
+  hookd help                         print this text
+
+Without --env-file, hookd reads its HOOKD_* settings from the process
+environment only. See README.md for every variable.`;
+
+/**
+ * Parse the arguments after the program name.
+ *
+ * @param args e.g. `["serve", "--env-file", "/etc/hookd/hookd.env"]`
+ * @returns the command line
+ * @throws {Error} with a one-line message for an unknown command or option
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./command_line.ts";
+ * const cli = parseCommandLine(["check", "--env-file", "hookd.env"]);
+ * console.assert(cli.command === "check" && cli.envFile === "hookd.env");
+ * ```
+ */
+export function parseCommandLine(args: readonly string[]): CommandLine {
+  const { values, positionals } = parseOptions(args);
+  if (values.help) return { command: "help", args: [], json: false };
+  if (values.version) return { command: "version", args: [], json: false };
+  const [command = "help", ...rest] = positionals;
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new Error(`Unknown command: ${command}; run "hookd help"`);
+  }
+  const arity: Record<string, [number, number]> = {
+    show: [1, 1],
+    sign: [1, 1],
+    send: [2, 2],
+    replay: [0, Infinity],
+    deliveries: [0, 0],
+  };
+  const [min, max] = arity[command] ?? [0, 0];
+  if (rest.length < min || rest.length > max) {
+    throw new Error(`Wrong number of arguments for ${command}; run "hookd help"`);
+  }
+  return {
+    command: command as CommandLine["command"],
+    args: rest,
+    envFile: values["env-file"],
+    endpoint: values.endpoint,
+    state: values.state,
+    since: values.since,
+    limit: values.limit,
+    event: values.event,
+    json: values.json ?? false,
+  };
+}
+
+function parseOptions(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: {
+        "env-file": { type: "string" },
+        endpoint: { type: "string" },
+        state: { type: "string" },
+        since: { type: "string" },
+        limit: { type: "string" },
+        event: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    // node:util's messages run over several lines with advice about `--`;
+    // hookd promises one line per problem.
+    const message = error instanceof Error ? error.message : String(error);
+    const first = message.split(/\n|\. To specify/)[0].replace(/\.$/, "");
+    throw new Error(`${first}; run "hookd help"`, { cause: error });
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * `hookd deliveries`, `hookd show` and `hookd replay`: thin commands over
+ * the store, safe to run while the daemon runs (SQLite in WAL mode; the
+ * daemon polls for re-queued work every second). What they print, and how
+ * their flags become a store filter, are pure functions below; only
+ * {@linkcode runDeliveryCommand} opens the store.
+ *
+ * @module
+ */
+
+import type { CommandLine } from "./command_line.ts";
+import type { Config } from "../config/mod.ts";
+import { parseDuration } from "../config/duration.ts";
+import {
+  DELIVERY_STATES,
+  type DeliveryDetail,
+  type DeliveryFilter,
+  type DeliveryState,
+  type DeliverySummary,
+  openStore,
+  type RequeueResult,
+  storePath,
+} from "../store/mod.ts";
+
+/** The flags shared by `hookd deliveries` and `hookd replay`, as given on the command line. */
+export interface DeliveryFlags {
+  /** `--endpoint NAME` */
+  endpoint?: string;
+  /** `--state STATE[,STATE…]` */
+  state?: string;
+  /** `--since 1h`: received within this duration. */
+  since?: string;
+  /** `--limit N` */
+  limit?: string;
+}
+
+/**
+ * Turn command-line flags into a store filter.
+ *
+ * @param flags the flag values as strings
+ * @param now the current time, epoch milliseconds (for `--since`)
+ * @returns the filter
+ * @throws {RangeError} naming the flag and the fix when a value is wrong
+ * @example
+ * ```ts
+ * import { filterFromFlags } from "./deliveries.ts";
+ * const filter = filterFromFlags({ state: "failed", since: "1h" }, 7_200_000);
+ * console.assert(filter.since === 3_600_000);
+ * ```
+ */
+export function filterFromFlags(flags: DeliveryFlags, now: number): DeliveryFilter {
+  const filter: DeliveryFilter = {};
+  if (flags.endpoint !== undefined) filter.endpoint = flags.endpoint;
+  if (flags.state !== undefined) {
+    const states = flags.state.split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = states.filter((s) => !DELIVERY_STATES.includes(s as DeliveryState));
+    if (states.length === 0 || unknown.length > 0) {
+      throw new RangeError(
+        `Invalid --state "${flags.state}": use one or more of ${DELIVERY_STATES.join(", ")}`,
+      );
+    }
+    filter.state = states as DeliveryState[];
+  }
+  if (flags.since !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDuration(flags.since);
+    } catch {
+      throw new RangeError(
+        `Invalid --since "${flags.since}": write a duration such as 300s, 5m, 2h or 7d`,
+      );
+    }
+    filter.since = now - ms;
+  }
+  if (flags.limit !== undefined) {
+    const limit = Number(flags.limit);
+    if (!/^\d+$/.test(flags.limit) || limit < 1) {
+      throw new RangeError(`Invalid --limit "${flags.limit}": write a whole number of at least 1`);
+    }
+    filter.limit = limit;
+  }
+  return filter;
+}
+
+/**
+ * The `hookd deliveries` table: one line per delivery, newest first as given.
+ *
+ * @param deliveries summaries from `store.list`
+ * @returns the text, ending with a newline; a sentence when there are none
+ */
+export function formatDeliveryList(deliveries: readonly DeliverySummary[]): string {
+  if (deliveries.length === 0) return "No deliveries match.\n";
+  const header = ["ID", "RECEIVED", "ENDPOINT", "EVENT", "STATE", "RUNS", "LAST"];
+  const rows = deliveries.map((d) => [
+    d.id,
+    formatTime(d.receivedAt),
+    d.endpoint,
+    printable(d.event),
+    d.state,
+    String(d.attempts),
+    d.lastRun ? describeEnd(d.lastRun) : "-",
+  ]);
+  return table([header, ...rows]);
+}
+
+/**
+ * The `hookd show` text: the delivery, its headers and body, and every run with its output.
+ *
+ * @param delivery a delivery from `store.get`
+ * @returns the text, ending with a newline
+ */
+export function formatDeliveryDetail(delivery: DeliveryDetail): string {
+  const lines = [
+    `Delivery ${delivery.id}`,
+    `  Endpoint:     ${delivery.endpoint}`,
+    `  Event:        ${printable(delivery.event)}`,
+    `  Sender id:    ${printable(delivery.sourceId ?? "-")}`,
+    `  Received:     ${formatTime(delivery.receivedAt)}`,
+    `  Verified by:  ${delivery.verifiedBy ?? "-"}`,
+    `  State:        ${delivery.state}${
+      delivery.supersededBy ? ` by ${delivery.supersededBy}` : ""
+    }${
+      delivery.state === "queued" && delivery.notBefore > 0
+        ? ` (retry at ${formatTime(delivery.notBefore)})`
+        : ""
+    }`,
+    `  Hook:         ${delivery.hook ?? "(none)"}`,
+    `  Time limit:   ${delivery.timeoutMs} ms`,
+    "",
+    "Headers",
+    ...Object.entries(delivery.headers).map(([name, value]) =>
+      `  ${printable(name)}: ${printable(value)}`
+    ),
+    "",
+    `Body (${delivery.contentType}, ${delivery.bodySize} bytes)`,
+    indent(bodyText(delivery.body)),
+  ];
+  for (const run of delivery.runs) {
+    lines.push(
+      "",
+      `Run ${run.attempt}: ${describeEnd(run)}, started ${formatTime(run.startedAt)}${
+        run.durationMs === null ? "" : `, ${run.durationMs} ms`
+      }`,
+    );
+    if (run.error) lines.push(`  Error: ${printable(run.error)}`);
+    if (run.stdout) {
+      lines.push(
+        `  stdout${run.stdoutTruncated ? " (truncated)" : ""}:`,
+        indent(printable(run.stdout), 4),
+      );
+    }
+    if (run.stderr) {
+      lines.push(
+        `  stderr${run.stderrTruncated ? " (truncated)" : ""}:`,
+        indent(printable(run.stderr), 4),
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * `hookd show --json`: the delivery with its body as base64 (and as text when it is UTF-8).
+ *
+ * @param delivery a delivery from `store.get`
+ * @returns a JSON-serialisable object
+ */
+export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown> {
+  const { body, ...rest } = delivery;
+  const text = decodeUtf8(body);
+  return { ...rest, bodyBase64: toBase64(body), ...(text === null ? {} : { bodyText: text }) };
+}
+
+/**
+ * What `hookd replay` prints.
+ *
+ * @param result from `store.requeue` or `store.requeueMatching`
+ * @returns one line per delivery, ending with a newline
+ */
+export function formatRequeueResult(result: RequeueResult): string {
+  const lines = result.requeued.map((id) => `${id} queued`);
+  for (const { id, reason } of result.skipped) {
+    const why = reason === "unknown"
+      ? "no such delivery"
+      : reason === "no hook"
+      ? "no hook to run"
+      : `already ${reason}`;
+    lines.push(`${id} skipped: ${why}`);
+  }
+  if (lines.length === 0) lines.push("No deliveries match.");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Run one of the delivery commands.
+ *
+ * @param cli the parsed command line (`deliveries`, `show` or `replay`)
+ * @param config the configuration (for the state directory)
+ * @returns the text to print and the exit code
+ * @throws {RangeError} for a flag with a wrong value
+ * @throws {StoreUnavailableError} when the store cannot be opened
+ */
+export function runDeliveryCommand(
+  cli: CommandLine,
+  config: Config,
+): { output: string; code: number } {
+  const readOnly = cli.command !== "replay";
+  using store = openStore(storePath(config.stateDir), { readOnly });
+  const filter = filterFromFlags(cli, Date.now());
+  switch (cli.command) {
+    case "deliveries": {
+      const list = store.list(filter);
+      return {
+        output: cli.json ? list.map((d) => JSON.stringify(d)).join("\n") : formatDeliveryList(list),
+        code: 0,
+      };
+    }
+    case "show": {
+      const detail = store.get(cli.args[0]);
+      if (!detail) return { output: `hookd: no delivery ${cli.args[0]}`, code: 1 };
+      return {
+        output: cli.json
+          ? JSON.stringify(deliveryToJson(detail), null, 2)
+          : formatDeliveryDetail(detail),
+        code: 0,
+      };
+    }
+    case "replay": {
+      if (cli.args.length === 0 && !cli.state && !cli.since && !cli.endpoint) {
+        return {
+          output: "hookd: replay needs delivery ids, or --state/--since/--endpoint to select them",
+          code: 2,
+        };
+      }
+      const result = cli.args.length > 0 ? store.requeue(cli.args) : store.requeueMatching(filter);
+      return {
+        output: formatRequeueResult(result),
+        code: result.skipped.length > 0 && result.requeued.length === 0 ? 1 : 0,
+      };
+    }
+    default:
+      throw new RangeError(`Not a delivery command: ${cli.command}`);
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Bodies, headers and hook output come from outside: show control characters
+ * as escapes so that none can drive the admin's terminal.
+ */
+function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+function describeEnd(
+  run: { outcome: string; exitCode: number | null; signal: string | null },
+): string {
+  if (run.exitCode !== null) return `${run.outcome} (exit ${run.exitCode})`;
+  if (run.signal !== null) return `${run.outcome} (${run.signal})`;
+  return run.outcome;
+}
+
+function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd())
+    .join("\n") + "\n";
+}
+
+function indent(text: string, spaces = 2): string {
+  const pad = " ".repeat(spaces);
+  return text.replace(/\n$/, "").split("\n").map((line) => pad + line).join("\n");
+}
+
+function bodyText(body: Uint8Array): string {
+  if (body.byteLength === 0) return "(empty)";
+  const text = decodeUtf8(body);
+  return text === null ? `(binary; base64) ${toBase64(body)}` : printable(text);
+}
+
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}

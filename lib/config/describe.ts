@@ -1,0 +1,86 @@
+/**
+ * `hookd check`'s report: the resolved endpoints and hooks, every secret
+ * shown as `***`.
+ *
+ * @module
+ */
+
+import type { Config } from "./mod.ts";
+import { formatDuration } from "./duration.ts";
+
+/**
+ * Describe a configuration for a person, hiding every secret.
+ *
+ * @param config the resolved configuration
+ * @returns lines of text
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./mod.ts";
+ * import { describeConfig } from "./describe.ts";
+ * const text = describeConfig(parseConfig({
+ *   HOOKD_ENDPOINTS: "gh",
+ *   HOOKD_GH_PROVIDER: "github",
+ *   HOOKD_GH_SECRET: "do-not-print-me",
+ * }));
+ * console.assert(!text.includes("do-not-print-me"));
+ * ```
+ */
+export function describeConfig(config: Config): string {
+  const { hostname, port } = config.listen;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const lines = [
+    `listen     http://${host}:${port}`,
+    `max body   ${config.maxBodyBytes} bytes`,
+    `log        ${config.log.file} (rotated at ${config.log.maxBytes} bytes, ${config.log.maxFiles} files)`,
+    `state      ${config.stateDir}`,
+    `hooks      at most ${config.maxConcurrentHooks} at once`,
+    `queue      at most ${config.maxQueue} waiting; deliveries kept ${
+      formatDuration(config.retentionMs)
+    }`,
+  ];
+  for (const endpoint of config.endpoints.values()) {
+    lines.push(
+      "",
+      `endpoint ${endpoint.name}: POST /hooks/${endpoint.name}`,
+      `  provider  ${endpoint.provider}`,
+      `  secret    ${
+        endpoint.secrets.length === 0
+          ? "(none)"
+          : endpoint.secrets.map(() => "***").join(" + previous ")
+      }`,
+    );
+    for (const [key, value] of Object.entries(endpoint.settings)) {
+      if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${value}`);
+    }
+    lines.push(`  timeout   ${formatDuration(endpoint.timeoutMs)}`);
+    const retries = endpoint.retries === 0
+      ? "no retries"
+      : `${endpoint.retries} retries, the first after ${formatDuration(endpoint.retryBackoffMs)}`;
+    lines.push(
+      `  runs      ${endpoint.concurrency} at once, ${retries}, on busy: ${endpoint.onBusy}, respond: ${endpoint.respond}`,
+    );
+    if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
+    if (endpoint.hooks.size === 0) {
+      lines.push("  hooks     (none: every delivery is logged as ignored)");
+    }
+    for (const [key, command] of endpoint.hooks) {
+      lines.push(`  ${`${endpoint.prefix}HOOK_${key}`} = ${command}`);
+    }
+  }
+  return maskSecrets(lines.join("\n"), config);
+}
+
+/**
+ * A secret can still turn up where a value is shown (a hook command that
+ * spells it out, or a variable read by two overlapping endpoints): mask
+ * every occurrence. Very short secrets are left alone, or every letter
+ * they share with the text would be masked.
+ */
+function maskSecrets(text: string, config: Config): string {
+  const secrets = [...config.endpoints.values()]
+    .flatMap((endpoint) => endpoint.secrets)
+    .filter((secret) => secret.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  return secrets.reduce((masked, secret) => masked.replaceAll(secret, "***"), text);
+}

@@ -1,0 +1,104 @@
+/**
+ * Refuse to face the network with a guessable secret: the example file's
+ * placeholder, or one too short to resist guessing.
+ *
+ * @module
+ */
+
+import type { Config } from "./mod.ts";
+
+/** The throwaway secret in `systemd/hookd.env`, known to everyone who read it. */
+export const EXAMPLE_SECRET = "change-me-this-is-the-example-secret";
+
+/** The fewest bytes a secret may have on a non-loopback listener. */
+export const MIN_SECRET_BYTES = 16;
+
+/** Options for {@linkcode weakSecretProblems}. */
+export interface WeakSecretOptions {
+  /** Secrets refused outright; default `[EXAMPLE_SECRET]`. */
+  placeholders?: readonly string[];
+  /** The fewest bytes (UTF-8) a secret may have; default {@linkcode MIN_SECRET_BYTES}. */
+  minBytes?: number;
+}
+
+/**
+ * Whether a listen address only accepts connections from this machine:
+ * `localhost`, `127.0.0.0/8`, `::1` (also IPv4-mapped). An empty address or
+ * `0.0.0.0`/`::` listens everywhere; any other name is taken as public.
+ *
+ * @param hostname the listener's hostname, as in `Config.listen`
+ * @returns whether it is loopback only
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "./secret_strength.ts";
+ * console.assert(isLoopback("127.0.0.1") && isLoopback("::1") && !isLoopback("0.0.0.0"));
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const v4 = host.replace(/^::ffff:/, "");
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return match !== null && Number(match[1]) === 127 &&
+    match.slice(2).every((part) => Number(part) <= 255);
+}
+
+/**
+ * The weak secrets of a configuration whose public listener is not on
+ * loopback: each endpoint secret that is a placeholder or shorter than
+ * `minBytes`, one sentence per secret naming its variable and the fix.
+ * On loopback nothing outside the machine can send, so nothing is weak.
+ *
+ * Secrets are named from their position in `EndpointConfig.secrets`: the
+ * first is `<PREFIX>SECRET`, the second `<PREFIX>SECRET_PREVIOUS` (the
+ * config parser only keeps a previous secret next to a current one).
+ *
+ * @param config the listener and the endpoints
+ * @param options the placeholders and the minimum length
+ * @returns the problems; empty when every secret is strong enough
+ * @throws {RangeError} when `minBytes` is not a positive whole number
+ *
+ * @example
+ * ```ts
+ * import { weakSecretProblems } from "./secret_strength.ts";
+ * const problems = weakSecretProblems({
+ *   listen: { hostname: "0.0.0.0" },
+ *   endpoints: new Map([["github", { prefix: "HOOKD_GITHUB_", secrets: ["short"] }]]),
+ * });
+ * console.assert(problems[0].startsWith("HOOKD_GITHUB_SECRET is 5 bytes"));
+ * ```
+ */
+export function weakSecretProblems(
+  config: {
+    listen: Pick<Config["listen"], "hostname">;
+    endpoints: ReadonlyMap<string, { prefix: string; secrets: readonly string[] }>;
+  },
+  options: WeakSecretOptions = {},
+): string[] {
+  const minBytes = options.minBytes ?? MIN_SECRET_BYTES;
+  if (!Number.isSafeInteger(minBytes) || minBytes < 1) {
+    throw new RangeError("weakSecretProblems: minBytes must be a positive whole number");
+  }
+  const placeholders = options.placeholders ?? [EXAMPLE_SECRET];
+  if (isLoopback(config.listen.hostname)) return [];
+  const where = `HOOKD_LISTEN is not loopback (${config.listen.hostname || "all addresses"})`;
+  const fix = "generate one with: openssl rand -hex 32, and set the same secret at the sender";
+  const problems: string[] = [];
+  for (const endpoint of config.endpoints.values()) {
+    endpoint.secrets.forEach((secret, index) => {
+      const variable = `${endpoint.prefix}${index === 0 ? "SECRET" : "SECRET_PREVIOUS"}`;
+      const bytes = new TextEncoder().encode(secret).byteLength;
+      if (placeholders.includes(secret.trim())) {
+        problems.push(
+          `${variable} is still the example placeholder and ${where}: ${fix}`,
+        );
+      } else if (bytes < minBytes) {
+        problems.push(
+          `${variable} is ${bytes} bytes, shorter than ${minBytes}, and ${where}: ${fix}`,
+        );
+      }
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,286 @@
+/**
+ * The HTTP app: `POST /hooks/:name` through the body limit, the endpoint's
+ * verifier and the hook table, answered as soon as the delivery is handed
+ * to the dispatcher. Built by a factory so tests can call `app.request()`.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import { getLogger } from "@logtape/logtape";
+import { clientAddress } from "./allow_from.ts";
+import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
+import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
+import { HttpError } from "./http_error.ts";
+import { credentialHeaders, storedHeaders } from "../intake.ts";
+import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
+import type { Accepted, Verify } from "../verify/types.ts";
+
+/** An endpoint ready to serve: its settings and its verify function. */
+export interface Endpoint {
+  /** The resolved settings. */
+  config: EndpointConfig;
+  /** The verify function, keys already imported. */
+  verify: Verify;
+}
+
+/** A verified delivery handed to the dispatcher. */
+export interface NewDelivery {
+  /** The endpoint name. */
+  endpoint: string;
+  /** The event name. */
+  event: string;
+  /** The sender's delivery id, if it sends one. */
+  sourceId?: string;
+  /** The hook chosen for the event, or `undefined` (ignored). */
+  hook?: { variable: string; command: string };
+  /** What the hook gets on stdin. */
+  payload: Uint8Array;
+  /** The payload's content type. */
+  contentType: string;
+  /** The request headers worth keeping, credentials redacted. */
+  headers: Record<string, string>;
+  /** When it arrived, in milliseconds since the epoch. */
+  receivedAt: number;
+  /** The hook's time limit. */
+  timeoutMs: number;
+  /** What verified it. */
+  verifiedBy: Accepted["verifiedBy"];
+}
+
+/** What the app needs from the rest of the daemon. */
+export interface AppDeps {
+  /** The endpoints by name. */
+  endpoints: ReadonlyMap<string, Endpoint>;
+  /** Take a delivery; resolves once it is safely queued. */
+  accept(delivery: NewDelivery): Promise<{ id: string; duplicate: boolean }>;
+  /**
+   * Wait for a delivery's hook to finish, for endpoints with
+   * `_RESPOND=output`; rejects when `signal` fires first.
+   */
+  waitForRun?(id: string, signal: AbortSignal): Promise<HookOutput>;
+  /** Per-client request budget, kept across reloads. */
+  rateLimiter?: RateLimiter;
+  /** Told about every request record (for metrics); must not throw. */
+  onRequest?: (record: { endpoint?: string; outcome: string; bytes?: number }) => void;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/** A finished hook run, as a synchronous answer reports it. */
+export interface HookOutput {
+  /** The exit code, or null when killed. */
+  exitCode: number | null;
+  /** Whether it succeeded. */
+  success: boolean;
+  /** Whether it ran out of time. */
+  timedOut: boolean;
+  /** The start of its stdout. */
+  stdout: string;
+  /** The start of its stderr. */
+  stderr: string;
+}
+
+/** The per-request values the log record is built from. */
+interface RequestVariables extends BodyLimitVariables {
+  fields: Record<string, unknown>;
+  client: string | undefined;
+  endpoint: Endpoint;
+}
+
+type Env = { Variables: RequestVariables; Bindings: { remoteAddr?: Deno.NetAddr } };
+
+const log = getLogger(["hookd", "request"]);
+
+/**
+ * Build the app.
+ *
+ * @param config the resolved configuration
+ * @param deps the endpoints and the dispatcher
+ * @returns a Hono app; serve it with `Deno.serve(app.fetch)`
+ */
+export function createApp(config: Config, deps: AppDeps): Hono<Env> {
+  const now = deps.now ?? Date.now;
+  // Per endpoint, once: the headers whose values are credentials, never stored.
+  const redact = new Map(
+    [...deps.endpoints.values()].map(({ config }) => [
+      config.name,
+      credentialHeaders(config.settings),
+    ]),
+  );
+  const app = new Hono<Env>();
+
+  app.use(async function requestRecord(c, next) {
+    const started = performance.now();
+    const fields: Record<string, unknown> = {};
+    c.set("fields", fields);
+    const remote = remoteAddress(c.env);
+    const client = remote === undefined
+      ? undefined
+      : clientAddress(remote, c.req.header("x-forwarded-for"), config.trustedProxies);
+    c.set("client", client);
+    await next();
+    const status = c.res.status;
+    const record = {
+      method: c.req.method,
+      path: c.req.path.slice(0, 200),
+      remote: client,
+      ...(client !== remote ? { peer: remote } : {}),
+      status,
+      outcome: (fields.outcome ?? (status < 400 ? "accepted" : "rejected")) as string,
+      ...fields,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+    if (status >= 500) log.error("request", record);
+    else if (status >= 400) log.warn("request", record);
+    else log.info("request", record);
+    deps.onRequest?.({
+      endpoint: fields.endpoint as string | undefined,
+      outcome: record.outcome,
+      bytes: fields.bytes as number | undefined,
+    });
+  });
+
+  if (deps.rateLimiter) {
+    const limiter = deps.rateLimiter;
+    app.use(function rateLimit(c, next) {
+      const client = c.get("client");
+      if (client === undefined) return next();
+      const verdict = limiter.take(rateLimitKey(client), performance.now());
+      if (!verdict.ok) {
+        throw new HttpError(429, "Too many requests: retry later", {
+          headers: { "Retry-After": String(verdict.retryAfterSeconds) },
+          outcome: "rejected.rate_limited",
+        });
+      }
+      return next();
+    });
+  }
+
+  app.onError(function mapError(error, c) {
+    const fields = c.get("fields") ?? {};
+    if (error instanceof HttpError) {
+      fields.outcome = error.outcome;
+      fields.reason = error.message;
+      return c.json(
+        { error: error.message },
+        error.status as ContentfulStatusCode,
+        error.headers,
+      );
+    }
+    fields.outcome = "error";
+    fields.reason = error instanceof Error ? error.message : String(error);
+    return c.json({ error: "Internal error" }, 500);
+  });
+
+  app.notFound(function notFound(c) {
+    c.get("fields").outcome = "rejected.not_found";
+    return c.json({ error: "Not found" }, 404);
+  });
+
+  app.all(
+    "/hooks/:name",
+    function endpointGate(c, next) {
+      const endpoint = deps.endpoints.get(c.req.param("name"));
+      if (!endpoint) {
+        throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
+      }
+      c.get("fields").endpoint = endpoint.config.name;
+      c.set("endpoint", endpoint);
+      const client = c.get("client");
+      const allowed = endpoint.config.allowFrom;
+      if (allowed && (client === undefined || !allowed.has(client))) {
+        throw new HttpError(403, "Address not allowed", { outcome: "rejected.forbidden" });
+      }
+      if (c.req.method !== "POST") {
+        throw new HttpError(405, "Method not allowed: use POST", {
+          headers: { Allow: "POST" },
+          outcome: "rejected.method",
+        });
+      }
+      return next();
+    },
+    bodyLimit({ maxBytes: config.maxBodyBytes }),
+    async function deliver(c) {
+      const endpoint = c.get("endpoint");
+      const fields = c.get("fields");
+      const body = c.get("body");
+      fields.bytes = body.byteLength;
+      const verdict = await endpoint.verify({
+        headers: c.req.raw.headers,
+        body,
+        now: now(),
+        url: c.req.url,
+      });
+      if (!verdict.ok) {
+        throw new HttpError(verdict.status, capitalize(verdict.reason), {
+          outcome: verdict.outcome,
+        });
+      }
+      fields.event = verdict.event.slice(0, 200);
+      fields.verifiedBy = verdict.verifiedBy;
+      if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
+      if (verdict.reply) {
+        fields.outcome = "answered";
+        const { status, body } = verdict.reply;
+        if (body === null) return c.body(null, status as StatusCode);
+        if (typeof body === "string") return c.text(body, status as ContentfulStatusCode);
+        return c.json(body, status as ContentfulStatusCode);
+      }
+      const hook = pickHook(endpoint.config, verdict.event);
+      const { id, duplicate } = await deps.accept({
+        endpoint: endpoint.config.name,
+        event: verdict.event,
+        sourceId: verdict.deliveryId,
+        hook,
+        payload: verdict.payload,
+        contentType: verdict.contentType,
+        headers: storedHeaders(c.req.raw.headers, {
+          redact: redact.get(endpoint.config.name),
+        }),
+        receivedAt: now(),
+        timeoutMs: endpoint.config.timeoutMs,
+        verifiedBy: verdict.verifiedBy,
+      });
+      fields.id = id;
+      fields.hook = hook?.variable ?? null;
+      const answer = {
+        id,
+        endpoint: endpoint.config.name,
+        event: verdict.event,
+        hook: hook?.variable ?? null,
+      };
+      if (duplicate) {
+        fields.outcome = "duplicate";
+        return c.json({ ...answer, duplicate: true }, 200);
+      }
+      fields.outcome = hook ? "accepted" : "ignored";
+      if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
+        // The hook's own limit plus its kill grace: past that the run is over.
+        const signal = AbortSignal.timeout(endpoint.config.timeoutMs + 10_000);
+        let run: HookOutput;
+        try {
+          run = await deps.waitForRun(id, signal);
+        } catch {
+          fields.outcome = "accepted.pending";
+          return c.json({ ...answer, pending: true }, 202);
+        }
+        fields.outcome = run.success ? "hook.succeeded" : "hook.failed";
+        return c.json({ ...answer, ...run }, run.success ? 200 : 502);
+      }
+      return c.json(answer, 202);
+    },
+  );
+
+  return app;
+}
+
+function remoteAddress(env: Env["Bindings"] | undefined): string | undefined {
+  const addr = env?.remoteAddr;
+  return addr && "hostname" in addr ? addr.hostname : undefined;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

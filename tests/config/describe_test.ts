@@ -1,0 +1,89 @@
+/**
+ * Tests for `hookd check`'s report: everything resolved, no secret shown.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { parseConfig } from "../../lib/config/mod.ts";
+import { describeConfig } from "../../lib/config/describe.ts";
+
+const SECRETS = ["github-secret-31f7", "github-previous-9c2a", "netbox-secret-5e8d"];
+
+function describe(env: Record<string, string>): string {
+  return describeConfig(parseConfig(env));
+}
+
+Deno.test("describeConfig() shows the resolved configuration", async (t) => {
+  const text = describe({
+    HOOKD_ENDPOINTS: "github,netbox,open",
+    HOOKD_LISTEN: "0.0.0.0:8080",
+    HOOKD_MAX_BODY_BYTES: "2048",
+    HOOKD_LOG_FILE: "/var/log/hookd/hookd.log",
+    HOOKD_STATE_DIR: "/var/lib/hookd",
+    HOOKD_MAX_CONCURRENT_HOOKS: "3",
+    HOOKD_MAX_QUEUE: "500",
+    HOOKD_RETENTION: "2d",
+    HOOKD_HOOK_ENV: "DEPLOY_DIR",
+    HOOKD_GITHUB_PROVIDER: "github",
+    HOOKD_GITHUB_SECRET: SECRETS[0],
+    HOOKD_GITHUB_SECRET_PREVIOUS: SECRETS[1],
+    HOOKD_GITHUB_HOOK_PUSH: "/usr/local/bin/deploy",
+    HOOKD_GITHUB_TIMEOUT: "90s",
+    HOOKD_GITHUB_RETRIES: "2",
+    HOOKD_GITHUB_RETRY_BACKOFF: "1m",
+    HOOKD_NETBOX_PROVIDER: "netbox",
+    HOOKD_NETBOX_SECRET: SECRETS[2],
+    HOOKD_NETBOX_HOOK_SITE_CREATED: "echo site",
+    HOOKD_OPEN_PROVIDER: "none",
+  });
+
+  await t.step("the globals", () => {
+    assert.match(text, /^listen +http:\/\/0\.0\.0\.0:8080$/m);
+    assert.match(text, /^max body +2048 bytes$/m);
+    assert.match(text, /^log +\/var\/log\/hookd\/hookd\.log /m);
+    assert.match(text, /^state +\/var\/lib\/hookd$/m);
+    assert.match(text, /^hooks +at most 3 at once$/m);
+    assert.match(text, /^queue +at most 500 waiting; deliveries kept 2d$/m);
+  });
+
+  await t.step("each endpoint, its path, provider, limits and hooks", () => {
+    assert.match(text, /^endpoint github: POST \/hooks\/github$/m);
+    assert.match(text, /^ +provider +github$/m);
+    assert.match(text, /^ +timeout +90s$/m);
+    assert.match(text, /2 retries, the first after 1m/);
+    assert.match(text, /^ +hook env +DEPLOY_DIR$/m);
+    assert.match(text, /^ +HOOKD_GITHUB_HOOK_PUSH = \/usr\/local\/bin\/deploy$/m);
+    assert.match(text, /^endpoint netbox: POST \/hooks\/netbox$/m);
+    assert.match(text, /^ +HOOKD_NETBOX_HOOK_SITE_CREATED = echo site$/m);
+    assert.match(text, /^endpoint open: POST \/hooks\/open$/m);
+    assert.match(text, /^ +secret +\(none\)$/m);
+    assert.match(text, /hooks +\(none: every delivery is logged as ignored\)/);
+  });
+
+  await t.step("every secret as ***, the previous one too", () => {
+    assert.match(text, /^ +secret +\*\*\* \+ previous \*\*\*$/m);
+    for (const secret of SECRETS) assert.ok(!text.includes(secret), `printed ${secret}`);
+  });
+});
+
+Deno.test("describeConfig() writes an IPv6 listen address in brackets", () => {
+  const text = describe({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_LISTEN: "[::1]:9000",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "secret-value",
+  });
+  assert.match(text, /^listen +http:\/\/\[::1\]:9000$/m);
+});
+
+Deno.test("describeConfig() masks a secret wherever it turns up", () => {
+  const text = describe({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "spelt-out-secret-77",
+    HOOKD_GH_HOOK_PUSH: "curl -H 'X-Key: spelt-out-secret-77' https://ci.example/",
+  });
+  assert.ok(!text.includes("spelt-out-secret-77"), text);
+  assert.match(text, /^ +HOOKD_GH_HOOK_PUSH = curl -H 'X-Key: \*\*\*' https:\/\/ci\.example\/$/m);
+});

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { checkEnvFileMode, envFileModeProblem } from "../../lib/config/env_file_mode.ts";
+import { tempDir } from "../_daemon.ts";
+
+Deno.test("checkEnvFileMode() accepts files only owner and group can read", async (t) => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(file, "HOOKD_ENDPOINTS=github\n");
+  for (const mode of [0o600, 0o640, 0o400, 0o660]) {
+    await t.step(`mode ${mode.toString(8)}`, async () => {
+      await Deno.chmod(file, mode);
+      assert.equal(await checkEnvFileMode(file), undefined);
+    });
+  }
+});
+
+Deno.test("checkEnvFileMode() refuses a file other users can read or write", async (t) => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(file, "HOOKD_ENDPOINTS=github\n");
+
+  await t.step("world-readable names the file, the mode and both fixes", async () => {
+    await Deno.chmod(file, 0o644);
+    const problem = await checkEnvFileMode(file);
+    assert.ok(problem, "a world-readable file is a problem");
+    assert.match(problem, new RegExp(`^The env file ${file} is readable by other users`));
+    assert.match(problem, /mode 0644/);
+    assert.match(problem, new RegExp(`chmod 600 ${file}`));
+    assert.match(problem, /chown root:hookd .* && chmod 640 /);
+  });
+
+  await t.step("world-writable says writable", async () => {
+    await Deno.chmod(file, 0o602);
+    assert.match((await checkEnvFileMode(file))!, /is writable by other users \(mode 0602\)/);
+  });
+
+  await t.step("both says readable and writable", async () => {
+    await Deno.chmod(file, 0o666);
+    assert.match((await checkEnvFileMode(file))!, /is readable and writable by other users/);
+  });
+});
+
+Deno.test("checkEnvFileMode() leaves a missing file to the reader", async () => {
+  await using dir = await tempDir();
+  assert.equal(await checkEnvFileMode(`${dir.path}/absent.env`), undefined);
+});
+
+Deno.test("envFileModeProblem() ignores systems without modes and quotes odd paths", () => {
+  assert.equal(envFileModeProblem("C:\\hookd.env", null), undefined);
+  const problem = envFileModeProblem("/etc/my hookd/it's.env", 0o100604);
+  assert.ok(problem);
+  assert.ok(problem.includes(`chmod 600 '/etc/my hookd/it'\\''s.env'`), problem);
+});
+
+Deno.test("envFileModeProblem() flags execute-only access for others too", () => {
+  assert.match(envFileModeProblem("/e.env", 0o601)!, /is accessible by other users \(mode 0601\)/);
+});

@@ -1,0 +1,627 @@
+import assert from "node:assert/strict";
+import {
+  createGroupSignaller,
+  type GroupSignaller,
+  runHook,
+  type RunHookOptions,
+} from "../../lib/dispatch/hook_runner.ts";
+
+const PATH = "/usr/local/bin:/usr/bin:/bin";
+const encoder = new TextEncoder();
+
+interface TempDir extends AsyncDisposable {
+  path: string;
+}
+
+async function tempDir(): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix: "hook_runner_test_" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** Options for a hook that writes its evidence into `dir` (passed as $OUT). */
+function optionsFor(
+  dir: string,
+  extra: Partial<RunHookOptions> = {},
+): RunHookOptions {
+  return {
+    env: { PATH, OUT: dir },
+    stdin: new Uint8Array(),
+    timeoutMs: 10_000,
+    payloadDir: dir,
+    killGraceMs: 1000,
+    ...extra,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Running means present in /proc and not a zombie (orphans here are reaped lazily). */
+async function isRunning(pid: number): Promise<boolean> {
+  let stat: string;
+  try {
+    stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  return state !== "Z";
+}
+
+/** Kills are asynchronous: poll, bounded, for the process to stop running. */
+async function waitUntilStopped(pid: number, boundMs = 5000): Promise<boolean> {
+  const deadline = performance.now() + boundMs;
+  while (performance.now() < deadline) {
+    if (!(await isRunning(pid))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+async function readPid(path: string): Promise<number> {
+  const pid = Number((await Deno.readTextFile(path)).trim());
+  assert.ok(Number.isInteger(pid) && pid > 1, `expected a pid in ${path}`);
+  return pid;
+}
+
+async function waitForFile(path: string, boundMs = 5000): Promise<void> {
+  const deadline = performance.now() + boundMs;
+  while (!(await exists(path))) {
+    if (performance.now() > deadline) throw new Error(`${path} never appeared`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Run the same steps with a shell spawned per signal (no `groups`) and with one
+ * long-lived {@linkcode GroupSignaller} shared by every run of the steps.
+ */
+async function eachSignaller(
+  t: Deno.TestContext,
+  steps: (t: Deno.TestContext, groups: GroupSignaller | undefined) => Promise<void>,
+): Promise<void> {
+  await t.step("with a shell per signal", (t) => steps(t, undefined));
+  await using groups = createGroupSignaller();
+  await t.step("with a GroupSignaller", (t) => steps(t, groups));
+}
+
+/** The pids of this process's children whose command line contains `marker`. */
+async function childrenMatching(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const task of Deno.readDir(`/proc/${Deno.pid}/task`)) {
+    let list: string;
+    try {
+      list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
+    } catch (err) {
+      // A thread (Deno starts and ends them) may be gone by now.
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
+    for (const pid of list.split(" ").filter((p) => p !== "").map(Number)) {
+      try {
+        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+        if (cmdline.includes(marker)) pids.push(pid);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+  }
+  return pids;
+}
+
+/** Start `sleep 300` as the leader of a new process group; returns its pid, the group id. */
+function sleeperGroup(): Deno.ChildProcess {
+  return new Deno.Command("/usr/bin/setsid", {
+    args: ["/bin/sh", "-c", "exec sleep 300"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n").filter((l) => l !== "")) {
+    const at = line.indexOf("=");
+    env[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return env;
+}
+
+Deno.test("runHook() writes the exact body bytes to the hook's stdin", async () => {
+  await using dir = await tempDir();
+  // Every byte value, and more than a pipe buffer holds.
+  const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
+  const result = await runHook(
+    'cat > "$OUT/stdin"',
+    optionsFor(dir.path, { stdin: body }),
+  );
+  assert.equal(result.success, true, result.stderr);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/stdin`), body);
+});
+
+Deno.test("runHook() gives the hook exactly the environment it was passed", async (t) => {
+  await using dir = await tempDir();
+  Deno.env.set("HOOK_RUNNER_TEST_LEAK", "must not reach the hook");
+  const env = { PATH, OUT: dir.path, HOOKD_EVENT: "push", SPACED: "a b=c" };
+  const body = encoder.encode('{"secret-body":"do-not-put-on-argv"}');
+  const result = await runHook(
+    [
+      'env > "$OUT/env"',
+      'stat -c %a "$HOOKD_PAYLOAD_FILE" > "$OUT/mode"',
+      'cat "$HOOKD_PAYLOAD_FILE" > "$OUT/payload"',
+      'tr "\\0" " " < /proc/$$/cmdline > "$OUT/cmdline"',
+    ].join("; "),
+    optionsFor(dir.path, { env, stdin: body }),
+  );
+  Deno.env.delete("HOOK_RUNNER_TEST_LEAK");
+  assert.equal(result.success, true, result.stderr);
+  const seen = parseEnv(await Deno.readTextFile(`${dir.path}/env`));
+  const payloadFile = seen.HOOKD_PAYLOAD_FILE;
+
+  await t.step("nothing inherited, only HOOKD_PAYLOAD_FILE added", () => {
+    // dash exports PWD itself; it is not inherited from hookd.
+    delete seen.PWD;
+    assert.deepEqual(seen, { ...env, HOOKD_PAYLOAD_FILE: payloadFile });
+  });
+
+  await t.step(
+    "the payload file was private, held the body and is gone",
+    async () => {
+      assert.ok(
+        payloadFile.startsWith(`${dir.path}/hookd-payload-`),
+        payloadFile,
+      );
+      assert.equal((await Deno.readTextFile(`${dir.path}/mode`)).trim(), "600");
+      assert.deepEqual(await Deno.readFile(`${dir.path}/payload`), body);
+      assert.equal(await exists(payloadFile), false);
+    },
+  );
+
+  await t.step("the body is not on the hook's command line", async () => {
+    const cmdline = await Deno.readTextFile(`${dir.path}/cmdline`);
+    assert.ok(cmdline.startsWith("/bin/sh -c "), cmdline);
+    assert.equal(cmdline.includes("do-not-put-on-argv"), false);
+  });
+});
+
+Deno.test("runHook() reports the exit code and output", async (t) => {
+  await using dir = await tempDir();
+
+  await eachSignaller(t, async (t, groups) => {
+    await t.step("exit 0 is success", async () => {
+      const result = await runHook(
+        "printf 'h\\303\\251llo'; echo oops >&2",
+        optionsFor(dir.path, { groups }),
+      );
+      assert.equal(result.success, true);
+      assert.equal(result.code, 0);
+      assert.equal(result.signal, null);
+      assert.equal(result.stdout, "héllo");
+      assert.equal(result.stderr, "oops\n");
+      assert.equal(result.timedOut, false);
+      assert.equal(result.aborted, false);
+      assert.equal(result.error, undefined);
+      assert.equal(
+        result.durationMs >= 0 && result.endedAt >= result.startedAt,
+        true,
+      );
+    });
+
+    await t.step("a non-zero exit is a failure with its code", async () => {
+      const result = await runHook("exit 3", optionsFor(dir.path, { groups }));
+      assert.equal(result.success, false);
+      assert.equal(result.code, 3);
+      assert.equal(result.signal, null);
+      assert.equal(result.error, undefined);
+    });
+
+    await t.step("an exit code above 128 is a code, not a signal", async () => {
+      // What a shell returns when its last command died of SIGKILL: the shell itself exited.
+      const result = await runHook("sh -c 'kill -9 $$'; exit $?", optionsFor(dir.path, { groups }));
+      assert.equal(result.success, false);
+      assert.equal(result.code, 137);
+      assert.equal(result.signal, null);
+    });
+
+    await t.step("a hook killed by a signal reports the signal", async () => {
+      for (const [name, code] of [["KILL", "SIGKILL"], ["TERM", "SIGTERM"], ["INT", "SIGINT"]]) {
+        const result = await runHook(`kill -s ${name} $$`, optionsFor(dir.path, { groups }));
+        assert.equal(result.success, false);
+        assert.equal(result.code, null);
+        assert.equal(result.signal, code);
+      }
+    });
+
+    await t.step("a command that does not exist exits 127", async () => {
+      const result = await runHook("/nonexistent/x", optionsFor(dir.path, { groups }));
+      assert.equal(result.success, false);
+      assert.equal(result.code, 127);
+      assert.match(result.stderr, /nonexistent\/x/);
+    });
+
+    await t.step(
+      "a hook that ignores a large stdin is not an error",
+      async () => {
+        const result = await runHook(
+          "exit 0",
+          optionsFor(dir.path, { stdin: new Uint8Array(1_000_000), groups }),
+        );
+        assert.equal(result.success, true);
+        assert.equal(result.error, undefined);
+      },
+    );
+  });
+});
+
+Deno.test("runHook() keeps only the first outputLimitBytes of each stream", async (t) => {
+  await using dir = await tempDir();
+
+  await t.step("10 MB of output is read, cut and flagged", async () => {
+    const result = await runHook(
+      "head -c 10000000 /dev/zero; printf small >&2",
+      optionsFor(dir.path, { outputLimitBytes: 1000 }),
+    );
+    assert.equal(result.success, true);
+    assert.equal(result.stdout, "\0".repeat(1000));
+    assert.equal(result.stdoutTruncated, true);
+    assert.equal(result.stderr, "small");
+    assert.equal(result.stderrTruncated, false);
+  });
+
+  await t.step("output exactly at the limit is not truncated", async () => {
+    const result = await runHook(
+      "printf abc",
+      optionsFor(dir.path, { outputLimitBytes: 3 }),
+    );
+    assert.equal(result.stdout, "abc");
+    assert.equal(result.stdoutTruncated, false);
+  });
+
+  await t.step("one byte over the limit is truncated", async () => {
+    const result = await runHook(
+      "printf abcd",
+      optionsFor(dir.path, { outputLimitBytes: 3 }),
+    );
+    assert.equal(result.stdout, "abc");
+    assert.equal(result.stdoutTruncated, true);
+  });
+
+  await t.step("the default limit is 64 KiB", async () => {
+    const result = await runHook(
+      "head -c 100000 /dev/zero",
+      optionsFor(dir.path),
+    );
+    assert.equal(result.stdout.length, 65536);
+    assert.equal(result.stdoutTruncated, true);
+  });
+});
+
+Deno.test("runHook() terminates a hook that runs past its time-out", async (t) => {
+  await using dir = await tempDir();
+
+  await eachSignaller(t, async (t, groups) => {
+    await t.step("SIGTERM ends it", async () => {
+      const result = await runHook(
+        "sleep 30",
+        optionsFor(dir.path, { timeoutMs: 200, groups }),
+      );
+      assert.equal(result.timedOut, true);
+      assert.equal(result.aborted, false);
+      assert.equal(result.success, false);
+      assert.equal(result.signal, "SIGTERM");
+      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+    });
+
+    await t.step("SIGKILL follows when SIGTERM is ignored", async () => {
+      const result = await runHook(
+        "trap '' TERM; sleep 30",
+        optionsFor(dir.path, { timeoutMs: 200, killGraceMs: 300, groups }),
+      );
+      assert.equal(result.timedOut, true);
+      assert.equal(result.signal, "SIGKILL");
+      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+    });
+
+    await t.step("its background children are killed too", async () => {
+      const result = await runHook(
+        'sleep 300 & echo $! > "$OUT/pid"; sleep 30',
+        optionsFor(dir.path, { timeoutMs: 300, groups }),
+      );
+      assert.equal(result.timedOut, true);
+      const pid = await readPid(`${dir.path}/pid`);
+      assert.equal(
+        await waitUntilStopped(pid),
+        true,
+        `sleep ${pid} still running`,
+      );
+    });
+
+    await t.step("the payload file is removed after a time-out", async () => {
+      const result = await runHook(
+        'echo "$HOOKD_PAYLOAD_FILE" > "$OUT/name"; sleep 30',
+        optionsFor(dir.path, { timeoutMs: 300, groups }),
+      );
+      assert.equal(result.timedOut, true);
+      const name = (await Deno.readTextFile(`${dir.path}/name`)).trim();
+      assert.ok(name.startsWith(`${dir.path}/hookd-payload-`), name);
+      assert.equal(await exists(name), false);
+    });
+  });
+});
+
+Deno.test("runHook() returns when the shell exits, killing what it left running", async (t) => {
+  await using dir = await tempDir();
+
+  await eachSignaller(t, async (t, groups) => {
+    await t.step("a background child holding stdout open", async () => {
+      const result = await runHook(
+        'sleep 300 & echo $! > "$OUT/pid"; echo done',
+        optionsFor(dir.path, { timeoutMs: 20_000, groups }),
+      );
+      assert.equal(result.success, true);
+      assert.equal(result.timedOut, false);
+      assert.equal(result.stdout, "done\n");
+      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+      const pid = await readPid(`${dir.path}/pid`);
+      assert.equal(
+        await waitUntilStopped(pid),
+        true,
+        `sleep ${pid} still running`,
+      );
+    });
+
+    await t.step(
+      "a background child that ignores SIGTERM and closed its output",
+      async () => {
+        const result = await runHook(
+          '(trap "" TERM; exec sleep 300) >/dev/null 2>&1 & echo $! > "$OUT/pid2"',
+          optionsFor(dir.path, { killGraceMs: 300, groups }),
+        );
+        assert.equal(result.success, true);
+        const pid = await readPid(`${dir.path}/pid2`);
+        assert.equal(
+          await waitUntilStopped(pid),
+          true,
+          `sleep ${pid} still running`,
+        );
+      },
+    );
+
+    await t.step("a grandchild whose parent exited first", async () => {
+      // Orphaned before the hook ends, it is no longer the shell's child, only in its group.
+      const result = await runHook(
+        '(sleep 300 >/dev/null 2>&1 & echo $! > "$OUT/pid3")',
+        optionsFor(dir.path, { groups }),
+      );
+      assert.equal(result.success, true);
+      const pid = await readPid(`${dir.path}/pid3`);
+      assert.equal(
+        await waitUntilStopped(pid),
+        true,
+        `sleep ${pid} still running`,
+      );
+    });
+  });
+});
+
+Deno.test("runHook() stops the hook when the abort signal fires", async (t) => {
+  await using dir = await tempDir();
+
+  await eachSignaller(t, async (t, groups) => {
+    await t.step("during the run", async () => {
+      const controller = new AbortController();
+      const running = runHook(
+        'sleep 300 & echo $! > "$OUT/pid"; : > "$OUT/started"; sleep 30',
+        optionsFor(dir.path, { signal: controller.signal, timeoutMs: 20_000, groups }),
+      );
+      await waitForFile(`${dir.path}/started`);
+      controller.abort();
+      const result = await running;
+      assert.equal(result.aborted, true);
+      assert.equal(result.timedOut, false);
+      assert.equal(result.success, false);
+      assert.equal(result.signal, "SIGTERM");
+      const pid = await readPid(`${dir.path}/pid`);
+      assert.equal(
+        await waitUntilStopped(pid),
+        true,
+        `sleep ${pid} still running`,
+      );
+      await Deno.remove(`${dir.path}/started`);
+    });
+  });
+
+  await t.step("before the run: the hook never starts", async () => {
+    const result = await runHook(
+      ': > "$OUT/ran"',
+      optionsFor(dir.path, { signal: AbortSignal.abort() }),
+    );
+    assert.equal(result.aborted, true);
+    assert.equal(result.success, false);
+    assert.equal(result.code, null);
+    assert.equal(await exists(`${dir.path}/ran`), false);
+  });
+});
+
+Deno.test("runHook() writes a large payload file privately too, and removes it", async () => {
+  await using dir = await tempDir();
+  // Past 64 KiB the file is written asynchronously; the guarantees are the same.
+  const body = new Uint8Array(200_000).map((_, i) => (i * 13) % 256);
+  const result = await runHook(
+    [
+      'echo "$HOOKD_PAYLOAD_FILE" > "$OUT/name"',
+      'stat -c %a "$HOOKD_PAYLOAD_FILE" > "$OUT/mode"',
+      'cat "$HOOKD_PAYLOAD_FILE" > "$OUT/payload"',
+    ].join("; "),
+    optionsFor(dir.path, { stdin: body }),
+  );
+  assert.equal(result.success, true, result.stderr);
+  assert.equal((await Deno.readTextFile(`${dir.path}/mode`)).trim(), "600");
+  assert.deepEqual(await Deno.readFile(`${dir.path}/payload`), body);
+  assert.equal(await exists((await Deno.readTextFile(`${dir.path}/name`)).trim()), false);
+});
+
+Deno.test("runHook() gives concurrent runs their own payload files", async () => {
+  await using dir = await tempDir();
+  const runs = ["a", "b", "c", "d"].map((name) =>
+    runHook(`cat "$HOOKD_PAYLOAD_FILE" > "$OUT/${name}"; echo "$HOOKD_PAYLOAD_FILE"`, {
+      ...optionsFor(dir.path, { stdin: encoder.encode(name) }),
+    })
+  );
+  const results = await Promise.all(runs);
+  assert.equal(new Set(results.map((r) => r.stdout)).size, 4);
+  for (const name of ["a", "b", "c", "d"]) {
+    assert.equal(await Deno.readTextFile(`${dir.path}/${name}`), name);
+  }
+  const left = [];
+  for await (const entry of Deno.readDir(dir.path)) {
+    if (entry.name.startsWith("hookd-payload-")) left.push(entry.name);
+  }
+  assert.deepEqual(left, []);
+});
+
+Deno.test("createGroupSignaller() signals and inspects process groups through one shell", async (t) => {
+  await using groups = createGroupSignaller();
+  const marker = "group_alive";
+
+  await t.step("nothing is spawned before the first request", async () => {
+    assert.deepEqual(await childrenMatching(marker), []);
+  });
+
+  await t.step("a live group: alive, then SIGTERM reaches it", async () => {
+    const sleeper = sleeperGroup();
+    assert.equal(await groups.alive(sleeper.pid), true);
+    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
+    assert.equal((await sleeper.status).signal, "SIGTERM");
+    assert.equal(await groups.alive(sleeper.pid), false);
+    assert.equal(await groups.signal(sleeper.pid, "KILL"), false);
+  });
+
+  await t.step("many requests, concurrent or not, use the same shell", async () => {
+    const before = await childrenMatching(marker);
+    assert.equal(before.length, 1);
+    const sleeper = sleeperGroup();
+    const answers = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) => i % 2 ? groups.alive(sleeper.pid) : groups.alive(2 ** 22 + i),
+      ),
+    );
+    assert.deepEqual(answers, Array.from({ length: 20 }, (_, i) => i % 2 === 1));
+    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
+    assert.equal((await sleeper.status).signal, "SIGKILL");
+    assert.deepEqual(await childrenMatching(marker), before);
+  });
+
+  await t.step("a shell that died is replaced, and no request is lost", async () => {
+    const [shell] = await childrenMatching(marker);
+    const sleeper = sleeperGroup();
+    Deno.kill(shell, "SIGKILL");
+    // Whichever request meets the dead shell, every answer is still right.
+    assert.equal(await groups.alive(sleeper.pid), true);
+    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
+    assert.equal((await sleeper.status).signal, "SIGTERM");
+    assert.equal(await groups.alive(sleeper.pid), false);
+    const now = await childrenMatching(marker);
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], shell);
+  });
+
+  await t.step("a pgid that would reach hookd's own group or every process throws", () => {
+    for (const pgid of [0, 1, -5, 1.5, Number.NaN]) {
+      assert.throws(() => groups.signal(pgid, "TERM"), RangeError);
+      assert.throws(() => groups.alive(pgid), RangeError);
+    }
+  });
+
+  await t.step("closed: the shell is gone and requests still get answers", async () => {
+    await groups.close();
+    assert.deepEqual(await childrenMatching(marker), []);
+    const sleeper = sleeperGroup();
+    assert.equal(await groups.alive(sleeper.pid), true);
+    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
+    assert.equal((await sleeper.status).signal, "SIGKILL");
+    assert.deepEqual(await childrenMatching(marker), []);
+  });
+});
+
+Deno.test("runHook() with a GroupSignaller spawns only the hook itself", async () => {
+  await using dir = await tempDir();
+  await using groups = createGroupSignaller();
+  // Every /bin/sh hookd spawns is a child of this process: count them as they start.
+  const spawned: string[][] = [];
+  const original = Deno.Command;
+  // deno-lint-ignore no-explicit-any
+  (Deno as any).Command = class extends original {
+    constructor(command: string | URL, options?: Deno.CommandOptions) {
+      spawned.push([String(command), ...(options?.args ?? [])]);
+      super(command, options);
+    }
+  };
+  try {
+    for (let i = 0; i < 5; i++) {
+      const result = await runHook(`echo ${i}`, optionsFor(dir.path, { groups }));
+      assert.equal(result.stdout, `${i}\n`);
+    }
+  } finally {
+    // deno-lint-ignore no-explicit-any
+    (Deno as any).Command = original;
+  }
+  const hooks = spawned.filter((args) => args[0] === "/usr/bin/setsid");
+  const helpers = spawned.filter((args) => args[0] === "/bin/sh");
+  assert.equal(hooks.length, 5);
+  assert.equal(helpers.length, 1, JSON.stringify(helpers));
+});
+
+Deno.test("runHook() reports a missing payload directory instead of throwing", async () => {
+  await using dir = await tempDir();
+  const result = await runHook(
+    ': > "$OUT/ran"',
+    optionsFor(dir.path, { payloadDir: `${dir.path}/missing` }),
+  );
+  assert.equal(result.success, false);
+  assert.equal(result.code, null);
+  assert.match(result.error ?? "", /NotFound/);
+  assert.equal(await exists(`${dir.path}/ran`), false);
+});
+
+Deno.test("runHook() throws for programmer errors", async (t) => {
+  const base = optionsFor("/tmp");
+  await t.step("an empty command", async () => {
+    await assert.rejects(runHook(" ", base), TypeError);
+  });
+  await t.step("a time-out that is not positive", async () => {
+    await assert.rejects(
+      runHook("true", { ...base, timeoutMs: 0 }),
+      RangeError,
+    );
+    await assert.rejects(
+      runHook("true", { ...base, timeoutMs: Number.NaN }),
+      RangeError,
+    );
+  });
+  await t.step("a fractional output limit", async () => {
+    await assert.rejects(
+      runHook("true", { ...base, outputLimitBytes: 1.5 }),
+      RangeError,
+    );
+  });
+  await t.step("a non-string environment value", async () => {
+    const env = { PATH: 1 } as unknown as Record<string, string>;
+    await assert.rejects(runHook("true", { ...base, env }), TypeError);
+  });
+});

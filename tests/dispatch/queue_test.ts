@@ -1,0 +1,723 @@
+/**
+ * Tests for the durable dispatcher.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import {
+  createQueue,
+  decideAfterRun,
+  type HookRunner,
+  type HookRunOptions,
+  type HookRunOutcome,
+  pickToRun,
+  type Queue,
+  QueueClosedError,
+  type QueueEvent,
+  type QueueOptions,
+  retryDelayMs,
+} from "../../lib/dispatch/queue.ts";
+import { type NewDelivery, openStore, type Store, type StoreOptions } from "../../lib/store/mod.ts";
+import { type GroupSignaller, runHook } from "../../lib/dispatch/hook_runner.ts";
+
+const encoder = new TextEncoder();
+
+function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    endpoint: "deploy",
+    event: "push",
+    receivedAt: Date.now(),
+    contentType: "application/json",
+    headers: {},
+    body: encoder.encode("{}"),
+    hook: "./deploy.sh",
+    timeoutMs: 5_000,
+    ...overrides,
+  };
+}
+
+function outcome(overrides: Partial<HookRunOutcome> = {}): HookRunOutcome {
+  const now = Date.now();
+  return {
+    startedAt: now,
+    endedAt: now,
+    durationMs: 1,
+    code: 0,
+    signal: null,
+    success: true,
+    timedOut: false,
+    aborted: false,
+    stdout: "",
+    stderr: "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    ...overrides,
+  };
+}
+
+const failure = (code = 1) => outcome({ code, success: false, stderr: "failed" });
+
+/** Records queue events and lets a test wait for one. */
+class EventLog {
+  readonly events: QueueEvent[] = [];
+  #waiters: { match: (e: QueueEvent) => boolean; resolve: (e: QueueEvent) => void }[] = [];
+
+  push = (event: QueueEvent): void => {
+    this.events.push(event);
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.match(event)) {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        waiter.resolve(event);
+      }
+    }
+  };
+
+  /** The first event, past or future, that matches; fails the test after 5 s rather than hang. */
+  async waitFor<T extends QueueEvent>(match: (e: QueueEvent) => e is T): Promise<T>;
+  async waitFor(match: (e: QueueEvent) => boolean): Promise<QueueEvent>;
+  async waitFor(match: (e: QueueEvent) => boolean): Promise<QueueEvent> {
+    const past = this.events.find(match);
+    if (past) return past;
+    const { promise, resolve } = Promise.withResolvers<QueueEvent>();
+    this.#waiters.push({ match, resolve });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`No matching event; saw ${JSON.stringify(this.events)}`)),
+        5000,
+      );
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  ended(id: string, state?: string): Promise<Extract<QueueEvent, { type: "run-end" }>> {
+    return this.waitFor((e): e is Extract<QueueEvent, { type: "run-end" }> =>
+      e.type === "run-end" && e.id === id && (state === undefined || e.state === state)
+    );
+  }
+
+  started(id: string): Promise<QueueEvent> {
+    return this.waitFor((e) => e.type === "run-start" && e.id === id);
+  }
+}
+
+/** A gate a fake hook waits at until the test opens it. */
+function gate(): { wait: () => Promise<void>; open: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return { wait: () => promise, open: () => resolve() };
+}
+
+/**
+ * A runner whose first run waits for `first` to open, so that it holds its
+ * slot; every run's delivery id goes into `ran`, in start order.
+ */
+function firstRunWaits(): {
+  first: ReturnType<typeof gate>;
+  ran: string[];
+  run: HookRunner;
+} {
+  const first = gate();
+  const ran: string[] = [];
+  async function run(_command: string, options: { env: Record<string, string> }) {
+    ran.push(options.env.HOOKD_DELIVERY_ID);
+    if (ran.length === 1) await first.wait();
+    return outcome();
+  }
+  return { first, ran, run };
+}
+
+interface Harness extends AsyncDisposable {
+  store: Store;
+  queue: Queue;
+  events: EventLog;
+  dir: string;
+}
+
+async function harness(
+  options: Partial<QueueOptions> & {
+    storeOptions?: StoreOptions;
+    start?: boolean;
+    /** Gets the name of every store method the queue calls. */
+    storeCalls?: string[];
+  },
+): Promise<Harness> {
+  const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
+  const store = openStore(`${dir}/hookd.db`, options.storeOptions);
+  const events = new EventLog();
+  const calls = options.storeCalls;
+  const seen = calls === undefined ? store : new Proxy(store, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
+  const queue = createQueue(seen, {
+    run: () => Promise.resolve(outcome()),
+    env: (d) => ({ HOOKD_DELIVERY_ID: d.id }),
+    maxConcurrent: 4,
+    endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "queue" }]]),
+    payloadDir: dir,
+    purgeIntervalMs: 0,
+    onEvent: events.push,
+    ...options,
+  });
+  if (options.start !== false) queue.start();
+  return {
+    store,
+    queue,
+    events,
+    dir,
+    async [Symbol.asyncDispose]() {
+      await queue.close({ timeoutMs: 1000 });
+      store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function insertAll(h: Harness, deliveries: NewDelivery[]): Promise<string[]> {
+  const results = await Promise.all(deliveries.map((d) => h.store.insert(d)));
+  h.queue.notify();
+  return results.map((r) => r.id);
+}
+
+Deno.test("retryDelayMs() doubles from the base, caps, and jitters between half and all", () => {
+  const delay = (failures: number, random: number) =>
+    retryDelayMs(failures, { baseMs: 1000, maxMs: 10_000, random });
+  assert.equal(delay(1, 0), 500);
+  assert.equal(delay(1, 0.999999), 1000);
+  assert.equal(delay(2, 0), 1000);
+  assert.equal(delay(3, 0.5), 3000);
+  assert.equal(delay(10, 0), 5000, "capped at maxMs");
+  assert.equal(delay(10, 0.999999), 10_000);
+});
+
+Deno.test("decideAfterRun() retries failures within the budget and requeues aborted runs", () => {
+  const context = { failures: 0, retries: 1, now: 100, delayMs: 50 };
+  const ok = { success: true, timedOut: false, aborted: false };
+  const failed = { success: false, timedOut: false, aborted: false };
+  assert.deepEqual(decideAfterRun(ok, context), { outcome: "succeeded", next: { state: "done" } });
+  assert.deepEqual(decideAfterRun(failed, context), {
+    outcome: "failed",
+    next: { state: "queued", notBefore: 150, failed: true },
+  });
+  assert.deepEqual(decideAfterRun({ ...failed, timedOut: true }, { ...context, failures: 1 }), {
+    outcome: "timed_out",
+    next: { state: "failed" },
+  });
+  assert.deepEqual(decideAfterRun({ ...failed, aborted: true }, { ...context, failures: 1 }), {
+    outcome: "aborted",
+    next: { state: "queued", notBefore: 0, failed: false },
+  });
+});
+
+Deno.test("pickToRun() fills free slots oldest first and holds a retry's place", () => {
+  const ref = (id: string, seq: number, notBefore = 0) => ({ id, seq, notBefore });
+  const plan = pickToRun([
+    { concurrency: 1, running: 0, head: [ref("a1", 5, 900)] },
+    { concurrency: 3, running: 1, head: [ref("b1", 2), ref("b2", 3, 700), ref("b3", 4)] },
+    { concurrency: 2, running: 0, head: [ref("c1", 1), ref("c2", 6)] },
+    { concurrency: 1, running: 1, head: [ref("d1", 0)] },
+  ], { freeSlots: 2, now: 500 });
+  assert.deepEqual(plan.start.map((r) => r.id), ["c1", "b1"]);
+  assert.equal(plan.wakeAt, 700);
+});
+
+Deno.test("createQueue() rejects invalid limits and policies when built", async () => {
+  await using h = await harness({ start: false });
+  const build = (options: Partial<QueueOptions>) => () =>
+    createQueue(h.store, {
+      run: () => Promise.resolve(outcome()),
+      env: () => ({}),
+      maxConcurrent: 1,
+      endpoints: new Map(),
+      payloadDir: h.dir,
+      ...options,
+    });
+  assert.throws(build({ maxConcurrent: 0 }), /maxConcurrent must be a positive integer: got 0/);
+  const policy = (p: object) => ({
+    endpoints: new Map([["deploy", {
+      concurrency: 1,
+      retries: 0,
+      onBusy: "queue" as const,
+      ...p,
+    }]]),
+  });
+  assert.throws(build(policy({ concurrency: 1.5 })), /endpoint deploy: concurrency/);
+  assert.throws(build(policy({ retries: -1 })), /endpoint deploy: retries/);
+  assert.throws(build(policy({ onBusy: "drop" })), /onBusy must be "queue" or "latest"/);
+});
+
+Deno.test("a failing hook is retried with exponential backoff until it succeeds", async (t) => {
+  await t.step("counted attempts, growing delays, then done", async () => {
+    let calls = 0;
+    await using h = await harness({
+      run: () => Promise.resolve(++calls < 3 ? failure() : outcome({ stdout: "deployed" })),
+      endpoints: new Map([["deploy", {
+        concurrency: 1,
+        retries: 3,
+        backoffMs: 40,
+        onBusy: "queue",
+      }]]),
+      random: () => 0,
+    });
+    const [id] = await insertAll(h, [delivery()]);
+    await h.events.ended(id, "done");
+    assert.equal(calls, 3);
+    const detail = h.store.get(id)!;
+    assert.equal(detail.state, "done");
+    assert.equal(detail.attempts, 3);
+    assert.deepEqual(detail.runs.map((r) => [r.attempt, r.outcome]), [
+      [1, "failed"],
+      [2, "failed"],
+      [3, "succeeded"],
+    ]);
+    assert.equal(detail.runs[2].stdout, "deployed");
+    // With no jitter the delays are half of 40 and of 80 ms.
+    assert.ok(detail.runs[1].startedAt - detail.runs[0].endedAt! >= 20, "first backoff");
+    assert.ok(detail.runs[2].startedAt - detail.runs[1].endedAt! >= 40, "second backoff");
+    const retries = h.events.events.filter((e) => e.type === "run-end" && e.retryAt !== null);
+    assert.equal(retries.length, 2);
+  });
+
+  await t.step("retries spent: the delivery ends failed", async () => {
+    let calls = 0;
+    await using h = await harness({
+      run: () =>
+        Promise.resolve(
+          ++calls === 2 ? outcome({ success: false, code: null, timedOut: true }) : failure(7),
+        ),
+      endpoints: new Map([["deploy", {
+        concurrency: 1,
+        retries: 2,
+        backoffMs: 1,
+        onBusy: "queue",
+      }]]),
+    });
+    const [id] = await insertAll(h, [delivery()]);
+    await h.events.ended(id, "failed");
+    assert.equal(calls, 3);
+    const detail = h.store.get(id)!;
+    assert.equal(detail.failures, 3);
+    assert.deepEqual(detail.runs.map((r) => r.outcome), ["failed", "timed_out", "failed"]);
+    assert.equal(detail.runs[2].exitCode, 7);
+  });
+
+  await t.step("a runner that throws counts as a failed run", async () => {
+    await using h = await harness({ run: () => Promise.reject(new Error("spawn failed")) });
+    const [id] = await insertAll(h, [delivery()]);
+    await h.events.ended(id, "failed");
+    assert.equal(h.store.get(id)!.runs[0].error, "spawn failed");
+  });
+});
+
+Deno.test("no more than maxConcurrent hooks run at once", async () => {
+  let active = 0;
+  let peak = 0;
+  const run: HookRunner = async () => {
+    peak = Math.max(peak, ++active);
+    // Long enough for runs to overlap if the cap let them.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    active--;
+    return outcome();
+  };
+  const policy = { concurrency: 10, retries: 0, onBusy: "queue" as const };
+  await using h = await harness({
+    run,
+    maxConcurrent: 2,
+    endpoints: new Map([["a", policy], ["b", policy], ["c", policy]]),
+  });
+  const ids = await insertAll(
+    h,
+    Array.from({ length: 12 }, (_, i) => delivery({ endpoint: ["a", "b", "c"][i % 3] })),
+  );
+  await Promise.all(ids.map((id) => h.events.ended(id, "done")));
+  assert.equal(peak, 2);
+});
+
+Deno.test("with every slot taken, notify() reads nothing from the store", async (t) => {
+  const { first, ran, run } = firstRunWaits();
+  const storeCalls: string[] = [];
+  await using h = await harness({
+    run,
+    maxConcurrent: 1,
+    endpoints: new Map([["deploy", { concurrency: 4, retries: 0, onBusy: "queue" }]]),
+    // No poll during the test: every start below comes from notify() or a finished run.
+    pollIntervalMs: 3_600_000,
+    storeCalls,
+  });
+  const [d1] = await insertAll(h, [delivery()]);
+  await h.events.started(d1);
+
+  const waiting: string[] = [];
+
+  await t.step("busy: new work is stored, not looked for", async () => {
+    storeCalls.length = 0;
+    for (let i = 0; i < 5; i++) waiting.push(...await insertAll(h, [delivery()]));
+    // One macrotask turn: every pump that notify() scheduled as a microtask has run.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(storeCalls, []);
+    assert.deepEqual(ran, [d1]);
+  });
+
+  await t.step("a finished run starts the next one at once, in order", async () => {
+    first.open();
+    await Promise.all(waiting.map((id) => h.events.ended(id, "done")));
+    assert.deepEqual(ran, [d1, ...waiting]);
+  });
+});
+
+Deno.test("onBusy latest with every slot taken: the poll supersedes waiting deliveries", async () => {
+  const { first, ran, run } = firstRunWaits();
+  await using h = await harness({
+    run,
+    maxConcurrent: 1,
+    pollIntervalMs: 20,
+    endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "latest" }]]),
+  });
+  const [d1] = await insertAll(h, [delivery()]);
+  await h.events.started(d1);
+  const [d2, d3] = await insertAll(h, [delivery(), delivery()]);
+  const settled = await h.queue.waitForRun(d2);
+  assert.equal(settled.state, "superseded");
+  assert.equal(settled.supersededBy, d3);
+  assert.deepEqual(ran, [d1], "superseded while the first run still holds the only slot");
+  first.open();
+  await h.events.ended(d3, "done");
+  assert.deepEqual(ran, [d1, d3]);
+});
+
+Deno.test("an endpoint with concurrency 1 runs one hook at a time, in order", async () => {
+  const order: string[] = [];
+  const active = new Map<string, number>();
+  let deployPeak = 0;
+  let globalPeak = 0;
+  let total = 0;
+  const run: HookRunner = async (_command, options) => {
+    const endpoint = options.env.ENDPOINT;
+    active.set(endpoint, (active.get(endpoint) ?? 0) + 1);
+    globalPeak = Math.max(globalPeak, ++total);
+    if (endpoint === "deploy") {
+      deployPeak = Math.max(deployPeak, active.get(endpoint)!);
+      order.push(options.env.HOOKD_DELIVERY_ID);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    active.set(endpoint, active.get(endpoint)! - 1);
+    total--;
+    return outcome();
+  };
+  await using h = await harness({
+    run,
+    env: (d) => ({ HOOKD_DELIVERY_ID: d.id, ENDPOINT: d.endpoint }),
+    maxConcurrent: 4,
+    endpoints: new Map([
+      ["deploy", { concurrency: 1, retries: 0, onBusy: "queue" }],
+      ["ci", { concurrency: 3, retries: 0, onBusy: "queue" }],
+    ]),
+  });
+  const deploys = await insertAll(h, Array.from({ length: 6 }, () => delivery()));
+  const ci = await insertAll(h, Array.from({ length: 6 }, () => delivery({ endpoint: "ci" })));
+  await Promise.all([...deploys, ...ci].map((id) => h.events.ended(id, "done")));
+  assert.equal(deployPeak, 1);
+  assert.deepEqual(order, deploys);
+  assert.equal(globalPeak, 4, "other endpoints use the remaining slots meanwhile");
+});
+
+Deno.test("onBusy latest: newer deliveries supersede older waiting ones while a run is going", async () => {
+  const { first, ran, run } = firstRunWaits();
+  await using h = await harness({
+    run,
+    endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "latest" }]]),
+  });
+  const [d1] = await insertAll(h, [delivery()]);
+  await h.events.started(d1);
+  const [d2] = await insertAll(h, [delivery()]);
+  const d2Settled = h.queue.waitForRun(d2);
+  const [d3, d4] = await insertAll(h, [delivery(), delivery()]);
+  const settled = await d2Settled;
+  assert.equal(settled.state, "superseded");
+  assert.equal(settled.run, null);
+  first.open();
+  await h.events.ended(d4, "done");
+  assert.deepEqual(ran, [d1, d4]);
+  assert.equal(h.store.get(d1)?.state, "done");
+  for (const id of [d2, d3]) {
+    const detail = h.store.get(id)!;
+    assert.equal(detail.state, "superseded");
+    assert.equal(detail.supersededBy, d4);
+    assert.equal(detail.runs.length, 0);
+  }
+});
+
+Deno.test("waitForRun() reports the run's exit status and output", async (t) => {
+  const runs = [{ ...failure(3), stdout: "bad" }, outcome({ stdout: "fine" })];
+  await using h = await harness({
+    run: () => Promise.resolve(runs.shift() ?? outcome()),
+    endpoints: new Map([["deploy", { concurrency: 1, retries: 1, backoffMs: 1, onBusy: "queue" }]]),
+    start: false,
+  });
+  const { id } = await h.store.insert(delivery());
+
+  await t.step("the next run's result, even when a retry follows", async () => {
+    const waiting = h.queue.waitForRun(id);
+    h.queue.start();
+    const settled = await waiting;
+    assert.equal(settled.state, "queued");
+    assert.equal(settled.run?.exitCode, 3);
+    assert.equal(settled.run?.stdout, "bad");
+  });
+
+  await t.step("a finished delivery answers at once with its last run", async () => {
+    await h.events.ended(id, "done");
+    const settled = await h.queue.waitForRun(id);
+    assert.equal(settled.state, "done");
+    assert.equal(settled.run?.exitCode, 0);
+    assert.equal(settled.run?.attempt, 2);
+  });
+
+  await t.step("an unknown id and an aborted wait reject", async () => {
+    await assert.rejects(h.queue.waitForRun("nope"), RangeError);
+    const { id: other } = await h.store.insert(delivery({ endpoint: "parked" }));
+    const controller = new AbortController();
+    const waiting = h.queue.waitForRun(other, { signal: controller.signal });
+    controller.abort(new Error("client went away"));
+    await assert.rejects(waiting, /client went away/);
+  });
+});
+
+Deno.test("a delivery replayed by another process runs within the poll interval", async () => {
+  let calls = 0;
+  await using h = await harness({
+    run: () => Promise.resolve(++calls === 1 ? failure() : outcome()),
+    pollIntervalMs: 50,
+  });
+  const [id] = await insertAll(h, [delivery()]);
+  await h.events.ended(id, "failed");
+  {
+    using cli = openStore(h.store.path);
+    assert.deepEqual(cli.requeue([id]).requeued, [id]);
+  }
+  await h.events.ended(id, "done");
+  const detail = h.store.get(id)!;
+  assert.deepEqual(detail.runs.map((r) => r.outcome), ["failed", "succeeded"]);
+});
+
+Deno.test("start() reruns a delivery a crashed daemon left running", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
+  try {
+    let id: string;
+    {
+      // The "crashed" daemon: it claimed the delivery and never recorded the end.
+      using crashed = openStore(`${dir}/hookd.db`);
+      id = (await crashed.insert(delivery())).id;
+      assert.ok(crashed.claim(id));
+    }
+    using store = openStore(`${dir}/hookd.db`);
+    const events = new EventLog();
+    await using queue = createQueue(store, {
+      run: () => Promise.resolve(outcome()),
+      env: () => ({}),
+      maxConcurrent: 1,
+      endpoints: new Map(),
+      payloadDir: dir,
+      purgeIntervalMs: 0,
+      onEvent: events.push,
+    });
+    queue.start();
+    assert.deepEqual(events.events[0], { type: "recovered", count: 1 });
+    await events.ended(id, "done");
+    assert.deepEqual(store.get(id)!.runs.map((r) => r.outcome), ["interrupted", "succeeded"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("close() aborts hooks still running after its timeout and leaves work queued", async () => {
+  const aborted: string[] = [];
+  const run = (_command: string, options: HookRunOptions): Promise<HookRunOutcome> => {
+    const { promise, resolve } = Promise.withResolvers<HookRunOutcome>();
+    options.signal!.addEventListener("abort", () => {
+      aborted.push(options.env.HOOKD_DELIVERY_ID);
+      resolve(outcome({ success: false, aborted: true, code: null, signal: "SIGTERM" }));
+    });
+    return promise;
+  };
+  await using h = await harness({ run, maxConcurrent: 1 });
+  const [running, waiting] = await insertAll(h, [delivery(), delivery({ endpoint: "other" })]);
+  await h.events.started(running);
+  const settled = h.queue.waitForRun(waiting);
+  assert.deepEqual(h.queue.runningIds(), [running]);
+  await h.queue.close({ timeoutMs: 20 });
+  await assert.rejects(settled, QueueClosedError);
+  assert.deepEqual(aborted, [running]);
+  const detail = h.store.get(running)!;
+  assert.equal(detail.state, "queued", "it runs again at the next start");
+  assert.equal(detail.failures, 0, "a shutdown is not the hook's failure");
+  assert.deepEqual(detail.runs.map((r) => [r.outcome, r.signal]), [["aborted", "SIGTERM"]]);
+  assert.equal(h.store.get(waiting)?.state, "queued");
+  assert.equal(h.store.get(waiting)?.attempts, 0);
+  h.queue.notify();
+  assert.deepEqual(h.queue.runningIds(), []);
+});
+
+Deno.test("a run that cannot be recorded keeps its slot and is recorded once the store is back", async () => {
+  const release = gate();
+  await using h = await harness({
+    run: async () => {
+      await release.wait();
+      return outcome();
+    },
+    pollIntervalMs: 20,
+    storeOptions: { busyTimeoutMs: 5 },
+  });
+  const [id] = await insertAll(h, [delivery()]);
+  await h.events.started(id);
+  using lock = new DatabaseSync(h.store.path);
+  lock.exec("BEGIN IMMEDIATE");
+  release.open();
+  await h.events.waitFor((e) => e.type === "error" && e.during === "record" && e.id === id);
+  assert.deepEqual(h.queue.runningIds(), [id]);
+  lock.exec("ROLLBACK");
+  await h.events.ended(id, "done");
+  assert.equal(h.store.get(id)?.state, "done");
+});
+
+Deno.test("the queue purges deliveries older than the retention in the background", async () => {
+  const now = Date.now();
+  await using h = await harness({
+    purgeIntervalMs: 60_000,
+    storeOptions: { retentionMs: 1000 },
+    start: false,
+  });
+  const old = await h.store.insert(delivery({ receivedAt: now - 5000, hook: null }));
+  const recent = await h.store.insert(delivery({ receivedAt: now, hook: null }));
+  h.queue.start();
+  await h.events.waitFor((e) => e.type === "purged" && e.count === 1);
+  assert.equal(h.store.get(old.id), null);
+  assert.equal(h.store.get(recent.id)?.state, "ignored");
+});
+
+Deno.test("a delivery for an endpoint the configuration lost still runs its stored hook", async () => {
+  const commands: string[] = [];
+  await using h = await harness({
+    run: (command) => {
+      commands.push(command);
+      return Promise.resolve(outcome());
+    },
+  });
+  const [id] = await insertAll(h, [delivery({ endpoint: "removed", hook: "./old.sh" })]);
+  await h.events.ended(id, "done");
+  assert.deepEqual(commands, ["./old.sh"]);
+});
+
+Deno.test("hooks run through a real shell receive the body on stdin and their environment", async () => {
+  const shell: HookRunner = async (command, options) => {
+    const startedAt = Date.now();
+    const child = new Deno.Command("/bin/sh", {
+      args: ["-c", command],
+      env: options.env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: options.signal,
+    }).spawn();
+    const writeBody = async () => {
+      const writer = child.stdin.getWriter();
+      await writer.write(options.stdin);
+      await writer.close();
+    };
+    // A hook that never reads its stdin closes the pipe early (EPIPE): that is not a failure.
+    const [, { code, signal, stdout, stderr }] = await Promise.all([
+      writeBody().catch(() => {}),
+      child.output(),
+    ]);
+    const endedAt = Date.now();
+    return outcome({
+      startedAt,
+      endedAt,
+      durationMs: endedAt - startedAt,
+      code,
+      signal,
+      success: code === 0,
+      stdout: new TextDecoder().decode(stdout),
+      stderr: new TextDecoder().decode(stderr),
+    });
+  };
+  await using h = await harness({
+    run: shell,
+    start: false,
+    env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, LOG: `${h.dir}/ids` }),
+  });
+  const ids = await insertAll(h, [
+    delivery({
+      body: encoder.encode("one"),
+      hook: 'cat > "$LOG.$HOOKD_DELIVERY_ID"; echo "$HOOKD_DELIVERY_ID" >> "$LOG"',
+    }),
+    delivery({
+      body: encoder.encode("two"),
+      hook: 'echo "$HOOKD_DELIVERY_ID" >> "$LOG"; echo nope >&2; exit 4',
+    }),
+  ]);
+  h.queue.start();
+  await h.events.ended(ids[0], "done");
+  await h.events.ended(ids[1], "failed");
+  assert.equal(await Deno.readTextFile(`${h.dir}/ids`), `${ids[0]}\n${ids[1]}\n`);
+  assert.equal(await Deno.readTextFile(`${h.dir}/ids.${ids[0]}`), "one");
+  const failed = h.store.get(ids[1])!.runs[0];
+  assert.equal(failed.exitCode, 4);
+  assert.equal(failed.stderr, "nope\n");
+});
+
+Deno.test("the queue gives every run one GroupSignaller and closes it when it closes", async () => {
+  const seen = new Set<GroupSignaller | undefined>();
+  await using h = await harness({
+    run: (command, options) => {
+      seen.add(options.groups);
+      return runHook(command, { ...options, killGraceMs: 300 });
+    },
+    start: false,
+    env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, OUT: h.dir }),
+  });
+  // Each hook leaves a child behind that holds no pipe of its own and ignores SIGTERM.
+  const hook =
+    '(trap "" TERM; exec sleep 300) >/dev/null 2>&1 & echo $! > "$OUT/$HOOKD_DELIVERY_ID"';
+  const ids = await insertAll(h, [delivery({ hook }), delivery({ hook })]);
+  h.queue.start();
+  for (const id of ids) {
+    await h.events.ended(id, "done");
+    const pid = Number((await Deno.readTextFile(`${h.dir}/${id}`)).trim());
+    assert.ok(pid > 1);
+    assert.equal(await stopped(pid), true, `the child ${pid} of ${id} outlived its hook`);
+  }
+  assert.equal(seen.size, 1);
+  assert.notEqual([...seen][0], undefined);
+  // The test's sanitizers fail it if the signaller's shell outlives the queue.
+});
+
+/** Whether `pid` stops running (or is a zombie) within 5 s. */
+async function stopped(pid: number): Promise<boolean> {
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline) {
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return true;
+      throw error;
+    }
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}

@@ -1,0 +1,771 @@
+/**
+ * Tests for the SQLite delivery store.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
+import {
+  type NewDelivery,
+  openStore,
+  type StoreOptions,
+  StoreUnavailableError,
+} from "../../lib/store/mod.ts";
+
+const encoder = new TextEncoder();
+
+async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "hookd_store_" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    endpoint: "deploy",
+    event: "push",
+    receivedAt: Date.now(),
+    contentType: "application/json",
+    headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
+    body: encoder.encode('{"ref":"main"}'),
+    hook: "./deploy.sh",
+    timeoutMs: 60_000,
+    verifiedBy: "github",
+    ...overrides,
+  };
+}
+
+/** A clock the test moves by hand. */
+function manualClock(
+  start = 1_700_000_000_000,
+): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => void (time += ms) };
+}
+
+function runEnd(outcome: "succeeded" | "failed", exitCode: number) {
+  return {
+    outcome,
+    endedAt: Date.now(),
+    durationMs: 12,
+    exitCode,
+    signal: null,
+    stdout: "out",
+    stderr: outcome === "failed" ? "boom" : "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  };
+}
+
+async function withStore(
+  options: StoreOptions,
+  test: (store: ReturnType<typeof openStore>, dir: string) => Promise<void> | void,
+): Promise<void> {
+  await using dir = await tempDir();
+  using store = openStore(`${dir.path}/state/hookd.db`, options);
+  await test(store, dir.path);
+}
+
+Deno.test("insert() resolves only once another connection can read the committed row", async () => {
+  await withStore({}, async (store) => {
+    const body = encoder.encode("payload \u00e9");
+    const { id, duplicate, state } = await store.insert(delivery({ body, sourceId: "gh-1" }));
+    using other = new DatabaseSync(store.path, { readOnly: true });
+    const row = other.prepare(
+      "SELECT endpoint, state, body, source_id, headers FROM deliveries WHERE id = ?",
+    )
+      .get(id);
+    assert.ok(row, "the row is visible to another connection");
+    assert.equal(row.state, "queued");
+    assert.equal(state, "queued");
+    assert.equal(duplicate, false);
+    assert.deepEqual(new Uint8Array(row.body as Uint8Array), body);
+    assert.equal(row.source_id, "gh-1");
+    assert.deepEqual(JSON.parse(row.headers as string), delivery().headers);
+  });
+});
+
+Deno.test("insert() commits concurrent inserts in one shared transaction", async (t) => {
+  await withStore({}, async (store) => {
+    await t.step("fifty inserts in one turn share one commit", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.insert(delivery({ event: `e${i}` }))),
+      );
+      assert.deepEqual(store.stats(), {
+        insertTransactions: 1,
+        inserted: 50,
+        checkpoints: 0,
+        checkpointsInWorker: false,
+      });
+      const ids = results.map((r) => r.id);
+      assert.equal(new Set(ids).size, 50);
+      assert.deepEqual([...ids].sort(), ids, "ids sort in insertion order");
+      assert.equal(store.counts().queued, 50);
+    });
+    await t.step("inserts awaited one by one commit separately", async () => {
+      for (let i = 0; i < 3; i++) await store.insert(delivery());
+      assert.deepEqual(store.stats(), {
+        insertTransactions: 4,
+        inserted: 53,
+        checkpoints: 0,
+        checkpointsInWorker: false,
+      });
+    });
+  });
+});
+
+Deno.test("insert() waits up to groupCommitMaxWaitMs for later inserts to share the commit", async () => {
+  await withStore({ groupCommitMaxWaitMs: 200 }, async (store) => {
+    const first = store.insert(delivery());
+    // A later macrotask, as a second request's insert would be.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const second = store.insert(delivery());
+    await Promise.all([first, second]);
+    assert.equal(store.stats().insertTransactions, 1);
+  });
+});
+
+Deno.test("insert() resolves only after the WAL is synced, and rejects when it cannot be", async (t) => {
+  await withStore({}, async (store) => {
+    await t.step("a synced insert is acknowledged", async () => {
+      const { state } = await store.insert(delivery());
+      assert.equal(state, "queued");
+    });
+    await t.step("a WAL that cannot be opened to sync rejects the insert: no 2xx", async () => {
+      // The connection still writes to the unlinked file; the sync by path finds nothing.
+      await Deno.remove(`${store.path}-wal`);
+      await assert.rejects(store.insert(delivery()), StoreUnavailableError);
+    });
+  });
+});
+
+Deno.test("inserts arriving while a WAL sync runs share the next commit", async () => {
+  await withStore({}, async (store) => {
+    const first = store.insert(delivery());
+    // Wait until the first batch has committed and its sync has begun, without sleeping.
+    while (store.stats().insertTransactions === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const later: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      later.push(store.insert(delivery()));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([first, ...later]);
+    // Five inserts in five turns: without waiting for the sync they would be five commits.
+    assert.ok(
+      store.stats().insertTransactions < 6,
+      `commits: ${store.stats().insertTransactions}`,
+    );
+  });
+});
+
+Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop", async () => {
+  await withStore({ backgroundCheckpoint: true }, async (store) => {
+    const body = new Uint8Array(32 * 1024).fill(97);
+    const burst = () =>
+      Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+    // The worker starts in its own time; the WAL may grow until its first checkpoint.
+    for (let round = 0; store.stats().checkpoints === 0; round++) {
+      assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
+      await burst();
+    }
+    const before = (await Deno.stat(`${store.path}-wal`)).size;
+    const rounds = 40;
+    for (let round = 0; round < rounds; round++) await burst();
+    const written = rounds * 20 * body.byteLength;
+    const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+    assert.ok(
+      grown < written / 2,
+      `the WAL grew by ${grown} bytes while ${written} bytes of bodies were stored: never rewound`,
+    );
+  });
+});
+
+Deno.test("close() with a background checkpointer closes its connection first: no WAL is left", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/state/hookd.db`;
+  const store = openStore(path, { backgroundCheckpoint: true });
+  const body = new Uint8Array(32 * 1024).fill(97);
+  // Until the worker has checkpointed once, so that its connection is open.
+  for (let round = 0; store.stats().checkpoints === 0; round++) {
+    assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
+    await Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+  }
+  const stored = store.stats().inserted;
+  store.close();
+  // The last connection to close checkpoints the WAL into the database and removes it.
+  await assert.rejects(Deno.stat(`${path}-wal`), Deno.errors.NotFound);
+  using reader = new DatabaseSync(path, { readOnly: true });
+  const { n } = reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number };
+  assert.equal(n, stored);
+});
+
+Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the worker fails", async () => {
+  await using dir = await tempDir();
+  using store = openStore(`${dir.path}/state/hookd.db`, { backgroundCheckpoint: true });
+  assert.equal(store.stats().checkpointsInWorker, true);
+  // Moved before the worker, which loads in its own time, opens the file: it finds nothing there.
+  Deno.renameSync(`${dir.path}/state`, `${dir.path}/moved`);
+  for (let turn = 0; store.stats().checkpointsInWorker; turn++) {
+    assert.ok(turn < 500, "the store never noticed that its worker failed");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  Deno.renameSync(`${dir.path}/moved`, `${dir.path}/state`);
+  const body = new Uint8Array(32 * 1024).fill(97);
+  const burst = () =>
+    Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
+  await burst();
+  const before = (await Deno.stat(`${store.path}-wal`)).size;
+  for (let round = 0; round < 40; round++) await burst();
+  const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+  assert.ok(
+    grown < 40 * 20 * body.byteLength / 2,
+    `the WAL grew by ${grown} bytes: nothing checkpoints it`,
+  );
+  assert.equal(store.stats().inserted, 41 * 20);
+});
+
+Deno.test("insert() suppresses a duplicate sender id within the retention window", async (t) => {
+  const clock = manualClock();
+  await withStore({ retentionMs: 60_000, now: clock.now }, async (store) => {
+    const first = await store.insert(delivery({ sourceId: "abc", receivedAt: clock.now() }));
+
+    await t.step("the same endpoint and id is a duplicate of the first", async () => {
+      const again = await store.insert(delivery({ sourceId: "abc", receivedAt: clock.now() }));
+      assert.deepEqual(again, { id: first.id, duplicate: true, state: "queued" });
+      assert.equal(store.list().length, 1);
+    });
+
+    await t.step("another endpoint may use the same id", async () => {
+      const other = await store.insert(delivery({ endpoint: "ci", sourceId: "abc" }));
+      assert.equal(other.duplicate, false);
+      assert.notEqual(other.id, first.id);
+    });
+
+    await t.step("duplicates within one group commit are caught", async () => {
+      const [a, b] = await Promise.all([
+        store.insert(delivery({ sourceId: "same-batch" })),
+        store.insert(delivery({ sourceId: "same-batch" })),
+      ]);
+      assert.equal(a.duplicate, false);
+      assert.deepEqual(b, { id: a.id, duplicate: true, state: "queued" });
+    });
+
+    await t.step("deliveries without a sender id are never duplicates", async () => {
+      const a = await store.insert(delivery());
+      const b = await store.insert(delivery());
+      assert.equal(b.duplicate, false);
+      assert.notEqual(a.id, b.id);
+    });
+
+    await t.step("after the retention window the id is new again", async () => {
+      clock.advance(60_001);
+      const later = await store.insert(delivery({ sourceId: "abc", receivedAt: clock.now() }));
+      assert.equal(later.duplicate, false);
+      assert.notEqual(later.id, first.id);
+    });
+  });
+});
+
+Deno.test("insert() stores a delivery without a hook as ignored, outside the queue", async () => {
+  await withStore({}, async (store) => {
+    const { id, state } = await store.insert(delivery({ hook: null }));
+    assert.equal(state, "ignored");
+    const counts = store.counts();
+    assert.equal(counts.queued, 0);
+    assert.equal(counts.byState.ignored, 1);
+    assert.deepEqual(store.queuedEndpoints(), []);
+    assert.equal(store.claim(id), null);
+    assert.notEqual(store.get(id)?.finishedAt, null);
+    assert.deepEqual(store.requeue([id]).skipped, [{ id, reason: "no hook" }]);
+  });
+});
+
+Deno.test("insert() rejects a malformed delivery with a TypeError", async () => {
+  await withStore({}, async (store) => {
+    await assert.rejects(store.insert(delivery({ timeoutMs: 0 })), TypeError);
+    await assert.rejects(store.insert(delivery({ endpoint: "" })), TypeError);
+    assert.equal(store.stats().insertTransactions, 0);
+  });
+});
+
+Deno.test("claim() and finishRun() record a run with its output", async () => {
+  await withStore({}, async (store) => {
+    const { id } = await store.insert(delivery());
+    const claimed = store.claim(id);
+    assert.ok(claimed);
+    assert.equal(claimed.attempt, 1);
+    assert.equal(claimed.hook, "./deploy.sh");
+    assert.equal(new TextDecoder().decode(claimed.body), '{"ref":"main"}');
+    assert.equal(store.claim(id), null, "a running delivery cannot be claimed twice");
+    assert.equal(store.counts().running, 1);
+
+    store.finishRun(claimed, runEnd("failed", 2), { state: "failed" });
+    const detail = store.get(id);
+    assert.ok(detail);
+    assert.equal(detail.state, "failed");
+    assert.equal(detail.failures, 1);
+    assert.equal(detail.runs.length, 1);
+    assert.deepEqual(
+      {
+        outcome: detail.runs[0].outcome,
+        exitCode: detail.runs[0].exitCode,
+        stdout: detail.runs[0].stdout,
+        stderr: detail.runs[0].stderr,
+      },
+      { outcome: "failed", exitCode: 2, stdout: "out", stderr: "boom" },
+    );
+    assert.equal(detail.lastRun?.exitCode, 2);
+    assert.equal(store.list()[0].lastRun?.outcome, "failed");
+    assert.deepEqual(store.counts().byState.failed, 1);
+    assert.equal(store.counts().running, 0);
+  });
+});
+
+Deno.test("finishRun() with a retry keeps the delivery's place in the queue", async () => {
+  await withStore({}, async (store) => {
+    const first = await store.insert(delivery());
+    const second = await store.insert(delivery());
+    const claimed = store.claim(first.id)!;
+    store.finishRun(claimed, runEnd("failed", 1), {
+      state: "queued",
+      notBefore: 123,
+      failed: true,
+    });
+    const head = store.queued("deploy", { limit: 2 });
+    assert.deepEqual(head.map((r) => r.id), [first.id, second.id]);
+    assert.equal(head[0].notBefore, 123);
+    assert.equal(store.get(first.id)?.failures, 1);
+  });
+});
+
+Deno.test("recover() requeues a delivery whose process was killed while its hook ran", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  const script = `${dir.path}/crash.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { openStore } from ${
+      JSON.stringify(new URL("../../lib/store/mod.ts", import.meta.url).href)
+    };
+const store = openStore(${JSON.stringify(path)});
+const { id } = await store.insert({ endpoint: "deploy", event: "push", receivedAt: Date.now(),
+  contentType: "text/plain", headers: {}, body: new Uint8Array([1, 2, 3]), hook: "true", timeoutMs: 1000 });
+store.claim(id);
+console.log(id);
+setInterval(() => {}, 1000);
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-lock", script],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let output = "";
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!output.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += value;
+  }
+  await reader.cancel();
+  child.kill("SIGKILL");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL");
+  const id = output.trim();
+
+  using store = openStore(path);
+  assert.equal(store.get(id)?.state, "running", "the crash left the delivery running");
+  assert.equal(store.recover(), 1);
+  const detail = store.get(id)!;
+  assert.equal(detail.state, "queued");
+  assert.equal(detail.runs.length, 1);
+  assert.equal(detail.runs[0].outcome, "interrupted");
+  assert.deepEqual(detail.body, new Uint8Array([1, 2, 3]));
+  assert.equal(store.claim(id)?.attempt, 2, "it runs again");
+  assert.equal(store.recover(), 1, "a second crash is recovered the same way");
+});
+
+Deno.test("purge() deletes old finished deliveries and their runs, never unfinished ones", async () => {
+  const clock = manualClock();
+  await withStore({ now: clock.now }, async (store) => {
+    const old = clock.now() - 10_000;
+    const finished = await store.insert(delivery({ receivedAt: old }));
+    store.finishRun(store.claim(finished.id)!, runEnd("succeeded", 0), { state: "done" });
+    const ignored = await store.insert(delivery({ receivedAt: old, hook: null }));
+    const queued = await store.insert(delivery({ receivedAt: old }));
+    const running = await store.insert(delivery({ receivedAt: old }));
+    store.claim(running.id);
+    const recent = await store.insert(delivery({ receivedAt: clock.now(), hook: null }));
+
+    assert.equal(store.purge(clock.now() - 5_000, { limit: 1 }), 1, "the limit caps one call");
+    assert.equal(store.purge(clock.now() - 5_000), 1);
+    assert.equal(store.purge(clock.now() - 5_000), 0);
+    assert.equal(store.get(finished.id), null);
+    assert.equal(store.get(ignored.id), null);
+    assert.equal(store.get(queued.id)?.state, "queued");
+    assert.equal(store.get(running.id)?.state, "running");
+    assert.equal(store.get(recent.id)?.state, "ignored");
+    using other = new DatabaseSync(store.path, { readOnly: true });
+    const runs = other.prepare("SELECT count(*) AS n FROM runs WHERE delivery_id = ?").get(
+      finished.id,
+    );
+    assert.equal(runs?.n, 0, "runs go with their delivery");
+    assert.equal(store.counts().byState.done, 0);
+  });
+});
+
+Deno.test("requeue() replays finished deliveries at the end of the queue", async (t) => {
+  await withStore({}, async (store) => {
+    const failed = await store.insert(delivery());
+    const waiting = await store.insert(delivery());
+    const claimed = store.claim(failed.id)!;
+    store.finishRun(claimed, runEnd("failed", 1), { state: "failed" });
+
+    await t.step("a failed delivery goes back with a fresh retry budget", () => {
+      const result = store.requeue([failed.id, waiting.id, "nope", failed.id]);
+      assert.deepEqual(result, {
+        requeued: [failed.id],
+        skipped: [{ id: waiting.id, reason: "queued" }, { id: "nope", reason: "unknown" }],
+      });
+      const detail = store.get(failed.id)!;
+      assert.equal(detail.state, "queued");
+      assert.equal(detail.failures, 0);
+      assert.equal(detail.finishedAt, null);
+      assert.deepEqual(store.queued("deploy", { limit: 5 }).map((r) => r.id), [
+        waiting.id,
+        failed.id,
+      ]);
+    });
+
+    await t.step("a running delivery is skipped", () => {
+      store.claim(waiting.id);
+      assert.deepEqual(store.requeue([waiting.id]).skipped, [{
+        id: waiting.id,
+        reason: "running",
+      }]);
+    });
+
+    await t.step("requeueMatching() selects by state and time", () => {
+      const again = store.claim(failed.id)!;
+      store.finishRun(again, runEnd("failed", 1), { state: "failed" });
+      assert.deepEqual(
+        store.requeueMatching({ state: "failed", since: Date.now() + 60_000 }).requeued,
+        [],
+      );
+      assert.deepEqual(store.requeueMatching({ state: "failed", since: 0 }).requeued, [failed.id]);
+      assert.equal(store.get(failed.id)?.runs.length, 2, "earlier runs are kept");
+    });
+  });
+});
+
+Deno.test("list() filters by endpoint, state and time, newest first", async () => {
+  await withStore({}, async (store) => {
+    const a = await store.insert(delivery({ endpoint: "deploy", receivedAt: 1000 }));
+    const b = await store.insert(delivery({ endpoint: "ci", receivedAt: 2000 }));
+    const c = await store.insert(delivery({ endpoint: "deploy", receivedAt: 3000, hook: null }));
+    const ids = (filter: Parameters<typeof store.list>[0]) => store.list(filter).map((d) => d.id);
+    assert.deepEqual(ids({}), [c.id, b.id, a.id]);
+    assert.deepEqual(ids({ endpoint: "deploy" }), [c.id, a.id]);
+    assert.deepEqual(ids({ state: "ignored" }), [c.id]);
+    assert.deepEqual(ids({ state: ["queued", "ignored"], endpoint: "deploy" }), [c.id, a.id]);
+    assert.deepEqual(ids({ since: 2000 }), [c.id, b.id]);
+    assert.deepEqual(ids({ until: 2000 }), [a.id]);
+    assert.deepEqual(ids({ limit: 1 }), [c.id]);
+    assert.throws(() => store.list({ state: "bogus" as "done" }), /Unknown delivery state "bogus"/);
+    const summary = store.list({ endpoint: "ci" })[0];
+    assert.equal(summary.bodySize, 14);
+    assert.equal(summary.lastRun, null);
+    assert.equal("body" in summary, false, "summaries leave the body in the store");
+  });
+});
+
+Deno.test("counts() sees another process's changes and the oldest queued delivery", async () => {
+  const clock = manualClock();
+  await withStore({ now: clock.now }, async (store) => {
+    assert.equal(store.counts().oldestQueuedAt, null);
+    const { id } = await store.insert(delivery());
+    clock.advance(5000);
+    await store.insert(delivery());
+    assert.equal(store.counts().oldestQueuedAt, clock.now() - 5000);
+    store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
+    assert.equal(store.counts().queued, 1);
+    {
+      using cli = openStore(store.path);
+      assert.deepEqual(cli.requeue([id]).requeued, [id]);
+    }
+    const counts = store.counts();
+    assert.equal(counts.queued, 2);
+    assert.equal(counts.byState.failed, 0);
+  });
+});
+
+Deno.test("counts() includes inserts not yet committed, for the back-pressure check", async () => {
+  await withStore({}, async (store) => {
+    const pending = store.insert(delivery());
+    assert.deepEqual([store.counts().inserting, store.counts().queued], [1, 0]);
+    await pending;
+    assert.deepEqual([store.counts().inserting, store.counts().queued], [0, 1]);
+  });
+});
+
+Deno.test("supersede() ends an endpoint's older queued deliveries in favour of a newer one", async () => {
+  await withStore({}, async (store) => {
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => store.insert(delivery())));
+    const other = await store.insert(delivery({ endpoint: "ci" }));
+    assert.deepEqual(store.supersede("deploy", c.id), [a.id, b.id]);
+    assert.equal(store.get(a.id)?.state, "superseded");
+    assert.equal(store.get(a.id)?.supersededBy, c.id);
+    assert.equal(store.get(c.id)?.state, "queued");
+    assert.equal(store.get(other.id)?.state, "queued");
+    assert.deepEqual(store.queuedEndpoints(), ["ci", "deploy"]);
+    assert.deepEqual(store.queued("deploy", { newest: true }).map((r) => r.id), [c.id]);
+  });
+});
+
+Deno.test("openStore() migrates a new file once and refuses a newer schema", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  openStore(path).close();
+  openStore(path).close();
+  {
+    using db = new DatabaseSync(path);
+    const row = db.prepare("PRAGMA user_version").get();
+    assert.equal(row?.user_version, 1);
+    assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
+    db.exec("PRAGMA user_version = 99");
+  }
+  assert.throws(() => openStore(path), (error: unknown) => {
+    assert.ok(error instanceof StoreUnavailableError);
+    assert.match(error.message, /schema version 99.*upgrade hookd/);
+    return true;
+  });
+});
+
+Deno.test("the store is unavailable, never silently lossy, when it cannot write", async (t) => {
+  await using dir = await tempDir();
+
+  await t.step(
+    "openStore() throws StoreUnavailableError when the file cannot be created",
+    async () => {
+      await Deno.writeTextFile(`${dir.path}/file`, "");
+      assert.throws(() => openStore(`${dir.path}/file/hookd.db`), StoreUnavailableError);
+    },
+  );
+
+  await t.step(
+    "insert() rejects while another process holds the write lock, then recovers",
+    async () => {
+      using store = openStore(`${dir.path}/locked.db`, { busyTimeoutMs: 10 });
+      using other = new DatabaseSync(store.path);
+      other.exec("BEGIN IMMEDIATE");
+      const error = await store.insert(delivery()).then(() => null, (e) => e);
+      assert.ok(error instanceof StoreUnavailableError, `got ${error}`);
+      assert.match(error.message, /locked/);
+      assert.equal(error.retryAfterSeconds > 0, true);
+      other.exec("ROLLBACK");
+      assert.equal(store.list().length, 0, "nothing was stored");
+      const { duplicate } = await store.insert(delivery());
+      assert.equal(duplicate, false);
+      assert.equal(store.list().length, 1);
+    },
+  );
+
+  await t.step("insert() rejects on a store that cannot be written", async () => {
+    openStore(`${dir.path}/ro.db`).close();
+    using store = openStore(`${dir.path}/ro.db`, { readOnly: true });
+    await assert.rejects(store.insert(delivery()), StoreUnavailableError);
+    assert.equal(store.list().length, 0);
+  });
+
+  await t.step("close() commits pending inserts; later inserts reject", async () => {
+    const store = openStore(`${dir.path}/closing.db`);
+    const pending = store.insert(delivery());
+    store.close();
+    const { id } = await pending;
+    await assert.rejects(store.insert(delivery()), StoreUnavailableError);
+    assert.throws(() => store.get(id), StoreUnavailableError);
+    using reopened = openStore(`${dir.path}/closing.db`);
+    assert.equal(reopened.get(id)?.state, "queued");
+  });
+});
+
+/** Another process's connection holding the write lock, as `hookd replay` or an admin's shell would. */
+function holdWriteLock(path: string): { release: () => void } & Disposable {
+  const db = new DatabaseSync(path);
+  db.exec("BEGIN IMMEDIATE");
+  const release = () => {
+    if (db.isTransaction) db.exec("ROLLBACK");
+  };
+  return {
+    release,
+    [Symbol.dispose]() {
+      release();
+      db.close();
+    },
+  };
+}
+
+/** Tracks whether a promise has settled, without consuming its rejection. */
+function watch<T>(promise: Promise<T>): { promise: Promise<T>; readonly settled: boolean } {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  return {
+    promise,
+    get settled() {
+      return settled;
+    },
+  };
+}
+
+/** How long a 10 ms timer really took: far more means the event loop was stopped. */
+async function timerDelay(): Promise<number> {
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  return performance.now() - started;
+}
+
+Deno.test("insert() waits for another process's write lock without stopping the event loop", async (t) => {
+  await withStore({ busyTimeoutMs: 5000 }, async (store) => {
+    await t.step(
+      "timers fire while it waits; it commits right after the lock is released",
+      async () => {
+        using lock = holdWriteLock(store.path);
+        const first = watch(store.insert(delivery({ event: "first" })));
+        const delays = [await timerDelay(), await timerDelay(), await timerDelay()];
+        assert.ok(Math.max(...delays) < 500, `10 ms timers took ${delays.join(", ")} ms`);
+        assert.equal(first.settled, false, "the insert still waits for the lock");
+
+        const second = store.insert(delivery({ event: "second" }));
+        assert.equal(store.counts().inserting, 2, "both count for back-pressure");
+        const released = performance.now();
+        lock.release();
+        const [a, b] = await Promise.all([first.promise, second]);
+        const after = performance.now() - released;
+        assert.ok(after < 500, `committed ${after} ms after the lock was released`);
+        assert.deepEqual(
+          store.stats(),
+          { insertTransactions: 2, inserted: 2, checkpoints: 0, checkpointsInWorker: false },
+          "the insert that came while the first waited joined the next commit",
+        );
+        assert.deepEqual(store.queued("deploy", { limit: 2 }).map((r) => r.id), [a.id, b.id]);
+        assert.deepEqual(store.list().map((d) => d.event), ["second", "first"]);
+      },
+    );
+  });
+});
+
+Deno.test("insert() rejects with StoreUnavailableError once the lock is held for busyTimeoutMs", async () => {
+  await withStore({ busyTimeoutMs: 400 }, async (store) => {
+    using lock = holdWriteLock(store.path);
+    const started = performance.now();
+    const insert = watch(store.insert(delivery()).then(() => null, (error) => error));
+    const delays: number[] = [];
+    while (!insert.settled) delays.push(await timerDelay());
+    const error = await insert.promise;
+    const elapsed = performance.now() - started;
+    assert.ok(error instanceof StoreUnavailableError, `got ${error}`);
+    assert.match(error.message, /locked/);
+    assert.ok(elapsed >= 399, `gave up after ${elapsed} ms, before busyTimeoutMs`);
+    assert.ok(Math.max(...delays) < 200, `10 ms timers took ${delays.join(", ")} ms`);
+    assert.equal(store.counts().inserting, 0);
+    lock.release();
+    assert.equal(store.list().length, 0, "nothing was stored");
+  });
+});
+
+Deno.test("insert() arriving while another waits for the lock gets its own busyTimeoutMs", async () => {
+  await withStore({ busyTimeoutMs: 600 }, async (store) => {
+    using lock = holdWriteLock(store.path);
+    const first = store.insert(delivery({ event: "first" })).then(() => null, (error) => error);
+    // Arrive well after the first, so that its deadline passes while this one's has not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = store.insert(delivery({ event: "second" }));
+    assert.ok(await first instanceof StoreUnavailableError, "the first gave up");
+    lock.release();
+    const { id } = await second;
+    assert.deepEqual(store.list().map((d) => d.id), [id]);
+  });
+});
+
+Deno.test("the dispatcher's writes fail at once while another process holds the write lock", async () => {
+  await withStore({ busyTimeoutMs: 5000 }, async (store) => {
+    const { id } = await store.insert(delivery());
+    const done = await store.insert(delivery({ receivedAt: 0 }));
+    store.finishRun(store.claim(done.id)!, runEnd("succeeded", 0), { state: "done" });
+    {
+      using _lock = holdWriteLock(store.path);
+      const started = performance.now();
+      assert.throws(() => store.claim(id), StoreUnavailableError);
+      assert.throws(() => store.supersede("deploy", id), StoreUnavailableError);
+      assert.throws(() => store.purge(Date.now()), StoreUnavailableError);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `waited ${elapsed} ms with the event loop stopped`);
+      assert.equal(store.counts().queued, 1, "reads still work");
+    }
+    const claimed = store.claim(id);
+    assert.ok(claimed, "the lock gone, the dispatcher's next try works");
+    {
+      using _lock = holdWriteLock(store.path);
+      assert.throws(
+        () => store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" }),
+        StoreUnavailableError,
+      );
+    }
+    store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" });
+    assert.equal(store.get(id)?.state, "done");
+    assert.equal(store.purge(Date.now() - 60_000), 1);
+  });
+});
+
+Deno.test("requeue() waits in SQLite for a lock another process releases, as the command line may", async () => {
+  await withStore({ busyTimeoutMs: 10_000 }, async (store) => {
+    const { id } = await store.insert(delivery());
+    store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { DatabaseSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
+const db = new DatabaseSync(${JSON.stringify(store.path)});
+db.exec("BEGIN IMMEDIATE");
+console.log("locked");
+setTimeout(() => db.exec("ROLLBACK"), 300);`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let output = "";
+    while (!output.includes("locked\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      output += value;
+    }
+    await reader.cancel();
+    assert.equal(output, "locked\n");
+    assert.throws(() => store.claim(id), StoreUnavailableError, "the lock is held");
+    assert.deepEqual(store.requeue([id]).requeued, [id]);
+    assert.equal((await holder.status).success, true);
+    assert.equal(store.get(id)?.state, "queued");
+  });
+});
+
+Deno.test("close() commits an insert that waited for the lock, once the lock is free", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  const store = openStore(path, { busyTimeoutMs: 5000 });
+  let pending;
+  {
+    using _lock = holdWriteLock(path);
+    pending = store.insert(delivery());
+    await timerDelay();
+    assert.deepEqual([store.counts().inserting, store.stats().insertTransactions], [1, 0]);
+  }
+  store.close();
+  const { id } = await pending;
+  using reopened = openStore(path);
+  assert.equal(reopened.get(id)?.state, "queued");
+});
