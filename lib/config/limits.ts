@@ -1,0 +1,30 @@
+/**
+ * Limits that factories check their options against: the longest delay a
+ * timer can keep, and the non-negative numbers options must be. Checked
+ * once, when a factory is called, never per request.
+ *
+ * @module
+ */
+
+/** The longest delay `setTimeout` keeps (2^31-1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Refuse a value that is not a finite number of 0 or more.
+ *
+ * @param where the factory, e.g. `openStore` or `runHook()`
+ * @param name the option's name, e.g. `busyTimeoutMs`
+ * @param value the value to check
+ * @throws {RangeError} naming the factory, the option and the value
+ *
+ * @example
+ * ```ts
+ * import { checkNonNegative } from "./limits.ts";
+ * checkNonNegative("openStore", "retentionMs", 0);
+ * ```
+ */
+export function checkNonNegative(where: string, name: string, value: unknown): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${where}: ${name} must be a finite number >= 0: got ${value}`);
+  }
+}
