@@ -1,0 +1,88 @@
+/**
+ * SQLite at the edge of the store: opening and migrating the schema, and
+ * telling a lock (worth trying again) from a real failure.
+ *
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+import { MIGRATIONS } from "./_schema.ts";
+import { StoreUnavailableError } from "./types.ts";
+
+export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
+  const version = readVersion(db);
+  if (version > MIGRATIONS.length) {
+    throw new StoreUnavailableError(
+      `The delivery store has schema version ${version}, newer than this hookd knows (${MIGRATIONS.length}): upgrade hookd`,
+    );
+  }
+  if (readOnly) {
+    if (version < MIGRATIONS.length) {
+      throw new StoreUnavailableError(
+        `The delivery store has schema version ${version}, expected ${MIGRATIONS.length}: start the daemon once to migrate it`,
+      );
+    }
+    return;
+  }
+  // Only takes effect before the first table exists.
+  if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  // NORMAL: run bookkeeping (claims, run ends, requeues) need not survive a
+  // power cut, since a lost one only makes a delivery run again
+  // (at-least-once). Accepted deliveries are durable before the 2xx: insert
+  // syncs the WAL after its commit (see #syncThenSettle), or, where there is
+  // no WAL, commits with FULL (see #transaction).
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  if (version === MIGRATIONS.length) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Another process may have migrated while this one waited for the lock.
+    for (let v = readVersion(db); v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+export function journalMode(db: DatabaseSync): string {
+  const row = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+  return row.journal_mode;
+}
+
+export function readVersion(db: DatabaseSync): number {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  return row.user_version;
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isSqliteError(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: string }).code === "ERR_SQLITE_ERROR";
+}
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
+/** SQLITE_BUSY or SQLITE_LOCKED: another connection has the lock, so trying again may work. */
+export function isLockError(error: unknown): boolean {
+  if (!isSqliteError(error)) return false;
+  // Node sets `errcode`; Deno's node:sqlite only gives sqlite3_errmsg() as the message.
+  const code = (error as { errcode?: unknown }).errcode;
+  if (typeof code === "number") {
+    return (code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED;
+  }
+  return /^database (?:table |schema )?is locked/.test((error as Error).message);
+}
+
+export function setBusyTimeout(db: DatabaseSync, ms: number): void {
+  db.exec(`PRAGMA busy_timeout = ${Math.round(ms)}`);
+}
+
+export function unavailable(what: string, error: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`${what}: ${message(error)}`, { cause: error });
+}

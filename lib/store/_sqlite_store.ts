@@ -1,0 +1,527 @@
+/**
+ * The SQLite implementation of the {@linkcode Store} contract: queue
+ * operations, admin listing and purge over one connection. Inserts go
+ * through {@linkcode GroupCommit}; everything else is a short transaction
+ * that never waits for another process's lock unless the command line or
+ * start-up asked for it (see `mod.ts`).
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
+import { IdGenerator } from "./_id.ts";
+import {
+  checkDelivery,
+  LAST_RUN_JOIN,
+  SUMMARY_COLUMNS,
+  toRun,
+  toSummary,
+  whereClause,
+} from "./_rows.ts";
+import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
+import type { Store } from "./mod.ts";
+import {
+  type ClaimedDelivery,
+  DELIVERY_STATES,
+  type DeliveryDetail,
+  type DeliveryFilter,
+  type DeliveryState,
+  type DeliverySummary,
+  type InsertResult,
+  type NewDelivery,
+  type NextState,
+  type QueueCounts,
+  type QueuedRef,
+  type RequeueResult,
+  type RunEnd,
+  type StoreStats,
+  StoreUnavailableError,
+} from "./types.ts";
+
+const DEFAULT_LIST_LIMIT = 100;
+const DEFAULT_PURGE_LIMIT = 500;
+
+/** Options for {@linkcode SqliteStore}, resolved by `openStore`. */
+export interface SqliteStoreOptions {
+  retentionMs: number;
+  maxWaitMs: number;
+  busyTimeoutMs: number;
+  readOnly: boolean;
+  now: () => number;
+  walPath?: string;
+  backgroundCheckpoint: boolean;
+}
+
+/** The store over one SQLite connection. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly retentionMs: number;
+  #db: DatabaseSync;
+  /** How long a blocking call waits for the write lock. */
+  #busyTimeoutMs: number;
+  /** A read-only store's connection always waits in SQLite (it belongs to the command line). */
+  #readOnly: boolean;
+  #now: () => number;
+  #ids = new IdGenerator();
+  #commits: GroupCommit;
+  #closed = false;
+  #statements = new Map<string, StatementSync>();
+  /**
+   * The WAL file, when inserts are made durable by syncing it off the event
+   * loop (see `GroupCommit`); undefined for a store that is not in WAL mode,
+   * whose inserts commit with synchronous = FULL.
+   */
+  #walPath: string | undefined;
+
+  /**
+   * Serve a migrated connection.
+   *
+   * @param db the connection, schema current
+   * @param path the database file
+   * @param options resolved by `openStore`
+   */
+  constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
+    this.#db = db;
+    this.#walPath = options.walPath;
+    this.path = path;
+    this.retentionMs = options.retentionMs;
+    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.#readOnly = options.readOnly;
+    this.#now = options.now;
+    this.#commits = new GroupCommit(db, {
+      path,
+      walPath: options.walPath,
+      maxWaitMs: options.maxWaitMs,
+      busyTimeoutMs: options.busyTimeoutMs,
+      backgroundCheckpoint: options.backgroundCheckpoint,
+      write: (rows) => this.#writeBatch(rows),
+      blocking: (work) => this.#blocking(work),
+    });
+  }
+
+  insert(delivery: NewDelivery): Promise<InsertResult> {
+    if (this.#closed) {
+      return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
+    }
+    try {
+      checkDelivery(delivery);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#commits.insert(delivery);
+  }
+
+  #writeBatch(rows: readonly NewDelivery[]): BatchWritten {
+    const results: InsertResult[] = [];
+    let inserted = 0;
+    let bytes = 0;
+    this.#transaction(() => {
+      const now = this.#now();
+      const findDuplicate = this.#statement(
+        `SELECT id, state FROM deliveries
+         WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
+      );
+      const nextSeq = this.#nextSeq();
+      const insert = this.#statement(
+        `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
+           headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
+           updated_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const row of rows) {
+        if (row.sourceId !== undefined) {
+          const existing = findDuplicate.get(row.endpoint, row.sourceId, now - this.retentionMs);
+          if (existing) {
+            results.push({
+              id: existing.id as string,
+              duplicate: true,
+              state: existing.state as DeliveryState,
+            });
+            continue;
+          }
+        }
+        const id = this.#ids.next(now);
+        const state: DeliveryState = row.hook === null ? "ignored" : "queued";
+        insert.run(
+          id,
+          row.endpoint,
+          row.event,
+          row.sourceId ?? null,
+          row.receivedAt,
+          row.contentType,
+          JSON.stringify(row.headers),
+          row.body,
+          row.body.byteLength,
+          row.hook,
+          row.timeoutMs,
+          row.verifiedBy ?? null,
+          state,
+          nextSeq + inserted,
+          now,
+          now,
+          state === "ignored" ? now : null,
+        );
+        inserted++;
+        bytes += row.body.byteLength + PAGE_BYTES;
+        results.push({ id, duplicate: false, state });
+      }
+    }, true);
+    this.#commits.wrote(bytes);
+    return { results, inserted };
+  }
+
+  get(id: string): DeliveryDetail | null {
+    return this.#guard("read the delivery", () => {
+      const row = this.#statement(
+        `SELECT ${SUMMARY_COLUMNS}, d.headers, d.body, d.timeout_ms, d.failures, d.not_before
+         FROM deliveries d ${LAST_RUN_JOIN} WHERE d.id = ?`,
+      ).get(id);
+      if (!row) return null;
+      const runs = this.#statement("SELECT * FROM runs WHERE delivery_id = ? ORDER BY id").all(id)
+        .map(toRun);
+      return {
+        ...toSummary(row),
+        headers: JSON.parse(row.headers as string),
+        body: row.body as Uint8Array,
+        timeoutMs: row.timeout_ms as number,
+        failures: row.failures as number,
+        notBefore: row.not_before as number,
+        runs,
+      };
+    });
+  }
+
+  list(filter: DeliveryFilter = {}): DeliverySummary[] {
+    return this.#guard("list deliveries", () => {
+      const { where, params } = whereClause(filter);
+      const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+      return this.#db.prepare(
+        `SELECT ${SUMMARY_COLUMNS} FROM deliveries d ${LAST_RUN_JOIN}
+         ${where} ORDER BY d.id DESC LIMIT ?`,
+      ).all(...params, limit).map(toSummary);
+    });
+  }
+
+  counts(): QueueCounts {
+    return this.#guard("count deliveries", () => {
+      const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
+        DeliveryState,
+        number
+      >;
+      for (const row of this.#statement("SELECT state, n FROM state_counts").all()) {
+        byState[row.state as DeliveryState] = row.n as number;
+      }
+      const oldest = this.#statement(
+        "SELECT queued_at FROM deliveries WHERE state = 'queued' ORDER BY seq LIMIT 1",
+      ).get();
+      return {
+        queued: byState.queued,
+        running: byState.running,
+        inserting: this.#commits.inserting,
+        oldestQueuedAt: oldest ? oldest.queued_at as number : null,
+        byState,
+      };
+    });
+  }
+
+  requeue(ids: readonly string[]): RequeueResult {
+    return this.#guard("requeue deliveries", () => {
+      const result: RequeueResult = { requeued: [], skipped: [] };
+      this.#blockingTransaction(() => {
+        const find = this.#statement("SELECT state, hook FROM deliveries WHERE id = ?");
+        for (const id of new Set(ids)) {
+          const row = find.get(id);
+          if (!row) result.skipped.push({ id, reason: "unknown" });
+          else if (row.state === "queued" || row.state === "running") {
+            result.skipped.push({ id, reason: row.state });
+          } else if (row.hook === null) result.skipped.push({ id, reason: "no hook" });
+          else {
+            this.#requeueOne(id);
+            result.requeued.push(id);
+          }
+        }
+      });
+      return result;
+    });
+  }
+
+  requeueMatching(filter: DeliveryFilter): RequeueResult {
+    return this.#guard("requeue deliveries", () => {
+      const result: RequeueResult = { requeued: [], skipped: [] };
+      this.#blockingTransaction(() => {
+        const { where, params } = whereClause(filter, [
+          "d.state NOT IN ('queued', 'running')",
+          "d.hook IS NOT NULL",
+        ]);
+        const rows = this.#db.prepare(
+          `SELECT d.id FROM deliveries d ${where} ORDER BY d.id DESC LIMIT ?`,
+        ).all(...params, filter.limit ?? -1);
+        // Oldest first, so that replays keep their relative order in the queue.
+        for (const row of rows.reverse()) {
+          this.#requeueOne(row.id as string);
+          result.requeued.push(row.id as string);
+        }
+      });
+      return result;
+    });
+  }
+
+  #requeueOne(id: string): void {
+    const now = this.#now();
+    this.#statement(
+      `UPDATE deliveries SET state = 'queued', seq = ?, queued_at = ?, failures = 0,
+         not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL
+       WHERE id = ?`,
+    ).run(this.#nextSeq(), now, now, id);
+  }
+
+  purge(olderThan: number, options: { limit?: number } = {}): number {
+    return this.#guard("purge deliveries", () => {
+      let deleted = 0;
+      this.#transaction(() => {
+        const result = this.#statement(
+          `DELETE FROM deliveries WHERE id IN (
+             SELECT id FROM deliveries
+             WHERE received_at < ? AND state NOT IN ('queued', 'running')
+             ORDER BY received_at LIMIT ?)`,
+        ).run(olderThan, options.limit ?? DEFAULT_PURGE_LIMIT);
+        deleted = Number(result.changes);
+      });
+      // Give freed pages back to the file system, a little at a time.
+      if (deleted > 0) {
+        try {
+          this.#db.exec("PRAGMA incremental_vacuum(1000)");
+        } catch (error) {
+          // The rows are gone; the pages can wait for the next purge.
+          if (!isLockError(error)) throw error;
+        }
+      }
+      return deleted;
+    });
+  }
+
+  recover(): number {
+    return this.#guard("recover interrupted runs", () => {
+      let requeued = 0;
+      this.#blockingTransaction(() => {
+        const now = this.#now();
+        this.#statement(
+          `UPDATE runs SET outcome = 'interrupted', error = 'hookd stopped while the hook ran'
+           WHERE outcome = 'running'`,
+        ).run();
+        requeued = Number(
+          this.#statement(
+            `UPDATE deliveries SET state = 'queued', not_before = 0, updated_at = ?
+             WHERE state = 'running'`,
+          ).run(now).changes,
+        );
+      });
+      return requeued;
+    });
+  }
+
+  queuedEndpoints(): string[] {
+    return this.#guard("read the queue", () => {
+      // A skip-scan over the queued index: one lookup per endpoint, however long the queue.
+      const rows = this.#statement(
+        `WITH RECURSIVE e(name) AS (
+           SELECT min(endpoint) FROM deliveries WHERE state = 'queued'
+           UNION ALL
+           SELECT (SELECT min(endpoint) FROM deliveries WHERE state = 'queued' AND endpoint > e.name)
+           FROM e WHERE e.name IS NOT NULL)
+         SELECT name FROM e WHERE name IS NOT NULL`,
+      ).all();
+      return rows.map((row) => row.name as string);
+    });
+  }
+
+  queued(endpoint: string, options: { limit?: number; newest?: boolean } = {}): QueuedRef[] {
+    return this.#guard("read the queue", () => {
+      const order = options.newest ? "DESC" : "ASC";
+      return this.#statement(
+        `SELECT id, seq, not_before FROM deliveries
+         WHERE state = 'queued' AND endpoint = ? ORDER BY seq ${order} LIMIT ?`,
+      ).all(endpoint, options.limit ?? 1).map((row) => ({
+        id: row.id as string,
+        seq: row.seq as number,
+        notBefore: row.not_before as number,
+      }));
+    });
+  }
+
+  supersede(endpoint: string, keepId: string): string[] {
+    return this.#guard("supersede deliveries", () => {
+      let ids: string[] = [];
+      this.#transaction(() => {
+        const now = this.#now();
+        ids = this.#statement(
+          `UPDATE deliveries SET state = 'superseded', superseded_by = ?1, updated_at = ?2,
+             finished_at = ?2
+           WHERE state = 'queued' AND endpoint = ?3
+             AND seq < (SELECT seq FROM deliveries WHERE id = ?1)
+           RETURNING id`,
+        ).all(keepId, now, endpoint).map((row) => row.id as string);
+      });
+      return ids;
+    });
+  }
+
+  claim(id: string): ClaimedDelivery | null {
+    return this.#guard("claim a delivery", () => {
+      let claimed: ClaimedDelivery | null = null;
+      this.#transaction(() => {
+        const now = this.#now();
+        const row = this.#statement(
+          `UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = ?
+           WHERE id = ? AND state = 'queued' AND hook IS NOT NULL
+           RETURNING *`,
+        ).get(now, id);
+        if (!row) return;
+        const run = this.#statement(
+          `INSERT INTO runs (delivery_id, attempt, started_at, outcome)
+           VALUES (?, ?, ?, 'running') RETURNING id`,
+        ).get(id, row.attempts, now)!;
+        claimed = {
+          id,
+          endpoint: row.endpoint as string,
+          event: row.event as string,
+          sourceId: row.source_id as string | null,
+          receivedAt: row.received_at as number,
+          contentType: row.content_type as string,
+          headers: JSON.parse(row.headers as string),
+          body: row.body as Uint8Array,
+          hook: row.hook as string,
+          timeoutMs: row.timeout_ms as number,
+          verifiedBy: row.verified_by as string | null,
+          attempt: row.attempts as number,
+          failures: row.failures as number,
+          runId: run.id as number,
+        };
+      });
+      return claimed;
+    });
+  }
+
+  finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void {
+    this.#guard("record the run", () => {
+      this.#transaction(() => {
+        const now = this.#now();
+        this.#statement(
+          `UPDATE runs SET ended_at = ?, duration_ms = ?, outcome = ?, exit_code = ?, signal = ?,
+             stdout = ?, stderr = ?, stdout_truncated = ?, stderr_truncated = ?, error = ?,
+             started_at = coalesce(?, started_at)
+           WHERE id = ?`,
+        ).run(
+          end.endedAt,
+          Math.round(end.durationMs),
+          end.outcome,
+          end.exitCode,
+          end.signal,
+          end.stdout,
+          end.stderr,
+          end.stdoutTruncated ? 1 : 0,
+          end.stderrTruncated ? 1 : 0,
+          end.error ?? null,
+          end.startedAt ?? null,
+          claimed.runId,
+        );
+        if (next.state === "queued") {
+          this.#statement(
+            `UPDATE deliveries SET state = 'queued', not_before = ?, failures = failures + ?,
+               updated_at = ?
+             WHERE id = ? AND state = 'running'`,
+          ).run(next.notBefore, next.failed ? 1 : 0, now, claimed.id);
+        } else {
+          this.#statement(
+            `UPDATE deliveries SET state = ?, failures = failures + ?, updated_at = ?,
+               finished_at = ?
+             WHERE id = ? AND state = 'running'`,
+          ).run(next.state, next.state === "failed" ? 1 : 0, now, now, claimed.id);
+        }
+      });
+    });
+  }
+
+  stats(): StoreStats {
+    return this.#commits.stats();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#commits.close();
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #nextSeq(): number {
+    const row = this.#statement("SELECT coalesce(max(seq), 0) + 1 AS seq FROM deliveries").get()!;
+    return row.seq as number;
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Run `work` in a write transaction. `durable` commits with an fsync of
+   * the WAL (synchronous = FULL), which also makes every earlier commit
+   * durable: a 2xx promises the delivery survives a power cut. Otherwise the
+   * commit survives a crash of hookd but not of the machine. A store in WAL
+   * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
+   */
+  #transaction(work: () => void, durable = false): void {
+    durable &&= this.#walPath === undefined;
+    if (durable) this.#db.exec("PRAGMA synchronous = FULL");
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        work();
+        this.#db.exec("COMMIT");
+        this.#commits.wrote(PAGE_BYTES);
+      } catch (error) {
+        // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (durable) this.#db.exec("PRAGMA synchronous = NORMAL");
+    }
+  }
+
+  /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */
+  #blockingTransaction(work: () => void): void {
+    this.#blocking(() => this.#transaction(work));
+  }
+
+  #blocking<T>(work: () => T): T {
+    // A read-only store's connection waits already.
+    if (this.#readOnly) return work();
+    setBusyTimeout(this.#db, this.#busyTimeoutMs);
+    try {
+      return work();
+    } finally {
+      setBusyTimeout(this.#db, 0);
+    }
+  }
+
+  #guard<T>(what: string, work: () => T): T {
+    if (this.#closed) throw new StoreUnavailableError("The delivery store is closed");
+    try {
+      return work();
+    } catch (error) {
+      if (isSqliteError(error)) throw unavailable(`Cannot ${what}`, error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The store's vocabulary: what a delivery, a run and a filter are, the
+ * results of its operations, and the error it throws when it cannot do
+ * the work. Every store implementation speaks it; the accept path, the
+ * queue, the CLI and the admin pages read it.
+ *
+ * @module
+ */
+
+/** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
+export type DeliveryState =
+  | "queued"
+  | "running"
+  | "done"
+  | "failed"
+  | "ignored"
+  | "superseded";
+
+/** Every delivery state, in lifecycle order. */
+export const DELIVERY_STATES: readonly DeliveryState[] = [
+  "queued",
+  "running",
+  "done",
+  "failed",
+  "ignored",
+  "superseded",
+];
+
+/**
+ * How one hook run ended. `aborted`: hookd stopped it while shutting down;
+ * `interrupted`: hookd died while it ran. Neither counts against retries.
+ */
+export type RunOutcome =
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "aborted"
+  | "interrupted";
+
+/** A delivery as the accept path hands it over. */
+export interface NewDelivery {
+  /** The configured endpoint name. */
+  endpoint: string;
+  /** The sender's event type. */
+  event: string;
+  /** The sender's delivery id (`X-GitHub-Delivery`, `webhook-id`), used to suppress duplicates. */
+  sourceId?: string;
+  /** When the request arrived, epoch milliseconds. */
+  receivedAt: number;
+  /** The request's Content-Type. */
+  contentType: string;
+  /** The headers needed to re-verify or replay, signature values already redacted by the caller. */
+  headers: Record<string, string>;
+  /** The raw body. */
+  body: Uint8Array;
+  /** The hook command chosen for the event; null means no hook, and the delivery is `ignored`. */
+  hook: string | null;
+  /** The hook's time limit in milliseconds. */
+  timeoutMs: number;
+  /** The verifier that accepted the delivery, e.g. `github`. */
+  verifiedBy?: string;
+}
+
+/** What {@linkcode Store.insert} did. */
+export interface InsertResult {
+  /** The delivery's id; for a duplicate, the id of the delivery stored first. */
+  id: string;
+  /** True when the same endpoint already stored this `sourceId` within the retention window. */
+  duplicate: boolean;
+  /** The new delivery's state (`queued` or `ignored`); for a duplicate, the stored one's state now. */
+  state: DeliveryState;
+}
+
+/** Options for {@linkcode openStore}. */
+export interface StoreOptions {
+  /** How long deliveries are kept and duplicates are recognised, default 7 days. */
+  retentionMs?: number;
+  /** How long an insert may wait for others to share its commit, default 0 (just after this turn's I/O). */
+  groupCommitMaxWaitMs?: number;
+  /**
+   * How long to wait for another process's write lock before giving up,
+   * default 1000: `insert` retries on a timer for this long, measured from
+   * its call; opening, `recover`, `requeue`, `requeueMatching` and a
+   * read-only store's reads wait in SQLite. The dispatcher's writes never wait.
+   */
+  busyTimeoutMs?: number;
+  /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
+  readOnly?: boolean;
+  /**
+   * Copy the WAL back into the database file in a worker thread (the
+   * daemon's setting), rather than in whichever commit fills it, which
+   * would stop the event loop for the whole checkpoint. Default false.
+   */
+  backgroundCheckpoint?: boolean;
+  /** The clock, epoch milliseconds; for tests. */
+  now?: () => number;
+}
+
+/** Which deliveries {@linkcode Store.list} and {@linkcode Store.requeueMatching} select. */
+export interface DeliveryFilter {
+  /** Only this endpoint. */
+  endpoint?: string;
+  /** Only these states. */
+  state?: DeliveryState | readonly DeliveryState[];
+  /** Only deliveries received at or after this time, epoch milliseconds. */
+  since?: number;
+  /** Only deliveries received before this time, epoch milliseconds. */
+  until?: number;
+  /** At most this many, newest first; default 100 for `list`, unlimited for `requeueMatching`. */
+  limit?: number;
+}
+
+/** One hook run. Times are epoch milliseconds. */
+export interface RunRecord {
+  /** The run's number in the store. */
+  id: number;
+  /** 1 for the delivery's first run, counting every run including replays. */
+  attempt: number;
+  /** When the hook started. */
+  startedAt: number;
+  /** Null while running, or for a run interrupted by a crash. */
+  endedAt: number | null;
+  /** How long it ran; null while running or when interrupted. */
+  durationMs: number | null;
+  /** How it ended. */
+  outcome: RunOutcome;
+  /** The shell's exit code; null when killed by a signal or never started. */
+  exitCode: number | null;
+  /** The signal that ended the hook, e.g. `SIGKILL`. */
+  signal: string | null;
+  /** The start of the hook's stdout. */
+  stdout: string;
+  /** The start of the hook's stderr. */
+  stderr: string;
+  /** stdout was longer than what was kept. */
+  stdoutTruncated: boolean;
+  /** stderr was longer than what was kept. */
+  stderrTruncated: boolean;
+  /** Why the hook could not run or the run could not be recorded. */
+  error: string | null;
+}
+
+/** A delivery without its body, headers and run output. */
+export interface DeliverySummary {
+  /** hookd's id: sortable by the time it was stored. */
+  id: string;
+  /** The configured endpoint name. */
+  endpoint: string;
+  /** The sender's event type. */
+  event: string;
+  /** The sender's delivery id, when it sent one. */
+  sourceId: string | null;
+  /** When the request arrived, epoch milliseconds. */
+  receivedAt: number;
+  /** The request's Content-Type. */
+  contentType: string;
+  /** The body's length in bytes. */
+  bodySize: number;
+  /** The hook command chosen when it arrived; null for `ignored`. */
+  hook: string | null;
+  /** The verifier that accepted it. */
+  verifiedBy: string | null;
+  /** Where it stands. */
+  state: DeliveryState;
+  /** Runs started so far, replays included. */
+  attempts: number;
+  /** When the delivery was last queued (received or replayed). */
+  queuedAt: number;
+  /** When its state last changed. */
+  updatedAt: number;
+  /** When it reached its final state; null while unfinished. */
+  finishedAt: number | null;
+  /** For `superseded`: the newer delivery that replaced it. */
+  supersededBy: string | null;
+  /** The latest run, without output; null before the first run. */
+  lastRun:
+    | Pick<RunRecord, "outcome" | "exitCode" | "signal" | "startedAt" | "endedAt">
+    | null;
+}
+
+/** A whole delivery, for `hookd show` and replays. */
+export interface DeliveryDetail extends DeliverySummary {
+  /** The stored request headers, signatures redacted. */
+  headers: Record<string, string>;
+  /** The raw body. */
+  body: Uint8Array;
+  /** The hook's time limit in milliseconds. */
+  timeoutMs: number;
+  /** Failed runs since it was last queued. */
+  failures: number;
+  /** A queued retry waits until this time, epoch milliseconds; 0 when it need not wait. */
+  notBefore: number;
+  /** Every run, oldest first, with its output. */
+  runs: RunRecord[];
+}
+
+/** A delivery just claimed for a run: everything the hook needs. */
+export interface ClaimedDelivery extends
+  Pick<
+    DeliveryDetail,
+    | "id"
+    | "endpoint"
+    | "event"
+    | "sourceId"
+    | "receivedAt"
+    | "contentType"
+    | "headers"
+    | "body"
+    | "timeoutMs"
+    | "verifiedBy"
+  > {
+  /** The hook command to run. */
+  hook: string;
+  /** This run's attempt number (1 for the first run). */
+  attempt: number;
+  /** Failed runs before this one since the delivery was queued. */
+  failures: number;
+  /** The run row created by the claim. */
+  runId: number;
+}
+
+/** A queued delivery's place, as the dispatcher sees it. */
+export interface QueuedRef {
+  /** The delivery's id. */
+  id: string;
+  /** Queue position; lower runs first. */
+  seq: number;
+  /** Earliest start time of a retry, epoch milliseconds; 0 when it need not wait. */
+  notBefore: number;
+}
+
+/** What a finished run did, as recorded. */
+export interface RunEnd {
+  /** How it ended. */
+  outcome: Exclude<RunOutcome, "running" | "interrupted">;
+  /** When the hook really started, if later than the claim. */
+  startedAt?: number;
+  /** When it ended, epoch milliseconds. */
+  endedAt: number;
+  /** How long it ran. */
+  durationMs: number;
+  /** The shell's exit code, or null. */
+  exitCode: number | null;
+  /** The signal that ended it, or null. */
+  signal: string | null;
+  /** The start of its stdout. */
+  stdout: string;
+  /** The start of its stderr. */
+  stderr: string;
+  /** stdout was cut. */
+  stdoutTruncated: boolean;
+  /** stderr was cut. */
+  stderrTruncated: boolean;
+  /** Why the hook could not run. */
+  error?: string;
+}
+
+/** Where a delivery goes after a run. */
+export type NextState =
+  | { state: "done" | "failed" }
+  /** Back to the queue, keeping its place; `notBefore` delays a retry, `failed` counts the run against retries. */
+  | { state: "queued"; notBefore: number; failed: boolean };
+
+/** What a replay did. */
+export interface RequeueResult {
+  /** Ids put back in the queue. */
+  requeued: string[];
+  /** Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`. */
+  skipped: { id: string; reason: "unknown" | "queued" | "running" | "no hook" }[];
+}
+
+/** Queue depth for back-pressure and monitoring. */
+export interface QueueCounts {
+  /** Deliveries waiting to run, retries included. */
+  queued: number;
+  /** Deliveries whose hook is running. */
+  running: number;
+  /** Inserts accepted by this process and not yet committed. */
+  inserting: number;
+  /** When the longest-waiting queued delivery was queued, epoch milliseconds; null when none. */
+  oldestQueuedAt: number | null;
+  /** Deliveries stored, by state. */
+  byState: Record<DeliveryState, number>;
+}
+
+/** Counters of this store's own work since it was opened. */
+export interface StoreStats {
+  /** Transactions committed by `insert` (one per group commit). */
+  insertTransactions: number;
+  /** Rows written by `insert` (duplicates excluded). */
+  inserted: number;
+  /** Checkpoints the background checkpointer finished. */
+  checkpoints: number;
+  /**
+   * A worker thread does the checkpoints (`backgroundCheckpoint`); false
+   * without one, or once it failed and SQLite's own checkpoints took over.
+   */
+  checkpointsInWorker: boolean;
+}
+
+/**
+ * The store cannot do the work: the database is locked, the disk full or
+ * read-only, or the store closed. The accept path answers 503 with
+ * `Retry-After: retryAfterSeconds` so that the sender tries again.
+ */
+export class StoreUnavailableError extends Error {
+  /** A suggested `Retry-After`, in seconds. */
+  readonly retryAfterSeconds: number;
+
+  /**
+   * Make the error.
+   *
+   * @param message what could not be done and why
+   * @param options the SQLite error as `cause`, and the suggested `retryAfterSeconds` (default 5)
+   */
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, { cause: options?.cause });
+    this.name = "StoreUnavailableError";
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+  }
+}
