@@ -7,10 +7,11 @@
  * @module
  */
 
-import type { NewDelivery } from "./http/app.ts";
 import { HttpError } from "./http/http_error.ts";
 import type { Queue } from "./dispatch/queue.ts";
-import { type Store, StoreUnavailableError } from "./store/mod.ts";
+import { type NewDelivery, type Store, StoreUnavailableError } from "./store/mod.ts";
+
+export type { NewDelivery };
 
 /** Options for {@linkcode createIntake}. */
 export interface IntakeOptions {
@@ -18,6 +19,20 @@ export interface IntakeOptions {
   maxQueue: number;
   /** The `Retry-After` of a 429, in seconds. */
   retryAfterSeconds?: number;
+}
+
+/** A finished hook run, as a synchronous answer (`_RESPOND=output`) reports it. */
+export interface HookOutput {
+  /** The exit code, or null when killed. */
+  exitCode: number | null;
+  /** Whether it succeeded. */
+  success: boolean;
+  /** Whether it ran out of time. */
+  timedOut: boolean;
+  /** The start of its stdout. */
+  stdout: string;
+  /** The start of its stderr. */
+  stderr: string;
 }
 
 /** What the app calls for each verified delivery. */
@@ -122,18 +137,7 @@ export function createIntake(
           });
         }
       }
-      result = await store.insert({
-        endpoint: delivery.endpoint,
-        event: delivery.event,
-        sourceId: delivery.sourceId,
-        receivedAt: delivery.receivedAt,
-        contentType: delivery.contentType,
-        headers: delivery.headers,
-        body: delivery.payload,
-        hook: delivery.hook?.command ?? null,
-        timeoutMs: delivery.timeoutMs,
-        verifiedBy: delivery.verifiedBy,
-      });
+      result = await store.insert(delivery);
     } catch (error) {
       if (error instanceof StoreUnavailableError) {
         throw new HttpError(503, "Delivery could not be stored: retry later", {

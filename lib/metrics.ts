@@ -11,9 +11,42 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { VerifyOutcome } from "./verify/types.ts";
+
+/**
+ * What became of one request, as its log record and `hookd_requests_total`
+ * name it: taken (`accepted`, `ignored` for no hook, `duplicate`,
+ * `answered` for a handshake, `accepted.pending` and `hook.*` for
+ * `_RESPOND=output`), refused (`rejected.*`), or `error` for hookd's own
+ * fault (500).
+ */
+export type RequestOutcome =
+  | "accepted"
+  | "accepted.pending"
+  | "ignored"
+  | "duplicate"
+  | "answered"
+  | "hook.succeeded"
+  | "hook.failed"
+  | "rejected"
+  | "rejected.not_found"
+  | "rejected.forbidden"
+  | "rejected.method"
+  | "rejected.too_large"
+  | "rejected.incomplete"
+  | "rejected.timeout"
+  | "rejected.rate_limited"
+  | "rejected.queue_full"
+  | "rejected.store_unavailable"
+  | VerifyOutcome
+  | "error";
 
 /** Request outcomes that mean the sender failed to authenticate. */
-const AUTH_FAILURES = new Set(["rejected.signature", "rejected.token", "rejected.stale"]);
+const AUTH_FAILURES: ReadonlySet<RequestOutcome> = new Set<RequestOutcome>([
+  "rejected.signature",
+  "rejected.token",
+  "rejected.stale",
+]);
 
 /** Hook durations in seconds: from a quick `echo` to a long deploy. */
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -23,7 +56,7 @@ export interface RequestObservation {
   /** The configured endpoint, or `undefined` when none matched. */
   endpoint?: string;
   /** The log outcome, e.g. `accepted` or `rejected.signature`. */
-  outcome: string;
+  outcome: RequestOutcome;
   /** Body bytes read, when the body was read. */
   bytes?: number;
 }

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { NewDelivery } from "../lib/http/app.ts";
+import type { NewDelivery } from "../lib/intake.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
 import { openStore, type Store, type StoreOptions } from "../lib/store/mod.ts";
@@ -50,8 +50,8 @@ function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
   return {
     endpoint: "github",
     event: "push",
-    hook: { variable: "HOOKD_GITHUB_HOOK_PUSH", command: "./deploy.sh" },
-    payload: encoder.encode('{"ref":"refs/heads/main"}'),
+    hook: "./deploy.sh",
+    body: encoder.encode('{"ref":"refs/heads/main"}'),
     contentType: "application/json",
     headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
     receivedAt: Date.now(),
@@ -195,7 +195,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   );
 
   await t.step("a delivery without a hook is stored as ignored, no nudge", async () => {
-    const { id, duplicate } = await accept(delivery({ event: "ping", hook: undefined }));
+    const { id, duplicate } = await accept(delivery({ event: "ping", hook: null }));
     assert.equal(duplicate, false);
     assert.equal(store.get(id)?.state, "ignored");
     assert.equal(queue.notified, 1);
@@ -231,7 +231,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   });
 
   await t.step("a delivery without a hook takes no place in the queue", async () => {
-    const { duplicate } = await accept(delivery({ hook: undefined }));
+    const { duplicate } = await accept(delivery({ hook: null }));
     assert.equal(duplicate, false);
     assert.equal(store.list().length, 3);
   });

@@ -7,9 +7,9 @@
  */
 
 import { closest, distance } from "fastest-levenshtein";
-import { type AddressList, parseAddressList } from "../http/allow_from.ts";
+import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
-import { parseRateLimit, type RateLimitSpec } from "../http/rate_limit.ts";
+import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";

@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { Config } from "./mod.ts";
-
 /** The throwaway secret in `systemd/hookd.env`, known to everyone who read it. */
 export const EXAMPLE_SECRET = "change-me-this-is-the-example-secret";
 
@@ -71,7 +69,7 @@ export function isLoopback(hostname: string): boolean {
  */
 export function weakSecretProblems(
   config: {
-    listen: Pick<Config["listen"], "hostname">;
+    listen: { hostname: string };
     endpoints: ReadonlyMap<string, { prefix: string; secrets: readonly string[] }>;
   },
   options: WeakSecretOptions = {},

@@ -1,66 +1,12 @@
 /**
- * Source-address lists (`HOOKD_<NAME>_ALLOW_FROM`, `HOOKD_TRUSTED_PROXIES`)
- * and the client address behind trusted proxies. Pure: addresses in,
- * decisions out. Parsing is strict (dotted-quad IPv4, standard IPv6) so a
- * typo is a configuration error, not a silently wider range.
+ * The client address behind trusted proxies (`HOOKD_TRUSTED_PROXIES`),
+ * which `_ALLOW_FROM` and the rate limit judge. Pure: addresses in,
+ * decisions out.
  *
  * @module
  */
 
-import ipaddr from "ipaddr.js";
-
-type Address = ipaddr.IPv4 | ipaddr.IPv6;
-
-/** A parsed list of addresses and CIDR ranges. */
-export interface AddressList {
-  /** The ranges in canonical `address/bits` form, in the order given. */
-  readonly ranges: readonly string[];
-  /**
-   * Whether an address is in one of the ranges. IPv4-mapped IPv6 addresses
-   * (`::ffff:192.0.2.1`, what a dual-stack listener reports) count as IPv4;
-   * anything unparsable is not in the list.
-   */
-  has(address: string): boolean;
-}
-
-/**
- * Parse a comma- or space-separated list of addresses and CIDR ranges,
- * IPv4 and IPv6. A bare address is a single host (`/32`, `/128`).
- *
- * @param value the variable's value, e.g. `192.30.252.0/22, 2606:50c0::/32`
- * @param variable the variable's name, for error messages
- * @returns the list
- * @throws {RangeError} naming the variable, the bad entry and the fix: an
- *   entry that is not an address or range, a range with host bits set
- *   (`10.0.0.1/8`, likely meant `/32`), or an empty list
- *
- * @example
- * ```ts
- * import { parseAddressList } from "./allow_from.ts";
- * const list = parseAddressList("192.30.252.0/22, 2606:50c0::/32", "HOOKD_GITHUB_ALLOW_FROM");
- * console.assert(list.has("192.30.253.1") && list.has("::ffff:192.30.253.1"));
- * console.assert(!list.has("203.0.113.9"));
- * ```
- */
-export function parseAddressList(value: string, variable: string): AddressList {
-  const entries = value.split(/[\s,]+/).filter((entry) => entry !== "");
-  if (entries.length === 0) {
-    throw new RangeError(
-      `${variable} is empty: list addresses or CIDR ranges, e.g. 192.0.2.0/24, 2001:db8::/32, or remove the line`,
-    );
-  }
-  const ranges = entries.map((entry) => parseRange(entry, variable));
-  return {
-    ranges: ranges.map(([address, bits]) => `${address.toString()}/${bits}`),
-    has(address) {
-      const parsed = parseAddress(address);
-      if (!parsed) return false;
-      return ranges.some(([range, bits]) =>
-        range.kind() === parsed.kind() && parsed.match(range, bits)
-      );
-    },
-  };
-}
+import { type AddressList, parseAddress } from "../config/address_list.ts";
 
 /**
  * The client's address: the peer's, unless the peer is a trusted proxy, in
@@ -78,7 +24,8 @@ export function parseAddressList(value: string, variable: string): AddressList {
  *
  * @example
  * ```ts
- * import { clientAddress, parseAddressList } from "./allow_from.ts";
+ * import { parseAddressList } from "../config/address_list.ts";
+ * import { clientAddress } from "./allow_from.ts";
  * const proxies = parseAddressList("10.0.0.0/8", "HOOKD_TRUSTED_PROXIES");
  * console.assert(clientAddress("10.0.0.2", "198.51.100.7, 10.0.0.5", proxies) === "198.51.100.7");
  * console.assert(clientAddress("203.0.113.1", "198.51.100.7", proxies) === "203.0.113.1");
@@ -101,48 +48,6 @@ export function clientAddress(
     if (!trustedProxies.has(client)) return client;
   }
   return client;
-}
-
-/**
- * Parse one address strictly, IPv4-mapped IPv6 turned into IPv4.
- *
- * @param text an address such as `192.0.2.1`, `2001:db8::1` or `fe80::1%eth0`
- * @returns the address, or `undefined` when it is not one
- */
-function parseAddress(text: string): Address | undefined {
-  const trimmed = text.trim();
-  if (ipaddr.IPv4.isValidFourPartDecimal(trimmed)) return ipaddr.IPv4.parse(trimmed);
-  if (trimmed.includes(":") && ipaddr.IPv6.isValid(trimmed)) {
-    return ipaddr.process(trimmed);
-  }
-  return undefined;
-}
-
-function parseRange(entry: string, variable: string): [Address, number] {
-  const slash = entry.indexOf("/");
-  const addressText = slash === -1 ? entry : entry.slice(0, slash);
-  const bitsText = slash === -1 ? undefined : entry.slice(slash + 1);
-  const address = addressText.includes("%") ? undefined : parseAddress(addressText);
-  const max = address?.kind() === "ipv6" ? 128 : 32;
-  const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
-  if (!address || !(bits >= 0 && bits <= max)) {
-    throw new RangeError(
-      `${variable} has "${entry}", not an address or CIDR range: write e.g. 192.0.2.0/24 or 2001:db8::/32`,
-    );
-  }
-  const network = networkAddress(address, bits);
-  if (network.toString() !== address.toString()) {
-    throw new RangeError(
-      `${variable} has "${entry}", whose address has bits set beyond /${bits}: write ${network.toString()}/${bits} for the range, or ${address.toString()}/${max} for the one address`,
-    );
-  }
-  return [address, bits];
-}
-
-function networkAddress(address: Address, bits: number): Address {
-  return address.kind() === "ipv4"
-    ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${bits}`)
-    : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${bits}`);
 }
 
 /** `192.0.2.1:4711` and `[2001:db8::1]:4711` lose the port; bare addresses stay. */

@@ -13,7 +13,8 @@ import { clientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
 import { HttpError } from "./http_error.ts";
-import { credentialHeaders, storedHeaders } from "../intake.ts";
+import type { RequestObservation, RequestOutcome } from "../metrics.ts";
+import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "../intake.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
 
@@ -25,36 +26,12 @@ export interface Endpoint {
   verify: Verify;
 }
 
-/** A verified delivery handed to the dispatcher. */
-export interface NewDelivery {
-  /** The endpoint name. */
-  endpoint: string;
-  /** The event name. */
-  event: string;
-  /** The sender's delivery id, if it sends one. */
-  sourceId?: string;
-  /** The hook chosen for the event, or `undefined` (ignored). */
-  hook?: { variable: string; command: string };
-  /** What the hook gets on stdin. */
-  payload: Uint8Array;
-  /** The payload's content type. */
-  contentType: string;
-  /** The request headers worth keeping, credentials redacted. */
-  headers: Record<string, string>;
-  /** When it arrived, in milliseconds since the epoch. */
-  receivedAt: number;
-  /** The hook's time limit. */
-  timeoutMs: number;
-  /** What verified it. */
-  verifiedBy: Accepted["verifiedBy"];
-}
-
 /** What the app needs from the rest of the daemon. */
 export interface AppDeps {
   /** The endpoints by name. */
   endpoints: ReadonlyMap<string, Endpoint>;
   /** Take a delivery; resolves once it is safely queued. */
-  accept(delivery: NewDelivery): Promise<{ id: string; duplicate: boolean }>;
+  accept: Accept;
   /**
    * Wait for a delivery's hook to finish, for endpoints with
    * `_RESPOND=output`; rejects when `signal` fires first.
@@ -63,28 +40,27 @@ export interface AppDeps {
   /** Per-client request budget, kept across reloads. */
   rateLimiter?: RateLimiter;
   /** Told about every request record (for metrics); must not throw. */
-  onRequest?: (record: { endpoint?: string; outcome: string; bytes?: number }) => void;
+  onRequest?: (record: RequestObservation) => void;
   /** The clock, for tests. */
   now?: () => number;
 }
 
-/** A finished hook run, as a synchronous answer reports it. */
-export interface HookOutput {
-  /** The exit code, or null when killed. */
-  exitCode: number | null;
-  /** Whether it succeeded. */
-  success: boolean;
-  /** Whether it ran out of time. */
-  timedOut: boolean;
-  /** The start of its stdout. */
-  stdout: string;
-  /** The start of its stderr. */
-  stderr: string;
+/** What the request record says beyond method, path, status and timing. */
+interface RequestFields {
+  endpoint?: string;
+  outcome?: RequestOutcome;
+  reason?: string;
+  bytes?: number;
+  event?: string;
+  verifiedBy?: Accepted["verifiedBy"];
+  sourceId?: string;
+  id?: string;
+  hook?: string | null;
 }
 
 /** The per-request values the log record is built from. */
 interface RequestVariables extends BodyLimitVariables {
-  fields: Record<string, unknown>;
+  fields: RequestFields;
   client: string | undefined;
   endpoint: Endpoint;
 }
@@ -113,7 +89,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
 
   app.use(async function requestRecord(c, next) {
     const started = performance.now();
-    const fields: Record<string, unknown> = {};
+    const fields: RequestFields = {};
     c.set("fields", fields);
     const remote = remoteAddress(c.env);
     const client = remote === undefined
@@ -128,7 +104,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
       remote: client,
       ...(client !== remote ? { peer: remote } : {}),
       status,
-      outcome: (fields.outcome ?? (status < 400 ? "accepted" : "rejected")) as string,
+      outcome: fields.outcome ?? (status < 400 ? "accepted" : "rejected") as RequestOutcome,
       ...fields,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     };
@@ -136,9 +112,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     else if (status >= 400) log.warn("request", record);
     else log.info("request", record);
     deps.onRequest?.({
-      endpoint: fields.endpoint as string | undefined,
+      endpoint: fields.endpoint,
       outcome: record.outcome,
-      bytes: fields.bytes as number | undefined,
+      bytes: fields.bytes,
     });
   });
 
@@ -233,8 +209,8 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         endpoint: endpoint.config.name,
         event: verdict.event,
         sourceId: verdict.deliveryId,
-        hook,
-        payload: verdict.payload,
+        hook: hook?.command ?? null,
+        body: verdict.payload,
         contentType: verdict.contentType,
         headers: storedHeaders(c.req.raw.headers, {
           redact: redact.get(endpoint.config.name),

@@ -5,12 +5,14 @@
  * @module
  */
 
+import type { RequestOutcome } from "../metrics.ts";
+
 /** Options for {@linkcode HttpError}. */
 export interface HttpErrorOptions {
   /** Extra response headers, e.g. `Allow` or `Retry-After`. */
   headers?: Record<string, string>;
   /** The log outcome, e.g. `rejected.signature`; defaults to `rejected`. */
-  outcome?: string;
+  outcome?: RequestOutcome;
   /** Why, for the log only; never sent to the client. */
   cause?: unknown;
 }
@@ -32,7 +34,7 @@ export class HttpError extends Error {
   /** Extra headers for the response. */
   readonly headers: Record<string, string>;
   /** The outcome recorded in the request log. */
-  readonly outcome: string;
+  readonly outcome: RequestOutcome;
 
   /**
    * @param status the HTTP status code (4xx or 5xx)

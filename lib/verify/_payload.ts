@@ -17,7 +17,10 @@ export function malformed(reason: string): Rejected {
 }
 
 /** A signature problem: 401. */
-export function unauthorized(reason: string, outcome = "rejected.signature"): Rejected {
+export function unauthorized(
+  reason: string,
+  outcome: Rejected["outcome"] = "rejected.signature",
+): Rejected {
   return { ok: false, status: 401, reason, outcome };
 }
 

@@ -63,6 +63,17 @@ export interface Accepted {
   reply?: { status: number; body: unknown };
 }
 
+/**
+ * Why a provider refused a delivery, as the request log and the metrics
+ * name it: `signature` (wrong or missing), `token` (shared token or basic
+ * auth), `stale` (outside the timestamp window), `malformed` (unreadable).
+ */
+export type VerifyOutcome =
+  | "rejected.signature"
+  | "rejected.token"
+  | "rejected.stale"
+  | "rejected.malformed";
+
 /** A delivery refused, with a short reason safe to send to the client. */
 export interface Rejected {
   ok: false;
@@ -71,7 +82,7 @@ export interface Rejected {
   /** A short reason, e.g. `missing signature`; never an expected value. */
   reason: string;
   /** The log outcome, e.g. `rejected.signature`. */
-  outcome: string;
+  outcome: VerifyOutcome;
 }
 
 /** The verdict on one delivery. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { clientAddress, parseAddressList } from "../../lib/http/allow_from.ts";
+import { parseAddressList } from "../../lib/config/address_list.ts";
+import { clientAddress } from "../../lib/http/allow_from.ts";
 
 const VAR = "HOOKD_GITHUB_ALLOW_FROM";
 

@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { type AppDeps, createApp, type HookOutput, type NewDelivery } from "../../lib/http/app.ts";
+import { type AppDeps, createApp } from "../../lib/http/app.ts";
+import type { HookOutput, NewDelivery } from "../../lib/intake.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { buildEndpoints } from "../../lib/endpoints.ts";
 import { HttpError } from "../../lib/http/http_error.ts";
@@ -243,8 +244,8 @@ Deno.test("createApp() accepts a signed GitHub push with 202", () =>
     assert.equal(delivery.endpoint, "github");
     assert.equal(delivery.event, "push");
     assert.equal(delivery.sourceId, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
-    assert.deepEqual(delivery.hook, { variable: "HOOKD_GITHUB_HOOK_PUSH", command: "./deploy.sh" });
-    assert.equal(decoder.decode(delivery.payload), PUSH);
+    assert.equal(delivery.hook, "./deploy.sh");
+    assert.equal(decoder.decode(delivery.body), PUSH);
     assert.equal(delivery.contentType, "application/json");
     assert.equal(delivery.receivedAt, NOW);
     assert.equal(delivery.timeoutMs, 60_000);
@@ -278,7 +279,7 @@ Deno.test("createApp() picks the hook from the event and its action", () =>
       event: "pull_request.opened",
       hook: "HOOKD_GITHUB_HOOK_PULL_REQUEST",
     });
-    assert.equal(dispatcher.deliveries[0].hook?.command, "./pr.sh");
+    assert.equal(dispatcher.deliveries[0].hook, "./pr.sh");
   }));
 
 Deno.test("createApp() accepts an event without a hook as ignored", () =>
@@ -293,7 +294,7 @@ Deno.test("createApp() accepts an event without a hook as ignored", () =>
       hook: null,
     });
     assert.equal(dispatcher.deliveries.length, 1, "still stored, so the sender does not retry");
-    assert.equal(dispatcher.deliveries[0].hook, undefined);
+    assert.equal(dispatcher.deliveries[0].hook, null);
     const record = onlyRecord(records);
     assert.equal(record.outcome, "ignored");
     assert.equal(record.hook, null);
@@ -312,7 +313,7 @@ Deno.test("createApp() hands the hook the JSON of a form-encoded GitHub delivery
     assert.equal(response.status, 202);
     assert.equal((await response.json()).event, "push");
     const delivery = dispatcher.deliveries[0];
-    assert.equal(decoder.decode(delivery.payload), json);
+    assert.equal(decoder.decode(delivery.body), json);
     assert.equal(delivery.contentType, "application/json");
   }));
 

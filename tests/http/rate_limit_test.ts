@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createRateLimiter, parseRateLimit, rateLimitKey } from "../../lib/http/rate_limit.ts";
+import { parseRateLimit } from "../../lib/config/rate_limit_spec.ts";
+import { createRateLimiter, rateLimitKey } from "../../lib/http/rate_limit.ts";
 
 Deno.test("createRateLimiter() allows a burst, then one request per token", async (t) => {
   const limiter = createRateLimiter({ rate: 2, burst: 3 });
