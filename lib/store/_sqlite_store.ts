@@ -20,7 +20,6 @@ import {
   whereClause,
 } from "./_rows.ts";
 import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
-import type { Store } from "./mod.ts";
 import {
   type ClaimedDelivery,
   DELIVERY_STATES,
@@ -35,6 +34,7 @@ import {
   type QueuedRef,
   type RequeueResult,
   type RunEnd,
+  type Store,
   type StoreStats,
   StoreUnavailableError,
 } from "./types.ts";
