@@ -1,0 +1,247 @@
+/**
+ * Redaction for the log: which property names hold secrets, signatures,
+ * tokens, passwords or bodies, and the {@linkcode Cleaner} that walks a value
+ * into plain JSON with those written as `"[REDACTED]"`, raw bytes as their
+ * size, long strings cut and deep or circular objects elided. Private to
+ * `lib/log/`.
+ *
+ * @module
+ */
+
+/** What a redacted value is written as. */
+export const REDACTED = "[REDACTED]";
+/** Longer strings are cut, so a body logged by mistake under an innocent name stays a fragment. */
+export const MAX_STRING = 2048;
+/** Deeper objects are elided rather than walked. */
+const MAX_DEPTH = 8;
+
+/** Words that make a property name sensitive wherever they appear in it. */
+const SENSITIVE_WORDS = new Set([
+  "auth",
+  "authorization",
+  "body",
+  "cookie",
+  "cookies",
+  "credential",
+  "credentials",
+  "hmac",
+  "passphrase",
+  "passwd",
+  "password",
+  "secret",
+  "secrets",
+  "sig",
+  "signature",
+  "signatures",
+  "token",
+  "tokens",
+]);
+/** Two-word names that are sensitive though neither word is alone. */
+const SENSITIVE_PAIRS = new Set(["apikey", "privatekey", "accesskey"]);
+/**
+ * A last word that makes the name describe a sensitive thing rather than hold
+ * it (`bodyBytes`, `signatureValid`, `secretFile`), so it is logged as is.
+ */
+const METADATA_WORDS = new Set([
+  "algo",
+  "algorithm",
+  "bytes",
+  "count",
+  "env",
+  "file",
+  "kind",
+  "len",
+  "length",
+  "missing",
+  "ms",
+  "name",
+  "ok",
+  "path",
+  "present",
+  "required",
+  "scheme",
+  "size",
+  "type",
+  "valid",
+  "var",
+  "verified",
+]);
+
+/** Names already judged: the same few recur in every record, and splitting them is the costly part. */
+const sensitiveKeyCache = new Map<string, boolean>();
+/** Header names come from senders, so the cache is bounded by being emptied. */
+const SENSITIVE_KEY_CACHE_SIZE = 1024;
+
+/**
+ * Whether a property name looks like it holds a secret, a signature or a raw
+ * body: it contains a sensitive word (camelCase, snake_case and kebab-case are
+ * split) and does not end in a metadata word.
+ */
+function isSensitiveKey(key: string): boolean {
+  let sensitive = sensitiveKeyCache.get(key);
+  if (sensitive === undefined) {
+    if (sensitiveKeyCache.size >= SENSITIVE_KEY_CACHE_SIZE) sensitiveKeyCache.clear();
+    sensitive = judgeKey(key);
+    sensitiveKeyCache.set(key, sensitive);
+  }
+  return sensitive;
+}
+
+function judgeKey(key: string): boolean {
+  const words = key
+    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)
+    .map((word) => word.toLowerCase())
+    .filter((word) => word !== "" && !/^\d+$/.test(word));
+  if (words.length === 0) return false;
+  if (METADATA_WORDS.has(words[words.length - 1])) return false;
+  for (let i = 0; i < words.length; i++) {
+    if (SENSITIVE_WORDS.has(words[i])) return true;
+    if (i > 0 && SENSITIVE_PAIRS.has(words[i - 1] + words[i])) return true;
+  }
+  return false;
+}
+
+/**
+ * Cuts a string past `max` characters, saying how many were cut.
+ *
+ * @param text the string
+ * @param max how many characters to keep
+ * @returns `text` itself if short enough, else its first `max` characters and `…[N more chars]`
+ * @example
+ * ```ts
+ * import { truncate } from "./_redact.ts";
+ * console.assert(truncate("abcdef", 4) === "abcd…[2 more chars]");
+ * ```
+ */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more chars]`;
+}
+
+/**
+ * Walks a value into plain JSON, redacting as it goes. One cleaner serves one
+ * record, so the values it redacted can be kept out of the message too.
+ *
+ * @example
+ * ```ts
+ * import { Cleaner } from "./_redact.ts";
+ * const cleaner = new Cleaner();
+ * const headers = cleaner.property("headers", { "x-hub-signature-256": "sha256=abc" }, 0);
+ * console.assert(JSON.stringify(headers) === '{"x-hub-signature-256":"[REDACTED]"}');
+ * console.assert(cleaner.redacted?.has("sha256=abc"));
+ * ```
+ */
+export class Cleaner {
+  /** Values found under sensitive names, to keep them out of the message too. */
+  redacted: Set<unknown> | null = null;
+  // Made on first use: most records hold only flat, innocent values.
+  #ancestors: Set<object> | null = null;
+
+  /**
+   * The value as plain JSON: strings cut, non-finite numbers, bigints and
+   * symbols as strings, objects walked (circular ones and those at depth 8
+   * elided), properties under sensitive names redacted.
+   *
+   * @param value any value
+   * @param depth how deep `value` sits in the record, 0 at the top
+   */
+  value(value: unknown, depth: number): unknown {
+    switch (typeof value) {
+      case "string":
+        return truncate(value, MAX_STRING);
+      case "number":
+        return Number.isFinite(value) ? value : String(value);
+      case "boolean":
+      case "undefined":
+        return value;
+      case "bigint":
+      case "symbol":
+        return value.toString();
+      case "function":
+        return `[Function ${value.name || "anonymous"}]`;
+    }
+    if (value === null) return null;
+    const object = value as object;
+    this.#ancestors ??= new Set();
+    if (this.#ancestors.has(object)) return "[Circular]";
+    if (depth >= MAX_DEPTH) return "[Object]";
+    this.#ancestors.add(object);
+    try {
+      return this.#object(object, depth);
+    } finally {
+      this.#ancestors.delete(object);
+    }
+  }
+
+  /**
+   * Entries as a plain object, each value cleaned as a property.
+   *
+   * @param entries name and value pairs
+   * @param depth how deep the object holding them sits
+   */
+  entries(
+    entries: Iterable<[string, unknown]>,
+    depth: number,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of entries) out[key] = this.property(key, value, depth);
+    return out;
+  }
+
+  /**
+   * The value of a property at `depth`, redacted if its name is sensitive.
+   *
+   * @param key the property's name
+   * @param value its value
+   * @param depth how deep the object holding it sits
+   */
+  property(key: string, value: unknown, depth: number): unknown {
+    if (value !== undefined && isSensitiveKey(key)) {
+      (this.redacted ??= new Set()).add(value);
+      return REDACTED;
+    }
+    return this.value(value, depth + 1);
+  }
+
+  #object(object: object, depth: number): unknown {
+    if (object instanceof Date) {
+      return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
+    }
+    if (object instanceof Error) {
+      const code = (object as { code?: unknown }).code;
+      return this.entries(
+        [
+          ["name", object.name],
+          ["message", object.message],
+          ["code", typeof code === "string" ? code : undefined],
+          ["cause", object.cause],
+        ],
+        depth,
+      );
+    }
+    if (object instanceof ArrayBuffer || ArrayBuffer.isView(object)) {
+      return `[binary ${object.byteLength} bytes]`;
+    }
+    if (object instanceof Blob) return `[binary ${object.size} bytes]`;
+    if (object instanceof ReadableStream) return "[stream]";
+    if (object instanceof URL) return object.href;
+    if (object instanceof Headers || object instanceof Map) {
+      return this.entries(
+        [...object.entries()].map(([k, v]) => [String(k), v]),
+        depth,
+      );
+    }
+    if (object instanceof Set) object = [...object];
+    if (Array.isArray(object)) {
+      return object.map((item) => this.value(item, depth + 1) ?? null);
+    }
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") {
+      try {
+        return this.value(toJSON.call(object), depth + 1);
+      } catch {
+        return "[Unserializable]";
+      }
+    }
+    return this.entries(Object.entries(object), depth);
+  }
+}
