@@ -7,18 +7,16 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseCommandLine, USAGE } from "./lib/cli/command_line.ts";
+import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
 import { type Config, ConfigError, parseConfig } from "./lib/config/mod.ts";
 import { createDaemon } from "./lib/daemon.ts";
-import { runDeliveryCommand } from "./lib/cli/deliveries.ts";
-import { createAdminApp, probeWritable } from "./lib/http/admin_app.ts";
+import { createAdminApp, probeWritable } from "./lib/http/mod.ts";
 import { describeConfig } from "./lib/config/describe.ts";
 import { checkEnvFileMode } from "./lib/config/env_file_mode.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_notify.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/config/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log/mod.ts";
-import { runSignCommand } from "./lib/cli/sign.ts";
 
 /**
  * Run hookd with the given arguments.

@@ -8,13 +8,12 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { createApp } from "./http/app.ts";
+import { createApp, createRateLimiter } from "./http/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { buildHookEnv } from "./dispatch/hook_env.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { createRateLimiter } from "./http/rate_limit.ts";
 import {
   createQueue,
   type EndpointPolicy,

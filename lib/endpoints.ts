@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Endpoint } from "./http/app.ts";
+import type { Endpoint } from "./http/mod.ts";
 import { type Config, ConfigError } from "./config/mod.ts";
 import { createVerifier } from "./verify/mod.ts";
 

@@ -41,6 +41,22 @@ const DIRECTIONS: DirectionRule[] = [
     reason: "storage, logging and configuration are foundations the layers above build on",
   },
   {
+    from: ["lib/config/"],
+    mayNotImport: ["lib/store/", "lib/log/"],
+    reason:
+      "reading the configuration touches no database and writes no log: `hookd check` is pure",
+  },
+  {
+    from: ["lib/store/"],
+    mayNotImport: ["lib/log/"],
+    reason: "the store reports failures by throwing; what gets logged is the caller's decision",
+  },
+  {
+    from: ["lib/log/"],
+    mayNotImport: ["lib/store/"],
+    reason: "the log must keep working when the store does not",
+  },
+  {
     from: ["lib/http/"],
     mayNotImport: ["lib/dispatch/", "lib/cli/", "lib/daemon.ts"],
     reason: "the HTTP layer hands deliveries to intake and never knows how hooks run",

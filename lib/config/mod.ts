@@ -3,6 +3,13 @@
  * in one pure function so that `hookd check` and `hookd serve` agree and
  * every problem is reported at once, each naming its variable and the fix.
  *
+ * The folder holds what the admin writes and how it is read: the env file
+ * and its mode, durations, address lists, rate limits, secret strength, the
+ * limits every factory checks its options against, and the description
+ * `hookd check` prints. It is a foundation: nothing here imports
+ * `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/store/`, `lib/log/` or
+ * `lib/daemon.ts`.
+ *
  * @module
  */
 

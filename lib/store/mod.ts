@@ -25,6 +25,11 @@
  * `requeue`, `requeueMatching`, and every call on a read-only store) waits
  * in SQLite, up to `busyTimeoutMs`.
  *
+ * The contract and its vocabulary are in `types.ts` (re-exported here); the
+ * SQLite implementation is private to this folder. A foundation: nothing
+ * here imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or
+ * `lib/daemon.ts`.
+ *
  * @module
  */
 

@@ -1,0 +1,14 @@
+/**
+ * The command line: parsing it, and the commands that work without a
+ * running server (`deliveries`, `show`, `replay`, `sign`, `send`).
+ *
+ * Promises: the delivery commands read the store straight from its file,
+ * safely beside a running daemon. Must not import `lib/daemon.ts` or
+ * `lib/http/`: a command never starts a server.
+ *
+ * @module
+ */
+
+export { type CommandLine, COMMANDS, parseCommandLine, USAGE } from "./command_line.ts";
+export { runDeliveryCommand } from "./deliveries.ts";
+export { runSignCommand, signedHeaders } from "./sign.ts";
