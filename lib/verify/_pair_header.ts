@@ -27,6 +27,7 @@ import {
   type Pair,
   parsePairs,
   signedBytes,
+  tooManySignatures,
   verifyAnyHmac,
 } from "./_signatures.ts";
 import { signEncoded } from "./_hub.ts";
@@ -82,8 +83,9 @@ function lenientPairs(text: string, separator: string): Pair[] {
   });
 }
 
-function signatures(pairs: readonly Pair[], key: string): Uint8Array[] {
-  return decodeAll(pairs.filter((pair) => pair.key === key).map((pair) => pair.value), "hex", 32);
+function signatures(pairs: readonly Pair[], key: string): Uint8Array[] | Rejected {
+  const values = pairs.filter((pair) => pair.key === key).map((pair) => pair.value);
+  return tooManySignatures(values.length) ?? decodeAll(values, "hex", 32);
 }
 
 function readEntries(header: string, scheme: PairHeaderScheme): Entries | Rejected {
@@ -93,6 +95,7 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
     const pairs = lenientPairs(header, scheme.separator);
     const timestamp = pairs.findLast((pair) => pair.key === timestampKey)?.value;
     const candidates = signatures(pairs, scheme.signature);
+    if (isRejected(candidates)) return candidates;
     if (timestamp === undefined || candidates.length === 0) return malformedHeader;
     if (Number.isNaN(parseSeconds(timestamp))) return unauthorized("malformed timestamp");
     return { timestamp, candidates };
@@ -102,6 +105,7 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
   const timestamp = timestampKey === undefined ? undefined : onlyValue(pairs, timestampKey);
   if (timestampKey !== undefined && Number.isNaN(parseSeconds(timestamp))) return malformedHeader;
   const candidates = signatures(pairs, scheme.signature);
+  if (isRejected(candidates)) return candidates;
   if (candidates.length === 0) {
     return unauthorized(`no ${scheme.signature} signature in ${scheme.header}`);
   }

@@ -32,7 +32,7 @@ import {
 } from "./_payload.ts";
 import { prepareTokenCheck, type TokenCheck } from "./token.ts";
 import { signEncoded } from "./_hub.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING } from "./_timestamp.ts";
 import { readDuration, secretVariable } from "./_settings.ts";
 
@@ -123,6 +123,8 @@ async function checkSigned(
   const v1 = values["webhook-signature"].split(" ")
     .filter((entry) => entry.startsWith("v1,"))
     .map((entry) => entry.slice(3));
+  const tooMany = tooManySignatures(v1.length);
+  if (tooMany) return tooMany;
   const signatures = decodeAll(v1, "base64", 32);
   if (signatures.length === 0) return unauthorized("malformed webhook-signature");
   const signed = signedBytes(values["webhook-id"], ".", timestamp, ".", input.body);

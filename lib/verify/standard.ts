@@ -14,7 +14,7 @@ import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.t
 import { encodeSignature, importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
 import { isRejected, parseJsonBody, readPath, singleHeader, unauthorized } from "./_payload.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** The header families, tried in this order. */
@@ -85,6 +85,8 @@ export async function verifyStandard(
   const v1 = signature!.split(" ").filter((entry) => entry.startsWith("v1,")).map((entry) =>
     entry.slice(3)
   );
+  const tooMany = tooManySignatures(v1.length);
+  if (tooMany) return tooMany;
   const candidates = decodeAll(v1, "base64", 32);
   if (candidates.length === 0) return unauthorized(`no v1 signature in ${family}-signature`);
   const data = signedBytes(id!, ".", timestamp!, ".", input.body);
