@@ -790,3 +790,52 @@ integrationTest(
     });
   },
 );
+
+integrationTest(
+  "hookd answers a reused Mailgun signature as a duplicate and runs nothing",
+  async () => {
+    const key = "key-hostile-mailgun";
+    await using ran = await tempDir("hookd_hostile_mailgun_");
+    const events = `${ran.path}/events`;
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "mailgun",
+      HOOKD_MAILGUN_PROVIDER: "mailgun",
+      HOOKD_MAILGUN_SECRET: key,
+      // One at a time, in order: once a later delivery's hook ran, an earlier one would have.
+      HOOKD_MAILGUN_CONCURRENCY: "1",
+      HOOKD_MAILGUN_HOOK_DEFAULT: `printf '%s\\n' "$HOOKD_EVENT" >> "${events}"`,
+    });
+    const signatureBlock = async (token: string) => {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return { timestamp, token, signature: await hmacHex("SHA-256", key, timestamp + token) };
+    };
+    const post = async (signature: object, eventData: object) => {
+      const response = await daemon.post(
+        "mailgun",
+        JSON.stringify({ signature, "event-data": eventData }),
+        { "Content-Type": "application/json" },
+      );
+      return { status: response.status, answer: await response.json() };
+    };
+
+    const captured = await signatureBlock(crypto.randomUUID().replaceAll("-", ""));
+    const first = await post(captured, { event: "delivered", id: "mg-1" });
+    assert.equal(first.status, 202, JSON.stringify(first.answer));
+
+    const forged = await post(captured, { event: "complained", id: "chosen-by-the-sender" });
+    assert.equal(forged.status, 200, JSON.stringify(forged.answer));
+    assert.equal(forged.answer.duplicate, true);
+    assert.equal(forged.answer.id, first.answer.id);
+    await daemon.waitForRecord((r) => r.type === "request" && r.outcome === "duplicate");
+
+    const next = await post(await signatureBlock(crypto.randomUUID().replaceAll("-", "")), {
+      event: "opened",
+      id: "mg-2",
+    });
+    assert.equal(next.status, 202, JSON.stringify(next.answer));
+    await daemon.waitForRecord((r) => r.type === "hook" && r.id === next.answer.id);
+    assert.equal(await Deno.readTextFile(events), "delivered\nopened\n");
+    const hooks = (await daemon.records()).filter((r) => r.type === "hook");
+    assert.deepEqual(hooks.map((r) => r.id), [first.answer.id, next.answer.id]);
+  },
+);
