@@ -7,6 +7,11 @@
  * provider is a {@linkcode PairHeaderScheme} given to
  * {@linkcode pairHeaderProvider}.
  *
+ * Replays: the event and delivery id come from the signed body, so a body
+ * with its id has no replay key (deduping on the id is enough, and a signed
+ * timestamp also makes it stale after `TOLERANCE`); a body without one
+ * (Calendly sends none) has the body as its key.
+ *
  * @module
  */
 
@@ -19,6 +24,7 @@ import {
   readPath,
   singleHeader,
   unauthorized,
+  unlessSignedId,
   withAction,
 } from "./_payload.ts";
 import {
@@ -147,11 +153,15 @@ async function verifyPairHeader(
   if (isRejected(parsed)) return parsed;
   const event = readPath(parsed.value, scheme.event);
   if (!event) return malformed(`payload has no ${scheme.event}`);
+  const deliveryId = scheme.deliveryId === undefined
+    ? undefined
+    : readPath(parsed.value, scheme.deliveryId);
   return {
     ok: true,
     event: scheme.withAction ? withAction(event, parsed.value) : event,
-    ...scheme.deliveryId !== undefined && { deliveryId: readPath(parsed.value, scheme.deliveryId) },
+    ...scheme.deliveryId !== undefined && { deliveryId },
     verifiedBy: verifiedBy(index),
+    replayKey: unlessSignedId(deliveryId, input.body),
     payload: input.body,
     contentType: scheme.keepContentType
       ? input.headers.get("content-type") ?? "application/json"

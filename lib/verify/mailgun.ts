@@ -14,6 +14,8 @@
  * (`delivered`, `opened`; `failed.permanent` / `failed.temporary` with
  * the severity).
  *
+ * Replays: the token is a signed delivery id, so no replay key.
+ *
  * @module
  */
 
@@ -96,6 +98,7 @@ export async function verifyMailgun(
     event: fields.event ?? "webhook",
     deliveryId: fields.token,
     verifiedBy: verifiedBy(index),
+    replayKey: null,
     payload: input.body,
     contentType: form ? "application/x-www-form-urlencoded" : "application/json",
   };

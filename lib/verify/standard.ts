@@ -7,6 +7,9 @@
  * (`v1a`, asymmetric) are skipped. Event from the JSON body (`type` unless
  * `EVENT_FIELD` says otherwise), delivery id `webhook-id`.
  *
+ * Replays: the id and timestamp are signed, so a replay is a duplicate
+ * within `TOLERANCE` and stale after: no replay key.
+ *
  * @module
  */
 
@@ -102,6 +105,7 @@ export async function verifyStandard(
     event: readPath(parsed.value, eventField) ?? FALLBACK_EVENT,
     deliveryId: id!,
     verifiedBy: verifiedBy(index),
+    replayKey: null,
     payload: input.body,
     contentType: "application/json",
   };

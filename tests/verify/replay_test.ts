@@ -17,7 +17,7 @@ import { assertAccepted, delivery, endpointFor } from "./_timestamped.ts";
 
 const NOW = 1_700_000_000_000;
 const TS = String(NOW / 1000);
-const URL = "http://127.0.0.1:9000/hooks/test";
+const HOOK_URL = "http://127.0.0.1:9000/hooks/test";
 const encoder = new TextEncoder();
 const whsec = (fill: number) => `whsec_${new Uint8Array(32).fill(fill).toBase64()}`;
 
@@ -295,9 +295,9 @@ async function verifyCase(c: ReplayCase) {
   const body = encoder.encode(typeof c.body === "string" ? c.body : await c.body());
   const headers = c.headers
     ? await c.headers(body)
-    : await provider.sign!(endpoint, body, { now: NOW, url: URL, event: "push" });
+    : await provider.sign!(endpoint, body, { now: NOW, url: HOOK_URL, event: "push" });
   const run = (h: Record<string, string>, b: Uint8Array = body) =>
-    check(delivery(h, b, NOW, URL)).then(assertAccepted);
+    check(delivery(h, b, NOW, HOOK_URL)).then(assertAccepted);
   return { body, headers, run, verdict: await run(headers) };
 }
 
