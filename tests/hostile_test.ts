@@ -27,6 +27,7 @@ import {
   DAEMON_FLAGS,
   envFileText,
   githubSignature,
+  hmacHex,
   integrationTest,
   type LogRecord,
   startDaemon,
@@ -725,3 +726,116 @@ Deno.test("bodyLimit() answers 408 to a body that stalls past its time limit", a
     await server.finished;
   }
 });
+
+integrationTest(
+  "hookd refuses a signature list too long to check, and keeps serving",
+  async (t) => {
+    const secret = "whsec_hostile_stripe";
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "stripe",
+      HOOKD_STRIPE_PROVIDER: "stripe",
+      HOOKD_STRIPE_SECRET: secret,
+      HOOKD_STRIPE_SECRET_PREVIOUS: `${secret}_previous`,
+      HOOKD_MAX_BODY_BYTES: String(2 << 20),
+      HOOKD_STRIPE_HOOK_DEFAULT: "true",
+    });
+    const healthz = async () => {
+      const response = await fetch(`${daemon.adminUrl}/healthz`);
+      await response.body?.cancel();
+      return response.status;
+    };
+    const prefix = '{"id":"evt_big","type":"invoice.paid","padding":"';
+    const body = encoder.encode(prefix + "p".repeat((1 << 20) - prefix.length - 2) + '"}');
+    assert.equal(body.length, 1 << 20);
+
+    await t.step("a 1 MB body with 900 v1 entries: 401 too many signatures", async () => {
+      const t0 = Math.floor(Date.now() / 1000);
+      const entries = Array.from(
+        { length: 900 },
+        () => `v1=${crypto.getRandomValues(new Uint8Array(32)).toHex()}`,
+      );
+      const header = `t=${t0},${entries.join(",")}`;
+      // Several at once, and /healthz asked while they are in flight.
+      const refusals = Array.from({ length: 4 }, () =>
+        daemon.post("stripe", body, {
+          "Content-Type": "application/json",
+          "Stripe-Signature": header,
+        }));
+      assert.equal(await healthz(), 200);
+      for (const response of await Promise.all(refusals)) {
+        assert.equal(response.status, 401);
+        assert.deepEqual(await response.json(), { error: "Too many signatures" });
+      }
+      const records = await daemon.waitForRecords(
+        (r) => r.type === "request" && r.outcome === "rejected.signature",
+        4,
+      );
+      assert.ok(records.every((r) => r.reason === "Too many signatures" && r.status === 401));
+      assert.equal(await healthz(), 200);
+    });
+
+    await t.step("the same body, correctly signed, is still accepted", async () => {
+      const t0 = Math.floor(Date.now() / 1000);
+      const mac = await hmacHex(
+        "SHA-256",
+        secret,
+        new Uint8Array([...encoder.encode(`${t0}.`), ...body]),
+      );
+      const response = await daemon.post("stripe", body, {
+        "Content-Type": "application/json",
+        "Stripe-Signature": `t=${t0},v1=${mac}`,
+      });
+      const answer = await response.json();
+      assert.equal(response.status, 202, JSON.stringify(answer));
+    });
+  },
+);
+
+integrationTest(
+  "hookd answers a reused Mailgun signature as a duplicate and runs nothing",
+  async () => {
+    const key = "key-hostile-mailgun";
+    await using ran = await tempDir("hookd_hostile_mailgun_");
+    const events = `${ran.path}/events`;
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "mailgun",
+      HOOKD_MAILGUN_PROVIDER: "mailgun",
+      HOOKD_MAILGUN_SECRET: key,
+      // One at a time, in order: once a later delivery's hook ran, an earlier one would have.
+      HOOKD_MAILGUN_CONCURRENCY: "1",
+      HOOKD_MAILGUN_HOOK_DEFAULT: `printf '%s\\n' "$HOOKD_EVENT" >> "${events}"`,
+    });
+    const signatureBlock = async (token: string) => {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return { timestamp, token, signature: await hmacHex("SHA-256", key, timestamp + token) };
+    };
+    const post = async (signature: object, eventData: object) => {
+      const response = await daemon.post(
+        "mailgun",
+        JSON.stringify({ signature, "event-data": eventData }),
+        { "Content-Type": "application/json" },
+      );
+      return { status: response.status, answer: await response.json() };
+    };
+
+    const captured = await signatureBlock(crypto.randomUUID().replaceAll("-", ""));
+    const first = await post(captured, { event: "delivered", id: "mg-1" });
+    assert.equal(first.status, 202, JSON.stringify(first.answer));
+
+    const forged = await post(captured, { event: "complained", id: "chosen-by-the-sender" });
+    assert.equal(forged.status, 200, JSON.stringify(forged.answer));
+    assert.equal(forged.answer.duplicate, true);
+    assert.equal(forged.answer.id, first.answer.id);
+    await daemon.waitForRecord((r) => r.type === "request" && r.outcome === "duplicate");
+
+    const next = await post(await signatureBlock(crypto.randomUUID().replaceAll("-", "")), {
+      event: "opened",
+      id: "mg-2",
+    });
+    assert.equal(next.status, 202, JSON.stringify(next.answer));
+    await daemon.waitForRecord((r) => r.type === "hook" && r.id === next.answer.id);
+    assert.equal(await Deno.readTextFile(events), "delivered\nopened\n");
+    const hooks = (await daemon.records()).filter((r) => r.type === "hook");
+    assert.deepEqual(hooks.map((r) => r.id), [first.answer.id, next.answer.id]);
+  },
+);

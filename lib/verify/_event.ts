@@ -51,6 +51,8 @@ export function genericAccept(
     event: event ?? FALLBACK_EVENT,
     deliveryId,
     verifiedBy,
+    // Nothing here is signed (`token`, `none`); `hmac` sets the body.
+    replayKey: null,
     payload: body,
     contentType: headers.get("content-type") ?? "application/octet-stream",
   };

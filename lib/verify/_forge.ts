@@ -6,6 +6,10 @@
  * Forgejo's `addDefaultHeaders` signs `t.PayloadContent`; Gogs signs
  * `JSONPayload()` before `req.Param("payload", …)`).
  *
+ * Replays: nothing but the JSON is signed (no timestamp, no event, the
+ * delivery id is a header of its own), so the replay key is the signed
+ * JSON, never the form bytes, which a replay could encode differently.
+ *
  * @module
  */
 
@@ -77,6 +81,7 @@ export async function verifyForge(
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, names.delivery) ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: payload,
     payload,
     contentType: "application/json",
   };

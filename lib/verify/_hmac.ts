@@ -1,7 +1,8 @@
 /**
- * HMAC helpers shared by the providers: keys are imported once, and every
- * comparison goes through `crypto.subtle.verify`, which compares in
- * constant time.
+ * HMAC helpers shared by the providers: keys are imported once, and a
+ * single signature is checked with `crypto.subtle.verify`, which compares
+ * in constant time (a list of them is compared to one MAC per key in
+ * `_signatures.ts`).
  *
  * @module
  */

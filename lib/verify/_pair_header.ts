@@ -7,6 +7,11 @@
  * provider is a {@linkcode PairHeaderScheme} given to
  * {@linkcode pairHeaderProvider}.
  *
+ * Replays: the event and delivery id come from the signed body, so a body
+ * with its id has no replay key (deduping on the id is enough, and a signed
+ * timestamp also makes it stale after `TOLERANCE`); a body without one
+ * (Calendly sends none) has the body as its key.
+ *
  * @module
  */
 
@@ -19,6 +24,7 @@ import {
   readPath,
   singleHeader,
   unauthorized,
+  unlessSignedId,
   withAction,
 } from "./_payload.ts";
 import {
@@ -27,6 +33,7 @@ import {
   type Pair,
   parsePairs,
   signedBytes,
+  tooManySignatures,
   verifyAnyHmac,
 } from "./_signatures.ts";
 import { signEncoded } from "./_hub.ts";
@@ -82,8 +89,9 @@ function lenientPairs(text: string, separator: string): Pair[] {
   });
 }
 
-function signatures(pairs: readonly Pair[], key: string): Uint8Array[] {
-  return decodeAll(pairs.filter((pair) => pair.key === key).map((pair) => pair.value), "hex", 32);
+function signatures(pairs: readonly Pair[], key: string): Uint8Array[] | Rejected {
+  const values = pairs.filter((pair) => pair.key === key).map((pair) => pair.value);
+  return tooManySignatures(values.length) ?? decodeAll(values, "hex", 32);
 }
 
 function readEntries(header: string, scheme: PairHeaderScheme): Entries | Rejected {
@@ -93,6 +101,7 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
     const pairs = lenientPairs(header, scheme.separator);
     const timestamp = pairs.findLast((pair) => pair.key === timestampKey)?.value;
     const candidates = signatures(pairs, scheme.signature);
+    if (isRejected(candidates)) return candidates;
     if (timestamp === undefined || candidates.length === 0) return malformedHeader;
     if (Number.isNaN(parseSeconds(timestamp))) return unauthorized("malformed timestamp");
     return { timestamp, candidates };
@@ -102,6 +111,7 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
   const timestamp = timestampKey === undefined ? undefined : onlyValue(pairs, timestampKey);
   if (timestampKey !== undefined && Number.isNaN(parseSeconds(timestamp))) return malformedHeader;
   const candidates = signatures(pairs, scheme.signature);
+  if (isRejected(candidates)) return candidates;
   if (candidates.length === 0) {
     return unauthorized(`no ${scheme.signature} signature in ${scheme.header}`);
   }
@@ -143,11 +153,15 @@ async function verifyPairHeader(
   if (isRejected(parsed)) return parsed;
   const event = readPath(parsed.value, scheme.event);
   if (!event) return malformed(`payload has no ${scheme.event}`);
+  const deliveryId = scheme.deliveryId === undefined
+    ? undefined
+    : readPath(parsed.value, scheme.deliveryId);
   return {
     ok: true,
     event: scheme.withAction ? withAction(event, parsed.value) : event,
-    ...scheme.deliveryId !== undefined && { deliveryId: readPath(parsed.value, scheme.deliveryId) },
+    ...scheme.deliveryId !== undefined && { deliveryId },
     verifiedBy: verifiedBy(index),
+    replayKey: unlessSignedId(deliveryId, input.body),
     payload: input.body,
     contentType: scheme.keepContentType
       ? input.headers.get("content-type") ?? "application/json"

@@ -50,12 +50,13 @@ export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
  * JSON unless the request says otherwise.
  *
  * @param input the verified request
- * @param fields the event name, the sender's delivery id and what verified it
+ * @param fields the event name, the sender's delivery id, what verified it
+ *   and the replay key
  * @returns the accepted verdict
  */
 export function acceptedBody(
   input: Pick<VerifyInput, "headers" | "body">,
-  fields: Pick<Accepted, "event" | "deliveryId" | "verifiedBy">,
+  fields: Pick<Accepted, "event" | "deliveryId" | "verifiedBy" | "replayKey">,
 ): Accepted {
   return {
     ok: true,
@@ -63,6 +64,30 @@ export function acceptedBody(
     payload: input.body,
     contentType: input.headers.get("content-type") ?? "application/json",
   };
+}
+
+/**
+ * The replay key of a delivery whose delivery id, when present, is signed:
+ * none when there is one (deduping on it stops a replay), else the signed
+ * content.
+ *
+ * @param signedId the delivery id read from signed content, if any
+ * @param content what the signature covers
+ * @returns `null`, or `content`
+ *
+ * @example
+ * ```ts
+ * import { unlessSignedId } from "./_payload.ts";
+ * const body = new Uint8Array([0x7b, 0x7d]);
+ * console.assert(unlessSignedId("evt_1", body) === null);
+ * console.assert(unlessSignedId(undefined, body) === body);
+ * ```
+ */
+export function unlessSignedId(
+  signedId: string | undefined,
+  content: Uint8Array,
+): Uint8Array | null {
+  return signedId ? null : content;
 }
 
 /** Whether a parse result is a rejection. */

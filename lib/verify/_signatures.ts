@@ -3,12 +3,23 @@
  * by a comma (Stripe, PagerDuty), a semicolon (Paddle) or a space (Standard
  * Webhooks), where entries of an unknown version are skipped and several
  * entries of the known one are allowed (a sender rotating its secret signs
- * with both).
+ * with both), up to {@linkcode MAX_SIGNATURES}. However many are listed, the
+ * expected MAC is computed once per key and each listed signature compared
+ * to it, so a long list costs comparisons, never MACs over the body.
  *
  * @module
  */
 
-import { decodeSignature, verifyHmac } from "./_hmac.ts";
+import { timingSafeEqual } from "node:crypto";
+import type { Rejected } from "./types.ts";
+import { decodeSignature, signHmac } from "./_hmac.ts";
+import { unauthorized } from "./_payload.ts";
+
+/**
+ * The most signatures of the known version a header may list. Senders list
+ * one, or two while rotating a secret; more is refused before any MAC.
+ */
+export const MAX_SIGNATURES = 8;
 
 const encoder = new TextEncoder();
 
@@ -100,23 +111,56 @@ export function decodeAll(
 }
 
 /**
- * Check several candidate signatures against each key.
+ * Refuse a list of more than {@linkcode MAX_SIGNATURES} signatures of the
+ * known version, counted as sent (well-formed or not), before any MAC.
+ *
+ * @param count how many entries of the known version the header lists
+ * @returns a 401 `too many signatures` verdict, or `undefined`
+ *
+ * @example
+ * ```ts
+ * import { tooManySignatures } from "./_signatures.ts";
+ * console.assert(tooManySignatures(2) === undefined);
+ * console.assert(tooManySignatures(9)?.reason === "too many signatures");
+ * ```
+ */
+export function tooManySignatures(count: number): Rejected | undefined {
+  return count > MAX_SIGNATURES ? unauthorized("too many signatures") : undefined;
+}
+
+/**
+ * Check several candidate signatures against each key: the expected MAC is
+ * computed once per key (the next key only when none matched) and every
+ * candidate compared to it in constant time.
  *
  * @param keys HMAC keys, current secret first
- * @param candidates the signatures the sender sent
+ * @param candidates the signatures the sender sent, at most
+ *   {@linkcode MAX_SIGNATURES} (see {@linkcode tooManySignatures})
  * @param data the signed bytes
  * @returns the index of the key that verifies one of them, or -1; the
  *   current secret wins when both would
+ * @throws {RangeError} when given more than {@linkcode MAX_SIGNATURES}
+ *   candidates: a caller forgot to refuse the list
  */
 export async function verifyAnyHmac(
   keys: readonly CryptoKey[],
   candidates: readonly Uint8Array[],
   data: Uint8Array,
 ): Promise<number> {
+  if (candidates.length > MAX_SIGNATURES) {
+    throw new RangeError(`${candidates.length} signatures: refuse more than ${MAX_SIGNATURES}`);
+  }
+  if (candidates.length === 0) return -1;
   for (const [index, key] of keys.entries()) {
+    const expected = await signHmac(key, data);
+    // Every candidate is compared, so the time taken does not say which matched.
+    let found = false;
     for (const candidate of candidates) {
-      if (await verifyHmac([key], candidate, data) === 0) return index;
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
+        found = true;
+      }
     }
+    if (found) return index;
   }
   return -1;
 }

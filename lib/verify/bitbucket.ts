@@ -5,6 +5,9 @@
  * the delivery id is Cloud's `X-Request-UUID`, or Data Center's
  * `X-Request-Id`.
  *
+ * Replays: only the body is signed (no timestamp; the event and delivery id
+ * are headers), so the replay key is the body.
+ *
  * @module
  */
 
@@ -30,6 +33,7 @@ export async function verifyBitbucket(input: VerifyInput, keys: HubKeys): Promis
     event,
     deliveryId,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

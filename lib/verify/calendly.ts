@@ -5,6 +5,9 @@
  * match. `t` must lie within `TOLERANCE` of now. The event is the body's
  * `event` (`invitee.created`); Calendly sends no delivery id.
  *
+ * Replays: stale after `TOLERANCE`; within it, with no delivery id, the
+ * replay key is the body.
+ *
  * @module
  */
 

@@ -12,11 +12,16 @@
  * `modal_submit`), delivery id the interaction `id`; webhook events are
  * named by `event.type` (`APPLICATION_AUTHORIZED`).
  *
+ * Replays: the timestamp is signed, so a replay is stale after
+ * `TOLERANCE`. Within it, an interaction is a duplicate by its signed `id`
+ * (no replay key); a webhook event carries no id, so its replay key is the
+ * body.
+ *
  * @module
  */
 
 import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { parseJsonBody, readPath } from "./_payload.ts";
+import { parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
 import { decodeAll } from "./_signatures.ts";
 import { ed25519KeyProblem, importEd25519Keys, publicKeyProvider } from "./_public_key.ts";
 
@@ -46,6 +51,7 @@ function discordVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict
   const type = readPath(value, "type");
   const base = {
     verifiedBy: by,
+    replayKey: input.body,
     payload: input.body,
     contentType: "application/json",
   };
@@ -57,17 +63,26 @@ function discordVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict
     return { ...base, ok: true, event: readPath(value, "event.type")! };
   }
   if (type === "1") {
+    const deliveryId = readPath(value, "id");
     return {
       ...base,
       ok: true,
       event: "PING",
-      deliveryId: readPath(value, "id"),
+      deliveryId,
+      replayKey: unlessSignedId(deliveryId, input.body),
       reply: { status: 200, body: { type: 1 } },
     };
   }
   const event = type === undefined ? undefined : INTERACTIONS[type];
   if (!event) return refused("unknown interaction type");
-  return { ...base, ok: true, event, deliveryId: readPath(value, "id") };
+  const deliveryId = readPath(value, "id");
+  return {
+    ...base,
+    ok: true,
+    event,
+    deliveryId,
+    replayKey: unlessSignedId(deliveryId, input.body),
+  };
 }
 
 /** The `discord` provider. */

@@ -5,6 +5,8 @@
  * decoded `payload` JSON. (It also sends the `X-Gitea-*` headers, so the
  * `gitea` provider accepts it too.)
  *
+ * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ *
  * @module
  */
 

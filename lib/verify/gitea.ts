@@ -4,6 +4,8 @@
  * signs the decoded `payload` JSON, not the form it sends (see
  * `services/webhook/deliver.go`, `addDefaultHeaders`).
  *
+ * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ *
  * @module
  */
 

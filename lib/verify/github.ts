@@ -7,6 +7,11 @@
  * is signed as the raw form bytes; the hook gets the JSON from its
  * `payload` field.
  *
+ * Replays: the signature covers neither a timestamp nor the event, and the
+ * delivery id is a header of its own, so the replay key is the body as
+ * sent: a captured delivery sent again, with any event or delivery header,
+ * is a duplicate.
+ *
  * @module
  */
 
@@ -51,6 +56,7 @@ export async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<V
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, "x-github-delivery") ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
     payload,
     contentType: "application/json",
   };

@@ -13,8 +13,15 @@
  * `_SECRET` and `_SECRET_PREVIOUS` may be of either form, so an endpoint
  * can move from a token to a signing token by rotation. The event is the
  * body's `object_kind` (system hooks: `event_name`; else `X-Gitlab-Event`)
- * plus `object_attributes.action` (`merge_request.open`); the delivery id
- * is `Idempotency-Key`, which GitLab keeps across retries.
+ * plus `object_attributes.action` (`merge_request.open`). The delivery id
+ * of a signed delivery is the signed `webhook-id`; of a token-only one,
+ * `Idempotency-Key`, which GitLab keeps across retries (nothing there is
+ * signed).
+ *
+ * Replays: a signed delivery carries a signed id and timestamp, so a
+ * replay is a duplicate within `TOLERANCE` and stale after: no replay
+ * key. A token-only delivery signs nothing: whoever captured one holds the
+ * token and can forge any delivery, so a replay key would add nothing.
  *
  * @module
  */
@@ -32,7 +39,7 @@ import {
 } from "./_payload.ts";
 import { prepareTokenCheck, type TokenCheck } from "./token.ts";
 import { signEncoded } from "./_hub.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING } from "./_timestamp.ts";
 import { readDuration, secretVariable } from "./_settings.ts";
 
@@ -123,6 +130,8 @@ async function checkSigned(
   const v1 = values["webhook-signature"].split(" ")
     .filter((entry) => entry.startsWith("v1,"))
     .map((entry) => entry.slice(3));
+  const tooMany = tooManySignatures(v1.length);
+  if (tooMany) return tooMany;
   const signatures = decodeAll(v1, "base64", 32);
   if (signatures.length === 0) return unauthorized("malformed webhook-signature");
   const signed = signedBytes(values["webhook-id"], ".", timestamp, ".", input.body);
@@ -165,10 +174,11 @@ function gitlabEvent(payload: unknown, header: string | null | undefined): strin
 export async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Promise<Verdict> {
   let index = -1;
   let failure: Rejected | undefined;
+  let signed = false;
   if (check.signing && input.headers.has("webhook-signature")) {
     const result = await checkSigned(input, check.signing, check.toleranceMs);
     if (isRejected(result)) failure = result;
-    else index = result;
+    else [index, signed] = [result, true];
   }
   if (index !== 0 && check.tokens && input.headers.has("x-gitlab-token")) {
     const result = await checkToken(input, check.tokens);
@@ -188,13 +198,17 @@ export async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Prom
   if (isRejected(parsed)) return parsed;
   const event = gitlabEvent(parsed.value, singleHeader(input.headers, "x-gitlab-event"));
   if (!event) return malformed("payload has no object_kind");
-  const deliveryId = singleHeader(input.headers, "idempotency-key") ??
-    singleHeader(input.headers, "webhook-id") ??
-    singleHeader(input.headers, "x-gitlab-webhook-uuid") ?? undefined;
+  // A signed id always wins: the unsigned ones could be changed in a replay.
+  const deliveryId = signed
+    ? singleHeader(input.headers, "webhook-id")!
+    : singleHeader(input.headers, "idempotency-key") ??
+      singleHeader(input.headers, "webhook-id") ??
+      singleHeader(input.headers, "x-gitlab-webhook-uuid") ?? undefined;
   return acceptedBody(input, {
     event,
     deliveryId,
     verifiedBy: verifiedBy(index),
+    replayKey: null,
   });
 }
 

@@ -5,6 +5,8 @@
  * `payload` field (`internal/database/webhook.go`), so the signature is
  * over the decoded JSON, not the form.
  *
+ * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ *
  * @module
  */
 

@@ -2,6 +2,11 @@
  * The generic `hmac` provider: an HMAC of the raw body in a header the admin
  * names, with the hash, encoding and prefix the sender uses.
  *
+ * Replays: only the body is signed (the event and delivery headers, when
+ * set, are not; there is no signed time), so the replay key is the body: a
+ * sender that posts byte-identical bodies for distinct events must put
+ * something unique (a time, an id) in them.
+ *
  * @module
  */
 
@@ -28,7 +33,8 @@ export async function verifyGenericHmac(
 ): Promise<Verdict> {
   const checked = await verifyBodyHmac(input, keys, hmacOptions(settings));
   if ("ok" in checked) return checked;
-  return genericAccept(input.headers, input.body, settings, checked.verifiedBy);
+  const verdict = genericAccept(input.headers, input.body, settings, checked.verifiedBy);
+  return verdict.ok ? { ...verdict, replayKey: input.body } : verdict;
 }
 
 function hmacOptions(settings: Record<string, string>): BodyHmacOptions {

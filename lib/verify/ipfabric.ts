@@ -6,6 +6,9 @@
  * read. A custom payload template (JSON or XML) that does not carry
  * `type` gives the event `webhook`.
  *
+ * Replays: only the body is signed, with no delivery id or signed time, so
+ * the replay key is the body.
+ *
  * @module
  */
 
@@ -46,6 +49,7 @@ export async function verifyIpfabric(input: VerifyInput, keys: CryptoKey[]): Pro
   return acceptedBody(input, {
     event: (isRejected(parsed) ? undefined : ipfabricEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

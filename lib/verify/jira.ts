@@ -5,6 +5,9 @@
  * (`jira:issue_created`); the delivery id is
  * `X-Atlassian-Webhook-Identifier`, which is kept across retries.
  *
+ * Replays: the event is in the signed body, but there is no signed
+ * timestamp and the delivery id is a header, so the replay key is the body.
+ *
  * @module
  */
 
@@ -38,6 +41,7 @@ export async function verifyJira(input: VerifyInput, keys: HubKeys): Promise<Ver
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, "x-atlassian-webhook-identifier") ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

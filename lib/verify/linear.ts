@@ -1,10 +1,14 @@
 /**
- * Linear: hex HMAC-SHA256 of the raw body in `Linear-Signature`, event in
- * `Linear-Event` (the body's `type`, e.g. `Issue`) plus the body's
- * `action` (`Issue.create`), delivery id in `Linear-Delivery`. The replay
+ * Linear: hex HMAC-SHA256 of the raw body in `Linear-Signature`. The event
+ * is the signed body's `type` (e.g. `Issue`; the unsigned `Linear-Event`
+ * header, which repeats it, only when the body has none) plus its `action`
+ * (`Issue.create`); the delivery id is `Linear-Delivery`, not signed. The replay
  * window rests on the body's `webhookTimestamp` (milliseconds), which the
  * signature covers; it must lie within `TOLERANCE` of now (Linear's SDK
  * uses one minute; the default here is 5m like every other sender).
+ *
+ * Replays: stale after `TOLERANCE`; within it only the body identifies a
+ * delivery (the id is an unsigned header), so the replay key is the body.
  *
  * @module
  */
@@ -32,7 +36,7 @@ import { readDuration } from "./_settings.ts";
  * @param input the delivery
  * @param keys HMAC-SHA256 keys, current secret first
  * @param toleranceMs how far `webhookTimestamp` may be from now, either way
- * @returns the verdict; event is `<Linear-Event>.<action>`
+ * @returns the verdict; event is `<type>.<action>`
  */
 export async function verifyLinear(
   input: VerifyInput,
@@ -51,12 +55,13 @@ export async function verifyLinear(
   if (typeof sent !== "number") return unauthorized("missing webhookTimestamp");
   const stale = checkTimestamp(sent / 1000, input.now, toleranceMs);
   if (stale) return stale;
-  const type = singleHeader(input.headers, "linear-event") || readPath(parsed.value, "type");
+  const type = readPath(parsed.value, "type") || singleHeader(input.headers, "linear-event");
   if (!type) return malformed("missing Linear-Event");
   return acceptedBody(input, {
     event: withAction(type, parsed.value),
     deliveryId: singleHeader(input.headers, "linear-delivery") ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

@@ -4,11 +4,17 @@
  * HMAC-SHA256 (hex) of `<timestamp><token>` under the HTTP webhook signing
  * key; legacy form posts carry the same three fields at the top level.
  *
- * Mailgun signs only the timestamp and token, not the event: the replay
- * window is all that stops a captured signature being reused with another
- * body, so keep `TOLERANCE` short. Event is `event-data.event`
+ * Mailgun signs only the timestamp and token, not the event, so a captured
+ * signature block verifies under any other body. The token, random per
+ * delivery and signed, is therefore the delivery id (as Mailgun advises:
+ * cache it, refuse it again): a block reused within `TOLERANCE` is a
+ * duplicate of the delivery first seen with it, whatever `event-data` says,
+ * and after `TOLERANCE` it is stale. `event-data.id` is chosen by whoever
+ * wrote the body and is not used. Event is `event-data.event`
  * (`delivered`, `opened`; `failed.permanent` / `failed.temporary` with
- * the severity), delivery id `event-data.id`.
+ * the severity).
+ *
+ * Replays: the token is a signed delivery id, so no replay key.
  *
  * @module
  */
@@ -26,7 +32,6 @@ interface Fields {
   token?: string;
   signature?: string;
   event?: string;
-  deliveryId?: string;
 }
 
 function jsonFields(body: Uint8Array): Fields | undefined {
@@ -40,7 +45,6 @@ function jsonFields(body: Uint8Array): Fields | undefined {
     token: readPath(value, "signature.token"),
     signature: readPath(value, "signature.signature"),
     event: event === "failed" && severity ? `failed.${severity}` : event,
-    deliveryId: readPath(value, "event-data.id"),
   };
 }
 
@@ -66,7 +70,8 @@ function formFields(body: Uint8Array): Fields | undefined {
  * @param input the delivery
  * @param keys HMAC-SHA256 keys, current signing key first
  * @param toleranceMs the replay window either way
- * @returns the verdict; event is `event-data.event`
+ * @returns the verdict; event is `event-data.event`, delivery id the
+ *   signed token
  */
 export async function verifyMailgun(
   input: VerifyInput,
@@ -91,8 +96,9 @@ export async function verifyMailgun(
   return {
     ok: true,
     event: fields.event ?? "webhook",
-    deliveryId: fields.deliveryId,
+    deliveryId: fields.token,
     verifiedBy: verifiedBy(index),
+    replayKey: null,
     payload: input.body,
     contentType: form ? "application/x-www-form-urlencoded" : "application/json",
   };

@@ -12,6 +12,11 @@
  * one. A custom body template without these fields gives the event
  * `webhook`.
  *
+ * Replays: only the body is signed and NetBox sends no delivery id or
+ * signed time, so the replay key is the body (NetBox's body carries a
+ * `timestamp`, so distinct changes differ; a custom body template should
+ * keep one).
+ *
  * @module
  */
 
@@ -53,6 +58,7 @@ export async function verifyNetbox(input: VerifyInput, keys: CryptoKey[]): Promi
   return acceptedBody(input, {
     event: (isRejected(parsed) ? undefined : netboxEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

@@ -6,6 +6,9 @@
  * skipped. Event is the body's `event_type` (`transaction.completed`),
  * delivery id its `event_id`.
  *
+ * Replays: the timestamp and `event_id` are signed, so a replay is a
+ * duplicate within `TOLERANCE` and stale after: no replay key.
+ *
  * @module
  */
 

@@ -6,6 +6,9 @@
  * no signed timestamp, so no replay window. Event is the body's
  * `event.event_type` (`incident.triggered`), delivery id `event.id`.
  *
+ * Replays: no timestamp, but the event and `event.id` are in the signed
+ * body, so a replay is a duplicate by its id: no replay key.
+ *
  * @module
  */
 

@@ -7,11 +7,15 @@
  * `event` (`delivered`, `open`), or `batch` when they differ; the delivery
  * id is `sg_event_id` when the batch holds one event.
  *
+ * Replays: the timestamp is signed, so a replay is stale after
+ * `TOLERANCE`. Within it, a one-event batch is a duplicate by its signed
+ * `sg_event_id` (no replay key); a larger batch has the body as its key.
+ *
  * @module
  */
 
 import type { Accepted, Provider, Verdict, VerifyInput } from "./types.ts";
-import { isRejected, parseJsonBody, readPath } from "./_payload.ts";
+import { isRejected, parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
 import { decodeSignature } from "./_hmac.ts";
 import { derToP1363, importEcdsaKeys, publicKeyProvider, spkiKeyProblem } from "./_public_key.ts";
 
@@ -27,11 +31,13 @@ function sendgridVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdic
   if (isRejected(parsed)) return parsed;
   const events = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
   const kinds = new Set(events.map((event) => readPath(event, "event") ?? "unknown"));
+  const deliveryId = events.length === 1 ? readPath(events[0], "sg_event_id") : undefined;
   return {
     ok: true,
     event: kinds.size === 1 ? [...kinds][0] : "batch",
-    deliveryId: events.length === 1 ? readPath(events[0], "sg_event_id") : undefined,
+    deliveryId,
     verifiedBy: by,
+    replayKey: unlessSignedId(deliveryId, input.body),
     payload: input.body,
     contentType: "application/json",
   };

@@ -6,6 +6,9 @@
  * `Sentry-Hook-Timestamp` is not covered by the signature, so no replay
  * window can rest on it.
  *
+ * Replays: only the body is signed (resource, request id and timestamp are
+ * headers), so the replay key is the body.
+ *
  * @module
  */
 
@@ -44,6 +47,7 @@ export async function verifySentry(input: VerifyInput, keys: CryptoKey[]): Promi
     event: withAction(resource, parsed.value),
     deliveryId: singleHeader(input.headers, "request-id") ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

@@ -4,6 +4,9 @@
  * (`orders/create`); the delivery id is `X-Shopify-Webhook-Id`, the header
  * Shopify names for ignoring duplicate deliveries.
  *
+ * Replays: only the body is signed (the topic and webhook id are headers,
+ * there is no timestamp), so the replay key is the body.
+ *
  * @module
  */
 
@@ -33,6 +36,7 @@ export async function verifyShopify(input: VerifyInput, keys: CryptoKey[]): Prom
     event,
     deliveryId: singleHeader(input.headers, "x-shopify-webhook-id") ?? undefined,
     verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
   });
 }
 

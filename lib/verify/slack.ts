@@ -9,11 +9,23 @@
  * `view_submission`…), which is what the hook gets; slash commands are
  * `command.<name>` (`/deploy` is `command.deploy`) with the raw form.
  *
+ * Replays: the timestamp is signed, so a replay is stale after
+ * `TOLERANCE`. Within it, an Events API delivery is a duplicate by its
+ * signed `event_id` (no replay key); interactions and commands carry no
+ * id, so their replay key is the body as sent (the signed form).
+ *
  * @module
  */
 
 import type { Accepted, Provider, Rejected, Verdict } from "./types.ts";
-import { isForm, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
+import {
+  isForm,
+  isRejected,
+  malformed,
+  parseJsonBody,
+  readPath,
+  unlessSignedId,
+} from "./_payload.ts";
 import { TOLERANCE_SETTING } from "./_timestamp.ts";
 import { createV0Verifier, signV0, type V0Scheme } from "./_v0_signature.ts";
 
@@ -40,6 +52,7 @@ function jsonVerdict(body: Uint8Array, by: Accepted["verifiedBy"]): Verdict {
     ok: true,
     event: type,
     verifiedBy: by,
+    replayKey: body,
     payload: body,
     contentType: "application/json",
   };
@@ -54,6 +67,7 @@ function jsonVerdict(body: Uint8Array, by: Accepted["verifiedBy"]): Verdict {
     const subtype = readPath(parsed.value, "event.subtype");
     accepted.event = subtype ? `${inner}.${subtype}` : inner;
     accepted.deliveryId = readPath(parsed.value, "event_id");
+    accepted.replayKey = unlessSignedId(accepted.deliveryId, body);
   }
   return accepted;
 }
@@ -72,19 +86,27 @@ function formVerdict(body: Uint8Array, by: Accepted["verifiedBy"]): Accepted | R
     if (isRejected(parsed)) return parsed;
     const type = readPath(parsed.value, "type");
     if (!type) return malformed("interaction payload has no type");
-    return { ok: true, event: type, verifiedBy: by, payload, contentType: "application/json" };
+    return {
+      ok: true,
+      event: type,
+      verifiedBy: by,
+      replayKey: body,
+      payload,
+      contentType: "application/json",
+    };
   }
   const contentType = "application/x-www-form-urlencoded";
   const command = form.get("command");
   if (command) {
     const event = `command.${command.replace(/^\//, "")}`;
-    return { ok: true, event, verifiedBy: by, payload: body, contentType };
+    return { ok: true, event, verifiedBy: by, replayKey: body, payload: body, contentType };
   }
   if (form.get("ssl_check") === "1") {
     return {
       ok: true,
       event: "ssl_check",
       verifiedBy: by,
+      replayKey: body,
       payload: body,
       contentType,
       reply: { status: 200, body: "" },

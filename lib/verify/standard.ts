@@ -7,6 +7,9 @@
  * (`v1a`, asymmetric) are skipped. Event from the JSON body (`type` unless
  * `EVENT_FIELD` says otherwise), delivery id `webhook-id`.
  *
+ * Replays: the id and timestamp are signed, so a replay is a duplicate
+ * within `TOLERANCE` and stale after: no replay key.
+ *
  * @module
  */
 
@@ -14,7 +17,7 @@ import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.t
 import { encodeSignature, importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
 import { isRejected, parseJsonBody, readPath, singleHeader, unauthorized } from "./_payload.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** The header families, tried in this order. */
@@ -85,6 +88,8 @@ export async function verifyStandard(
   const v1 = signature!.split(" ").filter((entry) => entry.startsWith("v1,")).map((entry) =>
     entry.slice(3)
   );
+  const tooMany = tooManySignatures(v1.length);
+  if (tooMany) return tooMany;
   const candidates = decodeAll(v1, "base64", 32);
   if (candidates.length === 0) return unauthorized(`no v1 signature in ${family}-signature`);
   const data = signedBytes(id!, ".", timestamp!, ".", input.body);
@@ -100,6 +105,7 @@ export async function verifyStandard(
     event: readPath(parsed.value, eventField) ?? FALLBACK_EVENT,
     deliveryId: id!,
     verifiedBy: verifiedBy(index),
+    replayKey: null,
     payload: input.body,
     contentType: "application/json",
   };

@@ -6,6 +6,9 @@
  * come while Stripe rolls the secret. Event is the body's `type`, delivery
  * id its `id`.
  *
+ * Replays: the timestamp and the id are signed, so a replay is a duplicate
+ * within `TOLERANCE` and stale after: no replay key.
+ *
  * @module
  */
 

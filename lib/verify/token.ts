@@ -4,6 +4,9 @@
  * constant time: both sides are MACed under a random key made at start-up
  * and `crypto.subtle.verify` compares the MACs.
  *
+ * Replays: nothing is signed; whoever captured a delivery holds the token
+ * and can forge any delivery, so there is no replay key.
+ *
  * @module
  */
 

@@ -12,6 +12,12 @@
  * `message.<MessageStatus or SmsStatus>`, a JSON body its `type`, anything
  * else `webhook`. Delivery id is the `I-Twilio-Idempotency-Token` header.
  *
+ * Replays: nothing signed names a delivery or a time, and the idempotency
+ * token is a header, so the replay key is what Twilio signs after the
+ * configured URL: the query string and the sorted parameters. Not the
+ * form's bytes: a replay may reorder or re-encode the parameters under the
+ * same signature.
+ *
  * @module
  */
 
@@ -155,6 +161,7 @@ export async function verifyTwilio(
     event,
     deliveryId: singleHeader(input.headers, "i-twilio-idempotency-token") ?? undefined,
     verifiedBy: verifiedBy(index),
+    replayKey: encoder.encode(query + tail),
     payload: input.body,
     contentType: input.headers.get("content-type") ?? "application/x-www-form-urlencoded",
   };

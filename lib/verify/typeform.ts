@@ -3,12 +3,23 @@
  * written `sha256=<base64>`. The event is the body's `event_type`
  * (`form_response`); the delivery id is the body's `event_id`.
  *
+ * Replays: there is no signed timestamp, but the event and `event_id` are
+ * in the signed body: a replay is a duplicate by its id (no replay key,
+ * unless a body lacks `event_id`: then the body).
+ *
  * @module
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys } from "./_hmac.ts";
-import { acceptedBody, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
+import {
+  acceptedBody,
+  isRejected,
+  malformed,
+  parseJsonBody,
+  readPath,
+  unlessSignedId,
+} from "./_payload.ts";
 import { verifyBodyHmac } from "./_signed.ts";
 import { signEncoded } from "./_hub.ts";
 
@@ -31,10 +42,12 @@ export async function verifyTypeform(input: VerifyInput, keys: CryptoKey[]): Pro
   if (isRejected(parsed)) return parsed;
   const event = readPath(parsed.value, "event_type");
   if (!event) return malformed("payload has no event_type");
+  const deliveryId = readPath(parsed.value, "event_id");
   return acceptedBody(input, {
     event,
-    deliveryId: readPath(parsed.value, "event_id"),
+    deliveryId,
     verifiedBy: checked.verifiedBy,
+    replayKey: unlessSignedId(deliveryId, input.body),
   });
 }
 

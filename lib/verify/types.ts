@@ -59,6 +59,20 @@ export interface Accepted {
   payload: Uint8Array;
   /** The content type of `payload`. */
   contentType: string;
+  /**
+   * What a replay of this delivery would repeat, for the store to refuse
+   * it: the content the signature covers (usually the body as received),
+   * set when no signed delivery id makes a replay a duplicate. The store
+   * answers a later delivery on the same endpoint whose key has the same
+   * SHA-256 as a duplicate, whatever its event header or delivery id says
+   * (besides deduping on `deliveryId`). With a signed timestamp that
+   * matters within `TOLERANCE`; without one, for as long as deliveries are
+   * kept. `null` when the delivery id is signed (deduping on it is enough)
+   * or nothing is signed (`token`, `none`, GitLab's secret token: whoever
+   * holds a captured token can forge anything, replaying adds nothing).
+   * Each provider's module says which and why.
+   */
+  replayKey: Uint8Array | null;
   /** An answer the sender needs at once (Slack challenge, Discord PING). */
   reply?: { status: number; body: unknown };
 }

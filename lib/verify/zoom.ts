@@ -6,6 +6,10 @@
  * that verified the request. Event is the body's `event`
  * (`meeting.started`), delivery id `x-zm-trackingid`.
  *
+ * Replays: stale after `TOLERANCE`; within it only the body identifies a
+ * delivery (`x-zm-trackingid` is not signed), so the replay key is the
+ * body.
+ *
  * @module
  */
 
@@ -30,6 +34,7 @@ const SCHEME: V0Scheme = {
       event,
       deliveryId: singleHeader(input.headers, "x-zm-trackingid") ?? undefined,
       verifiedBy: by,
+      replayKey: input.body,
       payload: input.body,
       contentType: "application/json",
     };

@@ -123,6 +123,47 @@ Deno.test("gitlab verify() holds signed deliveries to the replay window", async 
   });
 });
 
+Deno.test("gitlab verify() prefers what is signed over what is not", async (t) => {
+  await t.step("the signed webhook-id is the delivery id, not Idempotency-Key", async () => {
+    const headers = {
+      ...signedHeaders(MERGE_REQUEST, SIGNING),
+      "Idempotency-Key": "chosen-by-the-sender",
+    };
+    const verdict = assertAccepted(
+      await verifyOnce(gitlab, [SIGNING], delivery(headers, MERGE_REQUEST, NOW)),
+    );
+    assert.equal(verdict.deliveryId, "9b4d4e12-0c1a-4bfa-8c5c-1f3c2e1d0a77");
+  });
+
+  await t.step("with a token beside the signature, the signed id still wins", async () => {
+    const headers = {
+      ...signedHeaders(MERGE_REQUEST, SIGNING),
+      "Idempotency-Key": "chosen-by-the-sender",
+      "X-Gitlab-Token": "gl-token",
+    };
+    const verdict = assertAccepted(
+      await verifyOnce(gitlab, ["gl-token", SIGNING], delivery(headers, MERGE_REQUEST, NOW)),
+    );
+    assert.equal(verdict.deliveryId, "9b4d4e12-0c1a-4bfa-8c5c-1f3c2e1d0a77");
+  });
+
+  await t.step("a token-only delivery keeps Idempotency-Key (nothing is signed)", async () => {
+    const headers = { "X-Gitlab-Token": "gl-token", "Idempotency-Key": "idem-1" };
+    const verdict = assertAccepted(
+      await verifyOnce(gitlab, ["gl-token"], delivery(headers, MERGE_REQUEST, NOW)),
+    );
+    assert.equal(verdict.deliveryId, "idem-1");
+  });
+
+  await t.step("the event is the signed object_kind, whatever X-Gitlab-Event says", async () => {
+    const headers = { ...signedHeaders(MERGE_REQUEST, SIGNING), "X-Gitlab-Event": "Push Hook" };
+    const verdict = assertAccepted(
+      await verifyOnce(gitlab, [SIGNING], delivery(headers, MERGE_REQUEST, NOW)),
+    );
+    assert.equal(verdict.event, "merge_request.open");
+  });
+});
+
 Deno.test("gitlab verify() compares X-Gitlab-Token in constant time", async (t) => {
   const headers = (token: string) => ({
     "Content-Type": "application/json",

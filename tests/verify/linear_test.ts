@@ -58,6 +58,18 @@ Deno.test("linear verify() reads Linear-Event, the action and Linear-Delivery", 
   assert.equal(verdict.deliveryId, "234d1a4e-b617-4388-90fe-adc3633d6b72");
 });
 
+Deno.test("linear verify() names the event by the signed body, not the Linear-Event header", async () => {
+  // Linear-Event repeats the body's type but is not signed: a captured
+  // delivery replayed with another header must keep its event.
+  const body = payload(NOW);
+  const forged = { ...headers(body, "SECRET"), "Linear-Event": "Issue" };
+  const verdict = assertAccepted(await verifyOnce(linear, ["SECRET"], delivery(forged, body, NOW)));
+  assert.equal(verdict.event, "Comment.create");
+  const untyped = JSON.stringify({ action: "create", webhookTimestamp: NOW });
+  const fallback = assertAccepted(await run(untyped));
+  assert.equal(fallback.event, "Comment.create", "the header names a body without type");
+});
+
 Deno.test("linear verify() holds webhookTimestamp to the replay window", async (t) => {
   await t.step("refuses the SDK test's old timestamp as stale", async () => {
     assertRejected(await run(payload(1677611643000)), 401, /^stale$/, "rejected.stale");
