@@ -839,3 +839,44 @@ integrationTest(
     assert.deepEqual(hooks.map((r) => r.id), [first.answer.id, next.answer.id]);
   },
 );
+
+integrationTest(
+  "hookd answers a captured GitHub body replayed under another event and id as a duplicate",
+  async () => {
+    await using ran = await tempDir("hookd_hostile_replay_");
+    const events = `${ran.path}/events`;
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "gh",
+      HOOKD_GH_PROVIDER: "github",
+      HOOKD_GH_SECRET: SECRET,
+      HOOKD_GH_CONCURRENCY: "1",
+      HOOKD_GH_HOOK_PUSH: `printf 'push %s\\n' "$HOOKD_SOURCE_DELIVERY_ID" >> "${events}"`,
+      HOOKD_GH_HOOK_RELEASE: `printf 'release %s\\n' "$HOOKD_SOURCE_DELIVERY_ID" >> "${events}"`,
+    });
+    const body = JSON.stringify({ ref: "refs/heads/main", after: "1".repeat(40) });
+    const send = async (event: string, id: string, payload = body) => {
+      const response = await daemon.post("gh", payload, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": id,
+        "X-Hub-Signature-256": await githubSignature(payload, SECRET),
+      });
+      return { status: response.status, answer: await response.json() };
+    };
+
+    const first = await send("push", "delivery-1");
+    assert.equal(first.status, 202, JSON.stringify(first.answer));
+    // The signature covers the body only: a fresh id and another event header change nothing
+    // the sender signed, so the replay is the same delivery.
+    const replayed = await send("release", "delivery-2");
+    assert.equal(replayed.status, 200, JSON.stringify(replayed.answer));
+    assert.equal(replayed.answer.duplicate, true);
+    assert.equal(replayed.answer.id, first.answer.id);
+
+    const other = JSON.stringify({ ref: "refs/heads/main", after: "2".repeat(40) });
+    const next = await send("push", "delivery-3", other);
+    assert.equal(next.status, 202, JSON.stringify(next.answer));
+    await daemon.waitForRecord((r) => r.type === "hook" && r.id === next.answer.id);
+    assert.equal(await Deno.readTextFile(events), "push delivery-1\npush delivery-3\n");
+  },
+);
