@@ -218,6 +218,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         receivedAt: now(),
         timeoutMs: endpoint.config.timeoutMs,
         verifiedBy: verdict.verifiedBy,
+        replayHash: verdict.replayKey ? await sha256Hex(verdict.replayKey) : undefined,
       });
       fields.id = id;
       fields.hook = hook?.variable ?? null;
@@ -259,4 +260,12 @@ function remoteAddress(env: Env["Bindings"] | undefined): string | undefined {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The hex SHA-256 of what a sender signed, the key under which a replay is a duplicate. */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -79,4 +79,11 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
   END;
   `,
+  // 2: the SHA-256 of what a sender's signature covers, for senders that sign
+  // neither a timestamp nor the event: a body accepted once on an endpoint
+  // is a duplicate when it comes again, whatever its unsigned headers say.
+  `
+  ALTER TABLE deliveries ADD COLUMN replay_hash TEXT;
+  CREATE INDEX deliveries_replay ON deliveries (endpoint, replay_hash) WHERE replay_hash IS NOT NULL;
+  `,
 ];

@@ -126,20 +126,25 @@ export class SqliteStore implements Store {
       const insert = this.#statement(
         `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
            headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
-           updated_at, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           updated_at, finished_at, replay_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const findReplay = this.#statement(
+        `SELECT id, state FROM deliveries
+         WHERE endpoint = ? AND replay_hash = ? AND received_at >= ? LIMIT 1`,
       );
       for (const row of rows) {
-        if (row.sourceId !== undefined) {
-          const existing = findDuplicate.get(row.endpoint, row.sourceId, now - this.retentionMs);
-          if (existing) {
-            results.push({
-              id: existing.id as string,
-              duplicate: true,
-              state: existing.state as DeliveryState,
-            });
-            continue;
-          }
+        const since = now - this.retentionMs;
+        const existing = (row.sourceId !== undefined &&
+          findDuplicate.get(row.endpoint, row.sourceId, since)) ||
+          (row.replayHash !== undefined && findReplay.get(row.endpoint, row.replayHash, since));
+        if (existing) {
+          results.push({
+            id: existing.id as string,
+            duplicate: true,
+            state: existing.state as DeliveryState,
+          });
+          continue;
         }
         const id = this.#ids.next(now);
         const state: DeliveryState = row.hook === null ? "ignored" : "queued";
@@ -161,6 +166,7 @@ export class SqliteStore implements Store {
           now,
           now,
           state === "ignored" ? now : null,
+          row.replayHash ?? null,
         );
         inserted++;
         bytes += row.body.byteLength + PAGE_BYTES;

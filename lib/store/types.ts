@@ -61,13 +61,22 @@ export interface NewDelivery {
   timeoutMs: number;
   /** The verifier that accepted the delivery, e.g. `github`. */
   verifiedBy?: string;
+  /**
+   * The hex SHA-256 of what the sender's signature covers, for senders that
+   * sign neither a timestamp nor the event: the same hash on the same
+   * endpoint within the retention window is a duplicate, like `sourceId`.
+   */
+  replayHash?: string;
 }
 
 /** What {@linkcode Store.insert} did. */
 export interface InsertResult {
   /** The delivery's id; for a duplicate, the id of the delivery stored first. */
   id: string;
-  /** True when the same endpoint already stored this `sourceId` within the retention window. */
+  /**
+   * True when the same endpoint already stored this `sourceId`, or this
+   * `replayHash`, within the retention window.
+   */
   duplicate: boolean;
   /** The new delivery's state (`queued` or `ignored`); for a duplicate, the stored one's state now. */
   state: DeliveryState;

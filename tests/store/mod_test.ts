@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import {
@@ -265,6 +266,31 @@ Deno.test("insert() suppresses a duplicate sender id within the retention window
       const later = await store.insert(delivery({ sourceId: "abc", receivedAt: clock.now() }));
       assert.equal(later.duplicate, false);
       assert.notEqual(later.id, first.id);
+    });
+  });
+});
+
+Deno.test("insert() answers a signed body seen before on the endpoint as a duplicate", async (t) => {
+  const clock = manualClock();
+  await withStore({ retentionMs: 60_000, now: clock.now }, async (store) => {
+    const hash = "a".repeat(64);
+    const at = { receivedAt: clock.now() };
+    const first = await store.insert(delivery({ ...at, replayHash: hash, sourceId: "id-1" }));
+
+    await t.step("the same hash under a fresh sender id is the first delivery", async () => {
+      const again = await store.insert(delivery({ ...at, replayHash: hash, sourceId: "id-2" }));
+      assert.deepEqual(again, { id: first.id, duplicate: true, state: "queued" });
+    });
+
+    await t.step("another endpoint may receive the same body", async () => {
+      const other = await store.insert(delivery({ ...at, endpoint: "ci", replayHash: hash }));
+      assert.equal(other.duplicate, false);
+    });
+
+    await t.step("after the retention window the body is new again", async () => {
+      clock.advance(60_001);
+      const later = await store.insert(delivery({ replayHash: hash, receivedAt: clock.now() }));
+      assert.equal(later.duplicate, false);
     });
   });
 });
@@ -533,7 +559,7 @@ Deno.test("openStore() migrates a new file once and refuses a newer schema", asy
   {
     using db = new DatabaseSync(path);
     const row = db.prepare("PRAGMA user_version").get();
-    assert.equal(row?.user_version, 1);
+    assert.equal(row?.user_version, MIGRATIONS.length);
     assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     db.exec("PRAGMA user_version = 99");
   }
