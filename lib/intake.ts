@@ -9,7 +9,7 @@
 
 import type { NewDelivery } from "./http/app.ts";
 import { HttpError } from "./http/http_error.ts";
-import type { Queue } from "./dispatch/queue.ts";
+import type { Queue } from "./dispatch/mod.ts";
 import { type Store, StoreUnavailableError } from "./store/mod.ts";
 
 /** Options for {@linkcode createIntake}. */

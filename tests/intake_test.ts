@@ -8,12 +8,10 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { NewDelivery } from "../lib/http/app.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
 import { openStore, type Store, type StoreOptions } from "../lib/store/mod.ts";
-
-const encoder = new TextEncoder();
+import { verifiedDelivery } from "./_delivery.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "hookd_intake_" });
@@ -43,21 +41,6 @@ function countingQueue(): { notify(): void; notified: number } {
     notify() {
       this.notified++;
     },
-  };
-}
-
-function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
-  return {
-    endpoint: "github",
-    event: "push",
-    hook: { variable: "HOOKD_GITHUB_HOOK_PUSH", command: "./deploy.sh" },
-    payload: encoder.encode('{"ref":"refs/heads/main"}'),
-    contentType: "application/json",
-    headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
-    receivedAt: Date.now(),
-    timeoutMs: 60_000,
-    verifiedBy: "secret",
-    ...overrides,
   };
 }
 
@@ -167,16 +150,16 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   const accept = createIntake(store, queue, { maxQueue: 100 });
 
   await t.step("a delivery with a hook is queued and the queue nudged", async () => {
-    const { id, duplicate } = await accept(delivery({ sourceId: "gh-1" }));
+    const { id, duplicate } = await accept(verifiedDelivery({ sourceId: "gh-1" }));
     assert.equal(duplicate, false);
     assert.equal(queue.notified, 1);
     const stored = store.get(id);
     assert.ok(stored, "committed before accept resolved");
     assert.equal(stored.state, "queued");
-    assert.equal(stored.endpoint, "github");
+    assert.equal(stored.endpoint, "deploy");
     assert.equal(stored.event, "push");
     assert.equal(stored.hook, "./deploy.sh");
-    assert.equal(new TextDecoder().decode(stored.body), '{"ref":"refs/heads/main"}');
+    assert.equal(new TextDecoder().decode(stored.body), '{"ref":"main"}');
     assert.deepEqual(stored.headers, {
       "x-github-event": "push",
       "x-hub-signature-256": "[redacted]",
@@ -187,7 +170,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
     "the same source id again is a duplicate of the first, not queued again",
     async () => {
       const first = store.list({ limit: 1 })[0];
-      const { id, duplicate } = await accept(delivery({ sourceId: "gh-1" }));
+      const { id, duplicate } = await accept(verifiedDelivery({ sourceId: "gh-1" }));
       assert.equal(duplicate, true);
       assert.equal(id, first.id);
       assert.equal(queue.notified, 1, "no nudge for a duplicate");
@@ -195,7 +178,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   );
 
   await t.step("a delivery without a hook is stored as ignored, no nudge", async () => {
-    const { id, duplicate } = await accept(delivery({ event: "ping", hook: undefined }));
+    const { id, duplicate } = await accept(verifiedDelivery({ event: "ping", hook: undefined }));
     assert.equal(duplicate, false);
     assert.equal(store.get(id)?.state, "ignored");
     assert.equal(queue.notified, 1);
@@ -210,9 +193,9 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
 
   await t.step("deliveries being committed count against the cap", async () => {
     const results = await Promise.allSettled([
-      accept(delivery()),
-      accept(delivery()),
-      accept(delivery()),
+      accept(verifiedDelivery()),
+      accept(verifiedDelivery()),
+      accept(verifiedDelivery()),
     ]);
     assert.deepEqual(results.map((r) => r.status), ["fulfilled", "fulfilled", "rejected"]);
     const error = (results[2] as PromiseRejectedResult).reason;
@@ -222,7 +205,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   });
 
   await t.step("at the cap: 429 with Retry-After, nothing stored", async () => {
-    const error = await httpRefusal(accept(delivery()));
+    const error = await httpRefusal(accept(verifiedDelivery()));
     assert.equal(error.status, 429);
     assert.equal(error.outcome, "rejected.queue_full");
     assert.deepEqual(error.headers, { "Retry-After": "9" });
@@ -231,13 +214,15 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   });
 
   await t.step("a delivery without a hook takes no place in the queue", async () => {
-    const { duplicate } = await accept(delivery({ hook: undefined }));
+    const { duplicate } = await accept(verifiedDelivery({ hook: undefined }));
     assert.equal(duplicate, false);
     assert.equal(store.list().length, 3);
   });
 
   await t.step("the default Retry-After is 5 seconds", async () => {
-    const error = await httpRefusal(createIntake(store, queue, { maxQueue: 1 })(delivery()));
+    const error = await httpRefusal(
+      createIntake(store, queue, { maxQueue: 1 })(verifiedDelivery()),
+    );
     assert.equal(error.headers["Retry-After"], "5");
   });
 });
@@ -250,7 +235,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
   {
     using other = new DatabaseSync(temp.path);
     other.exec("BEGIN IMMEDIATE");
-    const error = await httpRefusal(accept(delivery()));
+    const error = await httpRefusal(accept(verifiedDelivery()));
     assert.equal(error.status, 503);
     assert.equal(error.outcome, "rejected.store_unavailable");
     assert.match(error.headers["Retry-After"], /^[1-9]\d*$/);
@@ -260,7 +245,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
     other.exec("ROLLBACK");
   }
   assert.equal(store.list().length, 0, "nothing was stored");
-  const { duplicate } = await accept(delivery());
+  const { duplicate } = await accept(verifiedDelivery());
   assert.equal(duplicate, false, "the store works again once the lock is gone");
   assert.equal(queue.notified, 1);
 });
@@ -268,7 +253,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
 Deno.test("createIntake() passes on errors that are not the store's unavailability", async () => {
   await using temp = await tempStore();
   const accept = createIntake(temp.store, countingQueue(), { maxQueue: 10 });
-  const error = await accept(delivery({ timeoutMs: -1 })).then(
+  const error = await accept(verifiedDelivery({ timeoutMs: -1 })).then(
     () => null,
     (e) => e,
   );
