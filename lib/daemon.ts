@@ -11,17 +11,17 @@ import { getLogger } from "@logtape/logtape";
 import { createApp, createRateLimiter } from "./http/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { buildEndpoints } from "./endpoints.ts";
-import { buildHookEnv } from "./dispatch/hook_env.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
+  buildHookEnv,
   createQueue,
   type EndpointPolicy,
   type HookRunner,
   type Queue,
   type QueueEvent,
-} from "./dispatch/queue.ts";
-import { runHook } from "./dispatch/hook_runner.ts";
+  runHook,
+} from "./dispatch/mod.ts";
 import { openStore, type Store, storePath } from "./store/mod.ts";
 
 const log = getLogger(["hookd", "daemon"]);
@@ -250,7 +250,7 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
     endpoint: options.env.HOOKD_ENDPOINT,
     event: options.env.HOOKD_EVENT,
     command: commandName(command),
-    exitCode: result.code,
+    exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
     aborted: result.aborted,

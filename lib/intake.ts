@@ -8,7 +8,7 @@
  */
 
 import { HttpError } from "./http/http_error.ts";
-import type { Queue } from "./dispatch/queue.ts";
+import type { Queue } from "./dispatch/mod.ts";
 import { type NewDelivery, type Store, StoreUnavailableError } from "./store/mod.ts";
 
 export type { NewDelivery };

@@ -19,8 +19,9 @@ function env(dir: string, extra: Record<string, string> = {}): Record<string, st
 }
 
 async function push(fetch: (request: Request) => Response | Promise<Response>, endpoint: string) {
-  const body = JSON.stringify({ ref: "refs/heads/main" });
   const id = crypto.randomUUID();
+  // A distinct body each: GitHub signs the body only, so a repeated one is a duplicate.
+  const body = JSON.stringify({ ref: "refs/heads/main", after: id });
   const response = await fetch(
     new Request(`http://hookd.test/hooks/${endpoint}`, {
       method: "POST",

@@ -8,12 +8,10 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { NewDelivery } from "../lib/intake.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
 import { openStore, type Store, type StoreOptions } from "../lib/store/mod.ts";
-
-const encoder = new TextEncoder();
+import { delivery } from "./_delivery.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "hookd_intake_" });
@@ -43,21 +41,6 @@ function countingQueue(): { notify(): void; notified: number } {
     notify() {
       this.notified++;
     },
-  };
-}
-
-function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
-  return {
-    endpoint: "github",
-    event: "push",
-    hook: "./deploy.sh",
-    body: encoder.encode('{"ref":"refs/heads/main"}'),
-    contentType: "application/json",
-    headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
-    receivedAt: Date.now(),
-    timeoutMs: 60_000,
-    verifiedBy: "secret",
-    ...overrides,
   };
 }
 
@@ -173,10 +156,10 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
     const stored = store.get(id);
     assert.ok(stored, "committed before accept resolved");
     assert.equal(stored.state, "queued");
-    assert.equal(stored.endpoint, "github");
+    assert.equal(stored.endpoint, "deploy");
     assert.equal(stored.event, "push");
     assert.equal(stored.hook, "./deploy.sh");
-    assert.equal(new TextDecoder().decode(stored.body), '{"ref":"refs/heads/main"}');
+    assert.equal(new TextDecoder().decode(stored.body), '{"ref":"main"}');
     assert.deepEqual(stored.headers, {
       "x-github-event": "push",
       "x-hub-signature-256": "[redacted]",
@@ -237,7 +220,9 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   });
 
   await t.step("the default Retry-After is 5 seconds", async () => {
-    const error = await httpRefusal(createIntake(store, queue, { maxQueue: 1 })(delivery()));
+    const error = await httpRefusal(
+      createIntake(store, queue, { maxQueue: 1 })(delivery()),
+    );
     assert.equal(error.headers["Retry-After"], "5");
   });
 });

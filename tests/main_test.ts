@@ -281,7 +281,8 @@ integrationTest("the most specific hook wins, then the prefix, then the default"
     ["issues", { action: "opened" }, "default"],
   ] as const;
   for (const [event, payload, expected] of cases) {
-    const body = JSON.stringify(payload);
+    // A distinct body each: GitHub signs the body only, so a repeated one is a duplicate.
+    const body = JSON.stringify({ ...payload, event });
     const id = crypto.randomUUID();
     const response = await daemon.post("github", body, await signedPush(body, event, id));
     assert.equal(response.status, 202);
@@ -310,9 +311,12 @@ integrationTest("no more than HOOKD_MAX_CONCURRENT_HOOKS hooks run at once", asy
     HOOKD_MAX_CONCURRENT_HOOKS: "2",
     HOOKD_GITHUB_HOOK_PUSH: `echo start >> "${ledger}"; sleep 0.3; echo end >> "${ledger}"`,
   });
-  const body = JSON.stringify({ ref: "refs/heads/main" });
   const responses = await Promise.all(
-    Array.from({ length: 6 }, async () => daemon.post("github", body, await signedPush(body))),
+    Array.from({ length: 6 }, async (_, i) => {
+      // A distinct body each: GitHub signs the body only, so a repeated one is a duplicate.
+      const body = JSON.stringify({ ref: "refs/heads/main", after: String(i) });
+      return daemon.post("github", body, await signedPush(body));
+    }),
   );
   for (const response of responses) {
     assert.equal(response.status, 202);

@@ -4,6 +4,11 @@
  * @module
  */
 
+import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
+import { type GroupSignaller, terminateGroup } from "./group_signaller.ts";
+import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
+import { settleWithin } from "./_settle.ts";
+
 /** How to run one hook. */
 export interface RunHookOptions {
   /** The complete environment; nothing is inherited (`HOOKD_PAYLOAD_FILE` is added). */
@@ -27,33 +32,6 @@ export interface RunHookOptions {
   groups?: GroupSignaller;
 }
 
-/**
- * A long-lived `/bin/sh` that signals and inspects hooks' process groups with its
- * built-ins, so that cleaning up after a run costs a line on a pipe instead of a spawn.
- * It starts on first use and answers one request at a time; while it is not running
- * (not yet, closed, or it died) every request spawns a one-off shell, as `runHook` does
- * without one, so a request is never lost.
- */
-export interface GroupSignaller extends AsyncDisposable {
-  /**
-   * Send SIGTERM or SIGKILL to a process group.
-   *
-   * @param pgid the group's id
-   * @param name `"TERM"` or `"KILL"`
-   * @returns true when the signal reached a process, or when that could not be told
-   */
-  signal(pgid: number, name: "TERM" | "KILL"): Promise<boolean>;
-  /**
-   * Whether a process that is not a zombie is in a process group.
-   *
-   * @param pgid the group's id
-   * @returns true when one is, or when that could not be told
-   */
-  alive(pgid: number): Promise<boolean>;
-  /** Stop the shell and wait for it; later requests spawn one-off shells. */
-  close(): Promise<void>;
-}
-
 /** What happened when a hook ran. Times are milliseconds. */
 export interface HookRunResult {
   /** Wall-clock time (epoch ms) just before the hook was started. */
@@ -63,7 +41,7 @@ export interface HookRunResult {
   /** Monotonic duration of the whole run. */
   durationMs: number;
   /** The shell's exit code; null when it was killed by a signal or never ran. */
-  code: number | null;
+  exitCode: number | null;
   /** The signal that killed the shell, e.g. `"SIGKILL"`; null otherwise. */
   signal: string | null;
   /** True only for exit code 0 without time-out, abort or error. */
@@ -85,62 +63,15 @@ export interface HookRunResult {
 }
 
 const DEFAULT_KILL_GRACE_MS = 5000;
-const MAX_TIMER_MS = 2_147_483_647;
 const DEFAULT_OUTPUT_LIMIT_BYTES = 65536;
-/** How often to look whether a terminated group is gone. */
-const GROUP_POLL_MS = 50;
 /**
  * Once the process group is gone every pipe writer is closed, so the readers only have the
  * pipe buffers left to drain; this bounds the wait for writers that left the group (setsid).
  */
 const DRAIN_MS = 1000;
-/**
- * Payload files up to this size are written and removed synchronously: for a small file
- * in hookd's own state directory that costs a third of the CPU of an async operation's hand-off
- * to a worker thread, and blocks the event loop less than the store's commits already do.
- */
-const SYNC_FILE_BYTES = 64 * 1024;
 
 /** Starts the hook in a new session (util-linux, essential on Debian). */
 const SETSID = "/usr/bin/setsid";
-
-/** `$1` is the process-group id; only shell built-ins, since `/bin/sh` is all we may run. */
-const SIGNAL_GROUP_SCRIPT = 'kill -s "$2" -- "-$1" 2>/dev/null';
-/**
- * `group_alive PGID` returns 0 while a non-zombie process is in the group. A zombie stays
- * in its group until someone reaps it, and `kill -s 0` counts it, so where orphans are reaped
- * late (hookd as PID 1 in a container) that would make every run with a background child
- * wait the full grace. /proc tells zombies apart; without /proc fall back to `kill -s 0`.
- */
-const GROUP_ALIVE_FUNCTION = `group_alive() {
-  g=$1
-  if [ -r /proc/self/stat ]; then
-    for f in /proc/[0-9]*/stat; do
-      read -r l 2>/dev/null <"$f" || continue
-      l=\${l##*") "}
-      set -- $l
-      [ "$3" = "$g" ] && [ "$1" != Z ] && return 0
-    done
-    return 1
-  fi
-  kill -s 0 -- "-$g" 2>/dev/null
-}`;
-const GROUP_ALIVE_SCRIPT = `${GROUP_ALIVE_FUNCTION}
-group_alive "$1"`;
-/**
- * The {@linkcode GroupSignaller}'s loop: one request per line (`term|kill|alive PGID`),
- * one answer per line (the exit status, 0 meaning true). Built-ins only, so a request
- * forks nothing. hookd validates the pgid; anything else answers 2, counted as true.
- */
-const SIGNALLER_SCRIPT = `${GROUP_ALIVE_FUNCTION}
-while read -r op g; do
-  case $op in
-    term) kill -s TERM -- "-$g" 2>/dev/null; echo $? ;;
-    kill) kill -s KILL -- "-$g" 2>/dev/null; echo $? ;;
-    alive) group_alive "$g"; echo $? ;;
-    *) echo 2 ;;
-  esac
-done`;
 
 /**
  * Run `command` as `/bin/sh -c COMMAND` in its own process group and wait for it.
@@ -203,7 +134,7 @@ export async function runHook(
   const startedAt = Date.now();
   const started = performance.now();
   const outcome = {
-    code: null as number | null,
+    exitCode: null as number | null,
     signal: null as string | null,
     exitedOk: false,
     timedOut: false,
@@ -253,7 +184,7 @@ export async function runHook(
     startedAt,
     endedAt,
     durationMs: Math.round(performance.now() - started),
-    code: outcome.code,
+    exitCode: outcome.exitCode,
     signal: outcome.signal,
     success: outcome.exitedOk && !outcome.timedOut && !outcome.aborted &&
       outcome.error === undefined,
@@ -275,7 +206,7 @@ interface SuperviseOptions {
   signal: AbortSignal | undefined;
   groups: GroupSignaller | undefined;
   outcome: {
-    code: number | null;
+    exitCode: number | null;
     signal: string | null;
     exitedOk: boolean;
     timedOut: boolean;
@@ -314,7 +245,7 @@ async function supervise(
   }
 
   const exit = await status;
-  outcome.code = exit.signal === null ? exit.code : null;
+  outcome.exitCode = exit.signal === null ? exit.code : null;
   outcome.signal = exit.signal;
   outcome.exitedOk = exit.success;
   // The shell is gone; whatever it left behind goes too (see runHook's JSDoc).
@@ -391,276 +322,6 @@ function collect(
   };
 }
 
-/**
- * SIGTERM to the group, then SIGKILL once `graceMs` has passed with a member still alive.
- * Returns at once when the group is already empty.
- */
-async function terminateGroup(
-  pgid: number,
-  graceMs: number,
-  groups: GroupSignaller | undefined,
-): Promise<void> {
-  const signaller = groups ?? ONE_OFF_SHELLS;
-  if (!(await signaller.signal(pgid, "TERM"))) return;
-  const deadline = performance.now() + graceMs;
-  for (;;) {
-    if (!(await signaller.alive(pgid))) return;
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    await delay(Math.min(GROUP_POLL_MS, left));
-  }
-  await signaller.signal(pgid, "KILL");
-}
-
-/** True when the signal reached at least one process (or we could not tell). */
-async function signalGroup(
-  pgid: number,
-  name: "TERM" | "KILL",
-): Promise<boolean> {
-  return await runShellCheck(SIGNAL_GROUP_SCRIPT, [String(pgid), name]);
-}
-
-async function groupAlive(pgid: number): Promise<boolean> {
-  return await runShellCheck(GROUP_ALIVE_SCRIPT, [String(pgid)]);
-}
-
-/** Without a {@linkcode GroupSignaller}: a shell per request. */
-const ONE_OFF_SHELLS: Pick<GroupSignaller, "signal" | "alive"> = {
-  signal: signalGroup,
-  alive: groupAlive,
-};
-
-/**
- * Start nothing yet: a {@linkcode GroupSignaller} whose shell starts on first use.
- * Pass it as `groups` to every {@linkcode runHook} call of a long-running dispatcher,
- * and close it (or `await using`) once those runs are over.
- *
- * The shell is a child of this process in this process's own group, never in a hook's,
- * so signalling a hook's group cannot reach it.
- *
- * @returns the signaller
- * @example
- * ```ts
- * import { createGroupSignaller, runHook } from "./hook_runner.ts";
- *
- * async function runAll(commands: string[]): Promise<boolean[]> {
- *   await using groups = createGroupSignaller();
- *   const results = [];
- *   for (const command of commands) {
- *     const result = await runHook(command, {
- *       env: { PATH: "/usr/bin:/bin" },
- *       stdin: new Uint8Array(),
- *       timeoutMs: 60_000,
- *       payloadDir: "/var/lib/hookd/tmp",
- *       groups,
- *     });
- *     results.push(result.success);
- *   }
- *   return results;
- * }
- * ```
- */
-export function createGroupSignaller(): GroupSignaller {
-  let shell: SignallerShell | undefined;
-  let closed = false;
-  const ask = async (request: string, fallback: () => Promise<boolean>) => {
-    if (closed) return await fallback();
-    if (shell === undefined || shell.broken) {
-      // A dead shell is replaced; it is waited for first so that nothing leaks.
-      await shell?.stopped;
-      if (closed) return await fallback();
-      if (shell === undefined || shell.broken) shell = startSignallerShell();
-    }
-    const answer = await shell.ask(request);
-    return answer === undefined ? await fallback() : answer;
-  };
-  return {
-    signal(pgid, name) {
-      checkPgid(pgid);
-      return ask(`${name === "KILL" ? "kill" : "term"} ${pgid}`, () => signalGroup(pgid, name));
-    },
-    alive(pgid) {
-      checkPgid(pgid);
-      return ask(`alive ${pgid}`, () => groupAlive(pgid));
-    },
-    async close() {
-      closed = true;
-      await shell?.close();
-    },
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
-  };
-}
-
-/** A pgid of 0 or 1 would signal hookd's own group or every process. */
-function checkPgid(pgid: number): void {
-  if (!Number.isSafeInteger(pgid) || pgid < 2) {
-    throw new RangeError(`GroupSignaller: pgid must be an integer above 1: got ${pgid}`);
-  }
-}
-
-interface SignallerShell {
-  /** The answer, or undefined when the shell could not give one (then ask a one-off shell). */
-  ask(request: string): Promise<boolean | undefined>;
-  /** True once the shell stopped answering. */
-  readonly broken: boolean;
-  /** Resolves once the shell has exited and its pipes are closed. */
-  readonly stopped: Promise<void>;
-  close(): Promise<void>;
-}
-
-const encoder = new TextEncoder();
-
-function startSignallerShell(): SignallerShell {
-  const pending: ((answer: boolean | undefined) => void)[] = [];
-  let broken = false;
-  const fail = () => {
-    broken = true;
-    for (const resolve of pending.splice(0)) resolve(undefined);
-  };
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("/bin/sh", {
-      args: ["-c", SIGNALLER_SCRIPT],
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-  } catch {
-    fail();
-    return {
-      ask: () => Promise.resolve(undefined),
-      broken,
-      stopped: Promise.resolve(),
-      close: () => Promise.resolve(),
-    };
-  }
-  const writer = child.stdin.getWriter();
-  const reading = (async () => {
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    try {
-      for (;;) {
-        const { done, value } = await lines.read();
-        if (done) break;
-        buffered += value;
-        for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
-          const line = buffered.slice(0, at);
-          buffered = buffered.slice(at + 1);
-          // An answer nobody waits for means the shell and hookd disagree: stop using it.
-          const resolve = pending.shift();
-          if (resolve === undefined) throw new Error("unexpected answer");
-          resolve(line === "0" ? true : line === "1" ? false : undefined);
-        }
-      }
-    } catch {
-      lines.cancel().catch(() => {});
-    }
-    fail();
-  })();
-  const stopped = Promise.all([reading, child.status.catch(() => {})]).then(() => {});
-  return {
-    ask(request) {
-      if (broken) return Promise.resolve(undefined);
-      const { promise, resolve } = Promise.withResolvers<boolean | undefined>();
-      pending.push(resolve);
-      writer.write(encoder.encode(`${request}\n`)).catch(() => {
-        fail();
-        // It may never read stdin again; it must not linger.
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      });
-      return promise;
-    },
-    get broken() {
-      return broken;
-    },
-    stopped,
-    async close() {
-      await writer.close().catch(() => {});
-      await stopped;
-    },
-  };
-}
-
-/** Exit status 0 as a boolean; a helper that cannot run counts as true, the cautious answer. */
-async function runShellCheck(script: string, args: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("/bin/sh", {
-      args: ["-c", script, "sh", ...args],
-      clearEnv: true,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return true;
-  }
-}
-
-/** Creates the payload file with mode 0600 before any byte of the body is in it. */
-async function writePayloadFile(
-  dir: string,
-  body: Uint8Array,
-): Promise<string> {
-  // One operation instead of makeTempFile, chmod and writeFile: `createNew` (O_EXCL)
-  // refuses an existing name or a planted symlink, and `mode` goes to open(2), so the
-  // file is created private (Deno then sets exactly 0600 whatever the umask).
-  const path = `${dir}/hookd-payload-${randomName()}`;
-  const options = { createNew: true, mode: 0o600 };
-  try {
-    if (body.byteLength <= SYNC_FILE_BYTES) Deno.writeFileSync(path, body, options);
-    else await Deno.writeFile(path, body, options);
-  } catch (err) {
-    // A failed write may have created the file; one that existed (AlreadyExists) is not ours.
-    if (!(err instanceof Deno.errors.AlreadyExists)) await removePayloadFile(path, body);
-    throw err;
-  }
-  return path;
-}
-
-/** Never throws: a file that cannot be removed must not turn a run into an error. */
-async function removePayloadFile(path: string, body: Uint8Array): Promise<void> {
-  try {
-    if (body.byteLength <= SYNC_FILE_BYTES) Deno.removeSync(path);
-    else await Deno.remove(path);
-  } catch {
-    // Already gone, or the directory went away.
-  }
-}
-
-/** 128 random bits, hex. */
-function randomName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function settleWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
@@ -695,21 +356,21 @@ function validateOptions(command: string, options: RunHookOptions): void {
       "runHook(): options.payloadDir must be a non-empty path",
     );
   }
-  checkNonNegative("timeoutMs", timeoutMs);
+  checkNonNegative("runHook()", "options.timeoutMs", timeoutMs);
   // setTimeout fires at once beyond 2^31 - 1 ms.
   if (timeoutMs === 0 || timeoutMs > MAX_TIMER_MS) {
     throw new RangeError(
       `runHook(): options.timeoutMs must be above 0 and at most ${MAX_TIMER_MS}`,
     );
   }
-  if (killGraceMs !== undefined) checkNonNegative("killGraceMs", killGraceMs);
+  if (killGraceMs !== undefined) checkNonNegative("runHook()", "options.killGraceMs", killGraceMs);
   if (killGraceMs !== undefined && killGraceMs > MAX_TIMER_MS) {
     throw new RangeError(
       `runHook(): options.killGraceMs must be at most ${MAX_TIMER_MS}`,
     );
   }
   if (outputLimitBytes !== undefined) {
-    checkNonNegative("outputLimitBytes", outputLimitBytes);
+    checkNonNegative("runHook()", "options.outputLimitBytes", outputLimitBytes);
     if (!Number.isInteger(outputLimitBytes)) {
       throw new RangeError(
         "runHook(): options.outputLimitBytes must be a whole number",
@@ -725,14 +386,6 @@ function validateOptions(command: string, options: RunHookOptions): void {
   ) {
     throw new TypeError(
       "runHook(): options.groups must be a GroupSignaller from createGroupSignaller()",
-    );
-  }
-}
-
-function checkNonNegative(name: string, value: unknown): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(
-      `runHook(): options.${name} must be a finite number of 0 or more`,
     );
   }
 }

@@ -20,53 +20,31 @@ import type {
   RunRecord,
   Store,
 } from "../store/mod.ts";
+import { checkNonNegative } from "../config/limits.ts";
+import { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
 import {
-  createGroupSignaller,
-  type GroupSignaller,
-  type HookRunResult,
-  type RunHookOptions,
-} from "./hook_runner.ts";
-
-/** How one endpoint's deliveries are run. */
-export interface EndpointPolicy {
-  /** Hooks of this endpoint that may run at once; 1 means runs never overlap. */
-  concurrency: number;
-  /** Extra attempts after a failed or timed-out run. */
-  retries: number;
-  /** The first retry's delay; each further one doubles it, default 1000. */
-  backoffMs?: number;
-  /**
-   * `queue`: every delivery runs, in order. `latest`: while runs are going, a
-   * newer delivery replaces older waiting ones, which end as `superseded`.
-   */
-  onBusy: "queue" | "latest";
-}
-
-/** The policy for deliveries of an endpoint the configuration no longer has. */
-export const DEFAULT_POLICY: Readonly<Required<EndpointPolicy>> = {
-  concurrency: 1,
-  retries: 0,
-  backoffMs: 1000,
-  onBusy: "queue",
-};
+  checkEndpointPolicy,
+  decideAfterRun,
+  DEFAULT_POLICY,
+  type EndpointPolicy,
+  type EndpointView,
+  pickToRun,
+  retryDelayMs,
+} from "./policy.ts";
+import { settleWithin } from "./_settle.ts";
+import { Waiters } from "./_waiters.ts";
 
 /**
- * What the queue passes to the hook runner: `runHook`'s options. `env`
- * comes from `QueueOptions.env`, the time limit from the delivery,
- * `signal` fires when the queue closes and stops waiting for the hook, and
- * `groups` is the queue's one `GroupSignaller` (its shell starts at the first
- * signal and stops when the queue closes).
+ * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
+ * queue passes `env` from `QueueOptions.env`, the time limit from the
+ * delivery, a `signal` that fires when the queue closes and stops waiting
+ * for the hook, and `groups`, the queue's one `GroupSignaller` (its shell
+ * starts at the first signal and stops when the queue closes). In the
+ * result, `timedOut` counts as a failure; `aborted` (the queue closed)
+ * requeues the delivery instead.
  */
-export type HookRunOptions = RunHookOptions;
-
-/**
- * What the queue reads from a run: `runHook`'s result. `timedOut` counts as
- * a failure; `aborted` (the queue closed) requeues the delivery instead.
- */
-export type HookRunOutcome = HookRunResult;
-
-/** Runs one hook command; `runHook` from `hook_runner.ts` in production. */
-export type HookRunner = (command: string, options: HookRunOptions) => Promise<HookRunOutcome>;
+export type HookRunner = (command: string, options: RunHookOptions) => Promise<HookRunResult>;
 
 /** Something the queue did, for the log. */
 export type QueueEvent =
@@ -198,98 +176,6 @@ export class QueueClosedError extends Error {
 }
 
 /**
- * The delay before retry number `failures`: exponential from `baseMs`,
- * capped at `maxMs`, with "equal jitter" (between half and all of it) so
- * that retries of many deliveries spread out.
- *
- * @param failures failed runs so far, 1 or more
- * @param options `baseMs`, `maxMs`, and `random` in [0, 1)
- * @returns milliseconds
- * @example
- * ```ts
- * import { retryDelayMs } from "./queue.ts";
- * console.assert(retryDelayMs(3, { baseMs: 1000, maxMs: 60_000, random: 0 }) === 2000);
- * ```
- */
-export function retryDelayMs(
-  failures: number,
-  options: { baseMs: number; maxMs: number; random: number },
-): number {
-  const full = Math.min(options.baseMs * 2 ** Math.max(failures - 1, 0), options.maxMs);
-  return Math.round(full / 2 + (options.random * full) / 2);
-}
-
-/**
- * Decide how a run is recorded and where its delivery goes next.
- *
- * @param result what the runner reported
- * @param context failures before this run, the endpoint's retry budget, the
- *   time, and the delay to use if it is retried
- * @returns the run's outcome and the delivery's next state
- * @example
- * ```ts
- * import { decideAfterRun } from "./queue.ts";
- * const failed = { code: 1, success: false, timedOut: false, aborted: false };
- * const { next } = decideAfterRun(failed, { failures: 0, retries: 2, now: 0, delayMs: 500 });
- * console.assert(next.state === "queued");
- * ```
- */
-export function decideAfterRun(
-  result: Pick<HookRunOutcome, "success" | "timedOut" | "aborted">,
-  context: { failures: number; retries: number; now: number; delayMs: number },
-): { outcome: RunEnd["outcome"]; next: NextState } {
-  if (result.success) return { outcome: "succeeded", next: { state: "done" } };
-  // Stopped by hookd's own shutdown: not the hook's fault, so run it again at the next start.
-  if (result.aborted) {
-    return { outcome: "aborted", next: { state: "queued", notBefore: 0, failed: false } };
-  }
-  const outcome = result.timedOut ? "timed_out" : "failed";
-  if (context.failures + 1 > context.retries) return { outcome, next: { state: "failed" } };
-  return {
-    outcome,
-    next: { state: "queued", notBefore: context.now + context.delayMs, failed: true },
-  };
-}
-
-/** One endpoint's view for {@linkcode pickToRun}. */
-export interface EndpointView {
-  /** The endpoint's concurrency. */
-  concurrency: number;
-  /** Its hooks running now. */
-  running: number;
-  /** Its first queued deliveries, in queue order (at least `concurrency - running` of them when there are). */
-  head: readonly QueuedRef[];
-}
-
-/**
- * Choose which queued deliveries to start now. Per endpoint, the first
- * `concurrency - running` queued deliveries are eligible; one waiting for a
- * retry keeps its place (and its slot), so an endpoint with concurrency 1
- * runs strictly in order. Eligible deliveries start oldest first until the
- * global slots are used.
- *
- * @param views each endpoint with queued work
- * @param options free global slots and the time
- * @returns what to start, in order, and when a waiting retry becomes due (null if none)
- */
-export function pickToRun(
-  views: readonly EndpointView[],
-  options: { freeSlots: number; now: number },
-): { start: QueuedRef[]; wakeAt: number | null } {
-  const ready: QueuedRef[] = [];
-  let wakeAt: number | null = null;
-  for (const view of views) {
-    const slots = Math.max(view.concurrency - view.running, 0);
-    for (const ref of view.head.slice(0, slots)) {
-      if (ref.notBefore <= options.now) ready.push(ref);
-      else wakeAt = wakeAt === null ? ref.notBefore : Math.min(wakeAt, ref.notBefore);
-    }
-  }
-  ready.sort((a, b) => a.seq - b.seq);
-  return { start: ready.slice(0, Math.max(options.freeSlots, 0)), wakeAt };
-}
-
-/**
  * Build the dispatcher over a store. Nothing runs until `start()`.
  *
  * @param store the delivery store (the queue itself lives there)
@@ -322,11 +208,8 @@ function checkOptions(options: QueueOptions): void {
       throw new RangeError(`createQueue: ${name} must be a positive integer: got ${value}`);
     }
   };
-  const nonNegative = (name: string, value: unknown) => {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new RangeError(`createQueue: ${name} must be a finite number >= 0: got ${value}`);
-    }
-  };
+  const nonNegative = (name: string, value: unknown) =>
+    checkNonNegative("createQueue", name, value);
   if (typeof options.run !== "function") throw new TypeError("createQueue: run must be a function");
   if (typeof options.env !== "function") throw new TypeError("createQueue: env must be a function");
   positiveInteger("maxConcurrent", options.maxConcurrent);
@@ -337,22 +220,7 @@ function checkOptions(options: QueueOptions): void {
   if (options.purgeIntervalMs !== undefined) {
     nonNegative("purgeIntervalMs", options.purgeIntervalMs);
   }
-  for (const [name, policy] of options.endpoints) {
-    positiveInteger(`endpoint ${name}: concurrency`, policy.concurrency);
-    if (!Number.isInteger(policy.retries) || policy.retries < 0) {
-      throw new RangeError(
-        `createQueue: endpoint ${name}: retries must be a whole number >= 0: got ${policy.retries}`,
-      );
-    }
-    if (policy.backoffMs !== undefined) {
-      nonNegative(`endpoint ${name}: backoffMs`, policy.backoffMs);
-    }
-    if (policy.onBusy !== "queue" && policy.onBusy !== "latest") {
-      throw new RangeError(
-        `createQueue: endpoint ${name}: onBusy must be "queue" or "latest": got ${policy.onBusy}`,
-      );
-    }
-  }
+  for (const [name, policy] of options.endpoints) checkEndpointPolicy("createQueue", name, policy);
 }
 
 interface Running {
@@ -367,11 +235,6 @@ interface Unsaved {
   next: NextState;
 }
 
-interface Waiter {
-  resolve: (settled: RunSettled) => void;
-  reject: (error: unknown) => void;
-}
-
 const PURGE_BATCH = 500;
 
 class DurableQueue implements Queue {
@@ -383,7 +246,7 @@ class DurableQueue implements Queue {
   #runningByEndpoint = new Map<string, number>();
   /** Runs that ended but could not be recorded yet; their slots stay taken until they are. */
   #unsaved: Unsaved[] = [];
-  #waiters = new Map<string, Set<Waiter>>();
+  #waiters = new Waiters<RunSettled>();
   #started = false;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -445,31 +308,7 @@ class DurableQueue implements Queue {
         supersededBy: detail.supersededBy,
       });
     }
-    const { promise, resolve, reject } = Promise.withResolvers<RunSettled>();
-    const waiters = this.#waiters.get(id) ?? new Set();
-    this.#waiters.set(id, waiters);
-    const onAbort = () => {
-      remove();
-      reject(signal!.reason);
-    };
-    const remove = () => {
-      waiters.delete(waiter);
-      if (waiters.size === 0) this.#waiters.delete(id);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const waiter: Waiter = {
-      resolve: (settled) => {
-        remove();
-        resolve(settled);
-      },
-      reject: (error) => {
-        remove();
-        reject(error);
-      },
-    };
-    waiters.add(waiter);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    return promise;
+    return this.#waiters.wait(id, signal);
   }
 
   runningIds(): string[] {
@@ -492,19 +331,17 @@ class DurableQueue implements Queue {
     clearTimeout(this.#purgeTimer);
     await this.#purging;
     const allDone = () => Promise.all([...this.#running.values()].map((r) => r.done));
-    if (!await settlesWithin(allDone(), timeoutMs)) {
+    if (!await settleWithin(allDone(), timeoutMs)) {
       for (const running of this.#running.values()) {
         running.controller.abort(new QueueClosedError("hookd is shutting down"));
       }
       // The runner terminates aborted hooks within its kill grace; do not wait forever for one that will not.
-      await settlesWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
+      await settleWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
     }
     // A run still going gets one-off shells from now on: its group is still cleaned up.
     await this.#groups.close();
     this.#saveUnsaved();
-    for (const [, waiters] of this.#waiters) {
-      for (const waiter of [...waiters]) waiter.reject(new QueueClosedError());
-    }
+    this.#waiters.rejectAll(() => new QueueClosedError());
   }
 
   #pump(): void {
@@ -576,7 +413,7 @@ class DurableQueue implements Queue {
   async #execute(claimed: ClaimedDelivery, signal: AbortSignal): Promise<void> {
     const startedAt = this.#now();
     const started = performance.now();
-    let result: HookRunOutcome;
+    let result: HookRunResult;
     try {
       result = await this.#options.run(claimed.hook, {
         env: this.#options.env(claimed),
@@ -593,7 +430,7 @@ class DurableQueue implements Queue {
         startedAt,
         endedAt: this.#now(),
         durationMs: performance.now() - started,
-        code: null,
+        exitCode: null,
         signal: null,
         success: false,
         timedOut: false,
@@ -622,7 +459,7 @@ class DurableQueue implements Queue {
       startedAt: result.startedAt,
       endedAt: result.endedAt,
       durationMs: result.durationMs,
-      exitCode: result.code,
+      exitCode: result.exitCode,
       signal: result.signal,
       stdout: result.stdout,
       stderr: result.stderr,
@@ -691,9 +528,7 @@ class DurableQueue implements Queue {
   }
 
   #settle(settled: RunSettled): void {
-    const waiters = this.#waiters.get(settled.id);
-    if (!waiters) return;
-    for (const waiter of [...waiters]) waiter.resolve(settled);
+    this.#waiters.settle(settled.id, settled);
   }
 
   #adjustEndpoint(endpoint: string, delta: number): void {
@@ -753,17 +588,5 @@ class DurableQueue implements Queue {
     } catch {
       // A broken log must not stop the queue.
     }
-  }
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

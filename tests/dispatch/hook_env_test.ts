@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildHookEnv, type HookDelivery } from "../../lib/dispatch/hook_env.ts";
+import { buildHookEnv, type HookDelivery } from "../../lib/dispatch/mod.ts";
 
 const delivery: HookDelivery = {
   endpoint: "deploy",

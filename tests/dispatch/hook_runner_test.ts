@@ -1,10 +1,18 @@
+/**
+ * Tests for running one hook: its stdin, environment and payload file, its exit
+ * status and bounded output, its time-out and abort, and the cleanup of its
+ * process group.
+ *
+ * @module
+ */
+
 import assert from "node:assert/strict";
 import {
   createGroupSignaller,
   type GroupSignaller,
   runHook,
   type RunHookOptions,
-} from "../../lib/dispatch/hook_runner.ts";
+} from "../../lib/dispatch/mod.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const encoder = new TextEncoder();
@@ -98,40 +106,6 @@ async function eachSignaller(
   await t.step("with a GroupSignaller", (t) => steps(t, groups));
 }
 
-/** The pids of this process's children whose command line contains `marker`. */
-async function childrenMatching(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const task of Deno.readDir(`/proc/${Deno.pid}/task`)) {
-    let list: string;
-    try {
-      list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
-    } catch (err) {
-      // A thread (Deno starts and ends them) may be gone by now.
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    for (const pid of list.split(" ").filter((p) => p !== "").map(Number)) {
-      try {
-        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-        if (cmdline.includes(marker)) pids.push(pid);
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
-  }
-  return pids;
-}
-
-/** Start `sleep 300` as the leader of a new process group; returns its pid, the group id. */
-function sleeperGroup(): Deno.ChildProcess {
-  return new Deno.Command("/usr/bin/setsid", {
-    args: ["/bin/sh", "-c", "exec sleep 300"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
 function parseEnv(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split("\n").filter((l) => l !== "")) {
@@ -208,7 +182,7 @@ Deno.test("runHook() reports the exit code and output", async (t) => {
         optionsFor(dir.path, { groups }),
       );
       assert.equal(result.success, true);
-      assert.equal(result.code, 0);
+      assert.equal(result.exitCode, 0);
       assert.equal(result.signal, null);
       assert.equal(result.stdout, "héllo");
       assert.equal(result.stderr, "oops\n");
@@ -224,7 +198,7 @@ Deno.test("runHook() reports the exit code and output", async (t) => {
     await t.step("a non-zero exit is a failure with its code", async () => {
       const result = await runHook("exit 3", optionsFor(dir.path, { groups }));
       assert.equal(result.success, false);
-      assert.equal(result.code, 3);
+      assert.equal(result.exitCode, 3);
       assert.equal(result.signal, null);
       assert.equal(result.error, undefined);
     });
@@ -233,7 +207,7 @@ Deno.test("runHook() reports the exit code and output", async (t) => {
       // What a shell returns when its last command died of SIGKILL: the shell itself exited.
       const result = await runHook("sh -c 'kill -9 $$'; exit $?", optionsFor(dir.path, { groups }));
       assert.equal(result.success, false);
-      assert.equal(result.code, 137);
+      assert.equal(result.exitCode, 137);
       assert.equal(result.signal, null);
     });
 
@@ -241,7 +215,7 @@ Deno.test("runHook() reports the exit code and output", async (t) => {
       for (const [name, code] of [["KILL", "SIGKILL"], ["TERM", "SIGTERM"], ["INT", "SIGINT"]]) {
         const result = await runHook(`kill -s ${name} $$`, optionsFor(dir.path, { groups }));
         assert.equal(result.success, false);
-        assert.equal(result.code, null);
+        assert.equal(result.exitCode, null);
         assert.equal(result.signal, code);
       }
     });
@@ -249,7 +223,7 @@ Deno.test("runHook() reports the exit code and output", async (t) => {
     await t.step("a command that does not exist exits 127", async () => {
       const result = await runHook("/nonexistent/x", optionsFor(dir.path, { groups }));
       assert.equal(result.success, false);
-      assert.equal(result.code, 127);
+      assert.equal(result.exitCode, 127);
       assert.match(result.stderr, /nonexistent\/x/);
     });
 
@@ -452,7 +426,7 @@ Deno.test("runHook() stops the hook when the abort signal fires", async (t) => {
     );
     assert.equal(result.aborted, true);
     assert.equal(result.success, false);
-    assert.equal(result.code, null);
+    assert.equal(result.exitCode, null);
     assert.equal(await exists(`${dir.path}/ran`), false);
   });
 });
@@ -494,71 +468,6 @@ Deno.test("runHook() gives concurrent runs their own payload files", async () =>
   assert.deepEqual(left, []);
 });
 
-Deno.test("createGroupSignaller() signals and inspects process groups through one shell", async (t) => {
-  await using groups = createGroupSignaller();
-  const marker = "group_alive";
-
-  await t.step("nothing is spawned before the first request", async () => {
-    assert.deepEqual(await childrenMatching(marker), []);
-  });
-
-  await t.step("a live group: alive, then SIGTERM reaches it", async () => {
-    const sleeper = sleeperGroup();
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
-    assert.equal((await sleeper.status).signal, "SIGTERM");
-    assert.equal(await groups.alive(sleeper.pid), false);
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), false);
-  });
-
-  await t.step("many requests, concurrent or not, use the same shell", async () => {
-    const before = await childrenMatching(marker);
-    assert.equal(before.length, 1);
-    const sleeper = sleeperGroup();
-    const answers = await Promise.all(
-      Array.from(
-        { length: 20 },
-        (_, i) => i % 2 ? groups.alive(sleeper.pid) : groups.alive(2 ** 22 + i),
-      ),
-    );
-    assert.deepEqual(answers, Array.from({ length: 20 }, (_, i) => i % 2 === 1));
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
-    assert.equal((await sleeper.status).signal, "SIGKILL");
-    assert.deepEqual(await childrenMatching(marker), before);
-  });
-
-  await t.step("a shell that died is replaced, and no request is lost", async () => {
-    const [shell] = await childrenMatching(marker);
-    const sleeper = sleeperGroup();
-    Deno.kill(shell, "SIGKILL");
-    // Whichever request meets the dead shell, every answer is still right.
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
-    assert.equal((await sleeper.status).signal, "SIGTERM");
-    assert.equal(await groups.alive(sleeper.pid), false);
-    const now = await childrenMatching(marker);
-    assert.equal(now.length, 1);
-    assert.notEqual(now[0], shell);
-  });
-
-  await t.step("a pgid that would reach hookd's own group or every process throws", () => {
-    for (const pgid of [0, 1, -5, 1.5, Number.NaN]) {
-      assert.throws(() => groups.signal(pgid, "TERM"), RangeError);
-      assert.throws(() => groups.alive(pgid), RangeError);
-    }
-  });
-
-  await t.step("closed: the shell is gone and requests still get answers", async () => {
-    await groups.close();
-    assert.deepEqual(await childrenMatching(marker), []);
-    const sleeper = sleeperGroup();
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
-    assert.equal((await sleeper.status).signal, "SIGKILL");
-    assert.deepEqual(await childrenMatching(marker), []);
-  });
-});
-
 Deno.test("runHook() with a GroupSignaller spawns only the hook itself", async () => {
   await using dir = await tempDir();
   await using groups = createGroupSignaller();
@@ -594,7 +503,7 @@ Deno.test("runHook() reports a missing payload directory instead of throwing", a
     optionsFor(dir.path, { payloadDir: `${dir.path}/missing` }),
   );
   assert.equal(result.success, false);
-  assert.equal(result.code, null);
+  assert.equal(result.exitCode, null);
   assert.match(result.error ?? "", /NotFound/);
   assert.equal(await exists(`${dir.path}/ran`), false);
 });

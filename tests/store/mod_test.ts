@@ -8,33 +8,14 @@ import assert from "node:assert/strict";
 import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import {
-  type NewDelivery,
-  openStore,
-  type StoreOptions,
-  StoreUnavailableError,
-} from "../../lib/store/mod.ts";
+import { openStore, type StoreOptions, StoreUnavailableError } from "../../lib/store/mod.ts";
+import { delivery } from "../_delivery.ts";
 
 const encoder = new TextEncoder();
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "hookd_store_" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
-
-function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
-  return {
-    endpoint: "deploy",
-    event: "push",
-    receivedAt: Date.now(),
-    contentType: "application/json",
-    headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
-    body: encoder.encode('{"ref":"main"}'),
-    hook: "./deploy.sh",
-    timeoutMs: 60_000,
-    verifiedBy: "github",
-    ...overrides,
-  };
 }
 
 /** A clock the test moves by hand. */

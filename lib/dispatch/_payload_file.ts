@@ -1,0 +1,67 @@
+/**
+ * The hook's private payload file, private to `lib/dispatch/`: created with
+ * mode 0600 before any byte of the body is in it, and removed without ever
+ * throwing.
+ *
+ * @module
+ */
+
+/**
+ * Payload files up to this size are written and removed synchronously: for a small file
+ * in hookd's own state directory that costs a third of the CPU of an async operation's hand-off
+ * to a worker thread, and blocks the event loop less than the store's commits already do.
+ */
+const SYNC_FILE_BYTES = 64 * 1024;
+
+/**
+ * Write `body` to a new file `hookd-payload-<128 random bits>` in `dir`, mode 0600.
+ *
+ * @param dir an existing directory
+ * @param body the bytes to write
+ * @returns the file's path
+ * @throws {Deno.errors.NotFound} when `dir` does not exist (and other file-system errors);
+ *   a file the failed write created is removed first
+ */
+export async function writePayloadFile(
+  dir: string,
+  body: Uint8Array,
+): Promise<string> {
+  // One operation instead of makeTempFile, chmod and writeFile: `createNew` (O_EXCL)
+  // refuses an existing name or a planted symlink, and `mode` goes to open(2), so the
+  // file is created private (Deno then sets exactly 0600 whatever the umask).
+  const path = `${dir}/hookd-payload-${randomName()}`;
+  const options = { createNew: true, mode: 0o600 };
+  try {
+    if (body.byteLength <= SYNC_FILE_BYTES) Deno.writeFileSync(path, body, options);
+    else await Deno.writeFile(path, body, options);
+  } catch (err) {
+    // A failed write may have created the file; one that existed (AlreadyExists) is not ours.
+    if (!(err instanceof Deno.errors.AlreadyExists)) await removePayloadFile(path, body);
+    throw err;
+  }
+  return path;
+}
+
+/**
+ * Remove a payload file. Never throws: a file that cannot be removed must not turn a run
+ * into an error.
+ *
+ * @param path the file {@linkcode writePayloadFile} returned
+ * @param body the body written to it (its size chooses a synchronous or an async remove)
+ */
+export async function removePayloadFile(path: string, body: Uint8Array): Promise<void> {
+  try {
+    if (body.byteLength <= SYNC_FILE_BYTES) Deno.removeSync(path);
+    else await Deno.remove(path);
+  } catch {
+    // Already gone, or the directory went away.
+  }
+}
+
+/** 128 random bits, hex. */
+function randomName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}

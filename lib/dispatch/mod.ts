@@ -1,0 +1,37 @@
+/**
+ * Dispatch: runs the hooks of stored deliveries. What this folder promises:
+ *
+ * - a durable queue with bounded concurrency: the store is the queue, so a
+ *   delivery survives a crash and is run again at the next start; no more than
+ *   `maxConcurrent` hooks run at once, and each endpoint within its policy
+ *   (concurrency, retries with backoff, `queue` or `latest`);
+ * - each hook in its own process group with a clean environment, a time limit
+ *   and bounded output, the whole group killed when the hook ends or times out,
+ *   so nothing a hook forks outlives it.
+ *
+ * It uses the store (`lib/store/`) and the shared limits (`lib/config/`), and
+ * must not import `lib/http/`, `lib/cli/` or `lib/daemon.ts`: those assemble it.
+ *
+ * @module
+ */
+
+export { buildHookEnv, type HookDelivery, type HookEnvOptions } from "./hook_env.ts";
+export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
+export { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+export {
+  decideAfterRun,
+  DEFAULT_POLICY,
+  type EndpointPolicy,
+  type EndpointView,
+  pickToRun,
+  retryDelayMs,
+} from "./policy.ts";
+export {
+  createQueue,
+  type HookRunner,
+  type Queue,
+  QueueClosedError,
+  type QueueEvent,
+  type QueueOptions,
+  type RunSettled,
+} from "./queue.ts";
