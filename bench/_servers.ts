@@ -8,7 +8,7 @@
  */
 
 import { GLOBAL_SETTINGS } from "../lib/config/mod.ts";
-import { DAEMON_FLAGS, envFileText } from "../tests/_daemon.ts";
+import { DAEMON_FLAGS, envFileText } from "../tests/harness.ts";
 import { SECRET } from "./_payload.ts";
 
 /** Which server. */

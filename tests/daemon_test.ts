@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { parseConfig } from "../lib/config/mod.ts";
 import { commandName, createDaemon, runLoggedHook } from "../lib/daemon.ts";
-import { githubSignature, tempDir, waitForFile } from "./_daemon.ts";
+import { githubSignature, tempDir, waitForFile } from "./harness.ts";
 
 const SECRET = "daemon-test-secret-0123456789";
 

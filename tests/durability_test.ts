@@ -19,7 +19,7 @@ import {
   startDaemon,
   tempDir,
   waitForFile,
-} from "./_daemon.ts";
+} from "./harness.ts";
 
 const SECRET = "durability-test-secret";
 

@@ -24,7 +24,7 @@ import {
   startDaemon,
   tempDir,
   waitForFile,
-} from "./_daemon.ts";
+} from "./harness.ts";
 
 const SECRET = "fault-suite-secret";
 /** A generous ceiling for the daemon's resident memory. */

@@ -32,7 +32,7 @@ import {
   type LogRecord,
   startDaemon,
   tempDir,
-} from "./_daemon.ts";
+} from "./harness.ts";
 
 const SECRET = "hostile-suite-secret";
 const LIMIT = 256 * 1024;

@@ -16,7 +16,7 @@ import {
   taskPermissions,
   tempDir,
   waitForFile,
-} from "./_daemon.ts";
+} from "./harness.ts";
 
 const SECRET = "e2e-secret-0123456789abcdef";
 

@@ -16,7 +16,7 @@ import {
   startDaemon,
   tempDir,
   waitForFile,
-} from "./_daemon.ts";
+} from "./harness.ts";
 
 const SECRET = "service-secret-0123456789";
 

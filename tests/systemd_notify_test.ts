@@ -5,7 +5,7 @@ import {
   notifyReloading,
   notifyStopping,
 } from "../lib/systemd_notify.ts";
-import { tempDir } from "./_daemon.ts";
+import { tempDir } from "./harness.ts";
 
 const SOCKET = { NOTIFY_SOCKET: "/run/systemd/notify" };
 

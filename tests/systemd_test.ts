@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tempDir } from "./_daemon.ts";
+import { tempDir } from "./harness.ts";
 
 const SYSTEMD = new URL("../systemd/", import.meta.url).pathname;
 const INSTALL = `${SYSTEMD}install.sh`;

@@ -16,7 +16,7 @@ import {
 } from "../../lib/cli/deliveries.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { type DeliveryDetail, openStore, storePath } from "../../lib/store/mod.ts";
-import { tempDir } from "../_daemon.ts";
+import { tempDir } from "../harness.ts";
 
 const T = Date.UTC(2025, 0, 2, 3, 4, 5);
 

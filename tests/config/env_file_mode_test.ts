@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkEnvFileMode, envFileModeProblem } from "../../lib/config/env_file_mode.ts";
-import { tempDir } from "../_daemon.ts";
+import { tempDir } from "../harness.ts";
 
 Deno.test("checkEnvFileMode() accepts files only owner and group can read", async (t) => {
   await using dir = await tempDir();

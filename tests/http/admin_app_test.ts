@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createAdminApp, type HealthReport, probeWritable } from "../../lib/http/admin_app.ts";
 import { createMetrics } from "../../lib/metrics.ts";
-import { tempDir } from "../_daemon.ts";
+import { tempDir } from "../harness.ts";
 import { parseExposition, valueOf } from "../_prometheus.ts";
 
 function appWith(health: () => HealthReport | Promise<HealthReport>) {

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { integrationTest, runHookd, startDaemon, tempDir, waitForFile } from "../_daemon.ts";
+import { integrationTest, runHookd, startDaemon, tempDir, waitForFile } from "../harness.ts";
 
 const STANDARD_SECRET = `whsec_${btoa("standard-webhooks-key-0123456789")}`;
 
