@@ -32,14 +32,28 @@ async function childrenMatching(marker: string): Promise<number[]> {
   return pids;
 }
 
-/** Start `sleep 300` as the leader of a new process group; returns its pid, the group id. */
-function sleeperGroup(): Deno.ChildProcess {
-  return new Deno.Command("/usr/bin/setsid", {
+/**
+ * Start `sleep 300` as the leader of a new process group; returns once the
+ * group exists (setsid calls setsid() a moment after the spawn), so its pid
+ * is the group id.
+ */
+async function sleeperGroup(): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("/usr/bin/setsid", {
     args: ["/bin/sh", "-c", "exec sleep 300"],
     stdin: "null",
     stdout: "null",
     stderr: "null",
   }).spawn();
+  while (processGroupOf(child.pid) !== child.pid) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return child;
+}
+
+/** The process group of `pid`, from `/proc/<pid>/stat` (the fifth field, after the command). */
+function processGroupOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }
 
 Deno.test("createGroupSignaller() signals and inspects process groups through one shell", async (t) => {
@@ -51,7 +65,7 @@ Deno.test("createGroupSignaller() signals and inspects process groups through on
   });
 
   await t.step("a live group: alive, then SIGTERM reaches it", async () => {
-    const sleeper = sleeperGroup();
+    const sleeper = await sleeperGroup();
     assert.equal(await groups.alive(sleeper.pid), true);
     assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
     assert.equal((await sleeper.status).signal, "SIGTERM");
@@ -62,7 +76,7 @@ Deno.test("createGroupSignaller() signals and inspects process groups through on
   await t.step("many requests, concurrent or not, use the same shell", async () => {
     const before = await childrenMatching(marker);
     assert.equal(before.length, 1);
-    const sleeper = sleeperGroup();
+    const sleeper = await sleeperGroup();
     const answers = await Promise.all(
       Array.from(
         { length: 20 },
@@ -77,7 +91,7 @@ Deno.test("createGroupSignaller() signals and inspects process groups through on
 
   await t.step("a shell that died is replaced, and no request is lost", async () => {
     const [shell] = await childrenMatching(marker);
-    const sleeper = sleeperGroup();
+    const sleeper = await sleeperGroup();
     Deno.kill(shell, "SIGKILL");
     // Whichever request meets the dead shell, every answer is still right.
     assert.equal(await groups.alive(sleeper.pid), true);
@@ -99,7 +113,7 @@ Deno.test("createGroupSignaller() signals and inspects process groups through on
   await t.step("closed: the shell is gone and requests still get answers", async () => {
     await groups.close();
     assert.deepEqual(await childrenMatching(marker), []);
-    const sleeper = sleeperGroup();
+    const sleeper = await sleeperGroup();
     assert.equal(await groups.alive(sleeper.pid), true);
     assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
     assert.equal((await sleeper.status).signal, "SIGKILL");
