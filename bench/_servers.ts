@@ -2,7 +2,8 @@
  * The servers under test, each started fresh for one run with its output
  * sent to a file (console logging must not cost more than the work):
  * hookd from this checkout, adnanh/webhook with an equivalent hooks.json,
- * and the bare Deno + Hono + WebCrypto ceiling.
+ * the bare Deno + Hono + WebCrypto ceiling, and the durable ceiling (the
+ * same plus `JSON.parse` and a group-fsync'd append to one file).
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { DAEMON_FLAGS, envFileText } from "../tests/harness.ts";
 import { SECRET } from "./_payload.ts";
 
 /** Which server. */
-export type ServerKind = "hookd" | "adnanh" | "ceiling";
+export type ServerKind = "hookd" | "adnanh" | "ceiling" | "durable";
 
 /** What the endpoint does with a verified `push`. */
 export type HookPlan = "none" | "true" | "sleep";
@@ -52,6 +53,7 @@ export interface StartOptions {
 const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN = `${ROOT}main.ts`;
 const CEILING = `${ROOT}bench/ceiling_server.ts`;
+const DURABLE = `${ROOT}bench/durable_ceiling_server.ts`;
 
 /**
  * Start one server on a free loopback port and wait until it accepts connections.
@@ -122,6 +124,19 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
     const hooksFile = `${dir}/hooks.json`;
     await Deno.writeTextFile(hooksFile, JSON.stringify(adnanhHooks(options.hook), null, 2));
     argv = ["webhook", "-hooks", hooksFile, "-ip", "127.0.0.1", "-port", String(port)];
+  } else if (kind === "durable") {
+    env.BENCH_SECRET = SECRET;
+    argv = [
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      DURABLE,
+      String(port),
+      `${dir}/journal.bin`,
+    ];
   } else {
     env.BENCH_SECRET = SECRET;
     argv = [Deno.execPath(), "run", "--allow-net", "--allow-env", CEILING, String(port)];
