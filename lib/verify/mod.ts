@@ -9,6 +9,7 @@ import type { EndpointSettings, Provider, Verify } from "./types.ts";
 import { bitbucket } from "./bitbucket.ts";
 import { calendly } from "./calendly.ts";
 import { discord } from "./discord.ts";
+import { dropbox } from "./dropbox.ts";
 import { forgejo } from "./forgejo.ts";
 import { gitea } from "./gitea.ts";
 import { github } from "./github.ts";
@@ -19,6 +20,8 @@ import { ipfabric } from "./ipfabric.ts";
 import { jira } from "./jira.ts";
 import { linear } from "./linear.ts";
 import { mailgun } from "./mailgun.ts";
+import { meta } from "./meta.ts";
+import { msgraph } from "./msgraph.ts";
 import { netbox } from "./netbox.ts";
 import { none } from "./none.ts";
 import { paddle } from "./paddle.ts";
@@ -30,6 +33,7 @@ import { slack } from "./slack.ts";
 import { standard } from "./standard.ts";
 import { stripe } from "./stripe.ts";
 import { token } from "./token.ts";
+import { twitch } from "./twitch.ts";
 import { twilio } from "./twilio.ts";
 import { typeform } from "./typeform.ts";
 import { zoom } from "./zoom.ts";
@@ -63,6 +67,10 @@ export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
     twilio,
     netbox,
     ipfabric,
+    meta,
+    dropbox,
+    twitch,
+    msgraph,
     hmac,
     token,
     none,
