@@ -6,6 +6,15 @@
  */
 
 import type { EndpointSettings, Provider, Verify } from "./types.ts";
+import { azureDevops, clerk, postmark, resend } from "./aliases.ts";
+import { circleci } from "./circleci.ts";
+import { docusign } from "./docusign.ts";
+import { hubspot } from "./hubspot.ts";
+import { intercom } from "./intercom.ts";
+import { lemonsqueezy } from "./lemonsqueezy.ts";
+import { mux } from "./mux.ts";
+import { square } from "./square.ts";
+import { vercel } from "./vercel.ts";
 import { bitbucket } from "./bitbucket.ts";
 import { calendly } from "./calendly.ts";
 import { discord } from "./discord.ts";
@@ -71,6 +80,18 @@ export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
     dropbox,
     twitch,
     msgraph,
+    vercel,
+    circleci,
+    intercom,
+    hubspot,
+    square,
+    lemonsqueezy,
+    docusign,
+    mux,
+    clerk,
+    resend,
+    postmark,
+    azureDevops,
     hmac,
     token,
     none,
