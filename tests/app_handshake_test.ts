@@ -177,6 +177,7 @@ Deno.test("createApp() echoes Dropbox's GET challenge and Graph's validationToke
         const response = await request("/hooks/graph", { method: "POST", body });
         assert.equal(response.status, 202);
         assert.equal(deliveries[0].event, "change.updated");
+        assert.ok(!new TextDecoder().decode(deliveries[0].payload).includes(CLIENT_STATE));
         const bad = await request("/hooks/graph", {
           method: "POST",
           body: body.replace(CLIENT_STATE, "nope"),

@@ -8,7 +8,9 @@
  * the token as text/plain 200. Events: `change.<changeType>`
  * (`change.created`) when the batch agrees, else `change`;
  * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
- * lifecycle notifications.
+ * lifecycle notifications. Since the secret is inside the body, the hook
+ * and the store get the batch with every `clientState` replaced by
+ * `[redacted]` (re-serialized JSON, not the bytes received).
  *
  * @module
  */
@@ -21,17 +23,12 @@ import type {
   Verdict,
   VerifyInput,
 } from "./types.ts";
-import {
-  acceptedBody,
-  isRejected,
-  malformed,
-  parseJsonBody,
-  readPath,
-  unauthorized,
-} from "./_payload.ts";
+import { isRejected, malformed, parseJsonBody, readPath, unauthorized } from "./_payload.ts";
 import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
 import { verifiedBy } from "./_hmac.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+
+const encoder = new TextEncoder();
 
 /**
  * Answer Graph's endpoint validation.
@@ -89,7 +86,17 @@ export async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Prom
     if (index < 0) return unauthorized("invalid clientState", "rejected.token");
     worst = Math.max(worst, index);
   }
-  return acceptedBody(input, { event: batchEvent(notifications), verifiedBy: verifiedBy(worst) });
+  const redacted = {
+    ...parsed.value as Record<string, unknown>,
+    value: notifications.map((n) => ({ ...n, clientState: "[redacted]" })),
+  };
+  return {
+    ok: true,
+    event: batchEvent(notifications),
+    verifiedBy: verifiedBy(worst),
+    payload: encoder.encode(JSON.stringify(redacted)),
+    contentType: "application/json",
+  };
 }
 
 /** The `msgraph` provider. */

@@ -46,6 +46,18 @@ Deno.test("msgraph verify() accepts the docs' notification by its clientState", 
   assert.equal(verdict.deliveryId, undefined);
 });
 
+Deno.test("msgraph verify() hands on the batch with every clientState redacted", async () => {
+  const verdict = assertAccepted(
+    await run([NOTIFICATION, { ...NOTIFICATION, clientState: "oldClientValue" }]),
+  );
+  const text = new TextDecoder().decode(verdict.payload);
+  assert.doesNotMatch(text, /secretClientValue|oldClientValue/);
+  const payload = JSON.parse(text);
+  assert.deepEqual(payload.value[0], { ...NOTIFICATION, clientState: "[redacted]" });
+  assert.equal(payload.value.length, 2);
+  assert.equal(verdict.contentType, "application/json");
+});
+
 Deno.test("msgraph verify() names events by changeType and lifecycleEvent", async () => {
   const updated = { ...NOTIFICATION, changeType: "updated" };
   assert.equal(assertAccepted(await run([NOTIFICATION, NOTIFICATION])).event, "change.created");
