@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { Config } from "./mod.ts";
+import type { Config, EndpointConfig } from "./mod.ts";
 import { formatDuration } from "./duration.ts";
+import { PROVIDERS } from "../verify/mod.ts";
 
 /**
  * Describe a configuration for a person, hiding every secret.
@@ -51,7 +52,8 @@ export function describeConfig(config: Config): string {
       }`,
     );
     for (const [key, value] of Object.entries(endpoint.settings)) {
-      if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${value}`);
+      const shown = secretSettings(endpoint).includes(key) ? "***" : value;
+      if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${shown}`);
     }
     lines.push(`  timeout   ${formatDuration(endpoint.timeoutMs)}`);
     const retries = endpoint.retries === 0
@@ -79,8 +81,17 @@ export function describeConfig(config: Config): string {
  */
 function maskSecrets(text: string, config: Config): string {
   const secrets = [...config.endpoints.values()]
-    .flatMap((endpoint) => endpoint.secrets)
+    .flatMap((endpoint) => [
+      ...endpoint.secrets,
+      ...secretSettings(endpoint).map((key) => endpoint.settings[key]),
+    ])
     .filter((secret) => secret.length >= 4)
     .sort((a, b) => b.length - a.length);
   return secrets.reduce((masked, secret) => masked.replaceAll(secret, "***"), text);
+}
+
+/** The provider settings of an endpoint that hold credentials (a verify token). */
+function secretSettings(endpoint: EndpointConfig): string[] {
+  const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
+  return Object.keys(endpoint.settings).filter((key) => specs[key]?.secret === true);
 }

@@ -1,7 +1,9 @@
 /**
  * The HTTP app: `POST /hooks/:name` through the body limit, the endpoint's
  * verifier and the hook table, answered as soon as the delivery is handed
- * to the dispatcher. Built by a factory so tests can call `app.request()`.
+ * to the dispatcher; a sender's handshake (Meta's or Dropbox's GET) is
+ * answered by the provider before any body is read. Built by a factory so
+ * tests can call `app.request()`.
  *
  * @module
  */
@@ -157,7 +159,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
 
   app.all(
     "/hooks/:name",
-    function endpointGate(c, next) {
+    async function endpointGate(c, next) {
       const endpoint = deps.endpoints.get(c.req.param("name"));
       if (!endpoint) {
         throw new HttpError(404, "Unknown endpoint", { outcome: "rejected.not_found" });
@@ -168,6 +170,22 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
       const allowed = endpoint.config.allowFrom;
       if (allowed && (client === undefined || !allowed.has(client))) {
         throw new HttpError(403, "Address not allowed", { outcome: "rejected.forbidden" });
+      }
+      const handshake = endpoint.verify.handshake;
+      const answer = handshake &&
+        await handshake({
+          method: c.req.method,
+          url: c.req.url,
+          headers: c.req.raw.headers,
+          now: now(),
+        });
+      if (answer && !answer.ok) {
+        throw new HttpError(answer.status, capitalize(answer.reason), { outcome: answer.outcome });
+      }
+      if (answer) {
+        // The challenge is echoed, never logged: the record names the handshake.
+        Object.assign(c.get("fields"), { outcome: "answered", event: answer.event });
+        return c.body(answer.body, answer.status, answer.headers);
       }
       if (c.req.method !== "POST") {
         throw new HttpError(405, "Method not allowed: use POST", {

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Verdict, VerifyInput } from "./types.ts";
+import type { Rejected, Verdict, VerifyInput } from "./types.ts";
 import { decodeSignature, HASHES, type HashName, verifiedBy, verifyHmac } from "./_hmac.ts";
-import { singleHeader, unauthorized } from "./_payload.ts";
+import { isRejected, singleHeader, unauthorized } from "./_payload.ts";
 
 /** How a body HMAC is carried. */
 export interface BodyHmacOptions {
@@ -25,6 +25,31 @@ export interface BodyHmacOptions {
 const LENGTHS: Record<keyof typeof HASHES, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /**
+ * Read and decode the signature of one header, before any key is used.
+ *
+ * @param input the delivery
+ * @param options where and how the signature is written
+ * @param length the MAC length in bytes
+ * @returns the signature bytes, or a 401 verdict: missing, repeated or malformed
+ */
+export function readBodySignature(
+  input: VerifyInput,
+  options: Omit<BodyHmacOptions, "hash">,
+  length: number,
+): Uint8Array | Rejected {
+  const value = singleHeader(input.headers, options.header);
+  if (value === undefined) return unauthorized(`missing ${options.header}`);
+  if (value === null) return unauthorized(`${options.header} sent more than once`);
+  const prefix = options.prefix ?? "";
+  if (!value.startsWith(prefix)) return unauthorized(`malformed ${options.header}`);
+  const signature = decodeSignature(value.slice(prefix.length), options.encoding);
+  if (!signature || signature.length !== length) {
+    return unauthorized(`malformed ${options.header}`);
+  }
+  return signature;
+}
+
+/**
  * Check an HMAC of the raw body carried in one header.
  *
  * @param input the delivery
@@ -37,15 +62,8 @@ export async function verifyBodyHmac(
   keys: readonly CryptoKey[],
   options: BodyHmacOptions,
 ): Promise<{ verifiedBy: "secret" | "previous secret" } | Verdict> {
-  const value = singleHeader(input.headers, options.header);
-  if (value === undefined) return unauthorized(`missing ${options.header}`);
-  if (value === null) return unauthorized(`${options.header} sent more than once`);
-  const prefix = options.prefix ?? "";
-  if (!value.startsWith(prefix)) return unauthorized(`malformed ${options.header}`);
-  const signature = decodeSignature(value.slice(prefix.length), options.encoding);
-  if (!signature || signature.length !== LENGTHS[options.hash]) {
-    return unauthorized(`malformed ${options.header}`);
-  }
+  const signature = readBodySignature(input, options, LENGTHS[options.hash]);
+  if (isRejected(signature)) return signature;
   const index = await verifyHmac(keys, signature, input.body);
   if (index < 0) return unauthorized("invalid signature");
   return { verifiedBy: verifiedBy(index) };

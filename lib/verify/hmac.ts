@@ -1,6 +1,8 @@
 /**
  * The generic `hmac` provider: an HMAC of the raw body in a header the admin
- * names, with the hash, encoding and prefix the sender uses.
+ * names, with the hash, encoding and prefix the sender uses. `md5` is
+ * accepted for senders that sign with nothing else (see `_md5.ts`): weak,
+ * and never a choice for a new integration.
  *
  * Replays: only the body is signed (the event and delivery headers, when
  * set, are not; there is no signed time), so the replay key is the body: a
@@ -11,8 +13,11 @@
  */
 
 import type { EndpointSettings, Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
-import { type HashName, importHmacKeys } from "./_hmac.ts";
-import { type BodyHmacOptions, verifyBodyHmac } from "./_signed.ts";
+import type { KeyObject } from "node:crypto";
+import { encodeSignature, type HashName, importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { type BodyHmacOptions, readBodySignature, verifyBodyHmac } from "./_signed.ts";
+import { importMd5Keys, MD5_LENGTH, signMd5, verifyMd5 } from "./_md5.ts";
+import { isRejected, unauthorized } from "./_payload.ts";
 import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
 import { genericSignHeaders } from "./_event_headers.ts";
 import { checkEventSettings } from "./_settings.ts";
@@ -35,6 +40,26 @@ export async function verifyGenericHmac(
   if ("ok" in checked) return checked;
   const verdict = genericAccept(input.headers, input.body, settings, checked.verifiedBy);
   return verdict.ok ? { ...verdict, replayKey: input.body } : verdict;
+}
+
+/**
+ * Verify a delivery signed with HMAC-MD5 (`ALGORITHM=md5`).
+ *
+ * @param input the delivery
+ * @param keys key objects from `importMd5Keys`, current secret first
+ * @param settings the endpoint's settings
+ * @returns the verdict
+ */
+export function verifyGenericMd5(
+  input: VerifyInput,
+  keys: readonly KeyObject[],
+  settings: Record<string, string>,
+): Verdict {
+  const signature = readBodySignature(input, hmacOptions(settings), MD5_LENGTH);
+  if (isRejected(signature)) return signature;
+  const index = verifyMd5(keys, signature, input.body);
+  if (index < 0) return unauthorized("invalid signature");
+  return genericAccept(input.headers, input.body, settings, verifiedBy(index));
 }
 
 function hmacOptions(settings: Record<string, string>): BodyHmacOptions {
@@ -61,7 +86,9 @@ export async function signGenericHmac(
   options: SignOptions,
 ): Promise<Record<string, string>> {
   const { header, hash, encoding, prefix } = hmacOptions(endpoint.settings);
-  const signature = await signEncoded(endpoint.secrets[0], hash, body, encoding);
+  const signature = endpoint.settings.ALGORITHM === "md5"
+    ? encodeSignature(signMd5(endpoint.secrets[0], body), encoding)
+    : await signEncoded(endpoint.secrets[0], hash, body, encoding);
   return {
     ...genericSignHeaders(endpoint.settings, options),
     [header]: `${prefix ?? ""}${signature}`,
@@ -75,13 +102,21 @@ export const hmac: Provider = {
   secret: "required",
   settings: {
     SIGNATURE_HEADER: { help: "header holding the signature", required: true },
-    ALGORITHM: { help: "hash", default: "sha256", choices: ["sha1", "sha256", "sha512"] },
+    ALGORITHM: {
+      help: "hash (md5 is weak: only for senders that offer nothing else)",
+      default: "sha256",
+      choices: ["sha1", "sha256", "sha512", "md5"],
+    },
     ENCODING: { help: "signature encoding", default: "hex", choices: ["hex", "base64"] },
     PREFIX: { help: "text before the signature, e.g. sha256=", default: "" },
     ...EVENT_SETTINGS,
   },
   async create(endpoint) {
     checkEventSettings(endpoint);
+    if (endpoint.settings.ALGORITHM === "md5") {
+      const md5Keys = importMd5Keys(endpoint.secrets);
+      return (input) => Promise.resolve(verifyGenericMd5(input, md5Keys, endpoint.settings));
+    }
     const keys = await importHmacKeys(endpoint.secrets, endpoint.settings.ALGORITHM as HashName);
     return (input) => verifyGenericHmac(input, keys, endpoint.settings);
   },

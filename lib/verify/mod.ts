@@ -6,9 +6,19 @@
  */
 
 import type { EndpointSettings, Provider, Verify } from "./types.ts";
+import { azureDevops, clerk, postmark, resend } from "./aliases.ts";
+import { circleci } from "./circleci.ts";
+import { docusign } from "./docusign.ts";
+import { hubspot } from "./hubspot.ts";
+import { intercom } from "./intercom.ts";
+import { lemonsqueezy } from "./lemonsqueezy.ts";
+import { mux } from "./mux.ts";
+import { square } from "./square.ts";
+import { vercel } from "./vercel.ts";
 import { bitbucket } from "./bitbucket.ts";
 import { calendly } from "./calendly.ts";
 import { discord } from "./discord.ts";
+import { dropbox } from "./dropbox.ts";
 import { forgejo } from "./forgejo.ts";
 import { gitea } from "./gitea.ts";
 import { github } from "./github.ts";
@@ -19,6 +29,8 @@ import { ipfabric } from "./ipfabric.ts";
 import { jira } from "./jira.ts";
 import { linear } from "./linear.ts";
 import { mailgun } from "./mailgun.ts";
+import { meta } from "./meta.ts";
+import { msgraph } from "./msgraph.ts";
 import { netbox } from "./netbox.ts";
 import { none } from "./none.ts";
 import { paddle } from "./paddle.ts";
@@ -30,6 +42,7 @@ import { slack } from "./slack.ts";
 import { standard } from "./standard.ts";
 import { stripe } from "./stripe.ts";
 import { token } from "./token.ts";
+import { twitch } from "./twitch.ts";
 import { twilio } from "./twilio.ts";
 import { typeform } from "./typeform.ts";
 import { zoom } from "./zoom.ts";
@@ -63,6 +76,22 @@ export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
     twilio,
     netbox,
     ipfabric,
+    meta,
+    dropbox,
+    twitch,
+    msgraph,
+    vercel,
+    circleci,
+    intercom,
+    hubspot,
+    square,
+    lemonsqueezy,
+    docusign,
+    mux,
+    clerk,
+    resend,
+    postmark,
+    azureDevops,
     hmac,
     token,
     none,

@@ -57,12 +57,31 @@ export async function verifyToken(
   if (value === undefined) return unauthorized(`missing ${header}`, "rejected.token");
   if (value === null) return unauthorized(`${header} sent more than once`, "rejected.token");
   if (header.toLowerCase() === "authorization") value = authorizationCredentials(value);
+  const index = await matchToken(check, value);
+  if (index < 0) return unauthorized("invalid token", "rejected.token");
+  return genericAccept(input.headers, input.body, settings, verifiedBy(index));
+}
+
+/**
+ * Which of the prepared tokens a value is, compared in constant time.
+ *
+ * @param check from {@linkcode prepareTokenCheck}
+ * @param value the value the sender sent
+ * @returns the index of the matching token (0 current, 1 previous), or -1
+ *
+ * @example
+ * ```ts
+ * import { matchToken, prepareTokenCheck } from "./token.ts";
+ * const check = await prepareTokenCheck(["new-token", "old-token"]);
+ * console.assert(await matchToken(check, "old-token") === 1);
+ * console.assert(await matchToken(check, "guess") === -1);
+ * ```
+ */
+export async function matchToken(check: TokenCheck, value: string): Promise<number> {
   for (const [index, mac] of check.expected.entries()) {
-    if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) {
-      return genericAccept(input.headers, input.body, settings, verifiedBy(index));
-    }
+    if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) return index;
   }
-  return unauthorized("invalid token", "rejected.token");
+  return -1;
 }
 
 /**

@@ -38,6 +38,7 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
+import { rawQuery } from "./_public_url.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -87,13 +88,6 @@ export function parameterString(params: URLSearchParams): string {
     for (const value of [...new Set(params.getAll(name))].sort()) out += name + value;
   }
   return out;
-}
-
-function rawQuery(url: string): string {
-  const at = url.indexOf("?");
-  if (at < 0) return "";
-  const hash = url.indexOf("#", at);
-  return url.slice(at, hash < 0 ? undefined : hash);
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -1,7 +1,8 @@
 /**
  * The contract every provider module under `lib/verify/` fulfils: a spec the
  * config parser reads (which settings, whether a secret is needed) and a
- * factory that imports keys once and returns a pure verify function.
+ * factory that imports keys once and returns a pure verify function, with a
+ * handshake for senders that must be answered before they sign anything.
  *
  * @module
  */
@@ -18,6 +19,8 @@ export interface SettingSpec {
   choices?: readonly string[];
   /** Returns a problem (e.g. `is not a valid hex key`) or `undefined`. */
   validate?: (value: string) => string | undefined;
+  /** The value is a credential (a verify token): shown as `***`, never logged. */
+  secret?: boolean;
 }
 
 /** The settings of one endpoint, as resolved from the environment. */
@@ -91,8 +94,8 @@ export type VerifyOutcome =
 /** A delivery refused, with a short reason safe to send to the client. */
 export interface Rejected {
   ok: false;
-  /** 401 for authentication, 400 for a malformed body. */
-  status: 400 | 401;
+  /** 401 for authentication, 400 for a malformed body, 403 for a wrong verify token. */
+  status: 400 | 401 | 403;
   /** A short reason, e.g. `missing signature`; never an expected value. */
   reason: string;
   /** The log outcome, e.g. `rejected.signature`. */
@@ -102,8 +105,49 @@ export interface Rejected {
 /** The verdict on one delivery. */
 export type Verdict = Accepted | Rejected;
 
+/** A request a handshake looks at, before any body is read. */
+export interface HandshakeInput {
+  /** `GET`, `POST`, … */
+  method: string;
+  /** The request URL as received, query included. */
+  url: string;
+  /** The request headers. */
+  headers: Headers;
+  /** Now, in milliseconds since the epoch. */
+  now: number;
+}
+
+/** The answer to a handshake: a challenge echoed as text, never stored. */
+export interface HandshakeReply {
+  ok: true;
+  /** Always 200: what every sender's handshake expects. */
+  status: 200;
+  /** The text to send back (the challenge). */
+  body: string;
+  /** The answer's headers: `Content-Type`, `X-Content-Type-Options`. */
+  headers: Record<string, string>;
+  /** What the log records as the event, e.g. `subscribe`; never the challenge. */
+  event: string;
+}
+
+/**
+ * Answers a request that must be answered without a signed delivery (Meta's
+ * and Dropbox's GET, Microsoft Graph's `validationToken` POST): a reply, a
+ * refusal, or `undefined` when the request is not a handshake and goes on
+ * to be verified (or refused 405 if it is not a POST). Pure but for
+ * WebCrypto; it reads no body and never throws for bad input.
+ */
+export type Handshake = (
+  input: HandshakeInput,
+) => Promise<HandshakeReply | Rejected | undefined>;
+
 /** Verifies one delivery; pure but for WebCrypto, never throws for bad input. */
-export type Verify = (input: VerifyInput) => Promise<Verdict>;
+export interface Verify {
+  /** Check one delivery. */
+  (input: VerifyInput): Promise<Verdict>;
+  /** The sender's handshake, for the providers that have one; built with the verifier. */
+  handshake?: Handshake;
+}
 
 /** What `hookd sign` is told about the delivery to sign. */
 export interface SignOptions {
@@ -128,7 +172,8 @@ export interface Provider {
   /** Provider-specific settings by suffix. */
   settings: Record<string, SettingSpec>;
   /**
-   * Import keys once and return the verify function.
+   * Import keys once and return the verify function, with its `handshake`
+   * attached when the sender has one.
    *
    * @throws {Error} naming the variable at fault when a key cannot be imported
    */

@@ -87,3 +87,16 @@ Deno.test("describeConfig() masks a secret wherever it turns up", () => {
   assert.ok(!text.includes("spelt-out-secret-77"), text);
   assert.match(text, /^ +HOOKD_GH_HOOK_PUSH = curl -H 'X-Key: \*\*\*' https:\/\/ci\.example\/$/m);
 });
+
+Deno.test("describeConfig() masks a verify token like a secret", () => {
+  const text = describe({
+    HOOKD_ENDPOINTS: "meta",
+    HOOKD_META_PROVIDER: "meta",
+    HOOKD_META_SECRET: "meta-app-secret-77aa",
+    HOOKD_META_VERIFY_TOKEN: "verify-token-5c0ffee",
+    HOOKD_META_HOOK_DEFAULT: "echo verify-token-5c0ffee",
+  });
+  assert.match(text, /verify_token \*\*\*/);
+  assert.doesNotMatch(text, /verify-token-5c0ffee|meta-app-secret-77aa/);
+  assert.match(text, /echo \*\*\*/);
+});

@@ -18,6 +18,16 @@ import { sentry } from "../../lib/verify/sentry.ts";
 import { shopify } from "../../lib/verify/shopify.ts";
 import { token } from "../../lib/verify/token.ts";
 import { typeform } from "../../lib/verify/typeform.ts";
+import { circleci } from "../../lib/verify/circleci.ts";
+import { docusign } from "../../lib/verify/docusign.ts";
+import { dropbox } from "../../lib/verify/dropbox.ts";
+import { hubspot } from "../../lib/verify/hubspot.ts";
+import { intercom } from "../../lib/verify/intercom.ts";
+import { lemonsqueezy } from "../../lib/verify/lemonsqueezy.ts";
+import { meta } from "../../lib/verify/meta.ts";
+import { square } from "../../lib/verify/square.ts";
+import { twitch } from "../../lib/verify/twitch.ts";
+import { vercel } from "../../lib/verify/vercel.ts";
 import { delivery, endpointFor } from "./_timestamped.ts";
 import { NOW } from "./_body_signed.ts";
 
@@ -78,6 +88,46 @@ const BODY_SIGNED: SignCase[] = [
     secret: anySecret,
     settings: { SIGNATURE_HEADER: "X-Sig", ALGORITHM: "sha512", ENCODING: "base64", PREFIX: "v1=" },
     body: json({}),
+  },
+  {
+    provider: hmac,
+    label: " (md5)",
+    secret: anySecret,
+    settings: { SIGNATURE_HEADER: "webhook-signature", ALGORITHM: "md5" },
+    body: json({}),
+  },
+  {
+    provider: meta,
+    secret: anySecret,
+    settings: { VERIFY_TOKEN: "t" },
+    body: json({ object: "page" }),
+  },
+  { provider: dropbox, secret: anySecret, body: json({ list_folder: {} }) },
+  {
+    provider: twitch,
+    secret: anySecret,
+    body: json({ subscription: { type: "channel.follow" }, event: {} }),
+  },
+  { provider: vercel, secret: anySecret, body: json({ type: "deployment.created" }) },
+  {
+    provider: lemonsqueezy,
+    secret: anySecret,
+    body: json({ meta: { event_name: "order_created" } }),
+  },
+  { provider: intercom, secret: anySecret, body: json({ topic: "conversation.user.created" }) },
+  { provider: circleci, secret: anySecret, body: json({ type: "job-completed" }) },
+  { provider: docusign, secret: anySecret, body: json({ event: "envelope-sent" }) },
+  {
+    provider: square,
+    secret: anySecret,
+    settings: { PUBLIC_URL: "https://hooks.example.com/hooks/square" },
+    body: json({ type: "payment.updated" }),
+  },
+  {
+    provider: hubspot,
+    secret: anySecret,
+    settings: { PUBLIC_URL: "https://hooks.example.com/hooks/hubspot" },
+    body: (text) => JSON.stringify([{ subscriptionType: "contact.creation", text }]),
   },
 ];
 

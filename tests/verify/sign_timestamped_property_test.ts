@@ -13,6 +13,7 @@ import { pagerduty } from "../../lib/verify/pagerduty.ts";
 import { slack } from "../../lib/verify/slack.ts";
 import { standard } from "../../lib/verify/standard.ts";
 import { stripe } from "../../lib/verify/stripe.ts";
+import { mux } from "../../lib/verify/mux.ts";
 import { twilio } from "../../lib/verify/twilio.ts";
 import { zoom } from "../../lib/verify/zoom.ts";
 import { delivery, endpointFor } from "./_timestamped.ts";
@@ -50,6 +51,11 @@ const CASES: Case[] = [
     provider: paddle,
     secret: printable,
     body: (text) => ({ event_id: "evt_1", event_type: "x.y", text }),
+  },
+  {
+    provider: mux,
+    secret: printable,
+    body: (text) => ({ id: "3a56ac3d", type: "video.asset.ready", text }),
   },
   {
     provider: pagerduty,

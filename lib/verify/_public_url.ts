@@ -1,0 +1,64 @@
+/**
+ * Senders that sign the URL they post to (Twilio, Square, HubSpot): hookd
+ * may sit behind a proxy that rewrites it, so the URL configured at the
+ * sender is a setting, `PUBLIC_URL`, and only the query string is taken
+ * from the request as received.
+ *
+ * @module
+ */
+
+import type { EndpointSettings, SettingSpec } from "./types.ts";
+
+const URL_PARTS = /^https?:\/\/[^/:?#]+(?::\d+)?[^?#]*$/i;
+
+/**
+ * The `PUBLIC_URL` setting of a sender.
+ *
+ * @param sender the sender's name, for the help text
+ * @returns the setting (required, an http(s) URL without query string)
+ */
+export function publicUrlSetting(sender: string): SettingSpec {
+  return {
+    help: `the URL configured at ${sender} for this endpoint, without query string`,
+    required: true,
+    validate: (value) =>
+      URL_PARTS.test(value)
+        ? undefined
+        : `is not an http(s) URL without query string: write the URL configured at ${sender}, e.g. https://hooks.example.com/hooks/${sender.toLowerCase()}`,
+  };
+}
+
+/**
+ * Read an endpoint's `PUBLIC_URL` once, when its verifier is built.
+ *
+ * @param endpoint the endpoint's resolved settings
+ * @param sender the sender's name, for the error
+ * @returns the URL
+ * @throws {Error} naming `<prefix>PUBLIC_URL` when it is not such a URL
+ */
+export function readPublicUrl(endpoint: EndpointSettings, sender: string): string {
+  const value = endpoint.settings.PUBLIC_URL ?? "";
+  const problem = publicUrlSetting(sender).validate!(value);
+  if (problem) throw new Error(`${endpoint.prefix}PUBLIC_URL ${problem}`);
+  return value;
+}
+
+/**
+ * The query string of a URL exactly as sent, `?` included.
+ *
+ * @param url the request URL
+ * @returns e.g. `?a=1&b=2`, or `""` when there is none
+ *
+ * @example
+ * ```ts
+ * import { rawQuery } from "./_public_url.ts";
+ * console.assert(rawQuery("https://h/p?a=%20&b#frag") === "?a=%20&b");
+ * console.assert(rawQuery("https://h/p") === "");
+ * ```
+ */
+export function rawQuery(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return "";
+  const hash = url.indexOf("#", at);
+  return url.slice(at, hash < 0 ? undefined : hash);
+}

@@ -1,0 +1,136 @@
+/**
+ * HubSpot (signature v3): `X-HubSpot-Signature-v3`, the base64
+ * HMAC-SHA256 of `POST` + the request URI + the raw body + the
+ * `X-HubSpot-Request-Timestamp` (milliseconds), under the app's client
+ * secret. The URI is the one configured at HubSpot (`PUBLIC_URL`, with the
+ * request's query string), with the characters HubSpot names
+ * (`%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`) decoded. The time is
+ * held to `TOLERANCE` (5 minutes, as HubSpot advises). HubSpot batches
+ * events in an array: the event is their `subscriptionType` when all
+ * agree (`contact.creation`), else `batch`; a workflow action's single
+ * object gives its `subscriptionType`, else `webhook`. No delivery id.
+ *
+ * @module
+ */
+
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  acceptedBody,
+  isRejected,
+  parseJsonBody,
+  readPath,
+  requiredHeaders,
+  unauthorized,
+} from "./_payload.ts";
+import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { signEncoded } from "./_hub.ts";
+import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
+import { publicUrlSetting, rawQuery, readPublicUrl } from "./_public_url.ts";
+
+const SIGNATURE = "X-HubSpot-Signature-v3";
+const TIMESTAMP = "X-HubSpot-Request-Timestamp";
+const DECODED: Record<string, string> = {
+  "%3A": ":",
+  "%2F": "/",
+  "%3F": "?",
+  "%40": "@",
+  "%21": "!",
+  "%24": "$",
+  "%27": "'",
+  "%28": "(",
+  "%29": ")",
+  "%2A": "*",
+  "%2C": ",",
+  "%3B": ";",
+};
+
+/**
+ * The request URI as HubSpot signs it.
+ *
+ * @param publicUrl the URL configured at HubSpot
+ * @param query the request's query string as sent, `?` included
+ * @returns the URI with HubSpot's listed characters decoded
+ *
+ * @example
+ * ```ts
+ * import { hubspotUri } from "./hubspot.ts";
+ * console.assert(hubspotUri("https://h.example/hook", "?a=b%3Ac%2Cd%20e") === "https://h.example/hook?a=b:c,d%20e");
+ * ```
+ */
+export function hubspotUri(publicUrl: string, query: string): string {
+  return (publicUrl + query).replace(
+    /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi,
+    (code) => DECODED[code.toUpperCase()],
+  );
+}
+
+function eventOf(payload: unknown): string {
+  if (!Array.isArray(payload)) return readPath(payload, "subscriptionType") ?? "webhook";
+  const types = new Set(payload.map((item) => readPath(item, "subscriptionType")));
+  const [only] = types;
+  return types.size === 1 && only !== undefined ? only : "batch";
+}
+
+/**
+ * Verify a HubSpot v3 delivery.
+ *
+ * @param input the delivery
+ * @param keys HMAC-SHA256 keys of the client secret, current first
+ * @param publicUrl the URL configured at HubSpot
+ * @param toleranceMs the replay window, either way
+ * @returns the verdict
+ */
+export async function verifyHubspot(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  publicUrl: string,
+  toleranceMs: number,
+): Promise<Verdict> {
+  const values = requiredHeaders(input.headers, [SIGNATURE, TIMESTAMP]);
+  if (isRejected(values)) return values;
+  const millis = parseSeconds(values[TIMESTAMP]);
+  if (Number.isNaN(millis)) return unauthorized(`malformed ${TIMESTAMP}`);
+  const candidates = decodeAll([values[SIGNATURE]], "base64", 32);
+  if (candidates.length === 0) return unauthorized(`malformed ${SIGNATURE}`);
+  const uri = hubspotUri(publicUrl, rawQuery(input.url));
+  const data = signedBytes("POST", uri, input.body, values[TIMESTAMP]);
+  const index = await verifyAnyHmac(keys, candidates, data);
+  if (index < 0) return unauthorized("invalid signature");
+  const stale = checkTimestamp(millis / 1000, input.now, toleranceMs);
+  if (stale) return stale;
+  const parsed = parseJsonBody(input.body);
+  if (isRejected(parsed)) return parsed;
+  // The signature covers the body (and the URL or a timestamp), never the event header: body
+  // dedupe stops replays.
+  return acceptedBody(input, {
+    event: eventOf(parsed.value),
+    verifiedBy: verifiedBy(index),
+    replayKey: input.body,
+  });
+}
+
+/** The `hubspot` provider. */
+export const hubspot: Provider = {
+  name: "hubspot",
+  summary:
+    "HubSpot: X-HubSpot-Signature-v3 (HMAC-SHA256, base64, of POST + URI + body + timestamp)",
+  secret: "required",
+  settings: { PUBLIC_URL: publicUrlSetting("HubSpot"), TOLERANCE: TOLERANCE_SETTING },
+  async create(endpoint) {
+    const publicUrl = readPublicUrl(endpoint, "HubSpot");
+    const toleranceMs = toleranceOf(endpoint);
+    const keys = await importHmacKeys(endpoint.secrets, "sha256");
+    return (input) => verifyHubspot(input, keys, publicUrl, toleranceMs);
+  },
+  async sign(endpoint, body, options) {
+    const timestamp = String(Math.floor(options.now));
+    const uri = hubspotUri(endpoint.settings.PUBLIC_URL, rawQuery(options.url ?? ""));
+    const data = signedBytes("POST", uri, body, timestamp);
+    return {
+      "Content-Type": "application/json",
+      [TIMESTAMP]: timestamp,
+      [SIGNATURE]: await signEncoded(endpoint.secrets[0], "sha256", data, "base64"),
+    };
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * Intercom: `X-Hub-Signature: sha1=<hex>`, the HMAC-SHA1 of the raw body
+ * under the app's client secret (Intercom signs with nothing stronger).
+ * The event is the notification's `topic` (`conversation.user.created`),
+ * the delivery id its `id` (`notif_…`). No time is signed.
+ *
+ * @module
+ */
+
+import type { Provider } from "./types.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
+
+/** The `intercom` provider. */
+export const intercom: Provider = bodyHmacProvider({
+  name: "intercom",
+  summary: "Intercom: X-Hub-Signature sha1=<hex> of the body (client secret), event topic",
+  header: "X-Hub-Signature",
+  hash: "sha1",
+  encoding: "hex",
+  prefix: "sha1=",
+  event: "topic",
+  deliveryId: "id",
+});

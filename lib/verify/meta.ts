@@ -1,0 +1,127 @@
+/**
+ * Meta (Facebook, Instagram, WhatsApp Cloud API): deliveries carry
+ * `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw body
+ * under the app secret. Before the first one, Meta verifies the endpoint
+ * with `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`, which
+ * is answered with the challenge only when the verify token (the
+ * `VERIFY_TOKEN` setting, compared in constant time) matches. The event is
+ * `<object>.<field>` (`whatsapp_business_account.messages`) when every
+ * `entry[].changes[]` names the same field, else `<object>` (Messenger's
+ * `entry[].messaging[]`, or a batch of mixed fields).
+ *
+ * @module
+ */
+
+import type {
+  HandshakeInput,
+  HandshakeReply,
+  Provider,
+  Rejected,
+  Verdict,
+  VerifyInput,
+} from "./types.ts";
+import { acceptedBody, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
+import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
+import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
+import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+
+/**
+ * Answer Meta's verification request.
+ *
+ * @param input the request
+ * @param check the verify token, prepared for a constant-time compare
+ * @returns the challenge; 400 for a GET that is not a subscribe request or
+ *   lacks the challenge, 403 for a wrong or missing verify token;
+ *   `undefined` for anything but a GET (a delivery)
+ */
+export async function metaHandshake(
+  input: HandshakeInput,
+  check: TokenCheck,
+): Promise<HandshakeReply | Rejected | undefined> {
+  if (input.method !== "GET") return undefined;
+  const query = queryOf(input.url);
+  if (query.get("hub.mode") !== "subscribe") return malformed("hub.mode is not subscribe");
+  const token = query.get("hub.verify_token");
+  if (token === null || await matchToken(check, token) !== 0) {
+    return { ok: false, status: 403, reason: "wrong hub.verify_token", outcome: "rejected.token" };
+  }
+  return echoChallenge(query.get("hub.challenge"), "subscribe", "hub.challenge");
+}
+
+/**
+ * The event name of a verified Meta body.
+ *
+ * @param payload the parsed body
+ * @returns `<object>.<field>` or `<object>`; `undefined` without `object`
+ */
+export function metaEvent(payload: unknown): string | undefined {
+  const object = readPath(payload, "object");
+  if (!object) return undefined;
+  const entries = (payload as { entry?: unknown }).entry;
+  const fields = new Set<unknown>();
+  let changes = 0;
+  if (Array.isArray(entries)) {
+    for (const entry of entries) {
+      const list = (entry as { changes?: unknown } | null)?.changes;
+      if (!Array.isArray(list)) continue;
+      for (const change of list) {
+        changes++;
+        fields.add(readPath(change, "field"));
+      }
+    }
+  }
+  const [field] = fields;
+  return changes > 0 && fields.size === 1 && typeof field === "string"
+    ? `${object}.${field}`
+    : object;
+}
+
+/**
+ * Verify a Meta delivery.
+ *
+ * @param input the delivery
+ * @param keys SHA-256 keys of the app secret, current first
+ * @returns the verdict; no delivery id (Meta sends none)
+ */
+export async function verifyMeta(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
+  const checked = await verifyHubSignature(input, "X-Hub-Signature-256", keys);
+  if (isRejected(checked)) return checked;
+  const parsed = parseJsonBody(input.body);
+  if (isRejected(parsed)) return parsed;
+  const event = metaEvent(parsed.value);
+  if (!event) return malformed("payload has no object");
+  // The signature covers the body (and the URL or a timestamp), never the event header: body
+  // dedupe stops replays.
+  return acceptedBody(input, { event, verifiedBy: checked.verifiedBy, replayKey: input.body });
+}
+
+/** The `meta` provider. */
+export const meta: Provider = {
+  name: "meta",
+  summary:
+    "Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256 with the app secret; answers the hub.challenge GET",
+  secret: "required",
+  settings: {
+    VERIFY_TOKEN: {
+      help:
+        "the verify token typed into Meta's webhook settings, checked before hub.challenge is echoed",
+      required: true,
+      secret: true,
+      validate: (value) => value.trim() === "" ? "is empty: set the verify token" : undefined,
+    },
+  },
+  async create(endpoint) {
+    const keys = await importHubKeys(endpoint.secrets, ["sha256"]);
+    const check = await prepareTokenCheck([endpoint.settings.VERIFY_TOKEN]);
+    return withHandshake(
+      (input) => verifyMeta(input, keys),
+      (input) => metaHandshake(input, check),
+    );
+  },
+  async sign(endpoint, body) {
+    return {
+      "Content-Type": "application/json",
+      "X-Hub-Signature-256": await signHub(endpoint.secrets[0], "sha256", body),
+    };
+  },
+};

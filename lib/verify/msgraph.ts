@@ -1,0 +1,115 @@
+/**
+ * Microsoft Graph change notifications. Graph signs nothing: a
+ * subscription carries a `clientState` chosen by its creator, which Graph
+ * copies into every notification, so the secret is that value, compared in
+ * constant time for each notification of the batch (one that does not
+ * match refuses the whole POST). Creating or renewing a subscription makes
+ * Graph POST `?validationToken=…`, answered within the request by echoing
+ * the token as text/plain 200. Events: `change.<changeType>`
+ * (`change.created`) when the batch agrees, else `change`;
+ * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
+ * lifecycle notifications. Since the secret is inside the body, the hook
+ * and the store get the batch with every `clientState` replaced by
+ * `[redacted]` (re-serialized JSON, not the bytes received).
+ *
+ * @module
+ */
+
+import type {
+  HandshakeInput,
+  HandshakeReply,
+  Provider,
+  Rejected,
+  Verdict,
+  VerifyInput,
+} from "./types.ts";
+import { isRejected, malformed, parseJsonBody, readPath, unauthorized } from "./_payload.ts";
+import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
+import { verifiedBy } from "./_hmac.ts";
+import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Answer Graph's endpoint validation.
+ *
+ * @param input the request
+ * @returns the token for a POST that carries `validationToken`; `undefined`
+ *   for anything else (a notification, or a GET refused 405)
+ */
+export function msgraphHandshake(
+  input: HandshakeInput,
+): Promise<HandshakeReply | Rejected | undefined> {
+  if (input.method !== "POST") return Promise.resolve(undefined);
+  const query = queryOf(input.url);
+  if (!query.has("validationToken")) return Promise.resolve(undefined);
+  return Promise.resolve(
+    echoChallenge(query.get("validationToken"), "validation", "validationToken"),
+  );
+}
+
+function batchEvent(notifications: readonly unknown[]): string {
+  const lifecycle = new Set(notifications.map((n) => readPath(n, "lifecycleEvent")));
+  const changes = new Set(notifications.map((n) => readPath(n, "changeType")));
+  if (!lifecycle.has(undefined)) {
+    const [only] = lifecycle;
+    return lifecycle.size === 1 ? `lifecycle.${only}` : "lifecycle";
+  }
+  if (lifecycle.size > 1) return "notifications";
+  const [only] = changes;
+  return changes.size === 1 && only !== undefined ? `change.${only}` : "change";
+}
+
+/**
+ * Verify a batch of Graph notifications by their `clientState`.
+ *
+ * @param input the delivery
+ * @param check the client state (current, previous), prepared for a
+ *   constant-time compare
+ * @returns the verdict; `verifiedBy` is `previous secret` when any
+ *   notification carries the previous value
+ */
+export async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Promise<Verdict> {
+  // The secret travels inside the body, so the body is parsed first; it
+  // is within the size limit and nothing else is read until all match.
+  const parsed = parseJsonBody(input.body);
+  if (isRejected(parsed)) return parsed;
+  const notifications = (parsed.value as { value?: unknown } | null)?.value;
+  if (!Array.isArray(notifications) || notifications.length === 0) {
+    return malformed("payload has no notifications in value");
+  }
+  let worst = 0;
+  for (const notification of notifications) {
+    const state = (notification as { clientState?: unknown } | null)?.clientState;
+    if (typeof state !== "string") return unauthorized("missing clientState", "rejected.token");
+    const index = await matchToken(check, state);
+    if (index < 0) return unauthorized("invalid clientState", "rejected.token");
+    worst = Math.max(worst, index);
+  }
+  const redacted = {
+    ...parsed.value as Record<string, unknown>,
+    value: notifications.map((n) => ({ ...n, clientState: "[redacted]" })),
+  };
+  return {
+    ok: true,
+    event: batchEvent(notifications),
+    verifiedBy: verifiedBy(worst),
+    // The shared secret travels in the body: whoever captured one can forge any.
+    replayKey: null,
+    payload: encoder.encode(JSON.stringify(redacted)),
+    contentType: "application/json",
+  };
+}
+
+/** The `msgraph` provider. */
+export const msgraph: Provider = {
+  name: "msgraph",
+  summary:
+    "Microsoft Graph change notifications: clientState is the secret; answers the validationToken POST",
+  secret: "required",
+  settings: {},
+  async create(endpoint) {
+    const check = await prepareTokenCheck(endpoint.secrets);
+    return withHandshake((input) => verifyMsgraph(input, check), msgraphHandshake);
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * Twitch EventSub (webhook transport): `Twitch-Eventsub-Message-Signature`
+ * is `sha256=<hex>`, the HMAC-SHA256 of message id + timestamp + raw body
+ * under the subscription's secret. The timestamp is RFC 3339 (nanoseconds
+ * included) and must lie within `TOLERANCE` (10 minutes by default, as
+ * Twitch advises); the message id is the delivery id, so a retried
+ * message is a duplicate. By `Twitch-Eventsub-Message-Type`:
+ * `webhook_callback_verification` is answered with its challenge as
+ * text/plain 200 (no hook runs), `notification` is the subscription type
+ * (`channel.follow`), and `revocation` is stored as
+ * `revocation.<subscription type>`, so it is logged and a hook may act on it.
+ *
+ * @module
+ */
+
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  isRejected,
+  malformed,
+  parseJsonBody,
+  readPath,
+  requiredHeaders,
+  singleHeader,
+  unauthorized,
+} from "./_payload.ts";
+import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { signEncoded } from "./_hub.ts";
+import { checkTimestamp, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
+
+const ID = "Twitch-Eventsub-Message-Id";
+const TIMESTAMP = "Twitch-Eventsub-Message-Timestamp";
+const SIGNATURE = "Twitch-Eventsub-Message-Signature";
+const TYPE = "Twitch-Eventsub-Message-Type";
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Read an RFC 3339 timestamp as Twitch writes it, nanoseconds included.
+ *
+ * @param text the header value
+ * @returns seconds since the epoch (fractional), or `NaN` when not RFC 3339
+ *
+ * @example
+ * ```ts
+ * import { parseRfc3339 } from "./twitch.ts";
+ * console.assert(parseRfc3339("2023-11-14T22:13:20.123456789Z") === 1_700_000_000.123);
+ * console.assert(Number.isNaN(parseRfc3339("1700000000")));
+ * ```
+ */
+export function parseRfc3339(text: string): number {
+  const match = RFC3339.exec(text);
+  if (!match) return NaN;
+  const millis = (match[2] ?? "").slice(0, 3).padEnd(3, "0");
+  const ms = Date.parse(`${match[1]}.${millis}${match[3].toUpperCase()}`);
+  return Number.isNaN(ms) ? NaN : ms / 1000;
+}
+
+/**
+ * Verify a Twitch EventSub message.
+ *
+ * @param input the delivery
+ * @param keys HMAC-SHA256 keys of the subscription secret, current first
+ * @param toleranceMs the replay window, either way
+ * @returns the verdict; a verification request carries its challenge as the reply
+ */
+export async function verifyTwitch(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  toleranceMs: number,
+): Promise<Verdict> {
+  const values = requiredHeaders(input.headers, [SIGNATURE, ID, TIMESTAMP]);
+  if (isRejected(values)) return values;
+  const header = values[SIGNATURE];
+  const candidates = header.startsWith("sha256=") ? decodeAll([header.slice(7)], "hex", 32) : [];
+  if (candidates.length === 0) return unauthorized(`malformed ${SIGNATURE}`);
+  const seconds = parseRfc3339(values[TIMESTAMP]);
+  if (Number.isNaN(seconds)) return unauthorized(`malformed ${TIMESTAMP}`);
+  const data = signedBytes(values[ID], values[TIMESTAMP], input.body);
+  const index = await verifyAnyHmac(keys, candidates, data);
+  if (index < 0) return unauthorized("invalid signature");
+  const stale = checkTimestamp(seconds, input.now, toleranceMs);
+  if (stale) return stale;
+
+  const parsed = parseJsonBody(input.body);
+  if (isRejected(parsed)) return parsed;
+  const subscription = readPath(parsed.value, "subscription.type");
+  if (!subscription) return malformed("payload has no subscription.type");
+  const accepted = {
+    ok: true as const,
+    deliveryId: values[ID],
+    verifiedBy: verifiedBy(index),
+    // The message id is signed: deduping on it stops replays.
+    replayKey: null,
+    payload: input.body,
+    contentType: "application/json",
+  };
+  const type = singleHeader(input.headers, TYPE);
+  switch (type) {
+    case "notification":
+      return { ...accepted, event: subscription };
+    case "revocation":
+      return { ...accepted, event: `revocation.${subscription}` };
+    case "webhook_callback_verification": {
+      const challenge = readPath(parsed.value, "challenge");
+      if (!challenge) return malformed("verification payload has no challenge");
+      return {
+        ...accepted,
+        event: "webhook_callback_verification",
+        reply: { status: 200, body: challenge },
+      };
+    }
+    default:
+      return malformed(type ? `unknown ${TYPE}` : `missing ${TYPE}`);
+  }
+}
+
+/** The `twitch` provider. */
+export const twitch: Provider = {
+  name: "twitch",
+  summary:
+    "Twitch EventSub: Twitch-Eventsub-Message-Signature (sha256= of id + timestamp + body); answers the callback verification",
+  secret: "required",
+  settings: { TOLERANCE: { ...TOLERANCE_SETTING, default: "10m" } },
+  async create(endpoint) {
+    const toleranceMs = toleranceOf(endpoint);
+    const keys = await importHmacKeys(endpoint.secrets, "sha256");
+    return (input) => verifyTwitch(input, keys, toleranceMs);
+  },
+  async sign(endpoint, body, options) {
+    const id = options.deliveryId ?? crypto.randomUUID();
+    const timestamp = new Date(options.now).toISOString();
+    const mac = await signEncoded(
+      endpoint.secrets[0],
+      "sha256",
+      signedBytes(id, timestamp, body),
+      "hex",
+    );
+    return {
+      "Content-Type": "application/json",
+      [ID]: id,
+      [TIMESTAMP]: timestamp,
+      [TYPE]: "notification",
+      ...options.event && { "Twitch-Eventsub-Subscription-Type": options.event },
+      [SIGNATURE]: `sha256=${mac}`,
+    };
+  },
+};
