@@ -103,6 +103,10 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
       HOOKD_LOG_MAX_BYTES: String(2 ** 30),
       HOOKD_STATE_DIR: `${dir}/state`,
       HOOKD_MAX_CONCURRENT_HOOKS: String(options.maxHooks),
+      // The load repeats one signed body with a fresh delivery id: with body dedupe (the
+      // default) every request after the first would be a duplicate, answered without an
+      // insert. Off, each one is stored, which is the work a real sender's deliveries cost.
+      HOOKD_GITHUB_DEDUPE_BODY: "false",
     };
     // Any second listener on a free port, so runs never collide on its default.
     if ("HOOKD_ADMIN_LISTEN" in GLOBAL_SETTINGS) vars.HOOKD_ADMIN_LISTEN = "127.0.0.1:0";

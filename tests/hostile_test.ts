@@ -855,7 +855,10 @@ integrationTest(
     await using ran = await tempDir("hookd_hostile_replay_");
     const events = `${ran.path}/events`;
     await using daemon = await startDaemon({
-      HOOKD_ENDPOINTS: "gh",
+      HOOKD_ENDPOINTS: "gh,open",
+      HOOKD_OPEN_PROVIDER: "github",
+      HOOKD_OPEN_SECRET: SECRET,
+      HOOKD_OPEN_DEDUPE_BODY: "false",
       HOOKD_GH_PROVIDER: "github",
       HOOKD_GH_SECRET: SECRET,
       HOOKD_GH_CONCURRENCY: "1",
@@ -863,8 +866,8 @@ integrationTest(
       HOOKD_GH_HOOK_RELEASE: `printf 'release %s\\n' "$HOOKD_SOURCE_DELIVERY_ID" >> "${events}"`,
     });
     const body = JSON.stringify({ ref: "refs/heads/main", after: "1".repeat(40) });
-    const send = async (event: string, id: string, payload = body) => {
-      const response = await daemon.post("gh", payload, {
+    const send = async (event: string, id: string, payload = body, endpoint = "gh") => {
+      const response = await daemon.post(endpoint, payload, {
         "Content-Type": "application/json",
         "X-GitHub-Event": event,
         "X-GitHub-Delivery": id,
@@ -887,5 +890,11 @@ integrationTest(
     assert.equal(next.status, 202, JSON.stringify(next.answer));
     await daemon.waitForRecord((r) => r.type === "hook" && r.id === next.answer.id);
     assert.equal(await Deno.readTextFile(events), "push delivery-1\npush delivery-3\n");
+
+    // An endpoint that opts out keeps identical bodies apart (deduping on the id only).
+    const again = await send("push", "delivery-4", other, "open");
+    const twice = await send("push", "delivery-5", other, "open");
+    assert.deepEqual([again.status, twice.status], [202, 202]);
+    assert.notEqual(again.answer.id, twice.answer.id);
   },
 );

@@ -62,6 +62,9 @@ export function describeConfig(config: Config): string {
     lines.push(
       `  runs      ${endpoint.concurrency} at once, ${retries}, on busy: ${endpoint.onBusy}, respond: ${endpoint.respond}`,
     );
+    if (!endpoint.dedupeBody) {
+      lines.push("  dedupe    by delivery id only: a repeated signed body runs again");
+    }
     if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
     if (endpoint.hooks.size === 0) {
       lines.push("  hooks     (none: every delivery is logged as ignored)");

@@ -41,6 +41,11 @@ export interface EndpointConfig extends EndpointSettings {
   respond: "accepted" | "output";
   /** Only these client addresses may deliver; `undefined`: anyone. */
   allowFrom?: AddressList;
+  /**
+   * A signed body accepted once is a duplicate when it comes again, for
+   * senders that sign neither a timestamp nor the event (see `replayKey`).
+   */
+  dedupeBody: boolean;
 }
 
 /** The whole resolved configuration. */
@@ -147,6 +152,12 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
     choices: ["accepted", "output"],
   },
   ALLOW_FROM: { help: "addresses/CIDRs allowed to deliver, comma-separated" },
+  DEDUPE_BODY: {
+    help:
+      "a signed body seen before is a duplicate (false: identical bodies are separate deliveries, and a captured one replays)",
+    default: "true",
+    choices: ["true", "false"],
+  },
 };
 
 /** Endpoint names that would own a global variable's prefix. */
@@ -376,6 +387,7 @@ function parseEndpoint(
     retryBackoffMs: parseDuration(common.RETRY_BACKOFF),
     onBusy: common.ON_BUSY as "queue" | "latest",
     respond: common.RESPOND as "accepted" | "output",
+    dedupeBody: common.DEDUPE_BODY === "true",
     allowFrom: common.ALLOW_FROM === undefined
       ? undefined
       : attempt(() => parseAddressList(common.ALLOW_FROM, `${prefix}ALLOW_FROM`), problems),

@@ -236,7 +236,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         receivedAt: now(),
         timeoutMs: endpoint.config.timeoutMs,
         verifiedBy: verdict.verifiedBy,
-        replayHash: verdict.replayKey ? await sha256Hex(verdict.replayKey) : undefined,
+        replayHash: verdict.replayKey && endpoint.config.dedupeBody
+          ? await sha256Hex(verdict.replayKey)
+          : undefined,
       });
       fields.id = id;
       fields.hook = hook?.variable ?? null;
