@@ -1,0 +1,259 @@
+/**
+ * Group commit for the PostgreSQL store: inserts from concurrent requests
+ * become one multi-row `INSERT … ON CONFLICT DO NOTHING` (one statement,
+ * one commit, one WAL flush on the server), and an insert resolves only
+ * once that statement has committed. The duplicate keys are unique
+ * indexes, so a redelivery that reaches two instances at once is stored by
+ * one; the other reads the stored row back and answers it as a duplicate.
+ *
+ * @module
+ */
+
+import type { Sql } from "postgres";
+import type { IdGenerator } from "./_id.ts";
+import {
+  type DeliveryState,
+  type InsertResult,
+  type NewDelivery,
+  StoreUnavailableError,
+} from "./types.ts";
+
+const MAX_BATCH = 500;
+/**
+ * A row whose duplicate vanished (purged) or expired between the insert and
+ * the read-back is tried again; more rounds than this means something keeps
+ * changing under us, and the sender had better retry.
+ */
+const MAX_ROUNDS = 4;
+
+const COLUMNS = [
+  "id",
+  "endpoint",
+  "event",
+  "source_id",
+  "received_at",
+  "content_type",
+  "headers",
+  "body",
+  "body_size",
+  "hook",
+  "timeout_ms",
+  "verified_by",
+  "state",
+  "queued_at",
+  "updated_at",
+  "finished_at",
+  "replay_hash",
+  "dedupe_source",
+  "dedupe_replay",
+] as const;
+
+interface Pending {
+  row: NewDelivery;
+  resolve: (result: InsertResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Options for {@linkcode PostgresGroupCommit}. */
+export interface PostgresGroupCommitOptions {
+  /** How long the first insert of a batch waits for others to join it. */
+  maxWaitMs: number;
+  /** How long duplicates are recognised. */
+  retentionMs: number;
+  /** The clock, epoch milliseconds. */
+  now: () => number;
+  /** The store's id generator. */
+  ids: IdGenerator;
+  /** Wrap a database failure for the caller. */
+  unavailable: (what: string, error: unknown) => StoreUnavailableError;
+}
+
+/** The insert path of the PostgreSQL store. */
+export class PostgresGroupCommit {
+  #sql: Sql;
+  #options: PostgresGroupCommitOptions;
+  #pending: Pending[] = [];
+  /** The batch being written, if any; the next waits for it, so batches grow under load. */
+  #writing: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #batchSize = 0;
+  #stats = { insertTransactions: 0, inserted: 0 };
+
+  /**
+   * Commit inserts over a pool.
+   *
+   * @param sql the store's pool
+   * @param options waits, retention, clock, ids
+   */
+  constructor(sql: Sql, options: PostgresGroupCommitOptions) {
+    this.#sql = sql;
+    this.#options = options;
+  }
+
+  /**
+   * Queue a checked row for the next shared commit.
+   *
+   * @param row the delivery
+   * @returns its result, once committed
+   */
+  insert(row: NewDelivery): Promise<InsertResult> {
+    const { promise, resolve, reject } = Promise.withResolvers<InsertResult>();
+    this.#pending.push({ row, resolve, reject });
+    if (!this.#writing && this.#timer === undefined) this.#schedule(this.#options.maxWaitMs);
+    return promise;
+  }
+
+  /** Inserts not yet committed. */
+  get inserting(): number {
+    return this.#pending.length + this.#batchSize;
+  }
+
+  /** Commit counters. */
+  stats(): { insertTransactions: number; inserted: number } {
+    return { ...this.#stats };
+  }
+
+  /** Commit everything pending, then resolve. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#writing || this.#pending.length > 0) {
+      if (this.#writing) await this.#writing;
+      else this.#write();
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#writing) this.#write();
+    }, delayMs);
+  }
+
+  #write(): void {
+    const batch = this.#pending.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    this.#batchSize = batch.length;
+    this.#writing = this.#commit(batch).finally(() => {
+      this.#writing = undefined;
+      this.#batchSize = 0;
+      // Whatever arrived meanwhile shares the next statement.
+      if (this.#pending.length > 0 && this.#timer === undefined) this.#schedule(0);
+    });
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.#writeRows(batch.map((pending) => pending.row));
+      batch.forEach((pending, i) => pending.resolve(results[i]));
+    } catch (error) {
+      const failure = error instanceof StoreUnavailableError
+        ? error
+        : this.#options.unavailable("store the delivery", error);
+      for (const pending of batch) pending.reject(failure);
+    }
+  }
+
+  async #writeRows(rows: readonly NewDelivery[]): Promise<InsertResult[]> {
+    const results: (InsertResult | undefined)[] = new Array(rows.length);
+    let todo = rows.map((_, i) => i);
+    for (let round = 0; todo.length > 0; round++) {
+      if (round === MAX_ROUNDS) {
+        throw new StoreUnavailableError(
+          "Cannot store the delivery: its duplicate kept changing while it was looked up",
+          { retryAfterSeconds: 1 },
+        );
+      }
+      const now = this.#options.now();
+      const values = todo.map((i) => this.#values(rows[i], now));
+      const inserted = await this.#sql`
+        INSERT INTO deliveries ${this.#sql(values, ...COLUMNS)}
+        ON CONFLICT DO NOTHING RETURNING id`;
+      this.#stats.insertTransactions++;
+      this.#stats.inserted += inserted.length;
+      const stored = new Set(inserted.map((row) => row.id as string));
+      const conflicted: number[] = [];
+      todo.forEach((i, k) => {
+        const { id, state } = values[k];
+        if (stored.has(id)) results[i] = { id, duplicate: false, state };
+        else conflicted.push(i);
+      });
+      todo = conflicted.length > 0 ? await this.#resolveConflicts(rows, conflicted, results) : [];
+    }
+    return results as InsertResult[];
+  }
+
+  #values(row: NewDelivery, now: number) {
+    const state: DeliveryState = row.hook === null ? "ignored" : "queued";
+    return {
+      id: this.#options.ids.next(now),
+      endpoint: row.endpoint,
+      event: row.event,
+      source_id: row.sourceId ?? null,
+      received_at: row.receivedAt,
+      content_type: row.contentType,
+      headers: JSON.stringify(row.headers),
+      body: row.body,
+      body_size: row.body.byteLength,
+      hook: row.hook,
+      timeout_ms: row.timeoutMs,
+      verified_by: row.verifiedBy ?? null,
+      state,
+      queued_at: now,
+      updated_at: now,
+      finished_at: state === "ignored" ? now : null,
+      replay_hash: row.replayHash ?? null,
+      dedupe_source: row.sourceId ?? null,
+      dedupe_replay: row.replayHash ?? null,
+    };
+  }
+
+  /**
+   * Read back the rows that took the conflicting keys. A live one makes the
+   * insert a duplicate of it; one older than the retention window gives up
+   * its keys and the insert is tried again; one gone since is tried again.
+   *
+   * @returns the rows to try again
+   */
+  async #resolveConflicts(
+    rows: readonly NewDelivery[],
+    conflicted: number[],
+    results: (InsertResult | undefined)[],
+  ): Promise<number[]> {
+    const endpoints = conflicted.map((i) => rows[i].endpoint);
+    const sources = conflicted.map((i) => rows[i].sourceId ?? null);
+    const hashes = conflicted.map((i) => rows[i].replayHash ?? null);
+    const found = await this.#sql`
+      SELECT d.id, d.state, d.endpoint, d.dedupe_source, d.dedupe_replay, d.received_at
+      FROM deliveries d
+      JOIN unnest(${endpoints}::text[], ${sources}::text[], ${hashes}::text[])
+        AS k(endpoint, source, hash)
+        ON d.endpoint = k.endpoint AND (d.dedupe_source = k.source OR d.dedupe_replay = k.hash)`;
+    const since = this.#options.now() - this.#options.retentionMs;
+    const retry: number[] = [];
+    const expired = new Set<string>();
+    for (const i of conflicted) {
+      const row = rows[i];
+      const bySource = row.sourceId === undefined
+        ? undefined
+        : found.find((f) => f.endpoint === row.endpoint && f.dedupe_source === row.sourceId);
+      const byHash = row.replayHash === undefined
+        ? undefined
+        : found.find((f) => f.endpoint === row.endpoint && f.dedupe_replay === row.replayHash);
+      const live = [bySource, byHash].find((f) => f && (f.received_at as number) >= since);
+      if (live) {
+        results[i] = { id: live.id as string, duplicate: true, state: live.state as DeliveryState };
+        continue;
+      }
+      for (const old of [bySource, byHash]) if (old) expired.add(old.id as string);
+      retry.push(i);
+    }
+    if (expired.size > 0) {
+      // Past the window the keys no longer count: free them for the new delivery.
+      await this.#sql`
+        UPDATE deliveries SET dedupe_source = NULL, dedupe_replay = NULL
+        WHERE id = ANY(${[...expired]}::text[]) AND received_at < ${since}`;
+    }
+    return retry;
+  }
+}

@@ -1,0 +1,580 @@
+/**
+ * The PostgreSQL implementation of the async store contract, shared by
+ * several hookd instances: claims are row locks taken with `FOR UPDATE SKIP
+ * LOCKED` and held as a lease (`lease_until`, on the database's clock), so
+ * that a run is taken by one instance and taken over by another only when
+ * its lease has expired; the retention purge runs under an advisory lock.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { Sql } from "postgres";
+import type { AsyncStore } from "./async_store.ts";
+import { PostgresGroupCommit } from "./_postgres_commit.ts";
+import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
+import { IdGenerator } from "./_id.ts";
+import {
+  checkDelivery,
+  type Row,
+  SUMMARY_COLUMNS,
+  toRun,
+  toSummary,
+  whereClause,
+} from "./_rows.ts";
+import {
+  type ClaimedDelivery,
+  DELIVERY_STATES,
+  type DeliveryDetail,
+  type DeliveryFilter,
+  type DeliveryState,
+  type DeliverySummary,
+  type InsertResult,
+  type NewDelivery,
+  type NextState,
+  type QueueCounts,
+  type QueuedRef,
+  type RequeueResult,
+  type RunEnd,
+  type StoreStats,
+  StoreUnavailableError,
+} from "./types.ts";
+
+const DEFAULT_LIST_LIMIT = 100;
+const DEFAULT_PURGE_LIMIT = 500;
+/** Fold the state deltas once this many rows have piled up. */
+const FOLD_DELTAS_AT = 1000;
+/** Epoch milliseconds on the database's clock: leases mean the same on every instance. */
+const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+/** The latest run of `d`, for summaries. */
+const LAST_RUN_JOIN = `LEFT JOIN LATERAL (
+  SELECT outcome, exit_code, signal, started_at, ended_at FROM runs
+  WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) r ON true`;
+
+/** Options for {@linkcode PostgresStore}, resolved by `openPostgresStore`. */
+export interface PostgresStoreSettings {
+  /** The URL without its password. */
+  path: string;
+  retentionMs: number;
+  maxWaitMs: number;
+  instanceId: string;
+  killGraceMs: number;
+  leaseMarginMs: number;
+  now: () => number;
+}
+
+/** What a claim may be bound by across the cluster. */
+export interface ClaimOptions {
+  /**
+   * Runs of the delivery's endpoint allowed at once across every instance:
+   * the claim fails softly (null) when that many are running.
+   */
+  concurrency?: number;
+  /** The lease, default the delivery's time limit plus the kill grace plus a margin. */
+  leaseMs?: number;
+}
+
+/** The store over a PostgreSQL pool (postgres.js). */
+export class PostgresStore implements AsyncStore {
+  readonly path: string;
+  readonly retentionMs: number;
+  /** This instance's id: its claims are marked with it, and it takes them back when it restarts. */
+  readonly instanceId: string;
+  #sql: Sql;
+  #settings: PostgresStoreSettings;
+  #now: () => number;
+  #commits: PostgresGroupCommit;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Serve a migrated database.
+   *
+   * @param sql the pool, schema current
+   * @param settings resolved by `openPostgresStore`
+   */
+  constructor(sql: Sql, settings: PostgresStoreSettings) {
+    this.#sql = sql;
+    this.#settings = settings;
+    this.path = settings.path;
+    this.retentionMs = settings.retentionMs;
+    this.instanceId = settings.instanceId;
+    this.#now = settings.now;
+    this.#commits = new PostgresGroupCommit(sql, {
+      maxWaitMs: settings.maxWaitMs,
+      retentionMs: settings.retentionMs,
+      now: settings.now,
+      ids: new IdGenerator(),
+      unavailable: (what, error) => unavailable(what, error),
+    });
+  }
+
+  insert(delivery: NewDelivery): Promise<InsertResult> {
+    if (this.#closed) {
+      return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
+    }
+    try {
+      checkDelivery(delivery);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#commits.insert(delivery);
+  }
+
+  get(id: string): Promise<DeliveryDetail | null> {
+    return this.#guard("read the delivery", async () => {
+      const [[row], runs] = await Promise.all([
+        this.#sql.unsafe(
+          `SELECT ${SUMMARY_COLUMNS}, d.headers, d.body, d.timeout_ms, d.failures, d.not_before
+           FROM deliveries d ${LAST_RUN_JOIN} WHERE d.id = $1`,
+          [id],
+        ),
+        this.#sql`SELECT * FROM runs WHERE delivery_id = ${id} ORDER BY id`,
+      ]);
+      if (!row) return null;
+      return {
+        ...toSummary(row),
+        headers: JSON.parse(row.headers as string),
+        body: bytes(row.body),
+        timeoutMs: row.timeout_ms as number,
+        failures: row.failures as number,
+        notBefore: row.not_before as number,
+        runs: runs.map(pgRun),
+      };
+    });
+  }
+
+  list(filter: DeliveryFilter = {}): Promise<DeliverySummary[]> {
+    return this.#guard("list deliveries", async () => {
+      const { where, params } = whereClause(filter);
+      const rows = await this.#sql.unsafe(
+        numbered(
+          `SELECT ${SUMMARY_COLUMNS} FROM deliveries d ${LAST_RUN_JOIN}
+           ${where} ORDER BY d.id DESC LIMIT ?`,
+        ),
+        [...params, filter.limit ?? DEFAULT_LIST_LIMIT],
+      );
+      return rows.map(toSummary);
+    });
+  }
+
+  counts(): Promise<QueueCounts> {
+    return this.#guard("count deliveries", async () => {
+      const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
+        DeliveryState,
+        number
+      >;
+      const [sums, [oldest]] = await Promise.all([
+        this.#sql`SELECT state, sum(n)::bigint AS n, count(*)::int AS deltas
+                  FROM state_deltas GROUP BY state`,
+        this.#sql`SELECT queued_at FROM deliveries WHERE state = 'queued' ORDER BY seq LIMIT 1`,
+      ]);
+      let deltas = 0;
+      for (const row of sums) {
+        byState[row.state as DeliveryState] = row.n as number;
+        deltas += row.deltas as number;
+      }
+      if (deltas >= FOLD_DELTAS_AT) await this.#foldDeltas(this.#sql);
+      return {
+        queued: byState.queued,
+        running: byState.running,
+        inserting: this.#commits.inserting,
+        oldestQueuedAt: oldest ? oldest.queued_at as number : null,
+        byState,
+      };
+    });
+  }
+
+  requeue(ids: readonly string[]): Promise<RequeueResult> {
+    return this.#guard("requeue deliveries", () =>
+      this.#sql.begin(async (tx) => {
+        const result: RequeueResult = { requeued: [], skipped: [] };
+        const unique = [...new Set(ids)];
+        const rows = await tx`SELECT id, state, hook FROM deliveries
+                              WHERE id = ANY(${unique}::text[]) FOR UPDATE`;
+        const byId = new Map(rows.map((row) => [row.id as string, row]));
+        const replay: string[] = [];
+        for (const id of unique) {
+          const row = byId.get(id);
+          if (!row) result.skipped.push({ id, reason: "unknown" });
+          else if (row.state === "queued" || row.state === "running") {
+            result.skipped.push({ id, reason: row.state });
+          } else if (row.hook === null) result.skipped.push({ id, reason: "no hook" });
+          else replay.push(id);
+        }
+        await this.#requeueIds(tx as unknown as Sql, replay);
+        result.requeued = replay;
+        return result;
+      }));
+  }
+
+  requeueMatching(filter: DeliveryFilter): Promise<RequeueResult> {
+    return this.#guard("requeue deliveries", () =>
+      this.#sql.begin(async (tx) => {
+        const { where, params } = whereClause(filter, [
+          "d.state NOT IN ('queued', 'running')",
+          "d.hook IS NOT NULL",
+        ]);
+        const rows = await tx.unsafe(
+          numbered(`SELECT d.id FROM deliveries d ${where} ORDER BY d.id DESC LIMIT ?
+                    FOR UPDATE SKIP LOCKED`),
+          [...params, filter.limit ?? null],
+        );
+        // Oldest first, so that replays keep their relative order in the queue.
+        const ids = rows.map((row) => row.id as string).reverse();
+        await this.#requeueIds(tx as unknown as Sql, ids);
+        return { requeued: ids, skipped: [] };
+      }));
+  }
+
+  async #requeueIds(sql: Sql, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const now = this.#now();
+    // One new place each, in the order given (a sequence's values increase within a session).
+    const seqs =
+      await sql`SELECT nextval('hookd_queue_seq') AS seq FROM generate_series(1, ${ids.length})`;
+    const places = seqs.map((row) => row.seq as number).sort((a, b) => a - b);
+    await sql`
+      UPDATE deliveries d SET state = 'queued', seq = u.seq, queued_at = ${now},
+        failures = 0, not_before = 0, updated_at = ${now}, finished_at = NULL,
+        superseded_by = NULL, claimed_by = NULL, lease_until = NULL
+      FROM unnest(${ids}::text[], ${places}::bigint[]) AS u(id, seq)
+      WHERE d.id = u.id`;
+  }
+
+  purge(olderThan: number, options: { limit?: number } = {}): Promise<number> {
+    return this.#guard("purge deliveries", () =>
+      this.#sql.begin(async (tx) => {
+        // One instance purges at a time; the others find the lock taken and skip this round.
+        const [{ locked }] = await tx`
+          SELECT pg_try_advisory_xact_lock(${PURGE_LOCK.toString()}::bigint) AS locked`;
+        if (!locked) return 0;
+        const deleted = await tx`
+          DELETE FROM deliveries WHERE id IN (
+            SELECT id FROM deliveries
+            WHERE received_at < ${olderThan} AND state NOT IN ('queued', 'running')
+            ORDER BY received_at LIMIT ${options.limit ?? DEFAULT_PURGE_LIMIT})`;
+        await this.#foldDeltas(tx as unknown as Sql);
+        return deleted.count;
+      }));
+  }
+
+  recover(): Promise<number> {
+    return this.#guard("recover interrupted runs", () => this.#reclaim(true));
+  }
+
+  /**
+   * Take back runs whose lease expired (their instance died or lost the
+   * database): each run is recorded as `interrupted` and its delivery goes
+   * back to the queue, keeping its place. Any instance may call this at
+   * every poll; `recover` does it too.
+   *
+   * @returns how many deliveries were requeued
+   */
+  reclaimExpired(): Promise<number> {
+    return this.#guard("reclaim expired claims", () => this.#reclaim(false));
+  }
+
+  #reclaim(own: boolean): Promise<number> {
+    const now = this.#now();
+    return this.#sql.begin(async (tx) => {
+      const lost = await tx.unsafe(
+        `SELECT id, run_id, claimed_by FROM deliveries
+         WHERE state = 'running' AND (lease_until < ${DB_NOW} ${own ? "OR claimed_by = $1" : ""})
+         FOR UPDATE SKIP LOCKED`,
+        own ? [this.instanceId] : [],
+      );
+      if (lost.length === 0) return 0;
+      const ids = lost.map((row) => row.id as string);
+      const mine = lost.filter((row) => row.claimed_by === this.instanceId).map((row) =>
+        row.run_id as number
+      );
+      await tx`
+        UPDATE runs SET outcome = 'interrupted',
+          error = CASE WHEN id = ANY(${mine}::bigint[]) THEN 'hookd stopped while the hook ran'
+            ELSE 'the instance running the hook stopped renewing its lease' END
+        WHERE delivery_id = ANY(${ids}::text[]) AND outcome = 'running'`;
+      await tx`
+        UPDATE deliveries SET state = 'queued', not_before = 0, updated_at = ${now},
+          claimed_by = NULL, lease_until = NULL
+        WHERE id = ANY(${ids}::text[])`;
+      return ids.length;
+    });
+  }
+
+  queuedEndpoints(): Promise<string[]> {
+    return this.#guard("read the queue", async () => {
+      // A skip-scan over the queued index: one lookup per endpoint, however long the queue.
+      const rows = await this.#sql`
+        WITH RECURSIVE e(name) AS (
+          SELECT min(endpoint) FROM deliveries WHERE state = 'queued'
+          UNION ALL
+          SELECT (SELECT min(endpoint) FROM deliveries WHERE state = 'queued' AND endpoint > e.name)
+          FROM e WHERE e.name IS NOT NULL)
+        SELECT name FROM e WHERE name IS NOT NULL`;
+      return rows.map((row) => row.name as string);
+    });
+  }
+
+  queued(
+    endpoint: string,
+    options: { limit?: number; newest?: boolean } = {},
+  ): Promise<QueuedRef[]> {
+    return this.#guard("read the queue", async () => {
+      const order = options.newest ? this.#sql`DESC` : this.#sql`ASC`;
+      const rows = await this.#sql`
+        SELECT id, seq, not_before FROM deliveries
+        WHERE state = 'queued' AND endpoint = ${endpoint} ORDER BY seq ${order}
+        LIMIT ${options.limit ?? 1}`;
+      return rows.map((row) => ({
+        id: row.id as string,
+        seq: row.seq as number,
+        notBefore: row.not_before as number,
+      }));
+    });
+  }
+
+  /**
+   * Deliveries of an endpoint running now, on every instance.
+   *
+   * @param endpoint the endpoint name
+   * @returns how many
+   */
+  running(endpoint: string): Promise<number> {
+    return this.#guard("read the queue", async () => {
+      const [row] = await this.#sql`
+        SELECT count(*)::int AS n FROM deliveries WHERE state = 'running' AND endpoint = ${endpoint}`;
+      return row.n as number;
+    });
+  }
+
+  supersede(endpoint: string, keepId: string): Promise<string[]> {
+    return this.#guard("supersede deliveries", async () => {
+      const now = this.#now();
+      const rows = await this.#sql`
+        UPDATE deliveries SET state = 'superseded', superseded_by = ${keepId}, updated_at = ${now},
+          finished_at = ${now}
+        WHERE state = 'queued' AND endpoint = ${endpoint}
+          AND seq < (SELECT seq FROM deliveries WHERE id = ${keepId})
+        RETURNING id`;
+      return rows.map((row) => row.id as string);
+    });
+  }
+
+  claim(id: string, options: ClaimOptions = {}): Promise<ClaimedDelivery | null> {
+    return this.#guard("claim a delivery", () =>
+      this.#sql.begin(async (tx) => {
+        if (options.concurrency !== undefined) {
+          const [target] = await tx`SELECT endpoint FROM deliveries WHERE id = ${id}`;
+          if (!target) return null;
+          // Claims of one endpoint take turns, so that the count below stays true until commit.
+          await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`hookd endpoint ${target.endpoint}`}, 0))`;
+          const [running] = await tx`
+            SELECT count(*)::int AS n FROM deliveries
+            WHERE state = 'running' AND endpoint = ${target.endpoint as string}`;
+          if ((running.n as number) >= options.concurrency) return null;
+        }
+        const now = this.#now();
+        const lease = options.leaseMs ?? null;
+        const [row] = await tx.unsafe(
+          `WITH target AS (
+             SELECT id FROM deliveries WHERE id = $1 AND state = 'queued' AND hook IS NOT NULL
+             FOR UPDATE SKIP LOCKED),
+           run AS (SELECT nextval('runs_id_seq') AS run_id FROM target),
+           d AS (
+             UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = $2,
+               claimed_by = $3, run_id = run.run_id,
+               lease_until = ${DB_NOW} + coalesce($4::bigint, timeout_ms + $5::bigint)
+             FROM run WHERE deliveries.id = (SELECT id FROM target)
+             RETURNING deliveries.*),
+           r AS (
+             INSERT INTO runs (id, delivery_id, attempt, started_at, outcome, instance)
+             SELECT run_id, id, attempts, $2, 'running', $3 FROM d RETURNING id)
+           SELECT d.* FROM d`,
+          [
+            id,
+            now,
+            this.instanceId,
+            lease,
+            this.#settings.killGraceMs + this.#settings.leaseMarginMs,
+          ],
+        );
+        if (!row) return null;
+        return {
+          id,
+          endpoint: row.endpoint as string,
+          event: row.event as string,
+          sourceId: row.source_id as string | null,
+          receivedAt: row.received_at as number,
+          contentType: row.content_type as string,
+          headers: JSON.parse(row.headers as string),
+          body: bytes(row.body),
+          hook: row.hook as string,
+          timeoutMs: row.timeout_ms as number,
+          verifiedBy: row.verified_by as string | null,
+          attempt: row.attempts as number,
+          failures: row.failures as number,
+          runId: row.run_id as number,
+        };
+      }));
+  }
+
+  /**
+   * Extend the lease of a run this instance is running, while its hook runs.
+   *
+   * @param claimed the claim
+   * @param options `leaseMs`, default the delivery's time limit plus the kill grace plus a margin
+   * @returns false when the claim is no longer this instance's (its lease expired and another took it)
+   */
+  renewLease(
+    claimed: Pick<ClaimedDelivery, "id" | "runId">,
+    options: { leaseMs?: number } = {},
+  ): Promise<boolean> {
+    return this.#guard("renew the lease", async () => {
+      const rows = await this.#sql.unsafe(
+        `UPDATE deliveries
+         SET lease_until = ${DB_NOW} + coalesce($1::bigint, timeout_ms + $2::bigint)
+         WHERE id = $3 AND run_id = $4 AND state = 'running' AND claimed_by = $5
+         RETURNING id`,
+        [
+          options.leaseMs ?? null,
+          this.#settings.killGraceMs + this.#settings.leaseMarginMs,
+          claimed.id,
+          claimed.runId,
+          this.instanceId,
+        ],
+      );
+      return rows.length === 1;
+    });
+  }
+
+  finishRun(
+    claimed: Pick<ClaimedDelivery, "id" | "runId">,
+    end: RunEnd,
+    next: NextState,
+  ): Promise<void> {
+    return this.#guard("record the run", () =>
+      this.#sql.begin(async (tx) => {
+        const now = this.#now();
+        await tx`
+          UPDATE runs SET ended_at = ${end.endedAt}, duration_ms = ${Math.round(end.durationMs)},
+            outcome = ${end.outcome}, exit_code = ${end.exitCode}, signal = ${end.signal},
+            stdout = ${end.stdout}, stderr = ${end.stderr},
+            stdout_truncated = ${end.stdoutTruncated}, stderr_truncated = ${end.stderrTruncated},
+            error = ${end.error ?? null}, started_at = coalesce(${
+          end.startedAt ?? null
+        }, started_at)
+          WHERE id = ${claimed.runId}`;
+        // Only while the run is still the delivery's current one: after a takeover the
+        // delivery belongs to the instance that took it.
+        if (next.state === "queued") {
+          await tx`
+            UPDATE deliveries SET state = 'queued', not_before = ${next.notBefore},
+              failures = failures + ${next.failed ? 1 : 0}, updated_at = ${now},
+              claimed_by = NULL, lease_until = NULL
+            WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
+        } else {
+          await tx`
+            UPDATE deliveries SET state = ${next.state},
+              failures = failures + ${next.state === "failed" ? 1 : 0}, updated_at = ${now},
+              finished_at = ${now}, claimed_by = NULL, lease_until = NULL
+            WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
+        }
+      }));
+  }
+
+  /**
+   * Call `onWork` when any instance (or `hookd replay`) queues a delivery,
+   * over LISTEN/NOTIFY on its own connection, which reconnects by itself.
+   * Notifications can be missed while it reconnects: keep polling, rarely.
+   *
+   * @param onWork called once per committed transaction that queued work
+   * @returns stop listening
+   */
+  async listen(onWork: () => void): Promise<{ unlisten(): Promise<void> }> {
+    if (this.#closed) throw new StoreUnavailableError("The delivery store is closed");
+    try {
+      const { unlisten } = await this.#sql.listen(WORK_CHANNEL, () => onWork());
+      return { unlisten: () => unlisten() };
+    } catch (error) {
+      throw unavailable("Cannot listen for new deliveries", error);
+    }
+  }
+
+  stats(): Promise<StoreStats> {
+    return Promise.resolve({
+      ...this.#commits.stats(),
+      checkpoints: 0,
+      checkpointsInWorker: false,
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await this.#commits.flush();
+      } finally {
+        await this.#sql.end({ timeout: 5 });
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Sum the state deltas into one row per state. */
+  async #foldDeltas(sql: Sql): Promise<void> {
+    await sql`
+      WITH gone AS (DELETE FROM state_deltas RETURNING state, n)
+      INSERT INTO state_deltas (state, n)
+      SELECT state, sum(n) FROM gone GROUP BY state HAVING sum(n) <> 0`;
+  }
+
+  async #guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError("The delivery store is closed");
+    try {
+      return await work();
+    } catch (error) {
+      if (
+        error instanceof StoreUnavailableError || error instanceof TypeError ||
+        error instanceof RangeError
+      ) throw error;
+      throw unavailable(`Cannot ${what}`, error);
+    }
+  }
+}
+
+/**
+ * A database failure as the store's error, with PostgreSQL's own words.
+ *
+ * @param what what could not be done
+ * @param error what the client threw
+ * @returns the error to throw
+ */
+export function unavailable(what: string, error: unknown): StoreUnavailableError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
+}
+
+/** `?` placeholders (as `whereClause` writes them) as PostgreSQL's `$1, $2, …`. */
+function numbered(query: string): string {
+  let n = 0;
+  return query.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A bytea as a plain Uint8Array (the client hands out Buffers from its pool). */
+function bytes(value: unknown): Uint8Array {
+  return Uint8Array.from(value as Buffer);
+}
+
+function pgRun(row: Row) {
+  return toRun({
+    ...row,
+    stdout_truncated: row.stdout_truncated ? 1 : 0,
+    stderr_truncated: row.stderr_truncated ? 1 : 0,
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * The delivery store on PostgreSQL (`HOOKD_STORE=postgres://user@host/db`),
+ * shared by several hookd instances: the async store contract
+ * ({@linkcode AsyncStore}) plus what a cluster needs — claims leased to an
+ * instance and renewed while the hook runs, expired leases taken over,
+ * per-endpoint concurrency counted across instances, and LISTEN/NOTIFY for
+ * new work.
+ *
+ * Opening migrates the schema under an advisory lock, so instances may
+ * start together. An insert resolves only once committed; concurrent
+ * inserts share one statement. Duplicates (sender id, signed-body hash) are
+ * unique indexes: a redelivery reaching two instances at once is stored
+ * once. Every failure of the database is a {@linkcode StoreUnavailableError}.
+ *
+ * Client: postgres.js (`npm:postgres`), chosen over `npm:pg` for pipelining
+ * (see `bench/results.md`).
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import { checkNonNegative } from "../config/limits.ts";
+import { pgpassLookup } from "./_pgpass.ts";
+import { migrate } from "./_postgres_schema.ts";
+import { PostgresStore, unavailable } from "./_postgres_store.ts";
+import { StoreUnavailableError } from "./types.ts";
+
+export type { ClaimOptions, PostgresStore } from "./_postgres_store.ts";
+export type { AsyncStore } from "./async_store.ts";
+
+const DAY_MS = 86_400_000;
+
+/** Options for {@linkcode openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** How long deliveries are kept and duplicates are recognised, default 7 days. */
+  retentionMs?: number;
+  /** How long an insert may wait for others to share its statement, default 0. */
+  groupCommitMaxWaitMs?: number;
+  /** This instance's stable id (`HOOKD_INSTANCE_ID`); default {@linkcode defaultInstanceId}(). */
+  instanceId?: string;
+  /** The hook runner's kill grace, part of every lease; default 5000. */
+  killGraceMs?: number;
+  /** Added to every lease on top of time limit and kill grace, default 10000. */
+  leaseMarginMs?: number;
+  /** The password when the URL has none (from the env file); else `PGPASSWORD`, else `~/.pgpass`. */
+  password?: string;
+  /** Connections in the pool, default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection, default 10 s. */
+  connectTimeoutMs?: number;
+  /** The clock for stored times, epoch milliseconds; for tests (leases use the database's). */
+  now?: () => number;
+}
+
+/**
+ * An instance id that differs between two instances on one host and stays
+ * the same when one restarts: the host name and the public listen address.
+ *
+ * @param listen the public listen address, e.g. `0.0.0.0:8080`
+ * @returns e.g. `web1/0.0.0.0:8080`
+ */
+export function defaultInstanceId(listen?: string): string {
+  const host = Deno.hostname();
+  return listen ? `${host}/${listen}` : host;
+}
+
+/**
+ * The URL with its password masked, for logs and `hookd check`.
+ *
+ * @param url a `postgres://` URL
+ * @returns the same URL with `***` for a password; an unparsable URL as `postgres://(invalid URL)`
+ * @example
+ * ```ts
+ * import { redactStoreUrl } from "./postgres.ts";
+ * console.assert(redactStoreUrl("postgres://u:pw@db/hookd") === "postgres://u:***@db/hookd");
+ * ```
+ */
+export function redactStoreUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://(invalid URL)";
+  }
+}
+
+/**
+ * Connect to PostgreSQL, migrate the schema (once across instances
+ * starting together) and serve the store.
+ *
+ * @param url `postgres://user[:password]@host[:port]/database[?sslmode=…]`
+ * @param options retention, instance id, leases, password, pool
+ * @returns the open store; `await using` closes it
+ * @throws {StoreUnavailableError} when the database cannot be reached or migrated
+ * @throws {RangeError} when an option is out of range
+ * @example
+ * ```ts ignore
+ * import { openPostgresStore } from "./postgres.ts";
+ *
+ * await using store = await openPostgresStore("postgres://hookd@db.internal/hookd", {
+ *   instanceId: "web1/0.0.0.0:8080",
+ * });
+ * const claimed = await store.claim("01J…", { concurrency: 1 });
+ * ```
+ */
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
+  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
+  const killGraceMs = options.killGraceMs ?? 5000;
+  const leaseMarginMs = options.leaseMarginMs ?? 10_000;
+  for (
+    const [name, value] of Object.entries({
+      retentionMs,
+      groupCommitMaxWaitMs: maxWaitMs,
+      killGraceMs,
+      leaseMarginMs,
+    })
+  ) checkNonNegative("openPostgresStore", name, value);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RangeError(`openPostgresStore: not a URL: ${redactStoreUrl(url)}`);
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new RangeError(`openPostgresStore: not a postgres:// URL: ${redactStoreUrl(url)}`);
+  }
+  const sql = postgres(url, {
+    max: options.maxConnections ?? 10,
+    pass: parsed.password ? undefined : await password(parsed, options.password),
+    connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
+    onnotice: () => {},
+    connection: { application_name: "hookd" },
+    types: {
+      // Epoch milliseconds and ids are int8: numbers, not strings.
+      int8: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+  });
+  try {
+    await migrate(sql);
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    if (error instanceof StoreUnavailableError) throw error;
+    throw unavailable(`Cannot open the delivery store ${redactStoreUrl(url)}`, error);
+  }
+  return new PostgresStore(sql as unknown as postgres.Sql, {
+    path: redactStoreUrl(url),
+    retentionMs,
+    maxWaitMs,
+    instanceId: options.instanceId ?? defaultInstanceId(),
+    killGraceMs,
+    leaseMarginMs,
+    now: options.now ?? Date.now,
+  });
+}
+
+/** The password when the URL has none: the env file's, `PGPASSWORD`, or libpq's `~/.pgpass`. */
+async function password(url: URL, given: string | undefined): Promise<string | undefined> {
+  if (given) return given;
+  const fromEnv = Deno.env.get("PGPASSWORD");
+  if (fromEnv) return fromEnv;
+  const file = Deno.env.get("PGPASSFILE") ??
+    (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.pgpass` : undefined);
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    return undefined;
+  }
+  const host = url.searchParams.get("host") ?? decodeURIComponent(url.hostname || "localhost");
+  return pgpassLookup(text, {
+    host,
+    port: url.port || "5432",
+    database: decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username),
+    user: decodeURIComponent(url.username),
+  });
+}
