@@ -160,6 +160,8 @@ export class PostgresStore implements AsyncStore {
   }
 
   counts(): Promise<QueueCounts> {
+    // Sampled now: an insert committing while the counts are read is counted twice, never missed.
+    const inserting = this.#commits.inserting;
     return this.#guard("count deliveries", async () => {
       const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
         DeliveryState,
@@ -179,7 +181,7 @@ export class PostgresStore implements AsyncStore {
       return {
         queued: byState.queued,
         running: byState.running,
-        inserting: this.#commits.inserting,
+        inserting,
         oldestQueuedAt: oldest ? oldest.queued_at as number : null,
         byState,
       };

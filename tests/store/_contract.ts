@@ -19,6 +19,8 @@ export interface ContractOptions {
   retentionMs?: number;
   /** The store's clock. */
   now?: () => number;
+  /** How long an insert waits for others to share its commit. */
+  groupCommitMaxWaitMs?: number;
 }
 
 /** One empty store's place (a file, a database); every `open` is another connection to it. */
