@@ -13,7 +13,7 @@
  * once. Every failure of the database is a {@linkcode StoreUnavailableError}.
  *
  * Client: postgres.js (`npm:postgres`), chosen over `npm:pg` for pipelining
- * (see `bench/results.md`).
+ * (see `bench/postgres_client.md`).
  *
  * @module
  */

@@ -1,0 +1,213 @@
+/**
+ * What only the PostgreSQL store promises: several instances on one
+ * database. Migrations once under a lock, a redelivery reaching two
+ * instances stored once, a run claimed by one instance, per-endpoint
+ * concurrency counted across instances, leases renewed and taken over,
+ * the purge one instance at a time, LISTEN/NOTIFY. One throwaway cluster
+ * for the file, a fresh database per step.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { openPostgresStore, type PostgresStore } from "../../lib/store/postgres.ts";
+import { POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
+import { StoreUnavailableError } from "../../lib/store/mod.ts";
+import { delivery } from "../_delivery.ts";
+import { SKIP_POSTGRES, startPostgres } from "../_postgres.ts";
+import { runEnd } from "./_contract.ts";
+
+/** Open `count` instances on one database, each with its own id. */
+async function instances(
+  url: string,
+  count: number,
+): Promise<PostgresStore[] & AsyncDisposable> {
+  const stores = await Promise.all(
+    Array.from({ length: count }, (_, i) => openPostgresStore(url, { instanceId: `i${i}` })),
+  );
+  return Object.assign(stores, {
+    [Symbol.asyncDispose]: async () => void await Promise.all(stores.map((s) => s.close())),
+  });
+}
+
+Deno.test({
+  name: "the PostgreSQL store shares one database between instances",
+  ignore: SKIP_POSTGRES,
+  async fn(t) {
+    await using cluster = await startPostgres();
+
+    await t.step("instances starting together migrate the schema exactly once", async () => {
+      const url = await cluster.createDatabase();
+      await using _stores = await instances(url, 5);
+      const versions = await cluster.psql(
+        url.split("/").pop()!,
+        "SELECT version FROM hookd_schema",
+      );
+      assert.equal(versions.trim(), String(POSTGRES_MIGRATIONS.length), "one row, current");
+    });
+
+    await t.step("a schema newer than this hookd's is refused, not touched", async () => {
+      const name = "newer";
+      const url = await cluster.createDatabase(name);
+      await (await openPostgresStore(url)).close();
+      await cluster.psql(name, "UPDATE hookd_schema SET version = version + 1");
+      await assert.rejects(openPostgresStore(url), StoreUnavailableError);
+    });
+
+    await t.step(
+      "an unreachable database is unavailable, with the URL's password masked",
+      async () => {
+        const error = await openPostgresStore(`postgres://hookd:hunter2@127.0.0.1:1/x`, {
+          connectTimeoutMs: 2000,
+        }).then(() => undefined, (e) => e);
+        assert.ok(error instanceof StoreUnavailableError, String(error));
+        assert.doesNotMatch(error.message, /hunter2/);
+      },
+    );
+
+    await t.step("the same redelivery reaching two instances at once is stored once", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 2);
+      const [a, b] = stores;
+      for (let i = 0; i < 20; i++) {
+        const sourceId = `race-${i}`;
+        const results = await Promise.all([
+          a.insert(delivery({ sourceId })),
+          b.insert(delivery({ sourceId })),
+        ]);
+        assert.equal(results[0].id, results[1].id, `both answer with the stored one (${i})`);
+        assert.deepEqual(results.map((r) => r.duplicate).sort(), [false, true]);
+        const hash = `${i}`.padStart(64, "0");
+        const byHash = await Promise.all([
+          a.insert(delivery({ replayHash: hash })),
+          b.insert(delivery({ replayHash: hash })),
+        ]);
+        assert.equal(byHash[0].id, byHash[1].id);
+      }
+      assert.equal((await a.list({ limit: 1000 })).length, 40);
+      assert.equal((await b.counts()).queued, 40);
+    });
+
+    await t.step(
+      "a queued delivery is claimed by exactly one of the instances racing for it",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using stores = await instances(url, 3);
+        const ids = [];
+        for (let i = 0; i < 30; i++) ids.push((await stores[0].insert(delivery())).id);
+        const claims = await Promise.all(
+          ids.flatMap((id) => stores.map((store) => store.claim(id))),
+        );
+        const won = claims.filter((c) => c !== null);
+        assert.deepEqual(won.map((c) => c.id).sort(), [...ids].sort(), "each once");
+        assert.equal((await stores[1].counts()).running, 30);
+      },
+    );
+
+    await t.step("per-endpoint concurrency is counted across instances", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 3);
+      const ids = [];
+      for (let i = 0; i < 12; i++) ids.push((await stores[0].insert(delivery())).id);
+      const claims = await Promise.all(
+        ids.flatMap((id) => stores.map((store) => store.claim(id, { concurrency: 2 }))),
+      );
+      const won = claims.filter((c) => c !== null);
+      assert.equal(won.length, 2, "two at once, whichever instances asked");
+      assert.equal(await stores[2].running("deploy"), 2);
+      await stores[0].finishRun(won[0], runEnd("succeeded", 0), { state: "done" });
+      const next = ids.find((id) => !won.some((c) => c.id === id))!;
+      assert.ok(await stores[1].claim(next, { concurrency: 2 }), "a finished run frees a slot");
+      assert.equal(await stores[2].claim(ids.at(-1)!, { concurrency: 2 }), null);
+    });
+
+    await t.step("an expired lease is taken over; a renewed one is not", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 2);
+      const [a, b] = stores;
+      const renewed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
+      const lapsed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
+      const until = Date.now() + 1000;
+      while (Date.now() < until) {
+        assert.equal(await a.renewLease(renewed, { leaseMs: 300 }), true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The lapsed claim's lease ran out long ago; the renewed one's has not.
+      assert.equal(await b.reclaimExpired(), 1);
+      const detail = (await b.get(lapsed.id))!;
+      assert.equal(detail.state, "queued");
+      assert.equal(detail.runs[0].outcome, "interrupted");
+      assert.match(detail.runs[0].error ?? "", /lease/);
+      assert.equal((await b.get(renewed.id))?.state, "running");
+
+      const taken = (await b.claim(lapsed.id))!;
+      assert.equal(taken.attempt, 2);
+      assert.equal(await a.renewLease(lapsed), false, "the old claim is no longer a's");
+      await a.finishRun(lapsed, runEnd("succeeded", 0), { state: "done" });
+      assert.equal((await b.get(lapsed.id))?.state, "running", "a's late end leaves b's run alone");
+      await b.finishRun(taken, runEnd("succeeded", 0), { state: "done" });
+      assert.equal((await b.get(lapsed.id))?.state, "done");
+    });
+
+    await t.step(
+      "a restarted instance takes its own claims back at once, no one else's",
+      async () => {
+        const url = await cluster.createDatabase();
+        const mine = await openPostgresStore(url, { instanceId: "web1" });
+        await using other = await openPostgresStore(url, { instanceId: "web2" });
+        const a = (await mine.claim((await mine.insert(delivery())).id))!;
+        const b = (await other.claim((await other.insert(delivery())).id))!;
+        await mine.close();
+        await using restarted = await openPostgresStore(url, { instanceId: "web1" });
+        assert.equal(await restarted.recover(), 1);
+        assert.equal((await restarted.get(a.id))?.state, "queued");
+        assert.equal(
+          (await restarted.get(a.id))?.runs[0].error,
+          "hookd stopped while the hook ran",
+        );
+        assert.equal((await restarted.get(b.id))?.state, "running", "web2's lease still holds");
+      },
+    );
+
+    await t.step("the purge runs in one instance at a time", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 2);
+      const old = Date.now() - 60_000;
+      for (let i = 0; i < 3; i++) await stores[0].insert(delivery({ receivedAt: old, hook: null }));
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(${PURGE_LOCK.toString()}::bigint)`;
+          assert.equal(await stores[1].purge(Date.now()), 0, "another purge holds the lock");
+        });
+      } finally {
+        await sql.end();
+      }
+      assert.equal(await stores[1].purge(Date.now()), 3);
+      assert.equal((await stores[0].counts()).byState.ignored, 0);
+    });
+
+    await t.step("LISTEN/NOTIFY tells every instance of queued work", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 2);
+      const [a, b] = stores;
+      let heard = Promise.withResolvers<void>();
+      const listener = await b.listen(() => heard.resolve());
+      try {
+        await a.insert(delivery());
+        await heard.promise;
+        heard = Promise.withResolvers<void>();
+        const { id } = await a.insert(delivery({ hook: null }));
+        const failed = await a.insert(delivery());
+        await heard.promise;
+        await a.finishRun((await a.claim(failed.id))!, runEnd("failed", 1), { state: "failed" });
+        heard = Promise.withResolvers<void>();
+        assert.deepEqual((await a.requeue([failed.id, id])).requeued, [failed.id]);
+        await heard.promise;
+      } finally {
+        await listener.unlisten();
+      }
+    });
+  },
+});
