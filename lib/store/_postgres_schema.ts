@@ -37,7 +37,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     hook text,
     timeout_ms integer NOT NULL,
     verified_by text,
-    state text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'ignored', 'superseded')),
+    state text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'ignored', 'filtered', 'superseded')),
     -- Position in the queue: assigned when queued, renewed by a replay, kept across retries.
     seq bigint NOT NULL DEFAULT nextval('hookd_queue_seq'),
     queued_at bigint NOT NULL,
@@ -48,6 +48,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     finished_at bigint,
     superseded_by text,
     replay_hash text,
+    -- Why a delivery is \`filtered\`: the filter's variable and the condition that failed.
+    filtered_by text,
     -- The duplicate keys, while they count: copies of source_id and
     -- replay_hash, cleared once the delivery is older than the retention
     -- window, so that the unique indexes enforce "once per window" across
@@ -83,7 +85,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     stdout_truncated boolean NOT NULL DEFAULT false,
     stderr_truncated boolean NOT NULL DEFAULT false,
     error text,
-    instance text
+    -- The instance that ran it, and the hook's process group there with its
+    -- leader's start time: a restarted instance ends what it left running.
+    instance text,
+    pgid integer,
+    leader_start_time bigint
   );
   CREATE INDEX runs_delivery ON runs (delivery_id, id);
 

@@ -12,6 +12,11 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { AsyncStore } from "./async_store.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
+import {
+  type ClaimOptions,
+  PostgresClaims,
+  type PostgresProcessGroup,
+} from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
@@ -44,8 +49,6 @@ const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_PURGE_LIMIT = 500;
 /** Fold the state deltas once this many rows have piled up. */
 const FOLD_DELTAS_AT = 1000;
-/** Epoch milliseconds on the database's clock: leases mean the same on every instance. */
-const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 /** The latest run of `d`, for summaries. */
 const LAST_RUN_JOIN = `LEFT JOIN LATERAL (
@@ -61,18 +64,9 @@ export interface PostgresStoreSettings {
   instanceId: string;
   killGraceMs: number;
   leaseMarginMs: number;
+  /** How often held leases are renewed; 0: never. */
+  renewIntervalMs: number;
   now: () => number;
-}
-
-/** What a claim may be bound by across the cluster. */
-export interface ClaimOptions {
-  /**
-   * Runs of the delivery's endpoint allowed at once across every instance:
-   * the claim fails softly (null) when that many are running.
-   */
-  concurrency?: number;
-  /** The lease, default the delivery's time limit plus the kill grace plus a margin. */
-  leaseMs?: number;
 }
 
 /** The store over a PostgreSQL pool (postgres.js). */
@@ -82,9 +76,9 @@ export class PostgresStore implements AsyncStore {
   /** This instance's id: its claims are marked with it, and it takes them back when it restarts. */
   readonly instanceId: string;
   #sql: Sql;
-  #settings: PostgresStoreSettings;
   #now: () => number;
   #commits: PostgresGroupCommit;
+  #claims: PostgresClaims;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -96,7 +90,6 @@ export class PostgresStore implements AsyncStore {
    */
   constructor(sql: Sql, settings: PostgresStoreSettings) {
     this.#sql = sql;
-    this.#settings = settings;
     this.path = settings.path;
     this.retentionMs = settings.retentionMs;
     this.instanceId = settings.instanceId;
@@ -108,6 +101,7 @@ export class PostgresStore implements AsyncStore {
       ids: new IdGenerator(),
       unavailable: (what, error) => unavailable(what, error),
     });
+    this.#claims = new PostgresClaims(sql, settings);
   }
 
   insert(delivery: NewDelivery): Promise<InsertResult> {
@@ -263,7 +257,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   recover(): Promise<number> {
-    return this.#guard("recover interrupted runs", () => this.#reclaim(true));
+    return this.#guard("recover interrupted runs", () => this.#claims.reclaim(true));
   }
 
   /**
@@ -275,34 +269,7 @@ export class PostgresStore implements AsyncStore {
    * @returns how many deliveries were requeued
    */
   reclaimExpired(): Promise<number> {
-    return this.#guard("reclaim expired claims", () => this.#reclaim(false));
-  }
-
-  #reclaim(own: boolean): Promise<number> {
-    const now = this.#now();
-    return this.#sql.begin(async (tx) => {
-      const lost = await tx.unsafe(
-        `SELECT id, run_id, claimed_by FROM deliveries
-         WHERE state = 'running' AND (lease_until < ${DB_NOW} ${own ? "OR claimed_by = $1" : ""})
-         FOR UPDATE SKIP LOCKED`,
-        own ? [this.instanceId] : [],
-      );
-      if (lost.length === 0) return 0;
-      const ids = lost.map((row) => row.id as string);
-      const mine = lost.filter((row) => row.claimed_by === this.instanceId).map((row) =>
-        row.run_id as number
-      );
-      await tx`
-        UPDATE runs SET outcome = 'interrupted',
-          error = CASE WHEN id = ANY(${mine}::bigint[]) THEN 'hookd stopped while the hook ran'
-            ELSE 'the instance running the hook stopped renewing its lease' END
-        WHERE delivery_id = ANY(${ids}::text[]) AND outcome = 'running'`;
-      await tx`
-        UPDATE deliveries SET state = 'queued', not_before = 0, updated_at = ${now},
-          claimed_by = NULL, lease_until = NULL
-        WHERE id = ANY(${ids}::text[])`;
-      return ids.length;
-    });
+    return this.#guard("reclaim expired claims", () => this.#claims.reclaim(false));
   }
 
   queuedEndpoints(): Promise<string[]> {
@@ -365,90 +332,52 @@ export class PostgresStore implements AsyncStore {
   }
 
   claim(id: string, options: ClaimOptions = {}): Promise<ClaimedDelivery | null> {
-    return this.#guard("claim a delivery", () =>
-      this.#sql.begin(async (tx) => {
-        if (options.concurrency !== undefined) {
-          const [target] = await tx`SELECT endpoint FROM deliveries WHERE id = ${id}`;
-          if (!target) return null;
-          // Claims of one endpoint take turns, so that the count below stays true until commit.
-          await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`hookd endpoint ${target.endpoint}`}, 0))`;
-          const [running] = await tx`
-            SELECT count(*)::int AS n FROM deliveries
-            WHERE state = 'running' AND endpoint = ${target.endpoint as string}`;
-          if ((running.n as number) >= options.concurrency) return null;
-        }
-        const now = this.#now();
-        const lease = options.leaseMs ?? null;
-        const [row] = await tx.unsafe(
-          `WITH target AS (
-             SELECT id FROM deliveries WHERE id = $1 AND state = 'queued' AND hook IS NOT NULL
-             FOR UPDATE SKIP LOCKED),
-           run AS (SELECT nextval('runs_id_seq') AS run_id FROM target),
-           d AS (
-             UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = $2,
-               claimed_by = $3, run_id = run.run_id,
-               lease_until = ${DB_NOW} + coalesce($4::bigint, timeout_ms + $5::bigint)
-             FROM run WHERE deliveries.id = (SELECT id FROM target)
-             RETURNING deliveries.*),
-           r AS (
-             INSERT INTO runs (id, delivery_id, attempt, started_at, outcome, instance)
-             SELECT run_id, id, attempts, $2, 'running', $3 FROM d RETURNING id)
-           SELECT d.* FROM d`,
-          [
-            id,
-            now,
-            this.instanceId,
-            lease,
-            this.#settings.killGraceMs + this.#settings.leaseMarginMs,
-          ],
-        );
-        if (!row) return null;
-        return {
-          id,
-          endpoint: row.endpoint as string,
-          event: row.event as string,
-          sourceId: row.source_id as string | null,
-          receivedAt: row.received_at as number,
-          contentType: row.content_type as string,
-          headers: JSON.parse(row.headers as string),
-          body: bytes(row.body),
-          hook: row.hook as string,
-          timeoutMs: row.timeout_ms as number,
-          verifiedBy: row.verified_by as string | null,
-          attempt: row.attempts as number,
-          failures: row.failures as number,
-          runId: row.run_id as number,
-        };
-      }));
+    return this.#guard("claim a delivery", () => this.#claims.claim(id, options));
   }
 
   /**
-   * Extend the lease of a run this instance is running, while its hook runs.
+   * Extend the lease of a run this instance is running. The store renews
+   * every held run's lease on a timer by itself; this is for a caller that
+   * wants to know at once whether the run is still its own.
    *
    * @param claimed the claim
-   * @param options `leaseMs`, default the delivery's time limit plus the kill grace plus a margin
+   * @param options `leaseMs`, default the delivery's time limit plus the kill grace plus the margin
    * @returns false when the claim is no longer this instance's (its lease expired and another took it)
    */
   renewLease(
     claimed: Pick<ClaimedDelivery, "id" | "runId">,
     options: { leaseMs?: number } = {},
   ): Promise<boolean> {
-    return this.#guard("renew the lease", async () => {
-      const rows = await this.#sql.unsafe(
-        `UPDATE deliveries
-         SET lease_until = ${DB_NOW} + coalesce($1::bigint, timeout_ms + $2::bigint)
-         WHERE id = $3 AND run_id = $4 AND state = 'running' AND claimed_by = $5
-         RETURNING id`,
-        [
-          options.leaseMs ?? null,
-          this.#settings.killGraceMs + this.#settings.leaseMarginMs,
-          claimed.id,
-          claimed.runId,
-          this.instanceId,
-        ],
-      );
-      return rows.length === 1;
-    });
+    return this.#guard("renew the lease", () => this.#claims.renew(claimed, options.leaseMs));
+  }
+
+  /**
+   * Record the process group a claimed run's hook runs in, so that this
+   * instance, restarted, can end it.
+   *
+   * @param claimed the claim
+   * @param group the hook's process group and its leader's start time
+   */
+  recordProcessGroup(
+    claimed: Pick<ClaimedDelivery, "runId">,
+    group: PostgresProcessGroup,
+  ): Promise<void> {
+    return this.#guard(
+      "record the hook's process group",
+      () => this.#claims.recordProcessGroup(claimed, group),
+    );
+  }
+
+  /**
+   * The process groups of this instance's runs still marked `running`: at
+   * start, before `recover`, the hooks it may have left running when it
+   * stopped. Other instances' groups are on other hosts, or in other
+   * instances' care.
+   *
+   * @returns one entry per such run that recorded its group, oldest first
+   */
+  runningGroups(): Promise<(PostgresProcessGroup & { runId: number; deliveryId: string })[]> {
+    return this.#guard("read running hooks", () => this.#claims.runningGroups());
   }
 
   finishRun(
@@ -456,34 +385,7 @@ export class PostgresStore implements AsyncStore {
     end: RunEnd,
     next: NextState,
   ): Promise<void> {
-    return this.#guard("record the run", () =>
-      this.#sql.begin(async (tx) => {
-        const now = this.#now();
-        await tx`
-          UPDATE runs SET ended_at = ${end.endedAt}, duration_ms = ${Math.round(end.durationMs)},
-            outcome = ${end.outcome}, exit_code = ${end.exitCode}, signal = ${end.signal},
-            stdout = ${end.stdout}, stderr = ${end.stderr},
-            stdout_truncated = ${end.stdoutTruncated}, stderr_truncated = ${end.stderrTruncated},
-            error = ${end.error ?? null}, started_at = coalesce(${
-          end.startedAt ?? null
-        }, started_at)
-          WHERE id = ${claimed.runId}`;
-        // Only while the run is still the delivery's current one: after a takeover the
-        // delivery belongs to the instance that took it.
-        if (next.state === "queued") {
-          await tx`
-            UPDATE deliveries SET state = 'queued', not_before = ${next.notBefore},
-              failures = failures + ${next.failed ? 1 : 0}, updated_at = ${now},
-              claimed_by = NULL, lease_until = NULL
-            WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
-        } else {
-          await tx`
-            UPDATE deliveries SET state = ${next.state},
-              failures = failures + ${next.state === "failed" ? 1 : 0}, updated_at = ${now},
-              finished_at = ${now}, claimed_by = NULL, lease_until = NULL
-            WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
-        }
-      }));
+    return this.#guard("record the run", () => this.#claims.finish(claimed, end, next));
   }
 
   /**
@@ -516,6 +418,7 @@ export class PostgresStore implements AsyncStore {
     this.#closing ??= (async () => {
       this.#closed = true;
       try {
+        await this.#claims.close();
         await this.#commits.flush();
       } finally {
         await this.#sql.end({ timeout: 5 });

@@ -25,7 +25,8 @@ import { migrate } from "./_postgres_schema.ts";
 import { PostgresStore, unavailable } from "./_postgres_store.ts";
 import { StoreUnavailableError } from "./types.ts";
 
-export type { ClaimOptions, PostgresStore } from "./_postgres_store.ts";
+export type { PostgresStore } from "./_postgres_store.ts";
+export type { ClaimOptions, PostgresProcessGroup } from "./_postgres_claims.ts";
 export type { AsyncStore } from "./async_store.ts";
 
 const DAY_MS = 86_400_000;
@@ -42,6 +43,11 @@ export interface PostgresStoreOptions {
   killGraceMs?: number;
   /** Added to every lease on top of time limit and kill grace, default 10000. */
   leaseMarginMs?: number;
+  /**
+   * How often the leases of the runs this instance holds are renewed,
+   * default half the margin; 0 never (for tests of expiry).
+   */
+  leaseRenewIntervalMs?: number;
   /** The password when the URL has none (from the env file); else `PGPASSWORD`, else `~/.pgpass`. */
   password?: string;
   /** Connections in the pool, default 10. */
@@ -112,12 +118,14 @@ export async function openPostgresStore(
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const killGraceMs = options.killGraceMs ?? 5000;
   const leaseMarginMs = options.leaseMarginMs ?? 10_000;
+  const renewIntervalMs = options.leaseRenewIntervalMs ?? leaseMarginMs / 2;
   for (
     const [name, value] of Object.entries({
       retentionMs,
       groupCommitMaxWaitMs: maxWaitMs,
       killGraceMs,
       leaseMarginMs,
+      leaseRenewIntervalMs: renewIntervalMs,
     })
   ) checkNonNegative("openPostgresStore", name, value);
   let parsed: URL;
@@ -159,6 +167,7 @@ export async function openPostgresStore(
     instanceId: options.instanceId ?? defaultInstanceId(),
     killGraceMs,
     leaseMarginMs,
+    renewIntervalMs,
     now: options.now ?? Date.now,
   });
 }

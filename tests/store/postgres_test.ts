@@ -11,7 +11,11 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openPostgresStore, type PostgresStore } from "../../lib/store/postgres.ts";
+import {
+  openPostgresStore,
+  type PostgresStore,
+  type PostgresStoreOptions,
+} from "../../lib/store/postgres.ts";
 import { POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
 import { StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
@@ -22,9 +26,14 @@ import { runEnd } from "./_contract.ts";
 async function instances(
   url: string,
   count: number,
+  options: PostgresStoreOptions = {},
 ): Promise<PostgresStore[] & AsyncDisposable> {
   const stores = await Promise.all(
-    Array.from({ length: count }, (_, i) => openPostgresStore(url, { instanceId: `i${i}` })),
+    Array.from(
+      { length: count },
+      (_, i) =>
+        openPostgresStore(url, { instanceId: `i${i}`, leaseRenewIntervalMs: 0, ...options }),
+    ),
   );
   return Object.assign(stores, {
     [Symbol.asyncDispose]: async () => void await Promise.all(stores.map((s) => s.close())),

@@ -1,0 +1,294 @@
+/**
+ * Runs claimed across instances: a claim is a row lock taken with `FOR
+ * UPDATE SKIP LOCKED` and kept as a lease (`lease_until`, on the database's
+ * clock) that this instance renews on a timer while it holds the run. A
+ * lease that runs out (its instance died, or lost the database for longer
+ * than the margin) lets any instance take the run back; a restarted
+ * instance takes back its own claims at once.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { Sql } from "postgres";
+import type { ClaimedDelivery, NextState, RunEnd } from "./types.ts";
+
+/** Epoch milliseconds on the database's clock: leases mean the same on every instance. */
+export const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+/** What a claim may be bound by across the cluster. */
+export interface ClaimOptions {
+  /**
+   * Runs of the delivery's endpoint allowed at once across every instance:
+   * the claim fails softly (null) when that many are running.
+   */
+  concurrency?: number;
+  /** The lease, default the delivery's time limit plus the kill grace plus the margin. */
+  leaseMs?: number;
+}
+
+/** A hook's process group, recorded so that a restart can end what it left running. */
+export interface PostgresProcessGroup {
+  /** The process group's id. */
+  pgid: number;
+  /** When the group's leader started, in clock ticks since boot. */
+  leaderStartTime: number;
+}
+
+/** Settings of {@linkcode PostgresClaims}. */
+export interface PostgresClaimsSettings {
+  instanceId: string;
+  killGraceMs: number;
+  leaseMarginMs: number;
+  /** How often the leases of held runs are renewed; 0: never (tests). */
+  renewIntervalMs: number;
+  now: () => number;
+}
+
+/** Claims, leases and run records of one instance. */
+export class PostgresClaims {
+  #sql: Sql;
+  #settings: PostgresClaimsSettings;
+  /** Runs this instance claimed and has not finished: run id → lease override or null. */
+  #held = new Map<number, number | null>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #renewing: Promise<void> | undefined;
+
+  /**
+   * Claim over a pool and start renewing held leases.
+   *
+   * @param sql the store's pool
+   * @param settings instance id, lease parts, renewal interval, clock
+   */
+  constructor(sql: Sql, settings: PostgresClaimsSettings) {
+    this.#sql = sql;
+    this.#settings = settings;
+    if (settings.renewIntervalMs > 0) {
+      this.#timer = setInterval(() => {
+        this.#renewing ??= this.renewHeld().then(() => {}, () => {}).finally(() => {
+          this.#renewing = undefined;
+        });
+      }, settings.renewIntervalMs);
+      // The daemon's lifetime is decided by its signals, not by this timer.
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Added to every default lease: the delivery's time limit plus this. */
+  get #slack(): number {
+    return this.#settings.killGraceMs + this.#settings.leaseMarginMs;
+  }
+
+  /**
+   * Take a queued delivery for a run under a lease.
+   *
+   * @param id the delivery
+   * @param options cluster-wide concurrency of its endpoint, lease length
+   * @returns the claim, or null when it is not queued, taken, or its endpoint is busy
+   */
+  claim(id: string, options: ClaimOptions = {}): Promise<ClaimedDelivery | null> {
+    return this.#sql.begin(async (tx) => {
+      if (options.concurrency !== undefined) {
+        const [target] = await tx`SELECT endpoint FROM deliveries WHERE id = ${id}`;
+        if (!target) return null;
+        // Claims of one endpoint take turns, so that the count below stays true until commit.
+        await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`hookd endpoint ${target.endpoint}`}, 0))`;
+        const [running] = await tx`
+          SELECT count(*)::int AS n FROM deliveries
+          WHERE state = 'running' AND endpoint = ${target.endpoint as string}`;
+        if ((running.n as number) >= options.concurrency) return null;
+      }
+      const lease = options.leaseMs ?? null;
+      const [row] = await tx.unsafe(
+        `WITH target AS (
+           SELECT id FROM deliveries WHERE id = $1 AND state = 'queued' AND hook IS NOT NULL
+           FOR UPDATE SKIP LOCKED),
+         run AS (SELECT nextval('runs_id_seq') AS run_id FROM target),
+         d AS (
+           UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = $2,
+             claimed_by = $3, run_id = run.run_id,
+             lease_until = ${DB_NOW} + coalesce($4::bigint, timeout_ms + $5::bigint)
+           FROM run WHERE deliveries.id = (SELECT id FROM target)
+           RETURNING deliveries.*),
+         r AS (
+           INSERT INTO runs (id, delivery_id, attempt, started_at, outcome, instance)
+           SELECT run_id, id, attempts, $2, 'running', $3 FROM d RETURNING id)
+         SELECT d.* FROM d`,
+        [id, this.#settings.now(), this.#settings.instanceId, lease, this.#slack],
+      );
+      if (!row) return null;
+      this.#held.set(row.run_id as number, lease);
+      return {
+        id,
+        endpoint: row.endpoint as string,
+        event: row.event as string,
+        sourceId: row.source_id as string | null,
+        receivedAt: row.received_at as number,
+        contentType: row.content_type as string,
+        headers: JSON.parse(row.headers as string),
+        body: Uint8Array.from(row.body as Buffer),
+        hook: row.hook as string,
+        timeoutMs: row.timeout_ms as number,
+        verifiedBy: row.verified_by as string | null,
+        attempt: row.attempts as number,
+        failures: row.failures as number,
+        runId: row.run_id as number,
+      };
+    });
+  }
+
+  /**
+   * Extend one held run's lease now.
+   *
+   * @param claimed the claim
+   * @param leaseMs the new lease from now, default the delivery's time limit plus slack
+   * @returns false when the run is no longer this instance's
+   */
+  async renew(claimed: Pick<ClaimedDelivery, "id" | "runId">, leaseMs?: number): Promise<boolean> {
+    const rows = await this.#sql.unsafe(
+      `UPDATE deliveries
+       SET lease_until = ${DB_NOW} + coalesce($1::bigint, timeout_ms + $2::bigint)
+       WHERE id = $3 AND run_id = $4 AND state = 'running' AND claimed_by = $5
+       RETURNING id`,
+      [leaseMs ?? null, this.#slack, claimed.id, claimed.runId, this.#settings.instanceId],
+    );
+    if (rows.length === 0) this.#held.delete(claimed.runId);
+    return rows.length === 1;
+  }
+
+  /**
+   * Extend the leases of every run this instance holds, in one statement;
+   * runs taken over meanwhile are forgotten.
+   */
+  async renewHeld(): Promise<void> {
+    if (this.#held.size === 0) return;
+    const runs = [...this.#held.keys()];
+    const leases = runs.map((run) => this.#held.get(run) ?? null);
+    const renewed = await this.#sql.unsafe(
+      `UPDATE deliveries d
+       SET lease_until = ${DB_NOW} + coalesce(u.lease, d.timeout_ms + $1::bigint)
+       FROM unnest($2::bigint[], $3::bigint[]) AS u(run, lease)
+       WHERE d.run_id = u.run AND d.state = 'running' AND d.claimed_by = $4
+       RETURNING d.run_id`,
+      [this.#slack, runs, leases, this.#settings.instanceId],
+    );
+    const kept = new Set(renewed.map((row) => row.run_id as number));
+    for (const run of runs) if (!kept.has(run)) this.#held.delete(run);
+  }
+
+  /**
+   * Put back in the queue the runs whose lease expired and, with `own`,
+   * every run this instance's id claimed (it restarted), recording them as
+   * `interrupted`.
+   *
+   * @param own also take back this instance's own claims
+   * @returns how many deliveries were requeued
+   */
+  reclaim(own: boolean): Promise<number> {
+    const me = this.#settings.instanceId;
+    return this.#sql.begin(async (tx) => {
+      const lost = await tx.unsafe(
+        `SELECT id, run_id, claimed_by FROM deliveries
+         WHERE state = 'running' AND (lease_until < ${DB_NOW} ${own ? "OR claimed_by = $1" : ""})
+         FOR UPDATE SKIP LOCKED`,
+        own ? [me] : [],
+      );
+      if (lost.length === 0) return 0;
+      const ids = lost.map((row) => row.id as string);
+      const mine = lost.filter((row) => row.claimed_by === me).map((row) => row.run_id as number);
+      await tx`
+        UPDATE runs SET outcome = 'interrupted',
+          error = CASE WHEN id = ANY(${mine}::bigint[]) THEN 'hookd stopped while the hook ran'
+            ELSE 'the instance running the hook stopped renewing its lease' END
+        WHERE delivery_id = ANY(${ids}::text[]) AND outcome = 'running'`;
+      await tx`
+        UPDATE deliveries SET state = 'queued', not_before = 0, updated_at = ${this.#settings.now()},
+          claimed_by = NULL, lease_until = NULL
+        WHERE id = ANY(${ids}::text[])`;
+      for (const row of lost) this.#held.delete(row.run_id as number);
+      return ids.length;
+    });
+  }
+
+  /**
+   * Record how a run ended and where its delivery goes, if the run is still
+   * the delivery's current one (after a takeover it belongs to another).
+   *
+   * @param claimed the claim
+   * @param end what the run did
+   * @param next the delivery's next state
+   */
+  async finish(
+    claimed: Pick<ClaimedDelivery, "id" | "runId">,
+    end: RunEnd,
+    next: NextState,
+  ): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      const now = this.#settings.now();
+      await tx`
+        UPDATE runs SET ended_at = ${end.endedAt}, duration_ms = ${Math.round(end.durationMs)},
+          outcome = ${end.outcome}, exit_code = ${end.exitCode}, signal = ${end.signal},
+          stdout = ${end.stdout}, stderr = ${end.stderr},
+          stdout_truncated = ${end.stdoutTruncated}, stderr_truncated = ${end.stderrTruncated},
+          error = ${end.error ?? null}, started_at = coalesce(${end.startedAt ?? null}, started_at)
+        WHERE id = ${claimed.runId}`;
+      if (next.state === "queued") {
+        await tx`
+          UPDATE deliveries SET state = 'queued', not_before = ${next.notBefore},
+            failures = failures + ${next.failed ? 1 : 0}, updated_at = ${now},
+            claimed_by = NULL, lease_until = NULL
+          WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
+      } else {
+        await tx`
+          UPDATE deliveries SET state = ${next.state},
+            failures = failures + ${next.state === "failed" ? 1 : 0}, updated_at = ${now},
+            finished_at = ${now}, claimed_by = NULL, lease_until = NULL
+          WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
+      }
+    });
+    this.#held.delete(claimed.runId);
+  }
+
+  /**
+   * Record the process group a held run's hook runs in.
+   *
+   * @param claimed the claim
+   * @param group the group and its leader's start time
+   */
+  async recordProcessGroup(
+    claimed: Pick<ClaimedDelivery, "runId">,
+    group: PostgresProcessGroup,
+  ): Promise<void> {
+    await this.#sql`
+      UPDATE runs SET pgid = ${group.pgid}, leader_start_time = ${group.leaderStartTime}
+      WHERE id = ${claimed.runId} AND outcome = 'running'`;
+  }
+
+  /**
+   * The process groups of this instance's runs still marked `running`:
+   * process ids mean something on this host only.
+   *
+   * @returns one entry per run that recorded its group, oldest first
+   */
+  async runningGroups(): Promise<
+    (PostgresProcessGroup & { runId: number; deliveryId: string })[]
+  > {
+    const rows = await this.#sql`
+      SELECT id, delivery_id, pgid, leader_start_time FROM runs
+      WHERE outcome = 'running' AND instance = ${this.#settings.instanceId}
+        AND pgid IS NOT NULL AND leader_start_time IS NOT NULL
+      ORDER BY id`;
+    return rows.map((row) => ({
+      runId: row.id as number,
+      deliveryId: row.delivery_id as string,
+      pgid: row.pgid as number,
+      leaderStartTime: row.leader_start_time as number,
+    }));
+  }
+
+  /** Stop renewing; the leases run out unless the runs are finished. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#renewing;
+  }
+}
