@@ -20,6 +20,7 @@
 
 import postgres from "postgres";
 import { checkNonNegative } from "../config/limits.ts";
+import { maskStoreUrl } from "../config/store_setting.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
 import { PostgresStore, unavailable } from "./_postgres_store.ts";
@@ -71,27 +72,6 @@ export function defaultInstanceId(listen?: string): string {
 }
 
 /**
- * The URL with its password masked, for logs and `hookd check`.
- *
- * @param url a `postgres://` URL
- * @returns the same URL with `***` for a password; an unparsable URL as `postgres://(invalid URL)`
- * @example
- * ```ts
- * import { redactStoreUrl } from "./postgres.ts";
- * console.assert(redactStoreUrl("postgres://u:pw@db/hookd") === "postgres://u:***@db/hookd");
- * ```
- */
-export function redactStoreUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://(invalid URL)";
-  }
-}
-
-/**
  * Connect to PostgreSQL, migrate the schema (once across instances
  * starting together) and serve the store.
  *
@@ -132,10 +112,10 @@ export async function openPostgresStore(
   try {
     parsed = new URL(url);
   } catch {
-    throw new RangeError(`openPostgresStore: not a URL: ${redactStoreUrl(url)}`);
+    throw new RangeError(`openPostgresStore: not a URL: ${maskStoreUrl(url)}`);
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new RangeError(`openPostgresStore: not a postgres:// URL: ${redactStoreUrl(url)}`);
+    throw new RangeError(`openPostgresStore: not a postgres:// URL: ${maskStoreUrl(url)}`);
   }
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
@@ -158,10 +138,10 @@ export async function openPostgresStore(
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {});
     if (error instanceof StoreUnavailableError) throw error;
-    throw unavailable(`Cannot open the delivery store ${redactStoreUrl(url)}`, error);
+    throw unavailable(`Cannot open the delivery store ${maskStoreUrl(url)}`, error);
   }
   return new PostgresStore(sql as unknown as postgres.Sql, {
-    path: redactStoreUrl(url),
+    path: maskStoreUrl(url),
     retentionMs,
     maxWaitMs,
     instanceId: options.instanceId ?? defaultInstanceId(),
