@@ -69,6 +69,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_queued_seq ON deliveries (seq) WHERE state = 'queued';
   CREATE INDEX deliveries_running ON deliveries (endpoint) WHERE state = 'running';
   CREATE INDEX deliveries_received ON deliveries (received_at);
+  -- The admin page's list: the newest of an endpoint, a state or both, in id order.
+  CREATE INDEX deliveries_endpoint_id ON deliveries (endpoint, id);
+  CREATE INDEX deliveries_state_id ON deliveries (state, id);
+  CREATE INDEX deliveries_endpoint_state_id ON deliveries (endpoint, state, id);
 
   CREATE TABLE runs (
     id bigserial PRIMARY KEY,
@@ -92,6 +96,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     leader_start_time bigint
   );
   CREATE INDEX runs_delivery ON runs (delivery_id, id);
+  CREATE INDEX runs_ended ON runs (ended_at) WHERE ended_at IS NOT NULL;
 
   -- Counts by state as append-only deltas, one row per statement and state,
   -- summed by counts() and folded now and then: a single counter row per

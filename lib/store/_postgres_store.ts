@@ -12,6 +12,7 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { AsyncStore } from "./async_store.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
+import { type PostgresMinuteActivity, readPostgresActivity } from "./_postgres_activity.ts";
 import {
   type ClaimOptions,
   PostgresClaims,
@@ -151,6 +152,17 @@ export class PostgresStore implements AsyncStore {
       );
       return rows.map(toSummary);
     });
+  }
+
+  /**
+   * Deliveries received per minute by state, and hook run durations, for a chart.
+   *
+   * @param since the first minute, epoch milliseconds (rounded down to the minute)
+   * @param until the end, epoch milliseconds
+   * @returns one entry per minute, oldest first
+   */
+  activity(since: number, until: number): Promise<PostgresMinuteActivity[]> {
+    return this.#guard("read the activity", () => readPostgresActivity(this.#sql, since, until));
   }
 
   counts(): Promise<QueueCounts> {

@@ -159,6 +159,26 @@ Deno.test({
       assert.equal((await b.get(lapsed.id))?.state, "done");
     });
 
+    await t.step("an instance renews the leases it holds until it stops", async () => {
+      const url = await cluster.createDatabase();
+      await using stores = await instances(url, 2, { leaseRenewIntervalMs: 50 });
+      const [a, b] = stores;
+      const held = (await a.claim((await a.insert(delivery())).id, { leaseMs: 250 }))!;
+      const until = Date.now() + 1000;
+      while (Date.now() < until) {
+        assert.equal(await b.reclaimExpired(), 0, "a's timer keeps the lease alive");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await a.close();
+      const stopped = Date.now();
+      while (await b.reclaimExpired() === 0) {
+        assert.ok(Date.now() - stopped < 5000, "the lease runs out once a stops renewing");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(Date.now() - stopped >= 150, "not before the lease a last renewed");
+      assert.equal((await b.get(held.id))?.state, "queued");
+    });
+
     await t.step(
       "a restarted instance takes its own claims back at once, no one else's",
       async () => {
@@ -167,9 +187,18 @@ Deno.test({
         await using other = await openPostgresStore(url, { instanceId: "web2" });
         const a = (await mine.claim((await mine.insert(delivery())).id))!;
         const b = (await other.claim((await other.insert(delivery())).id))!;
+        await mine.recordProcessGroup(a, { pgid: 4242, leaderStartTime: 99 });
+        await other.recordProcessGroup(b, { pgid: 4343, leaderStartTime: 7 });
         await mine.close();
         await using restarted = await openPostgresStore(url, { instanceId: "web1" });
+        assert.deepEqual(await restarted.runningGroups(), [{
+          runId: a.runId,
+          deliveryId: a.id,
+          pgid: 4242,
+          leaderStartTime: 99,
+        }], "its own hook's group, to end it; not web2's");
         assert.equal(await restarted.recover(), 1);
+        assert.deepEqual(await restarted.runningGroups(), []);
         assert.equal((await restarted.get(a.id))?.state, "queued");
         assert.equal(
           (await restarted.get(a.id))?.runs[0].error,
@@ -195,6 +224,33 @@ Deno.test({
       }
       assert.equal(await stores[1].purge(Date.now()), 3);
       assert.equal((await stores[0].counts()).byState.ignored, 0);
+    });
+
+    await t.step("activity() counts deliveries and run durations per minute", async () => {
+      const url = await cluster.createDatabase();
+      await using store = await openPostgresStore(url, { instanceId: "chart" });
+      const minute = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+      const durations = [10, 20, 30, 40, 1000];
+      for (const [i, durationMs] of durations.entries()) {
+        const { id } = await store.insert(delivery({ receivedAt: minute + i }));
+        const end = { ...runEnd("succeeded", 0), endedAt: minute + 60_000 + i, durationMs };
+        await store.finishRun((await store.claim(id))!, end, { state: "done" });
+      }
+      await store.insert(delivery({ receivedAt: minute + 10, hook: null }));
+      const chart = await store.activity(minute + 30_000, minute + 180_000);
+      assert.deepEqual(chart.map((m) => m.minute), [minute, minute + 60_000, minute + 120_000]);
+      assert.deepEqual(chart[0].received, { done: 5, ignored: 1 });
+      assert.equal(chart[0].runs, 0);
+      assert.equal(chart[1].runs, 5);
+      const { p50, p95, p99 } = chart[1].durationMs!;
+      assert.ok(p50 >= 30 && p50 <= 33, `p50 ${p50} is the bucket of 30 ms`);
+      assert.ok(p95 >= 1000 && p99 >= 1000 && p99 <= 1100, `p95 ${p95}, p99 ${p99}`);
+      assert.deepEqual(chart[2], {
+        minute: minute + 120_000,
+        received: {},
+        runs: 0,
+        durationMs: null,
+      });
     });
 
     await t.step("LISTEN/NOTIFY tells every instance of queued work", async () => {
