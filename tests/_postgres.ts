@@ -109,14 +109,26 @@ async function asNobody(program: string, args: string[], cwd: string): Promise<s
   return out;
 }
 
+/** Options for {@linkcode startPostgres}. */
+export interface StartPostgresOptions {
+  /**
+   * Keep PostgreSQL's fsync on, for benchmarks that must pay for durable
+   * commits; default off: tests check what the store commits and when, not
+   * that the disk keeps it.
+   */
+  durable?: boolean;
+}
+
 /**
- * Create and start a cluster. Fsync is off: the tests check what the store
- * commits and when, not that the disk keeps it.
+ * Create and start a cluster.
  *
+ * @param options `durable` to keep fsync on
  * @returns the running cluster
  * @throws {Error} when the binaries are absent or the server does not start
  */
-export async function startPostgres(): Promise<PostgresCluster> {
+export async function startPostgres(
+  options: StartPostgresOptions = {},
+): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (!bin) {
     throw new Error(
@@ -137,7 +149,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
       "--auth=trust",
       "-E",
       "UTF8",
-      "--no-sync",
+      ...(options.durable ? [] : ["--no-sync"]),
       "--no-instructions",
     ], dir);
     const port = freePort();
@@ -145,8 +157,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
       `-p ${port}`,
       `-k ${dir}`,
       "-c listen_addresses=127.0.0.1",
-      "-c fsync=off",
-      "-c full_page_writes=off",
+      ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
       "-c max_connections=200",
     ].join(" ");
     await asNobody(`${bin}/pg_ctl`, [
