@@ -41,6 +41,10 @@ export interface PostgresCluster extends AsyncDisposable {
    * @returns psql's unaligned, tuples-only output
    */
   psql(database: string, sql: string): Promise<string>;
+  /** Stop the server at once (`-m immediate`, like a crash); its data stays. */
+  stop(): Promise<void>;
+  /** Start it again on the same port. */
+  start(): Promise<void>;
 }
 
 /**
@@ -160,18 +164,20 @@ export async function startPostgres(
       ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
       "-c max_connections=200",
     ].join(" ");
-    await asNobody(`${bin}/pg_ctl`, [
-      "start",
-      "-w",
-      "-t",
-      "30",
-      "-D",
-      data,
-      "-l",
-      `${dir}/server.log`,
-      "-o",
-      settings,
-    ], dir);
+    const start = () =>
+      asNobody(`${bin}/pg_ctl`, [
+        "start",
+        "-w",
+        "-t",
+        "30",
+        "-D",
+        data,
+        "-l",
+        `${dir}/server.log`,
+        "-o",
+        settings,
+      ], dir).then(() => {});
+    await start();
     started = true;
     let databases = 0;
     const url = (database = "postgres") =>
@@ -200,6 +206,10 @@ export async function startPostgres(
       socketDir: dir,
       url,
       psql,
+      start,
+      async stop() {
+        await asNobody(`${bin}/pg_ctl`, ["stop", "-w", "-m", "immediate", "-D", data], dir);
+      },
       async createDatabase(name = `t${++databases}`) {
         await psql("postgres", `CREATE DATABASE ${name}`);
         return url(name);

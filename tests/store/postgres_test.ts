@@ -22,6 +22,10 @@ import { delivery } from "../_delivery.ts";
 import { SKIP_POSTGRES, startPostgres } from "../_postgres.ts";
 import { runEnd } from "./_contract.ts";
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Open `count` instances on one database, each with its own id. */
 async function instances(
   url: string,
@@ -74,6 +78,35 @@ Deno.test({
         assert.doesNotMatch(error.message, /hunter2/);
       },
     );
+
+    await t.step("a database that goes away is unavailable, then serves again", async () => {
+      const url = await cluster.createDatabase();
+      await using store = await openPostgresStore(url, { instanceId: "web1" });
+      let heard = Promise.withResolvers<void>();
+      const listener = await store.listen(() => heard.resolve());
+      const before = await store.insert(delivery({ sourceId: "before" }));
+      await heard.promise;
+      heard = Promise.withResolvers<void>();
+      await cluster.stop();
+      try {
+        await assert.rejects(store.insert(delivery({ sourceId: "down" })), StoreUnavailableError);
+        await assert.rejects(store.counts(), StoreUnavailableError);
+      } finally {
+        await cluster.start();
+      }
+      // The pool reconnects by itself: no reopening.
+      const after = await store.insert(delivery({ sourceId: "after" }));
+      assert.equal((await store.get(before.id))?.sourceId, "before");
+      assert.equal((await store.get(after.id))?.sourceId, "after");
+      assert.equal((await store.list({ limit: 10 })).length, 2, "nothing stored while down");
+      // LISTEN reconnects too (after its own backoff), and hears work queued after the restart.
+      const deadline = Date.now() + 30_000;
+      while (!await Promise.race([heard.promise.then(() => true), delay(100).then(() => false)])) {
+        assert.ok(Date.now() < deadline, "LISTEN never came back");
+        await store.insert(delivery());
+      }
+      await listener.unlisten();
+    });
 
     await t.step("the same redelivery reaching two instances at once is stored once", async () => {
       const url = await cluster.createDatabase();
