@@ -12,7 +12,7 @@
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The runtime flags of a task in deno.json (`--allow-*` and `--v8-flags`), in order. */
-export function taskPermissions(task: "compile" | "start"): string[] {
+export function taskPermissions(task: "compile" | "start" | "hookd"): string[] {
   return denoJson.tasks[task].split(/\s+/).filter((word) =>
     word.startsWith("--allow-") || word.startsWith("--v8-flags=")
   );

@@ -17,6 +17,7 @@ import {
   tempDir,
   waitForFile,
 } from "./harness.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 const SECRET = "e2e-secret-0123456789abcdef";
 
@@ -61,6 +62,13 @@ async function rawExchange(port: number, request: string, until = /\r\n\r\n/): P
 
 Deno.test("the compile task and the tests run the daemon with the same permissions", () => {
   assert.deepEqual(taskPermissions("start"), taskPermissions("compile"));
+  // README: in a checkout, `hookd X` is `deno task hookd X`, the compiled binary's permissions.
+  assert.deepEqual(taskPermissions("hookd"), taskPermissions("compile"));
+  assert.deepEqual(
+    denoJson.tasks.hookd.split(/\s+/).filter((word) => !taskPermissions("hookd").includes(word)),
+    ["deno", "run", "main.ts"],
+    "the hookd task runs main.ts with the compile task's flags and nothing else",
+  );
   assert.deepEqual([...DAEMON_FLAGS], taskPermissions("compile"));
   assert.ok(
     DAEMON_FLAGS.includes("--allow-run=/bin/sh,/usr/bin/setsid"),
