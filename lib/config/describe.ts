@@ -7,6 +7,8 @@
 
 import type { Config } from "./mod.ts";
 import { formatDuration } from "./duration.ts";
+import { formatFilter } from "./filter.ts";
+import { fieldVariable } from "./payload_field.ts";
 
 /**
  * Describe a configuration for a person, hiding every secret.
@@ -61,11 +63,22 @@ export function describeConfig(config: Config): string {
       `  runs      ${endpoint.concurrency} at once, ${retries}, on busy: ${endpoint.onBusy}, respond: ${endpoint.respond}`,
     );
     if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
+    if (endpoint.hookFields.length > 0) {
+      lines.push(
+        `  fields    ${
+          endpoint.hookFields.map((f) => `${f.text} as ${fieldVariable(f)}`).join(", ")
+        }`,
+      );
+    }
+    lines.push(`  answers   ${endpoint.successStatus} when accepted, 200 for a duplicate`);
     if (endpoint.hooks.size === 0) {
       lines.push("  hooks     (none: every delivery is logged as ignored)");
     }
     for (const [key, command] of endpoint.hooks) {
       lines.push(`  ${`${endpoint.prefix}HOOK_${key}`} = ${command}`);
+    }
+    for (const [key, filter] of endpoint.filters) {
+      lines.push(`  ${endpoint.prefix}MATCH_${key} = ${formatFilter(filter)}`);
     }
   }
   return maskSecrets(lines.join("\n"), config);
