@@ -18,6 +18,7 @@ import {
   createQueue,
   type EndpointPolicy,
   type HookRunner,
+  payloadFieldEnv,
   type Queue,
   type QueueEvent,
   runHook,
@@ -107,6 +108,10 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       }, {
         processEnv: hookSource,
         allow: current.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
+        fields: payloadFieldEnv(
+          current.endpoints.get(delivery.endpoint)?.hookFields ?? [],
+          delivery,
+        ),
       }),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,

@@ -15,7 +15,8 @@ import type { VerifyOutcome } from "./verify/types.ts";
 
 /**
  * What became of one request, as its log record and `hookd_requests_total`
- * name it: taken (`accepted`, `ignored` for no hook, `duplicate`,
+ * name it: taken (`accepted`, `ignored` for no hook, `filtered` for a
+ * delivery whose filter failed, `duplicate`,
  * `answered` for a handshake, `accepted.pending` and `hook.*` for
  * `_RESPOND=output`), refused (`rejected.*`), or `error` for hookd's own
  * fault (500).
@@ -24,6 +25,7 @@ export type RequestOutcome =
   | "accepted"
   | "accepted.pending"
   | "ignored"
+  | "filtered"
   | "duplicate"
   | "answered"
   | "hook.succeeded"

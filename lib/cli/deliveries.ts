@@ -11,6 +11,7 @@
 import type { CommandLine } from "./command_line.ts";
 import type { Config } from "../config/mod.ts";
 import { parseDuration } from "../config/duration.ts";
+import { replayDeliveries } from "./replay_filter.ts";
 import {
   DELIVERY_STATES,
   type DeliveryDetail,
@@ -119,7 +120,7 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
     `  Verified by:  ${delivery.verifiedBy ?? "-"}`,
     `  State:        ${delivery.state}${
       delivery.supersededBy ? ` by ${delivery.supersededBy}` : ""
-    }${
+    }${delivery.filteredBy ? ` by ${printable(delivery.filteredBy)}` : ""}${
       delivery.state === "queued" && delivery.notBefore > 0
         ? ` (retry at ${formatTime(delivery.notBefore)})`
         : ""
@@ -179,11 +180,13 @@ export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown
  */
 export function formatRequeueResult(result: RequeueResult): string {
   const lines = result.requeued.map((id) => `${id} queued`);
-  for (const { id, reason } of result.skipped) {
+  for (const { id, reason, detail } of result.skipped) {
     const why = reason === "unknown"
       ? "no such delivery"
       : reason === "no hook"
       ? "no hook to run"
+      : reason === "filtered"
+      ? `the filter configured now refuses it (${printable(detail ?? "")})`
       : `already ${reason}`;
     lines.push(`${id} skipped: ${why}`);
   }
@@ -232,7 +235,7 @@ export function runDeliveryCommand(
           code: 2,
         };
       }
-      const result = cli.args.length > 0 ? store.requeue(cli.args) : store.requeueMatching(filter);
+      const result = replayDeliveries(store, config, cli.args.length > 0 ? cli.args : filter);
       return {
         output: formatRequeueResult(result),
         code: result.skipped.length > 0 && result.requeued.length === 0 ? 1 : 0,

@@ -16,6 +16,9 @@
 import { closest, distance } from "fastest-levenshtein";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
+import { eventKey, eventKeys } from "./event_keys.ts";
+import { type Filter, readFilters } from "./filter.ts";
+import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
@@ -46,6 +49,12 @@ export interface EndpointConfig extends EndpointSettings {
    * senders that sign neither a timestamp nor the event (see `replayKey`).
    */
   dedupeBody: boolean;
+  /** Filters by event key (`PUSH`, `DEFAULT`), from `_MATCH_<EVENT>`. */
+  filters: Map<string, Filter>;
+  /** Payload fields handed to hooks as `HOOKD_FIELD_*`, from `_HOOK_FIELDS`. */
+  hookFields: FieldPath[];
+  /** The status of an accepted delivery's answer (duplicates get 200). */
+  successStatus: 200 | 202 | 204;
 }
 
 /** The whole resolved configuration. */
@@ -158,21 +167,18 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
     default: "true",
     choices: ["true", "false"],
   },
+  HOOK_FIELDS: { help: "payload fields passed to hooks as HOOKD_FIELD_*, comma-separated" },
+  SUCCESS_STATUS: {
+    help: "the status of an accepted delivery",
+    default: "202",
+    choices: ["200", "202", "204"],
+  },
 };
 
 /** Endpoint names that would own a global variable's prefix. */
 const RESERVED = new Set(["endpoints", "listen", "max", "log", "state", "hook"]);
 
-/**
- * The variable key for an event: upper case, every character outside
- * `A-Z0-9` turned into `_`.
- *
- * @param event an event name such as `pull_request.opened`
- * @returns e.g. `PULL_REQUEST_OPENED`
- */
-export function eventKey(event: string): string {
-  return event.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
+export { eventKey };
 
 /**
  * The variable prefix of an endpoint.
@@ -360,7 +366,9 @@ function parseEndpoint(
   }
   const hooks = new Map<string, string>();
   for (const [key, value] of Object.entries(vars)) {
-    if (!key.startsWith(`${prefix}HOOK_`) || key === `${prefix}HOOK_ENV`) continue;
+    if (!key.startsWith(`${prefix}HOOK_`) || /^(ENV|FIELDS)$/.test(key.slice(prefix.length + 5))) {
+      continue;
+    }
     const hookKey = key.slice(prefix.length + "HOOK_".length);
     known.add(key);
     if (!/^[A-Z0-9_]+$/.test(hookKey)) {
@@ -371,6 +379,8 @@ function parseEndpoint(
       hooks.set(hookKey, value);
     }
   }
+  const filters = readFilters(prefix, vars, problems, known);
+  const hookFields = parseFieldList(`${prefix}HOOK_FIELDS`, common.HOOK_FIELDS ?? "", problems);
   if (problems.length > before) return undefined;
   return {
     name,
@@ -391,6 +401,9 @@ function parseEndpoint(
     allowFrom: common.ALLOW_FROM === undefined
       ? undefined
       : attempt(() => parseAddressList(common.ALLOW_FROM, `${prefix}ALLOW_FROM`), problems),
+    filters,
+    hookFields,
+    successStatus: Number(common.SUCCESS_STATUS) as 200 | 202 | 204,
   };
 }
 
@@ -567,9 +580,7 @@ export function pickHook(
   endpoint: Pick<EndpointConfig, "prefix" | "hooks">,
   event: string,
 ): { variable: string; command: string } | undefined {
-  const parts = event.split(".");
-  const keys = parts.map((_, i) => eventKey(parts.slice(0, parts.length - i).join(".")));
-  for (const key of [...keys, "DEFAULT"]) {
+  for (const key of eventKeys(event)) {
     const command = endpoint.hooks.get(key);
     if (command !== undefined) return { variable: `${endpoint.prefix}HOOK_${key}`, command };
   }

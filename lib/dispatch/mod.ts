@@ -15,7 +15,14 @@
  * @module
  */
 
-export { buildHookEnv, type HookDelivery, type HookEnvOptions } from "./hook_env.ts";
+export {
+  buildHookEnv,
+  FIELD_CUT_MARKER,
+  type HookDelivery,
+  type HookEnvOptions,
+  MAX_FIELD_BYTES,
+  payloadFieldEnv,
+} from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
 export { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
 export {

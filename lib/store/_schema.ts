@@ -86,4 +86,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN replay_hash TEXT;
   CREATE INDEX deliveries_replay ON deliveries (endpoint, replay_hash) WHERE replay_hash IS NOT NULL;
   `,
+  // 3: why a delivery is `filtered`: the filter's variable and the condition
+  // that failed. The state column takes any text, so the new state needs no change.
+  `
+  ALTER TABLE deliveries ADD COLUMN filtered_by TEXT;
+  `,
 ];

@@ -126,8 +126,8 @@ export class SqliteStore implements Store {
       const insert = this.#statement(
         `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
            headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
-           updated_at, finished_at, replay_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           updated_at, finished_at, replay_hash, filtered_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const findReplay = this.#statement(
         `SELECT id, state FROM deliveries
@@ -147,7 +147,11 @@ export class SqliteStore implements Store {
           continue;
         }
         const id = this.#ids.next(now);
-        const state: DeliveryState = row.hook === null ? "ignored" : "queued";
+        const state: DeliveryState = row.hook === null
+          ? "ignored"
+          : row.filteredBy !== undefined
+          ? "filtered"
+          : "queued";
         insert.run(
           id,
           row.endpoint,
@@ -165,8 +169,9 @@ export class SqliteStore implements Store {
           nextSeq + inserted,
           now,
           now,
-          state === "ignored" ? now : null,
+          state === "queued" ? null : now,
           row.replayHash ?? null,
+          state === "filtered" ? row.filteredBy! : null,
         );
         inserted++;
         bytes += row.body.byteLength + PAGE_BYTES;
@@ -277,7 +282,8 @@ export class SqliteStore implements Store {
     const now = this.#now();
     this.#statement(
       `UPDATE deliveries SET state = 'queued', seq = ?, queued_at = ?, failures = 0,
-         not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL
+         not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL,
+         filtered_by = NULL
        WHERE id = ?`,
     ).run(this.#nextSeq(), now, now, id);
   }

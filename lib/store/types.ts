@@ -15,6 +15,7 @@ export type DeliveryState =
   | "done"
   | "failed"
   | "ignored"
+  | "filtered"
   | "superseded";
 
 /** Every delivery state, in lifecycle order. */
@@ -24,6 +25,7 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
   "done",
   "failed",
   "ignored",
+  "filtered",
   "superseded",
 ];
 
@@ -57,6 +59,11 @@ export interface NewDelivery {
   body: Uint8Array;
   /** The hook command chosen for the event; null means no hook, and the delivery is `ignored`. */
   hook: string | null;
+  /**
+   * The filter that failed, with its variable (`HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`):
+   * the delivery is stored as `filtered` and its hook does not run.
+   */
+  filteredBy?: string;
   /** The hook's time limit in milliseconds. */
   timeoutMs: number;
   /** The verifier that accepted the delivery, e.g. `github`. */
@@ -78,7 +85,7 @@ export interface InsertResult {
    * `replayHash`, within the retention window.
    */
   duplicate: boolean;
-  /** The new delivery's state (`queued` or `ignored`); for a duplicate, the stored one's state now. */
+  /** The new delivery's state (`queued`, `ignored` or `filtered`); for a duplicate, the stored one's state now. */
   state: DeliveryState;
 }
 
@@ -183,6 +190,8 @@ export interface DeliverySummary {
   finishedAt: number | null;
   /** For `superseded`: the newer delivery that replaced it. */
   supersededBy: string | null;
+  /** For `filtered`: the filter's variable and the condition that failed. */
+  filteredBy: string | null;
   /** The latest run, without output; null before the first run. */
   lastRun:
     | Pick<RunRecord, "outcome" | "exitCode" | "signal" | "startedAt" | "endedAt">
@@ -276,8 +285,16 @@ export type NextState =
 export interface RequeueResult {
   /** Ids put back in the queue. */
   requeued: string[];
-  /** Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`. */
-  skipped: { id: string; reason: "unknown" | "queued" | "running" | "no hook" }[];
+  /**
+   * Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`;
+   * `filtered` when the command line applied the filter configured now,
+   * with the failed condition as `detail`.
+   */
+  skipped: {
+    id: string;
+    reason: "unknown" | "queued" | "running" | "no hook" | "filtered";
+    detail?: string;
+  }[];
 }
 
 /** Queue depth for back-pressure and monitoring. */
@@ -343,7 +360,8 @@ export interface Store extends Disposable {
    * follow; inserts arriving together share one transaction. A delivery whose
    * `sourceId` the endpoint already stored within the retention window is
    * not inserted: the result names the first one and `duplicate` is true.
-   * A delivery without a hook is stored as `ignored`, any other as `queued`.
+   * A delivery without a hook is stored as `ignored`, one with `filteredBy`
+   * as `filtered` (final, not run), any other as `queued`.
    * While another process holds the write lock the commit is retried on a
    * timer, never by blocking the event loop; inserts arriving meanwhile
    * wait for the next commit, so rows are stored in call order.

@@ -37,6 +37,7 @@ function detail(overrides: Partial<DeliveryDetail> = {}): DeliveryDetail {
     updatedAt: T,
     finishedAt: T + 1000,
     supersededBy: null,
+    filteredBy: null,
     lastRun: { outcome: "failed", exitCode: 2, signal: null, startedAt: T, endedAt: T + 900 },
     headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
     body: new TextEncoder().encode('{"ref":"main"}'),

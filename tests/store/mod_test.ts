@@ -290,6 +290,32 @@ Deno.test("insert() stores a delivery without a hook as ignored, outside the que
   });
 });
 
+Deno.test("insert() stores a filtered delivery as final, with why; a replay queues it afresh", async (t) => {
+  await withStore({}, async (store) => {
+    const why = "HOOKD_DEPLOY_MATCH_PUSH: ref=refs/heads/main";
+    const { id, state } = await store.insert(delivery({ filteredBy: why }));
+    await t.step("filtered, outside the queue, never claimed", () => {
+      assert.equal(state, "filtered");
+      const counts = store.counts();
+      assert.equal(counts.queued, 0);
+      assert.equal(counts.byState.filtered, 1);
+      assert.equal(store.claim(id), null);
+      const stored = store.get(id)!;
+      assert.equal(stored.filteredBy, why);
+      assert.notEqual(stored.finishedAt, null);
+      assert.equal(stored.hook, "./deploy.sh");
+      assert.deepEqual(store.list({ state: "filtered" }).map((d) => d.id), [id]);
+    });
+    await t.step("a replay queues it and forgets why it was filtered", () => {
+      assert.deepEqual(store.requeue([id]).requeued, [id]);
+      const stored = store.get(id)!;
+      assert.equal(stored.state, "queued");
+      assert.equal(stored.filteredBy, null);
+      assert.equal(store.counts().byState.filtered, 0);
+    });
+  });
+});
+
 Deno.test("insert() rejects a malformed delivery with a TypeError", async () => {
   await withStore({}, async (store) => {
     await assert.rejects(store.insert(delivery({ timeoutMs: 0 })), TypeError);
