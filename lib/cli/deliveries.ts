@@ -19,6 +19,7 @@ import {
   type DeliverySummary,
   openStore,
   type RequeueResult,
+  StoreMissingError,
   storePath,
 } from "../store/mod.ts";
 
@@ -196,7 +197,8 @@ export function formatRequeueResult(result: RequeueResult): string {
  *
  * @param cli the parsed command line (`deliveries`, `show` or `replay`)
  * @param config the configuration (for the state directory)
- * @returns the text to print and the exit code
+ * @returns the text to print and the exit code; code 1 and a sentence
+ *   naming the path and `HOOKD_STATE_DIR` when there is no store
  * @throws {RangeError} for a flag with a wrong value
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
@@ -205,7 +207,21 @@ export function runDeliveryCommand(
   config: Config,
 ): { output: string; code: number } {
   const readOnly = cli.command !== "replay";
-  using store = openStore(storePath(config.stateDir), { readOnly });
+  let opened;
+  try {
+    // Never create one: a store not found is in another directory (an
+    // admin's shell has no systemd STATE_DIRECTORY), and an empty new one
+    // would answer "No deliveries match." instead of saying so.
+    opened = openStore(storePath(config.stateDir), { readOnly, create: false });
+  } catch (error) {
+    if (!(error instanceof StoreMissingError)) throw error;
+    return {
+      output: `hookd: no delivery store at ${error.path}: set HOOKD_STATE_DIR to the daemon's ` +
+        "state directory (the daemon creates it on first start)",
+      code: 1,
+    };
+  }
+  using store = opened;
   const filter = filterFromFlags(cli, Date.now());
   switch (cli.command) {
     case "deliveries": {

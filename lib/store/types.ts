@@ -98,6 +98,12 @@ export interface StoreOptions {
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
   /**
+   * Create the directory and the file when they are missing, default true.
+   * The command line passes false: a store it does not find is in another
+   * directory, and an empty new one would only hide that.
+   */
+  create?: boolean;
+  /**
    * Copy the WAL back into the database file in a worker thread (the
    * daemon's setting), rather than in whichever commit fills it, which
    * would stop the event loop for the whole checkpoint. Default false.
@@ -328,6 +334,26 @@ export class StoreUnavailableError extends Error {
     super(message, { cause: options?.cause });
     this.name = "StoreUnavailableError";
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+  }
+}
+
+/**
+ * `openStore` with `create: false` found no database file. A kind of
+ * {@linkcode StoreUnavailableError}, so callers that catch that still do.
+ */
+export class StoreMissingError extends StoreUnavailableError {
+  /** The database file that does not exist. */
+  readonly path: string;
+
+  /**
+   * Make the error.
+   *
+   * @param path the database file
+   */
+  constructor(path: string) {
+    super(`No delivery store at ${path}`);
+    this.name = "StoreMissingError";
+    this.path = path;
   }
 }
 
