@@ -9,7 +9,7 @@
  */
 
 import type { CommandLine } from "./command_line.ts";
-import type { Config } from "../config/mod.ts";
+import { type Config, pickHook } from "../config/mod.ts";
 import { parseDuration } from "../config/duration.ts";
 import {
   DELIVERY_STATES,
@@ -18,6 +18,7 @@ import {
   type DeliveryState,
   type DeliverySummary,
   openStore,
+  type RequeueOptions,
   type RequeueResult,
   StoreMissingError,
   storePath,
@@ -176,27 +177,78 @@ export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown
  * What `hookd replay` prints.
  *
  * @param result from `store.requeue` or `store.requeueMatching`
+ * @param notes a remark per delivery id, printed in parentheses after its
+ *   line (e.g. that its hook changed, from {@linkcode currentHooks})
  * @returns one line per delivery, ending with a newline
+ * @example
+ * ```ts
+ * import { formatRequeueResult } from "./deliveries.ts";
+ * const text = formatRequeueResult(
+ *   { requeued: ["A"], skipped: [{ id: "B", reason: "no hook" }] },
+ *   new Map([["A", "hook changed"]]),
+ * );
+ * console.assert(text === "A queued (hook changed)\nB skipped: no hook to run\n");
+ * ```
  */
-export function formatRequeueResult(result: RequeueResult): string {
-  const lines = result.requeued.map((id) => `${id} queued`);
+export function formatRequeueResult(
+  result: RequeueResult,
+  notes: ReadonlyMap<string, string> = new Map(),
+): string {
+  const noted = (id: string, line: string) => notes.has(id) ? `${line} (${notes.get(id)})` : line;
+  const lines = result.requeued.map((id) => noted(id, `${id} queued`));
   for (const { id, reason } of result.skipped) {
     const why = reason === "unknown"
       ? "no such delivery"
       : reason === "no hook"
       ? "no hook to run"
       : `already ${reason}`;
-    lines.push(`${id} skipped: ${why}`);
+    lines.push(noted(id, `${id} skipped: ${why}`));
   }
   if (lines.length === 0) lines.push("No deliveries match.");
   return lines.join("\n") + "\n";
 }
 
 /**
+ * A replay runs the hook configured now for the delivery's event, not the
+ * one stored when it arrived: after fixing a hook (or adding one for an
+ * `ignored` event), replaying is how the operator retries. Pass the result's
+ * `hookFor` to `store.requeue`; `notes` then holds, per delivery, what
+ * changed, naming the variable (commands are shown as `hookd check` shows
+ * them; secrets are never part of them).
+ *
+ * @param config the configuration now
+ * @returns the store's `hookFor`, and the notes it fills
+ */
+export function currentHooks(
+  config: Pick<Config, "endpoints">,
+): Required<RequeueOptions> & { notes: Map<string, string> } {
+  const notes = new Map<string, string>();
+  return {
+    notes,
+    hookFor(delivery) {
+      const endpoint = config.endpoints.get(delivery.endpoint);
+      if (!endpoint) {
+        notes.set(delivery.id, `endpoint ${delivery.endpoint} is not configured`);
+        return null;
+      }
+      const picked = pickHook(endpoint, delivery.event);
+      if (!picked) return null;
+      if (picked.command !== delivery.hook) {
+        notes.set(
+          delivery.id,
+          `hook changed: ${picked.variable} is now "${printable(picked.command)}"`,
+        );
+      }
+      return picked.command;
+    },
+  };
+}
+
+/**
  * Run one of the delivery commands.
  *
  * @param cli the parsed command line (`deliveries`, `show` or `replay`)
- * @param config the configuration (for the state directory)
+ * @param config the configuration (the state directory; for `replay`, the hooks to run now)
  * @returns the text to print and the exit code; code 1 and a sentence
  *   naming the path and `HOOKD_STATE_DIR` when there is no store
  * @throws {RangeError} for a flag with a wrong value
@@ -248,9 +300,12 @@ export function runDeliveryCommand(
           code: 2,
         };
       }
-      const result = cli.args.length > 0 ? store.requeue(cli.args) : store.requeueMatching(filter);
+      const hooks = currentHooks(config);
+      const result = cli.args.length > 0
+        ? store.requeue(cli.args, hooks)
+        : store.requeueMatching(filter, hooks);
       return {
-        output: formatRequeueResult(result),
+        output: formatRequeueResult(result, hooks.notes),
         code: result.skipped.length > 0 && result.requeued.length === 0 ? 1 : 0,
       };
     }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { parseCommandLine } from "../../lib/cli/command_line.ts";
 import {
+  currentHooks,
   deliveryToJson,
   filterFromFlags,
   formatDeliveryDetail,
@@ -238,4 +239,29 @@ Deno.test("deliveries, show and replay refuse a missing store, name its path and
       );
     });
   }
+});
+
+Deno.test("currentHooks() gives the configured hook and notes what changed, naming the variable", () => {
+  const config = parseConfig({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "current-hooks-secret-0123456789",
+    HOOKD_GH_HOOK_PUSH: "./deploy.sh",
+  });
+  const { hookFor, notes } = currentHooks(config);
+  assert.equal(
+    hookFor({ id: "A", endpoint: "gh", event: "push", hook: "./deploy.sh" }),
+    "./deploy.sh",
+  );
+  assert.equal(
+    hookFor({ id: "B", endpoint: "gh", event: "push", hook: "./old.sh" }),
+    "./deploy.sh",
+  );
+  assert.equal(hookFor({ id: "C", endpoint: "gh", event: "issues", hook: null }), null);
+  assert.equal(hookFor({ id: "D", endpoint: "gone", event: "push", hook: "./x.sh" }), null);
+  assert.deepEqual(Object.fromEntries(notes), {
+    B: 'hook changed: HOOKD_GH_HOOK_PUSH is now "./deploy.sh"',
+    D: "endpoint gone is not configured",
+  });
+  assert.ok(![...notes.values()].some((n) => n.includes("current-hooks-secret")));
 });
