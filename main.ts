@@ -13,6 +13,7 @@ import { createDaemon } from "./lib/daemon.ts";
 import { createAdminApp, probeWritable } from "./lib/http/mod.ts";
 import { describeConfig } from "./lib/config/describe.ts";
 import { checkEnvFileMode } from "./lib/config/env_file_mode.ts";
+import { hookPathWarnings } from "./lib/config/hook_paths.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_notify.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/config/env_file.ts";
@@ -41,6 +42,7 @@ export async function main(args: string[]): Promise<number> {
       case "check":
         await buildEndpoints(config);
         console.log(describeConfig(config));
+        for (const warning of await hookPathWarnings(config)) console.error(warning);
         return 0;
       case "serve":
         return await serve(config, env, cli.envFile);

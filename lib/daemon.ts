@@ -267,9 +267,20 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
     error: result.error,
   };
   if (result.success) hookLog.info("hook", record);
-  else hookLog.warn("hook", record);
+  // What the shell or the hook said first ("…: not found") goes on the
+  // stderr line too: exit=127 alone does not tell the admin why.
+  else hookLog.warn("hook", { ...record, stderrFirstLine: firstLine(result.stderr) });
   return result;
 };
+
+/** The first non-blank line of a hook's stderr, trimmed and cut; undefined when it wrote none. */
+function firstLine(stderr: string): string | undefined {
+  const line = stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  return line === undefined ? undefined : line.slice(0, MAX_FIRST_LINE);
+}
+
+/** The stderr line's excerpt of a failed hook's stderr, in UTF-16 units. */
+const MAX_FIRST_LINE = 200;
 
 /**
  * The command's first word, for the log: the full command line stays in

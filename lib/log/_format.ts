@@ -117,11 +117,21 @@ function stderrValue(value: unknown): string {
     : JSON.stringify(truncate(text, MAX_STDERR_VALUE));
 }
 
+/** Always quoted (a line of output reads as one value), control characters escaped, cut. */
+function quoted(value: unknown): string {
+  // JSON escapes C0 controls only; DEL and C1 could still drive a terminal.
+  return JSON.stringify(truncate(String(value), MAX_STDERR_VALUE)).replace(
+    /\p{Cc}/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /**
  * Formats a record as a short human line for stderr (journald adds the time):
  * the level unless `info`, the type, the message unless it repeats the type,
  * then whichever of `endpoint`, `event`, `status`, `outcome`, `exitCode`,
- * `timedOut`, `durationMs`, `id` and `error` the record has. Control
+ * `timedOut`, `durationMs`, `id`, `stderrFirstLine` (a failed hook's first
+ * line of stderr, as `stderr="…"`) and `error` the record has. Control
  * characters are escaped, so a header value cannot forge a line.
  *
  * @param record the record logtape made
@@ -162,6 +172,7 @@ export function formatStderrLine(record: LogRecord): string {
     parts.push(`${stderrValue(entry.durationMs)}ms`);
   }
   if (entry.id != null) parts.push(`id=${stderrValue(entry.id)}`);
+  if (entry.stderrFirstLine != null) parts.push(`stderr=${quoted(entry.stderrFirstLine)}`);
   if (entry.error != null) {
     const error = entry.error as { message?: unknown };
     parts.push(

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { IdGenerator } from "./_id.ts";
 import {
@@ -32,6 +32,7 @@ import {
   type NextState,
   type QueueCounts,
   type QueuedRef,
+  type RequeueOptions,
   type RequeueResult,
   type RunEnd,
   type Store,
@@ -236,46 +237,71 @@ export class SqliteStore implements Store {
     });
   }
 
-  requeue(ids: readonly string[]): RequeueResult {
+  requeue(ids: readonly string[], options: RequeueOptions = {}): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
-        const find = this.#statement("SELECT state, hook FROM deliveries WHERE id = ?");
+        const find = this.#statement(
+          "SELECT id, endpoint, event, state, hook FROM deliveries WHERE id = ?",
+        );
         for (const id of new Set(ids)) {
           const row = find.get(id);
           if (!row) result.skipped.push({ id, reason: "unknown" });
           else if (row.state === "queued" || row.state === "running") {
             result.skipped.push({ id, reason: row.state });
-          } else if (row.hook === null) result.skipped.push({ id, reason: "no hook" });
-          else {
-            this.#requeueOne(id);
-            result.requeued.push(id);
-          }
+          } else this.#requeueWithHook(row, options, result);
         }
       });
       return result;
     });
   }
 
-  requeueMatching(filter: DeliveryFilter): RequeueResult {
+  requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
         const { where, params } = whereClause(filter, [
           "d.state NOT IN ('queued', 'running')",
-          "d.hook IS NOT NULL",
+          // With hookFor, a delivery without a stored hook may get one now.
+          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
         ]);
         const rows = this.#db.prepare(
-          `SELECT d.id FROM deliveries d ${where} ORDER BY d.id DESC LIMIT ?`,
+          `SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
+           ORDER BY d.id DESC LIMIT ?`,
         ).all(...params, filter.limit ?? -1);
         // Oldest first, so that replays keep their relative order in the queue.
-        for (const row of rows.reverse()) {
-          this.#requeueOne(row.id as string);
-          result.requeued.push(row.id as string);
-        }
+        for (const row of rows.reverse()) this.#requeueWithHook(row, options, result);
       });
       return result;
     });
+  }
+
+  /** Requeue one finished delivery with the hook `hookFor` gives, or its stored one. */
+  #requeueWithHook(
+    row: Record<string, SQLOutputValue>,
+    options: RequeueOptions,
+    result: RequeueResult,
+  ): void {
+    const id = row.id as string;
+    const stored = row.hook as string | null;
+    const hook = options.hookFor
+      ? options.hookFor({
+        id,
+        endpoint: row.endpoint as string,
+        event: row.event as string,
+        hook: stored,
+      })
+      : stored;
+    if (hook === null) {
+      result.skipped.push({ id, reason: "no hook" });
+      return;
+    }
+    // The queue claims the stored hook: the replay's hook is the one that runs.
+    if (hook !== stored) {
+      this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
+    }
+    this.#requeueOne(id);
+    result.requeued.push(id);
   }
 
   #requeueOne(id: string): void {

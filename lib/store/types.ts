@@ -105,6 +105,12 @@ export interface StoreOptions {
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
   /**
+   * Create the directory and the file when they are missing, default true.
+   * The command line passes false: a store it does not find is in another
+   * directory, and an empty new one would only hide that.
+   */
+  create?: boolean;
+  /**
    * Copy the WAL back into the database file in a worker thread (the
    * daemon's setting), rather than in whichever commit fills it, which
    * would stop the event loop for the whole checkpoint. Default false.
@@ -281,6 +287,19 @@ export type NextState =
   /** Back to the queue, keeping its place; `notBefore` delays a retry, `failed` counts the run against retries. */
   | { state: "queued"; notBefore: number; failed: boolean };
 
+/** Options for {@linkcode Store.requeue} and {@linkcode Store.requeueMatching}. */
+export interface RequeueOptions {
+  /**
+   * The hook to run now for a delivery (the configured one, which may differ
+   * from the one stored when it arrived); null: none, and it is skipped with
+   * `no hook`. Called inside the write transaction: keep it pure. Without
+   * it, the stored hook runs again.
+   */
+  hookFor?: (
+    delivery: Pick<DeliverySummary, "id" | "endpoint" | "event" | "hook">,
+  ) => string | null;
+}
+
 /** What a replay did. */
 export interface RequeueResult {
   /** Ids put back in the queue. */
@@ -348,6 +367,26 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * `openStore` with `create: false` found no database file. A kind of
+ * {@linkcode StoreUnavailableError}, so callers that catch that still do.
+ */
+export class StoreMissingError extends StoreUnavailableError {
+  /** The database file that does not exist. */
+  readonly path: string;
+
+  /**
+   * Make the error.
+   *
+   * @param path the database file
+   */
+  constructor(path: string) {
+    super(`No delivery store at ${path}`);
+    this.name = "StoreMissingError";
+    this.path = path;
+  }
+}
+
 /** The delivery store. Dispose it (or call `close`) to commit pending inserts and close the file. */
 export interface Store extends Disposable {
   /** The database file. */
@@ -401,23 +440,30 @@ export interface Store extends Disposable {
   /**
    * Replay: put finished deliveries back at the end of the queue with a fresh
    * retry budget. Queued or running deliveries, unknown ids and deliveries
-   * without a hook are skipped. A running daemon picks them up within its
+   * without a hook (stored, or from `hookFor`) are skipped. A running daemon picks them up within its
    * poll interval. For the command line: waits up to `busyTimeoutMs` for
    * the write lock, blocking.
    *
    * @param ids delivery ids
+   * @param options `hookFor`: the hook to run now, stored with the delivery
+   *   (an `ignored` one it gives a hook is requeued)
    * @returns which were requeued and which skipped, and why
    */
-  requeue(ids: readonly string[]): RequeueResult;
+  requeue(ids: readonly string[], options?: RequeueOptions): RequeueResult;
 
   /**
    * Replay every finished delivery with a hook that matches `filter`, e.g.
    * `{ state: "failed", since }`.
    *
+   * With `hookFor`, every finished delivery matching `filter` is considered
+   * (`ignored` ones included) and those it gives no hook are skipped with
+   * `no hook`.
+   *
    * @param filter which deliveries; `limit` caps how many, newest first
-   * @returns which were requeued (none skipped: unmatched ones are not listed)
+   * @param options `hookFor`: the hook to run now, stored with the delivery
+   * @returns which were requeued (without `hookFor`, none skipped: unmatched ones are not listed)
    */
-  requeueMatching(filter: DeliveryFilter): RequeueResult;
+  requeueMatching(filter: DeliveryFilter, options?: RequeueOptions): RequeueResult;
 
   /**
    * Delete finished deliveries received before `olderThan`, and their runs.
