@@ -18,6 +18,7 @@ import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_noti
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log.ts";
+import { isLoopback } from "./lib/secret_strength.ts";
 import { runSignCommand } from "./lib/sign_command.ts";
 
 /**
@@ -128,6 +129,17 @@ async function serve(
             return { storeWritable: reason === undefined, listening, reason };
           },
           metrics: daemon.metrics,
+          access: {
+            loopback: isLoopback(config.adminListen.hostname),
+            token: () => daemon.config.adminToken,
+          },
+          pages: {
+            store: daemon.store,
+            endpoints: () => [...daemon.config.endpoints.keys()],
+            notify: () => daemon.queue.notify(),
+            adminToken: () => daemon.config.adminToken,
+            duplicates: (since, until) => daemon.duplicates.perMinute(since, until),
+          },
         }).fetch,
       );
       const server = Deno.serve({

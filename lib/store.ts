@@ -32,8 +32,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { clearImmediate, setImmediate } from "node:timers";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { type MinuteActivity, readActivity } from "./store/_activity.ts";
 import { IdGenerator } from "./store/_id.ts";
 import { MIGRATIONS } from "./store/_schema.ts";
+
+export type { MinuteActivity } from "./store/_activity.ts";
 
 /** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
 export type DeliveryState =
@@ -135,6 +138,8 @@ export interface DeliveryFilter {
   since?: number;
   /** Only deliveries received before this time, epoch milliseconds. */
   until?: number;
+  /** Only deliveries older than this id (the next page of a list). */
+  before?: string;
   /** At most this many, newest first; default 100 for `list`, unlimited for `requeueMatching`. */
   limit?: number;
 }
@@ -389,6 +394,15 @@ export interface Store extends Disposable {
    * @returns summaries without bodies or output
    */
   list(filter?: DeliveryFilter): DeliverySummary[];
+
+  /**
+   * Deliveries received per minute by state, and hook run durations, for a chart.
+   *
+   * @param since the first minute, epoch milliseconds (rounded down to the minute)
+   * @param until the end, epoch milliseconds
+   * @returns one entry per minute, oldest first
+   */
+  activity(since: number, until: number): MinuteActivity[];
 
   /**
    * Queue depth, read from counters the database keeps, so cheap enough for
@@ -1056,6 +1070,13 @@ class SqliteStore implements Store {
     });
   }
 
+  activity(since: number, until: number): MinuteActivity[] {
+    return this.#guard(
+      "read the activity",
+      () => readActivity((sql) => this.#statement(sql), since, until),
+    );
+  }
+
   counts(): QueueCounts {
     return this.#guard("count deliveries", () => {
       const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
@@ -1452,6 +1473,10 @@ function whereClause(
   if (filter.until !== undefined) {
     clauses.push("d.received_at < ?");
     params.push(filter.until);
+  }
+  if (filter.before !== undefined) {
+    clauses.push("d.id < ?");
+    params.push(filter.before);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }

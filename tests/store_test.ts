@@ -531,7 +531,7 @@ Deno.test("openStore() migrates a new file once and refuses a newer schema", asy
   {
     using db = new DatabaseSync(path);
     const row = db.prepare("PRAGMA user_version").get();
-    assert.equal(row?.user_version, 1);
+    assert.equal(row?.user_version, 2);
     assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     db.exec("PRAGMA user_version = 99");
   }

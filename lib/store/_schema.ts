@@ -79,4 +79,16 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
   END;
   `,
+  // The admin page: the newest deliveries of an endpoint, a state or both, read in id order
+  // from an index however many are stored; and the chart's last hour (deliveries by state,
+  // hook durations) read from indexes alone. (received_at, state) also serves the purge,
+  // which used (received_at).
+  `
+  CREATE INDEX deliveries_endpoint_id ON deliveries (endpoint, id);
+  CREATE INDEX deliveries_state_id ON deliveries (state, id);
+  CREATE INDEX deliveries_endpoint_state_id ON deliveries (endpoint, state, id);
+  CREATE INDEX deliveries_received_state ON deliveries (received_at, state);
+  DROP INDEX deliveries_received;
+  CREATE INDEX runs_ended ON runs (ended_at, duration_ms);
+  `,
 ];
