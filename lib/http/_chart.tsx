@@ -61,7 +61,7 @@ export function ActivityChart(props: ChartProps) {
   const yMs = (ms: number) => TOP + PLOT_H - (ms / maxMs) * PLOT_H;
   const xMid = (i: number) => LEFT + i * slot + slot / 2;
   const delivered = sum(totals) - totals.duplicate;
-  const runs = rows.reduce((n, r, i) => n + props.minutes[i].runs, 0);
+  const runs = props.minutes.reduce((n, m) => n + m.runs, 0);
   const summary = `Last hour: ${delivered} deliveries stored (${
     OUTCOMES.filter((o) => o.key !== "duplicate").map((o) => `${totals[o.key]} ${o.label}`)
       .join(", ")
@@ -86,7 +86,7 @@ export function ActivityChart(props: ChartProps) {
         <text x={LEFT - 6} y={TOP + PLOT_H + 4} text-anchor="end">0</text>
         <text x={LEFT + PLOT_W + 6} y={TOP + 4}>{formatMs(maxMs)}</text>
         <text x={LEFT + PLOT_W + 6} y={TOP + PLOT_H + 4}>0 ms</text>
-        {rows.map((row, i) => {
+        {rows.map((_row, i) => {
           const minutesAgo = rows.length - 1 - i;
           if (minutesAgo % 10 !== 0) return null;
           return (
