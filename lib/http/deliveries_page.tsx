@@ -196,11 +196,12 @@ function notFound(c: Context, id: string): Response {
 }
 
 function chartData(deps: DeliveriesPageDeps, at: number) {
-  // The last 60 whole minutes, the current one included.
-  const since = Math.floor(at / MINUTE_MS) * MINUTE_MS - HOUR_MS + MINUTE_MS;
+  // The last 60 minutes, the current one included.
+  const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const since = until - HOUR_MS;
   return {
-    minutes: deps.store.activity(since, at),
-    duplicates: deps.duplicates?.(since, at),
+    minutes: deps.store.activity(since, until),
+    duplicates: deps.duplicates?.(since, until),
   };
 }
 
