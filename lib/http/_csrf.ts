@@ -70,7 +70,10 @@ export async function refusal(
   }
   const origin = c.req.header("Origin");
   const own = new URL(c.req.url).origin;
-  if (origin !== undefined && origin !== own) {
+  // Under `Referrer-Policy: no-referrer` (which the pages send) a browser posts the form with
+  // `Origin: null`; then its `Sec-Fetch-Site: same-origin` is the word that counts.
+  const nullButSameSite = origin === "null" && site === "same-origin";
+  if (origin !== undefined && origin !== own && !nullButSameSite) {
     return `Cross-site request refused: Origin ${origin} is not ${own}; use the form on this page`;
   }
   if (submitted === undefined || submitted === "") {

@@ -308,12 +308,27 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
     assert.match(page, /<meta http-equiv="refresh" content="2"/, "refreshes while queued");
     assert.match(page, /<button type="submit" disabled>Replay<\/button>/);
   });
+  await t.step(
+    "a browser's Origin: null (no-referrer) with Sec-Fetch-Site: same-origin passes",
+    async () => {
+      await seed(f.store, delivery(), { outcome: "failed" }).then(async (other) => {
+        const { cookie, token } = await replayForm(f.app, other);
+        const res = await postReplay(f.app, other, {
+          token,
+          cookie,
+          headers: { "Sec-Fetch-Site": "same-origin", Origin: "null" },
+        });
+        assert.equal(res.status, 303);
+        assert.equal(f.store.get(other)?.state, "queued");
+      });
+    },
+  );
   await t.step("a queued delivery is not queued twice: a notice says why", async () => {
     const { cookie, token } = await replayForm(f.app, id);
     const res = await postReplay(f.app, id, { token, cookie });
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), `/deliveries/${id}?replayed=queued-already`);
-    assert.equal(f.notified(), 1);
+    assert.equal(f.notified(), 2);
   });
   await t.step("a delivery without a hook cannot be replayed", async () => {
     const ignored = await seed(f.store, delivery({ hook: null }));
@@ -363,6 +378,12 @@ Deno.test("replay refuses cross-site requests and missing or wrong tokens with 4
       /Origin https:\/\/evil.example is not http:\/\/admin.test/,
     );
   });
+  await t.step(
+    "Origin: null without Sec-Fetch-Site (an old browser, or a sandboxed frame)",
+    async () => {
+      await refused({ token, cookie, headers: { Origin: "null" } }, /Origin null is not/);
+    },
+  );
   await t.step("no token in the form", async () => {
     await refused({ cookie }, /CSRF token is missing/);
   });
