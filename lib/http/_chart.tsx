@@ -128,6 +128,16 @@ export function ActivityChart(props: ChartProps) {
               .join(" ")}
           />
         ))}
+        {rows.map((r, i) =>
+          r.durationMs
+            ? (
+              <>
+                <circle class="dot-p50" cx={xMid(i)} cy={yMs(r.durationMs.p50)} r="2.5" />
+                <circle class="dot-p99" cx={xMid(i)} cy={yMs(r.durationMs.p99)} r="2.5" />
+              </>
+            )
+            : null
+        )}
       </svg>
       <ul class="legend">
         {OUTCOMES.map((o) => (
@@ -189,10 +199,8 @@ function segments(values: readonly (number | undefined)[]): [number, number][][]
     } else current.push([i, value]);
   });
   if (current.length > 0) out.push(current);
-  // A lone point is drawn as a tiny segment, so it is still visible.
-  return out.map((points) =>
-    points.length === 1 ? [points[0], [points[0][0] + 0.01, points[0][1]]] : points
-  );
+  // A lone point is a dot only (drawn with the others).
+  return out.filter((points) => points.length > 1);
 }
 
 function sum(counts: Record<string, number>): number {

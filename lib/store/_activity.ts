@@ -1,8 +1,9 @@
 /**
- * The store's per-minute activity: deliveries received by state, and the
- * durations of the hook runs that ended, for the admin page's chart. Read
- * from the covering indexes `deliveries_received_state` and `runs_ended`,
- * never from the rows themselves.
+ * The store's per-minute activity, for the admin page's chart: deliveries
+ * received by state, and the percentiles of the hook runs that ended. Read
+ * from `minute_states` and `minute_durations`, which triggers keep (see
+ * the schema), so the last hour costs a few hundred rows however many
+ * deliveries it held.
  *
  * @module
  */
@@ -18,7 +19,11 @@ export interface MinuteActivity {
   received: Partial<Record<DeliveryState, number>>;
   /** Hook runs that ended in this minute. */
   runs: number;
-  /** The median, 95th and 99th percentile of those runs' durations, milliseconds; null without runs. */
+  /**
+   * The median, 95th and 99th percentile of those runs' durations, in
+   * milliseconds, each the upper bound of its histogram bucket (at most 10%
+   * above the true value); null without runs.
+   */
   durationMs: { p50: number; p95: number; p99: number } | null;
 }
 
@@ -38,54 +43,45 @@ export function readActivity(
   since: number,
   until: number,
 ): MinuteActivity[] {
-  const first = Math.floor(since / MINUTE_MS) * MINUTE_MS;
+  const first = Math.floor(since / MINUTE_MS);
+  const end = Math.ceil(until / MINUTE_MS);
   const minutes: MinuteActivity[] = [];
-  for (let minute = first; minute < until; minute += MINUTE_MS) {
-    minutes.push({ minute, received: {}, runs: 0, durationMs: null });
+  for (let minute = first; minute < end; minute++) {
+    minutes.push({ minute: minute * MINUTE_MS, received: {}, runs: 0, durationMs: null });
   }
-  const at = (ms: number) => minutes[Math.floor((ms - first) / MINUTE_MS)];
   const received = statement(
-    `SELECT received_at / ${MINUTE_MS} * ${MINUTE_MS} AS minute, state, count(*) AS n
-     FROM deliveries INDEXED BY deliveries_received_state
-     WHERE received_at >= ? AND received_at < ? GROUP BY minute, state`,
-  ).all(first, until);
+    `SELECT minute, state, n FROM minute_states WHERE minute >= ? AND minute < ? AND n > 0`,
+  ).all(first, end);
   for (const row of received) {
-    const entry = at(row.minute as number);
-    if (entry) entry.received[row.state as DeliveryState] = row.n as number;
+    minutes[(row.minute as number) - first].received[row.state as DeliveryState] = row.n as number;
   }
-  // Each minute's durations arrive together and ascending, ready for the percentiles.
-  const durations = statement(
-    `SELECT ended_at / ${MINUTE_MS} * ${MINUTE_MS} AS minute, duration_ms
-     FROM runs INDEXED BY runs_ended
-     WHERE ended_at >= ? AND ended_at < ? AND duration_ms IS NOT NULL
-     ORDER BY minute, duration_ms`,
-  ).all(first, until);
-  let current: MinuteActivity | undefined;
-  let values: number[] = [];
-  const close = () => {
-    if (current && values.length > 0) {
-      current.runs = values.length;
-      current.durationMs = {
-        p50: percentile(values, 0.5),
-        p95: percentile(values, 0.95),
-        p99: percentile(values, 0.99),
-      };
+  const buckets = statement(
+    `SELECT minute, upper, n FROM minute_durations
+     WHERE minute >= ? AND minute < ? AND n > 0 ORDER BY minute, upper`,
+  ).all(first, end);
+  let i = 0;
+  while (i < buckets.length) {
+    const minute = buckets[i].minute as number;
+    const uppers: number[] = [];
+    const counts: number[] = [];
+    for (; i < buckets.length && buckets[i].minute === minute; i++) {
+      uppers.push(buckets[i].upper as number);
+      counts.push(buckets[i].n as number);
     }
-    values = [];
-  };
-  for (const row of durations) {
-    const entry = at(row.minute as number);
-    if (entry !== current) {
-      close();
-      current = entry;
-    }
-    values.push(row.duration_ms as number);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const at = (p: number) => {
+      // Nearest rank: the bucket holding the ceil(p × total)-th duration.
+      const rank = Math.max(1, Math.ceil(p * total));
+      let seen = 0;
+      for (let b = 0; b < counts.length; b++) {
+        seen += counts[b];
+        if (seen >= rank) return uppers[b];
+      }
+      return uppers[uppers.length - 1];
+    };
+    const entry = minutes[minute - first];
+    entry.runs = total;
+    entry.durationMs = { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
   }
-  close();
   return minutes;
-}
-
-/** The nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }

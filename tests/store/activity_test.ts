@@ -29,8 +29,37 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
     {},
     { ignored: 1, queued: 1 },
   ]);
-  // The fixture's runs end at receivedAt + durationMs: these three within minute 0.
+  // The fixture's runs end at receivedAt + durationMs: these three within minute 0. Each
+  // percentile is its bucket's upper bound: at most 10% above the duration.
   assert.equal(minutes[0].runs, 3);
-  assert.deepEqual(minutes[0].durationMs, { p50: 200, p95: 300, p99: 300 });
+  const { p50, p95, p99 } = minutes[0].durationMs!;
+  assert.ok(p50 >= 200 && p50 <= 220, `p50 ${p50}`);
+  assert.ok(p95 >= 300 && p95 <= 330, `p95 ${p95}`);
+  assert.equal(p99, p95);
   assert.equal(minutes[1].durationMs, null);
+
+  // The triggers follow state changes and purges.
+  const queued = store.list({ state: "queued" })[0].id;
+  const claimed = store.claim(queued)!;
+  assert.deepEqual(store.activity(since, NOW)[2].received, { ignored: 1, running: 1 });
+  store.finishRun(claimed, {
+    outcome: "succeeded",
+    endedAt: since + 130_000,
+    durationMs: 5,
+    exitCode: 0,
+    signal: null,
+    stdout: "",
+    stderr: "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  }, { state: "done" });
+  const after = store.activity(since, NOW)[2];
+  assert.deepEqual(after.received, { ignored: 1, done: 1 });
+  assert.equal(after.runs, 1);
+  assert.equal(after.durationMs?.p50, 5);
+  assert.equal(store.purge(NOW, { limit: 1000 }), 6);
+  assert.deepEqual(
+    store.activity(since - 60_000, NOW).map((m) => [m.received, m.runs]),
+    [[{}, 0], [{}, 0], [{}, 0], [{}, 0]],
+  );
 });
