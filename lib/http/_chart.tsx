@@ -181,9 +181,9 @@ function minuteTitle(
   const time = new Date(minute).toISOString().slice(11, 16);
   const parts = OUTCOMES.filter((o) => counts[o.key] > 0).map((o) => `${counts[o.key]} ${o.label}`);
   const durations = durationMs
-    ? `; hook duration p50 ${formatMs(durationMs.p50)}, p95 ${formatMs(durationMs.p95)}, p99 ${
-      formatMs(durationMs.p99)
-    }`
+    ? `; hook duration p50 ≤ ${formatMs(durationMs.p50)}, p95 ≤ ${
+      formatMs(durationMs.p95)
+    }, p99 ≤ ${formatMs(durationMs.p99)}`
     : "";
   return `${time} UTC: ${parts.length > 0 ? parts.join(", ") : "no deliveries"}${durations}`;
 }
