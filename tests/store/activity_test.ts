@@ -5,7 +5,10 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { openStore } from "../../lib/store.ts";
+import { MIGRATIONS } from "../../lib/store/_schema.ts";
+import { tempDir } from "../_daemon.ts";
 import { delivery, NOW, seed } from "../http/_fixtures.ts";
 
 Deno.test("activity() counts deliveries per minute by state and the runs' duration percentiles", async () => {
@@ -62,4 +65,32 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
     store.activity(since - 60_000, NOW).map((m) => [m.received, m.runs]),
     [[{}, 0], [{}, 0], [{}, 0], [{}, 0]],
   );
+});
+
+Deno.test("the migration to schema 2 fills the chart's tables from the deliveries already stored", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  {
+    using db = new DatabaseSync(path);
+    db.exec(MIGRATIONS[0]);
+    db.exec("PRAGMA user_version = 1");
+    const insert = db.prepare(
+      `INSERT INTO deliveries (id, endpoint, event, received_at, content_type, headers, body,
+         body_size, hook, timeout_ms, state, seq, queued_at, updated_at)
+       VALUES (?, 'github', 'push', ?, 'application/json', '{}', x'', 0, 'x', 1000, ?, ?, 0, 0)`,
+    );
+    insert.run("01A", NOW - 90_000, "done", 1);
+    insert.run("01B", NOW - 80_000, "failed", 2);
+    insert.run("01C", NOW - 10_000, "queued", 3);
+    db.prepare(
+      `INSERT INTO runs (delivery_id, attempt, started_at, ended_at, duration_ms, outcome)
+       VALUES ('01A', 1, ?, ?, 40, 'succeeded')`,
+    ).run(NOW - 89_000, NOW - 88_960);
+  }
+  using store = openStore(path);
+  const minutes = store.activity(NOW - 120_000, NOW);
+  assert.deepEqual(minutes.map((m) => m.received), [{ done: 1, failed: 1 }, { queued: 1 }]);
+  assert.equal(minutes[0].runs, 1);
+  const p50 = minutes[0].durationMs?.p50 ?? 0;
+  assert.ok(p50 >= 40 && p50 <= 44, `40 ms in its 10% bucket: ${p50}`);
 });
