@@ -7,7 +7,7 @@
  */
 
 /** Where the stylesheet is served; the version in the name lets it be cached for good. */
-export const STYLE_PATH = "/static/admin-1.css";
+export const STYLE_PATH = "/static/admin-2.css";
 
 /** The stylesheet. */
 export const STYLE = `
@@ -71,6 +71,7 @@ svg .bar-pending, .swatch.bar-pending { fill: var(--pending); background: var(--
 svg .bar-duplicate, .swatch.bar-duplicate { fill: var(--duplicate); background: var(--duplicate); }
 svg .line-p50 { fill: none; stroke: var(--p50); stroke-width: 1.5; }
 svg .line-p99 { fill: none; stroke: var(--p99); stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg .dot-p50, svg .dot-p99 { stroke: #fff; stroke-width: 1; }
 svg .dot-p50 { fill: var(--p50); } svg .dot-p99 { fill: var(--p99); }
 .swatch.line-p50 { background: var(--p50); } .swatch.line-p99 { background: var(--p99); }
 `;
