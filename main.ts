@@ -18,6 +18,7 @@ import { notifyReady, notifyReloading, notifyStopping } from "./lib/systemd_noti
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { loadEnv } from "./lib/config/env_file.ts";
 import { daemonLog, setupLog } from "./lib/log/mod.ts";
+import { isLoopback } from "./lib/config/secret_strength.ts";
 
 /**
  * Run hookd with the given arguments.
@@ -128,6 +129,17 @@ async function serve(
             return { storeWritable: reason === undefined, listening, reason };
           },
           metrics: daemon.metrics,
+          access: {
+            loopback: isLoopback(config.adminListen.hostname),
+            token: () => daemon.config.adminToken,
+          },
+          pages: {
+            store: daemon.store,
+            endpoints: () => [...daemon.config.endpoints.keys()],
+            notify: () => daemon.queue.notify(),
+            adminToken: () => daemon.config.adminToken,
+            duplicates: (since, until) => daemon.duplicates.perMinute(since, until),
+          },
         }).fetch,
       );
       const server = Deno.serve({

@@ -11,6 +11,7 @@ import { getLogger } from "@logtape/logtape";
 import { createApp, createRateLimiter } from "./http/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { buildEndpoints } from "./endpoints.ts";
+import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
@@ -39,6 +40,8 @@ export interface Daemon {
   readonly config: Config;
   /** The Prometheus metrics. */
   metrics: Metrics;
+  /** Duplicate deliveries answered per minute, last hour (they are not stored). */
+  duplicates: MinuteCounter;
   /**
    * Apply a new configuration to requests that arrive afterwards: endpoints,
    * secrets, hooks and per-endpoint policies. Requests in flight finish with
@@ -140,7 +143,11 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     };
   }
   let rateLimiter = config.rateLimit && createRateLimiter(config.rateLimit);
-  const onRequest = metrics.observeRequest.bind(metrics);
+  const duplicates = createMinuteCounter();
+  const onRequest: typeof metrics.observeRequest = (record) => {
+    metrics.observeRequest(record);
+    if (record.outcome === "duplicate") duplicates.add();
+  };
   let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
   try {
     queue.start();
@@ -153,6 +160,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     store,
     queue,
     metrics,
+    duplicates,
     get config() {
       return current;
     },

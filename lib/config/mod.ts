@@ -20,7 +20,7 @@ import { eventKey, eventKeys } from "./event_keys.ts";
 import { type Filter, readFilters } from "./filter.ts";
 import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
-import { weakSecretProblems } from "./secret_strength.ts";
+import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
@@ -77,8 +77,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Certificate and key files (PEM) for HTTPS on the public listener. */
   tls?: { certFile: string; keyFile: string };
-  /** The admin listener (`/healthz`, `/metrics`); `undefined`: off. */
+  /** The admin listener (`/healthz`, `/metrics`, the deliveries page); `undefined`: off. */
   adminListen?: { hostname: string; port: number };
+  /** The admin listener's token (`HOOKD_ADMIN_TOKEN`); required when it is not on loopback. */
+  adminToken?: string;
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustedProxies?: AddressList;
   /** Requests per client address; `undefined`: no limit. */
@@ -133,6 +135,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_ADMIN_LISTEN: {
     help: "address:port of /healthz and /metrics, or off",
     default: () => "127.0.0.1:9001",
+  },
+  HOOKD_ADMIN_TOKEN: {
+    help: "token for the admin listener (basic or bearer); required off loopback",
+    default: () => "",
   },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
@@ -295,6 +301,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     adminListen: get("HOOKD_ADMIN_LISTEN").trim() === "off"
       ? undefined
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
+    adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
       () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES"),
       problems,
@@ -316,6 +323,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
   problems.push(...weakSecretProblems(config));
+  problems.push(...adminAccessProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -81,6 +81,10 @@ export function whereClause(
     clauses.push("d.received_at < ?");
     params.push(filter.until);
   }
+  if (filter.before !== undefined) {
+    clauses.push("d.id < ?");
+    params.push(filter.before);
+  }
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 

@@ -130,6 +130,8 @@ export interface DeliveryFilter {
   since?: number;
   /** Only deliveries received before this time, epoch milliseconds. */
   until?: number;
+  /** Only deliveries older than this id (the next page of a list). */
+  before?: string;
   /** At most this many, newest first; default 100 for `list`, unlimited for `requeueMatching`. */
   limit?: number;
 }
@@ -430,6 +432,15 @@ export interface Store extends Disposable {
   list(filter?: DeliveryFilter): DeliverySummary[];
 
   /**
+   * Deliveries received per minute by state, and hook run durations, for a chart.
+   *
+   * @param since the first minute, epoch milliseconds (rounded down to the minute)
+   * @param until the end, epoch milliseconds
+   * @returns one entry per minute, oldest first
+   */
+  activity(since: number, until: number): MinuteActivity[];
+
+  /**
    * Queue depth, read from counters the database keeps, so cheap enough for
    * every request.
    *
@@ -549,4 +560,20 @@ export interface Store extends Disposable {
    * Later calls throw {@linkcode StoreUnavailableError}.
    */
   close(): void;
+}
+
+/** One minute of activity. */
+export interface MinuteActivity {
+  /** The minute's start, epoch milliseconds. */
+  minute: number;
+  /** Deliveries received in this minute, by the state they are in now. */
+  received: Partial<Record<DeliveryState, number>>;
+  /** Hook runs that ended in this minute. */
+  runs: number;
+  /**
+   * The median, 95th and 99th percentile of those runs' durations, in
+   * milliseconds, each the upper bound of its histogram bucket (at most 10%
+   * above the true value); null without runs.
+   */
+  durationMs: { p50: number; p95: number; p99: number } | null;
 }
