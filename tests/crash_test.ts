@@ -9,6 +9,8 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { storePath } from "../lib/store/mod.ts";
 import { githubSignature, integrationTest, startDaemon, tempDir, waitForFile } from "./harness.ts";
 
 const SECRET = "crash-test-secret";
@@ -41,6 +43,22 @@ async function waitUntilGroupGone(pgid: number, timeoutMs = 15_000): Promise<voi
     if (Date.now() > deadline) {
       throw new Error(`process group ${pgid} still runs ${timeoutMs} ms after the restart`);
     }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Poll the store until the running run has recorded process group `pgid`. */
+async function waitForRecordedGroup(stateDir: string, pgid: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const db = new DatabaseSync(storePath(stateDir), { readOnly: true });
+    try {
+      const row = db.prepare("SELECT pgid FROM runs WHERE outcome = 'running'").get();
+      if (row?.pgid === pgid) return;
+    } finally {
+      db.close();
+    }
+    if (Date.now() > deadline) throw new Error(`the store never recorded process group ${pgid}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -89,6 +107,8 @@ sleep 600
         pgid = Number((await waitForFile(`${o}/pgid`, (text) => text.endsWith("\n"))).trim());
         assert.ok(pgid > 1);
         assert.ok(groupAlive(pgid), "the hook runs in its own process group");
+        // The daemon records the group just after the spawn; a crash before that cannot be helped.
+        await waitForRecordedGroup(first.stateDir, pgid);
       } finally {
         await first.stop("SIGKILL");
       }

@@ -86,4 +86,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN replay_hash TEXT;
   CREATE INDEX deliveries_replay ON deliveries (endpoint, replay_hash) WHERE replay_hash IS NOT NULL;
   `,
+  // 3: a running hook's process group and its leader's start time (clock ticks
+  // since boot), so that the next start can end what a crashed daemon left
+  // running, and never a process that merely reuses the pid.
+  `
+  ALTER TABLE runs ADD COLUMN pgid INTEGER;
+  ALTER TABLE runs ADD COLUMN leader_start_time INTEGER;
+  `,
 ];

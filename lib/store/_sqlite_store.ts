@@ -30,10 +30,12 @@ import {
   type InsertResult,
   type NewDelivery,
   type NextState,
+  type ProcessGroup,
   type QueueCounts,
   type QueuedRef,
   type RequeueResult,
   type RunEnd,
+  type RunningGroup,
   type Store,
   type StoreStats,
   StoreUnavailableError,
@@ -407,6 +409,30 @@ export class SqliteStore implements Store {
       });
       return claimed;
     });
+  }
+
+  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): void {
+    this.#guard("record the hook's process group", () => {
+      this.#transaction(() => {
+        this.#statement(
+          "UPDATE runs SET pgid = ?, leader_start_time = ? WHERE id = ? AND outcome = 'running'",
+        ).run(group.pgid, group.leaderStartTime, claimed.runId);
+      });
+    });
+  }
+
+  runningGroups(): RunningGroup[] {
+    return this.#guard("read running hooks", () =>
+      this.#statement(
+        `SELECT id, delivery_id, pgid, leader_start_time FROM runs
+         WHERE outcome = 'running' AND pgid IS NOT NULL AND leader_start_time IS NOT NULL
+         ORDER BY id`,
+      ).all().map((row) => ({
+        runId: row.id as number,
+        deliveryId: row.delivery_id as string,
+        pgid: row.pgid as number,
+        leaderStartTime: row.leader_start_time as number,
+      })));
   }
 
   finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void {

@@ -230,6 +230,27 @@ export interface ClaimedDelivery extends
   runId: number;
 }
 
+/**
+ * A hook's process group, as Linux names it: the group's id (its leader's
+ * pid) and the leader's start time, field 22 of `/proc/<pid>/stat` (clock
+ * ticks since boot). Together they name one process, even after its pid is
+ * reused.
+ */
+export interface ProcessGroup {
+  /** The process group's id. */
+  pgid: number;
+  /** When the group's leader started, in clock ticks since boot. */
+  leaderStartTime: number;
+}
+
+/** The process group of a run still marked `running`, from {@linkcode Store.runningGroups}. */
+export interface RunningGroup extends ProcessGroup {
+  /** The run's number in the store. */
+  runId: number;
+  /** The delivery it runs. */
+  deliveryId: string;
+}
+
 /** A queued delivery's place, as the dispatcher sees it. */
 export interface QueuedRef {
   /** The delivery's id. */
@@ -460,6 +481,25 @@ export interface Store extends Disposable {
    * @returns the delivery with its body and the new run's id, or null
    */
   claim(id: string): ClaimedDelivery | null;
+
+  /**
+   * Record the process group a claimed run's hook runs in, so that after a
+   * crash the next start can end it ({@linkcode Store.runningGroups}). Does
+   * not wait for another process's write lock: it throws.
+   *
+   * @param claimed the claim, as returned by `claim`
+   * @param group the hook's process group and its leader's start time
+   */
+  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): void;
+
+  /**
+   * The process groups recorded for runs still marked `running`: at start,
+   * before {@linkcode Store.recover}, the hooks a crashed daemon may have
+   * left running.
+   *
+   * @returns one entry per such run that recorded its group, oldest first
+   */
+  runningGroups(): RunningGroup[];
 
   /**
    * Record how a claimed run ended and where the delivery goes next. Does
