@@ -53,6 +53,27 @@ async function hookRecord(daemon: Daemon, event: string): Promise<LogRecord> {
   return await daemon.waitForRecord((r) => r.type === "hook" && r.id === answer.id, 30_000);
 }
 
+/** The length of an excerpt made only of `char` (anything else fails with its start). */
+function excerpt(text: unknown, char: string): number {
+  assert.equal(typeof text, "string");
+  const bad = (text as string).search(new RegExp(`[^${char}]`));
+  assert.equal(bad, -1, `unexpected text at ${bad}: ${(text as string).slice(bad, bad + 40)}`);
+  return (text as string).length;
+}
+
+/** The stored stdout of a delivery's last run and its truncation flag (0 or 1). */
+function storedOutput(daemon: Daemon, id: string): [unknown, unknown] {
+  const db = new DatabaseSync(storePath(daemon.stateDir), { readOnly: true });
+  try {
+    const row = db.prepare(
+      "SELECT stdout, stdout_truncated FROM runs WHERE delivery_id = ? ORDER BY id DESC LIMIT 1",
+    ).get(id);
+    return [row?.stdout, row?.stdout_truncated];
+  } finally {
+    db.close();
+  }
+}
+
 function rssKb(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
@@ -121,6 +142,7 @@ integrationTest(
       HOOKD_GH_HOOK_KILLED: "kill -KILL $$",
       HOOKD_GH_HOOK_TERMINATED: "kill -TERM $$",
       HOOKD_GH_HOOK_LOUD: "head -c 100000000 /dev/zero | tr '\\0' x",
+      HOOKD_GH_HOOK_CHATTY: "head -c 10000 /dev/zero | tr '\\0' y",
       HOOKD_GH_HOOK_HANGS: forkChild(`${scratch.path}/hangs.pid`, "sleep 300"),
       HOOKD_GH_HOOK_LEAVES: forkChild(`${scratch.path}/leaves.pid`, "exit 0"),
     });
@@ -152,14 +174,25 @@ integrationTest(
       }
     });
 
-    await t.step("a hook printing 100 MB leaves a cut excerpt and bounded memory", async () => {
+    await t.step("a hook printing 10,000 characters is logged and stored whole", async () => {
+      const record = await hookRecord(daemon, "chatty");
+      assert.equal(record.exitCode, 0);
+      assert.equal(excerpt(record.stdout, "y"), 10_000);
+      assert.equal(record.stdoutTruncated, false);
+      const [stored, truncated] = storedOutput(daemon, String(record.id));
+      assert.equal(excerpt(stored, "y"), 10_000);
+      assert.equal(truncated, 0);
+    });
+
+    await t.step("a hook printing 100 MB leaves a 64 KiB excerpt and bounded memory", async () => {
       const before = rssKb(pid);
       const record = await hookRecord(daemon, "loud");
       assert.equal(record.exitCode, 0);
       assert.equal(record.stdoutTruncated, true);
-      const stdout = String(record.stdout);
-      assert.ok(stdout.startsWith("x".repeat(1000)));
-      assert.ok(stdout.length < 4096, `the log keeps ${stdout.length} chars`);
+      assert.equal(excerpt(record.stdout, "x"), 65_536);
+      const [stored, truncated] = storedOutput(daemon, String(record.id));
+      assert.equal(excerpt(stored, "x"), 65_536);
+      assert.equal(truncated, 1);
       const after = rssKb(pid);
       assert.ok(after < RSS_BOUND_KB, `RSS ${before} kB before, ${after} kB after`);
     });
@@ -193,7 +226,17 @@ integrationTest(
       const requests = records.filter((r) => r.type === "request");
       assert.deepEqual(
         requests.map((r) => r.event),
-        ["missing", "noexec", "killed", "terminated", "loud", "hangs", "leaves", "unhooked"],
+        [
+          "missing",
+          "noexec",
+          "killed",
+          "terminated",
+          "chatty",
+          "loud",
+          "hangs",
+          "leaves",
+          "unhooked",
+        ],
       );
       assert.ok(rssKb(pid) < RSS_BOUND_KB);
     });
