@@ -4,10 +4,11 @@
  * that cannot commit. In each, the daemon records precisely what happened,
  * stays bounded, keeps serving, and never acknowledges what it did not keep.
  *
- * The store's faults are staged as root can: another process holding the
- * write lock, and the write-ahead log made immutable (`chattr +i`, the one
- * file root cannot write). A full disk is not staged (it needs a small
- * mount); SQLite reports it at the same commit as the read-only log.
+ * The store's faults are staged without privileges: another process holding
+ * the write lock, and a state directory whose files cannot be written (an
+ * `LD_PRELOAD` shim, `fixtures/erofs_writes.c`, compiled with `cc` at test
+ * time, answers the daemon's writes there with EROFS). A full disk is not
+ * staged (it needs a small mount); SQLite reports it at the same commit.
  *
  * @module
  */
@@ -21,6 +22,8 @@ import {
   githubSignature,
   integrationTest,
   type LogRecord,
+  onPath,
+  requireOrSkip,
   startDaemon,
   tempDir,
   waitForFile,
@@ -381,56 +384,63 @@ integrationTest("a store that cannot commit: 503, nothing acknowledged and lost"
   });
 });
 
-function chattr(flag: "+i" | "-i", path: string): boolean {
-  try {
-    return new Deno.Command("chattr", { args: [flag, path], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
+const SHIM_SOURCE = new URL("./fixtures/erofs_writes.c", import.meta.url).pathname;
+
+/** Compile the read-only shim into `dir`; returns the shared object's path. */
+async function buildErofsShim(dir: string): Promise<string> {
+  const shim = `${dir}/erofs_writes.so`;
+  const cc = await new Deno.Command("cc", {
+    args: ["-shared", "-fPIC", "-O2", "-o", shim, SHIM_SOURCE, "-ldl"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(cc.success, `cc failed:\n${new TextDecoder().decode(cc.stderr)}`);
+  return shim;
 }
 
-/** Whether `chattr +i` works here: root, on a file system with attributes (ext4, xfs, btrfs). */
-function immutableFilesWork(): boolean {
-  const dir = Deno.makeTempDirSync({ prefix: "hookd_chattr_" });
-  try {
-    Deno.writeTextFileSync(`${dir}/probe`, "");
-    const works = chattr("+i", `${dir}/probe`);
-    if (works) chattr("-i", `${dir}/probe`);
-    return works;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-Deno.test({
+requireOrSkip(await onPath("cc") ? null : "cc is not installed (apt-get install gcc libc6-dev)", {
   name: "a read-only store: 503, and the sender's retry accepted once it is writable",
-  // An immutable file is the one kind root cannot write; without chattr
-  // (or on tmpfs, or not root) the fault cannot be staged.
-  ignore: !immutableFilesWork(),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
     await using out = await tempDir("hookd_fault_readonly_");
+    await using dir = await tempDir("hookd_fault_readonly_daemon_");
+    // The daemon's writes to files in its state directory fail with EROFS
+    // while the switch file exists, as on a file system remounted read-only:
+    // an LD_PRELOAD shim, so neither root nor chattr nor a mount is needed.
+    const readOnly = `${out.path}/read-only`;
     await using daemon = await startDaemon({
       HOOKD_ENDPOINTS: "gh",
       HOOKD_GH_PROVIDER: "github",
       HOOKD_GH_SECRET: SECRET,
       HOOKD_GH_HOOK_PUSH: `cat > "${out.path}/$HOOKD_DELIVERY_ID"`,
+    }, {
+      dir: dir.path,
+      processEnv: {
+        LD_PRELOAD: await buildErofsShim(out.path),
+        EROFS_DIR: `${dir.path}/state`,
+        EROFS_SWITCH: readOnly,
+      },
     });
     const first = await deliver(daemon, "push", "first");
     assert.equal(first.response.status, 202);
-    const wal = `${storePath(daemon.stateDir)}-wal`;
+    assert.equal(
+      await waitForFile(`${out.path}/${first.answer.id}`),
+      JSON.stringify({
+        event: "push",
+        sourceId: "first",
+      }),
+    );
     const body = JSON.stringify({ ref: "refs/heads/main", after: "decade" });
 
-    await t.step("the write-ahead log immutable: 503 with Retry-After", async () => {
-      assert.ok(chattr("+i", wal), `chattr +i ${wal}`);
+    await t.step("the state directory read-only: 503 with Retry-After", async () => {
+      await Deno.writeTextFile(readOnly, "");
       try {
         const { response, answer } = await deliver(daemon, "push", "read-only", body);
         assert.equal(response.status, 503, JSON.stringify(answer));
         assert.match(response.headers.get("Retry-After") ?? "", /^[1-9]\d*$/);
       } finally {
-        assert.ok(chattr("-i", wal), `chattr -i ${wal}`);
+        await Deno.remove(readOnly);
       }
       const [record] = await recordsWhen(daemon, (r) => r.status === 503, 1);
       assert.equal(record.outcome, "rejected.store_unavailable");
