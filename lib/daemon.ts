@@ -17,8 +17,10 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   buildHookEnv,
   createQueue,
+  endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
+  type OrphanedRuns,
   payloadFieldEnv,
   type Queue,
   type QueueEvent,
@@ -150,6 +152,8 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   };
   let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
   try {
+    // A crashed daemon's hooks may still run: end them before recovery re-runs their deliveries.
+    logOrphans(await endOrphanedRuns(store, { payloadDir }));
     queue.start();
   } catch (error) {
     store.close();
@@ -213,6 +217,18 @@ function restartOnly(before: Config, after: Config): string[] {
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
   return changed;
+}
+
+function logOrphans(orphans: OrphanedRuns): void {
+  for (const group of orphans.terminated) {
+    log.warn("terminated a hook left running by a stopped daemon", { ...group });
+  }
+  for (const group of orphans.leftAlone) {
+    log.info("a hook left running by a stopped daemon is gone", { ...group });
+  }
+  if (orphans.payloadFiles.length > 0) {
+    log.info("removed payload files of interrupted runs", { count: orphans.payloadFiles.length });
+  }
 }
 
 function logQueueEvent(event: QueueEvent): void {

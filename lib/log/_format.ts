@@ -14,6 +14,15 @@ import { Cleaner, MAX_STRING, REDACTED, truncate } from "./_redact.ts";
 /** The stderr line quotes values past this length, cut. */
 const MAX_STDERR_VALUE = 200;
 
+/**
+ * Top-level properties holding a process's output excerpt (a hook's stdout
+ * and stderr, already limited to 64 KiB by the runner), kept up to this many
+ * characters rather than {@linkcode MAX_STRING}: the log promises the same
+ * excerpt the store has. One cut here sets `<key>Truncated` to true.
+ */
+const MAX_OUTPUT = 65_536;
+const OUTPUT_KEYS = ["stdout", "stderr"] as const;
+
 /** Record keys that properties may not overwrite. */
 const RESERVED_KEYS = new Set(["time", "level", "type", "message"]);
 
@@ -63,6 +72,13 @@ function toEntry(record: LogRecord): Record<string, unknown> {
   const properties = record.properties;
   for (const key of Object.keys(properties)) {
     entry[RESERVED_KEYS.has(key) ? `_${key}` : key] = cleaner.property(key, properties[key], 0);
+  }
+  for (const key of OUTPUT_KEYS) {
+    const output = properties[key];
+    if (typeof output !== "string") continue;
+    entry[key] = output.length > MAX_OUTPUT ? output.slice(0, MAX_OUTPUT) : output;
+    // After the loop above, so that a caller's `false` cannot hide this cut.
+    if (output.length > MAX_OUTPUT) entry[`${key}Truncated`] = true;
   }
   const parts = record.message;
   let message = "";

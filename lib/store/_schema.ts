@@ -160,4 +160,11 @@ export const MIGRATIONS: readonly string[] = [
       AND upper = (SELECT min(upper) FROM duration_buckets WHERE upper >= OLD.duration_ms);
   END;
   `,
+  // 5: a running hook's process group and its leader's start time (clock ticks
+  // since boot), so that the next start can end what a crashed daemon left
+  // running, and never a process that merely reuses the pid.
+  `
+  ALTER TABLE runs ADD COLUMN pgid INTEGER;
+  ALTER TABLE runs ADD COLUMN leader_start_time INTEGER;
+  `,
 ];

@@ -11,7 +11,9 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
+import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
+import { insertRows } from "./_insert.ts";
 import {
   checkDelivery,
   LAST_RUN_JOIN,
@@ -32,12 +34,13 @@ import {
   type MinuteActivity,
   type NewDelivery,
   type NextState,
+  type ProcessGroup,
   type QueueCounts,
   type QueuedRef,
   type RequeueOptions,
   type RequeueResult,
   type RunEnd,
-  type Store,
+  type RunningGroup,
   type StoreStats,
   StoreUnavailableError,
 } from "./types.ts";
@@ -115,74 +118,20 @@ export class SqliteStore implements Store {
     return this.#commits.insert(delivery);
   }
 
-  #writeBatch(rows: readonly NewDelivery[]): BatchWritten {
-    const results: InsertResult[] = [];
-    let inserted = 0;
-    let bytes = 0;
+  #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
+    let written!: BatchWritten & { bytes: number };
     this.#transaction(() => {
       const now = this.#now();
-      const findDuplicate = this.#statement(
-        `SELECT id, state FROM deliveries
-         WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
-      );
-      const nextSeq = this.#nextSeq();
-      const insert = this.#statement(
-        `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
-           headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
-           updated_at, finished_at, replay_hash, filtered_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const findReplay = this.#statement(
-        `SELECT id, state FROM deliveries
-         WHERE endpoint = ? AND replay_hash = ? AND received_at >= ? LIMIT 1`,
-      );
-      for (const row of rows) {
-        const since = now - this.retentionMs;
-        const existing = (row.sourceId !== undefined &&
-          findDuplicate.get(row.endpoint, row.sourceId, since)) ||
-          (row.replayHash !== undefined && findReplay.get(row.endpoint, row.replayHash, since));
-        if (existing) {
-          results.push({
-            id: existing.id as string,
-            duplicate: true,
-            state: existing.state as DeliveryState,
-          });
-          continue;
-        }
-        const id = this.#ids.next(now);
-        const state: DeliveryState = row.hook === null
-          ? "ignored"
-          : row.filteredBy !== undefined
-          ? "filtered"
-          : "queued";
-        insert.run(
-          id,
-          row.endpoint,
-          row.event,
-          row.sourceId ?? null,
-          row.receivedAt,
-          row.contentType,
-          JSON.stringify(row.headers),
-          row.body,
-          row.body.byteLength,
-          row.hook,
-          row.timeoutMs,
-          row.verifiedBy ?? null,
-          state,
-          nextSeq + inserted,
-          now,
-          now,
-          state === "queued" ? null : now,
-          row.replayHash ?? null,
-          state === "filtered" ? row.filteredBy! : null,
-        );
-        inserted++;
-        bytes += row.body.byteLength + PAGE_BYTES;
-        results.push({ id, duplicate: false, state });
-      }
+      written = insertRows(rows, {
+        statement: (sql) => this.#statement(sql),
+        now,
+        since: now - this.retentionMs,
+        ids: this.#ids,
+        firstSeq: this.#nextSeq(),
+      });
     }, true);
-    this.#commits.wrote(bytes);
-    return { results, inserted };
+    this.#commits.wrote(written.bytes);
+    return written;
   }
 
   get(id: string): DeliveryDetail | null {
@@ -452,6 +401,30 @@ export class SqliteStore implements Store {
       });
       return claimed;
     });
+  }
+
+  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): void {
+    this.#guard("record the hook's process group", () => {
+      this.#transaction(() => {
+        this.#statement(
+          "UPDATE runs SET pgid = ?, leader_start_time = ? WHERE id = ? AND outcome = 'running'",
+        ).run(group.pgid, group.leaderStartTime, claimed.runId);
+      });
+    });
+  }
+
+  runningGroups(): RunningGroup[] {
+    return this.#guard("read running hooks", () =>
+      this.#statement(
+        `SELECT id, delivery_id, pgid, leader_start_time FROM runs
+         WHERE outcome = 'running' AND pgid IS NOT NULL AND leader_start_time IS NOT NULL
+         ORDER BY id`,
+      ).all().map((row) => ({
+        runId: row.id as number,
+        deliveryId: row.delivery_id as string,
+        pgid: row.pgid as number,
+        leaderStartTime: row.leader_start_time as number,
+      })));
   }
 
   finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void {

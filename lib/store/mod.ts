@@ -25,7 +25,7 @@
  * `requeue`, `requeueMatching`, and every call on a read-only store) waits
  * in SQLite, up to `busyTimeoutMs`.
  *
- * The contract and its vocabulary are in `types.ts` (re-exported here); the
+ * The contract is in `contract.ts`, its vocabulary in `types.ts` (both re-exported here); the
  * SQLite implementation is private to this folder. A foundation: nothing
  * here imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or
  * `lib/daemon.ts`.
@@ -39,14 +39,11 @@ import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative } from "../config/limits.ts";
 import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
-import {
-  type Store,
-  StoreMissingError,
-  type StoreOptions,
-  StoreUnavailableError,
-} from "./types.ts";
+import type { Store } from "./contract.ts";
+import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export * from "./types.ts";
+export type { Store } from "./contract.ts";
 
 const DAY_MS = 86_400_000;
 
