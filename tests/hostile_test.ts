@@ -889,3 +889,47 @@ integrationTest(
     assert.equal(await Deno.readTextFile(events), "push delivery-1\npush delivery-3\n");
   },
 );
+
+integrationTest(
+  "hookd refuses a long dotted event name before any lookup, and keeps serving",
+  async (t) => {
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "open",
+      HOOKD_OPEN_PROVIDER: "none",
+      HOOKD_OPEN_EVENT_HEADER: "X-Event",
+      HOOKD_OPEN_HOOK_DEFAULT: "true",
+    });
+    const healthz = async () => {
+      const response = await fetch(`${daemon.adminUrl}/healthz`);
+      await response.body?.cancel();
+      return response.status;
+    };
+    const sizes = [8];
+    for (const [i, kb] of sizes.entries()) {
+      await t.step(`a ${kb} KB dotted event header: 400, /healthz answers meanwhile`, async () => {
+        const event = "a.".repeat(kb * 512).slice(0, -1);
+        const refused = daemon.post("open", "{}", {
+          "Content-Type": "application/json",
+          "X-Event": event,
+        });
+        // Asked while the refusal is in flight: a daemon busy with the name would not answer.
+        assert.equal(await healthz(), 200);
+        const response = await refused;
+        assert.equal(response.status, 400);
+        assert.deepEqual(await response.json(), { error: "Event name too long" });
+        const [record] = await daemon.waitForRecords(
+          (r) => r.type === "request" && r.reason === "Event name too long",
+          i + 1,
+        ).then((found) => found.slice(i));
+        assert.equal(record.outcome, "rejected.malformed");
+        assert.ok(String(record.event ?? "").length <= 200, "the logged name is cut");
+        assert.equal(await healthz(), 200);
+      });
+    }
+    await t.step("one record per refusal, and nothing ran", async () => {
+      const records = (await daemon.records()).filter((r) => r.type === "request");
+      assert.equal(records.length, sizes.length);
+      assert.equal((await daemon.records()).filter((r) => r.type === "hook").length, 0);
+    });
+  },
+);

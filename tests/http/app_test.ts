@@ -282,6 +282,61 @@ Deno.test("createApp() picks the hook from the event and its action", () =>
     assert.equal(dispatcher.deliveries[0].hook, "./pr.sh");
   }));
 
+Deno.test("createApp() refuses an event name with a control character: 400", async (t) => {
+  for (const char of ["\u0000", "\u0009", "\u001f", "\u007f", "\u0085", "\u009f"]) {
+    const code = `U+${char.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
+    await t.step(
+      `a GitHub action holding ${code}`,
+      () =>
+        withApp(async ({ post, dispatcher, records }) => {
+          const body = JSON.stringify({ action: `a${char}b`, number: 1 });
+          const response = await post("/hooks/github", body, githubHeaders(body, "pull_request"));
+          assert.equal(response.status, 400);
+          assert.deepEqual(await response.json(), { error: "Event name has control characters" });
+          assert.equal(dispatcher.deliveries.length, 0);
+          const record = onlyRecord(records);
+          assert.equal(record.outcome, "rejected.malformed");
+          assert.equal(record.reason, "Event name has control characters");
+          assert.equal(record.status, 400);
+        }),
+    );
+  }
+});
+
+Deno.test("createApp() refuses an event name too long to look up: 400", async (t) => {
+  const cases = {
+    "201 characters": `push.${"a".repeat(196)}`,
+    "9 segments": "a.b.c.d.e.f.g.h.i",
+    "8 KB of dots": "a.".repeat(4096) + "a",
+  };
+  for (const [name, action] of Object.entries(cases)) {
+    await t.step(name, () =>
+      withApp(async ({ post, dispatcher, records }) => {
+        const body = JSON.stringify({ action, number: 1 });
+        // GitHub names the event `<header>.<action>`: the action makes the name long.
+        const response = await post("/hooks/github", body, githubHeaders(body, "x"));
+        assert.equal(response.status, 400);
+        assert.deepEqual(await response.json(), { error: "Event name too long" });
+        assert.equal(dispatcher.deliveries.length, 0);
+        const record = onlyRecord(records);
+        assert.equal(record.outcome, "rejected.malformed");
+        assert.ok(String(record.event).length <= 200);
+      }));
+  }
+  await t.step(
+    "200 characters in 8 segments is still a name",
+    () =>
+      withApp(async ({ post, dispatcher }) => {
+        const action = `${"b".repeat(186)}.c.d.e.f.g.h`;
+        assert.equal(`x.${action}`.length, 200);
+        const body = JSON.stringify({ action, number: 1 });
+        const response = await post("/hooks/github", body, githubHeaders(body, "x"));
+        assert.equal(response.status, 202);
+        assert.equal(dispatcher.deliveries[0].event, `x.${action}`);
+      }),
+  );
+});
+
 Deno.test("createApp() accepts an event without a hook as ignored", () =>
   withApp(async ({ post, dispatcher, records }) => {
     const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
