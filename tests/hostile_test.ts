@@ -904,9 +904,9 @@ integrationTest(
       await response.body?.cancel();
       return response.status;
     };
-    const sizes = [8];
+    const sizes = [8, 30];
     for (const [i, kb] of sizes.entries()) {
-      await t.step(`a ${kb} KB dotted event header: 400, /healthz answers meanwhile`, async () => {
+      await t.step(`${kb} KB of dotted event header: 400, /healthz answers meanwhile`, async () => {
         const event = "a.".repeat(kb * 512).slice(0, -1);
         const refused = daemon.post("open", "{}", {
           "Content-Type": "application/json",

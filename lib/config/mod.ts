@@ -555,11 +555,20 @@ export function pickHook(
   endpoint: Pick<EndpointConfig, "prefix" | "hooks">,
   event: string,
 ): { variable: string; command: string } | undefined {
-  const parts = event.split(".");
-  const keys = parts.map((_, i) => eventKey(parts.slice(0, parts.length - i).join(".")));
-  for (const key of [...keys, "DEFAULT"]) {
+  // One key for the whole name, then its cuts at each "." from the right:
+  // linear in the name, never a key per prefix built from scratch. Cut where
+  // the upper-cased name has its dots ("ß" becomes "SS"): eventKey keeps
+  // every position of it.
+  const upper = event.toUpperCase();
+  const full = eventKey(event);
+  for (let end = upper.length; end !== -1; end = upper.lastIndexOf(".", end - 1)) {
+    const key = full.slice(0, end);
     const command = endpoint.hooks.get(key);
     if (command !== undefined) return { variable: `${endpoint.prefix}HOOK_${key}`, command };
+    if (end === 0) break;
   }
-  return undefined;
+  const command = endpoint.hooks.get("DEFAULT");
+  return command === undefined
+    ? undefined
+    : { variable: `${endpoint.prefix}HOOK_DEFAULT`, command };
 }

@@ -302,6 +302,14 @@ Deno.test("pickHook() goes from the most specific name to the least", async (t) 
     assert.equal(pickHook(hooks, "command.deploy-prod")?.command, "cmd");
   });
 
+  await t.step("a name that grows when upper-cased is cut where its dots are", () => {
+    const hooks = endpoint({ STRASSE: "street" });
+    assert.deepEqual(pickHook(hooks, "straße.opened"), {
+      variable: "HOOKD_GH_HOOK_STRASSE",
+      command: "street",
+    });
+  });
+
   await t.step("works on a parsed endpoint", () => {
     const config = parseConfig({ ...GITHUB, HOOKD_GITHUB_HOOK_PULL_REQUEST: "echo pr" });
     assert.deepEqual(pickHook(config.endpoints.get("github")!, "pull_request.synchronize"), {
