@@ -716,14 +716,13 @@ Deno.test("bodyLimit() answers 408 to a body that stalls past its time limit", a
   const stop = new AbortController();
   const server = Deno.serve({ port: 0, signal: stop.signal, onListen() {} }, app.fetch);
   try {
-    const started = performance.now();
-    // A drip that never ends: one byte now, the rest never.
+    // A drip that never ends: one byte now, the rest never. Only the time-out can answer it
+    // (rawStatus gives up after 10 s without an answer).
     const status = await rawStatus(server.addr.port, [
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
       "{",
     ]);
     assert.equal(status, 408);
-    assert.ok(performance.now() - started < 5_000);
     // A body that arrives in time is read.
     const ok = await rawStatus(server.addr.port, [
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n",
