@@ -115,7 +115,8 @@ async function serve(
     ];
     for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
     try {
-      const admin = config.adminListen && Deno.serve(
+      const admin = config.adminListen && serveOn(
+        "HOOKD_ADMIN_LISTEN",
         {
           hostname: config.adminListen.hostname,
           port: config.adminListen.port,
@@ -142,7 +143,7 @@ async function serve(
           },
         }).fetch,
       );
-      const server = Deno.serve({
+      const server = serveOn("HOOKD_LISTEN", {
         hostname: config.listen.hostname,
         port: config.listen.port,
         signal: stop.signal,
@@ -188,6 +189,28 @@ async function notify(send: () => Promise<boolean>): Promise<void> {
     await send();
   } catch (error) {
     daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+  }
+}
+
+/**
+ * `Deno.serve`, naming the listener when its address is taken: the address,
+ * the variable that set it and which listener it is, not just `os error 98`.
+ */
+function serveOn(
+  variable: "HOOKD_LISTEN" | "HOOKD_ADMIN_LISTEN",
+  options: Deno.ServeTcpOptions | (Deno.ServeTcpOptions & Deno.TlsCertifiedKeyPem),
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve(options, handler);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const address = hostPort(options.hostname ?? "0.0.0.0", options.port ?? 8000);
+    const which = variable === "HOOKD_LISTEN" ? "the public listener" : "the admin listener";
+    throw new Error(
+      `cannot listen on ${address} (${variable}, ${which}): address already in use`,
+      { cause: error },
+    );
   }
 }
 

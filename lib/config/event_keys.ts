@@ -31,7 +31,17 @@ export function eventKey(event: string): string {
  * ```
  */
 export function eventKeys(event: string): string[] {
-  const parts = event.split(".");
-  const keys = parts.map((_, i) => eventKey(parts.slice(0, parts.length - i).join(".")));
-  return [...keys, "DEFAULT"];
+  // One key for the whole name, then its cuts at each "." from the right:
+  // linear in the name, never a key per prefix built from scratch. Cut where
+  // the upper-cased name has its dots ("ß" becomes "SS"): eventKey keeps
+  // every position of it.
+  const upper = event.toUpperCase();
+  const full = eventKey(event);
+  const keys: string[] = [];
+  for (let end = upper.length; end !== -1; end = upper.lastIndexOf(".", end - 1)) {
+    keys.push(full.slice(0, end));
+    if (end === 0) break;
+  }
+  keys.push("DEFAULT");
+  return keys;
 }

@@ -15,6 +15,7 @@ import { clientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
 import { filterMiss } from "../config/filter.ts";
+import { eventNameProblem } from "../config/event_name.ts";
 import { HttpError } from "./http_error.ts";
 import type { RequestObservation, RequestOutcome } from "../metrics.ts";
 import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "../intake.ts";
@@ -216,6 +217,11 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         });
       }
       fields.event = verdict.event.slice(0, 200);
+      // Before any lookup: the name usually comes from a header nobody signed.
+      const problem = eventNameProblem(verdict.event);
+      if (problem) {
+        throw new HttpError(400, capitalize(problem), { outcome: "rejected.malformed" });
+      }
       fields.verifiedBy = verdict.verifiedBy;
       if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
       if (verdict.reply) {
