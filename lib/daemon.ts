@@ -1,15 +1,20 @@
 /**
- * Assemble a running daemon from a configuration: endpoints with their keys
- * imported, the store, the queue, and the app that feeds them. `main.ts`
- * serves the app and owns the signals; this file owns the order of start
- * and stop.
+ * Assemble a running daemon from a configuration (endpoints with their keys
+ * imported, the store, the queue, and the app that feeds them), log each
+ * hook run, and serve it: the listeners, SIGHUP reloads and a clean stop on
+ * SIGINT/SIGTERM. This file owns the order of start and stop; `main.ts`
+ * only hands it the configuration.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
-import { createApp, createRateLimiter } from "./http/mod.ts";
-import type { Config } from "./config/mod.ts";
+import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
+import { type Config, parseConfig, problemsOf } from "./config/mod.ts";
+import { loadConfigEnv } from "./config/env_file.ts";
+import { isLoopback } from "./config/secret_strength.ts";
+import { daemonLog, setupLog } from "./log/mod.ts";
+import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
 import { createIntake } from "./intake.ts";
@@ -315,4 +320,169 @@ const MAX_FIRST_LINE = 200;
  */
 export function commandName(command: string): string {
   return command.trim().split(/\s+/)[0] ?? "";
+}
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** The variables the configuration was read from (hooks may copy from them). */
+  env: Record<string, string>;
+  /** The env file, read again on SIGHUP; `undefined`: the process environment. */
+  envFile?: string;
+  /** hookd's version, for the start-up record. */
+  version: string;
+}
+
+/**
+ * `hookd serve`: set up the log, build the daemon, serve the public and
+ * admin listeners, reload on SIGHUP (a broken file keeps the running
+ * configuration), and on SIGINT/SIGTERM stop taking requests, let running
+ * hooks finish, and flush and dispose the log (Deno's `unload` does not fire
+ * on those signals, so a logger that waits for it would lose lines).
+ *
+ * @param config the resolved configuration
+ * @param options the environment, the env file and the version
+ * @returns the exit code, once stopped
+ * @throws {Error} naming the listener when its address is taken
+ */
+export async function serve(config: Config, options: ServeOptions): Promise<number> {
+  const { env, envFile, version } = options;
+  let logOptions = config.log;
+  let logging = await setupLog(logOptions);
+  const log = daemonLog();
+  try {
+    const tls = config.tls && {
+      cert: await Deno.readTextFile(config.tls.certFile),
+      key: await Deno.readTextFile(config.tls.keyFile),
+    };
+    const daemon = await createDaemon(config, { env });
+    const stop = new AbortController();
+    let listening = false;
+    let reloading = Promise.resolve();
+    const onStop = () => stop.abort();
+    const onReload = () => {
+      reloading = reloading.then(async () => {
+        await notify(notifyReloading);
+        try {
+          const nextEnv = await loadConfigEnv(envFile);
+          const next = parseConfig(nextEnv);
+          const restart = await daemon.reload(next, nextEnv);
+          if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
+            // setupLog replaces the running configuration; the old handle
+            // then has nothing left to dispose.
+            logging = await setupLog(next.log);
+            logOptions = next.log;
+          }
+          log.info("reloaded", { endpoints: [...next.endpoints.keys()] });
+          if (restart.length > 0) {
+            log.warn(`changed settings need a restart: ${restart.join(", ")}`, { restart });
+          }
+        } catch (error) {
+          log.error("reload refused: the running configuration stays", {
+            problems: problemsOf(error),
+          });
+        }
+        await notify(notifyReady);
+      });
+    };
+    const signals: [Deno.Signal, () => void][] = [
+      ["SIGINT", onStop],
+      ["SIGTERM", onStop],
+      ["SIGHUP", onReload],
+    ];
+    for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
+    try {
+      const admin = config.adminListen && serveOn(
+        "HOOKD_ADMIN_LISTEN",
+        {
+          hostname: config.adminListen.hostname,
+          port: config.adminListen.port,
+          signal: stop.signal,
+          onListen: ({ hostname, port }) =>
+            log.info(`admin listening on http://${hostPort(hostname, port)}`),
+        },
+        createAdminApp({
+          async health() {
+            const reason = await probeWritable(daemon.config.stateDir);
+            return { storeWritable: reason === undefined, listening, reason };
+          },
+          metrics: daemon.metrics,
+          access: {
+            loopback: isLoopback(config.adminListen.hostname),
+            token: () => daemon.config.adminToken,
+          },
+          pages: {
+            store: daemon.store,
+            endpoints: () => [...daemon.config.endpoints.keys()],
+            notify: () => daemon.queue.notify(),
+            adminToken: () => daemon.config.adminToken,
+            duplicates: (since, until) => daemon.duplicates.perMinute(since, until),
+          },
+        }).fetch,
+      );
+      const server = serveOn("HOOKD_LISTEN", {
+        hostname: config.listen.hostname,
+        port: config.listen.port,
+        signal: stop.signal,
+        ...tls,
+        onListen({ hostname, port }) {
+          listening = true;
+          log.info(`listening on ${tls ? "https" : "http"}://${hostPort(hostname, port)}`, {
+            version,
+            endpoints: [...config.endpoints.keys()],
+          });
+        },
+      }, daemon.fetch);
+      await notify(notifyReady);
+      await server.finished;
+      listening = false;
+      await notify(notifyStopping);
+      await admin?.finished;
+      await reloading;
+      log.info("stopping: waiting for running hooks", {
+        running: daemon.queue.runningIds().length,
+      });
+      await daemon.close(daemon.config.shutdownTimeoutMs);
+      log.info("stopped");
+      return 0;
+    } finally {
+      for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
+    }
+  } finally {
+    await logging[Symbol.asyncDispose]();
+  }
+}
+
+/** Tell systemd, when it listens; a failure is logged, never fatal. */
+async function notify(send: () => Promise<boolean>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+  }
+}
+
+/**
+ * `Deno.serve`, naming the listener when its address is taken: the address,
+ * the variable that set it and which listener it is, not just `os error 98`.
+ */
+function serveOn(
+  variable: "HOOKD_LISTEN" | "HOOKD_ADMIN_LISTEN",
+  options: Deno.ServeTcpOptions | (Deno.ServeTcpOptions & Deno.TlsCertifiedKeyPem),
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve(options, handler);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const address = hostPort(options.hostname ?? "0.0.0.0", options.port ?? 8000);
+    const which = variable === "HOOKD_LISTEN" ? "the public listener" : "the admin listener";
+    throw new Error(
+      `cannot listen on ${address} (${variable}, ${which}): address already in use`,
+      { cause: error },
+    );
+  }
+}
+
+function hostPort(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }

@@ -14,6 +14,7 @@
  */
 
 import { closest, distance } from "fastest-levenshtein";
+import { ConfigError } from "./config_error.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
@@ -23,6 +24,8 @@ import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
+
+export { ConfigError, problemsOf } from "./config_error.ts";
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -87,19 +90,6 @@ export interface Config {
   rateLimit?: RateLimitSpec;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
-}
-
-/** The configuration is wrong; `problems` holds one line per mistake. */
-export class ConfigError extends Error {
-  /** One sentence per problem, each naming its variable and the fix. */
-  readonly problems: string[];
-
-  /** @param problems one sentence per problem */
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
 }
 
 interface GlobalSpec {
