@@ -14,6 +14,10 @@
  * 3. a burst of 10,000 pushes whose hook is `sleep 1` (peak RSS and process count);
  * 4. pushes with a wrong signature (the cost of rejecting).
  *
+ * `--page` runs the admin page's render scenario instead (bench/page_render.ts:
+ * a page of 50 deliveries with 100,000 in the store), which keeps its own
+ * section of bench/results.md.
+ *
  * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
  * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
  * `--scenarios 1,2,3,4`, `--client wrk|autocannon` (wrk when installed),
@@ -29,6 +33,7 @@
 import { parseArgs } from "node:util";
 import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
+import { pageRenderMain, sectionOf } from "./page_render.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -113,6 +118,7 @@ function parseOptions(args: string[]): BenchOptions {
       "server-env": { type: "string", multiple: true, default: [] },
       out: { type: "string", default: new URL("./results.md", import.meta.url).pathname },
       help: { type: "boolean", short: "h" },
+      page: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -121,7 +127,9 @@ function parseOptions(args: string[]): BenchOptions {
         "  [--max-hooks N] [--warmup S] [--settle S] [--scenarios 1,2,3,4]\n" +
         "  [--client wrk|autocannon] [--dir PATH] [--out FILE|-] [--profile DIR]\n" +
         "  [--servers hookd,adnanh,ceiling,durable] [--hookd-flags='DENO FLAGS']\n" +
-        "  [--server-env NAME=VALUE ...]",
+        "  [--server-env NAME=VALUE ...]\n" +
+        "   or: deno task bench --page [--deliveries N] [--samples N] [--dir PATH] [--out FILE|-]\n" +
+        "       (the admin page's render time, bench/page_render.ts)",
     );
     Deno.exit(0);
   }
@@ -168,6 +176,7 @@ function parseOptions(args: string[]): BenchOptions {
 }
 
 async function main(): Promise<void> {
+  if (Deno.args.includes("--page")) return await pageRenderMain(Deno.args);
   const options = parseOptions(Deno.args);
   const wrkVersion = await programVersion("wrk", ["-v"]);
   if (options.client === "wrk" && wrkVersion === null) {
@@ -228,7 +237,9 @@ async function main(): Promise<void> {
   });
   console.log(table);
   if (options.out !== "-") {
-    await Deno.writeTextFile(options.out, table);
+    // The page-render section (bench/page_render.ts) is measured separately: keep it.
+    const pageSection = sectionOf(await Deno.readTextFile(options.out).catch(() => ""));
+    await Deno.writeTextFile(options.out, pageSection ? `${table}\n\n${pageSection}\n` : table);
     // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],

@@ -1,23 +1,32 @@
 /**
- * Assemble a running daemon from a configuration: endpoints with their keys
- * imported, the store, the queue, and the app that feeds them. `main.ts`
- * serves the app and owns the signals; this file owns the order of start
- * and stop.
+ * Assemble a running daemon from a configuration (endpoints with their keys
+ * imported, the store, the queue, and the app that feeds them), log each
+ * hook run, and serve it: the listeners, SIGHUP reloads and a clean stop on
+ * SIGINT/SIGTERM. This file owns the order of start and stop; `main.ts`
+ * only hands it the configuration.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
-import { createApp, createRateLimiter } from "./http/mod.ts";
-import type { Config } from "./config/mod.ts";
+import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
+import { type Config, parseConfig, problemsOf } from "./config/mod.ts";
+import { loadConfigEnv } from "./config/env_file.ts";
+import { isLoopback } from "./config/secret_strength.ts";
+import { daemonLog, setupLog } from "./log/mod.ts";
+import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
+import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   buildHookEnv,
   createQueue,
+  endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
+  type OrphanedRuns,
+  payloadFieldEnv,
   type Queue,
   type QueueEvent,
   runHook,
@@ -38,6 +47,8 @@ export interface Daemon {
   readonly config: Config;
   /** The Prometheus metrics. */
   metrics: Metrics;
+  /** Duplicate deliveries answered per minute, last hour (they are not stored). */
+  duplicates: MinuteCounter;
   /**
    * Apply a new configuration to requests that arrive afterwards: endpoints,
    * secrets, hooks and per-endpoint policies. Requests in flight finish with
@@ -107,6 +118,10 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       }, {
         processEnv: hookSource,
         allow: current.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
+        fields: payloadFieldEnv(
+          current.endpoints.get(delivery.endpoint)?.hookFields ?? [],
+          delivery,
+        ),
       }),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
@@ -135,9 +150,15 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     };
   }
   let rateLimiter = config.rateLimit && createRateLimiter(config.rateLimit);
-  const onRequest = metrics.observeRequest.bind(metrics);
+  const duplicates = createMinuteCounter();
+  const onRequest: typeof metrics.observeRequest = (record) => {
+    metrics.observeRequest(record);
+    if (record.outcome === "duplicate") duplicates.add();
+  };
   let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
   try {
+    // A crashed daemon's hooks may still run: end them before recovery re-runs their deliveries.
+    logOrphans(await endOrphanedRuns(store, { payloadDir }));
     queue.start();
   } catch (error) {
     store.close();
@@ -148,6 +169,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     store,
     queue,
     metrics,
+    duplicates,
     get config() {
       return current;
     },
@@ -200,6 +222,18 @@ function restartOnly(before: Config, after: Config): string[] {
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
   return changed;
+}
+
+function logOrphans(orphans: OrphanedRuns): void {
+  for (const group of orphans.terminated) {
+    log.warn("terminated a hook left running by a stopped daemon", { ...group });
+  }
+  for (const group of orphans.leftAlone) {
+    log.info("a hook left running by a stopped daemon is gone", { ...group });
+  }
+  if (orphans.payloadFiles.length > 0) {
+    log.info("removed payload files of interrupted runs", { count: orphans.payloadFiles.length });
+  }
 }
 
 function logQueueEvent(event: QueueEvent): void {
@@ -262,9 +296,20 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
     error: result.error,
   };
   if (result.success) hookLog.info("hook", record);
-  else hookLog.warn("hook", record);
+  // What the shell or the hook said first ("…: not found") goes on the
+  // stderr line too: exit=127 alone does not tell the admin why.
+  else hookLog.warn("hook", { ...record, stderrFirstLine: firstLine(result.stderr) });
   return result;
 };
+
+/** The first non-blank line of a hook's stderr, trimmed and cut; undefined when it wrote none. */
+function firstLine(stderr: string): string | undefined {
+  const line = stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  return line === undefined ? undefined : line.slice(0, MAX_FIRST_LINE);
+}
+
+/** The stderr line's excerpt of a failed hook's stderr, in UTF-16 units. */
+const MAX_FIRST_LINE = 200;
 
 /**
  * The command's first word, for the log: the full command line stays in
@@ -275,4 +320,169 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
  */
 export function commandName(command: string): string {
   return command.trim().split(/\s+/)[0] ?? "";
+}
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** The variables the configuration was read from (hooks may copy from them). */
+  env: Record<string, string>;
+  /** The env file, read again on SIGHUP; `undefined`: the process environment. */
+  envFile?: string;
+  /** hookd's version, for the start-up record. */
+  version: string;
+}
+
+/**
+ * `hookd serve`: set up the log, build the daemon, serve the public and
+ * admin listeners, reload on SIGHUP (a broken file keeps the running
+ * configuration), and on SIGINT/SIGTERM stop taking requests, let running
+ * hooks finish, and flush and dispose the log (Deno's `unload` does not fire
+ * on those signals, so a logger that waits for it would lose lines).
+ *
+ * @param config the resolved configuration
+ * @param options the environment, the env file and the version
+ * @returns the exit code, once stopped
+ * @throws {Error} naming the listener when its address is taken
+ */
+export async function serve(config: Config, options: ServeOptions): Promise<number> {
+  const { env, envFile, version } = options;
+  let logOptions = config.log;
+  let logging = await setupLog(logOptions);
+  const log = daemonLog();
+  try {
+    const tls = config.tls && {
+      cert: await Deno.readTextFile(config.tls.certFile),
+      key: await Deno.readTextFile(config.tls.keyFile),
+    };
+    const daemon = await createDaemon(config, { env });
+    const stop = new AbortController();
+    let listening = false;
+    let reloading = Promise.resolve();
+    const onStop = () => stop.abort();
+    const onReload = () => {
+      reloading = reloading.then(async () => {
+        await notify(notifyReloading);
+        try {
+          const nextEnv = await loadConfigEnv(envFile);
+          const next = parseConfig(nextEnv);
+          const restart = await daemon.reload(next, nextEnv);
+          if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
+            // setupLog replaces the running configuration; the old handle
+            // then has nothing left to dispose.
+            logging = await setupLog(next.log);
+            logOptions = next.log;
+          }
+          log.info("reloaded", { endpoints: [...next.endpoints.keys()] });
+          if (restart.length > 0) {
+            log.warn(`changed settings need a restart: ${restart.join(", ")}`, { restart });
+          }
+        } catch (error) {
+          log.error("reload refused: the running configuration stays", {
+            problems: problemsOf(error),
+          });
+        }
+        await notify(notifyReady);
+      });
+    };
+    const signals: [Deno.Signal, () => void][] = [
+      ["SIGINT", onStop],
+      ["SIGTERM", onStop],
+      ["SIGHUP", onReload],
+    ];
+    for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
+    try {
+      const admin = config.adminListen && serveOn(
+        "HOOKD_ADMIN_LISTEN",
+        {
+          hostname: config.adminListen.hostname,
+          port: config.adminListen.port,
+          signal: stop.signal,
+          onListen: ({ hostname, port }) =>
+            log.info(`admin listening on http://${hostPort(hostname, port)}`),
+        },
+        createAdminApp({
+          async health() {
+            const reason = await probeWritable(daemon.config.stateDir);
+            return { storeWritable: reason === undefined, listening, reason };
+          },
+          metrics: daemon.metrics,
+          access: {
+            loopback: isLoopback(config.adminListen.hostname),
+            token: () => daemon.config.adminToken,
+          },
+          pages: {
+            store: daemon.store,
+            endpoints: () => [...daemon.config.endpoints.keys()],
+            notify: () => daemon.queue.notify(),
+            adminToken: () => daemon.config.adminToken,
+            duplicates: (since, until) => daemon.duplicates.perMinute(since, until),
+          },
+        }).fetch,
+      );
+      const server = serveOn("HOOKD_LISTEN", {
+        hostname: config.listen.hostname,
+        port: config.listen.port,
+        signal: stop.signal,
+        ...tls,
+        onListen({ hostname, port }) {
+          listening = true;
+          log.info(`listening on ${tls ? "https" : "http"}://${hostPort(hostname, port)}`, {
+            version,
+            endpoints: [...config.endpoints.keys()],
+          });
+        },
+      }, daemon.fetch);
+      await notify(notifyReady);
+      await server.finished;
+      listening = false;
+      await notify(notifyStopping);
+      await admin?.finished;
+      await reloading;
+      log.info("stopping: waiting for running hooks", {
+        running: daemon.queue.runningIds().length,
+      });
+      await daemon.close(daemon.config.shutdownTimeoutMs);
+      log.info("stopped");
+      return 0;
+    } finally {
+      for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
+    }
+  } finally {
+    await logging[Symbol.asyncDispose]();
+  }
+}
+
+/** Tell systemd, when it listens; a failure is logged, never fatal. */
+async function notify(send: () => Promise<boolean>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+  }
+}
+
+/**
+ * `Deno.serve`, naming the listener when its address is taken: the address,
+ * the variable that set it and which listener it is, not just `os error 98`.
+ */
+function serveOn(
+  variable: "HOOKD_LISTEN" | "HOOKD_ADMIN_LISTEN",
+  options: Deno.ServeTcpOptions | (Deno.ServeTcpOptions & Deno.TlsCertifiedKeyPem),
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve(options, handler);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const address = hostPort(options.hostname ?? "0.0.0.0", options.port ?? 8000);
+    const which = variable === "HOOKD_LISTEN" ? "the public listener" : "the admin listener";
+    throw new Error(
+      `cannot listen on ${address} (${variable}, ${which}): address already in use`,
+      { cause: error },
+    );
+  }
+}
+
+function hostPort(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }

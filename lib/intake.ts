@@ -128,7 +128,8 @@ export function createIntake(
   return async function accept(delivery) {
     let result;
     try {
-      if (delivery.hook) {
+      // A filtered delivery is stored but never queued: the cap does not apply.
+      if (delivery.hook && delivery.filteredBy === undefined) {
         const counts = store.counts();
         if (counts.queued + counts.inserting >= options.maxQueue) {
           throw new HttpError(429, "Queue is full: retry later", {

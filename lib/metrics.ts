@@ -3,6 +3,10 @@
  * prom-client in a registry of their own (one per daemon, so tests and
  * reloads never collide on the global one).
  *
+ * Next to hookd's own families the registry has prom-client's default
+ * metrics (`process_*` and `nodejs_*`): CPU time, start time, resident
+ * memory, heap, event-loop lag.
+ *
  * Label values come from hookd's own vocabulary (configured endpoint names,
  * fixed outcomes), never from a request's path or headers, so a scanner
  * cannot grow the series without bound.
@@ -10,12 +14,13 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { VerifyOutcome } from "./verify/types.ts";
 
 /**
  * What became of one request, as its log record and `hookd_requests_total`
- * name it: taken (`accepted`, `ignored` for no hook, `duplicate`,
+ * name it: taken (`accepted`, `ignored` for no hook, `filtered` for a
+ * delivery whose filter failed, `duplicate`,
  * `answered` for a handshake, `accepted.pending` and `hook.*` for
  * `_RESPOND=output`), refused (`rejected.*`), or `error` for hookd's own
  * fault (500).
@@ -24,6 +29,7 @@ export type RequestOutcome =
   | "accepted"
   | "accepted.pending"
   | "ignored"
+  | "filtered"
   | "duplicate"
   | "answered"
   | "hook.succeeded"
@@ -131,6 +137,7 @@ export interface Metrics {
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  addProcessMetrics(registry);
   const registers = [registry];
   const requests = new Counter({
     name: "hookd_requests_total",
@@ -226,10 +233,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           storeSeen[key] = now[key];
         }
       }
-      return await registry.metrics();
+      // prom-client spells NaN `Nan` (the event-loop lag before its first
+      // sample); Prometheus reads either, the text format says `NaN`.
+      return (await registry.metrics()).replaceAll(/ Nan$/gm, " NaN");
     },
     contentType: registry.contentType,
   };
+}
+
+/**
+ * prom-client's default metrics that read `/proc/self`: Deno refuses `/proc`
+ * to a process whose `--allow-run` is restricted (hookd's), and they would
+ * read 0, so they are left out; the resident size comes from Deno instead.
+ */
+const PROC_METRICS = [
+  "process_resident_memory_bytes",
+  "process_virtual_memory_bytes",
+  "process_heap_bytes",
+  "process_open_fds",
+  "process_max_fds",
+];
+
+/** prom-client's default metrics in `registry`, each with a real value. */
+function addProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of PROC_METRICS) registry.removeSingleMetric(name);
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
 }
 
 /** Keep label values to hookd's own vocabulary shape. */

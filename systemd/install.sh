@@ -6,12 +6,17 @@
 # BINARY defaults to dist/hookd (`deno task compile`). The script creates the
 # system user and group `hookd`, installs the binary as /usr/local/bin/hookd,
 # the unit as /etc/systemd/system/hookd.service and the example env file as
-# /etc/hookd/hookd.env, which it never overwrites. Safe to run again to
+# /etc/hookd/hookd.env, which it never overwrites. The installed env file
+# sets HOOKD_STATE_DIR and HOOKD_LOG_FILE (commented in the example, which
+# a checkout uses as is), so that `hookd deliveries --env-file
+# /etc/hookd/hookd.env` from an admin's shell, where systemd's
+# STATE_DIRECTORY is not set, reads the daemon's store. Safe to run again to
 # upgrade the binary and the unit.
 #
 # The env file holds the secrets: it is root:hookd, mode 0640, so the daemon
 # (user hookd) can read it but not change it, and no one else can read it.
-# hookd refuses to start when the file is readable by other users.
+# hookd refuses to start when the file is readable by other users or
+# writable by its group.
 #
 # DESTDIR=/some/dir installs into that directory instead of / and skips the
 # steps that need root and a running system (user, ownership, systemctl):
@@ -64,10 +69,17 @@ fi
 if [ -e "$env_file" ]; then
   echo "kept $env_file (never overwritten)"
 else
+  installed_env=$(mktemp)
+  trap 'rm -f "$installed_env"' EXIT
+  sed -e 's|^#HOOKD_LOG_FILE=.*$|HOOKD_LOG_FILE=/var/log/hookd/hookd.log|' \
+    -e 's|^#HOOKD_STATE_DIR=.*$|HOOKD_STATE_DIR=/var/lib/hookd|' "$here/hookd.env" >"$installed_env"
+  grep -q '^HOOKD_STATE_DIR=/var/lib/hookd$' "$installed_env" &&
+    grep -q '^HOOKD_LOG_FILE=/var/log/hookd/hookd.log$' "$installed_env" ||
+    die "$here/hookd.env lacks the #HOOKD_STATE_DIR= and #HOOKD_LOG_FILE= lines to set"
   if [ -z "$destdir" ]; then
-    install -m 0640 -o root -g hookd "$here/hookd.env" "$env_file"
+    install -m 0640 -o root -g hookd "$installed_env" "$env_file"
   else
-    install -m 0640 "$here/hookd.env" "$env_file"
+    install -m 0640 "$installed_env" "$env_file"
   fi
   echo "installed $env_file (mode 0640)"
 fi

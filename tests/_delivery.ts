@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NewDelivery } from "../lib/store/mod.ts";
+import type { NewDelivery, RunEnd, Store } from "../lib/store/mod.ts";
 
 const SAMPLE = {
   endpoint: "deploy",
@@ -36,4 +36,36 @@ export function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
     verifiedBy: "github",
     ...overrides,
   };
+}
+
+/**
+ * Store a delivery and, unless `end` is null, run it to the end given.
+ *
+ * @param store the store
+ * @param d the delivery
+ * @param end how its one run ended; null leaves it queued (or ignored, without a hook)
+ * @returns its id
+ */
+export async function seed(
+  store: Store,
+  d: NewDelivery,
+  end: Partial<RunEnd> & { outcome: "succeeded" | "failed" } | null = { outcome: "succeeded" },
+): Promise<string> {
+  const { id } = await store.insert(d);
+  if (end === null || d.hook === null) return id;
+  const claimed = store.claim(id);
+  if (!claimed) throw new Error(`could not claim ${id}`);
+  store.finishRun(claimed, {
+    endedAt: d.receivedAt + (end.durationMs ?? 120),
+    startedAt: d.receivedAt,
+    durationMs: 120,
+    exitCode: end.outcome === "succeeded" ? 0 : 1,
+    signal: null,
+    stdout: "deployed\n",
+    stderr: "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    ...end,
+  }, { state: end.outcome === "succeeded" ? "done" : "failed" });
+  return id;
 }

@@ -210,7 +210,7 @@ Deno.test("checkArchitecture() rejects a graph that breaks a rule", async (t) =>
           "lib/verify/mod.ts": 'import "./_hmac.ts";',
           "lib/verify/_hmac.ts": "",
           "tests/store/files_test.ts": 'import "../../lib/store/_files.ts";',
-          "tests/verify/daemon_test.ts": 'import "../_daemon.ts";',
+          "tests/verify/daemon_test.ts": 'import "../harness.ts";',
           "tests/_daemon.ts": 'import "../lib/daemon.ts";',
         }),
         RULES,

@@ -4,10 +4,11 @@
  * that cannot commit. In each, the daemon records precisely what happened,
  * stays bounded, keeps serving, and never acknowledges what it did not keep.
  *
- * The store's faults are staged as root can: another process holding the
- * write lock, and the write-ahead log made immutable (`chattr +i`, the one
- * file root cannot write). A full disk is not staged (it needs a small
- * mount); SQLite reports it at the same commit as the read-only log.
+ * The store's faults are staged without privileges: another process holding
+ * the write lock, and a state directory whose files cannot be written (an
+ * `LD_PRELOAD` shim, `fixtures/erofs_writes.c`, compiled with `cc` at test
+ * time, answers the daemon's writes there with EROFS). A full disk is not
+ * staged (it needs a small mount); SQLite reports it at the same commit.
  *
  * @module
  */
@@ -21,6 +22,8 @@ import {
   githubSignature,
   integrationTest,
   type LogRecord,
+  onPath,
+  requireOrSkip,
   startDaemon,
   tempDir,
   waitForFile,
@@ -51,6 +54,27 @@ async function hookRecord(daemon: Daemon, event: string): Promise<LogRecord> {
   const { response, answer } = await deliver(daemon, event);
   assert.equal(response.status, 202, JSON.stringify(answer));
   return await daemon.waitForRecord((r) => r.type === "hook" && r.id === answer.id, 30_000);
+}
+
+/** The length of an excerpt made only of `char` (anything else fails with its start). */
+function excerpt(text: unknown, char: string): number {
+  assert.equal(typeof text, "string");
+  const bad = (text as string).search(new RegExp(`[^${char}]`));
+  assert.equal(bad, -1, `unexpected text at ${bad}: ${(text as string).slice(bad, bad + 40)}`);
+  return (text as string).length;
+}
+
+/** The stored stdout of a delivery's last run and its truncation flag (0 or 1). */
+function storedOutput(daemon: Daemon, id: string): [unknown, unknown] {
+  const db = new DatabaseSync(storePath(daemon.stateDir), { readOnly: true });
+  try {
+    const row = db.prepare(
+      "SELECT stdout, stdout_truncated FROM runs WHERE delivery_id = ? ORDER BY id DESC LIMIT 1",
+    ).get(id);
+    return [row?.stdout, row?.stdout_truncated];
+  } finally {
+    db.close();
+  }
 }
 
 function rssKb(pid: number): number {
@@ -121,6 +145,7 @@ integrationTest(
       HOOKD_GH_HOOK_KILLED: "kill -KILL $$",
       HOOKD_GH_HOOK_TERMINATED: "kill -TERM $$",
       HOOKD_GH_HOOK_LOUD: "head -c 100000000 /dev/zero | tr '\\0' x",
+      HOOKD_GH_HOOK_CHATTY: "head -c 10000 /dev/zero | tr '\\0' y",
       HOOKD_GH_HOOK_HANGS: forkChild(`${scratch.path}/hangs.pid`, "sleep 300"),
       HOOKD_GH_HOOK_LEAVES: forkChild(`${scratch.path}/leaves.pid`, "exit 0"),
     });
@@ -152,14 +177,25 @@ integrationTest(
       }
     });
 
-    await t.step("a hook printing 100 MB leaves a cut excerpt and bounded memory", async () => {
+    await t.step("a hook printing 10,000 characters is logged and stored whole", async () => {
+      const record = await hookRecord(daemon, "chatty");
+      assert.equal(record.exitCode, 0);
+      assert.equal(excerpt(record.stdout, "y"), 10_000);
+      assert.equal(record.stdoutTruncated, false);
+      const [stored, truncated] = storedOutput(daemon, String(record.id));
+      assert.equal(excerpt(stored, "y"), 10_000);
+      assert.equal(truncated, 0);
+    });
+
+    await t.step("a hook printing 100 MB leaves a 64 KiB excerpt and bounded memory", async () => {
       const before = rssKb(pid);
       const record = await hookRecord(daemon, "loud");
       assert.equal(record.exitCode, 0);
       assert.equal(record.stdoutTruncated, true);
-      const stdout = String(record.stdout);
-      assert.ok(stdout.startsWith("x".repeat(1000)));
-      assert.ok(stdout.length < 4096, `the log keeps ${stdout.length} chars`);
+      assert.equal(excerpt(record.stdout, "x"), 65_536);
+      const [stored, truncated] = storedOutput(daemon, String(record.id));
+      assert.equal(excerpt(stored, "x"), 65_536);
+      assert.equal(truncated, 1);
       const after = rssKb(pid);
       assert.ok(after < RSS_BOUND_KB, `RSS ${before} kB before, ${after} kB after`);
     });
@@ -193,7 +229,17 @@ integrationTest(
       const requests = records.filter((r) => r.type === "request");
       assert.deepEqual(
         requests.map((r) => r.event),
-        ["missing", "noexec", "killed", "terminated", "loud", "hangs", "leaves", "unhooked"],
+        [
+          "missing",
+          "noexec",
+          "killed",
+          "terminated",
+          "chatty",
+          "loud",
+          "hangs",
+          "leaves",
+          "unhooked",
+        ],
       );
       assert.ok(rssKb(pid) < RSS_BOUND_KB);
     });
@@ -338,56 +384,63 @@ integrationTest("a store that cannot commit: 503, nothing acknowledged and lost"
   });
 });
 
-function chattr(flag: "+i" | "-i", path: string): boolean {
-  try {
-    return new Deno.Command("chattr", { args: [flag, path], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
+const SHIM_SOURCE = new URL("./fixtures/erofs_writes.c", import.meta.url).pathname;
+
+/** Compile the read-only shim into `dir`; returns the shared object's path. */
+async function buildErofsShim(dir: string): Promise<string> {
+  const shim = `${dir}/erofs_writes.so`;
+  const cc = await new Deno.Command("cc", {
+    args: ["-shared", "-fPIC", "-O2", "-o", shim, SHIM_SOURCE, "-ldl"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(cc.success, `cc failed:\n${new TextDecoder().decode(cc.stderr)}`);
+  return shim;
 }
 
-/** Whether `chattr +i` works here: root, on a file system with attributes (ext4, xfs, btrfs). */
-function immutableFilesWork(): boolean {
-  const dir = Deno.makeTempDirSync({ prefix: "hookd_chattr_" });
-  try {
-    Deno.writeTextFileSync(`${dir}/probe`, "");
-    const works = chattr("+i", `${dir}/probe`);
-    if (works) chattr("-i", `${dir}/probe`);
-    return works;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-Deno.test({
+requireOrSkip(await onPath("cc") ? null : "cc is not installed (apt-get install gcc libc6-dev)", {
   name: "a read-only store: 503, and the sender's retry accepted once it is writable",
-  // An immutable file is the one kind root cannot write; without chattr
-  // (or on tmpfs, or not root) the fault cannot be staged.
-  ignore: !immutableFilesWork(),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
     await using out = await tempDir("hookd_fault_readonly_");
+    await using dir = await tempDir("hookd_fault_readonly_daemon_");
+    // The daemon's writes to files in its state directory fail with EROFS
+    // while the switch file exists, as on a file system remounted read-only:
+    // an LD_PRELOAD shim, so neither root nor chattr nor a mount is needed.
+    const readOnly = `${out.path}/read-only`;
     await using daemon = await startDaemon({
       HOOKD_ENDPOINTS: "gh",
       HOOKD_GH_PROVIDER: "github",
       HOOKD_GH_SECRET: SECRET,
       HOOKD_GH_HOOK_PUSH: `cat > "${out.path}/$HOOKD_DELIVERY_ID"`,
+    }, {
+      dir: dir.path,
+      processEnv: {
+        LD_PRELOAD: await buildErofsShim(out.path),
+        EROFS_DIR: `${dir.path}/state`,
+        EROFS_SWITCH: readOnly,
+      },
     });
     const first = await deliver(daemon, "push", "first");
     assert.equal(first.response.status, 202);
-    const wal = `${storePath(daemon.stateDir)}-wal`;
+    assert.equal(
+      await waitForFile(`${out.path}/${first.answer.id}`),
+      JSON.stringify({
+        event: "push",
+        sourceId: "first",
+      }),
+    );
     const body = JSON.stringify({ ref: "refs/heads/main", after: "decade" });
 
-    await t.step("the write-ahead log immutable: 503 with Retry-After", async () => {
-      assert.ok(chattr("+i", wal), `chattr +i ${wal}`);
+    await t.step("the state directory read-only: 503 with Retry-After", async () => {
+      await Deno.writeTextFile(readOnly, "");
       try {
         const { response, answer } = await deliver(daemon, "push", "read-only", body);
         assert.equal(response.status, 503, JSON.stringify(answer));
         assert.match(response.headers.get("Retry-After") ?? "", /^[1-9]\d*$/);
       } finally {
-        assert.ok(chattr("-i", wal), `chattr -i ${wal}`);
+        await Deno.remove(readOnly);
       }
       const [record] = await recordsWhen(daemon, (r) => r.status === 503, 1);
       assert.equal(record.outcome, "rejected.store_unavailable");

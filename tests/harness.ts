@@ -12,7 +12,7 @@
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The runtime flags of a task in deno.json (`--allow-*` and `--v8-flags`), in order. */
-export function taskPermissions(task: "compile" | "start"): string[] {
+export function taskPermissions(task: "compile" | "start" | "hookd"): string[] {
   return denoJson.tasks[task].split(/\s+/).filter((word) =>
     word.startsWith("--allow-") || word.startsWith("--v8-flags=")
   );
@@ -306,6 +306,61 @@ export function envFileText(vars: Record<string, string>): string {
  */
 export function integrationTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/**
+ * `HOOKD_TEST_STRICT=1` (set by `.ci/run`): a test that cannot run on this
+ * machine fails instead of being skipped, so CI never passes by skipping.
+ */
+export const STRICT: boolean = Deno.env.get("HOOKD_TEST_STRICT") === "1";
+
+/**
+ * Register a test that needs something this machine may lack (a program, a
+ * file system feature). When `missing` is null the test runs as defined.
+ * Otherwise it is skipped with a note on stderr, unless {@linkcode STRICT}:
+ * then it fails with `missing` as its error, so a CI machine that lacks what
+ * the suite needs is noticed rather than passed.
+ *
+ * @param missing why the test cannot run here (e.g. `"cc is not installed"`), or null
+ * @param definition the test, as for `Deno.test`
+ * @example
+ * ```ts ignore
+ * requireOrSkip(await onPath("systemd-analyze") ? null : "systemd-analyze is not installed", {
+ *   name: "the unit verifies",
+ *   fn: async () => {},
+ * });
+ * ```
+ */
+export function requireOrSkip(missing: string | null, definition: Deno.TestDefinition): void {
+  if (missing === null) {
+    Deno.test(definition);
+  } else if (STRICT) {
+    Deno.test({
+      ...definition,
+      ignore: false,
+      fn() {
+        throw new Error(`Cannot run here: ${missing} (HOOKD_TEST_STRICT=1 forbids skipping it)`);
+      },
+    });
+  } else {
+    console.warn(`Skipping "${definition.name}": ${missing}`);
+    Deno.test({ ...definition, ignore: true });
+  }
+}
+
+/**
+ * Whether a program is on PATH.
+ *
+ * @param program its name, e.g. `cc`
+ * @returns true when `command -v` finds it
+ */
+export async function onPath(program: string): Promise<boolean> {
+  const { success } = await new Deno.Command("/bin/sh", {
+    args: ["-c", 'command -v "$1"', "sh", program],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return success;
 }
 
 /**

@@ -158,6 +158,18 @@ function openFds(pid: number): number {
   return count;
 }
 
+function openSockets(pid: number): number {
+  let count = 0;
+  for (const { name } of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${name}`).startsWith("socket:")) count++;
+    } catch {
+      // Closed while listed.
+    }
+  }
+  return count;
+}
+
 async function waitUntil(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -575,7 +587,8 @@ integrationTest("hookd answers hostile requests precisely and keeps serving", as
       ),
     );
     try {
-      await waitUntil("the daemon holds 2,000 connections", () => openFds(pid) >= base + 2_000);
+      // Sockets, not every descriptor: a file another step left open may close meanwhile.
+      await waitUntil("the daemon holds 2,000 connections", () => openSockets(pid) >= 2_000);
       assert.deepEqual(await h.mark(), [], "served while 2,000 connections are open");
       const request = head([...PUSH, "Connection: close", "Content-Length: 2"]) + "{}";
       const statuses = await Promise.all(conns.map((conn) => exchange(conn, [request], {})));
@@ -716,14 +729,13 @@ Deno.test("bodyLimit() answers 408 to a body that stalls past its time limit", a
   const stop = new AbortController();
   const server = Deno.serve({ port: 0, signal: stop.signal, onListen() {} }, app.fetch);
   try {
-    const started = performance.now();
-    // A drip that never ends: one byte now, the rest never.
+    // A drip that never ends: one byte now, the rest never. Only the time-out can answer it
+    // (rawStatus gives up after 10 s without an answer).
     const status = await rawStatus(server.addr.port, [
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
       "{",
     ]);
     assert.equal(status, 408);
-    assert.ok(performance.now() - started < 5_000);
     // A body that arrives in time is read.
     const ok = await rawStatus(server.addr.port, [
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n",
@@ -896,5 +908,49 @@ integrationTest(
     const twice = await send("push", "delivery-5", other, "open");
     assert.deepEqual([again.status, twice.status], [202, 202]);
     assert.notEqual(again.answer.id, twice.answer.id);
+  },
+);
+
+integrationTest(
+  "hookd refuses a long dotted event name before any lookup, and keeps serving",
+  async (t) => {
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "open",
+      HOOKD_OPEN_PROVIDER: "none",
+      HOOKD_OPEN_EVENT_HEADER: "X-Event",
+      HOOKD_OPEN_HOOK_DEFAULT: "true",
+    });
+    const healthz = async () => {
+      const response = await fetch(`${daemon.adminUrl}/healthz`);
+      await response.body?.cancel();
+      return response.status;
+    };
+    const sizes = [8, 30];
+    for (const [i, kb] of sizes.entries()) {
+      await t.step(`${kb} KB of dotted event header: 400, /healthz answers meanwhile`, async () => {
+        const event = "a.".repeat(kb * 512).slice(0, -1);
+        const refused = daemon.post("open", "{}", {
+          "Content-Type": "application/json",
+          "X-Event": event,
+        });
+        // Asked while the refusal is in flight: a daemon busy with the name would not answer.
+        assert.equal(await healthz(), 200);
+        const response = await refused;
+        assert.equal(response.status, 400);
+        assert.deepEqual(await response.json(), { error: "Event name too long" });
+        const [record] = await daemon.waitForRecords(
+          (r) => r.type === "request" && r.reason === "Event name too long",
+          i + 1,
+        ).then((found) => found.slice(i));
+        assert.equal(record.outcome, "rejected.malformed");
+        assert.ok(String(record.event ?? "").length <= 200, "the logged name is cut");
+        assert.equal(await healthz(), 200);
+      });
+    }
+    await t.step("one record per refusal, and nothing ran", async () => {
+      const records = (await daemon.records()).filter((r) => r.type === "request");
+      assert.equal(records.length, sizes.length);
+      assert.equal((await daemon.records()).filter((r) => r.type === "hook").length, 0);
+    });
   },
 );

@@ -17,6 +17,7 @@ import {
   tempDir,
   waitForFile,
 } from "./harness.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 const SECRET = "e2e-secret-0123456789abcdef";
 
@@ -61,6 +62,13 @@ async function rawExchange(port: number, request: string, until = /\r\n\r\n/): P
 
 Deno.test("the compile task and the tests run the daemon with the same permissions", () => {
   assert.deepEqual(taskPermissions("start"), taskPermissions("compile"));
+  // README: in a checkout, `hookd X` is `deno task hookd X`, the compiled binary's permissions.
+  assert.deepEqual(taskPermissions("hookd"), taskPermissions("compile"));
+  assert.deepEqual(
+    denoJson.tasks.hookd.split(/\s+/).filter((word) => !taskPermissions("hookd").includes(word)),
+    ["deno", "run", "main.ts"],
+    "the hookd task runs main.ts with the compile task's flags and nothing else",
+  );
   assert.deepEqual([...DAEMON_FLAGS], taskPermissions("compile"));
   assert.ok(
     DAEMON_FLAGS.includes("--allow-run=/bin/sh,/usr/bin/setsid"),
@@ -306,13 +314,21 @@ integrationTest("an event with no hook is accepted and logged as ignored", async
 integrationTest("no more than HOOKD_MAX_CONCURRENT_HOOKS hooks run at once", async () => {
   await using out = await tempDir();
   const ledger = `${out.path}/ledger`;
+  const gates = `${out.path}/gates`;
+  await Deno.mkdir(gates);
+  // Each hook notes its start, then holds its slot until the test opens its gate.
   await using daemon = await startDaemon({
     ...githubEnv(out.path),
     HOOKD_MAX_CONCURRENT_HOOKS: "2",
-    HOOKD_GITHUB_HOOK_PUSH: `echo start >> "${ledger}"; sleep 0.3; echo end >> "${ledger}"`,
+    HOOKD_GITHUB_HOOK_PUSH: [
+      `printf 'start %s\\n' "$HOOKD_DELIVERY_ID" >> "${ledger}"`,
+      `until [ -e "${gates}/$HOOKD_DELIVERY_ID" ] || [ -e "${gates}/all" ]; do sleep 0.02; done`,
+      `printf 'end %s\\n' "$HOOKD_DELIVERY_ID" >> "${ledger}"`,
+    ].join("; "),
   });
+  const hooks = 6;
   const responses = await Promise.all(
-    Array.from({ length: 6 }, async (_, i) => {
+    Array.from({ length: hooks }, async (_, i) => {
       // A distinct body each: GitHub signs the body only, so a repeated one is a duplicate.
       const body = JSON.stringify({ ref: "refs/heads/main", after: String(i) });
       return daemon.post("github", body, await signedPush(body));
@@ -322,14 +338,41 @@ integrationTest("no more than HOOKD_MAX_CONCURRENT_HOOKS hooks run at once", asy
     assert.equal(response.status, 202);
     await response.body?.cancel();
   }
-  const text = await waitForFile(ledger, (t) => t.split("end").length - 1 === 6, 30_000);
-  let running = 0;
-  let peak = 0;
-  for (const line of text.trim().split("\n")) {
-    running += line === "start" ? 1 : -1;
-    peak = Math.max(peak, running);
+  /** The hooks started and not ended, in the ledger's order, and how many ended. */
+  const ledgerState = (text: string) => {
+    const running: string[] = [];
+    let ended = 0;
+    for (const line of text.split("\n").filter((l) => l !== "")) {
+      const [what, id] = line.split(" ");
+      if (what === "start") running.push(id);
+      else {
+        running.splice(running.indexOf(id), 1);
+        ended++;
+      }
+      assert.ok(running.length <= 2, `more than 2 hooks at once:\n${text}`);
+    }
+    return { running, ended };
+  };
+  // Round by round: wait until the cap is reached (or all that remain run),
+  // then let the oldest go. Held hooks never end by themselves, so a third
+  // start, had the cap let one through, is in the ledger before any end.
+  // Should the test fail, every gate opens, so the daemon stops at once.
+  using _openAll = { [Symbol.dispose]: () => Deno.writeTextFileSync(`${gates}/all`, "") };
+  for (let ended = 0; ended < hooks;) {
+    const expected = Math.min(2, hooks - ended);
+    const text = await waitForFile(
+      ledger,
+      (t) => ledgerState(t).running.length === expected,
+      30_000,
+    );
+    const [oldest] = ledgerState(text).running;
+    await Deno.writeTextFile(`${gates}/${oldest}`, "");
+    const after = await waitForFile(ledger, (t) => t.includes(`end ${oldest}\n`), 30_000);
+    ended = ledgerState(after).ended;
   }
-  assert.equal(peak, 2, "the cap is reached and never exceeded");
+  const text = await Deno.readTextFile(ledger);
+  assert.equal(text.split("\n").filter((l) => l.startsWith("start")).length, hooks);
+  assert.deepEqual(ledgerState(text).running, []);
 });
 
 integrationTest(

@@ -5,7 +5,9 @@ import { parseExposition, valueOf } from "./_prometheus.ts";
 Deno.test("createMetrics() renders every family as valid Prometheus text", async () => {
   const metrics = createMetrics();
   const parsed = parseExposition(await metrics.render());
-  assert.deepEqual(Object.fromEntries(parsed.types), {
+  // hookd's own families; prom-client's process_* and nodejs_* are tested below.
+  const own = [...parsed.types].filter(([name]) => name.startsWith("hookd_"));
+  assert.deepEqual(Object.fromEntries(own), {
     hookd_requests_total: "counter",
     hookd_signature_failures_total: "counter",
     hookd_store_checkpoints_total: "counter",
@@ -148,4 +150,15 @@ Deno.test("parseExposition() in this test rejects malformed text", () => {
   assert.throws(() => parseExposition("hookd_x 1\n"), /sample before its TYPE/);
   assert.throws(() => parseExposition("# TYPE a counter\na{b=c} 1\n"), /bad label set/);
   assert.throws(() => parseExposition("# TYPE a counter\na one\n"), /bad value/);
+});
+
+Deno.test("createMetrics() adds prom-client's default process metrics", async () => {
+  const parsed = parseExposition(await createMetrics().render());
+  assert.equal(parsed.types.get("process_cpu_user_seconds_total"), "counter");
+  assert.equal(parsed.types.get("process_start_time_seconds"), "gauge");
+  assert.ok((valueOf(parsed, "process_cpu_seconds_total") ?? -1) >= 0);
+  const started = valueOf(parsed, "process_start_time_seconds") ?? 0;
+  assert.ok(Math.abs(started - Date.now() / 1000) < 24 * 3600, `started at ${started}`);
+  assert.ok((valueOf(parsed, "process_resident_memory_bytes") ?? 0) > 1_000_000);
+  assert.ok((valueOf(parsed, "nodejs_heap_size_used_bytes") ?? 0) > 0);
 });

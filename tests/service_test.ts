@@ -336,3 +336,20 @@ Deno.test("a placeholder or short secret is refused on a public address", async 
   assert.equal(result.code, 1);
   assert.match(result.stderr, /HOOKD_GITHUB_SECRET/);
 });
+
+integrationTest(
+  "/metrics carries the process metrics with real values under the daemon's permissions",
+  async () => {
+    await using out = await tempDir();
+    await using daemon = await startDaemon(baseEnv(out.path));
+    const response = await fetch(`${daemon.adminUrl}/metrics`);
+    assert.equal(response.status, 200);
+    const parsed = parseExposition(await response.text());
+    // The daemon may not read /proc; a resident size of 0 would be a lie.
+    const rss = valueOf(parsed, "process_resident_memory_bytes") ?? 0;
+    assert.ok(rss > 10_000_000, `process_resident_memory_bytes ${rss}`);
+    assert.ok((valueOf(parsed, "process_cpu_seconds_total") ?? 0) > 0);
+    assert.ok((valueOf(parsed, "process_start_time_seconds") ?? 0) > 0);
+    assert.ok((valueOf(parsed, "nodejs_heap_size_used_bytes") ?? 0) > 0);
+  },
+);

@@ -5,7 +5,7 @@ import {
   notifyReloading,
   notifyStopping,
 } from "../lib/systemd_notify.ts";
-import { tempDir } from "./harness.ts";
+import { requireOrSkip, tempDir } from "./harness.ts";
 
 const SOCKET = { NOTIFY_SOCKET: "/run/systemd/notify" };
 
@@ -92,52 +92,54 @@ async function hasSystemdNotify(): Promise<boolean> {
   return status.success;
 }
 
-Deno.test({
-  name: "notifyReady() reaches a real notify socket through the real systemd-notify",
-  ignore: !(await hasSystemdNotify()),
-  async fn() {
-    await using dir = await tempDir();
-    const socketPath = `${dir.path}/notify.sock`;
-    await Deno.writeTextFile(`${dir.path}/receiver.ts`, RECEIVER);
-    // Deno only binds Unix datagram sockets behind --unstable-net, so the
-    // stand-in for systemd's socket is a child process.
-    const receiver = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--unstable-net",
-        `--allow-read=${dir.path}`,
-        `--allow-write=${dir.path}`,
-        `--allow-net=unix:${socketPath}`,
-        `${dir.path}/receiver.ts`,
-        socketPath,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    async function nextLine(): Promise<string> {
-      while (!buffered.includes("\n")) {
-        const { value, done } = await lines.read();
-        if (done) throw new Error(`receiver ended; got ${JSON.stringify(buffered)}`);
-        buffered += value;
+requireOrSkip(
+  await hasSystemdNotify() ? null : "systemd-notify is not installed (apt-get install systemd)",
+  {
+    name: "notifyReady() reaches a real notify socket through the real systemd-notify",
+    async fn() {
+      await using dir = await tempDir();
+      const socketPath = `${dir.path}/notify.sock`;
+      await Deno.writeTextFile(`${dir.path}/receiver.ts`, RECEIVER);
+      // Deno only binds Unix datagram sockets behind --unstable-net, so the
+      // stand-in for systemd's socket is a child process.
+      const receiver = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--unstable-net",
+          `--allow-read=${dir.path}`,
+          `--allow-write=${dir.path}`,
+          `--allow-net=unix:${socketPath}`,
+          `${dir.path}/receiver.ts`,
+          socketPath,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let buffered = "";
+      async function nextLine(): Promise<string> {
+        while (!buffered.includes("\n")) {
+          const { value, done } = await lines.read();
+          if (done) throw new Error(`receiver ended; got ${JSON.stringify(buffered)}`);
+          buffered += value;
+        }
+        const line = buffered.slice(0, buffered.indexOf("\n"));
+        buffered = buffered.slice(buffered.indexOf("\n") + 1);
+        return line;
       }
-      const line = buffered.slice(0, buffered.indexOf("\n"));
-      buffered = buffered.slice(buffered.indexOf("\n") + 1);
-      return line;
-    }
-    try {
-      assert.equal(await nextLine(), "listening");
-      const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NOTIFY_SOCKET: socketPath };
-      assert.equal(await notifyReady({ env, pid: 4242, status: "serving on :9000" }), true);
-      const message = JSON.parse(await nextLine()).split("\n");
-      assert.ok(message.includes("READY=1"), message.join(" "));
-      assert.ok(message.includes("MAINPID=4242"), message.join(" "));
-      assert.ok(message.includes("STATUS=serving on :9000"), message.join(" "));
-    } finally {
-      receiver.kill();
-      await lines.cancel();
-      await receiver.status;
-    }
+      try {
+        assert.equal(await nextLine(), "listening");
+        const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NOTIFY_SOCKET: socketPath };
+        assert.equal(await notifyReady({ env, pid: 4242, status: "serving on :9000" }), true);
+        const message = JSON.parse(await nextLine()).split("\n");
+        assert.ok(message.includes("READY=1"), message.join(" "));
+        assert.ok(message.includes("MAINPID=4242"), message.join(" "));
+        assert.ok(message.includes("STATUS=serving on :9000"), message.join(" "));
+      } finally {
+        receiver.kill();
+        await lines.cancel();
+        await receiver.status;
+      }
+    },
   },
-});
+);

@@ -9,8 +9,9 @@
  */
 
 import type { CommandLine } from "./command_line.ts";
-import type { Config } from "../config/mod.ts";
+import { type Config, pickHook } from "../config/mod.ts";
 import { parseDuration } from "../config/duration.ts";
+import { replayDeliveries } from "./replay_filter.ts";
 import {
   DELIVERY_STATES,
   type DeliveryDetail,
@@ -18,7 +19,9 @@ import {
   type DeliveryState,
   type DeliverySummary,
   openStore,
+  type RequeueOptions,
   type RequeueResult,
+  StoreMissingError,
   storePath,
 } from "../store/mod.ts";
 
@@ -119,7 +122,7 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
     `  Verified by:  ${delivery.verifiedBy ?? "-"}`,
     `  State:        ${delivery.state}${
       delivery.supersededBy ? ` by ${delivery.supersededBy}` : ""
-    }${
+    }${delivery.filteredBy ? ` by ${printable(delivery.filteredBy)}` : ""}${
       delivery.state === "queued" && delivery.notBefore > 0
         ? ` (retry at ${formatTime(delivery.notBefore)})`
         : ""
@@ -175,28 +178,82 @@ export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown
  * What `hookd replay` prints.
  *
  * @param result from `store.requeue` or `store.requeueMatching`
+ * @param notes a remark per delivery id, printed in parentheses after its
+ *   line (e.g. that its hook changed, from {@linkcode currentHooks})
  * @returns one line per delivery, ending with a newline
+ * @example
+ * ```ts
+ * import { formatRequeueResult } from "./deliveries.ts";
+ * const text = formatRequeueResult(
+ *   { requeued: ["A"], skipped: [{ id: "B", reason: "no hook" }] },
+ *   new Map([["A", "hook changed"]]),
+ * );
+ * console.assert(text === "A queued (hook changed)\nB skipped: no hook to run\n");
+ * ```
  */
-export function formatRequeueResult(result: RequeueResult): string {
-  const lines = result.requeued.map((id) => `${id} queued`);
-  for (const { id, reason } of result.skipped) {
+export function formatRequeueResult(
+  result: RequeueResult,
+  notes: ReadonlyMap<string, string> = new Map(),
+): string {
+  const noted = (id: string, line: string) => notes.has(id) ? `${line} (${notes.get(id)})` : line;
+  const lines = result.requeued.map((id) => noted(id, `${id} queued`));
+  for (const { id, reason, detail } of result.skipped) {
     const why = reason === "unknown"
       ? "no such delivery"
       : reason === "no hook"
       ? "no hook to run"
+      : reason === "filtered"
+      ? `the filter configured now refuses it (${printable(detail ?? "")})`
       : `already ${reason}`;
-    lines.push(`${id} skipped: ${why}`);
+    lines.push(noted(id, `${id} skipped: ${why}`));
   }
   if (lines.length === 0) lines.push("No deliveries match.");
   return lines.join("\n") + "\n";
 }
 
 /**
+ * A replay runs the hook configured now for the delivery's event, not the
+ * one stored when it arrived: after fixing a hook (or adding one for an
+ * `ignored` event), replaying is how the operator retries. Pass the result's
+ * `hookFor` to `store.requeue`; `notes` then holds, per delivery, what
+ * changed, naming the variable (commands are shown as `hookd check` shows
+ * them; secrets are never part of them).
+ *
+ * @param config the configuration now
+ * @returns the store's `hookFor`, and the notes it fills
+ */
+export function currentHooks(
+  config: Pick<Config, "endpoints">,
+): Required<RequeueOptions> & { notes: Map<string, string> } {
+  const notes = new Map<string, string>();
+  return {
+    notes,
+    hookFor(delivery) {
+      const endpoint = config.endpoints.get(delivery.endpoint);
+      if (!endpoint) {
+        notes.set(delivery.id, `endpoint ${delivery.endpoint} is not configured`);
+        return null;
+      }
+      const picked = pickHook(endpoint, delivery.event);
+      if (!picked) return null;
+      if (picked.command !== delivery.hook) {
+        notes.set(
+          delivery.id,
+          `hook changed: ${picked.variable} is now "${printable(picked.command)}"`,
+        );
+      }
+      return picked.command;
+    },
+  };
+}
+
+/**
  * Run one of the delivery commands.
  *
  * @param cli the parsed command line (`deliveries`, `show` or `replay`)
- * @param config the configuration (for the state directory)
- * @returns the text to print and the exit code
+ * @param config the configuration (the state directory; for `replay`, the hooks to run now)
+ * @returns the text to print and the exit code; code 1 and a sentence
+ *   naming the path and `HOOKD_STATE_DIR` when there is no store
  * @throws {RangeError} for a flag with a wrong value
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
@@ -205,7 +262,21 @@ export function runDeliveryCommand(
   config: Config,
 ): { output: string; code: number } {
   const readOnly = cli.command !== "replay";
-  using store = openStore(storePath(config.stateDir), { readOnly });
+  let opened;
+  try {
+    // Never create one: a store not found is in another directory (an
+    // admin's shell has no systemd STATE_DIRECTORY), and an empty new one
+    // would answer "No deliveries match." instead of saying so.
+    opened = openStore(storePath(config.stateDir), { readOnly, create: false });
+  } catch (error) {
+    if (!(error instanceof StoreMissingError)) throw error;
+    return {
+      output: `hookd: no delivery store at ${error.path}: set HOOKD_STATE_DIR to the daemon's ` +
+        "state directory (the daemon creates it on first start)",
+      code: 1,
+    };
+  }
+  using store = opened;
   const filter = filterFromFlags(cli, Date.now());
   switch (cli.command) {
     case "deliveries": {
@@ -232,9 +303,15 @@ export function runDeliveryCommand(
           code: 2,
         };
       }
-      const result = cli.args.length > 0 ? store.requeue(cli.args) : store.requeueMatching(filter);
+      const hooks = currentHooks(config);
+      const result = replayDeliveries(
+        store,
+        config,
+        cli.args.length > 0 ? cli.args : filter,
+        hooks,
+      );
       return {
-        output: formatRequeueResult(result),
+        output: formatRequeueResult(result, hooks.notes),
         code: result.skipped.length > 0 && result.requeued.length === 0 ? 1 : 0,
       };
     }

@@ -8,6 +8,8 @@
 import type { Config, EndpointConfig } from "./mod.ts";
 import { formatDuration } from "./duration.ts";
 import { PROVIDERS } from "../verify/mod.ts";
+import { formatFilter } from "./filter.ts";
+import { fieldVariable } from "./payload_field.ts";
 
 /**
  * Describe a configuration for a person, hiding every secret.
@@ -66,11 +68,22 @@ export function describeConfig(config: Config): string {
       lines.push("  dedupe    by delivery id only: a repeated signed body runs again");
     }
     if (endpoint.hookEnv.length > 0) lines.push(`  hook env  ${endpoint.hookEnv.join(", ")}`);
+    if (endpoint.hookFields.length > 0) {
+      lines.push(
+        `  fields    ${
+          endpoint.hookFields.map((f) => `${f.text} as ${fieldVariable(f)}`).join(", ")
+        }`,
+      );
+    }
+    lines.push(`  answers   ${endpoint.successStatus} when accepted, 200 for a duplicate`);
     if (endpoint.hooks.size === 0) {
       lines.push("  hooks     (none: every delivery is logged as ignored)");
     }
     for (const [key, command] of endpoint.hooks) {
       lines.push(`  ${`${endpoint.prefix}HOOK_${key}`} = ${command}`);
+    }
+    for (const [key, filter] of endpoint.filters) {
+      lines.push(`  ${endpoint.prefix}MATCH_${key} = ${formatFilter(filter)}`);
     }
   }
   return maskSecrets(lines.join("\n"), config);

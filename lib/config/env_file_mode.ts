@@ -7,8 +7,11 @@
 
 /**
  * The problem with an env file's permissions, if any: a sentence naming the
- * file, what is wrong and the fix, or `undefined` when only its owner and
- * group have access (the installed file is `root:hookd`, mode 0640).
+ * file, what is wrong and the `chmod` that fixes it, or `undefined` when only
+ * its owner may write it and only its owner and group may read it (the
+ * installed file is `root:hookd`, mode 0640). A group-writable file is
+ * refused too: with `root:hookd`, a hook (running as `hookd`) could rewrite
+ * the commands hookd runs.
  *
  * A file that cannot be examined (missing, or no permission on the
  * directory) yields `undefined`: reading it fails next, with its own error.
@@ -46,19 +49,28 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
  * import { envFileModeProblem } from "./env_file_mode.ts";
  * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100640) === undefined);
  * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
+ * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100660)?.includes("chmod 640"));
  * ```
  */
 export function envFileModeProblem(path: string, mode: number | null): string | undefined {
   if (mode === null) return undefined;
   const other = mode & 0o007;
-  if (other === 0) return undefined;
+  const groupWritable = (mode & 0o020) !== 0;
+  if (other === 0 && !groupWritable) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(4, "0");
+  const quoted = shellQuote(path);
+  if (other === 0) {
+    return `The env file ${path} is writable by its group (mode ${octal}), so anyone in it ` +
+      `(a hook running as hookd, with root:hookd) could change the commands hookd runs: ` +
+      `run chmod 640 ${quoted}`;
+  }
   const access = [
     ...(other & 0o004 ? ["readable"] : []),
     ...(other & 0o002 ? ["writable"] : []),
   ].join(" and ") || "accessible";
-  const octal = (mode & 0o777).toString(8).padStart(4, "0");
-  const quoted = shellQuote(path);
-  return `The env file ${path} is ${access} by other users (mode ${octal}) and holds secrets: ` +
+  // When others may write it, that the group may too adds nothing.
+  const group = groupWritable && !(other & 0o002) ? "writable by its group and " : "";
+  return `The env file ${path} is ${group}${access} by other users (mode ${octal}) and holds secrets: ` +
     `run chmod 600 ${quoted}, or chown root:hookd ${quoted} && chmod 640 ${quoted} ` +
     `when hookd runs as user hookd`;
 }

@@ -14,12 +14,18 @@
  */
 
 import { closest, distance } from "fastest-levenshtein";
+import { ConfigError } from "./config_error.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
+import { eventKey, eventKeys } from "./event_keys.ts";
+import { type Filter, readFilters } from "./filter.ts";
+import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
-import { weakSecretProblems } from "./secret_strength.ts";
+import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
+
+export { ConfigError, problemsOf } from "./config_error.ts";
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -46,6 +52,12 @@ export interface EndpointConfig extends EndpointSettings {
    * senders that sign neither a timestamp nor the event (see `replayKey`).
    */
   dedupeBody: boolean;
+  /** Filters by event key (`PUSH`, `DEFAULT`), from `_MATCH_<EVENT>`. */
+  filters: Map<string, Filter>;
+  /** Payload fields handed to hooks as `HOOKD_FIELD_*`, from `_HOOK_FIELDS`. */
+  hookFields: FieldPath[];
+  /** The status of an accepted delivery's answer (duplicates get 200). */
+  successStatus: 200 | 202 | 204;
 }
 
 /** The whole resolved configuration. */
@@ -68,27 +80,16 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Certificate and key files (PEM) for HTTPS on the public listener. */
   tls?: { certFile: string; keyFile: string };
-  /** The admin listener (`/healthz`, `/metrics`); `undefined`: off. */
+  /** The admin listener (`/healthz`, `/metrics`, the deliveries page); `undefined`: off. */
   adminListen?: { hostname: string; port: number };
+  /** The admin listener's token (`HOOKD_ADMIN_TOKEN`); required when it is not on loopback. */
+  adminToken?: string;
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustedProxies?: AddressList;
   /** Requests per client address; `undefined`: no limit. */
   rateLimit?: RateLimitSpec;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
-}
-
-/** The configuration is wrong; `problems` holds one line per mistake. */
-export class ConfigError extends Error {
-  /** One sentence per problem, each naming its variable and the fix. */
-  readonly problems: string[];
-
-  /** @param problems one sentence per problem */
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
 }
 
 interface GlobalSpec {
@@ -125,6 +126,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "address:port of /healthz and /metrics, or off",
     default: () => "127.0.0.1:9001",
   },
+  HOOKD_ADMIN_TOKEN: {
+    help: "token for the admin listener (basic or bearer); required off loopback",
+    default: () => "",
+  },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
     default: () => "",
@@ -158,21 +163,18 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
     default: "true",
     choices: ["true", "false"],
   },
+  HOOK_FIELDS: { help: "payload fields passed to hooks as HOOKD_FIELD_*, comma-separated" },
+  SUCCESS_STATUS: {
+    help: "the status of an accepted delivery",
+    default: "202",
+    choices: ["200", "202", "204"],
+  },
 };
 
 /** Endpoint names that would own a global variable's prefix. */
 const RESERVED = new Set(["endpoints", "listen", "max", "log", "state", "hook"]);
 
-/**
- * The variable key for an event: upper case, every character outside
- * `A-Z0-9` turned into `_`.
- *
- * @param event an event name such as `pull_request.opened`
- * @returns e.g. `PULL_REQUEST_OPENED`
- */
-export function eventKey(event: string): string {
-  return event.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
+export { eventKey };
 
 /**
  * The variable prefix of an endpoint.
@@ -289,6 +291,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     adminListen: get("HOOKD_ADMIN_LISTEN").trim() === "off"
       ? undefined
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
+    adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
       () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES"),
       problems,
@@ -310,6 +313,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
   problems.push(...weakSecretProblems(config));
+  problems.push(...adminAccessProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -360,7 +364,9 @@ function parseEndpoint(
   }
   const hooks = new Map<string, string>();
   for (const [key, value] of Object.entries(vars)) {
-    if (!key.startsWith(`${prefix}HOOK_`) || key === `${prefix}HOOK_ENV`) continue;
+    if (!key.startsWith(`${prefix}HOOK_`) || /^(ENV|FIELDS)$/.test(key.slice(prefix.length + 5))) {
+      continue;
+    }
     const hookKey = key.slice(prefix.length + "HOOK_".length);
     known.add(key);
     if (!/^[A-Z0-9_]+$/.test(hookKey)) {
@@ -371,6 +377,8 @@ function parseEndpoint(
       hooks.set(hookKey, value);
     }
   }
+  const filters = readFilters(prefix, vars, problems, known);
+  const hookFields = parseFieldList(`${prefix}HOOK_FIELDS`, common.HOOK_FIELDS ?? "", problems);
   if (problems.length > before) return undefined;
   return {
     name,
@@ -391,6 +399,9 @@ function parseEndpoint(
     allowFrom: common.ALLOW_FROM === undefined
       ? undefined
       : attempt(() => parseAddressList(common.ALLOW_FROM, `${prefix}ALLOW_FROM`), problems),
+    filters,
+    hookFields,
+    successStatus: Number(common.SUCCESS_STATUS) as 200 | 202 | 204,
   };
 }
 
@@ -567,9 +578,7 @@ export function pickHook(
   endpoint: Pick<EndpointConfig, "prefix" | "hooks">,
   event: string,
 ): { variable: string; command: string } | undefined {
-  const parts = event.split(".");
-  const keys = parts.map((_, i) => eventKey(parts.slice(0, parts.length - i).join(".")));
-  for (const key of [...keys, "DEFAULT"]) {
+  for (const key of eventKeys(event)) {
     const command = endpoint.hooks.get(key);
     if (command !== undefined) return { variable: `${endpoint.prefix}HOOK_${key}`, command };
   }

@@ -100,3 +100,37 @@ export function weakSecretProblems(
   }
   return problems;
 }
+
+/**
+ * The admin listener's configuration mistakes: off loopback it must have a
+ * token, and one long enough not to be guessed. One sentence per problem,
+ * naming the variable and the fix.
+ *
+ * @param config the admin listener and token
+ * @returns the problems; empty when the admin listener is safe
+ *
+ * @example
+ * ```ts
+ * import { adminAccessProblems } from "./secret_strength.ts";
+ * const problems = adminAccessProblems({ adminListen: { hostname: "0.0.0.0", port: 9001 } });
+ * console.assert(problems[0].startsWith("HOOKD_ADMIN_TOKEN is not set"));
+ * ```
+ */
+export function adminAccessProblems(
+  config: { adminListen?: { hostname: string; port: number }; adminToken?: string },
+): string[] {
+  const listen = config.adminListen;
+  if (listen === undefined || isLoopback(listen.hostname)) return [];
+  const where = `HOOKD_ADMIN_LISTEN is not loopback (${listen.hostname || "all addresses"})`;
+  if (config.adminToken === undefined) {
+    return [
+      `HOOKD_ADMIN_TOKEN is not set but ${where}: set HOOKD_ADMIN_TOKEN to a long random value (openssl rand -hex 32), or set HOOKD_ADMIN_LISTEN=127.0.0.1:${listen.port}`,
+    ];
+  }
+  if (new TextEncoder().encode(config.adminToken).byteLength < MIN_SECRET_BYTES) {
+    return [
+      `HOOKD_ADMIN_TOKEN is shorter than ${MIN_SECRET_BYTES} bytes and ${where}: use a long random value (openssl rand -hex 32)`,
+    ];
+  }
+  return [];
+}

@@ -58,6 +58,37 @@ export async function removePayloadFile(path: string, body: Uint8Array): Promise
   }
 }
 
+/** Names of payload files, `hookd-payload-` and 32 hex digits. */
+const PAYLOAD_NAME = /^hookd-payload-[0-9a-f]{32}$/;
+
+/**
+ * Remove every payload file in `dir`: at start, before any run, each one was
+ * left by a run that did not finish (hookd was killed), and no live run owns it.
+ *
+ * @param dir the payload directory
+ * @returns the paths removed
+ * @throws {Deno.errors.PermissionDenied} and other errors of reading `dir`, but
+ *   not `NotFound` (nothing to sweep); a file that cannot be removed is skipped
+ */
+export async function sweepPayloadFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !PAYLOAD_NAME.test(entry.name)) continue;
+      const path = `${dir}/${entry.name}`;
+      try {
+        await Deno.remove(path);
+        removed.push(path);
+      } catch {
+        // Gone meanwhile, or not ours to remove.
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return removed;
+}
+
 /** 128 random bits, hex. */
 function randomName(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -30,6 +30,17 @@ export interface GroupSignaller extends AsyncDisposable {
    * @returns true when one is, or when that could not be told
    */
   alive(pgid: number): Promise<boolean>;
+  /**
+   * When a process started: field 22 of `/proc/<pid>/stat`, clock ticks since
+   * boot. With the pid it names one process for good (a recycled pid gets a
+   * new start time). Read by the shell, because Deno refuses `/proc` to a
+   * process whose `--allow-run` is restricted.
+   *
+   * @param pid a process id
+   * @returns the start time, or null when there is no such process, no
+   *   /proc, or the answer could not be had
+   */
+  startTime(pid: number): Promise<number | null>;
   /** Stop the shell and wait for it; later requests spawn one-off shells. */
   close(): Promise<void>;
 }
@@ -61,16 +72,35 @@ const GROUP_ALIVE_FUNCTION = `group_alive() {
 const GROUP_ALIVE_SCRIPT = `${GROUP_ALIVE_FUNCTION}
 group_alive "$1"`;
 /**
- * The {@linkcode GroupSignaller}'s loop: one request per line (`term|kill|alive PGID`),
- * one answer per line (the exit status, 0 meaning true). Built-ins only, so a request
+ * `start_time PID` prints field 22 of `/proc/PID/stat`, read after the last
+ * `) ` since the command name (field 2) may hold spaces and parentheses, or
+ * `-` when there is no such process.
+ */
+const START_TIME_FUNCTION = `start_time() {
+  if read -r l 2>/dev/null <"/proc/$1/stat"; then
+    l=\${l##*") "}
+    set -- $l
+    echo "\${20:--}"
+  else
+    echo -
+  fi
+}`;
+const START_TIME_SCRIPT = `${START_TIME_FUNCTION}
+start_time "$1"`;
+/**
+ * The {@linkcode GroupSignaller}'s loop: one request per line (`term|kill|alive PGID`,
+ * `start PID`), one answer per line (the exit status, 0 meaning true; for `start`, the
+ * start time or `-`). Built-ins only, so a request
  * forks nothing. hookd validates the pgid; anything else answers 2, counted as true.
  */
 const SIGNALLER_SCRIPT = `${GROUP_ALIVE_FUNCTION}
+${START_TIME_FUNCTION}
 while read -r op g; do
   case $op in
     term) kill -s TERM -- "-$g" 2>/dev/null; echo $? ;;
     kill) kill -s KILL -- "-$g" 2>/dev/null; echo $? ;;
     alive) group_alive "$g"; echo $? ;;
+    start) start_time "$g" ;;
     *) echo 2 ;;
   esac
 done`;
@@ -114,11 +144,51 @@ async function groupAlive(pgid: number): Promise<boolean> {
   return await runShellCheck(GROUP_ALIVE_SCRIPT, [String(pgid)]);
 }
 
+async function readStartTime(pid: number): Promise<number | null> {
+  try {
+    const { stdout } = await new Deno.Command("/bin/sh", {
+      args: ["-c", START_TIME_SCRIPT, "sh", String(pid)],
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return parseStartTime(new TextDecoder().decode(stdout).trim());
+  } catch {
+    return null;
+  }
+}
+
+function parseStartTime(answer: string): number | null {
+  if (!/^\d{1,15}$/.test(answer)) return null;
+  return Number(answer);
+}
+
 /** Without a {@linkcode GroupSignaller}: a shell per request. */
-const ONE_OFF_SHELLS: Pick<GroupSignaller, "signal" | "alive"> = {
+const ONE_OFF_SHELLS: Pick<GroupSignaller, "signal" | "alive" | "startTime"> = {
   signal: signalGroup,
   alive: groupAlive,
+  startTime: readStartTime,
 };
+
+/**
+ * When a process started (see {@linkcode GroupSignaller.startTime}).
+ *
+ * @param pid a process id, above 1
+ * @param groups the signaller to ask; without one, a one-off shell
+ * @returns clock ticks since boot, or null when there is no such process or no /proc
+ * @example
+ * ```ts
+ * import { processStartTime } from "./group_signaller.ts";
+ * console.assert((await processStartTime(Deno.pid, undefined) ?? 0) > 0);
+ * ```
+ */
+export async function processStartTime(
+  pid: number,
+  groups: GroupSignaller | undefined,
+): Promise<number | null> {
+  return await (groups ?? ONE_OFF_SHELLS).startTime(pid);
+}
 
 /**
  * Start nothing yet: a {@linkcode GroupSignaller} whose shell starts on first use.
@@ -154,7 +224,11 @@ const ONE_OFF_SHELLS: Pick<GroupSignaller, "signal" | "alive"> = {
 export function createGroupSignaller(): GroupSignaller {
   let shell: SignallerShell | undefined;
   let closed = false;
-  const ask = async (request: string, fallback: () => Promise<boolean>) => {
+  const ask = async <T>(
+    request: string,
+    parse: (line: string) => T | undefined,
+    fallback: () => Promise<T>,
+  ): Promise<T> => {
     if (closed) return await fallback();
     if (shell === undefined || shell.broken) {
       // A dead shell is replaced; it is waited for first so that nothing leaks.
@@ -162,17 +236,26 @@ export function createGroupSignaller(): GroupSignaller {
       if (closed) return await fallback();
       if (shell === undefined || shell.broken) shell = startSignallerShell();
     }
-    const answer = await shell.ask(request);
+    const line = await shell.ask(request);
+    const answer = line === undefined ? undefined : parse(line);
     return answer === undefined ? await fallback() : answer;
   };
   return {
     signal(pgid, name) {
       checkPgid(pgid);
-      return ask(`${name === "KILL" ? "kill" : "term"} ${pgid}`, () => signalGroup(pgid, name));
+      return ask(
+        `${name === "KILL" ? "kill" : "term"} ${pgid}`,
+        exitStatus,
+        () => signalGroup(pgid, name),
+      );
     },
     alive(pgid) {
       checkPgid(pgid);
-      return ask(`alive ${pgid}`, () => groupAlive(pgid));
+      return ask(`alive ${pgid}`, exitStatus, () => groupAlive(pgid));
+    },
+    startTime(pid) {
+      checkPgid(pid);
+      return ask(`start ${pid}`, parseStartTime, () => readStartTime(pid));
     },
     async close() {
       closed = true;
@@ -184,6 +267,11 @@ export function createGroupSignaller(): GroupSignaller {
   };
 }
 
+/** An exit status as a boolean; anything else is no answer. */
+function exitStatus(line: string): boolean | undefined {
+  return line === "0" ? true : line === "1" ? false : undefined;
+}
+
 /** A pgid of 0 or 1 would signal hookd's own group or every process. */
 function checkPgid(pgid: number): void {
   if (!Number.isSafeInteger(pgid) || pgid < 2) {
@@ -192,8 +280,8 @@ function checkPgid(pgid: number): void {
 }
 
 interface SignallerShell {
-  /** The answer, or undefined when the shell could not give one (then ask a one-off shell). */
-  ask(request: string): Promise<boolean | undefined>;
+  /** The answer line, or undefined when the shell could not give one (then ask a one-off shell). */
+  ask(request: string): Promise<string | undefined>;
   /** True once the shell stopped answering. */
   readonly broken: boolean;
   /** Resolves once the shell has exited and its pipes are closed. */
@@ -204,7 +292,7 @@ interface SignallerShell {
 const encoder = new TextEncoder();
 
 function startSignallerShell(): SignallerShell {
-  const pending: ((answer: boolean | undefined) => void)[] = [];
+  const pending: ((answer: string | undefined) => void)[] = [];
   let broken = false;
   const fail = () => {
     broken = true;
@@ -243,7 +331,7 @@ function startSignallerShell(): SignallerShell {
           // An answer nobody waits for means the shell and hookd disagree: stop using it.
           const resolve = pending.shift();
           if (resolve === undefined) throw new Error("unexpected answer");
-          resolve(line === "0" ? true : line === "1" ? false : undefined);
+          resolve(line);
         }
       }
     } catch {
@@ -255,7 +343,7 @@ function startSignallerShell(): SignallerShell {
   return {
     ask(request) {
       if (broken) return Promise.resolve(undefined);
-      const { promise, resolve } = Promise.withResolvers<boolean | undefined>();
+      const { promise, resolve } = Promise.withResolvers<string | undefined>();
       pending.push(resolve);
       writer.write(encoder.encode(`${request}\n`)).catch(() => {
         fail();

@@ -5,7 +5,7 @@
  */
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
-import { type GroupSignaller, terminateGroup } from "./group_signaller.ts";
+import { type GroupSignaller, processStartTime, terminateGroup } from "./group_signaller.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
 import { settleWithin } from "./_settle.ts";
 
@@ -30,6 +30,14 @@ export interface RunHookOptions {
    * spawns its own short-lived `/bin/sh`, which costs a second spawn per run.
    */
   groups?: GroupSignaller;
+  /**
+   * Told the hook's process group once it is spawned, with its leader's start
+   * time, so that a crash of this process does not leave it unreachable
+   * (the queue records it in the store). Called before the run's result is
+   * returned, not at all when the start time cannot be read (no /proc, or
+   * the hook already gone). Must not throw.
+   */
+  onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
 }
 
 /** What happened when a hook ran. Times are milliseconds. */
@@ -129,6 +137,7 @@ export async function runHook(
     outputLimitBytes = DEFAULT_OUTPUT_LIMIT_BYTES,
     signal,
     groups,
+    onSpawn,
   } = options;
 
   const startedAt = Date.now();
@@ -162,6 +171,7 @@ export async function runHook(
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const told = onSpawn && tellSpawned(child.pid, onSpawn, groups);
       const outputs = await supervise(child, {
         stdin,
         timeoutMs,
@@ -172,6 +182,7 @@ export async function runHook(
         outcome,
       });
       ({ stdout, stderr } = outputs);
+      await told;
     } catch (err) {
       outcome.error = `Hook not run: ${describeError(err)}`;
     } finally {
@@ -263,6 +274,26 @@ async function supervise(
   return { stdout: await stdout.result, stderr: await stderr.result };
 }
 
+/**
+ * The shell's pid is its group's id (setsid); its start time was set by the
+ * fork and survives the exec. It is read by a shell (Deno refuses `/proc` to
+ * hookd), while the hook runs; a hook already gone by then is not told about.
+ * A throwing callback must not turn a running hook into one "not run".
+ */
+async function tellSpawned(
+  pid: number,
+  onSpawn: NonNullable<RunHookOptions["onSpawn"]>,
+  groups: GroupSignaller | undefined,
+): Promise<void> {
+  const leaderStartTime = await processStartTime(pid, groups);
+  if (leaderStartTime === null) return;
+  try {
+    onSpawn({ pgid: pid, leaderStartTime });
+  } catch {
+    // Documented as must-not-throw; the run goes on unrecorded.
+  }
+}
+
 /** Writes the body and closes stdin; a hook that does not read it is not an error. */
 async function feed(
   writer: WritableStreamDefaultWriter<Uint8Array>,
@@ -339,6 +370,7 @@ function validateOptions(command: string, options: RunHookOptions): void {
     outputLimitBytes,
     signal,
     groups,
+    onSpawn,
   } = options;
   if (env === null || typeof env !== "object") {
     throw new TypeError("runHook(): options.env must be an object of strings");
@@ -379,6 +411,9 @@ function validateOptions(command: string, options: RunHookOptions): void {
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("runHook(): options.signal must be an AbortSignal");
+  }
+  if (onSpawn !== undefined && typeof onSpawn !== "function") {
+    throw new TypeError("runHook(): options.onSpawn must be a function");
   }
   if (
     groups !== undefined &&

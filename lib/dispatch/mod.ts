@@ -7,7 +7,9 @@
  *   (concurrency, retries with backoff, `queue` or `latest`);
  * - each hook in its own process group with a clean environment, a time limit
  *   and bounded output, the whole group killed when the hook ends or times out,
- *   so nothing a hook forks outlives it.
+ *   so nothing a hook forks outlives it; each group is recorded in the store,
+ *   so that the next start ends what a crash left running
+ *   ({@linkcode endOrphanedRuns}) before the delivery runs again.
  *
  * It uses the store (`lib/store/`) and the shared limits (`lib/config/`), and
  * must not import `lib/http/`, `lib/cli/` or `lib/daemon.ts`: those assemble it.
@@ -15,9 +17,17 @@
  * @module
  */
 
-export { buildHookEnv, type HookDelivery, type HookEnvOptions } from "./hook_env.ts";
+export {
+  buildHookEnv,
+  FIELD_CUT_MARKER,
+  type HookDelivery,
+  type HookEnvOptions,
+  MAX_FIELD_BYTES,
+  payloadFieldEnv,
+} from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
 export { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+export { endOrphanedRuns, type EndOrphanedRunsOptions, type OrphanedRuns } from "./orphans.ts";
 export {
   decideAfterRun,
   DEFAULT_POLICY,

@@ -424,6 +424,14 @@ class DurableQueue implements Queue {
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
         groups: this.#groups,
+        // Kept in the store so that the next start can end the group after a crash.
+        onSpawn: (group) => {
+          try {
+            this.#store.recordProcessGroup(claimed, group);
+          } catch (error) {
+            this.#emit({ type: "error", during: "record", error, id: claimed.id });
+          }
+        },
       });
     } catch (error) {
       result = {

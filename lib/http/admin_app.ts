@@ -7,6 +7,8 @@
  */
 
 import { type Context, Hono } from "hono";
+import { adminAuth, type AdminAuthOptions } from "./admin_auth.ts";
+import { type DeliveriesPageDeps, mountDeliveriesPages } from "./deliveries_page.tsx";
 
 /** What the daemon knows about its own health. */
 export interface HealthReport {
@@ -24,6 +26,10 @@ export interface AdminDeps {
   health(): HealthReport | Promise<HealthReport>;
   /** The metrics exposition. */
   metrics: { render(): Promise<string>; readonly contentType: string };
+  /** Who may use the listener (see lib/http/admin_auth.ts); omitted: everyone. */
+  access?: AdminAuthOptions;
+  /** The deliveries pages (see lib/http/deliveries_page.tsx); omitted: none. */
+  pages?: DeliveriesPageDeps;
 }
 
 const NO_STORE = { "Cache-Control": "no-store" };
@@ -54,6 +60,8 @@ const NO_STORE = { "Cache-Control": "no-store" };
  */
 export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
+  if (deps.access) app.use(adminAuth(deps.access));
+  if (deps.pages) mountDeliveriesPages(app, deps.pages);
 
   app.on(["GET", "HEAD"], "/healthz", async function healthz(c) {
     let report: HealthReport;

@@ -8,12 +8,14 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
 import { clientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
+import { filterMiss } from "../config/filter.ts";
+import { eventNameProblem } from "../config/event_name.ts";
 import { HttpError } from "./http_error.ts";
 import type { RequestObservation, RequestOutcome } from "../metrics.ts";
 import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "../intake.ts";
@@ -58,6 +60,8 @@ interface RequestFields {
   sourceId?: string;
   id?: string;
   hook?: string | null;
+  /** For a filtered delivery: the filter's variable and the condition that failed. */
+  filtered?: string;
 }
 
 /** The per-request values the log record is built from. */
@@ -213,6 +217,11 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         });
       }
       fields.event = verdict.event.slice(0, 200);
+      // Before any lookup: the name usually comes from a header nobody signed.
+      const problem = eventNameProblem(verdict.event);
+      if (problem) {
+        throw new HttpError(400, capitalize(problem), { outcome: "rejected.malformed" });
+      }
       fields.verifiedBy = verdict.verifiedBy;
       if (verdict.deliveryId) fields.sourceId = verdict.deliveryId.slice(0, 200);
       if (verdict.reply) {
@@ -223,16 +232,26 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         return c.json(body, status as ContentfulStatusCode);
       }
       const hook = pickHook(endpoint.config, verdict.event);
+      const headers = storedHeaders(c.req.raw.headers, {
+        redact: redact.get(endpoint.config.name),
+      });
+      // Filters read what is stored, so that a replay judges the same fields.
+      const filtered = hook
+        ? filterMiss(endpoint.config, verdict.event, {
+          body: verdict.payload,
+          contentType: verdict.contentType,
+          headers,
+        })
+        : undefined;
       const { id, duplicate } = await deps.accept({
         endpoint: endpoint.config.name,
         event: verdict.event,
         sourceId: verdict.deliveryId,
         hook: hook?.command ?? null,
+        filteredBy: filtered,
         body: verdict.payload,
         contentType: verdict.contentType,
-        headers: storedHeaders(c.req.raw.headers, {
-          redact: redact.get(endpoint.config.name),
-        }),
+        headers,
         receivedAt: now(),
         timeoutMs: endpoint.config.timeoutMs,
         verifiedBy: verdict.verifiedBy,
@@ -252,6 +271,12 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         fields.outcome = "duplicate";
         return c.json({ ...answer, duplicate: true }, 200);
       }
+      const success = endpoint.config.successStatus;
+      if (filtered !== undefined) {
+        fields.outcome = "filtered";
+        fields.filtered = filtered;
+        return answerAccepted(c, { ...answer, filtered }, success);
+      }
       fields.outcome = hook ? "accepted" : "ignored";
       if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
         // The hook's own limit plus its kill grace: past that the run is over.
@@ -261,16 +286,25 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
           run = await deps.waitForRun(id, signal);
         } catch {
           fields.outcome = "accepted.pending";
-          return c.json({ ...answer, pending: true }, 202);
+          return answerAccepted(c, { ...answer, pending: true }, success);
         }
         fields.outcome = run.success ? "hook.succeeded" : "hook.failed";
         return c.json({ ...answer, ...run }, run.success ? 200 : 502);
       }
-      return c.json(answer, 202);
+      return answerAccepted(c, answer, success);
     },
   );
 
   return app;
+}
+
+/** An accepted delivery's answer: the endpoint's success status, without a body for 204. */
+function answerAccepted(
+  c: Context<Env>,
+  answer: Record<string, unknown>,
+  status: 200 | 202 | 204,
+): Response {
+  return status === 204 ? c.body(null, 204) : c.json(answer, status);
 }
 
 function remoteAddress(env: Env["Bindings"] | undefined): string | undefined {

@@ -14,6 +14,15 @@ import { Cleaner, MAX_STRING, REDACTED, truncate } from "./_redact.ts";
 /** The stderr line quotes values past this length, cut. */
 const MAX_STDERR_VALUE = 200;
 
+/**
+ * Top-level properties holding a process's output excerpt (a hook's stdout
+ * and stderr, already limited to 64 KiB by the runner), kept up to this many
+ * characters rather than {@linkcode MAX_STRING}: the log promises the same
+ * excerpt the store has. One cut here sets `<key>Truncated` to true.
+ */
+const MAX_OUTPUT = 65_536;
+const OUTPUT_KEYS = ["stdout", "stderr"] as const;
+
 /** Record keys that properties may not overwrite. */
 const RESERVED_KEYS = new Set(["time", "level", "type", "message"]);
 
@@ -63,6 +72,13 @@ function toEntry(record: LogRecord): Record<string, unknown> {
   const properties = record.properties;
   for (const key of Object.keys(properties)) {
     entry[RESERVED_KEYS.has(key) ? `_${key}` : key] = cleaner.property(key, properties[key], 0);
+  }
+  for (const key of OUTPUT_KEYS) {
+    const output = properties[key];
+    if (typeof output !== "string") continue;
+    entry[key] = output.length > MAX_OUTPUT ? output.slice(0, MAX_OUTPUT) : output;
+    // After the loop above, so that a caller's `false` cannot hide this cut.
+    if (output.length > MAX_OUTPUT) entry[`${key}Truncated`] = true;
   }
   const parts = record.message;
   let message = "";
@@ -117,11 +133,21 @@ function stderrValue(value: unknown): string {
     : JSON.stringify(truncate(text, MAX_STDERR_VALUE));
 }
 
+/** Always quoted (a line of output reads as one value), control characters escaped, cut. */
+function quoted(value: unknown): string {
+  // JSON escapes C0 controls only; DEL and C1 could still drive a terminal.
+  return JSON.stringify(truncate(String(value), MAX_STDERR_VALUE)).replace(
+    /\p{Cc}/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /**
  * Formats a record as a short human line for stderr (journald adds the time):
  * the level unless `info`, the type, the message unless it repeats the type,
  * then whichever of `endpoint`, `event`, `status`, `outcome`, `exitCode`,
- * `timedOut`, `durationMs`, `id` and `error` the record has. Control
+ * `timedOut`, `durationMs`, `id`, `stderrFirstLine` (a failed hook's first
+ * line of stderr, as `stderr="…"`) and `error` the record has. Control
  * characters are escaped, so a header value cannot forge a line.
  *
  * @param record the record logtape made
@@ -162,6 +188,7 @@ export function formatStderrLine(record: LogRecord): string {
     parts.push(`${stderrValue(entry.durationMs)}ms`);
   }
   if (entry.id != null) parts.push(`id=${stderrValue(entry.id)}`);
+  if (entry.stderrFirstLine != null) parts.push(`stderr=${quoted(entry.stderrFirstLine)}`);
   if (entry.error != null) {
     const error = entry.error as { message?: unknown };
     parts.push(

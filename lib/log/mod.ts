@@ -33,7 +33,10 @@
  *   that stalls for minutes under heavy traffic grows the buffer meanwhile.
  * - Properties named like secrets, signatures, tokens, passwords or bodies are
  *   written as `"[REDACTED]"`, at any depth and in the rendered message; raw
- *   bytes are written as their size only; long strings are cut.
+ *   bytes are written as their size only; strings are cut at 2,048
+ *   characters, except a top-level `stdout` or `stderr` (a hook's output
+ *   excerpt, the same the store keeps), cut at 64 KiB with
+ *   `stdoutTruncated`/`stderrTruncated` then set true.
  * - Shutdown must dispose the handle {@linkcode setupLog} returns: that is
  *   what writes the last buffered records and closes the file, because Deno
  *   fires no `unload` on SIGINT or SIGTERM.

@@ -20,7 +20,7 @@ export type Row = Record<string, unknown>;
 export const SUMMARY_COLUMNS =
   `d.id, d.endpoint, d.event, d.source_id, d.received_at, d.content_type,
   d.body_size, d.hook, d.verified_by, d.state, d.attempts, d.queued_at, d.updated_at,
-  d.finished_at, d.superseded_by,
+  d.finished_at, d.superseded_by, d.filtered_by,
   r.outcome AS r_outcome, r.exit_code AS r_exit_code, r.signal AS r_signal,
   r.started_at AS r_started_at, r.ended_at AS r_ended_at`;
 
@@ -39,6 +39,9 @@ export function checkDelivery(d: NewDelivery): void {
   if (!Number.isFinite(d.receivedAt)) problems.push("receivedAt must be epoch milliseconds");
   if (!(d.body instanceof Uint8Array)) problems.push("body must be a Uint8Array");
   if (d.hook !== null && typeof d.hook !== "string") problems.push("hook must be a string or null");
+  if (d.filteredBy !== undefined && typeof d.filteredBy !== "string") {
+    problems.push("filteredBy must be a string when present");
+  }
   if (!Number.isInteger(d.timeoutMs) || d.timeoutMs <= 0) {
     problems.push("timeoutMs must be a positive integer");
   }
@@ -78,6 +81,10 @@ export function whereClause(
     clauses.push("d.received_at < ?");
     params.push(filter.until);
   }
+  if (filter.before !== undefined) {
+    clauses.push("d.id < ?");
+    params.push(filter.before);
+  }
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 
@@ -98,6 +105,7 @@ export function toSummary(row: Row): DeliverySummary {
     updatedAt: row.updated_at as number,
     finishedAt: row.finished_at as number | null,
     supersededBy: row.superseded_by as string | null,
+    filteredBy: (row.filtered_by ?? null) as string | null,
     lastRun: row.r_outcome == null ? null : {
       outcome: row.r_outcome as RunOutcome,
       exitCode: row.r_exit_code as number | null,

@@ -86,4 +86,85 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN replay_hash TEXT;
   CREATE INDEX deliveries_replay ON deliveries (endpoint, replay_hash) WHERE replay_hash IS NOT NULL;
   `,
+  // 3: why a delivery is `filtered`: the filter's variable and the condition
+  // that failed. The state column takes any text, so the new state needs no change.
+  `
+  ALTER TABLE deliveries ADD COLUMN filtered_by TEXT;
+  `,
+  // 4: the admin page. Its list: the newest deliveries of an endpoint, a state or both, read in id
+  // order from an index however many are stored. Its chart: deliveries received per minute by
+  // state, and a histogram of hook run durations per minute (buckets 10% wide, from 1 ms to a
+  // day), both kept by triggers like state_counts, so the last hour costs a few hundred rows to
+  // read however many deliveries it held.
+  `
+  CREATE INDEX deliveries_endpoint_id ON deliveries (endpoint, id);
+  CREATE INDEX deliveries_state_id ON deliveries (state, id);
+  CREATE INDEX deliveries_endpoint_state_id ON deliveries (endpoint, state, id);
+
+  CREATE TABLE minute_states (
+    minute INTEGER NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (minute, state)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO minute_states (minute, state, n)
+    SELECT received_at / 60000, state, count(*) FROM deliveries GROUP BY 1, 2;
+  CREATE TRIGGER minute_states_insert AFTER INSERT ON deliveries BEGIN
+    INSERT INTO minute_states (minute, state, n) VALUES (NEW.received_at / 60000, NEW.state, 1)
+      ON CONFLICT (minute, state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER minute_states_update AFTER UPDATE OF state ON deliveries
+    WHEN OLD.state <> NEW.state BEGIN
+    UPDATE minute_states SET n = n - 1
+      WHERE minute = OLD.received_at / 60000 AND state = OLD.state;
+    INSERT INTO minute_states (minute, state, n) VALUES (NEW.received_at / 60000, NEW.state, 1)
+      ON CONFLICT (minute, state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER minute_states_delete AFTER DELETE ON deliveries BEGIN
+    DELETE FROM minute_states
+      WHERE minute = OLD.received_at / 60000 AND state = OLD.state AND n <= 1;
+    UPDATE minute_states SET n = n - 1
+      WHERE minute = OLD.received_at / 60000 AND state = OLD.state;
+  END;
+
+  -- A bucket holds the durations up to its upper bound and above the previous one.
+  CREATE TABLE duration_buckets (upper INTEGER PRIMARY KEY) STRICT;
+  INSERT INTO duration_buckets (upper)
+    WITH RECURSIVE b(x) AS (SELECT 1.0 UNION ALL SELECT x * 1.1 FROM b WHERE x < 86400000)
+    SELECT DISTINCT CAST(round(x) AS INTEGER) FROM b;
+  INSERT INTO duration_buckets (upper) VALUES (0), (9223372036854775807);
+  CREATE TABLE minute_durations (
+    minute INTEGER NOT NULL, upper INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (minute, upper)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO minute_durations (minute, upper, n)
+    SELECT ended_at / 60000,
+      (SELECT min(upper) FROM duration_buckets WHERE upper >= duration_ms), count(*)
+    FROM runs WHERE ended_at IS NOT NULL AND duration_ms IS NOT NULL GROUP BY 1, 2;
+  CREATE TRIGGER minute_durations_insert AFTER INSERT ON runs
+    WHEN NEW.ended_at IS NOT NULL AND NEW.duration_ms IS NOT NULL BEGIN
+    INSERT INTO minute_durations (minute, upper, n) VALUES (NEW.ended_at / 60000,
+      (SELECT min(upper) FROM duration_buckets WHERE upper >= NEW.duration_ms), 1)
+      ON CONFLICT (minute, upper) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER minute_durations_update AFTER UPDATE OF ended_at, duration_ms ON runs
+    WHEN NEW.ended_at IS NOT NULL AND NEW.duration_ms IS NOT NULL
+      AND (OLD.ended_at IS NULL OR OLD.duration_ms IS NULL) BEGIN
+    INSERT INTO minute_durations (minute, upper, n) VALUES (NEW.ended_at / 60000,
+      (SELECT min(upper) FROM duration_buckets WHERE upper >= NEW.duration_ms), 1)
+      ON CONFLICT (minute, upper) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER minute_durations_delete AFTER DELETE ON runs
+    WHEN OLD.ended_at IS NOT NULL AND OLD.duration_ms IS NOT NULL BEGIN
+    DELETE FROM minute_durations WHERE minute = OLD.ended_at / 60000 AND n <= 1
+      AND upper = (SELECT min(upper) FROM duration_buckets WHERE upper >= OLD.duration_ms);
+    UPDATE minute_durations SET n = n - 1 WHERE minute = OLD.ended_at / 60000
+      AND upper = (SELECT min(upper) FROM duration_buckets WHERE upper >= OLD.duration_ms);
+  END;
+  `,
+  // 5: a running hook's process group and its leader's start time (clock ticks
+  // since boot), so that the next start can end what a crashed daemon left
+  // running, and never a process that merely reuses the pid.
+  `
+  ALTER TABLE runs ADD COLUMN pgid INTEGER;
+  ALTER TABLE runs ADD COLUMN leader_start_time INTEGER;
+  `,
 ];

@@ -8,9 +8,12 @@
  * @module
  */
 
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
+import { readActivity } from "./_activity.ts";
+import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
+import { insertRows } from "./_insert.ts";
 import {
   checkDelivery,
   LAST_RUN_JOIN,
@@ -28,13 +31,16 @@ import {
   type DeliveryState,
   type DeliverySummary,
   type InsertResult,
+  type MinuteActivity,
   type NewDelivery,
   type NextState,
+  type ProcessGroup,
   type QueueCounts,
   type QueuedRef,
+  type RequeueOptions,
   type RequeueResult,
   type RunEnd,
-  type Store,
+  type RunningGroup,
   type StoreStats,
   StoreUnavailableError,
 } from "./types.ts";
@@ -112,69 +118,20 @@ export class SqliteStore implements Store {
     return this.#commits.insert(delivery);
   }
 
-  #writeBatch(rows: readonly NewDelivery[]): BatchWritten {
-    const results: InsertResult[] = [];
-    let inserted = 0;
-    let bytes = 0;
+  #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
+    let written!: BatchWritten & { bytes: number };
     this.#transaction(() => {
       const now = this.#now();
-      const findDuplicate = this.#statement(
-        `SELECT id, state FROM deliveries
-         WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
-      );
-      const nextSeq = this.#nextSeq();
-      const insert = this.#statement(
-        `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
-           headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
-           updated_at, finished_at, replay_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const findReplay = this.#statement(
-        `SELECT id, state FROM deliveries
-         WHERE endpoint = ? AND replay_hash = ? AND received_at >= ? LIMIT 1`,
-      );
-      for (const row of rows) {
-        const since = now - this.retentionMs;
-        const existing = (row.sourceId !== undefined &&
-          findDuplicate.get(row.endpoint, row.sourceId, since)) ||
-          (row.replayHash !== undefined && findReplay.get(row.endpoint, row.replayHash, since));
-        if (existing) {
-          results.push({
-            id: existing.id as string,
-            duplicate: true,
-            state: existing.state as DeliveryState,
-          });
-          continue;
-        }
-        const id = this.#ids.next(now);
-        const state: DeliveryState = row.hook === null ? "ignored" : "queued";
-        insert.run(
-          id,
-          row.endpoint,
-          row.event,
-          row.sourceId ?? null,
-          row.receivedAt,
-          row.contentType,
-          JSON.stringify(row.headers),
-          row.body,
-          row.body.byteLength,
-          row.hook,
-          row.timeoutMs,
-          row.verifiedBy ?? null,
-          state,
-          nextSeq + inserted,
-          now,
-          now,
-          state === "ignored" ? now : null,
-          row.replayHash ?? null,
-        );
-        inserted++;
-        bytes += row.body.byteLength + PAGE_BYTES;
-        results.push({ id, duplicate: false, state });
-      }
+      written = insertRows(rows, {
+        statement: (sql) => this.#statement(sql),
+        now,
+        since: now - this.retentionMs,
+        ids: this.#ids,
+        firstSeq: this.#nextSeq(),
+      });
     }, true);
-    this.#commits.wrote(bytes);
-    return { results, inserted };
+    this.#commits.wrote(written.bytes);
+    return written;
   }
 
   get(id: string): DeliveryDetail | null {
@@ -209,6 +166,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  activity(since: number, until: number): MinuteActivity[] {
+    return this.#guard(
+      "read the activity",
+      () => readActivity((sql) => this.#statement(sql), since, until),
+    );
+  }
+
   counts(): QueueCounts {
     return this.#guard("count deliveries", () => {
       const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
@@ -219,7 +183,9 @@ export class SqliteStore implements Store {
         byState[row.state as DeliveryState] = row.n as number;
       }
       const oldest = this.#statement(
-        "SELECT queued_at FROM deliveries WHERE state = 'queued' ORDER BY seq LIMIT 1",
+        // INDEXED BY: with (state, id) beside it the planner would sort every queued row.
+        `SELECT queued_at FROM deliveries INDEXED BY deliveries_queued_seq
+         WHERE state = 'queued' ORDER BY seq LIMIT 1`,
       ).get();
       return {
         queued: byState.queued,
@@ -231,53 +197,79 @@ export class SqliteStore implements Store {
     });
   }
 
-  requeue(ids: readonly string[]): RequeueResult {
+  requeue(ids: readonly string[], options: RequeueOptions = {}): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
-        const find = this.#statement("SELECT state, hook FROM deliveries WHERE id = ?");
+        const find = this.#statement(
+          "SELECT id, endpoint, event, state, hook FROM deliveries WHERE id = ?",
+        );
         for (const id of new Set(ids)) {
           const row = find.get(id);
           if (!row) result.skipped.push({ id, reason: "unknown" });
           else if (row.state === "queued" || row.state === "running") {
             result.skipped.push({ id, reason: row.state });
-          } else if (row.hook === null) result.skipped.push({ id, reason: "no hook" });
-          else {
-            this.#requeueOne(id);
-            result.requeued.push(id);
-          }
+          } else this.#requeueWithHook(row, options, result);
         }
       });
       return result;
     });
   }
 
-  requeueMatching(filter: DeliveryFilter): RequeueResult {
+  requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): RequeueResult {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
         const { where, params } = whereClause(filter, [
           "d.state NOT IN ('queued', 'running')",
-          "d.hook IS NOT NULL",
+          // With hookFor, a delivery without a stored hook may get one now.
+          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
         ]);
         const rows = this.#db.prepare(
-          `SELECT d.id FROM deliveries d ${where} ORDER BY d.id DESC LIMIT ?`,
+          `SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
+           ORDER BY d.id DESC LIMIT ?`,
         ).all(...params, filter.limit ?? -1);
         // Oldest first, so that replays keep their relative order in the queue.
-        for (const row of rows.reverse()) {
-          this.#requeueOne(row.id as string);
-          result.requeued.push(row.id as string);
-        }
+        for (const row of rows.reverse()) this.#requeueWithHook(row, options, result);
       });
       return result;
     });
+  }
+
+  /** Requeue one finished delivery with the hook `hookFor` gives, or its stored one. */
+  #requeueWithHook(
+    row: Record<string, SQLOutputValue>,
+    options: RequeueOptions,
+    result: RequeueResult,
+  ): void {
+    const id = row.id as string;
+    const stored = row.hook as string | null;
+    const hook = options.hookFor
+      ? options.hookFor({
+        id,
+        endpoint: row.endpoint as string,
+        event: row.event as string,
+        hook: stored,
+      })
+      : stored;
+    if (hook === null) {
+      result.skipped.push({ id, reason: "no hook" });
+      return;
+    }
+    // The queue claims the stored hook: the replay's hook is the one that runs.
+    if (hook !== stored) {
+      this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
+    }
+    this.#requeueOne(id);
+    result.requeued.push(id);
   }
 
   #requeueOne(id: string): void {
     const now = this.#now();
     this.#statement(
       `UPDATE deliveries SET state = 'queued', seq = ?, queued_at = ?, failures = 0,
-         not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL
+         not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL,
+         filtered_by = NULL
        WHERE id = ?`,
     ).run(this.#nextSeq(), now, now, id);
   }
@@ -332,9 +324,10 @@ export class SqliteStore implements Store {
       // A skip-scan over the queued index: one lookup per endpoint, however long the queue.
       const rows = this.#statement(
         `WITH RECURSIVE e(name) AS (
-           SELECT min(endpoint) FROM deliveries WHERE state = 'queued'
+           SELECT min(endpoint) FROM deliveries INDEXED BY deliveries_queued WHERE state = 'queued'
            UNION ALL
-           SELECT (SELECT min(endpoint) FROM deliveries WHERE state = 'queued' AND endpoint > e.name)
+           SELECT (SELECT min(endpoint) FROM deliveries INDEXED BY deliveries_queued
+                   WHERE state = 'queued' AND endpoint > e.name)
            FROM e WHERE e.name IS NOT NULL)
          SELECT name FROM e WHERE name IS NOT NULL`,
       ).all();
@@ -347,6 +340,7 @@ export class SqliteStore implements Store {
       const order = options.newest ? "DESC" : "ASC";
       return this.#statement(
         `SELECT id, seq, not_before FROM deliveries
+         INDEXED BY deliveries_queued
          WHERE state = 'queued' AND endpoint = ? ORDER BY seq ${order} LIMIT ?`,
       ).all(endpoint, options.limit ?? 1).map((row) => ({
         id: row.id as string,
@@ -407,6 +401,30 @@ export class SqliteStore implements Store {
       });
       return claimed;
     });
+  }
+
+  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): void {
+    this.#guard("record the hook's process group", () => {
+      this.#transaction(() => {
+        this.#statement(
+          "UPDATE runs SET pgid = ?, leader_start_time = ? WHERE id = ? AND outcome = 'running'",
+        ).run(group.pgid, group.leaderStartTime, claimed.runId);
+      });
+    });
+  }
+
+  runningGroups(): RunningGroup[] {
+    return this.#guard("read running hooks", () =>
+      this.#statement(
+        `SELECT id, delivery_id, pgid, leader_start_time FROM runs
+         WHERE outcome = 'running' AND pgid IS NOT NULL AND leader_start_time IS NOT NULL
+         ORDER BY id`,
+      ).all().map((row) => ({
+        runId: row.id as number,
+        deliveryId: row.delivery_id as string,
+        pgid: row.pgid as number,
+        leaderStartTime: row.leader_start_time as number,
+      })));
   }
 
   finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void {

@@ -25,7 +25,7 @@
  * `requeue`, `requeueMatching`, and every call on a read-only store) waits
  * in SQLite, up to `busyTimeoutMs`.
  *
- * The contract and its vocabulary are in `types.ts` (re-exported here); the
+ * The contract is in `contract.ts`, its vocabulary in `types.ts` (both re-exported here); the
  * SQLite implementation is private to this folder. A foundation: nothing
  * here imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or
  * `lib/daemon.ts`.
@@ -33,15 +33,17 @@
  * @module
  */
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative } from "../config/limits.ts";
 import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
-import { type Store, type StoreOptions, StoreUnavailableError } from "./types.ts";
+import type { Store } from "./contract.ts";
+import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export * from "./types.ts";
+export type { Store } from "./contract.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -56,11 +58,13 @@ export function storePath(stateDir: string): string {
 }
 
 /**
- * Open (creating the directory and file if needed) and migrate the store.
+ * Open (creating the directory and file if needed, unless `create` is false)
+ * and migrate the store.
  *
  * @param path the database file, e.g. `$HOOKD_STATE_DIR/hookd.db`
  * @param options retention, group-commit wait, lock wait, read-only, clock
  * @returns the open store
+ * @throws {StoreMissingError} with `create: false`, when the file does not exist
  * @throws {StoreUnavailableError} when the file cannot be created, opened or migrated
  * @throws {RangeError} when an option is out of range
  * @example
@@ -83,10 +87,13 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   checkNonNegative("openStore", "groupCommitMaxWaitMs", maxWaitMs);
   checkNonNegative("openStore", "busyTimeoutMs", busyTimeoutMs);
   const readOnly = options.readOnly ?? false;
+  if (options.create === false && path !== ":memory:" && !existsSync(path)) {
+    throw new StoreMissingError(path);
+  }
 
   let db: DatabaseSync;
   try {
-    if (!readOnly) mkdirSync(dirname(path), { recursive: true });
+    if (!readOnly && options.create !== false) mkdirSync(dirname(path), { recursive: true });
     // Opening and migrating may wait for the lock: nothing is served yet.
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
   } catch (error) {

@@ -1,9 +1,8 @@
 /**
- * The store's contract ({@linkcode Store}) and its vocabulary: what a
- * delivery, a run and a filter are, the results of its operations, and the
- * error it throws when it cannot do the work. Every store implementation
- * fulfils it; the accept path, the queue, the CLI and the admin pages read
- * it through `mod.ts`.
+ * The store's vocabulary: what a delivery, a run and a filter are, the
+ * results of its operations, and the error it throws when it cannot do the
+ * work. The contract that uses them is `contract.ts`; the accept path, the
+ * queue, the CLI and the admin pages read both through `mod.ts`.
  *
  * @module
  */
@@ -15,6 +14,7 @@ export type DeliveryState =
   | "done"
   | "failed"
   | "ignored"
+  | "filtered"
   | "superseded";
 
 /** Every delivery state, in lifecycle order. */
@@ -24,6 +24,7 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
   "done",
   "failed",
   "ignored",
+  "filtered",
   "superseded",
 ];
 
@@ -57,6 +58,11 @@ export interface NewDelivery {
   body: Uint8Array;
   /** The hook command chosen for the event; null means no hook, and the delivery is `ignored`. */
   hook: string | null;
+  /**
+   * The filter that failed, with its variable (`HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`):
+   * the delivery is stored as `filtered` and its hook does not run.
+   */
+  filteredBy?: string;
   /** The hook's time limit in milliseconds. */
   timeoutMs: number;
   /** The verifier that accepted the delivery, e.g. `github`. */
@@ -78,7 +84,7 @@ export interface InsertResult {
    * `replayHash`, within the retention window.
    */
   duplicate: boolean;
-  /** The new delivery's state (`queued` or `ignored`); for a duplicate, the stored one's state now. */
+  /** The new delivery's state (`queued`, `ignored` or `filtered`); for a duplicate, the stored one's state now. */
   state: DeliveryState;
 }
 
@@ -97,6 +103,12 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
+  /**
+   * Create the directory and the file when they are missing, default true.
+   * The command line passes false: a store it does not find is in another
+   * directory, and an empty new one would only hide that.
+   */
+  create?: boolean;
   /**
    * Copy the WAL back into the database file in a worker thread (the
    * daemon's setting), rather than in whichever commit fills it, which
@@ -117,6 +129,8 @@ export interface DeliveryFilter {
   since?: number;
   /** Only deliveries received before this time, epoch milliseconds. */
   until?: number;
+  /** Only deliveries older than this id (the next page of a list). */
+  before?: string;
   /** At most this many, newest first; default 100 for `list`, unlimited for `requeueMatching`. */
   limit?: number;
 }
@@ -183,6 +197,8 @@ export interface DeliverySummary {
   finishedAt: number | null;
   /** For `superseded`: the newer delivery that replaced it. */
   supersededBy: string | null;
+  /** For `filtered`: the filter's variable and the condition that failed. */
+  filteredBy: string | null;
   /** The latest run, without output; null before the first run. */
   lastRun:
     | Pick<RunRecord, "outcome" | "exitCode" | "signal" | "startedAt" | "endedAt">
@@ -230,6 +246,27 @@ export interface ClaimedDelivery extends
   runId: number;
 }
 
+/**
+ * A hook's process group, as Linux names it: the group's id (its leader's
+ * pid) and the leader's start time, field 22 of `/proc/<pid>/stat` (clock
+ * ticks since boot). Together they name one process, even after its pid is
+ * reused.
+ */
+export interface ProcessGroup {
+  /** The process group's id. */
+  pgid: number;
+  /** When the group's leader started, in clock ticks since boot. */
+  leaderStartTime: number;
+}
+
+/** The process group of a run still marked `running`, from {@linkcode Store.runningGroups}. */
+export interface RunningGroup extends ProcessGroup {
+  /** The run's number in the store. */
+  runId: number;
+  /** The delivery it runs. */
+  deliveryId: string;
+}
+
 /** A queued delivery's place, as the dispatcher sees it. */
 export interface QueuedRef {
   /** The delivery's id. */
@@ -272,12 +309,33 @@ export type NextState =
   /** Back to the queue, keeping its place; `notBefore` delays a retry, `failed` counts the run against retries. */
   | { state: "queued"; notBefore: number; failed: boolean };
 
+/** Options for {@linkcode Store.requeue} and {@linkcode Store.requeueMatching}. */
+export interface RequeueOptions {
+  /**
+   * The hook to run now for a delivery (the configured one, which may differ
+   * from the one stored when it arrived); null: none, and it is skipped with
+   * `no hook`. Called inside the write transaction: keep it pure. Without
+   * it, the stored hook runs again.
+   */
+  hookFor?: (
+    delivery: Pick<DeliverySummary, "id" | "endpoint" | "event" | "hook">,
+  ) => string | null;
+}
+
 /** What a replay did. */
 export interface RequeueResult {
   /** Ids put back in the queue. */
   requeued: string[];
-  /** Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`. */
-  skipped: { id: string; reason: "unknown" | "queued" | "running" | "no hook" }[];
+  /**
+   * Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`;
+   * `filtered` when the command line applied the filter configured now,
+   * with the failed condition as `detail`.
+   */
+  skipped: {
+    id: string;
+    reason: "unknown" | "queued" | "running" | "no hook" | "filtered";
+    detail?: string;
+  }[];
 }
 
 /** Queue depth for back-pressure and monitoring. */
@@ -331,158 +389,38 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** The delivery store. Dispose it (or call `close`) to commit pending inserts and close the file. */
-export interface Store extends Disposable {
-  /** The database file. */
+/**
+ * `openStore` with `create: false` found no database file. A kind of
+ * {@linkcode StoreUnavailableError}, so callers that catch that still do.
+ */
+export class StoreMissingError extends StoreUnavailableError {
+  /** The database file that does not exist. */
   readonly path: string;
-  /** How long deliveries are kept and duplicates recognised, milliseconds. */
-  readonly retentionMs: number;
 
   /**
-   * Store a delivery. Resolves only after the row is committed, so a 2xx may
-   * follow; inserts arriving together share one transaction. A delivery whose
-   * `sourceId` the endpoint already stored within the retention window is
-   * not inserted: the result names the first one and `duplicate` is true.
-   * A delivery without a hook is stored as `ignored`, any other as `queued`.
-   * While another process holds the write lock the commit is retried on a
-   * timer, never by blocking the event loop; inserts arriving meanwhile
-   * wait for the next commit, so rows are stored in call order.
+   * Make the error.
    *
-   * @param delivery the delivery, headers already redacted
-   * @returns its id, whether it was a duplicate, and its state
-   * @throws {StoreUnavailableError} (as a rejection) when the commit failed, or
-   *   the write lock stayed taken for `busyTimeoutMs`; nothing was stored
-   * @throws {TypeError} (as a rejection) when a field is missing or malformed
+   * @param path the database file
    */
-  insert(delivery: NewDelivery): Promise<InsertResult>;
+  constructor(path: string) {
+    super(`No delivery store at ${path}`);
+    this.name = "StoreMissingError";
+    this.path = path;
+  }
+}
 
+/** One minute of activity. */
+export interface MinuteActivity {
+  /** The minute's start, epoch milliseconds. */
+  minute: number;
+  /** Deliveries received in this minute, by the state they are in now. */
+  received: Partial<Record<DeliveryState, number>>;
+  /** Hook runs that ended in this minute. */
+  runs: number;
   /**
-   * One delivery with its headers, body and every run.
-   *
-   * @param id a delivery id
-   * @returns the delivery, or null when there is none with that id
+   * The median, 95th and 99th percentile of those runs' durations, in
+   * milliseconds, each the upper bound of its histogram bucket (at most 10%
+   * above the true value); null without runs.
    */
-  get(id: string): DeliveryDetail | null;
-
-  /**
-   * Deliveries matching `filter`, newest first.
-   *
-   * @param filter which deliveries; default the newest 100
-   * @returns summaries without bodies or output
-   */
-  list(filter?: DeliveryFilter): DeliverySummary[];
-
-  /**
-   * Queue depth, read from counters the database keeps, so cheap enough for
-   * every request.
-   *
-   * @returns the counts, including other processes' changes
-   */
-  counts(): QueueCounts;
-
-  /**
-   * Replay: put finished deliveries back at the end of the queue with a fresh
-   * retry budget. Queued or running deliveries, unknown ids and deliveries
-   * without a hook are skipped. A running daemon picks them up within its
-   * poll interval. For the command line: waits up to `busyTimeoutMs` for
-   * the write lock, blocking.
-   *
-   * @param ids delivery ids
-   * @returns which were requeued and which skipped, and why
-   */
-  requeue(ids: readonly string[]): RequeueResult;
-
-  /**
-   * Replay every finished delivery with a hook that matches `filter`, e.g.
-   * `{ state: "failed", since }`.
-   *
-   * @param filter which deliveries; `limit` caps how many, newest first
-   * @returns which were requeued (none skipped: unmatched ones are not listed)
-   */
-  requeueMatching(filter: DeliveryFilter): RequeueResult;
-
-  /**
-   * Delete finished deliveries received before `olderThan`, and their runs.
-   * Queued and running deliveries are never purged. Deletes at most `limit`
-   * rows so that a caller can yield between batches. Does not wait for
-   * another process's write lock: it throws, and the caller tries later.
-   *
-   * @param olderThan epoch milliseconds
-   * @param options `limit`, default 500
-   * @returns how many deliveries were deleted
-   */
-  purge(olderThan: number, options?: { limit?: number }): number;
-
-  /**
-   * After a crash: record every `running` run as `interrupted` and put its
-   * delivery back in the queue (keeping its place). Only the process that
-   * runs hooks may call this, at start, before dispatching. Waits up to
-   * `busyTimeoutMs` for the write lock, blocking: nothing is served yet.
-   *
-   * @returns how many deliveries were requeued
-   */
-  recover(): number;
-
-  /**
-   * The endpoints that have queued deliveries.
-   *
-   * @returns endpoint names, sorted
-   */
-  queuedEndpoints(): string[];
-
-  /**
-   * The first queued deliveries of an endpoint, in queue order (or the last
-   * one, with `newest`).
-   *
-   * @param endpoint the endpoint name
-   * @param options `limit` (default 1) and `newest` to read from the end of the queue
-   * @returns their places in the queue
-   */
-  queued(endpoint: string, options?: { limit?: number; newest?: boolean }): QueuedRef[];
-
-  /**
-   * Mark an endpoint's queued deliveries ahead of `keepId` as `superseded` by
-   * it. Does not wait for another process's write lock: it throws.
-   *
-   * @param endpoint the endpoint name
-   * @param keepId the newest queued delivery, which stays
-   * @returns the ids superseded
-   */
-  supersede(endpoint: string, keepId: string): string[];
-
-  /**
-   * Take a queued delivery for a run: mark it `running` and record a run
-   * that has started. Fails softly (null) when another process changed it
-   * meanwhile. Does not wait for another process's write lock: it throws,
-   * and the dispatcher tries at its next poll.
-   *
-   * @param id a queued delivery's id
-   * @returns the delivery with its body and the new run's id, or null
-   */
-  claim(id: string): ClaimedDelivery | null;
-
-  /**
-   * Record how a claimed run ended and where the delivery goes next. Does
-   * not wait for another process's write lock: it throws, and the
-   * dispatcher keeps the run's slot and tries again at its next poll.
-   *
-   * @param claimed the claim, as returned by `claim`
-   * @param end what the run did
-   * @param next the delivery's next state
-   */
-  finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void;
-
-  /**
-   * This store's own counters, for tests and metrics.
-   *
-   * @returns a snapshot
-   */
-  stats(): StoreStats;
-
-  /**
-   * Commit pending inserts and close the file; an insert waiting for the
-   * write lock gets one last try that waits up to `busyTimeoutMs`, blocking.
-   * Later calls throw {@linkcode StoreUnavailableError}.
-   */
-  close(): void;
+  durationMs: { p50: number; p95: number; p99: number } | null;
 }

@@ -20,7 +20,7 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
-import { decodeAll, verifyAnyHmac } from "./_signatures.ts";
+import { decodeAll, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { signEncoded } from "./_hub.ts";
 
 /** DocuSign allows up to this many HMAC keys, so as many headers. */
@@ -44,6 +44,8 @@ export async function verifyDocusign(
     if (value !== undefined) values.push(value);
   }
   if (values.length === 0) return unauthorized("missing X-DocuSign-Signature-1");
+  const tooMany = tooManySignatures(values.length);
+  if (tooMany) return tooMany;
   const candidates = decodeAll(values, "base64", 32);
   if (candidates.length === 0) return unauthorized("malformed X-DocuSign-Signature");
   const index = await verifyAnyHmac(keys, candidates, input.body);

@@ -1,8 +1,11 @@
 /**
  * The `token` provider: a shared secret sent as is in a header (GitLab's
- * `X-Gitlab-Token`, Alertmanager's `Authorization: Bearer`). Compared in
- * constant time: both sides are MACed under a random key made at start-up
- * and `crypto.subtle.verify` compares the MACs.
+ * `X-Gitlab-Token`, Alertmanager's `Authorization: Bearer`), or, for
+ * senders that cannot set headers, in a query parameter (`TOKEN_QUERY`).
+ * Compared in constant time: both sides are MACed under a random key made
+ * at start-up and `crypto.subtle.verify` compares the MACs. hookd logs a
+ * request's path without its query and stores no URL, so a token in the
+ * query reaches neither the log nor the store.
  *
  * Replays: nothing is signed; whoever captured a delivery holds the token
  * and can forge any delivery, so there is no replay key.
@@ -53,10 +56,11 @@ export async function verifyToken(
   settings: Record<string, string>,
 ): Promise<Verdict> {
   const header = settings.TOKEN_HEADER;
-  let value = singleHeader(input.headers, header);
-  if (value === undefined) return unauthorized(`missing ${header}`, "rejected.token");
-  if (value === null) return unauthorized(`${header} sent more than once`, "rejected.token");
-  if (header.toLowerCase() === "authorization") value = authorizationCredentials(value);
+  let value = header ? singleHeader(input.headers, header) : queryToken(input.url, settings);
+  const where = header ?? `query parameter ${settings.TOKEN_QUERY}`;
+  if (value === undefined) return unauthorized(`missing ${where}`, "rejected.token");
+  if (value === null) return unauthorized(`${where} sent more than once`, "rejected.token");
+  if (header?.toLowerCase() === "authorization") value = authorizationCredentials(value);
   const index = await matchToken(check, value);
   if (index < 0) return unauthorized("invalid token", "rejected.token");
   return genericAccept(input.headers, input.body, settings, verifiedBy(index));
@@ -82,6 +86,17 @@ export async function matchToken(check: TokenCheck, value: string): Promise<numb
     if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) return index;
   }
   return -1;
+}
+
+/** The `TOKEN_QUERY` parameter: `undefined` when absent, `null` when repeated. */
+function queryToken(url: string, settings: Record<string, string>): string | null | undefined {
+  let values: string[];
+  try {
+    values = new URL(url).searchParams.getAll(settings.TOKEN_QUERY);
+  } catch {
+    return undefined;
+  }
+  return values.length === 0 ? undefined : values.length > 1 ? null : values[0];
 }
 
 /**
@@ -115,23 +130,42 @@ export function authorizationCredentials(value: string): string {
 /** The `token` provider. */
 export const token: Provider = {
   name: "token",
-  summary: "A shared token in a header, compared in constant time",
+  summary: "A shared token in a header or query parameter, compared in constant time",
   secret: "required",
   settings: {
     TOKEN_HEADER: {
       help:
         "header carrying the token (Authorization takes Bearer <token>, or Basic with the secret written user:password)",
-      required: true,
+    },
+    TOKEN_QUERY: {
+      help: "query parameter carrying the token, for senders that cannot set headers",
+      validate: (value) =>
+        /^[A-Za-z0-9_.~-]+$/.test(value)
+          ? undefined
+          : `is "${value}", not a plain parameter name: use letters, digits, _ . ~ -`,
     },
     ...EVENT_SETTINGS,
   },
   async create(endpoint) {
     checkEventSettings(endpoint);
+    const { TOKEN_HEADER, TOKEN_QUERY } = endpoint.settings;
+    if ((TOKEN_HEADER === undefined) === (TOKEN_QUERY === undefined)) {
+      throw new Error(
+        `${endpoint.prefix}TOKEN_HEADER and ${endpoint.prefix}TOKEN_QUERY: set exactly one, the header or the query parameter the sender puts the token in`,
+      );
+    }
     const check = await prepareTokenCheck(endpoint.secrets);
     return (input) => verifyToken(input, check, endpoint.settings);
   },
   sign(endpoint, _body, options) {
     const header = endpoint.settings.TOKEN_HEADER;
+    if (header === undefined) {
+      return Promise.reject(
+        new Error(
+          `${endpoint.prefix}TOKEN_QUERY puts the token in the URL, not a header: add ?${endpoint.settings.TOKEN_QUERY}=<the secret> to the URL yourself`,
+        ),
+      );
+    }
     const [secret] = endpoint.secrets;
     return Promise.resolve({
       ...genericSignHeaders(endpoint.settings, options),

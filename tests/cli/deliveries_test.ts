@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { parseCommandLine } from "../../lib/cli/command_line.ts";
 import {
+  currentHooks,
   deliveryToJson,
   filterFromFlags,
   formatDeliveryDetail,
@@ -16,7 +17,7 @@ import {
 } from "../../lib/cli/deliveries.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { type DeliveryDetail, openStore, storePath } from "../../lib/store/mod.ts";
-import { tempDir } from "../harness.ts";
+import { runHookd, tempDir } from "../harness.ts";
 
 const T = Date.UTC(2025, 0, 2, 3, 4, 5);
 
@@ -37,6 +38,7 @@ function detail(overrides: Partial<DeliveryDetail> = {}): DeliveryDetail {
     updatedAt: T,
     finishedAt: T + 1000,
     supersededBy: null,
+    filteredBy: null,
     lastRun: { outcome: "failed", exitCode: 2, signal: null, startedAt: T, endedAt: T + 900 },
     headers: { "x-github-event": "push", "x-hub-signature-256": "[redacted]" },
     body: new TextEncoder().encode('{"ref":"main"}'),
@@ -198,4 +200,69 @@ Deno.test("the delivery commands list, show and replay what the store holds", as
     assert.equal(replayed.code, 1);
     assert.match(replayed.output, /no hook/);
   });
+});
+
+Deno.test("deliveries, show and replay refuse a missing store, name its path and create nothing", async (t) => {
+  await using dir = await tempDir();
+  const stateDir = `${dir.path}/state`;
+  const envFile = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(
+    envFile,
+    [
+      `HOOKD_STATE_DIR=${stateDir}`,
+      `HOOKD_LOG_FILE=${dir.path}/log/hookd.log`,
+      "HOOKD_ENDPOINTS=github",
+      "HOOKD_GITHUB_PROVIDER=github",
+      "HOOKD_GITHUB_SECRET=missing-store-secret-0123456789",
+    ].join("\n") + "\n",
+    { mode: 0o600 },
+  );
+  const expected = `hookd: no delivery store at ${stateDir}/hookd.db: set HOOKD_STATE_DIR ` +
+    "to the daemon's state directory (the daemon creates it on first start)";
+  for (
+    const args of [
+      ["deliveries"],
+      ["deliveries", "--json"],
+      ["show", "01JH0000000000000000000000"],
+      ["replay", "01JH0000000000000000000000"],
+      ["replay", "--state", "failed"],
+    ]
+  ) {
+    await t.step(args.join(" "), async () => {
+      const result = await runHookd([...args, "--env-file", envFile]);
+      assert.notEqual(result.code, 0, result.stdout);
+      assert.equal(result.stderr.trim(), expected);
+      assert.doesNotMatch(result.stdout, /No deliveries match/);
+      assert.deepEqual(
+        [...Deno.readDirSync(dir.path)].map((e) => e.name),
+        ["hookd.env"],
+        "neither the state directory nor the log was created",
+      );
+    });
+  }
+});
+
+Deno.test("currentHooks() gives the configured hook and notes what changed, naming the variable", () => {
+  const config = parseConfig({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "current-hooks-secret-0123456789",
+    HOOKD_GH_HOOK_PUSH: "./deploy.sh",
+  });
+  const { hookFor, notes } = currentHooks(config);
+  assert.equal(
+    hookFor({ id: "A", endpoint: "gh", event: "push", hook: "./deploy.sh" }),
+    "./deploy.sh",
+  );
+  assert.equal(
+    hookFor({ id: "B", endpoint: "gh", event: "push", hook: "./old.sh" }),
+    "./deploy.sh",
+  );
+  assert.equal(hookFor({ id: "C", endpoint: "gh", event: "issues", hook: null }), null);
+  assert.equal(hookFor({ id: "D", endpoint: "gone", event: "push", hook: "./x.sh" }), null);
+  assert.deepEqual(Object.fromEntries(notes), {
+    B: 'hook changed: HOOKD_GH_HOOK_PUSH is now "./deploy.sh"',
+    D: "endpoint gone is not configured",
+  });
+  assert.ok(![...notes.values()].some((n) => n.includes("current-hooks-secret")));
 });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { checkEnvFileMode, envFileModeProblem } from "../../lib/config/env_file_mode.ts";
 import { tempDir } from "../harness.ts";
 
-Deno.test("checkEnvFileMode() accepts files only owner and group can read", async (t) => {
+Deno.test("checkEnvFileMode() accepts files only the owner can write and the group at most read", async (t) => {
   await using dir = await tempDir();
   const file = `${dir.path}/hookd.env`;
   await Deno.writeTextFile(file, "HOOKD_ENDPOINTS=github\n");
-  for (const mode of [0o600, 0o640, 0o400, 0o660]) {
+  for (const mode of [0o600, 0o640, 0o400, 0o440]) {
     await t.step(`mode ${mode.toString(8)}`, async () => {
       await Deno.chmod(file, mode);
       assert.equal(await checkEnvFileMode(file), undefined);
@@ -37,6 +37,36 @@ Deno.test("checkEnvFileMode() refuses a file other users can read or write", asy
   await t.step("both says readable and writable", async () => {
     await Deno.chmod(file, 0o666);
     assert.match((await checkEnvFileMode(file))!, /is readable and writable by other users/);
+  });
+});
+
+Deno.test("checkEnvFileMode() refuses a group-writable file: with root:hookd a hook could rewrite the commands", async (t) => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(file, "HOOKD_ENDPOINTS=github\n");
+
+  await t.step("0660 names the group, the mode and the chmod that fixes it", async () => {
+    await Deno.chmod(file, 0o660);
+    const problem = await checkEnvFileMode(file);
+    assert.ok(problem, "a group-writable file is a problem");
+    assert.match(
+      problem,
+      new RegExp(`^The env file ${file} is writable by its group \\(mode 0660\\)`),
+    );
+    assert.match(problem, new RegExp(`chmod 640 ${file}`));
+    assert.doesNotMatch(problem, /chmod 600/, "the group may keep reading it");
+  });
+
+  await t.step("0620 is refused too", async () => {
+    await Deno.chmod(file, 0o620);
+    assert.match((await checkEnvFileMode(file))!, /is writable by its group \(mode 0620\)/);
+  });
+
+  await t.step("group-writable and world-readable names both and the stricter fix", async () => {
+    await Deno.chmod(file, 0o664);
+    const problem = (await checkEnvFileMode(file))!;
+    assert.match(problem, /is writable by its group and readable by other users \(mode 0664\)/);
+    assert.match(problem, new RegExp(`chmod 600 ${file}`));
   });
 });
 

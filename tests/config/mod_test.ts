@@ -302,6 +302,14 @@ Deno.test("pickHook() goes from the most specific name to the least", async (t) 
     assert.equal(pickHook(hooks, "command.deploy-prod")?.command, "cmd");
   });
 
+  await t.step("a name that grows when upper-cased is cut where its dots are", () => {
+    const hooks = endpoint({ STRASSE: "street" });
+    assert.deepEqual(pickHook(hooks, "straße.opened"), {
+      variable: "HOOKD_GH_HOOK_STRASSE",
+      command: "street",
+    });
+  });
+
   await t.step("works on a parsed endpoint", () => {
     const config = parseConfig({ ...GITHUB, HOOKD_GITHUB_HOOK_PULL_REQUEST: "echo pr" });
     assert.deepEqual(pickHook(config.endpoints.get("github")!, "pull_request.synchronize"), {
@@ -309,6 +317,42 @@ Deno.test("pickHook() goes from the most specific name to the least", async (t) 
       command: "echo pr",
     });
   });
+});
+
+/** A hook table that remembers every key asked for. */
+class CountingHooks extends Map<string, string> {
+  readonly asked: string[] = [];
+  override get(key: string): string | undefined {
+    this.asked.push(key);
+    return super.get(key);
+  }
+}
+
+Deno.test("pickHook() tries at most one key per segment plus DEFAULT", async (t) => {
+  for (
+    const event of [
+      "push",
+      "pull_request.opened",
+      "a.b.c.d.e.f.g.h",
+      "x".repeat(200),
+      "a.".repeat(4000) + "a",
+    ]
+  ) {
+    const segments = event.split(".").length;
+    await t.step(`${segments} segment(s), ${event.length} characters`, () => {
+      const hooks = new CountingHooks();
+      assert.equal(pickHook({ prefix: "HOOKD_GH_", hooks }, event), undefined);
+      assert.ok(hooks.asked.length <= segments + 1, `${hooks.asked.length} keys tried`);
+      assert.equal(hooks.asked.at(-1), "DEFAULT");
+      // Most specific first, each key a cut of the full one at a segment boundary.
+      const [full, ...cuts] = hooks.asked.slice(0, -1);
+      assert.equal(full, eventKey(event));
+      for (const [i, key] of cuts.entries()) {
+        assert.ok(full.startsWith(key) && full[key.length] === "_", key.slice(0, 40));
+        assert.ok(key.length < (i === 0 ? full : cuts[i - 1]).length);
+      }
+    });
+  }
 });
 
 Deno.test("parseConfig() refuses mistakes, naming the variable and the fix", async (t) => {

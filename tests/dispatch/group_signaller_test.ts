@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { createGroupSignaller } from "../../lib/dispatch/mod.ts";
+import { processStartTime } from "../../lib/dispatch/group_signaller.ts";
 
 /** The pids of this process's children whose command line contains `marker`. */
 async function childrenMatching(marker: string): Promise<number[]> {
@@ -118,5 +119,31 @@ Deno.test("createGroupSignaller() signals and inspects process groups through on
     assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
     assert.equal((await sleeper.status).signal, "SIGKILL");
     assert.deepEqual(await childrenMatching(marker), []);
+  });
+});
+
+Deno.test("startTime() reads field 22 of /proc/<pid>/stat, through the shell or a one-off one", async (t) => {
+  const sleeper = await sleeperGroup();
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${sleeper.pid}/stat`);
+    const expected = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    assert.ok(expected > 0);
+    await t.step("from the signaller's shell", async () => {
+      await using groups = createGroupSignaller();
+      assert.equal(await groups.startTime(sleeper.pid), expected);
+      assert.equal(await processStartTime(sleeper.pid, groups), expected);
+    });
+    await t.step("from a one-off shell", async () => {
+      assert.equal(await processStartTime(sleeper.pid, undefined), expected);
+    });
+  } finally {
+    sleeper.kill("SIGKILL");
+    await sleeper.status;
+  }
+  await t.step("a process that is gone has none", async () => {
+    await using groups = createGroupSignaller();
+    // Reaped above, and pids are not reused this soon.
+    assert.equal(await groups.startTime(sleeper.pid), null);
+    assert.equal(await processStartTime(sleeper.pid, undefined), null);
   });
 });

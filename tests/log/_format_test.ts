@@ -133,3 +133,37 @@ Deno.test("formatStderrLine() gives a short human line from known fields", async
     assert.equal(line, "request got [REDACTED] error=tok");
   });
 });
+
+Deno.test("formatLogLine() keeps output excerpts up to 64 KiB and says when it cut one", async (t) => {
+  const parse = (properties: Record<string, unknown>) =>
+    JSON.parse(formatLogLine(record(["hookd", "hook"], "info", ["hook"], properties)));
+
+  await t.step("10,000 characters of stdout and stderr are kept whole", () => {
+    const entry = parse({
+      stdout: "x".repeat(10_000),
+      stderr: "y".repeat(10_000),
+      stdoutTruncated: false,
+      stderrTruncated: false,
+    });
+    assert.equal(entry.stdout, "x".repeat(10_000));
+    assert.equal(entry.stderr, "y".repeat(10_000));
+    assert.equal(entry.stdoutTruncated, false);
+    assert.equal(entry.stderrTruncated, false);
+  });
+
+  await t.step("past 64 KiB the excerpt is cut there and flagged", () => {
+    const entry = parse({ stdout: "x".repeat(70_000), stdoutTruncated: false });
+    assert.equal(entry.stdout, "x".repeat(65_536));
+    assert.equal(entry.stdoutTruncated, true);
+  });
+
+  await t.step("a flag the caller set stays set", () => {
+    const entry = parse({ stderr: "short", stderrTruncated: true });
+    assert.equal(entry.stderrTruncated, true);
+  });
+
+  await t.step("other strings are still cut at 2,048 characters", () => {
+    const entry = parse({ command: "z".repeat(3000) });
+    assert.equal(entry.command, `${"z".repeat(2048)}…[952 more chars]`);
+  });
+});

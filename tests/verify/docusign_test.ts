@@ -64,3 +64,9 @@ Deno.test("docusign sign() writes openssl's vector", async () => {
   );
   assert.equal(signed["X-DocuSign-Signature-1"], VECTOR);
 });
+
+Deno.test("docusign verify() refuses more than 8 signature headers with 401, before any MAC", async () => {
+  const nine: Record<string, string> = { "Content-Type": "application/json" };
+  for (let n = 1; n <= 9; n++) nine[`X-DocuSign-Signature-${n}`] = VECTOR;
+  assertRejected(await run(nine), 401, /^too many signatures$/);
+});

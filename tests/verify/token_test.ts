@@ -91,3 +91,65 @@ Deno.test("verify() accepts HTTP basic auth against a user:password secret", asy
     assert.deepEqual(verdict.ok ? "accepted" : verdict.reason, "invalid token");
   });
 });
+
+Deno.test("token verify() with TOKEN_QUERY reads the token from the query string", async (t) => {
+  const settings = { TOKEN_QUERY: "key", EVENT_FIELD: "status" };
+  const at = (query: string) =>
+    verifyOnce(
+      token,
+      ["current", "previous"],
+      delivery({}, BODY, NOW, `http://127.0.0.1:9000/hooks/test${query}`),
+      settings,
+    );
+  await t.step("accepts the current and the previous token, among other parameters", async () => {
+    assert.equal(assertAccepted(await at("?a=1&key=current")).verifiedBy, "secret");
+    assert.equal(assertAccepted(await at("?key=previous")).verifiedBy, "previous secret");
+    assert.equal(assertAccepted(await at("?key=current")).event, "firing");
+  });
+  await t.step("decodes the parameter before comparing", async () => {
+    const verdict = await verifyOnce(
+      token,
+      ["a b&c"],
+      delivery({}, BODY, NOW, "http://h/hooks/t?key=a%20b%26c"),
+      settings,
+    );
+    assertAccepted(verdict);
+  });
+  await t.step(
+    "rejects a wrong, missing or repeated parameter, and a token in a header",
+    async () => {
+      assertRejected(await at("?key=curren"), 401, /invalid token/, "rejected.token");
+      assertRejected(await at("?key=currentX"), 401, /invalid token/);
+      assertRejected(await at(""), 401, /missing query parameter key/, "rejected.token");
+      assertRejected(await at("?KEY=current"), 401, /missing query parameter key/);
+      assertRejected(await at("?key=current&key=current"), 401, /more than once/);
+      const header = await verifyOnce(
+        token,
+        ["current"],
+        delivery({ key: "current", Authorization: "Bearer current" }, BODY, NOW),
+        settings,
+      );
+      assertRejected(header, 401, /missing query parameter key/);
+    },
+  );
+});
+
+Deno.test("token create() wants exactly one of TOKEN_HEADER and TOKEN_QUERY", async (t) => {
+  await t.step("both", async () => {
+    await assert.rejects(
+      token.create(endpointFor(token, ["s"], { TOKEN_HEADER: "X-Token", TOKEN_QUERY: "key" })),
+      /TOKEN_HEADER and .*TOKEN_QUERY: set exactly one/,
+    );
+  });
+  await t.step("neither", async () => {
+    await assert.rejects(token.create(endpointFor(token, ["s"], {})), /set exactly one/);
+  });
+  await t.step("sign() says the token goes in the URL", async () => {
+    await assert.rejects(
+      token.sign!(endpointFor(token, ["s"], { TOKEN_QUERY: "key" }), new Uint8Array(), {
+        now: NOW,
+      }),
+      /add \?key=<the secret> to the URL/,
+    );
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Cross-site request protection for the admin pages' forms. Two checks,
+ * both required: the browser's own word (`Sec-Fetch-Site`, `Origin`) that
+ * the form came from this origin, and a token in the form that another
+ * site cannot know. The token is the same on every instance of a cluster
+ * behind one name: an HMAC of the delivery id keyed with
+ * `HOOKD_ADMIN_TOKEN` when one is set, else a double-submit cookie (a
+ * random value in a `SameSite=Strict` cookie that the form repeats). Never
+ * a per-process secret, which a restart or a second instance would reject.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { sameSecret } from "./admin_auth.ts";
+
+/** The double-submit cookie's name. */
+export const CSRF_COOKIE = "hookd_csrf";
+
+/** The form field holding the token. */
+export const CSRF_FIELD = "csrf";
+
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The token a form that replays `id` must carry. Without an admin token
+ * this sets the double-submit cookie on the response when the request has
+ * none (or a malformed one).
+ *
+ * @param c the request's context (the cookie is set on its response)
+ * @param id the delivery the form acts on
+ * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
+ * @returns the value for the form's hidden field
+ */
+export async function formToken(
+  c: Context,
+  id: string,
+  adminToken: string | undefined,
+): Promise<string> {
+  if (adminToken !== undefined) return await hmacToken(adminToken, id);
+  const existing = getCookie(c, CSRF_COOKIE);
+  if (existing !== undefined && COOKIE_VALUE.test(existing)) return existing;
+  const fresh = crypto.getRandomValues(new Uint8Array(32)).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+  setCookie(c, CSRF_COOKIE, fresh, { path: "/", httpOnly: true, sameSite: "Strict" });
+  return fresh;
+}
+
+/**
+ * Check that a form post comes from this origin and carries the right token.
+ *
+ * @param c the request's context
+ * @param id the delivery the form acts on
+ * @param submitted the token field of the form, if any
+ * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
+ * @returns why the request is refused, or undefined when it may proceed
+ */
+export async function refusal(
+  c: Context,
+  id: string,
+  submitted: string | undefined,
+  adminToken: string | undefined,
+): Promise<string | undefined> {
+  const site = c.req.header("Sec-Fetch-Site");
+  if (site !== undefined && site !== "same-origin") {
+    return `Cross-site request refused: Sec-Fetch-Site is "${site}"; use the form on this page`;
+  }
+  const origin = c.req.header("Origin");
+  const own = new URL(c.req.url).origin;
+  // Under `Referrer-Policy: no-referrer` (which the pages send) a browser posts the form with
+  // `Origin: null`; then its `Sec-Fetch-Site: same-origin` is the word that counts.
+  const nullButSameSite = origin === "null" && site === "same-origin";
+  if (origin !== undefined && origin !== own && !nullButSameSite) {
+    return `Cross-site request refused: Origin ${origin} is not ${own}; use the form on this page`;
+  }
+  if (submitted === undefined || submitted === "") {
+    return "The form's CSRF token is missing: reload the page and press the button again";
+  }
+  const expected = adminToken !== undefined
+    ? await hmacToken(adminToken, id)
+    : getCookie(c, CSRF_COOKIE);
+  if (expected === undefined || !sameSecret(submitted, expected)) {
+    return "The form's CSRF token is wrong or expired: reload the page and press the button again";
+  }
+  return undefined;
+}
+
+async function hmacToken(adminToken: string, id: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(adminToken),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  // The purpose in the message keeps this MAC from ever equalling one made for something else.
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`hookd admin replay ${id}`));
+  return new Uint8Array(mac).toBase64({ alphabet: "base64url", omitPadding: true });
+}

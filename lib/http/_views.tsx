@@ -1,0 +1,443 @@
+/**
+ * The admin pages' markup: the layout, the deliveries list, one delivery,
+ * and the error page. Pure functions of their props; hono/jsx escapes every
+ * text and attribute, so bodies, headers and hook output from outside are
+ * shown as text and never become markup.
+ *
+ * @module
+ */
+
+import type { Child } from "hono/jsx";
+import type { DeliveryDetail, DeliveryState, DeliverySummary, RunRecord } from "../store/mod.ts";
+import { DELIVERY_STATES } from "../store/mod.ts";
+import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
+import { CSRF_FIELD } from "./_csrf.ts";
+import { STYLE_PATH } from "./_style.ts";
+
+/** The list's filters, as given in the query string (already checked). */
+export interface ListQuery {
+  /** `?endpoint=` */
+  endpoint?: string;
+  /** `?state=` */
+  state?: DeliveryState;
+  /** `?since=`, e.g. `1h` */
+  since?: string;
+  /** `?before=`: the id the page starts after. */
+  before?: string;
+}
+
+/** The `since` choices the filter form offers (any other duration also works in the URL). */
+export const SINCE_CHOICES = ["15m", "1h", "6h", "24h", "7d"] as const;
+
+/**
+ * The page frame: stylesheet, header, content. An empty data: icon keeps
+ * the browser from asking for /favicon.ico.
+ *
+ * @param props the title, the content, and a refresh interval in seconds (while work is under way)
+ * @returns JSX
+ */
+export function Layout(props: { title: string; children: Child; refreshSeconds?: number }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.refreshSeconds
+          ? <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />
+          : null}
+        <title>{props.title} · hookd</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={STYLE_PATH} />
+      </head>
+      <body>
+        <header class="top">
+          <a href="/">hookd</a>
+          <span class="muted">deliveries</span>
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** What the list page shows. */
+export interface ListPageProps {
+  /** The filters in force. */
+  query: ListQuery;
+  /** The endpoints to offer in the filter. */
+  endpoints: readonly string[];
+  /** This page's deliveries, newest first. */
+  deliveries: readonly DeliverySummary[];
+  /** The id to start the next page after, when there is one. */
+  nextBefore?: string;
+  /** The chart's data. */
+  chart: ChartProps;
+  /** A mistake in the query, shown instead of the table. */
+  error?: string;
+  /** The current time, epoch milliseconds (for relative times). */
+  now: number;
+}
+
+/**
+ * `/`: the chart, the filters and the newest deliveries.
+ *
+ * @param props see {@linkcode ListPageProps}
+ * @returns JSX
+ */
+export function ListPage(props: ListPageProps) {
+  const { query } = props;
+  const endpoints = [...new Set([...props.endpoints, ...(query.endpoint ? [query.endpoint] : [])])];
+  const since = [...new Set([...SINCE_CHOICES, ...(query.since ? [query.since] : [])])];
+  return (
+    <Layout title="Deliveries">
+      <h1>Deliveries</h1>
+      <ActivityChart {...props.chart} />
+      <form class="filters" method="get" action="/">
+        <label>
+          Endpoint
+          <select name="endpoint">
+            <option value="">any</option>
+            {endpoints.map((e) => <option value={e} selected={e === query.endpoint}>{e}</option>)}
+          </select>
+        </label>
+        <label>
+          State
+          <select name="state">
+            <option value="">any</option>
+            {DELIVERY_STATES.map((s) => <option value={s} selected={s === query.state}>{s}
+            </option>)}
+          </select>
+        </label>
+        <label>
+          Received within
+          <select name="since">
+            <option value="">any time</option>
+            {since.map((s) => <option value={s} selected={s === query.since}>{s}</option>)}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+        <a href="/">clear</a>
+      </form>
+      {props.error
+        ? <p class="error" role="alert">{props.error}</p>
+        : <DeliveryTable deliveries={props.deliveries} now={props.now} />}
+      <nav class="pager">
+        {query.before ? <a href={listHref({ ...query, before: undefined })}>« newest</a> : null}
+        {props.nextBefore
+          ? <a rel="next" href={listHref({ ...query, before: props.nextBefore })}>older »</a>
+          : null}
+      </nav>
+    </Layout>
+  );
+}
+
+function DeliveryTable(props: { deliveries: readonly DeliverySummary[]; now: number }) {
+  if (props.deliveries.length === 0) return <p class="muted">No deliveries match.</p>;
+  return (
+    <table class="deliveries">
+      <thead>
+        <tr>
+          <th>Received</th>
+          <th>Endpoint</th>
+          <th>Event</th>
+          <th>State</th>
+          <th class="num">Exit</th>
+          <th class="num">Duration</th>
+          <th>Sender's id</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.deliveries.map((d) => (
+          <tr data-id={d.id} data-state={d.state}>
+            <td>
+              <a href={`/deliveries/${d.id}`}>
+                <Time ms={d.receivedAt} now={props.now} />
+              </a>
+            </td>
+            <td>{d.endpoint}</td>
+            <td class="mono">{d.event}</td>
+            <td>
+              <State state={d.state} />
+            </td>
+            <td class="num">{d.lastRun ? exitText(d.lastRun) : "–"}</td>
+            <td class="num">
+              {d.lastRun?.endedAt ? formatMs(d.lastRun.endedAt - d.lastRun.startedAt) : "–"}
+            </td>
+            <td class="mono">{d.sourceId ?? "–"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** What the detail page shows. */
+export interface DetailPageProps {
+  /** The delivery. */
+  delivery: DeliveryDetail;
+  /** The replay form's CSRF token. */
+  csrf: string;
+  /** What a replay just did, from the redirect's query string. */
+  replayed?: "queued" | "queued-already" | "running" | "no-hook";
+  /** The current time, epoch milliseconds. */
+  now: number;
+}
+
+/**
+ * `/deliveries/:id`: the delivery, its headers and body, the replay form and every run.
+ *
+ * @param props see {@linkcode DetailPageProps}
+ * @returns JSX
+ */
+export function DetailPage(props: DetailPageProps) {
+  const d = props.delivery;
+  const unfinished = d.state === "queued" || d.state === "running";
+  return (
+    <Layout title={`Delivery ${d.id}`} refreshSeconds={unfinished ? 2 : undefined}>
+      <h1>
+        Delivery <span class="mono">{d.id}</span> <State state={d.state} />
+      </h1>
+      <ReplayNotice replayed={props.replayed} />
+      <dl class="facts">
+        <dt>Endpoint</dt>
+        <dd>{d.endpoint}</dd>
+        <dt>Event</dt>
+        <dd class="mono">{d.event}</dd>
+        <dt>Sender's id</dt>
+        <dd class="mono">{d.sourceId ?? "–"}</dd>
+        <dt>Received</dt>
+        <dd>
+          <Time ms={d.receivedAt} now={props.now} />
+        </dd>
+        <dt>Verified by</dt>
+        <dd>{d.verifiedBy ?? "–"}</dd>
+        <dt>Hook</dt>
+        <dd class="mono">{d.hook ?? "(none: ignored)"}</dd>
+        <dt>Time limit</dt>
+        <dd>{formatMs(d.timeoutMs)}</dd>
+        {d.supersededBy
+          ? (
+            <>
+              <dt>Superseded by</dt>
+              <dd>
+                <a class="mono" href={`/deliveries/${d.supersededBy}`}>{d.supersededBy}</a>
+              </dd>
+            </>
+          )
+          : null}
+        {d.state === "queued" && d.notBefore > 0
+          ? (
+            <>
+              <dt>Retry at</dt>
+              <dd>
+                <Time ms={d.notBefore} now={props.now} />
+              </dd>
+            </>
+          )
+          : null}
+      </dl>
+      <ReplayForm delivery={d} csrf={props.csrf} />
+      <h2>Headers</h2>
+      <table class="headers">
+        <tbody>
+          {Object.entries(d.headers).map(([name, value]) => (
+            <tr>
+              <th class="mono">{name}</th>
+              <td class="mono">{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>
+        Body <span class="muted">({d.contentType || "no type"}, {d.bodySize} bytes)</span>
+      </h2>
+      <pre class="body">{bodyText(d.body)}</pre>
+      <h2>Runs ({d.runs.length})</h2>
+      {d.runs.length === 0 ? <p class="muted">Not run yet.</p> : null}
+      {d.runs.map((run) => <Run run={run} command={d.hook} now={props.now} />)}
+    </Layout>
+  );
+}
+
+function ReplayNotice(props: { replayed: DetailPageProps["replayed"] }) {
+  switch (props.replayed) {
+    case "queued":
+      return <p class="notice" role="status">Replayed: queued to run again.</p>;
+    case "queued-already":
+    case "running":
+      return (
+        <p class="notice warn" role="status">
+          Not replayed: the delivery is already{" "}
+          {props.replayed === "running" ? "running" : "queued"}.
+        </p>
+      );
+    case "no-hook":
+      return (
+        <p class="notice warn" role="status">
+          Not replayed: the delivery has no hook to run.
+        </p>
+      );
+    default:
+      return null;
+  }
+}
+
+function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
+  const d = props.delivery;
+  const why = d.hook === null
+    ? "no hook to run"
+    : d.state === "queued" || d.state === "running"
+    ? `already ${d.state}`
+    : undefined;
+  return (
+    <form class="replay" method="post" action={`/deliveries/${d.id}/replay`}>
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <p>
+        <button type="submit" disabled={why !== undefined}>Replay</button>{" "}
+        <span class="muted">
+          {why
+            ? `Cannot replay: ${why}.`
+            : "Queues the delivery to run its hook again, like hookd replay ID."}
+        </span>
+      </p>
+    </form>
+  );
+}
+
+function Run(props: { run: RunRecord; command: string | null; now: number }) {
+  const { run } = props;
+  return (
+    <section class="run" data-attempt={run.attempt}>
+      <h3>
+        Run {run.attempt}: {run.outcome}
+      </h3>
+      <dl class="facts">
+        <dt>Command</dt>
+        <dd class="mono">{props.command ?? "–"}</dd>
+        <dt>Started</dt>
+        <dd>
+          <Time ms={run.startedAt} now={props.now} />
+        </dd>
+        <dt>Exit</dt>
+        <dd>{exitText(run)}</dd>
+        <dt>Duration</dt>
+        <dd>{run.durationMs === null ? "–" : formatMs(run.durationMs)}</dd>
+        {run.error
+          ? (
+            <>
+              <dt>Error</dt>
+              <dd>{run.error}</dd>
+            </>
+          )
+          : null}
+      </dl>
+      <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
+      <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
+    </section>
+  );
+}
+
+function Output(props: { name: string; text: string; truncated: boolean }) {
+  if (props.text === "") return <p class="muted">{props.name}: empty</p>;
+  return (
+    <>
+      <p class="muted">
+        {props.name}
+        {props.truncated ? " (the start only)" : ""}:
+      </p>
+      <pre class={props.name}>{props.text}</pre>
+    </>
+  );
+}
+
+/**
+ * An error page body: the message and a way back.
+ *
+ * @param props the title and message
+ * @returns JSX
+ */
+export function ErrorPage(props: { title: string; message: string }) {
+  return (
+    <Layout title={props.title}>
+      <h1>{props.title}</h1>
+      <p class="error" role="alert">{props.message}</p>
+      <p>
+        <a href="/">All deliveries</a>
+      </p>
+    </Layout>
+  );
+}
+
+function State(props: { state: DeliveryState }) {
+  return <span class={`state state-${props.state}`}>{props.state}</span>;
+}
+
+function Time(props: { ms: number; now: number }) {
+  const exact = new Date(props.ms).toISOString();
+  return <time datetime={exact} title={exact}>{relativeTime(props.ms, props.now)}</time>;
+}
+
+/**
+ * How long ago, for a person: `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`
+ * (or `in …` for a time ahead).
+ *
+ * @param ms the time, epoch milliseconds
+ * @param now the current time
+ * @returns the text
+ */
+export function relativeTime(ms: number, now: number): string {
+  const seconds = Math.round((now - ms) / 1000);
+  const abs = Math.abs(seconds);
+  const text = abs < 5
+    ? undefined
+    : abs < 60
+    ? `${abs} s`
+    : abs < 3600
+    ? `${Math.floor(abs / 60)} min`
+    : abs < 86_400
+    ? `${Math.floor(abs / 3600)} h`
+    : `${Math.floor(abs / 86_400)} d`;
+  if (text === undefined) return "just now";
+  return seconds >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+function exitText(run: { exitCode: number | null; signal: string | null; outcome: string }) {
+  if (run.exitCode !== null) return String(run.exitCode);
+  if (run.signal !== null) return run.signal;
+  return run.outcome === "running" ? "running" : "–";
+}
+
+/**
+ * The body as text: pretty-printed when it is JSON, as is when it is other
+ * UTF-8, and as base64 when it is binary.
+ */
+function bodyText(body: Uint8Array): string {
+  if (body.byteLength === 0) return "(empty)";
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    return `(binary; base64)\n${body.toBase64()}`;
+  }
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The list's URL for a query: only the filters that are set, so links stay short and bookmarkable.
+ *
+ * @param query the filters
+ * @returns e.g. `/?state=failed&since=1h`
+ */
+export function listHref(query: ListQuery): string {
+  const params = new URLSearchParams();
+  for (const key of ["endpoint", "state", "since", "before"] as const) {
+    const value = query[key];
+    if (value) params.set(key, value);
+  }
+  const search = params.toString();
+  return search ? `/?${search}` : "/";
+}

@@ -1,0 +1,247 @@
+/**
+ * The deliveries pages on the admin listener, rendered on the server with
+ * hono/jsx (no client code): `/` lists the newest deliveries under a chart
+ * of the last hour, `/deliveries/:id` shows one with its runs, and
+ * `POST /deliveries/:id/replay` replays it as `hookd replay ID` does, then
+ * redirects (303) back. Every response here carries a strict
+ * Content-Security-Policy and the framing, referrer and sniffing headers.
+ *
+ * @module
+ */
+
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import { parseDuration } from "../config/duration.ts";
+import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
+import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
+import { STYLE, STYLE_PATH } from "./_style.ts";
+import { DetailPage, ErrorPage, ListPage, type ListQuery } from "./_views.tsx";
+
+/** What the pages need from the daemon. */
+export interface DeliveriesPageDeps {
+  /** The delivery store. */
+  store: Pick<Store, "list" | "get" | "activity" | "requeue">;
+  /** The configured endpoint names, offered in the filter (read per request: a reload changes them). */
+  endpoints(): readonly string[];
+  /** Replayed work is waiting: dispatch now rather than at the next poll. */
+  notify?(): void;
+  /** `HOOKD_ADMIN_TOKEN` now in force, for the CSRF token; undefined when none is set. */
+  adminToken(): string | undefined;
+  /** Duplicates answered per minute (they are not stored); omitted: the chart says so. */
+  duplicates?(since: number, until: number): number[];
+  /** The clock, epoch milliseconds; for tests. */
+  now?(): number;
+}
+
+/** The Content-Security-Policy every page is sent with. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Deliveries per page. */
+export const PAGE_SIZE = 50;
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const ENDPOINT = /^[a-z0-9-]{1,100}$/;
+
+/**
+ * Add the pages to an admin app.
+ *
+ * @param app the admin listener's app (its access rules run before these routes)
+ * @param deps the store, the endpoints, the admin token, the clock
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { openStore } from "../store/mod.ts";
+ * import { mountDeliveriesPages } from "./deliveries_page.tsx";
+ * using store = openStore(":memory:");
+ * const app = new Hono();
+ * mountDeliveriesPages(app, { store, endpoints: () => ["github"], adminToken: () => undefined });
+ * const res = await app.request("/");
+ * console.assert(res.status === 200 && (await res.text()).includes("No deliveries match."));
+ * ```
+ */
+export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {
+  const now = deps.now ?? Date.now;
+  const pages = ["/", "/deliveries/*", STYLE_PATH];
+  for (const path of pages) app.use(path, securityHeaders);
+
+  app.get(STYLE_PATH, (c) =>
+    c.body(STYLE, 200, {
+      "Content-Type": "text/css; charset=utf-8",
+      "Cache-Control": "public, max-age=86400, immutable",
+    }));
+
+  app.get("/", function listPage(c) {
+    const at = now();
+    const chart = chartData(deps, at);
+    const parsed = parseListQuery(c.req.query(), at);
+    const endpoints = deps.endpoints();
+    if ("error" in parsed) {
+      return c.html(
+        page(
+          <ListPage
+            query={parsed.query}
+            endpoints={endpoints}
+            deliveries={[]}
+            chart={chart}
+            error={parsed.error}
+            now={at}
+          />,
+        ),
+        400,
+        NO_STORE,
+      );
+    }
+    const rows = deps.store.list({ ...parsed.filter, limit: PAGE_SIZE + 1 });
+    const more = rows.length > PAGE_SIZE;
+    const deliveries = more ? rows.slice(0, PAGE_SIZE) : rows;
+    return c.html(
+      page(
+        <ListPage
+          query={parsed.query}
+          endpoints={endpoints}
+          deliveries={deliveries}
+          nextBefore={more ? deliveries[deliveries.length - 1].id : undefined}
+          chart={chart}
+          now={at}
+        />,
+      ),
+      200,
+      NO_STORE,
+    );
+  });
+
+  app.get("/deliveries/:id", async function detailPage(c) {
+    const id = c.req.param("id");
+    const delivery = ID.test(id) ? deps.store.get(id) : null;
+    if (!delivery) return notFound(c, id);
+    const replayed = c.req.query("replayed");
+    const csrf = await formToken(c, id, deps.adminToken());
+    return c.html(
+      page(
+        <DetailPage
+          delivery={delivery}
+          csrf={csrf}
+          replayed={REPLAY_NOTICES.has(replayed ?? "")
+            ? replayed as "queued" | "queued-already" | "running" | "no-hook"
+            : undefined}
+          now={now()}
+        />,
+      ),
+      200,
+      NO_STORE,
+    );
+  });
+
+  app.post("/deliveries/:id/replay", async function replay(c) {
+    const id = c.req.param("id");
+    let submitted: string | undefined;
+    try {
+      const form = await c.req.parseBody();
+      const value = form[CSRF_FIELD];
+      submitted = typeof value === "string" ? value : undefined;
+    } catch {
+      submitted = undefined;
+    }
+    const refused = await refusal(c, id, submitted, deps.adminToken());
+    if (refused) {
+      return c.html(page(<ErrorPage title="Replay refused" message={refused} />), 403, NO_STORE);
+    }
+    if (!ID.test(id)) return notFound(c, id);
+    const result = deps.store.requeue([id]);
+    const skipped = result.skipped[0]?.reason;
+    if (skipped === "unknown") return notFound(c, id);
+    if (result.requeued.length > 0) deps.notify?.();
+    const notice = skipped === undefined
+      ? "queued"
+      : skipped === "no hook"
+      ? "no-hook"
+      : skipped === "queued"
+      ? "queued-already"
+      : "running";
+    return c.redirect(`/deliveries/${id}?replayed=${notice}`, 303);
+  });
+
+  app.all("/deliveries/:id/replay", (c) =>
+    c.html(
+      page(<ErrorPage title="Method not allowed" message="Replay with the form's POST" />),
+      405,
+      { Allow: "POST" },
+    ));
+}
+
+const NO_STORE = { "Cache-Control": "no-store" };
+const REPLAY_NOTICES = new Set(["queued", "queued-already", "running", "no-hook"]);
+
+const securityHeaders: MiddlewareHandler = async function securityHeaders(c, next) {
+  await next();
+  c.res.headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+  c.res.headers.set("X-Frame-Options", "DENY");
+  c.res.headers.set("Referrer-Policy", "no-referrer");
+  c.res.headers.set("X-Content-Type-Options", "nosniff");
+};
+
+function page(body: unknown): string {
+  return `<!DOCTYPE html>${body}`;
+}
+
+function notFound(c: Context, id: string): Response {
+  return c.html(
+    page(<ErrorPage title="No such delivery" message={`There is no delivery ${id}.`} />),
+    404,
+    NO_STORE,
+  );
+}
+
+function chartData(deps: DeliveriesPageDeps, at: number) {
+  // The last 60 minutes, the current one included.
+  const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const since = until - HOUR_MS;
+  return {
+    minutes: deps.store.activity(since, until),
+    duplicates: deps.duplicates?.(since, until),
+  };
+}
+
+/**
+ * Check the list's query string: every filter has one right form, and a
+ * wrong one is a 400 that names the parameter and the fix.
+ */
+function parseListQuery(
+  raw: Record<string, string>,
+  at: number,
+):
+  | {
+    query: ListQuery;
+    filter: { endpoint?: string; state?: DeliveryState; since?: number; before?: string };
+  }
+  | { query: ListQuery; error: string } {
+  const query: ListQuery = {};
+  const filter: { endpoint?: string; state?: DeliveryState; since?: number; before?: string } = {};
+  const problems: string[] = [];
+  if (raw.endpoint) {
+    if (ENDPOINT.test(raw.endpoint)) query.endpoint = filter.endpoint = raw.endpoint;
+    else problems.push("?endpoint= must be an endpoint name (a-z, 0-9 and -)");
+  }
+  if (raw.state) {
+    if (DELIVERY_STATES.includes(raw.state as DeliveryState)) {
+      query.state = filter.state = raw.state as DeliveryState;
+    } else problems.push(`?state= must be one of ${DELIVERY_STATES.join(", ")}`);
+  }
+  if (raw.since) {
+    try {
+      filter.since = at - parseDuration(raw.since);
+      query.since = raw.since;
+    } catch {
+      problems.push("?since= must be a duration such as 15m, 1h or 7d");
+    }
+  }
+  if (raw.before) {
+    if (ID.test(raw.before)) query.before = filter.before = raw.before;
+    else problems.push("?before= must be a delivery id");
+  }
+  if (problems.length > 0) return { query, error: `Invalid filter: ${problems.join("; ")}.` };
+  return { query, filter };
+}

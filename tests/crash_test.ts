@@ -1,0 +1,143 @@
+/**
+ * What a crash leaves behind: a daemon killed with SIGKILL while a hook runs
+ * leaves that hook's process group running and its payload file on disk. The
+ * next daemon on the same state directory terminates the group (it is still
+ * the one recorded: same leader, same start time), removes the file, and only
+ * then runs the delivery again.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { storePath } from "../lib/store/mod.ts";
+import { githubSignature, integrationTest, startDaemon, tempDir, waitForFile } from "./harness.ts";
+
+const SECRET = "crash-test-secret";
+
+/**
+ * Whether a process that is not a zombie is in process group `pgid`. A killed
+ * orphan whose new parent (PID 1 in a container) does not reap it stays a
+ * zombie: dead, holding nothing.
+ */
+function groupAlive(pgid: number): boolean {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // Fields after the command name: state, ppid, pgrp, …
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+/** Poll the process table until the group is empty; throws after `timeoutMs`. */
+async function waitUntilGroupGone(pgid: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) {
+      throw new Error(`process group ${pgid} still runs ${timeoutMs} ms after the restart`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Poll the store until the running run has recorded process group `pgid`. */
+async function waitForRecordedGroup(stateDir: string, pgid: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const db = new DatabaseSync(storePath(stateDir), { readOnly: true });
+    try {
+      const row = db.prepare("SELECT pgid FROM runs WHERE outcome = 'running'").get();
+      if (row?.pgid === pgid) return;
+    } finally {
+      db.close();
+    }
+    if (Date.now() > deadline) throw new Error(`the store never recorded process group ${pgid}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+integrationTest(
+  "a restart after SIGKILL ends the killed daemon's hook group and payload file, then re-runs",
+  async (t) => {
+    await using dir = await tempDir("hookd_crash_");
+    await using out = await tempDir("hookd_crash_out_");
+    const o = out.path;
+    // The first run leaves its payload file's name and its process group, then sleeps
+    // far past the test; the second run (the marker exists) saves its stdin.
+    const script = `${o}/hook.sh`;
+    await Deno.writeTextFile(
+      script,
+      `if [ -e "${o}/first-run" ]; then cat > "${o}/rerun.tmp"; mv "${o}/rerun.tmp" "${o}/rerun"; exit 0; fi
+: > "${o}/first-run"
+printf %s "$HOOKD_PAYLOAD_FILE" > "${o}/payload"
+read -r stat < /proc/$$/stat; stat=\${stat##*") "}; set -- \$stat
+echo "\$3" > "${o}/pgid.tmp" && mv "${o}/pgid.tmp" "${o}/pgid"
+sleep 600
+`,
+    );
+    const env = {
+      HOOKD_ENDPOINTS: "gh",
+      HOOKD_GH_PROVIDER: "github",
+      HOOKD_GH_SECRET: SECRET,
+      HOOKD_GH_TIMEOUT: "1h",
+      HOOKD_GH_HOOK_PUSH: `sh ${script}`,
+    };
+    const body = JSON.stringify({ ref: "refs/heads/main", after: "c0ffee" });
+    let pgid = 0;
+    try {
+      const first = await startDaemon(env, { dir: dir.path });
+      let id: string;
+      try {
+        const response = await first.post("gh", body, {
+          "Content-Type": "application/json",
+          "X-GitHub-Event": "push",
+          "X-GitHub-Delivery": "crash-1",
+          "X-Hub-Signature-256": await githubSignature(body, SECRET),
+        });
+        const answer = await response.json();
+        assert.equal(response.status, 202, JSON.stringify(answer));
+        id = answer.id;
+        pgid = Number((await waitForFile(`${o}/pgid`, (text) => text.endsWith("\n"))).trim());
+        assert.ok(pgid > 1);
+        assert.ok(groupAlive(pgid), "the hook runs in its own process group");
+        // The daemon records the group just after the spawn; a crash before that cannot be helped.
+        await waitForRecordedGroup(first.stateDir, pgid);
+      } finally {
+        await first.stop("SIGKILL");
+      }
+      const payloadFile = await Deno.readTextFile(`${o}/payload`);
+      assert.match(payloadFile, /\/hookd-payload-[0-9a-f]+$/);
+
+      await t.step("the killed daemon's hook and payload file outlive it", async () => {
+        assert.ok(groupAlive(pgid), `group ${pgid} died with the daemon`);
+        await Deno.stat(payloadFile);
+      });
+
+      await using second = await startDaemon(env, { dir: dir.path });
+
+      await t.step("the restart terminates the old hook's process group", async () => {
+        await waitUntilGroupGone(pgid);
+      });
+
+      await t.step("the delivery runs again, with the same body", async () => {
+        assert.equal(await waitForFile(`${o}/rerun`), body);
+        const record = await second.waitForRecord((r) => r.type === "hook" && r.id === id);
+        assert.equal(record.exitCode, 0);
+      });
+
+      await t.step("the killed run's payload file is gone", async () => {
+        await assert.rejects(Deno.stat(payloadFile), Deno.errors.NotFound);
+      });
+    } finally {
+      // A failing run must not leave a sleeper behind.
+      if (pgid > 1 && groupAlive(pgid)) Deno.kill(-pgid, "SIGKILL");
+    }
+  },
+);

@@ -1,0 +1,112 @@
+/**
+ * A hook that cannot start: `hookd check` warns about an absolute hook path
+ * that is missing or not executable, and the daemon's stderr line for the
+ * failed run carries the first line of the hook's stderr (what the shell
+ * said), not just `exit=127`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  envFileText,
+  githubSignature,
+  integrationTest,
+  runHookd,
+  startDaemon,
+  tempDir,
+} from "./harness.ts";
+
+const SECRET = "hook-start-test-secret-0123456789";
+
+Deno.test("hookd check warns about a hook path that is missing or not executable, and passes", async () => {
+  await using dir = await tempDir();
+  const missing = `${dir.path}/opt/missing.sh`;
+  const notExecutable = `${dir.path}/not-executable.sh`;
+  const executable = `${dir.path}/deploy.sh`;
+  await Deno.writeTextFile(notExecutable, "#!/bin/sh\n", { mode: 0o644 });
+  await Deno.writeTextFile(executable, "#!/bin/sh\n", { mode: 0o755 });
+  const envFile = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(
+    envFile,
+    envFileText({
+      HOOKD_STATE_DIR: `${dir.path}/state`,
+      HOOKD_LOG_FILE: `${dir.path}/hookd.log`,
+      HOOKD_ENDPOINTS: "x",
+      HOOKD_X_PROVIDER: "github",
+      HOOKD_X_SECRET: SECRET,
+      HOOKD_X_HOOK_PUSH: `${missing} --fast`,
+      HOOKD_X_HOOK_RELEASE: notExecutable,
+      HOOKD_X_HOOK_ISSUES: `${executable} issues`,
+      HOOKD_X_HOOK_PING: "echo pong",
+      HOOKD_X_HOOK_STAR: "sh ./relative.sh",
+    }),
+    { mode: 0o600 },
+  );
+  const result = await runHookd(["check", "--env-file", envFile]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /endpoint x/, "the description is still printed");
+  assert.deepEqual(result.stderr.trim().split("\n").sort(), [
+    `warning: HOOKD_X_HOOK_PUSH runs ${missing}, which does not exist`,
+    `warning: HOOKD_X_HOOK_RELEASE runs ${notExecutable}, which is not executable`,
+  ]);
+  assert.doesNotMatch(result.stderr, new RegExp(SECRET));
+});
+
+integrationTest(
+  "a failed run's stderr line carries the first line of the hook's stderr",
+  async () => {
+    await using daemon = await startDaemon({
+      HOOKD_ENDPOINTS: "x",
+      HOOKD_X_PROVIDER: "github",
+      HOOKD_X_SECRET: SECRET,
+      HOOKD_X_HOOK_PUSH: "/nonexistent/x.sh",
+      HOOKD_X_HOOK_RELEASE: "printf '\\n  line one\\033[2J%0300d\\nline two\\n' 0 >&2; exit 3",
+      HOOKD_X_HOOK_ISSUES: "echo chatty >&2",
+    });
+    async function deliver(event: string): Promise<string> {
+      const body = JSON.stringify({ event, nonce: crypto.randomUUID() });
+      const response = await daemon.post("x", body, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": crypto.randomUUID(),
+        "X-Hub-Signature-256": await githubSignature(body, SECRET),
+      });
+      assert.equal(response.status, 202);
+      return (await response.json()).id;
+    }
+    /** The hook record's human line on stderr, once the stderr sink wrote it. */
+    async function hookLine(id: string): Promise<string> {
+      await daemon.waitForRecord((r) => r.type === "hook" && r.id === id);
+      const deadline = Date.now() + 10_000;
+      while (true) {
+        const line = daemon.stderr().split("\n").find((l) =>
+          /^(WARNING )?hook /.test(l) && l.includes(`id=${id}`)
+        );
+        if (line) return line;
+        if (Date.now() > deadline) throw new Error(`no hook line for ${id}:\n${daemon.stderr()}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+
+    const missing = await hookLine(await deliver("push"));
+    assert.match(missing, /exit=127/);
+    assert.match(
+      missing,
+      /stderr="[^"]*\/nonexistent\/x\.sh: (\d+: )?(not found|No such file or directory)"/,
+    );
+
+    const noisy = await hookLine(await deliver("release"));
+    assert.match(noisy, /exit=3/);
+    const quoted = /stderr=("(?:[^"\\]|\\.)*")/.exec(noisy)?.[1];
+    assert.ok(quoted, noisy);
+    const first = JSON.parse(quoted);
+    assert.ok(first.startsWith("line one\u001b[2J000"), first);
+    assert.ok(first.length <= 201, `cut to about 200 characters, not ${first.length}`);
+    assert.ok(!noisy.includes("\u001b"), "control characters are escaped");
+    assert.doesNotMatch(noisy, /line two/);
+
+    const succeeded = await hookLine(await deliver("issues"));
+    assert.doesNotMatch(succeeded, /stderr=/, "only failed runs carry it");
+  },
+);

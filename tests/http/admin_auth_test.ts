@@ -1,0 +1,163 @@
+/**
+ * Tests for the admin listener's access rules: open on loopback, the admin
+ * token (basic or bearer) everywhere else but `/healthz`, and the
+ * configuration that refuses a non-loopback listener without a token.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { parseConfig } from "../../lib/config/mod.ts";
+import { adminAccessProblems } from "../../lib/config/secret_strength.ts";
+import { offeredToken, sameSecret } from "../../lib/http/admin_auth.ts";
+import { envFileText, runHookd, tempDir } from "../harness.ts";
+import { fixture } from "./_fixtures.ts";
+
+const TOKEN = "admin-token-0123456789abcdef";
+
+function basic(user: string, password: string): string {
+  return `Basic ${btoa(`${user}:${password}`)}`;
+}
+
+Deno.test("on a loopback address the admin listener is open", async () => {
+  using f = fixture({ access: { loopback: true, token: () => undefined } });
+  for (const path of ["/", "/metrics", "/healthz"]) {
+    const res = await f.app.request(path);
+    assert.equal(res.status, 200, path);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("off loopback every path but /healthz needs the admin token", async (t) => {
+  using f = fixture({ access: { loopback: false, token: () => TOKEN }, adminToken: TOKEN });
+  const get = (path: string, authorization?: string) =>
+    f.app.request(path, { headers: authorization ? { Authorization: authorization } : {} });
+
+  await t.step("/healthz stays open for load balancers", async () => {
+    const res = await get("/healthz");
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await t.step("without credentials: 401 with a basic-auth challenge", async () => {
+    for (const path of ["/", "/metrics", "/deliveries/01M8ZZZZZZZZZZZZZZZZZZZZZZ"]) {
+      const res = await get(path);
+      assert.equal(res.status, 401, path);
+      assert.equal(
+        res.headers.get("www-authenticate"),
+        'Basic realm="hookd admin", charset="UTF-8"',
+      );
+      assert.match(await res.text(), /needs HOOKD_ADMIN_TOKEN/);
+    }
+  });
+  await t.step("a bearer token (what Prometheus sends) is accepted", async () => {
+    const res = await get("/metrics", `Bearer ${TOKEN}`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await t.step("basic auth with the token as password, any user, is accepted", async () => {
+    const res = await get("/", basic("admin", TOKEN));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await t.step("a wrong token, or the token as the user name, is refused", async () => {
+    for (
+      const authorization of [
+        `Bearer ${TOKEN}x`,
+        `Bearer ${TOKEN.slice(0, -1)}`,
+        basic("admin", "guess"),
+        basic(TOKEN, ""),
+        `Token ${TOKEN}`,
+        "Basic !!!",
+      ]
+    ) {
+      const res = await get("/", authorization);
+      assert.equal(res.status, 401, authorization);
+      await res.body?.cancel();
+    }
+  });
+  await t.step("POST replay is behind the token too", async () => {
+    const res = await f.app.request("/deliveries/01M8ZZZZZZZZZZZZZZZZZZZZZZ/replay", {
+      method: "POST",
+    });
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  });
+});
+
+Deno.test("offeredToken() reads bearer tokens and basic-auth passwords", () => {
+  assert.equal(offeredToken("Bearer abc"), "abc");
+  assert.equal(offeredToken("bearer abc"), "abc");
+  assert.equal(offeredToken(basic("u", "p:w")), "p:w");
+  assert.equal(offeredToken(undefined), undefined);
+  assert.equal(offeredToken("Basic bm9jb2xvbg=="), undefined, "no colon");
+  assert.equal(offeredToken("Digest x"), undefined);
+});
+
+Deno.test("sameSecret() compares whole values, whatever their lengths", () => {
+  assert.equal(sameSecret("abc", "abc"), true);
+  assert.equal(sameSecret("abc", "abd"), false);
+  assert.equal(sameSecret("abc", "abcd"), false);
+  assert.equal(sameSecret("", "abc"), false);
+});
+
+Deno.test("the configuration refuses a non-loopback admin listener without a token", async (t) => {
+  const base = {
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "a-long-random-secret-for-tests",
+  };
+  await t.step("no token: the problem names the variable and the fix", () => {
+    assert.throws(
+      () => parseConfig({ ...base, HOOKD_ADMIN_LISTEN: "0.0.0.0:9001" }),
+      (error: Error & { problems?: string[] }) => {
+        assert.deepEqual(error.problems, [
+          "HOOKD_ADMIN_TOKEN is not set but HOOKD_ADMIN_LISTEN is not loopback (0.0.0.0): set HOOKD_ADMIN_TOKEN to a long random value (openssl rand -hex 32), or set HOOKD_ADMIN_LISTEN=127.0.0.1:9001",
+        ]);
+        return true;
+      },
+    );
+  });
+  await t.step("a short token is refused too", () => {
+    assert.match(
+      adminAccessProblems({
+        adminListen: { hostname: "10.0.0.5", port: 9001 },
+        adminToken: "short",
+      })[0],
+      /^HOOKD_ADMIN_TOKEN is shorter than 16 bytes/,
+    );
+  });
+  await t.step("with a token it is accepted, and loopback needs none", () => {
+    const config = parseConfig({
+      ...base,
+      HOOKD_ADMIN_LISTEN: "[::]:9001",
+      HOOKD_ADMIN_TOKEN: TOKEN,
+    });
+    assert.equal(config.adminToken, TOKEN);
+    assert.equal(
+      parseConfig({ ...base, HOOKD_ADMIN_LISTEN: "127.0.0.1:9001" }).adminToken,
+      undefined,
+    );
+    assert.deepEqual(adminAccessProblems({ adminListen: undefined }), []);
+  });
+  await t.step("`hookd serve` refuses to start, naming the variable", async () => {
+    await using dir = await tempDir();
+    const envFile = `${dir.path}/hookd.env`;
+    await Deno.writeTextFile(
+      envFile,
+      envFileText({
+        ...base,
+        HOOKD_LISTEN: "127.0.0.1:0",
+        HOOKD_ADMIN_LISTEN: "0.0.0.0:0",
+        HOOKD_STATE_DIR: `${dir.path}/state`,
+        HOOKD_LOG_FILE: `${dir.path}/hookd.log`,
+      }),
+      { mode: 0o600 },
+    );
+    const result = await runHookd(["serve", "--env-file", envFile]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /hookd: HOOKD_ADMIN_TOKEN is not set but HOOKD_ADMIN_LISTEN is not loopback/,
+    );
+  });
+});
