@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
         return code;
       }
       default: {
-        const { output, code } = runDeliveryCommand(cli, config);
+        const { output, code } = await runDeliveryCommand(cli, config);
         (code === 0 ? console.log : console.error)(output);
         return code;
       }

@@ -118,7 +118,7 @@ async function measureLayout(
     if (pending.length >= 5000) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
-  store.close();
+  await store.close();
   // Runs and final states in bulk: 3% failed, 1% superseded, 0.2% still queued, the rest done.
   {
     using db = new DatabaseSync(path);
@@ -144,7 +144,7 @@ async function measureLayout(
   );
 
   // The daemon's connection, reopened: the pages read through it as they do in hookd.
-  using reopened = openStore(path, { retentionMs: 8 * DAY_MS });
+  await using reopened = openStore(path, { retentionMs: 8 * DAY_MS });
   const app = createAdminApp({
     health: () => ({ storeWritable: true, listening: true }),
     metrics: createMetrics(),
@@ -155,8 +155,8 @@ async function measureLayout(
       duplicates: () => new Array(60).fill(0),
     },
   });
-  const older = reopened.list({ limit: 1001 }).at(-1)!.id;
-  const some = reopened.list({ state: "failed", limit: 1 })[0].id;
+  const older = (await reopened.list({ limit: 1001 })).at(-1)!.id;
+  const some = (await reopened.list({ state: "failed", limit: 1 }))[0].id;
   const pages = [
     "/",
     "/?state=failed",

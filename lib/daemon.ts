@@ -31,7 +31,8 @@ import {
   type QueueEvent,
   runHook,
 } from "./dispatch/mod.ts";
-import { openStore, type Store, storePath } from "./store/mod.ts";
+import type { Store } from "./store/mod.ts";
+import { openConfiguredStore } from "./store/configured.ts";
 
 const log = getLogger(["hookd", "daemon"]);
 
@@ -87,17 +88,14 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   let current = config;
   let hookSource = options.env;
   let endpoints = await buildEndpoints(config);
-  const store = openStore(storePath(config.stateDir), {
-    retentionMs: config.retentionMs,
-    backgroundCheckpoint: true,
-  });
+  const store = await openConfiguredStore(config, { backgroundCheckpoint: true });
   // The queue reads this map on every dispatch, so a reload updates it in place.
   const policies = new Map<string, EndpointPolicy>();
   setPolicies(policies, config);
   const metrics = createMetrics({
     store: () => store.stats(),
-    queue() {
-      const counts = store.counts();
+    async queue() {
+      const counts = await store.counts();
       return {
         depth: counts.queued,
         oldestAgeSeconds: counts.oldestQueuedAt === null
@@ -156,12 +154,19 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     if (record.outcome === "duplicate") duplicates.add();
   };
   let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
+  let listening: { unlisten(): Promise<void> } | undefined;
   try {
-    // A crashed daemon's hooks may still run: end them before recovery re-runs their deliveries.
-    logOrphans(await endOrphanedRuns(store, { payloadDir }));
-    queue.start();
+    // An accept-only instance (HOOKD_RUN_HOOKS=false) stores; others sharing the store run.
+    if (config.runHooks) {
+      // A crashed daemon's hooks may still run: end them before recovery re-runs their deliveries.
+      logOrphans(await endOrphanedRuns(store, { payloadDir }));
+      await queue.start();
+      // Work stored by another instance (or `hookd replay`) is found now, not at the next poll.
+      listening = await store.listen(() => queue.notify());
+    }
   } catch (error) {
-    store.close();
+    await queue.close({ timeoutMs: 0 });
+    await store.close();
     throw error;
   }
   return {
@@ -188,9 +193,10 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     },
     async close(timeoutMs) {
       try {
+        await listening?.unlisten();
         await queue.close({ timeoutMs });
       } finally {
-        store.close();
+        await store.close();
       }
     },
   };

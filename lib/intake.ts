@@ -125,13 +125,20 @@ export function createIntake(
     throw new RangeError("createIntake: retryAfterSeconds must be a positive whole number");
   }
   const retryAfter = String(retryAfterSeconds);
+  // Accepts of this process between their cap check and their commit: the
+  // check reads the store asynchronously, so those that arrived first count
+  // for those after them (the store's own `inserting` learns of an insert
+  // only once it is called).
+  let inFlight = 0;
   return async function accept(delivery) {
     let result;
+    // A filtered delivery is stored but never queued: the cap does not apply.
+    const queued = !!delivery.hook && delivery.filteredBy === undefined;
+    const ahead = queued ? inFlight++ : 0;
     try {
-      // A filtered delivery is stored but never queued: the cap does not apply.
-      if (delivery.hook && delivery.filteredBy === undefined) {
-        const counts = store.counts();
-        if (counts.queued + counts.inserting >= options.maxQueue) {
+      if (queued) {
+        const counts = await store.counts();
+        if (counts.queued + Math.max(counts.inserting, ahead) >= options.maxQueue) {
           throw new HttpError(429, "Queue is full: retry later", {
             headers: { "Retry-After": retryAfter },
             outcome: "rejected.queue_full",
@@ -148,6 +155,8 @@ export function createIntake(
         });
       }
       throw error;
+    } finally {
+      if (queued) inFlight--;
     }
     if (!result.duplicate && result.state === "queued") queue.notify();
     return { id: result.id, duplicate: result.duplicate };

@@ -91,9 +91,9 @@ export interface MetricsOptions {
    * Read the queue at each scrape, so the gauges are never stale; without
    * it they hold what {@linkcode Metrics.setQueue} set last.
    */
-  queue?: () => QueueSnapshot;
+  queue?: () => QueueSnapshot | Promise<QueueSnapshot>;
   /** Read the store's own counters at each scrape (see {@linkcode StoreCounters}). */
-  store?: () => StoreCounters;
+  store?: () => StoreCounters | Promise<StoreCounters>;
 }
 
 /** The delivery store's work since it opened, as `Store.stats()` reports it. */
@@ -221,11 +221,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setQueue,
     async render() {
       if (options.queue) {
-        const snapshot = options.queue();
+        const snapshot = await options.queue();
         setQueue(snapshot.depth, snapshot.oldestAgeSeconds);
       }
       if (options.store) {
-        const now = options.store();
+        const now = await options.store();
         for (const key of Object.keys(storeCounters) as (keyof StoreCounters)[]) {
           // Counters only go up: a store reopened by a reload starts again from 0.
           const delta = now[key] - storeSeen[key];

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NewDelivery, RunEnd, Store } from "../lib/store/mod.ts";
+import type { NewDelivery, RunEnd, Store, SyncStore } from "../lib/store/mod.ts";
 
 const SAMPLE = {
   endpoint: "deploy",
@@ -47,15 +47,15 @@ export function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
  * @returns its id
  */
 export async function seed(
-  store: Store,
+  store: Store | SyncStore,
   d: NewDelivery,
   end: Partial<RunEnd> & { outcome: "succeeded" | "failed" } | null = { outcome: "succeeded" },
 ): Promise<string> {
   const { id } = await store.insert(d);
   if (end === null || d.hook === null) return id;
-  const claimed = store.claim(id);
+  const claimed = await store.claim(id);
   if (!claimed) throw new Error(`could not claim ${id}`);
-  store.finishRun(claimed, {
+  await store.finishRun(claimed, {
     endedAt: d.receivedAt + (end.durationMs ?? 120),
     startedAt: d.receivedAt,
     durationMs: 120,

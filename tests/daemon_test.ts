@@ -46,7 +46,7 @@ Deno.test("createDaemon() stores, runs, reloads and closes without a socket", as
       const { response, id } = await push(fetch, "github");
       assert.equal(response.status, 202);
       assert.equal((await waitForFile(`${dir.path}/${id}`)).trim(), "first");
-      assert.equal(daemon.store.list({ endpoint: "github" }).length, 1);
+      assert.equal((await daemon.store.list({ endpoint: "github" })).length, 1);
     });
 
     await t.step("reload() serves a new endpoint and names what needs a restart", async () => {

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { HttpError } from "../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
-import { openStore, type Store, type StoreOptions } from "../lib/store/mod.ts";
+import { openSqliteStore, type StoreOptions, type SyncStore } from "../lib/store/mod.ts";
+import { asyncStore } from "../lib/store/async_store.ts";
 import { delivery } from "./_delivery.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
@@ -21,9 +22,9 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 /** A real store in a temp dir, closed and removed on dispose. */
 async function tempStore(
   options: StoreOptions = {},
-): Promise<{ store: Store; path: string } & AsyncDisposable> {
+): Promise<{ store: SyncStore; path: string } & AsyncDisposable> {
   const dir = await tempDir();
-  const store = openStore(`${dir.path}/hookd.db`, options);
+  const store = openSqliteStore(`${dir.path}/hookd.db`, options);
   return {
     store,
     path: store.path,
@@ -130,13 +131,17 @@ Deno.test("createIntake() checks its options when it is built", async (t) => {
   await using temp = await tempStore();
   for (const maxQueue of [0, -1, 1.5, Number.NaN]) {
     await t.step(`maxQueue ${maxQueue} throws`, () => {
-      assert.throws(() => createIntake(temp.store, countingQueue(), { maxQueue }), RangeError);
+      assert.throws(
+        () => createIntake(asyncStore(temp.store), countingQueue(), { maxQueue }),
+        RangeError,
+      );
     });
   }
   for (const retryAfterSeconds of [0, -5, 2.5]) {
     await t.step(`retryAfterSeconds ${retryAfterSeconds} throws`, () => {
       assert.throws(
-        () => createIntake(temp.store, countingQueue(), { maxQueue: 1, retryAfterSeconds }),
+        () =>
+          createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 1, retryAfterSeconds }),
         RangeError,
       );
     });
@@ -147,7 +152,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   await using temp = await tempStore();
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(store, queue, { maxQueue: 100 });
+  const accept = createIntake(asyncStore(store), queue, { maxQueue: 100 });
 
   await t.step("a delivery with a hook is queued and the queue nudged", async () => {
     const { id, duplicate } = await accept(delivery({ sourceId: "gh-1" }));
@@ -189,7 +194,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   await using temp = await tempStore();
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(store, queue, { maxQueue: 2, retryAfterSeconds: 9 });
+  const accept = createIntake(asyncStore(store), queue, { maxQueue: 2, retryAfterSeconds: 9 });
 
   await t.step("deliveries being committed count against the cap", async () => {
     const results = await Promise.allSettled([
@@ -221,7 +226,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
 
   await t.step("the default Retry-After is 5 seconds", async () => {
     const error = await httpRefusal(
-      createIntake(store, queue, { maxQueue: 1 })(delivery()),
+      createIntake(asyncStore(store), queue, { maxQueue: 1 })(delivery()),
     );
     assert.equal(error.headers["Retry-After"], "5");
   });
@@ -231,7 +236,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
   await using temp = await tempStore({ busyTimeoutMs: 10 });
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(store, queue, { maxQueue: 100 });
+  const accept = createIntake(asyncStore(store), queue, { maxQueue: 100 });
   {
     using other = new DatabaseSync(temp.path);
     other.exec("BEGIN IMMEDIATE");
@@ -252,7 +257,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
 
 Deno.test("createIntake() passes on errors that are not the store's unavailability", async () => {
   await using temp = await tempStore();
-  const accept = createIntake(temp.store, countingQueue(), { maxQueue: 10 });
+  const accept = createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 10 });
   const error = await accept(delivery({ timeoutMs: -1 })).then(
     () => null,
     (e) => e,

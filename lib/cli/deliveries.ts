@@ -18,12 +18,11 @@ import {
   type DeliveryFilter,
   type DeliveryState,
   type DeliverySummary,
-  openStore,
   type RequeueOptions,
   type RequeueResult,
   StoreMissingError,
-  storePath,
 } from "../store/mod.ts";
+import { openConfiguredStore } from "../store/configured.ts";
 
 /** The flags shared by `hookd deliveries` and `hookd replay`, as given on the command line. */
 export interface DeliveryFlags {
@@ -257,17 +256,17 @@ export function currentHooks(
  * @throws {RangeError} for a flag with a wrong value
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
-export function runDeliveryCommand(
+export async function runDeliveryCommand(
   cli: CommandLine,
   config: Config,
-): { output: string; code: number } {
+): Promise<{ output: string; code: number }> {
   const readOnly = cli.command !== "replay";
   let opened;
   try {
     // Never create one: a store not found is in another directory (an
     // admin's shell has no systemd STATE_DIRECTORY), and an empty new one
     // would answer "No deliveries match." instead of saying so.
-    opened = openStore(storePath(config.stateDir), { readOnly, create: false });
+    opened = await openConfiguredStore(config, { readOnly, create: false });
   } catch (error) {
     if (!(error instanceof StoreMissingError)) throw error;
     return {
@@ -276,18 +275,18 @@ export function runDeliveryCommand(
       code: 1,
     };
   }
-  using store = opened;
+  await using store = opened;
   const filter = filterFromFlags(cli, Date.now());
   switch (cli.command) {
     case "deliveries": {
-      const list = store.list(filter);
+      const list = await store.list(filter);
       return {
         output: cli.json ? list.map((d) => JSON.stringify(d)).join("\n") : formatDeliveryList(list),
         code: 0,
       };
     }
     case "show": {
-      const detail = store.get(cli.args[0]);
+      const detail = await store.get(cli.args[0]);
       if (!detail) return { output: `hookd: no delivery ${cli.args[0]}`, code: 1 };
       return {
         output: cli.json
@@ -304,7 +303,7 @@ export function runDeliveryCommand(
         };
       }
       const hooks = currentHooks(config);
-      const result = replayDeliveries(
+      const result = await replayDeliveries(
         store,
         config,
         cli.args.length > 0 ? cli.args : filter,

@@ -29,18 +29,18 @@ import type {
  * @returns which were requeued and which skipped, and why
  * @throws {StoreUnavailableError} when the store cannot do the work
  */
-export function replayDeliveries(
+export async function replayDeliveries(
   store: Pick<Store, "get" | "list" | "requeue" | "requeueMatching">,
   config: Pick<Config, "endpoints">,
   target: readonly string[] | DeliveryFilter,
   options?: RequeueOptions,
-): RequeueResult {
+): Promise<RequeueResult> {
   const filtering = [...config.endpoints.values()].some((e) => e.filters.size > 0);
   const byIds = Array.isArray(target);
   if (!filtering) {
     return byIds
-      ? store.requeue(target as string[], options)
-      : store.requeueMatching(target as DeliveryFilter, options);
+      ? await store.requeue(target as string[], options)
+      : await store.requeueMatching(target as DeliveryFilter, options);
   }
   const skipped: RequeueResult["skipped"] = [];
   const pass: string[] = [];
@@ -54,18 +54,20 @@ export function replayDeliveries(
     else pass.push(id);
   };
   if (byIds) {
-    for (const id of new Set(target as string[])) judge(id, store.get(id));
+    for (const id of new Set(target as string[])) judge(id, await store.get(id));
   } else {
     const filter = target as DeliveryFilter;
     // What requeueMatching would take: finished deliveries (with a hook, unless `options`
     // may give them one), newest first, up to limit.
-    const chosen = store.list({ ...filter, limit: Number.MAX_SAFE_INTEGER })
+    const chosen = (await store.list({ ...filter, limit: Number.MAX_SAFE_INTEGER }))
       .filter((d) => (d.hook !== null || options) && d.state !== "queued" && d.state !== "running")
       .slice(0, filter.limit ?? Infinity)
       // Oldest first, so that replays keep their relative order in the queue.
       .reverse();
-    for (const summary of chosen) judge(summary.id, store.get(summary.id));
+    for (const summary of chosen) judge(summary.id, await store.get(summary.id));
   }
-  const result = pass.length > 0 ? store.requeue(pass, options) : { requeued: [], skipped: [] };
+  const result = pass.length > 0
+    ? await store.requeue(pass, options)
+    : { requeued: [], skipped: [] };
   return { requeued: result.requeued, skipped: [...result.skipped, ...skipped] };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { maskStoreUrl } from "./store_setting.ts";
 import type { Config, EndpointConfig } from "./mod.ts";
 import { formatDuration } from "./duration.ts";
 import { PROVIDERS } from "../verify/mod.ts";
@@ -37,6 +38,9 @@ export function describeConfig(config: Config): string {
     `max body   ${config.maxBodyBytes} bytes`,
     `log        ${config.log.file} (rotated at ${config.log.maxBytes} bytes, ${config.log.maxFiles} files)`,
     `state      ${config.stateDir}`,
+    `store      ${
+      config.store.kind === "postgres" ? maskStoreUrl(config.store.url) : "sqlite"
+    } (instance ${config.instanceId}${config.runHooks ? "" : "; accepts only, runs no hook"})`,
     `hooks      at most ${config.maxConcurrentHooks} at once`,
     `queue      at most ${config.maxQueue} waiting; deliveries kept ${
       formatDuration(config.retentionMs)

@@ -21,6 +21,7 @@ import { eventKey, eventKeys } from "./event_keys.ts";
 import { type Filter, readFilters } from "./filter.ts";
 import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
+import { parseStoreSettings, STORE_SETTINGS, type StoreSettings } from "./store_setting.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
@@ -60,8 +61,8 @@ export interface EndpointConfig extends EndpointSettings {
   successStatus: 200 | 202 | 204;
 }
 
-/** The whole resolved configuration. */
-export interface Config {
+/** The whole resolved configuration (with where deliveries are stored, see `store_setting.ts`). */
+export interface Config extends StoreSettings {
   /** Where the public listener binds. */
   listen: { hostname: string; port: number };
   /** The largest body accepted, in bytes. */
@@ -138,6 +139,9 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "requests per client address, e.g. 60/m or 10/s burst=20; off",
     default: () => "off",
   },
+  ...Object.fromEntries(
+    Object.entries(STORE_SETTINGS).map(([name, spec]) => [name, { ...spec, default: () => "" }]),
+  ),
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -306,6 +310,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       problems,
     ),
     endpoints,
+    ...parseStoreSettings(vars, get("HOOKD_LISTEN"), problems),
   };
   const globalEnv = hookEnvList("HOOKD_HOOK_ENV", get("HOOKD_HOOK_ENV"), problems);
   for (const endpoint of endpoints.values()) {

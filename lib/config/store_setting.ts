@@ -123,11 +123,19 @@ export function parseStoreSettings(
   return { store, instanceId, runHooks: runHooksValue !== "false" };
 }
 
+/** The host name: the daemon runs without --allow-sys, so from /proc when Deno may not ask. */
 function hostname(): string {
   try {
     return Deno.hostname();
   } catch {
-    // Without --allow-sys the id still differs by listen address.
+    for (const file of ["/proc/sys/kernel/hostname", "/etc/hostname"]) {
+      try {
+        const name = Deno.readTextFileSync(file).trim();
+        if (name) return name;
+      } catch {
+        // Try the next.
+      }
+    }
     return "localhost";
   }
 }

@@ -58,11 +58,11 @@ export interface OrphanedRuns {
  * import { openStore } from "../store/mod.ts";
  * import { endOrphanedRuns } from "./orphans.ts";
  *
- * using store = openStore(":memory:");
+ * await using store = openStore(":memory:");
  * const payloadDir = await Deno.makeTempDir();
  * const ended = await endOrphanedRuns(store, { payloadDir });
  * console.assert(ended.terminated.length === 0 && ended.payloadFiles.length === 0);
- * store.recover();
+ * await store.recover();
  * await Deno.remove(payloadDir);
  * ```
  */
@@ -72,7 +72,7 @@ export async function endOrphanedRuns(
 ): Promise<OrphanedRuns> {
   const terminated: RunningGroup[] = [];
   const leftAlone: RunningGroup[] = [];
-  for (const group of store.runningGroups()) {
+  for (const group of await store.runningGroups()) {
     const mine = Number.isSafeInteger(group.pgid) && group.pgid > 1 &&
       await processStartTime(group.pgid, options.groups) === group.leaderStartTime;
     (mine ? terminated : leftAlone).push(group);

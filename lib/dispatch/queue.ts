@@ -10,19 +10,10 @@
  * @module
  */
 
-import type {
-  ClaimedDelivery,
-  DeliveryState,
-  NextState,
-  QueuedRef,
-  RunEnd,
-  RunOutcome,
-  RunRecord,
-  Store,
-} from "../store/mod.ts";
+import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
 import { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
-import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
+import type { HookRunResult } from "./hook_runner.ts";
 import {
   checkEndpointPolicy,
   decideAfterRun,
@@ -35,145 +26,15 @@ import {
 import { settleWithin } from "./_settle.ts";
 import { Waiters } from "./_waiters.ts";
 
-/**
- * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
- * queue passes `env` from `QueueOptions.env`, the time limit from the
- * delivery, a `signal` that fires when the queue closes and stops waiting
- * for the hook, and `groups`, the queue's one `GroupSignaller` (its shell
- * starts at the first signal and stops when the queue closes). In the
- * result, `timedOut` counts as a failure; `aborted` (the queue closed)
- * requeues the delivery instead.
- */
-export type HookRunner = (command: string, options: RunHookOptions) => Promise<HookRunResult>;
-
-/** Something the queue did, for the log. */
-export type QueueEvent =
-  | { type: "recovered"; count: number }
-  | {
-    type: "run-start";
-    id: string;
-    endpoint: string;
-    event: string;
-    attempt: number;
-    runId: number;
-  }
-  | {
-    type: "run-end";
-    id: string;
-    endpoint: string;
-    event: string;
-    attempt: number;
-    runId: number;
-    outcome: RunOutcome;
-    exitCode: number | null;
-    signal: string | null;
-    durationMs: number;
-    /** Where the delivery went: `done`, `failed`, or `queued` for a retry or after an abort. */
-    state: DeliveryState;
-    /** For a retry: when it may start, epoch milliseconds. */
-    retryAt: number | null;
-  }
-  | { type: "superseded"; endpoint: string; ids: string[]; by: string }
-  | { type: "purged"; count: number }
-  | { type: "error"; during: "dispatch" | "record" | "purge"; error: unknown; id?: string };
-
-/** Options for {@linkcode createQueue}. */
-export interface QueueOptions {
-  /** Runs a hook. */
-  run: HookRunner;
-  /** Builds a hook's whole environment for a delivery. */
-  env: (delivery: ClaimedDelivery) => Record<string, string>;
-  /** Hooks that may run at once, across endpoints. */
-  maxConcurrent: number;
-  /** Policies by endpoint name; others get {@linkcode DEFAULT_POLICY}. */
-  endpoints: ReadonlyMap<string, EndpointPolicy>;
-  /** Where the runner writes payload files. */
-  payloadDir: string;
-  /** How often to look for work another process queued, default 1000 ms. */
-  pollIntervalMs?: number;
-  /** The longest retry delay, default 300000 (5 minutes). */
-  maxBackoffMs?: number;
-  /** Passed to the runner. */
-  killGraceMs?: number;
-  /** Passed to the runner. */
-  outputLimitBytes?: number;
-  /** How often to purge deliveries older than the store's retention, default 1 hour; 0 never. */
-  purgeIntervalMs?: number;
-  /** The clock, epoch milliseconds; for tests. */
-  now?: () => number;
-  /** Jitter source in [0, 1); for tests. */
-  random?: () => number;
-  /** Told about every run, retry, supersession, purge and error; must not throw. */
-  onEvent?: (event: QueueEvent) => void;
-}
-
-/** What a waiter learns when a delivery's run ends or it leaves the queue without one. */
-export interface RunSettled {
-  /** The delivery's id. */
-  id: string;
-  /** The delivery's state now: `done`, `failed`, `queued` (a retry is due), `superseded`, `ignored`. */
-  state: DeliveryState;
-  /** The run that ended; null when the delivery never ran (`superseded`, `ignored`). */
-  run: RunRecord | null;
-  /** For `superseded`: the delivery that replaced it. */
-  supersededBy: string | null;
-}
-
-/** The dispatcher. */
-export interface Queue extends AsyncDisposable {
-  /**
-   * Recover runs interrupted by a crash, then start dispatching and polling.
-   *
-   * @throws {StoreUnavailableError} when recovery cannot be written
-   * @throws {Error} when already started or closed
-   */
-  start(): void;
-
-  /** New work was stored: look for it now rather than at the next poll. */
-  notify(): void;
-
-  /**
-   * Wait for the delivery's next run to end (`_RESPOND=output`), or for it to
-   * leave the queue without running. Resolves at once for a finished delivery,
-   * with its last run.
-   *
-   * @param id a delivery id
-   * @param options `signal` to stop waiting (rejects with its reason)
-   * @returns the delivery's state and the run
-   * @throws {RangeError} (as a rejection) for an unknown id
-   * @throws {QueueClosedError} (as a rejection) when the queue closes first
-   */
-  waitForRun(id: string, options?: { signal?: AbortSignal }): Promise<RunSettled>;
-
-  /**
-   * The ids of deliveries whose hooks are running.
-   *
-   * @returns ids, in start order
-   */
-  runningIds(): string[];
-
-  /**
-   * Stop taking work and wait for running hooks; after `timeoutMs` abort
-   * them (their deliveries go back to the queue). Queued deliveries stay in
-   * the store for the next start. Does not close the store.
-   *
-   * @param options `timeoutMs`, default 10000
-   */
-  close(options?: { timeoutMs?: number }): Promise<void>;
-}
-
-/** The queue closed before the awaited run ended. */
-export class QueueClosedError extends Error {
-  /**
-   * Make the error.
-   *
-   * @param message why
-   */
-  constructor(message = "The queue closed before the delivery ran") {
-    super(message);
-    this.name = "QueueClosedError";
-  }
-}
+export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
+export { QueueClosedError } from "./queue_types.ts";
+import {
+  type Queue,
+  QueueClosedError,
+  type QueueEvent,
+  type QueueOptions,
+  type RunSettled,
+} from "./queue_types.ts";
 
 /**
  * Build the dispatcher over a store. Nothing runs until `start()`.
@@ -187,7 +48,7 @@ export class QueueClosedError extends Error {
  * import { openStore } from "../store/mod.ts";
  * import { createQueue } from "./queue.ts";
  *
- * using store = openStore(":memory:");
+ * await using store = openStore(":memory:");
  * await using queue = createQueue(store, {
  *   run: () => Promise.reject(new Error("not in this example")),
  *   env: (d) => ({ HOOKD_DELIVERY_ID: d.id }),
@@ -256,6 +117,12 @@ class DurableQueue implements Queue {
   #wakeAt: number | null = null;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
   #purging: Promise<void> | undefined;
+  #starting = false;
+  /** The pump under way; a pump asked for meanwhile runs once it ends. */
+  #pumping: Promise<void> | undefined;
+  #pumpAgain = false;
+  /** The recording of ended runs under way. */
+  #saving: Promise<void> | undefined;
   /** Shared by all runs, so that cleaning up after a hook spawns nothing. */
   #groups: GroupSignaller = createGroupSignaller();
 
@@ -266,13 +133,31 @@ class DurableQueue implements Queue {
     this.#random = options.random ?? Math.random;
   }
 
-  start(): void {
-    if (this.#started || this.#closing) throw new Error("The queue was already started");
-    const count = this.#store.recover();
+  async start(): Promise<void> {
+    if (this.#started || this.#closing || this.#starting) {
+      throw new Error("The queue was already started");
+    }
+    this.#starting = true;
+    const count = await this.#store.recover();
     this.#started = true;
     if (count > 0) this.#emit({ type: "recovered", count });
-    this.#pollTimer = setInterval(() => this.#pump(), this.#options.pollIntervalMs ?? 1000);
+    this.#pollTimer = setInterval(() => this.#poll(), this.#options.pollIntervalMs ?? 1000);
     this.#schedulePurge(0);
+    this.#pump();
+  }
+
+  /**
+   * At every poll: take back runs whose instance stopped renewing their
+   * lease (a shared store; SQLite has none), then look for work.
+   */
+  async #poll(): Promise<void> {
+    if (!this.#started || this.#closing) return;
+    try {
+      const count = await this.#store.reclaimExpired();
+      if (count > 0) this.#emit({ type: "recovered", count });
+    } catch (error) {
+      this.#emit({ type: "error", during: "dispatch", error });
+    }
     this.#pump();
   }
 
@@ -289,26 +174,37 @@ class DurableQueue implements Queue {
     });
   }
 
-  waitForRun(id: string, options: { signal?: AbortSignal } = {}): Promise<RunSettled> {
-    if (this.#closing) return Promise.reject(new QueueClosedError());
+  async waitForRun(id: string, options: { signal?: AbortSignal } = {}): Promise<RunSettled> {
+    if (this.#closing) throw new QueueClosedError();
     const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    let detail;
+    if (signal?.aborted) throw signal.reason;
+    const done = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+    // Registered before the read, so that a run ending while the store answers is not missed.
+    const waiting = this.#waiters.wait(id, stop);
+    waiting.catch(() => {});
     try {
-      detail = this.#store.get(id);
-    } catch (error) {
-      return Promise.reject(error);
+      // Another instance sharing the store may run it: its end shows in the store only.
+      for (;;) {
+        const detail = await this.#store.get(id);
+        if (!detail) throw new RangeError(`Unknown delivery ${id}`);
+        if (detail.state !== "queued" && detail.state !== "running") {
+          return {
+            id,
+            state: detail.state,
+            run: detail.runs.at(-1) ?? null,
+            supersededBy: detail.supersededBy,
+          };
+        }
+        const settled = await Promise.race([
+          waiting,
+          sleep(this.#options.pollIntervalMs ?? 1000, stop),
+        ]);
+        if (settled) return settled;
+      }
+    } finally {
+      done.abort();
     }
-    if (!detail) return Promise.reject(new RangeError(`Unknown delivery ${id}`));
-    if (detail.state !== "queued" && detail.state !== "running") {
-      return Promise.resolve({
-        id,
-        state: detail.state,
-        run: detail.runs.at(-1) ?? null,
-        supersededBy: detail.supersededBy,
-      });
-    }
-    return this.#waiters.wait(id, signal);
   }
 
   runningIds(): string[] {
@@ -340,32 +236,52 @@ class DurableQueue implements Queue {
     }
     // A run still going gets one-off shells from now on: its group is still cleaned up.
     await this.#groups.close();
-    this.#saveUnsaved();
+    await this.#pumping;
+    await this.#saveUnsaved();
     this.#waiters.rejectAll(() => new QueueClosedError());
   }
 
   #pump(): void {
     if (!this.#started || this.#closing) return;
-    this.#saveUnsaved();
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = this.#pumpOnce().finally(() => {
+      this.#pumping = undefined;
+      if (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        this.#pump();
+      }
+    });
+  }
+
+  async #pumpOnce(): Promise<void> {
+    await this.#saveUnsaved();
     try {
       const now = this.#now();
       const views: EndpointView[] = [];
-      for (const endpoint of this.#store.queuedEndpoints()) {
+      for (const endpoint of await this.#store.queuedEndpoints()) {
+        if (this.#closing) return;
         const policy = this.#policy(endpoint);
         const running = this.#runningByEndpoint.get(endpoint) ?? 0;
         let head: QueuedRef[];
         if (policy.onBusy === "latest") {
-          head = this.#supersedeWaiting(endpoint);
+          head = await this.#supersedeWaiting(endpoint);
         } else {
           const slots = policy.concurrency - running;
-          head = slots > 0 ? this.#store.queued(endpoint, { limit: slots }) : [];
+          head = slots > 0 ? await this.#store.queued(endpoint, { limit: slots }) : [];
         }
         views.push({ concurrency: policy.concurrency, running, head });
       }
       const free = this.#options.maxConcurrent - this.#running.size;
       const { start, wakeAt } = pickToRun(views, { freeSlots: free, now });
       for (const ref of start) {
-        const claimed = this.#store.claim(ref.id);
+        if (this.#closing) return;
+        // A store shared by several instances counts the endpoint's runs in all of them.
+        const endpoint = views.find((view) => view.head.includes(ref));
+        const concurrency = endpoint ? endpoint.concurrency : undefined;
+        const claimed = await this.#store.claim(ref.id, { concurrency });
         if (claimed) this.#start(claimed);
       }
       this.#scheduleWake(wakeAt);
@@ -375,11 +291,11 @@ class DurableQueue implements Queue {
   }
 
   /** For `latest`: keep only the newest waiting delivery of the endpoint. */
-  #supersedeWaiting(endpoint: string): QueuedRef[] {
-    const [newest] = this.#store.queued(endpoint, { newest: true });
+  async #supersedeWaiting(endpoint: string): Promise<QueuedRef[]> {
+    const [newest] = await this.#store.queued(endpoint, { newest: true });
     if (!newest) return [];
-    if (this.#store.queued(endpoint, { limit: 2 }).length > 1) {
-      const ids = this.#store.supersede(endpoint, newest.id);
+    if ((await this.#store.queued(endpoint, { limit: 2 })).length > 1) {
+      const ids = await this.#store.supersede(endpoint, newest.id);
       if (ids.length > 0) {
         this.#emit({ type: "superseded", endpoint, ids, by: newest.id });
         for (const id of ids) {
@@ -426,11 +342,9 @@ class DurableQueue implements Queue {
         groups: this.#groups,
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
-          try {
-            this.#store.recordProcessGroup(claimed, group);
-          } catch (error) {
-            this.#emit({ type: "error", during: "record", error, id: claimed.id });
-          }
+          this.#store.recordProcessGroup(claimed, group).catch((error) =>
+            this.#emit({ type: "error", during: "record", error, id: claimed.id })
+          );
         },
       });
     } catch (error) {
@@ -476,15 +390,21 @@ class DurableQueue implements Queue {
       error: result.error,
     };
     this.#unsaved.push({ claimed, end, next });
-    this.#saveUnsaved();
+    await this.#saveUnsaved();
   }
 
   /** Record ended runs; one that cannot be recorded keeps its slot and is tried again at the next pump. */
-  #saveUnsaved(): void {
+  #saveUnsaved(): Promise<void> {
+    // One recorder at a time, in order; a run ending meanwhile is picked up by its loop.
+    this.#saving ??= this.#saveInOrder().finally(() => this.#saving = undefined);
+    return this.#saving;
+  }
+
+  async #saveInOrder(): Promise<void> {
     while (this.#unsaved.length > 0) {
       const { claimed, end, next } = this.#unsaved[0];
       try {
-        this.#store.finishRun(claimed, end, next);
+        await this.#store.finishRun(claimed, end, next);
       } catch (error) {
         this.#emit({ type: "error", during: "record", error, id: claimed.id });
         return;
@@ -578,7 +498,7 @@ class DurableQueue implements Queue {
     try {
       const olderThan = this.#now() - this.#store.retentionMs;
       while (!this.#closing) {
-        const deleted = this.#store.purge(olderThan, { limit: PURGE_BATCH });
+        const deleted = await this.#store.purge(olderThan, { limit: PURGE_BATCH });
         total += deleted;
         if (deleted < PURGE_BATCH) break;
         // Let requests in between batches: purging must never stall the accept path.
@@ -597,4 +517,17 @@ class DurableQueue implements Queue {
       // A broken log must not stop the queue.
     }
   }
+}
+
+/** Resolve with undefined after `ms`, or at once when `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(undefined);
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -55,7 +55,7 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  * import { Hono } from "hono";
  * import { openStore } from "../store/mod.ts";
  * import { mountDeliveriesPages } from "./deliveries_page.tsx";
- * using store = openStore(":memory:");
+ * await using store = openStore(":memory:");
  * const app = new Hono();
  * mountDeliveriesPages(app, { store, endpoints: () => ["github"], adminToken: () => undefined });
  * const res = await app.request("/");
@@ -73,9 +73,9 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
       "Cache-Control": "public, max-age=86400, immutable",
     }));
 
-  app.get("/", function listPage(c) {
+  app.get("/", async function listPage(c) {
     const at = now();
-    const chart = chartData(deps, at);
+    const chart = await chartData(deps, at);
     const parsed = parseListQuery(c.req.query(), at);
     const endpoints = deps.endpoints();
     if ("error" in parsed) {
@@ -94,7 +94,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
         NO_STORE,
       );
     }
-    const rows = deps.store.list({ ...parsed.filter, limit: PAGE_SIZE + 1 });
+    const rows = await deps.store.list({ ...parsed.filter, limit: PAGE_SIZE + 1 });
     const more = rows.length > PAGE_SIZE;
     const deliveries = more ? rows.slice(0, PAGE_SIZE) : rows;
     return c.html(
@@ -115,7 +115,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
 
   app.get("/deliveries/:id", async function detailPage(c) {
     const id = c.req.param("id");
-    const delivery = ID.test(id) ? deps.store.get(id) : null;
+    const delivery = ID.test(id) ? await deps.store.get(id) : null;
     if (!delivery) return notFound(c, id);
     const replayed = c.req.query("replayed");
     const csrf = await formToken(c, id, deps.adminToken());
@@ -150,7 +150,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
       return c.html(page(<ErrorPage title="Replay refused" message={refused} />), 403, NO_STORE);
     }
     if (!ID.test(id)) return notFound(c, id);
-    const result = deps.store.requeue([id]);
+    const result = await deps.store.requeue([id]);
     const skipped = result.skipped[0]?.reason;
     if (skipped === "unknown") return notFound(c, id);
     if (result.requeued.length > 0) deps.notify?.();
@@ -195,12 +195,12 @@ function notFound(c: Context, id: string): Response {
   );
 }
 
-function chartData(deps: DeliveriesPageDeps, at: number) {
+async function chartData(deps: DeliveriesPageDeps, at: number) {
   // The last 60 minutes, the current one included.
   const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
   const since = until - HOUR_MS;
   return {
-    minutes: deps.store.activity(since, until),
+    minutes: await deps.store.activity(since, until),
     duplicates: deps.duplicates?.(since, until),
   };
 }

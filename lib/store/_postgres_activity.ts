@@ -10,21 +10,9 @@
  */
 
 import type { Sql } from "postgres";
-import type { DeliveryState } from "./types.ts";
+import type { DeliveryState, MinuteActivity } from "./types.ts";
 
 const MINUTE_MS = 60_000;
-
-/** One minute of activity (the store contract's `MinuteActivity`). */
-export interface PostgresMinuteActivity {
-  /** The minute's start, epoch milliseconds. */
-  minute: number;
-  /** Deliveries received in this minute, by the state they are in now. */
-  received: Partial<Record<DeliveryState, number>>;
-  /** Hook runs that ended in this minute. */
-  runs: number;
-  /** p50, p95 and p99 of their durations, bucket upper bounds; null without runs. */
-  durationMs: { p50: number; p95: number; p99: number } | null;
-}
 
 /**
  * The upper bounds of the duration buckets, ascending: 0, then 1 ms growing
@@ -71,10 +59,10 @@ export async function readPostgresActivity(
   sql: Sql,
   since: number,
   until: number,
-): Promise<PostgresMinuteActivity[]> {
+): Promise<MinuteActivity[]> {
   const first = Math.floor(since / MINUTE_MS);
   const end = Math.ceil(until / MINUTE_MS);
-  const minutes: PostgresMinuteActivity[] = [];
+  const minutes: MinuteActivity[] = [];
   for (let minute = first; minute < end; minute++) {
     minutes.push({ minute: minute * MINUTE_MS, received: {}, runs: 0, durationMs: null });
   }

@@ -11,29 +11,17 @@
 
 import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
-import type { ClaimedDelivery, NextState, RunEnd } from "./types.ts";
+import type {
+  ClaimedDelivery,
+  ClaimOptions,
+  NextState,
+  ProcessGroup,
+  RunEnd,
+  RunningGroup,
+} from "./types.ts";
 
 /** Epoch milliseconds on the database's clock: leases mean the same on every instance. */
 export const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
-
-/** What a claim may be bound by across the cluster. */
-export interface ClaimOptions {
-  /**
-   * Runs of the delivery's endpoint allowed at once across every instance:
-   * the claim fails softly (null) when that many are running.
-   */
-  concurrency?: number;
-  /** The lease, default the delivery's time limit plus the kill grace plus the margin. */
-  leaseMs?: number;
-}
-
-/** A hook's process group, recorded so that a restart can end what it left running. */
-export interface PostgresProcessGroup {
-  /** The process group's id. */
-  pgid: number;
-  /** When the group's leader started, in clock ticks since boot. */
-  leaderStartTime: number;
-}
 
 /** Settings of {@linkcode PostgresClaims}. */
 export interface PostgresClaimsSettings {
@@ -257,7 +245,7 @@ export class PostgresClaims {
    */
   async recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
-    group: PostgresProcessGroup,
+    group: ProcessGroup,
   ): Promise<void> {
     await this.#sql`
       UPDATE runs SET pgid = ${group.pgid}, leader_start_time = ${group.leaderStartTime}
@@ -270,9 +258,7 @@ export class PostgresClaims {
    *
    * @returns one entry per run that recorded its group, oldest first
    */
-  async runningGroups(): Promise<
-    (PostgresProcessGroup & { runId: number; deliveryId: string })[]
-  > {
+  async runningGroups(): Promise<RunningGroup[]> {
     const rows = await this.#sql`
       SELECT id, delivery_id, pgid, leader_start_time FROM runs
       WHERE outcome = 'running' AND instance = ${this.#settings.instanceId}

@@ -46,6 +46,7 @@ const COLUMNS = [
   "replay_hash",
   "dedupe_source",
   "dedupe_replay",
+  "filtered_by",
 ] as const;
 
 interface Pending {
@@ -145,8 +146,11 @@ export class PostgresGroupCommit {
   async #commit(batch: Pending[]): Promise<void> {
     try {
       const results = await this.#writeRows(batch.map((pending) => pending.row));
+      // Committed: no longer counted as inserting by the time a caller hears of it.
+      this.#batchSize = 0;
       batch.forEach((pending, i) => pending.resolve(results[i]));
     } catch (error) {
+      this.#batchSize = 0;
       const failure = error instanceof StoreUnavailableError
         ? error
         : this.#options.unavailable("store the delivery", error);
@@ -184,7 +188,11 @@ export class PostgresGroupCommit {
   }
 
   #values(row: NewDelivery, now: number) {
-    const state: DeliveryState = row.hook === null ? "ignored" : "queued";
+    const state: DeliveryState = row.hook === null
+      ? "ignored"
+      : row.filteredBy !== undefined
+      ? "filtered"
+      : "queued";
     return {
       id: this.#options.ids.next(now),
       endpoint: row.endpoint,
@@ -201,10 +209,11 @@ export class PostgresGroupCommit {
       state,
       queued_at: now,
       updated_at: now,
-      finished_at: state === "ignored" ? now : null,
+      finished_at: state === "queued" ? null : now,
       replay_hash: row.replayHash ?? null,
       dedupe_source: row.sourceId ?? null,
       dedupe_replay: row.replayHash ?? null,
+      filtered_by: state === "filtered" ? row.filteredBy! : null,
     };
   }
 

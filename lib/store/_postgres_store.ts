@@ -10,14 +10,10 @@
 
 import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
-import type { AsyncStore } from "./async_store.ts";
+import type { Store } from "./contract.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
-import { type PostgresMinuteActivity, readPostgresActivity } from "./_postgres_activity.ts";
-import {
-  type ClaimOptions,
-  PostgresClaims,
-  type PostgresProcessGroup,
-} from "./_postgres_claims.ts";
+import { readPostgresActivity } from "./_postgres_activity.ts";
+import { PostgresClaims } from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
@@ -30,18 +26,23 @@ import {
 } from "./_rows.ts";
 import {
   type ClaimedDelivery,
+  type ClaimOptions,
   DELIVERY_STATES,
   type DeliveryDetail,
   type DeliveryFilter,
   type DeliveryState,
   type DeliverySummary,
   type InsertResult,
+  type MinuteActivity,
   type NewDelivery,
   type NextState,
+  type ProcessGroup,
   type QueueCounts,
   type QueuedRef,
+  type RequeueOptions,
   type RequeueResult,
   type RunEnd,
+  type RunningGroup,
   type StoreStats,
   StoreUnavailableError,
 } from "./types.ts";
@@ -71,7 +72,7 @@ export interface PostgresStoreSettings {
 }
 
 /** The store over a PostgreSQL pool (postgres.js). */
-export class PostgresStore implements AsyncStore {
+export class PostgresStore implements Store {
   readonly path: string;
   readonly retentionMs: number;
   /** This instance's id: its claims are marked with it, and it takes them back when it restarts. */
@@ -161,7 +162,7 @@ export class PostgresStore implements AsyncStore {
    * @param until the end, epoch milliseconds
    * @returns one entry per minute, oldest first
    */
-  activity(since: number, until: number): Promise<PostgresMinuteActivity[]> {
+  activity(since: number, until: number): Promise<MinuteActivity[]> {
     return this.#guard("read the activity", () => readPostgresActivity(this.#sql, since, until));
   }
 
@@ -194,61 +195,87 @@ export class PostgresStore implements AsyncStore {
     });
   }
 
-  requeue(ids: readonly string[]): Promise<RequeueResult> {
+  requeue(ids: readonly string[], options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () =>
       this.#sql.begin(async (tx) => {
         const result: RequeueResult = { requeued: [], skipped: [] };
         const unique = [...new Set(ids)];
-        const rows = await tx`SELECT id, state, hook FROM deliveries
+        const rows = await tx`SELECT id, endpoint, event, state, hook FROM deliveries
                               WHERE id = ANY(${unique}::text[]) FOR UPDATE`;
         const byId = new Map(rows.map((row) => [row.id as string, row]));
-        const replay: string[] = [];
+        const replay: Row[] = [];
         for (const id of unique) {
           const row = byId.get(id);
           if (!row) result.skipped.push({ id, reason: "unknown" });
           else if (row.state === "queued" || row.state === "running") {
             result.skipped.push({ id, reason: row.state });
-          } else if (row.hook === null) result.skipped.push({ id, reason: "no hook" });
-          else replay.push(id);
+          } else replay.push(row);
         }
-        await this.#requeueIds(tx as unknown as Sql, replay);
-        result.requeued = replay;
+        await this.#requeueRows(tx as unknown as Sql, replay, options, result);
         return result;
       }));
   }
 
-  requeueMatching(filter: DeliveryFilter): Promise<RequeueResult> {
+  requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () =>
       this.#sql.begin(async (tx) => {
         const { where, params } = whereClause(filter, [
           "d.state NOT IN ('queued', 'running')",
-          "d.hook IS NOT NULL",
+          // With hookFor, a delivery without a stored hook may get one now.
+          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
         ]);
         const rows = await tx.unsafe(
-          numbered(`SELECT d.id FROM deliveries d ${where} ORDER BY d.id DESC LIMIT ?
-                    FOR UPDATE SKIP LOCKED`),
+          numbered(`SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
+                    ORDER BY d.id DESC LIMIT ? FOR UPDATE SKIP LOCKED`),
           [...params, filter.limit ?? null],
         );
+        const result: RequeueResult = { requeued: [], skipped: [] };
         // Oldest first, so that replays keep their relative order in the queue.
-        const ids = rows.map((row) => row.id as string).reverse();
-        await this.#requeueIds(tx as unknown as Sql, ids);
-        return { requeued: ids, skipped: [] };
+        await this.#requeueRows(tx as unknown as Sql, [...rows].reverse(), options, result);
+        return result;
       }));
   }
 
-  async #requeueIds(sql: Sql, ids: readonly string[]): Promise<void> {
+  /** Requeue finished deliveries, in order, with the hook `hookFor` gives or their stored one. */
+  async #requeueRows(
+    sql: Sql,
+    rows: readonly Row[],
+    options: RequeueOptions,
+    result: RequeueResult,
+  ): Promise<void> {
+    const ids: string[] = [];
+    const hooks: string[] = [];
+    for (const row of rows) {
+      const id = row.id as string;
+      const stored = row.hook as string | null;
+      const hook = options.hookFor
+        ? options.hookFor({
+          id,
+          endpoint: row.endpoint as string,
+          event: row.event as string,
+          hook: stored,
+        })
+        : stored;
+      if (hook === null) result.skipped.push({ id, reason: "no hook" });
+      else {
+        ids.push(id);
+        hooks.push(hook);
+      }
+    }
     if (ids.length === 0) return;
     const now = this.#now();
     // One new place each, in the order given (a sequence's values increase within a session).
     const seqs =
       await sql`SELECT nextval('hookd_queue_seq') AS seq FROM generate_series(1, ${ids.length})`;
     const places = seqs.map((row) => row.seq as number).sort((a, b) => a - b);
+    // The queue claims the stored hook: the replay's hook is the one that runs.
     await sql`
-      UPDATE deliveries d SET state = 'queued', seq = u.seq, queued_at = ${now},
+      UPDATE deliveries d SET state = 'queued', seq = u.seq, hook = u.hook, queued_at = ${now},
         failures = 0, not_before = 0, updated_at = ${now}, finished_at = NULL,
-        superseded_by = NULL, claimed_by = NULL, lease_until = NULL
-      FROM unnest(${ids}::text[], ${places}::bigint[]) AS u(id, seq)
+        superseded_by = NULL, filtered_by = NULL, claimed_by = NULL, lease_until = NULL
+      FROM unnest(${ids}::text[], ${places}::bigint[], ${hooks}::text[]) AS u(id, seq, hook)
       WHERE d.id = u.id`;
+    result.requeued.push(...ids);
   }
 
   purge(olderThan: number, options: { limit?: number } = {}): Promise<number> {
@@ -372,7 +399,7 @@ export class PostgresStore implements AsyncStore {
    */
   recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
-    group: PostgresProcessGroup,
+    group: ProcessGroup,
   ): Promise<void> {
     return this.#guard(
       "record the hook's process group",
@@ -388,7 +415,7 @@ export class PostgresStore implements AsyncStore {
    *
    * @returns one entry per such run that recorded its group, oldest first
    */
-  runningGroups(): Promise<(PostgresProcessGroup & { runId: number; deliveryId: string })[]> {
+  runningGroups(): Promise<RunningGroup[]> {
     return this.#guard("read running hooks", () => this.#claims.runningGroups());
   }
 

@@ -11,7 +11,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
-import type { Store } from "./contract.ts";
+import type { SyncStore } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
 import { insertRows } from "./_insert.ts";
 import {
@@ -60,7 +60,7 @@ export interface SqliteStoreOptions {
 }
 
 /** The store over one SQLite connection. */
-export class SqliteStore implements Store {
+export class SqliteStore implements SyncStore {
   readonly path: string;
   readonly retentionMs: number;
   #db: DatabaseSync;

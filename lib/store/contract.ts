@@ -7,6 +7,7 @@
 
 import type {
   ClaimedDelivery,
+  ClaimOptions,
   DeliveryDetail,
   DeliveryFilter,
   DeliverySummary,
@@ -24,8 +25,241 @@ import type {
   StoreStats,
 } from "./types.ts";
 
-/** The delivery store. Dispose it (or call `close`) to commit pending inserts and close the file. */
-export interface Store extends Disposable {
+/**
+ * The delivery store: SQLite under `HOOKD_STATE_DIR` (one process runs
+ * hooks) or PostgreSQL shared by several instances. Every operation returns
+ * a Promise, rejected with {@linkcode StoreUnavailableError} when the
+ * database cannot do the work. Dispose it (`await using`, or `close`) to
+ * commit pending inserts and close it.
+ */
+export interface Store extends AsyncDisposable {
+  /** The database file, or the PostgreSQL URL without its password. */
+  readonly path: string;
+  /** How long deliveries are kept and duplicates recognised, milliseconds. */
+  readonly retentionMs: number;
+
+  /**
+   * Store a delivery. Resolves only after the row is committed, so a 2xx may
+   * follow; inserts arriving together share one transaction. A delivery whose
+   * `sourceId` the endpoint already stored within the retention window is
+   * not inserted: the result names the first one and `duplicate` is true.
+   * A delivery without a hook is stored as `ignored`, one with `filteredBy`
+   * as `filtered` (final, not run), any other as `queued`.
+   * While another process holds the write lock the commit is retried on a
+   * timer, never by blocking the event loop; inserts arriving meanwhile
+   * wait for the next commit, so rows are stored in call order.
+   *
+   * @param delivery the delivery, headers already redacted
+   * @returns its id, whether it was a duplicate, and its state
+   * @throws {StoreUnavailableError} (as a rejection) when the commit failed, or
+   *   the write lock stayed taken for `busyTimeoutMs`; nothing was stored
+   * @throws {TypeError} (as a rejection) when a field is missing or malformed
+   */
+  insert(delivery: NewDelivery): Promise<InsertResult>;
+
+  /**
+   * One delivery with its headers, body and every run.
+   *
+   * @param id a delivery id
+   * @returns the delivery, or null when there is none with that id
+   */
+  get(id: string): Promise<DeliveryDetail | null>;
+
+  /**
+   * Deliveries matching `filter`, newest first.
+   *
+   * @param filter which deliveries; default the newest 100
+   * @returns summaries without bodies or output
+   */
+  list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
+
+  /**
+   * Deliveries received per minute by state, and hook run durations, for a chart.
+   *
+   * @param since the first minute, epoch milliseconds (rounded down to the minute)
+   * @param until the end, epoch milliseconds
+   * @returns one entry per minute, oldest first
+   */
+  activity(since: number, until: number): Promise<MinuteActivity[]>;
+
+  /**
+   * Queue depth, read from counters the database keeps, so cheap enough for
+   * every request.
+   *
+   * @returns the counts, including other processes' changes
+   */
+  counts(): Promise<QueueCounts>;
+
+  /**
+   * Replay: put finished deliveries back at the end of the queue with a fresh
+   * retry budget. Queued or running deliveries, unknown ids and deliveries
+   * without a hook (stored, or from `hookFor`) are skipped. A running daemon picks them up within its
+   * poll interval. For the command line: waits up to `busyTimeoutMs` for
+   * the write lock, blocking.
+   *
+   * @param ids delivery ids
+   * @param options `hookFor`: the hook to run now, stored with the delivery
+   *   (an `ignored` one it gives a hook is requeued)
+   * @returns which were requeued and which skipped, and why
+   */
+  requeue(ids: readonly string[], options?: RequeueOptions): Promise<RequeueResult>;
+
+  /**
+   * Replay every finished delivery with a hook that matches `filter`, e.g.
+   * `{ state: "failed", since }`.
+   *
+   * With `hookFor`, every finished delivery matching `filter` is considered
+   * (`ignored` ones included) and those it gives no hook are skipped with
+   * `no hook`.
+   *
+   * @param filter which deliveries; `limit` caps how many, newest first
+   * @param options `hookFor`: the hook to run now, stored with the delivery
+   * @returns which were requeued (without `hookFor`, none skipped: unmatched ones are not listed)
+   */
+  requeueMatching(filter: DeliveryFilter, options?: RequeueOptions): Promise<RequeueResult>;
+
+  /**
+   * Delete finished deliveries received before `olderThan`, and their runs.
+   * Queued and running deliveries are never purged. Deletes at most `limit`
+   * rows so that a caller can yield between batches. Does not wait for
+   * another process's write lock: it throws, and the caller tries later.
+   *
+   * @param olderThan epoch milliseconds
+   * @param options `limit`, default 500
+   * @returns how many deliveries were deleted
+   */
+  purge(olderThan: number, options?: { limit?: number }): Promise<number>;
+
+  /**
+   * After a crash: record every `running` run as `interrupted` and put its
+   * delivery back in the queue (keeping its place). Only the process that
+   * runs hooks may call this, at start, before dispatching. Waits up to
+   * `busyTimeoutMs` for the write lock, blocking: nothing is served yet.
+   *
+   * @returns how many deliveries were requeued
+   */
+  recover(): Promise<number>;
+
+  /**
+   * The endpoints that have queued deliveries.
+   *
+   * @returns endpoint names, sorted
+   */
+  queuedEndpoints(): Promise<string[]>;
+
+  /**
+   * The first queued deliveries of an endpoint, in queue order (or the last
+   * one, with `newest`).
+   *
+   * @param endpoint the endpoint name
+   * @param options `limit` (default 1) and `newest` to read from the end of the queue
+   * @returns their places in the queue
+   */
+  queued(endpoint: string, options?: { limit?: number; newest?: boolean }): Promise<QueuedRef[]>;
+
+  /**
+   * Mark an endpoint's queued deliveries ahead of `keepId` as `superseded` by
+   * it. Does not wait for another process's write lock: it throws.
+   *
+   * @param endpoint the endpoint name
+   * @param keepId the newest queued delivery, which stays
+   * @returns the ids superseded
+   */
+  supersede(endpoint: string, keepId: string): Promise<string[]>;
+
+  /**
+   * Take a queued delivery for a run: mark it `running` and record a run
+   * that has started. Fails softly (null) when another process changed it
+   * meanwhile, or, with `concurrency`, when that many runs of its endpoint
+   * are running in every instance together (PostgreSQL; SQLite leaves the
+   * count to its one dispatcher). PostgreSQL holds the claim under a lease
+   * the store renews while this instance lives. Does not wait for another process's write lock: it throws,
+   * and the dispatcher tries at its next poll.
+   *
+   * @param id a queued delivery's id
+   * @param options `concurrency` across instances, `leaseMs`
+   * @returns the delivery with its body and the new run's id, or null
+   */
+  claim(id: string, options?: ClaimOptions): Promise<ClaimedDelivery | null>;
+
+  /**
+   * Take back runs whose claim expired: another instance held them and
+   * stopped renewing its lease (it died, or lost the database). Each is
+   * recorded as `interrupted` and its delivery requeued, keeping its place.
+   * The dispatcher calls this at every poll; a store shared by no other
+   * instance (SQLite) has none and answers 0.
+   *
+   * @returns how many deliveries were requeued
+   */
+  reclaimExpired(): Promise<number>;
+
+  /**
+   * Be told when work is queued by any process, sooner than a poll would
+   * find it (PostgreSQL's LISTEN/NOTIFY). Notifications may be missed (a
+   * reconnect), so keep polling. A store that cannot tell (SQLite) never
+   * calls `onWork`.
+   *
+   * @param onWork called when work may be waiting
+   * @returns stop listening
+   */
+  listen(onWork: () => void): Promise<{ unlisten(): Promise<void> }>;
+
+  /**
+   * Record the process group a claimed run's hook runs in, so that after a
+   * crash the next start can end it ({@linkcode Store.runningGroups}). Does
+   * not wait for another process's write lock: it throws.
+   *
+   * @param claimed the claim, as returned by `claim`
+   * @param group the hook's process group and its leader's start time
+   */
+  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): Promise<void>;
+
+  /**
+   * The process groups recorded for runs still marked `running`: at start,
+   * before {@linkcode Store.recover}, the hooks a crashed daemon may have
+   * left running.
+   *
+   * @returns one entry per such run that recorded its group, oldest first
+   */
+  runningGroups(): Promise<RunningGroup[]>;
+
+  /**
+   * Record how a claimed run ended and where the delivery goes next. Does
+   * not wait for another process's write lock: it throws, and the
+   * dispatcher keeps the run's slot and tries again at its next poll.
+   *
+   * @param claimed the claim, as returned by `claim`
+   * @param end what the run did
+   * @param next the delivery's next state
+   */
+  finishRun(
+    claimed: Pick<ClaimedDelivery, "id" | "runId">,
+    end: RunEnd,
+    next: NextState,
+  ): Promise<void>;
+
+  /**
+   * This store's own counters, for tests and metrics.
+   *
+   * @returns a snapshot
+   */
+  stats(): Promise<StoreStats>;
+
+  /**
+   * Commit pending inserts and close the file; an insert waiting for the
+   * write lock gets one last try that waits up to `busyTimeoutMs`, blocking.
+   * Later calls reject with {@linkcode StoreUnavailableError}.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The SQLite store's own, synchronous operations ({@linkcode Store}'s, each
+ * returning its result rather than a Promise), for the SQLite store's
+ * tests; everything else uses {@linkcode Store}. Dispose it (or call
+ * `close`) to commit pending inserts and close the file.
+ */
+export interface SyncStore extends Disposable {
   /** The database file. */
   readonly path: string;
   /** How long deliveries are kept and duplicates recognised, milliseconds. */
@@ -173,7 +407,7 @@ export interface Store extends Disposable {
 
   /**
    * Record the process group a claimed run's hook runs in, so that after a
-   * crash the next start can end it ({@linkcode Store.runningGroups}). Does
+   * crash the next start can end it ({@linkcode SyncStore.runningGroups}). Does
    * not wait for another process's write lock: it throws.
    *
    * @param claimed the claim, as returned by `claim`
@@ -183,7 +417,7 @@ export interface Store extends Disposable {
 
   /**
    * The process groups recorded for runs still marked `running`: at start,
-   * before {@linkcode Store.recover}, the hooks a crashed daemon may have
+   * before {@linkcode SyncStore.recover}, the hooks a crashed daemon may have
    * left running.
    *
    * @returns one entry per such run that recorded its group, oldest first

@@ -39,11 +39,12 @@ import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative } from "../config/limits.ts";
 import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
-import type { Store } from "./contract.ts";
+import type { Store, SyncStore } from "./contract.ts";
+import { asyncStore } from "./async_store.ts";
 import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export * from "./types.ts";
-export type { Store } from "./contract.ts";
+export type { Store, SyncStore } from "./contract.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -59,7 +60,7 @@ export function storePath(stateDir: string): string {
 
 /**
  * Open (creating the directory and file if needed, unless `create` is false)
- * and migrate the store.
+ * and migrate the SQLite store, every operation returning a Promise.
  *
  * @param path the database file, e.g. `$HOOKD_STATE_DIR/hookd.db`
  * @param options retention, group-commit wait, lock wait, read-only, clock
@@ -71,15 +72,30 @@ export function storePath(stateDir: string): string {
  * ```ts
  * import { openStore } from "./mod.ts";
  *
- * using store = openStore(":memory:");
+ * await using store = openStore(":memory:");
  * const { id } = await store.insert({
  *   endpoint: "deploy", event: "push", receivedAt: Date.now(), contentType: "application/json",
  *   headers: {}, body: new TextEncoder().encode("{}"), hook: "./deploy.sh", timeoutMs: 60_000,
  * });
- * console.assert(store.get(id)?.state === "queued");
+ * console.assert((await store.get(id))?.state === "queued");
  * ```
  */
 export function openStore(path: string, options: StoreOptions = {}): Store {
+  return asyncStore(openSqliteStore(path, options));
+}
+
+/**
+ * Open the SQLite store with its synchronous operations ({@linkcode SyncStore}),
+ * for tests of SQLite itself; see {@linkcode openStore}.
+ *
+ * @param path the database file
+ * @param options as for {@linkcode openStore}
+ * @returns the open store
+ * @throws {StoreMissingError} with `create: false`, when the file does not exist
+ * @throws {StoreUnavailableError} when the file cannot be created, opened or migrated
+ * @throws {RangeError} when an option is out of range
+ */
+export function openSqliteStore(path: string, options: StoreOptions = {}): SyncStore {
   const retentionMs = options.retentionMs ?? 7 * DAY_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const busyTimeoutMs = options.busyTimeoutMs ?? 1000;

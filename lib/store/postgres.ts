@@ -1,7 +1,7 @@
 /**
  * The delivery store on PostgreSQL (`HOOKD_STORE=postgres://user@host/db`),
  * shared by several hookd instances: the async store contract
- * ({@linkcode AsyncStore}) plus what a cluster needs — claims leased to an
+ * (`Store`, every operation returning a Promise) plus what a cluster needs — claims leased to an
  * instance and renewed while the hook runs, expired leases taken over,
  * per-endpoint concurrency counted across instances, and LISTEN/NOTIFY for
  * new work.
@@ -27,8 +27,6 @@ import { PostgresStore, unavailable } from "./_postgres_store.ts";
 import { StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";
-export type { ClaimOptions, PostgresProcessGroup } from "./_postgres_claims.ts";
-export type { AsyncStore } from "./async_store.ts";
 
 const DAY_MS = 86_400_000;
 

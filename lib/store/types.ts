@@ -267,6 +267,18 @@ export interface RunningGroup extends ProcessGroup {
   deliveryId: string;
 }
 
+/** What a claim may be bound by (see `Store.claim`). */
+export interface ClaimOptions {
+  /**
+   * Runs of the delivery's endpoint allowed at once across every instance
+   * sharing the store: the claim fails softly (null) when that many are
+   * running. Ignored by a store with one dispatcher (SQLite).
+   */
+  concurrency?: number;
+  /** The claim's lease, default the delivery's time limit plus the kill grace plus a margin. */
+  leaseMs?: number;
+}
+
 /** A queued delivery's place, as the dispatcher sees it. */
 export interface QueuedRef {
   /** The delivery's id. */

@@ -165,7 +165,7 @@ Deno.test("the delivery commands list, show and replay what the store holds", as
   });
   let id: string;
   {
-    using store = openStore(storePath(dir.path));
+    await using store = openStore(storePath(dir.path));
     ({ id } = await store.insert({
       endpoint: "github",
       event: "push",
@@ -180,23 +180,23 @@ Deno.test("the delivery commands list, show and replay what the store holds", as
   }
   const run = (...args: string[]) => runDeliveryCommand(parseCommandLine(args), config);
 
-  await t.step("deliveries --json lists it", () => {
-    const { output, code } = run("deliveries", "--json");
+  await t.step("deliveries --json lists it", async () => {
+    const { output, code } = await run("deliveries", "--json");
     assert.equal(code, 0);
     const rows = output.split("\n").map((line) => JSON.parse(line));
     assert.deepEqual(rows.map((r) => [r.id, r.event, r.state]), [[id, "push", "ignored"]]);
   });
 
-  await t.step("show prints its body; an unknown id exits 1", () => {
-    const shown = run("show", id);
+  await t.step("show prints its body; an unknown id exits 1", async () => {
+    const shown = await run("show", id);
     assert.equal(shown.code, 0);
     assert.match(shown.output, /"ref":"main"/);
-    assert.equal(run("show", "01NOSUCHDELIVERY000000000").code, 1);
+    assert.equal((await run("show", "01NOSUCHDELIVERY000000000")).code, 1);
   });
 
-  await t.step("replay needs ids or a selection, and skips what has no hook", () => {
-    assert.equal(run("replay").code, 2);
-    const replayed = run("replay", id);
+  await t.step("replay needs ids or a selection, and skips what has no hook", async () => {
+    assert.equal((await run("replay")).code, 2);
+    const replayed = await run("replay", id);
     assert.equal(replayed.code, 1);
     assert.match(replayed.output, /no hook/);
   });

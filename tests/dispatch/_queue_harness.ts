@@ -13,7 +13,13 @@ import {
   type QueueEvent,
   type QueueOptions,
 } from "../../lib/dispatch/mod.ts";
-import { type NewDelivery, openStore, type Store, type StoreOptions } from "../../lib/store/mod.ts";
+import {
+  type NewDelivery,
+  openSqliteStore,
+  type StoreOptions,
+  type SyncStore,
+} from "../../lib/store/mod.ts";
+import { asyncStore } from "../../lib/store/async_store.ts";
 
 /**
  * A run result: a quick success unless `overrides` say otherwise.
@@ -124,7 +130,8 @@ export function firstRunWaits(): {
 }
 
 export interface Harness extends AsyncDisposable {
-  store: Store;
+  /** The store the queue uses, with its synchronous operations, for the test to inspect. */
+  store: SyncStore;
   queue: Queue;
   events: EventLog;
   dir: string;
@@ -139,10 +146,11 @@ export async function harness(
   },
 ): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
-  const store = openStore(`${dir}/hookd.db`, options.storeOptions);
+  const store = openSqliteStore(`${dir}/hookd.db`, options.storeOptions);
+  const shared = asyncStore(store);
   const events = new EventLog();
   const calls = options.storeCalls;
-  const seen = calls === undefined ? store : new Proxy(store, {
+  const seen = calls === undefined ? shared : new Proxy(shared, {
     get(target, name) {
       const value = Reflect.get(target, name, target);
       if (typeof value !== "function") return value;
@@ -162,7 +170,7 @@ export async function harness(
     onEvent: events.push,
     ...options,
   });
-  if (options.start !== false) queue.start();
+  if (options.start !== false) await queue.start();
   return {
     store,
     queue,

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { endOrphanedRuns } from "../../lib/dispatch/orphans.ts";
 import { processStartTime } from "../../lib/dispatch/group_signaller.ts";
-import { openStore, type Store } from "../../lib/store/mod.ts";
+import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
+import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery } from "../_delivery.ts";
 import { tempDir } from "../harness.ts";
 
@@ -38,7 +39,7 @@ function statFields(pid: number): string[] | null {
 }
 
 /** A delivery claimed by a daemon that then died: its run is still `running`. */
-async function claimedRun(store: Store): Promise<number> {
+async function claimedRun(store: SyncStore): Promise<number> {
   const { id } = await store.insert(delivery());
   const claimed = store.claim(id);
   assert.ok(claimed);
@@ -47,14 +48,17 @@ async function claimedRun(store: Store): Promise<number> {
 
 Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does not match", async () => {
   await using dir = await tempDir();
-  using store = openStore(`${dir.path}/hookd.db`);
+  using store = openSqliteStore(`${dir.path}/hookd.db`);
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
     const startTime = Number(statFields(sleeper.pid)![19]);
     // The pid as recorded, but a start time of another process: the pid was reused.
     store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime: startTime - 1 });
-    const ended = await endOrphanedRuns(store, { payloadDir: dir.path, killGraceMs: 100 });
+    const ended = await endOrphanedRuns(asyncStore(store), {
+      payloadDir: dir.path,
+      killGraceMs: 100,
+    });
     assert.deepEqual(ended.terminated, []);
     assert.deepEqual(ended.leftAlone.map((g) => [g.runId, g.pgid]), [[runId, sleeper.pid]]);
     assert.equal(store.recover(), 1);
@@ -70,7 +74,7 @@ Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does
 
 Deno.test("endOrphanedRuns() terminates a group still led by the recorded process", async (t) => {
   await using dir = await tempDir();
-  using store = openStore(`${dir.path}/hookd.db`);
+  using store = openSqliteStore(`${dir.path}/hookd.db`);
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
@@ -85,7 +89,10 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
     await Deno.writeTextFile(orphan, "{}");
     await Deno.writeTextFile(other, "kept");
 
-    const ended = await endOrphanedRuns(store, { payloadDir: dir.path, killGraceMs: 5000 });
+    const ended = await endOrphanedRuns(asyncStore(store), {
+      payloadDir: dir.path,
+      killGraceMs: 5000,
+    });
 
     await t.step("the group gets SIGTERM", async () => {
       assert.deepEqual(ended.terminated.map((g) => g.runId), [runId]);
@@ -111,7 +118,7 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
 
 Deno.test("recordProcessGroup() ignores a run that already ended", async () => {
   await using dir = await tempDir();
-  using store = openStore(`${dir.path}/hookd.db`);
+  using store = openSqliteStore(`${dir.path}/hookd.db`);
   const { id } = await store.insert(delivery());
   const claimed = store.claim(id)!;
   store.finishRun(claimed, {

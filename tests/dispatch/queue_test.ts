@@ -16,7 +16,8 @@ import {
   runHook,
   type RunHookOptions,
 } from "../../lib/dispatch/mod.ts";
-import { openStore } from "../../lib/store/mod.ts";
+import { openSqliteStore, openStore } from "../../lib/store/mod.ts";
+import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery } from "../_delivery.ts";
 import {
   EventLog,
@@ -33,7 +34,7 @@ const encoder = new TextEncoder();
 Deno.test("createQueue() rejects invalid limits and policies when built", async () => {
   await using h = await harness({ start: false });
   const build = (options: Partial<QueueOptions>) => () =>
-    createQueue(h.store, {
+    createQueue(asyncStore(h.store), {
       run: () => Promise.resolve(outcome()),
       env: () => ({}),
       maxConcurrent: 1,
@@ -267,7 +268,7 @@ Deno.test("waitForRun() reports the run's exit status and output", async (t) => 
 
   await t.step("the next run's result, even when a retry follows", async () => {
     const waiting = h.queue.waitForRun(id);
-    h.queue.start();
+    await h.queue.start();
     const settled = await waiting;
     assert.equal(settled.state, "queued");
     assert.equal(settled.run?.exitCode, 3);
@@ -301,7 +302,7 @@ Deno.test("a delivery replayed by another process runs within the poll interval"
   const [id] = await insertAll(h, [delivery()]);
   await h.events.ended(id, "failed");
   {
-    using cli = openStore(h.store.path);
+    using cli = openSqliteStore(h.store.path);
     assert.deepEqual(cli.requeue([id]).requeued, [id]);
   }
   await h.events.ended(id, "done");
@@ -315,11 +316,11 @@ Deno.test("start() reruns a delivery a crashed daemon left running", async () =>
     let id: string;
     {
       // The "crashed" daemon: it claimed the delivery and never recorded the end.
-      using crashed = openStore(`${dir}/hookd.db`);
+      using crashed = openSqliteStore(`${dir}/hookd.db`);
       id = (await crashed.insert(delivery())).id;
       assert.ok(crashed.claim(id));
     }
-    using store = openStore(`${dir}/hookd.db`);
+    await using store = openStore(`${dir}/hookd.db`);
     const events = new EventLog();
     await using queue = createQueue(store, {
       run: () => Promise.resolve(outcome()),
@@ -330,10 +331,13 @@ Deno.test("start() reruns a delivery a crashed daemon left running", async () =>
       purgeIntervalMs: 0,
       onEvent: events.push,
     });
-    queue.start();
+    await queue.start();
     assert.deepEqual(events.events[0], { type: "recovered", count: 1 });
     await events.ended(id, "done");
-    assert.deepEqual(store.get(id)!.runs.map((r) => r.outcome), ["interrupted", "succeeded"]);
+    assert.deepEqual((await store.get(id))!.runs.map((r) => r.outcome), [
+      "interrupted",
+      "succeeded",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -398,7 +402,7 @@ Deno.test("the queue purges deliveries older than the retention in the backgroun
   });
   const old = await h.store.insert(delivery({ receivedAt: now - 5000, hook: null }));
   const recent = await h.store.insert(delivery({ receivedAt: now, hook: null }));
-  h.queue.start();
+  await h.queue.start();
   await h.events.waitFor((e) => e.type === "purged" && e.count === 1);
   assert.equal(h.store.get(old.id), null);
   assert.equal(h.store.get(recent.id)?.state, "ignored");
@@ -466,7 +470,7 @@ Deno.test("hooks run through a real shell receive the body on stdin and their en
       hook: 'echo "$HOOKD_DELIVERY_ID" >> "$LOG"; echo nope >&2; exit 4',
     }),
   ]);
-  h.queue.start();
+  await h.queue.start();
   await h.events.ended(ids[0], "done");
   await h.events.ended(ids[1], "failed");
   assert.equal(await Deno.readTextFile(`${h.dir}/ids`), `${ids[0]}\n${ids[1]}\n`);
@@ -492,7 +496,7 @@ Deno.test("the queue gives every run one GroupSignaller and closes it when it cl
     '(trap "" TERM; sleep 300; : > "$OUT/$HOOKD_DELIVERY_ID.outlived") >/dev/null 2>&1 & ' +
     'echo $! > "$OUT/$HOOKD_DELIVERY_ID"';
   const ids = await insertAll(h, [delivery({ hook }), delivery({ hook })]);
-  h.queue.start();
+  await h.queue.start();
   for (const id of ids) {
     await h.events.ended(id, "done");
     const pid = Number((await Deno.readTextFile(`${h.dir}/${id}`)).trim());

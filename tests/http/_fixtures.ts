@@ -10,7 +10,8 @@ import { createAdminApp } from "../../lib/http/admin_app.ts";
 import type { AdminAuthOptions } from "../../lib/http/admin_auth.ts";
 import type { DeliveriesPageDeps } from "../../lib/http/deliveries_page.tsx";
 import { createMetrics } from "../../lib/metrics.ts";
-import { type NewDelivery, openStore, type Store } from "../../lib/store/mod.ts";
+import { type NewDelivery, openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
+import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery as baseDelivery, seed } from "../_delivery.ts";
 
 /** The fixed "now" of the fixtures, epoch milliseconds (a whole minute). */
@@ -40,7 +41,8 @@ export { seed };
 /** An admin app over a store, with what it was built from. */
 export interface Fixture extends Disposable {
   app: Hono;
-  store: Store;
+  /** The pages' store, with its synchronous operations, for the test to set up and inspect. */
+  store: SyncStore;
   /** How many times the pages asked the queue to look for work. */
   notified: () => number;
 }
@@ -50,7 +52,7 @@ export interface FixtureOptions {
   access?: AdminAuthOptions;
   adminToken?: string;
   pages?: Partial<DeliveriesPageDeps>;
-  store?: Store;
+  store?: SyncStore;
 }
 
 /**
@@ -60,14 +62,14 @@ export interface FixtureOptions {
  * @returns the fixture; dispose it to close the store
  */
 export function fixture(options: FixtureOptions = {}): Fixture {
-  const store = options.store ?? openStore(":memory:", { now: () => NOW });
+  const store = options.store ?? openSqliteStore(":memory:", { now: () => NOW });
   let notified = 0;
   const app = createAdminApp({
     health: () => ({ storeWritable: true, listening: true }),
     metrics: createMetrics(),
     access: options.access,
     pages: {
-      store,
+      store: asyncStore(store),
       endpoints: () => ["github", "gitea"],
       adminToken: () => options.adminToken,
       notify: () => void notified++,

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AsyncStore } from "../../lib/store/async_store.ts";
+import type { Store as AsyncStore } from "../../lib/store/mod.ts";
 import { StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "../../lib/store/mod.ts";
+import { openSqliteStore } from "../../lib/store/mod.ts";
 import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { tempDir } from "../harness.ts";
 import { delivery, seed } from "../_delivery.ts";
@@ -15,7 +15,7 @@ import { delivery, seed } from "../_delivery.ts";
 const NOW = 1_800_000_000_000 - (1_800_000_000_000 % 60_000);
 
 Deno.test("activity() counts deliveries per minute by state and the runs' duration percentiles", async () => {
-  using store = openStore(":memory:", { now: () => NOW });
+  using store = openSqliteStore(":memory:", { now: () => NOW });
   const since = NOW - 3 * 60_000;
   // Minute 0: two done, one failed; minute 1: nothing; minute 2: one ignored, one queued.
   for (const durationMs of [100, 300]) {
@@ -90,7 +90,7 @@ Deno.test("the migration to schema 2 fills the chart's tables from the deliverie
        VALUES ('01A', 1, ?, ?, 40, 'succeeded')`,
     ).run(NOW - 89_000, NOW - 88_960);
   }
-  using store = openStore(path);
+  using store = openSqliteStore(path);
   const minutes = store.activity(NOW - 120_000, NOW);
   assert.deepEqual(minutes.map((m) => m.received), [{ done: 1, failed: 1 }, { queued: 1 }]);
   assert.equal(minutes[0].runs, 1);

@@ -1,13 +1,12 @@
 /**
  * The store contract's suite (`_contract.ts`) against both implementations:
- * SQLite (through `asyncStore`) always, PostgreSQL on a throwaway cluster
+ * SQLite (`openStore`, its synchronous operations wrapped) always, PostgreSQL on a throwaway cluster
  * when its binaries are installed (always under `HOOKD_TEST_STRICT=1`).
  *
  * @module
  */
 
 import { openStore } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
 import { openPostgresStore } from "../../lib/store/postgres.ts";
 import { SKIP_POSTGRES, startPostgres } from "../_postgres.ts";
 import { type ContractTarget, runStoreContract } from "./_contract.ts";
@@ -18,7 +17,7 @@ Deno.test("the SQLite store fulfils the store contract", async (t) => {
     async fresh() {
       const dir = await Deno.makeTempDir({ prefix: "hookd_contract_" });
       return {
-        open: (options) => Promise.resolve(asyncStore(openStore(`${dir}/hookd.db`, options))),
+        open: (options) => Promise.resolve(openStore(`${dir}/hookd.db`, options)),
         [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
       };
     },

@@ -1,5 +1,5 @@
 /**
- * Tests for `openStore`'s `create` option: the command line never makes a
+ * Tests for `openSqliteStore`'s `create` option: the command line never makes a
  * store where the daemon has none.
  *
  * @module
@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import {
-  openStore,
+  openSqliteStore,
   StoreMissingError,
   storePath,
   StoreUnavailableError,
@@ -23,7 +23,7 @@ Deno.test("openStore() with create: false refuses a missing file and creates not
     await t.step(readOnly ? "read-only" : "read-write", () => {
       let thrown: unknown;
       try {
-        openStore(path, { create: false, readOnly }).close();
+        openSqliteStore(path, { create: false, readOnly }).close();
       } catch (error) {
         thrown = error;
       }
@@ -36,10 +36,10 @@ Deno.test("openStore() with create: false refuses a missing file and creates not
 
   await t.step("an existing store opens as before", async () => {
     {
-      using store = openStore(path);
+      using store = openSqliteStore(path);
       await store.insert(delivery());
     }
-    using store = openStore(path, { create: false });
+    using store = openSqliteStore(path, { create: false });
     assert.equal(store.list().length, 1);
   });
 });

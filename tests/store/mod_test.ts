@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import { openStore, type StoreOptions, StoreUnavailableError } from "../../lib/store/mod.ts";
+import { openSqliteStore, type StoreOptions, StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 
 const encoder = new TextEncoder();
@@ -42,10 +42,10 @@ function runEnd(outcome: "succeeded" | "failed", exitCode: number) {
 
 async function withStore(
   options: StoreOptions,
-  test: (store: ReturnType<typeof openStore>, dir: string) => Promise<void> | void,
+  test: (store: ReturnType<typeof openSqliteStore>, dir: string) => Promise<void> | void,
 ): Promise<void> {
   await using dir = await tempDir();
-  using store = openStore(`${dir.path}/state/hookd.db`, options);
+  using store = openSqliteStore(`${dir.path}/state/hookd.db`, options);
   await test(store, dir.path);
 }
 
@@ -101,7 +101,7 @@ Deno.test("insert() waits up to groupCommitMaxWaitMs for later inserts to share 
   await t.step("an insert from a later turn joins one still inside the window", async () => {
     // A window far longer than the test: the second insert surely comes inside it.
     await using dir = await tempDir();
-    const store = openStore(`${dir.path}/hookd.db`, { groupCommitMaxWaitMs: 600_000 });
+    const store = openSqliteStore(`${dir.path}/hookd.db`, { groupCommitMaxWaitMs: 600_000 });
     const first = store.insert(delivery());
     // A later macrotask, as a second request's insert would be.
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -184,7 +184,7 @@ Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop",
 Deno.test("close() with a background checkpointer closes its connection first: no WAL is left", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/state/hookd.db`;
-  const store = openStore(path, { backgroundCheckpoint: true });
+  const store = openSqliteStore(path, { backgroundCheckpoint: true });
   const body = new Uint8Array(32 * 1024).fill(97);
   // Until the worker has checkpointed once, so that its connection is open.
   for (let round = 0; store.stats().checkpoints === 0; round++) {
@@ -231,10 +231,10 @@ Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the 
   // so the worker finds nothing and fails. Should its thread have been
   // quicker than this one (it opened the file: a second open file), the
   // attempt shows nothing; another store tries again.
-  let store: ReturnType<typeof openStore> | undefined;
+  let store: ReturnType<typeof openSqliteStore> | undefined;
   for (let attempt = 1; store === undefined; attempt++) {
     assert.ok(attempt <= 10, "the worker opened the file before it was moved, every time");
-    const candidate = openStore(`${state}/hookd.db`, { backgroundCheckpoint: true });
+    const candidate = openSqliteStore(`${state}/hookd.db`, { backgroundCheckpoint: true });
     assert.equal(candidate.stats().checkpointsInWorker, true);
     Deno.renameSync(state, moved);
     const outcome = await pollFor("the worker fails or opens the moved file", () => {
@@ -434,10 +434,10 @@ Deno.test("recover() requeues a delivery whose process was killed while its hook
   const script = `${dir.path}/crash.ts`;
   await Deno.writeTextFile(
     script,
-    `import { openStore } from ${
+    `import { openSqliteStore } from ${
       JSON.stringify(new URL("../../lib/store/mod.ts", import.meta.url).href)
     };
-const store = openStore(${JSON.stringify(path)});
+const store = openSqliteStore(${JSON.stringify(path)});
 const { id } = await store.insert({ endpoint: "deploy", event: "push", receivedAt: Date.now(),
   contentType: "text/plain", headers: {}, body: new Uint8Array([1, 2, 3]), hook: "true", timeoutMs: 1000 });
 store.claim(id);
@@ -463,7 +463,7 @@ setInterval(() => {}, 1000);
   assert.equal(status.signal, "SIGKILL");
   const id = output.trim();
 
-  using store = openStore(path);
+  using store = openSqliteStore(path);
   assert.equal(store.get(id)?.state, "running", "the crash left the delivery running");
   assert.equal(store.recover(), 1);
   const detail = store.get(id)!;
@@ -580,7 +580,7 @@ Deno.test("counts() sees another process's changes and the oldest queued deliver
     store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
     assert.equal(store.counts().queued, 1);
     {
-      using cli = openStore(store.path);
+      using cli = openSqliteStore(store.path);
       assert.deepEqual(cli.requeue([id]).requeued, [id]);
     }
     const counts = store.counts();
@@ -612,11 +612,11 @@ Deno.test("supersede() ends an endpoint's older queued deliveries in favour of a
   });
 });
 
-Deno.test("openStore() migrates a new file once and refuses a newer schema", async () => {
+Deno.test("openSqliteStore() migrates a new file once and refuses a newer schema", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
-  openStore(path).close();
-  openStore(path).close();
+  openSqliteStore(path).close();
+  openSqliteStore(path).close();
   {
     using db = new DatabaseSync(path);
     const row = db.prepare("PRAGMA user_version").get();
@@ -624,7 +624,7 @@ Deno.test("openStore() migrates a new file once and refuses a newer schema", asy
     assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     db.exec("PRAGMA user_version = 99");
   }
-  assert.throws(() => openStore(path), (error: unknown) => {
+  assert.throws(() => openSqliteStore(path), (error: unknown) => {
     assert.ok(error instanceof StoreUnavailableError);
     assert.match(error.message, /schema version 99.*upgrade hookd/);
     return true;
@@ -635,17 +635,17 @@ Deno.test("the store is unavailable, never silently lossy, when it cannot write"
   await using dir = await tempDir();
 
   await t.step(
-    "openStore() throws StoreUnavailableError when the file cannot be created",
+    "openSqliteStore() throws StoreUnavailableError when the file cannot be created",
     async () => {
       await Deno.writeTextFile(`${dir.path}/file`, "");
-      assert.throws(() => openStore(`${dir.path}/file/hookd.db`), StoreUnavailableError);
+      assert.throws(() => openSqliteStore(`${dir.path}/file/hookd.db`), StoreUnavailableError);
     },
   );
 
   await t.step(
     "insert() rejects while another process holds the write lock, then recovers",
     async () => {
-      using store = openStore(`${dir.path}/locked.db`, { busyTimeoutMs: 10 });
+      using store = openSqliteStore(`${dir.path}/locked.db`, { busyTimeoutMs: 10 });
       using other = new DatabaseSync(store.path);
       other.exec("BEGIN IMMEDIATE");
       const error = await store.insert(delivery()).then(() => null, (e) => e);
@@ -661,20 +661,20 @@ Deno.test("the store is unavailable, never silently lossy, when it cannot write"
   );
 
   await t.step("insert() rejects on a store that cannot be written", async () => {
-    openStore(`${dir.path}/ro.db`).close();
-    using store = openStore(`${dir.path}/ro.db`, { readOnly: true });
+    openSqliteStore(`${dir.path}/ro.db`).close();
+    using store = openSqliteStore(`${dir.path}/ro.db`, { readOnly: true });
     await assert.rejects(store.insert(delivery()), StoreUnavailableError);
     assert.equal(store.list().length, 0);
   });
 
   await t.step("close() commits pending inserts; later inserts reject", async () => {
-    const store = openStore(`${dir.path}/closing.db`);
+    const store = openSqliteStore(`${dir.path}/closing.db`);
     const pending = store.insert(delivery());
     store.close();
     const { id } = await pending;
     await assert.rejects(store.insert(delivery()), StoreUnavailableError);
     assert.throws(() => store.get(id), StoreUnavailableError);
-    using reopened = openStore(`${dir.path}/closing.db`);
+    using reopened = openSqliteStore(`${dir.path}/closing.db`);
     assert.equal(reopened.get(id)?.state, "queued");
   });
 });
@@ -881,7 +881,7 @@ Deno.test("requeue() waits in SQLite for a lock another process releases, as the
 Deno.test("close() commits an insert that waited for the lock, once the lock is free", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
-  const store = openStore(path, { busyTimeoutMs: 5000 });
+  const store = openSqliteStore(path, { busyTimeoutMs: 5000 });
   let pending;
   {
     using _lock = holdWriteLock(path);
@@ -892,6 +892,6 @@ Deno.test("close() commits an insert that waited for the lock, once the lock is 
   }
   store.close();
   const { id } = await pending;
-  using reopened = openStore(path);
+  using reopened = openSqliteStore(path);
   assert.equal(reopened.get(id)?.state, "queued");
 });

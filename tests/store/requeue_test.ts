@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { openStore, type RequeueOptions } from "../../lib/store/mod.ts";
+import { openSqliteStore, type RequeueOptions } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 
 const END = {
@@ -21,7 +21,7 @@ const END = {
 };
 
 Deno.test("requeue() with hookFor stores the hook the queue then claims", async (t) => {
-  using store = openStore(":memory:");
+  using store = openSqliteStore(":memory:");
   const failed = (await store.insert(delivery({ hook: "/wrong/deploy.sh" }))).id;
   const claimed = store.claim(failed)!;
   store.finishRun(claimed, { ...END, outcome: "failed" }, { state: "failed" });

@@ -1,0 +1,151 @@
+/**
+ * The dispatcher's vocabulary: its options, the events it reports, what a
+ * waiter learns, and the {@linkcode Queue} interface itself. The
+ * implementation is `queue.ts`, which re-exports all of this.
+ *
+ * @module
+ */
+
+import type { ClaimedDelivery, DeliveryState, RunOutcome, RunRecord } from "../store/mod.ts";
+import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
+import type { EndpointPolicy } from "./policy.ts";
+
+/**
+ * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
+ * queue passes `env` from `QueueOptions.env`, the time limit from the
+ * delivery, a `signal` that fires when the queue closes and stops waiting
+ * for the hook, and `groups`, the queue's one `GroupSignaller` (its shell
+ * starts at the first signal and stops when the queue closes). In the
+ * result, `timedOut` counts as a failure; `aborted` (the queue closed)
+ * requeues the delivery instead.
+ */
+export type HookRunner = (command: string, options: RunHookOptions) => Promise<HookRunResult>;
+
+/** Something the queue did, for the log. */
+export type QueueEvent =
+  | { type: "recovered"; count: number }
+  | {
+    type: "run-start";
+    id: string;
+    endpoint: string;
+    event: string;
+    attempt: number;
+    runId: number;
+  }
+  | {
+    type: "run-end";
+    id: string;
+    endpoint: string;
+    event: string;
+    attempt: number;
+    runId: number;
+    outcome: RunOutcome;
+    exitCode: number | null;
+    signal: string | null;
+    durationMs: number;
+    /** Where the delivery went: `done`, `failed`, or `queued` for a retry or after an abort. */
+    state: DeliveryState;
+    /** For a retry: when it may start, epoch milliseconds. */
+    retryAt: number | null;
+  }
+  | { type: "superseded"; endpoint: string; ids: string[]; by: string }
+  | { type: "purged"; count: number }
+  | { type: "error"; during: "dispatch" | "record" | "purge"; error: unknown; id?: string };
+
+/** Options for {@linkcode createQueue}. */
+export interface QueueOptions {
+  /** Runs a hook. */
+  run: HookRunner;
+  /** Builds a hook's whole environment for a delivery. */
+  env: (delivery: ClaimedDelivery) => Record<string, string>;
+  /** Hooks that may run at once, across endpoints. */
+  maxConcurrent: number;
+  /** Policies by endpoint name; others get {@linkcode DEFAULT_POLICY}. */
+  endpoints: ReadonlyMap<string, EndpointPolicy>;
+  /** Where the runner writes payload files. */
+  payloadDir: string;
+  /** How often to look for work another process queued, default 1000 ms. */
+  pollIntervalMs?: number;
+  /** The longest retry delay, default 300000 (5 minutes). */
+  maxBackoffMs?: number;
+  /** Passed to the runner. */
+  killGraceMs?: number;
+  /** Passed to the runner. */
+  outputLimitBytes?: number;
+  /** How often to purge deliveries older than the store's retention, default 1 hour; 0 never. */
+  purgeIntervalMs?: number;
+  /** The clock, epoch milliseconds; for tests. */
+  now?: () => number;
+  /** Jitter source in [0, 1); for tests. */
+  random?: () => number;
+  /** Told about every run, retry, supersession, purge and error; must not throw. */
+  onEvent?: (event: QueueEvent) => void;
+}
+
+/** What a waiter learns when a delivery's run ends or it leaves the queue without one. */
+export interface RunSettled {
+  /** The delivery's id. */
+  id: string;
+  /** The delivery's state now: `done`, `failed`, `queued` (a retry is due), `superseded`, `ignored`. */
+  state: DeliveryState;
+  /** The run that ended; null when the delivery never ran (`superseded`, `ignored`). */
+  run: RunRecord | null;
+  /** For `superseded`: the delivery that replaced it. */
+  supersededBy: string | null;
+}
+
+/** The dispatcher. */
+export interface Queue extends AsyncDisposable {
+  /**
+   * Recover runs interrupted by a crash, then start dispatching and polling.
+   *
+   * @throws {StoreUnavailableError} when recovery cannot be written
+   * @throws {Error} when already started or closed
+   */
+  start(): Promise<void>;
+
+  /** New work was stored: look for it now rather than at the next poll. */
+  notify(): void;
+
+  /**
+   * Wait for the delivery's next run to end (`_RESPOND=output`), or for it to
+   * leave the queue without running. Resolves at once for a finished delivery,
+   * with its last run.
+   *
+   * @param id a delivery id
+   * @param options `signal` to stop waiting (rejects with its reason)
+   * @returns the delivery's state and the run
+   * @throws {RangeError} (as a rejection) for an unknown id
+   * @throws {QueueClosedError} (as a rejection) when the queue closes first
+   */
+  waitForRun(id: string, options?: { signal?: AbortSignal }): Promise<RunSettled>;
+
+  /**
+   * The ids of deliveries whose hooks are running.
+   *
+   * @returns ids, in start order
+   */
+  runningIds(): string[];
+
+  /**
+   * Stop taking work and wait for running hooks; after `timeoutMs` abort
+   * them (their deliveries go back to the queue). Queued deliveries stay in
+   * the store for the next start. Does not close the store.
+   *
+   * @param options `timeoutMs`, default 10000
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** The queue closed before the awaited run ended. */
+export class QueueClosedError extends Error {
+  /**
+   * Make the error.
+   *
+   * @param message why
+   */
+  constructor(message = "The queue closed before the delivery ran") {
+    super(message);
+    this.name = "QueueClosedError";
+  }
+}
