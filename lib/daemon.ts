@@ -227,6 +227,9 @@ function restartOnly(before: Config, after: Config): string[] {
   if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
+  if (!same(before.store, after.store)) changed.push("HOOKD_STORE");
+  if (before.instanceId !== after.instanceId) changed.push("HOOKD_INSTANCE_ID");
+  if (before.runHooks !== after.runHooks) changed.push("HOOKD_RUN_HOOKS");
   return changed;
 }
 

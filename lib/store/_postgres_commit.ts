@@ -49,6 +49,9 @@ const COLUMNS = [
   "filtered_by",
 ] as const;
 
+/** One row's column values. */
+type Row = Record<(typeof COLUMNS)[number], string | number | Uint8Array | null>;
+
 interface Pending {
   row: NewDelivery;
   resolve: (result: InsertResult) => void;
@@ -170,9 +173,7 @@ export class PostgresGroupCommit {
       }
       const now = this.#options.now();
       const values = todo.map((i) => this.#values(rows[i], now));
-      const inserted = await this.#sql`
-        INSERT INTO deliveries ${this.#sql(values, ...COLUMNS)}
-        ON CONFLICT DO NOTHING RETURNING id`;
+      const inserted = await this.#insert(values);
       this.#stats.insertTransactions++;
       this.#stats.inserted += inserted.length;
       const stored = new Set(inserted.map((row) => row.id as string));
@@ -187,7 +188,24 @@ export class PostgresGroupCommit {
     return results as InsertResult[];
   }
 
-  #values(row: NewDelivery, now: number) {
+  /**
+   * One multi-row insert. Two instances inserting the same redeliveries in
+   * different orders can each wait for the other's uncommitted row: the
+   * server ends one statement as a deadlock, and it is simply tried again.
+   */
+  async #insert(values: Row[]) {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#sql`
+          INSERT INTO deliveries ${this.#sql(values, ...COLUMNS)}
+          ON CONFLICT DO NOTHING RETURNING id`;
+      } catch (error) {
+        if (attempt >= 3 || (error as { code?: string }).code !== "40P01") throw error;
+      }
+    }
+  }
+
+  #values(row: NewDelivery, now: number): Row & { id: string; state: DeliveryState } {
     const state: DeliveryState = row.hook === null
       ? "ignored"
       : row.filteredBy !== undefined

@@ -6,6 +6,8 @@
 
 import assert from "node:assert/strict";
 import { maskStoreUrl, parseStoreSettings } from "../../lib/config/store_setting.ts";
+import { parseConfig } from "../../lib/config/mod.ts";
+import { describeConfig } from "../../lib/config/describe.ts";
 
 function parse(vars: Record<string, string>) {
   const problems: string[] = [];
@@ -54,4 +56,27 @@ Deno.test("maskStoreUrl() hides the password and nothing else", () => {
   assert.equal(maskStoreUrl("postgres://u:pw@db:5433/h"), "postgres://u:***@db:5433/h");
   assert.equal(maskStoreUrl("postgres://u@db/h"), "postgres://u@db/h");
   assert.equal(maskStoreUrl("::"), "(not a URL)");
+});
+
+Deno.test("hookd check shows the store's URL without its password, and an accept-only instance", () => {
+  const config = parseConfig({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "check-store-secret-0123456789",
+    HOOKD_STORE: "postgres://hookd:hunter2@db.internal:5433/hookd",
+    HOOKD_INSTANCE_ID: "web1",
+    HOOKD_RUN_HOOKS: "false",
+  });
+  const text = describeConfig(config);
+  assert.match(
+    text,
+    /store +postgres:\/\/hookd:\*\*\*@db\.internal:5433\/hookd \(instance web1; accepts only/,
+  );
+  assert.doesNotMatch(text, /hunter2/);
+  const plain = parseConfig({
+    HOOKD_ENDPOINTS: "gh",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET: "check-store-secret-0123456789",
+  });
+  assert.match(describeConfig(plain), /store +sqlite \(instance [^;]+\)/);
 });
