@@ -16,7 +16,8 @@
  *
  * `--page` runs the admin page's render scenario instead (bench/page_render.ts:
  * a page of 50 deliveries with 100,000 in the store), which keeps its own
- * section of bench/results.md.
+ * section of bench/results.md; `--postgres` the accept path on PostgreSQL with
+ * one and two instances against SQLite (bench/postgres_accept.ts), likewise.
  *
  * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
  * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
@@ -34,6 +35,7 @@ import { parseArgs } from "node:util";
 import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
 import { pageRenderMain, sectionOf } from "./page_render.ts";
+import { postgresAcceptMain, postgresSectionOf } from "./postgres_accept.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -177,6 +179,7 @@ function parseOptions(args: string[]): BenchOptions {
 
 async function main(): Promise<void> {
   if (Deno.args.includes("--page")) return await pageRenderMain(Deno.args);
+  if (Deno.args.includes("--postgres")) return await postgresAcceptMain(Deno.args);
   const options = parseOptions(Deno.args);
   const wrkVersion = await programVersion("wrk", ["-v"]);
   if (options.client === "wrk" && wrkVersion === null) {
@@ -237,9 +240,10 @@ async function main(): Promise<void> {
   });
   console.log(table);
   if (options.out !== "-") {
-    // The page-render section (bench/page_render.ts) is measured separately: keep it.
-    const pageSection = sectionOf(await Deno.readTextFile(options.out).catch(() => ""));
-    await Deno.writeTextFile(options.out, pageSection ? `${table}\n\n${pageSection}\n` : table);
+    // The page-render and PostgreSQL sections are measured separately: keep them.
+    const old = await Deno.readTextFile(options.out).catch(() => "");
+    const kept = [sectionOf(old), postgresSectionOf(old)].filter((section) => section !== "");
+    await Deno.writeTextFile(options.out, [table, ...kept].join("\n\n") + "\n");
     // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
