@@ -346,6 +346,93 @@ const CASES: [string, ContractOptions, Case][] = [
     assert.deepEqual(await store.queuedEndpoints(), ["ci", "deploy"]);
     assert.deepEqual((await store.queued("deploy", { newest: true })).map((r) => r.id), [c.id]);
   }],
+  ["insert() stores a delivery with filteredBy as filtered: final, not run, not capped", {}, async (
+    store,
+  ) => {
+    const filteredBy = "HOOKD_GH_MATCH_PUSH: ref=refs/heads/main";
+    const { id, state } = await store.insert(delivery({ filteredBy }));
+    assert.equal(state, "filtered");
+    const detail = (await store.get(id))!;
+    assert.deepEqual([detail.state, detail.filteredBy], ["filtered", filteredBy]);
+    assert.notEqual(detail.finishedAt, null);
+    const counts = await store.counts();
+    assert.deepEqual([counts.queued, counts.byState.filtered], [0, 1]);
+    assert.equal(await store.claim(id), null);
+    assert.deepEqual((await store.requeue([id])).requeued, [id], "a replay runs it after all");
+    const replayed = (await store.get(id))!;
+    assert.deepEqual([replayed.state, replayed.filteredBy], ["queued", null]);
+  }],
+  ["requeue() and requeueMatching() with hookFor store the hook the queue then claims", {}, async (
+    store,
+  ) => {
+    const failed = (await store.insert(delivery({ hook: "/wrong/deploy.sh" }))).id;
+    await store.finishRun((await store.claim(failed))!, runEnd("failed", 127), {
+      state: "failed",
+    });
+    const ignored = (await store.insert(delivery({ event: "release", hook: null }))).id;
+    const other = (await store.insert(delivery({ event: "fork", hook: null }))).id;
+    const seen: unknown[] = [];
+    const hookFor = (d: { id: string; endpoint: string; event: string; hook: string | null }) => {
+      seen.push(d);
+      return d.event === "push" ? "/right/deploy.sh" : d.event === "release" ? "./rel.sh" : null;
+    };
+    assert.deepEqual(await store.requeue([failed], { hookFor }), {
+      requeued: [failed],
+      skipped: [],
+    });
+    assert.deepEqual(seen, [{
+      id: failed,
+      endpoint: "deploy",
+      event: "push",
+      hook: "/wrong/deploy.sh",
+    }]);
+    assert.equal((await store.claim(failed))?.hook, "/right/deploy.sh");
+    assert.deepEqual(await store.requeueMatching({ state: "ignored" }, { hookFor }), {
+      requeued: [ignored],
+      skipped: [{ id: other, reason: "no hook" }],
+    });
+    assert.equal((await store.claim(ignored))?.hook, "./rel.sh");
+  }],
+  ["list() pages with before, newest first", {}, async (store) => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await store.insert(delivery())).id);
+    const page = async (before?: string) =>
+      (await store.list({ limit: 2, before })).map((d) => d.id);
+    assert.deepEqual(await page(), [ids[4], ids[3]]);
+    assert.deepEqual(await page(ids[3]), [ids[2], ids[1]]);
+    assert.deepEqual(await page(ids[1]), [ids[0]]);
+  }],
+  ["activity() counts deliveries per minute by state, every minute included", {}, async (
+    store,
+    _place,
+    clock,
+  ) => {
+    const minute = Math.floor(clock.now() / 60_000) * 60_000;
+    const { id } = await store.insert(delivery({ receivedAt: minute + 1 }));
+    await store.insert(delivery({ receivedAt: minute + 2, hook: null }));
+    const end = { ...runEnd("succeeded", 0), endedAt: minute + 60_001, durationMs: 100 };
+    await store.finishRun((await store.claim(id))!, end, { state: "done" });
+    const chart = await store.activity(minute, minute + 120_000);
+    assert.deepEqual(chart.map((m) => m.minute), [minute, minute + 60_000]);
+    assert.deepEqual(chart[0].received, { done: 1, ignored: 1 });
+    assert.deepEqual([chart[0].runs, chart[1].runs], [0, 1]);
+    const p50 = chart[1].durationMs!.p50;
+    assert.ok(p50 >= 100 && p50 <= 110, `${p50} is the bucket of 100 ms`);
+  }],
+  ["recordProcessGroup() and runningGroups() keep a running hook's group until it ends", {}, async (
+    store,
+  ) => {
+    const claimed = (await store.claim((await store.insert(delivery())).id))!;
+    await store.recordProcessGroup(claimed, { pgid: 4242, leaderStartTime: 7 });
+    assert.deepEqual(await store.runningGroups(), [{
+      runId: claimed.runId,
+      deliveryId: claimed.id,
+      pgid: 4242,
+      leaderStartTime: 7,
+    }]);
+    await store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" });
+    assert.deepEqual(await store.runningGroups(), []);
+  }],
   ["close() commits pending inserts; later calls reject as unavailable", {}, async (
     store,
     place,
