@@ -15,6 +15,7 @@
 
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError } from "./config_error.ts";
+import { type Listen, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
@@ -26,6 +27,7 @@ import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
+export type { Listen, UnixListen } from "./listen.ts";
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -63,7 +65,7 @@ export interface EndpointConfig extends EndpointSettings {
 /** The whole resolved configuration. */
 export interface Config {
   /** Where the public listener binds. */
-  listen: { hostname: string; port: number };
+  listen: Listen;
   /** The largest body accepted, in bytes. */
   maxBodyBytes: number;
   /** The JSON-lines log file and its rotation. */
@@ -100,7 +102,12 @@ interface GlobalSpec {
 /** The global variables, with their defaults, for `hookd check` and README. */
 export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_ENDPOINTS: { help: "comma-separated endpoint names", default: () => "" },
-  HOOKD_LISTEN: { help: "address:port of the public listener", default: () => "127.0.0.1:9000" },
+  HOOKD_LISTEN: {
+    help: "address:port of the public listener, or unix:/path/to.sock behind a reverse proxy",
+    default: () => "127.0.0.1:9000",
+  },
+  HOOKD_LISTEN_MODE: { help: "the unix socket's permission bits", default: () => "0660" },
+  HOOKD_LISTEN_GROUP: { help: "the group the unix socket is given", default: () => "" },
   HOOKD_MAX_BODY_BYTES: { help: "largest body accepted", default: () => "1048576" },
   HOOKD_LOG_FILE: {
     help: "JSON-lines log file",
@@ -272,7 +279,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 
   const config: Config = {
-    listen: parseListen("HOOKD_LISTEN", get("HOOKD_LISTEN"), problems),
+    listen: parsePublicListen(get, problems),
     maxBodyBytes: positiveInt("HOOKD_MAX_BODY_BYTES", get("HOOKD_MAX_BODY_BYTES"), problems),
     log: {
       file: get("HOOKD_LOG_FILE"),
@@ -293,7 +300,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
     adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
-      () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES"),
+      () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES", { unix: true }),
       problems,
     ),
     rateLimit: attempt(
@@ -535,22 +542,6 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
     }
   }
   return names.filter((name) => !name.startsWith("HOOKD_"));
-}
-
-function parseListen(
-  variable: string,
-  value: string,
-  problems: string[],
-): { hostname: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value.trim());
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) {
-    problems.push(
-      `${variable} is "${value}": write address:port, e.g. 127.0.0.1:9000 or [::1]:9000`,
-    );
-    return { hostname: "127.0.0.1", port: 0 };
-  }
-  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
 /**
