@@ -9,14 +9,16 @@ import assert from "node:assert/strict";
 import { groupExists, signalGroup, terminateGroup } from "../../lib/dispatch/group_signaller.ts";
 
 /**
- * A new process group led by a shell that starts `sleep 300` in the background
- * and writes its pid to stdout, then runs `leader`; returns once both exist.
+ * A new process group led by a shell that runs `prelude`, starts `sleep 300` in
+ * the background and writes its pid to stdout, then runs `leader`; returns once
+ * both exist (and the prelude has run).
  */
 async function sleeperGroup(
   leader = "exec sleep 300",
+  prelude = ":",
 ): Promise<{ child: Deno.ChildProcess; member: number }> {
   const child = new Deno.Command("/usr/bin/setsid", {
-    args: ["/bin/sh", "-c", `sleep 300 >/dev/null 2>&1 & echo $!; ${leader}`],
+    args: ["/bin/sh", "-c", `${prelude}; sleep 300 >/dev/null 2>&1 & echo $!; ${leader}`],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -98,7 +100,7 @@ Deno.test("terminateGroup() sends SIGKILL after the grace when SIGTERM is ignore
     await waitUntilStopped(member);
   });
   await t.step("a leader that ignores SIGTERM gets SIGKILL", async () => {
-    const { child, member } = await sleeperGroup("trap '' TERM; while :; do sleep 1; done");
+    const { child, member } = await sleeperGroup("while :; do sleep 1; done", "trap '' TERM");
     await terminateGroup(child.pid, 200);
     assert.equal((await child.status).signal, "SIGKILL");
     await waitUntilStopped(member);
