@@ -166,7 +166,8 @@ export async function runHook(
     let payloadFile: string | undefined;
     try {
       payloadFile = await writePayloadFile(payloadDir, stdin);
-      const argv = simpleCommand(command) ?? ["/bin/sh", "-c", command];
+      const direct = simpleCommand(command);
+      const argv = direct ?? ["/bin/sh", "-c", command];
       // setsid(1) makes the hook a session and process-group leader, which
       // `detached: true` does not in Deno 2.9 (and node's `detached` forks the
       // whole daemon for every hook); this spawns cheaply and then execs.
@@ -188,7 +189,7 @@ export async function runHook(
         outcome,
       });
       ({ stdout, stderr } = outputs);
-      if (argv[0] !== "/bin/sh") stderr = asShellWouldSay(argv[0], outcome.exitCode, stderr);
+      if (direct !== null) stderr = asShellWouldSay(direct[0], outcome.exitCode, stderr);
       await told;
     } catch (err) {
       outcome.error = `Hook not run: ${describeError(err)}`;
