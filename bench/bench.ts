@@ -433,7 +433,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
     // hookd starts each hook in a session of its own (setsid); its one helper
-    // shell for process-group checks is a child too, but not a hook.
+    // shell for reading start times is a child too, but not a hook.
     maxChildren: ctx.kind === "hookd"
       ? sampler.samples.maxSessionLeaders
       : sampler.samples.maxChildren,
@@ -608,7 +608,7 @@ async function renderResults(report: Report): Promise<string> {
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
         "its store. adnanh/webhook forks one command per request. Hook processes are the " +
         "daemon's children (for hookd: those leading their own session, as every hook does; " +
-        "its helper shell for process-group checks is not one). Processes are counted by " +
+        "its helper shell for start times is not one). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",
@@ -620,7 +620,8 @@ async function renderResults(report: Report): Promise<string> {
     "What each side does: hookd (this checkout, `deno run` with the compile task's permissions, " +
       "stderr to a file) limits the body, verifies the HMAC, parses the JSON, logs a JSON line and " +
       "commits the delivery to SQLite (fsync) before answering 202, or 401 for a wrong signature; " +
-      "with a hook it also writes the payload file and runs the command through `/bin/sh -c`. " +
+      "with a hook it also writes the payload file and runs the command (`setsid` then the " +
+      "program directly, or `/bin/sh -c` for a line with shell syntax). " +
       "adnanh/webhook (no `-verbose`: it logs nothing) parses the JSON, checks the HMAC and the " +
       "event, answers 200 and forks the command directly (no shell) with no queue or store; a " +
       "wrong signature gets 500. In scenario 1 its rule wants `ping`, so the push is verified and " +

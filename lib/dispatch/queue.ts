@@ -21,7 +21,7 @@ import type {
   Store,
 } from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
-import { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+import { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
 import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
 import {
   checkEndpointPolicy,
@@ -39,8 +39,8 @@ import { Waiters } from "./_waiters.ts";
  * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
  * queue passes `env` from `QueueOptions.env`, the time limit from the
  * delivery, a `signal` that fires when the queue closes and stops waiting
- * for the hook, and `groups`, the queue's one `GroupSignaller` (its shell
- * starts at the first signal and stops when the queue closes). In the
+ * for the hook, and `startTimes`, the queue's one `StartTimeReader` (its shell
+ * starts at the first run and stops when the queue closes). In the
  * result, `timedOut` counts as a failure; `aborted` (the queue closed)
  * requeues the delivery instead.
  */
@@ -256,8 +256,8 @@ class DurableQueue implements Queue {
   #wakeAt: number | null = null;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
   #purging: Promise<void> | undefined;
-  /** Shared by all runs, so that cleaning up after a hook spawns nothing. */
-  #groups: GroupSignaller = createGroupSignaller();
+  /** Shared by all runs, so that recording a hook's group spawns nothing. */
+  #startTimes: StartTimeReader = createStartTimeReader();
 
   constructor(store: Store, options: QueueOptions) {
     this.#store = store;
@@ -338,8 +338,8 @@ class DurableQueue implements Queue {
       // The runner terminates aborted hooks within its kill grace; do not wait forever for one that will not.
       await settleWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
     }
-    // A run still going gets one-off shells from now on: its group is still cleaned up.
-    await this.#groups.close();
+    // A run still going gets a one-off shell from now on: its group is still recorded.
+    await this.#startTimes.close();
     this.#saveUnsaved();
     this.#waiters.rejectAll(() => new QueueClosedError());
   }
@@ -423,7 +423,7 @@ class DurableQueue implements Queue {
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
-        groups: this.#groups,
+        startTimes: this.#startTimes,
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
           try {
