@@ -89,6 +89,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   let endpoints = await buildEndpoints(config);
   const store = openStore(storePath(config.stateDir), {
     retentionMs: config.retentionMs,
+    sync: config.sync,
     backgroundCheckpoint: true,
   });
   // The queue reads this map on every dispatch, so a reload updates it in place.
@@ -219,6 +220,7 @@ function restartOnly(before: Config, after: Config): string[] {
   }
   if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
   if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
+  if (before.sync !== after.sync) changed.push("HOOKD_SYNC");
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
   return changed;

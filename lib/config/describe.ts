@@ -35,6 +35,11 @@ export function describeConfig(config: Config): string {
     `max body   ${config.maxBodyBytes} bytes`,
     `log        ${config.log.file} (rotated at ${config.log.maxBytes} bytes, ${config.log.maxFiles} files)`,
     `state      ${config.stateDir}`,
+    `sync       ${
+      config.sync === "full"
+        ? "full: a 2xx means fsync'd, it survives a power cut"
+        : "normal: a 2xx survives a crash of hookd, not of the machine"
+    }`,
     `hooks      at most ${config.maxConcurrentHooks} at once`,
     `queue      at most ${config.maxQueue} waiting; deliveries kept ${
       formatDuration(config.retentionMs)

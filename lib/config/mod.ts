@@ -78,6 +78,8 @@ export interface Config {
   maxQueue: number;
   /** How long finished deliveries are kept, in milliseconds. */
   retentionMs: number;
+  /** What a 2xx survives: `full` a power cut (fsync'd), `normal` a crash of hookd only. */
+  sync: "full" | "normal";
   /** How long running hooks may go on after SIGTERM, in milliseconds. */
   shutdownTimeoutMs: number;
   /** Certificate and key files (PEM) for HTTPS on the public listener. */
@@ -123,6 +125,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
   HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
   HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
+  HOOKD_SYNC: {
+    help: "full: a 2xx survives a power cut (fsync); normal: a crash of hookd only",
+    default: () => "full",
+  },
   HOOKD_SHUTDOWN_TIMEOUT: {
     help: "how long running hooks may finish after SIGTERM",
     default: () => "300s",
@@ -289,6 +295,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     stateDir: get("HOOKD_STATE_DIR"),
     maxQueue: positiveInt("HOOKD_MAX_QUEUE", get("HOOKD_MAX_QUEUE"), problems),
     retentionMs: globalDuration("HOOKD_RETENTION", get("HOOKD_RETENTION"), problems),
+    sync: parseSync(get("HOOKD_SYNC"), problems),
     shutdownTimeoutMs: globalDuration(
       "HOOKD_SHUTDOWN_TIMEOUT",
       get("HOOKD_SHUTDOWN_TIMEOUT"),
@@ -489,6 +496,15 @@ function globalDuration(variable: string, value: string, problems: string[]): nu
     return 0;
   }
   return parseDuration(value);
+}
+
+function parseSync(value: string, problems: string[]): "full" | "normal" {
+  const sync = value.trim();
+  if (sync === "full" || sync === "normal") return sync;
+  problems.push(
+    `HOOKD_SYNC is "${value}": write full (a 2xx survives a power cut) or normal (it survives a crash of hookd, not of the machine)`,
+  );
+  return "full";
 }
 
 function parseTls(

@@ -29,6 +29,11 @@ export interface StartTimeReader extends AsyncDisposable {
    * @throws {RangeError} when `pid` is not an integer above 1
    */
   read(pid: number): Promise<number | null>;
+  /**
+   * The helper shell's pid while one runs and answers; `undefined` before
+   * the first read, once closed, or after it died (until the next read).
+   */
+  readonly pid: number | undefined;
   /** Stop the shell and wait for it; later reads spawn one-off shells. */
   close(): Promise<void>;
 }
@@ -106,6 +111,9 @@ export function createStartTimeReader(): StartTimeReader {
       const line = await shell.ask(String(pid));
       return line === undefined ? await readOnce(pid) : parseStartTime(line);
     },
+    get pid() {
+      return closed || shell === undefined || shell.broken ? undefined : shell.pid;
+    },
     async close() {
       closed = true;
       await shell?.close();
@@ -147,6 +155,8 @@ interface ReaderShell {
   ask(request: string): Promise<string | undefined>;
   /** True once the shell stopped answering. */
   readonly broken: boolean;
+  /** The shell's process id (0 when it could not be started). */
+  readonly pid: number;
   /** Resolves once the shell has exited and its pipes are closed. */
   readonly stopped: Promise<void>;
   close(): Promise<void>;
@@ -175,6 +185,7 @@ function startReaderShell(): ReaderShell {
     return {
       ask: () => Promise.resolve(undefined),
       broken,
+      pid: 0,
       stopped: Promise.resolve(),
       close: () => Promise.resolve(),
     };
@@ -222,6 +233,7 @@ function startReaderShell(): ReaderShell {
     get broken() {
       return broken;
     },
+    pid: child.pid,
     stopped,
     async close() {
       await writer.close().catch(() => {});

@@ -121,6 +121,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     readOnly,
     now: options.now ?? Date.now,
     walPath,
+    sync: options.sync ?? "full",
     backgroundCheckpoint: walPath !== undefined && (options.backgroundCheckpoint ?? false),
   });
 }

@@ -8,28 +8,20 @@
 import assert from "node:assert/strict";
 import { createStartTimeReader, processStartTime } from "../../lib/dispatch/start_time.ts";
 
-/** The pids of this process's children whose command line contains `marker`. */
-async function childrenMatching(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const task of Deno.readDir(`/proc/${Deno.pid}/task`)) {
-    let list: string;
-    try {
-      list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
-    } catch (err) {
-      // A thread (Deno starts and ends them) may be gone by now.
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    for (const pid of list.split(" ").filter((p) => p !== "").map(Number)) {
-      try {
-        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-        if (cmdline.includes(marker)) pids.push(pid);
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
+/**
+ * Whether a process is alive and a child of this one. Test files share one
+ * process under `deno test --parallel`, so this test looks only at the shell
+ * its own reader names, never at every child that looks like one.
+ */
+function isOurChild(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] !== "Z" && Number(fields[1]) === Deno.pid;
+  } catch {
+    return false;
   }
-  return pids;
 }
 
 /** Field 22 of `/proc/<pid>/stat`, read by this test (which may). */
@@ -44,11 +36,10 @@ function sleeper(): Deno.ChildProcess {
 
 Deno.test("createStartTimeReader() reads start times through one shell", async (t) => {
   await using reader = createStartTimeReader();
-  const marker = "start_time";
   const sleepers = [sleeper(), sleeper()];
   try {
-    await t.step("nothing is spawned before the first read", async () => {
-      assert.deepEqual(await childrenMatching(marker), []);
+    await t.step("nothing is spawned before the first read", () => {
+      assert.equal(reader.pid, undefined);
     });
 
     await t.step(
@@ -57,25 +48,25 @@ Deno.test("createStartTimeReader() reads start times through one shell", async (
         const expected = sleepers.map((s) => startTimeOf(s.pid));
         assert.ok(expected.every((ticks) => ticks > 0));
         assert.equal(await reader.read(sleepers[0].pid), expected[0]);
-        const shells = await childrenMatching(marker);
-        assert.equal(shells.length, 1);
+        const shell = reader.pid;
+        assert.ok(isOurChild(shell), "the helper shell runs");
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) => reader.read(i % 2 ? sleepers[1].pid : 2 ** 22 + i)),
         );
         assert.deepEqual(answers, Array.from({ length: 20 }, (_, i) => i % 2 ? expected[1] : null));
-        assert.deepEqual(await childrenMatching(marker), shells);
+        assert.equal(reader.pid, shell, "the same shell answered them all");
+        assert.ok(isOurChild(shell));
       },
     );
 
     await t.step("a shell that died is replaced, and no read is lost", async () => {
-      const [shell] = await childrenMatching(marker);
+      const shell = reader.pid!;
       Deno.kill(shell, "SIGKILL");
       // Whichever read meets the dead shell, every answer is still right.
       assert.equal(await reader.read(sleepers[0].pid), startTimeOf(sleepers[0].pid));
       assert.equal(await reader.read(sleepers[1].pid), startTimeOf(sleepers[1].pid));
-      const now = await childrenMatching(marker);
-      assert.equal(now.length, 1);
-      assert.notEqual(now[0], shell);
+      assert.ok(isOurChild(reader.pid), "a new shell runs");
+      assert.notEqual(reader.pid, shell);
     });
 
     await t.step("a pid of 0, 1 or less throws", async () => {
@@ -86,10 +77,12 @@ Deno.test("createStartTimeReader() reads start times through one shell", async (
     });
 
     await t.step("closed: the shell is gone and reads still get answers", async () => {
+      const shell = reader.pid;
       await reader.close();
-      assert.deepEqual(await childrenMatching(marker), []);
+      assert.equal(reader.pid, undefined);
+      assert.ok(!isOurChild(shell), "the shell is gone");
       assert.equal(await reader.read(sleepers[0].pid), startTimeOf(sleepers[0].pid));
-      assert.deepEqual(await childrenMatching(marker), []);
+      assert.equal(reader.pid, undefined, "no shell starts after close");
     });
 
     await t.step("without a reader, a one-off shell", async () => {
