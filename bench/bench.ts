@@ -33,7 +33,8 @@
 import { parseArgs } from "node:util";
 import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
-import { pageRenderMain, sectionOf } from "./page_render.ts";
+import { pageRenderMain } from "./page_render.ts";
+import { replaceSection } from "./_sections.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -237,9 +238,13 @@ async function main(): Promise<void> {
   });
   console.log(table);
   if (options.out !== "-") {
-    // The page-render section (bench/page_render.ts) is measured separately: keep it.
-    const pageSection = sectionOf(await Deno.readTextFile(options.out).catch(() => ""));
-    await Deno.writeTextFile(options.out, pageSection ? `${table}\n\n${pageSection}\n` : table);
+    // Only this run's section changes: the page-render section (bench/page_render.ts) and
+    // the history of earlier runs stay.
+    const text = await Deno.readTextFile(options.out).catch(() => "# hookd benchmark results\n");
+    await Deno.writeTextFile(
+      options.out,
+      replaceSection(text, "latest-run", table, "## Runs of earlier sessions"),
+    );
     // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
@@ -527,7 +532,7 @@ async function renderResults(report: Report): Promise<string> {
       `Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}, temp dirs on ${fsType}; ` +
       `load average ${report.loadBefore} before, ${report.loadAfter} after (other work was running: ` +
       `only ratios within this run count).`,
-    `- Command: \`${command}\``,
+    `- Command: \`${command}\`, at commit ${await commitOf()}`,
     `- Load: ${client}, ${options.connections} connections, ${options.duration} s per run after ` +
       `${options.warmup} s of warm-up; a ${
         fmt(report.bodyBytes, 0)
@@ -742,6 +747,18 @@ async function filesystemOf(path: string): Promise<string> {
   } catch {
     return "?";
   }
+}
+
+/** The checkout's commit, with `+changes` when the work tree differs from it. */
+async function commitOf(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  };
+  const sha = await git("rev-parse", "--short", "HEAD").catch(() => undefined);
+  if (!sha) return "(not a git checkout)";
+  const dirty = await git("status", "--porcelain", "--untracked-files=no").catch(() => "");
+  return dirty ? `\`${sha}\` +changes` : `\`${sha}\``;
 }
 
 function note(text: string): void {
