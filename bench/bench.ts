@@ -34,8 +34,9 @@
 import { parseArgs } from "node:util";
 import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
-import { pageRenderMain, sectionOf } from "./page_render.ts";
-import { postgresAcceptMain, postgresSectionOf } from "./postgres_accept.ts";
+import { pageRenderMain } from "./page_render.ts";
+import { postgresAcceptMain } from "./postgres_accept.ts";
+import { replaceSection } from "./_sections.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -240,10 +241,13 @@ async function main(): Promise<void> {
   });
   console.log(table);
   if (options.out !== "-") {
-    // The page-render and PostgreSQL sections are measured separately: keep them.
-    const old = await Deno.readTextFile(options.out).catch(() => "");
-    const kept = [sectionOf(old), postgresSectionOf(old)].filter((section) => section !== "");
-    await Deno.writeTextFile(options.out, [table, ...kept].join("\n\n") + "\n");
+    // Only this run's section changes: the page-render section (bench/page_render.ts) and
+    // the history of earlier runs stay.
+    const text = await Deno.readTextFile(options.out).catch(() => "# hookd benchmark results\n");
+    await Deno.writeTextFile(
+      options.out,
+      replaceSection(text, "latest-run", table, "## Runs of earlier sessions"),
+    );
     // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
@@ -437,7 +441,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
     // hookd starts each hook in a session of its own (setsid); its one helper
-    // shell for process-group checks is a child too, but not a hook.
+    // shell for reading start times is a child too, but not a hook.
     maxChildren: ctx.kind === "hookd"
       ? sampler.samples.maxSessionLeaders
       : sampler.samples.maxChildren,
@@ -531,7 +535,7 @@ async function renderResults(report: Report): Promise<string> {
       `Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}, temp dirs on ${fsType}; ` +
       `load average ${report.loadBefore} before, ${report.loadAfter} after (other work was running: ` +
       `only ratios within this run count).`,
-    `- Command: \`${command}\``,
+    `- Command: \`${command}\`, at commit ${await commitOf()}`,
     `- Load: ${client}, ${options.connections} connections, ${options.duration} s per run after ` +
       `${options.warmup} s of warm-up; a ${
         fmt(report.bodyBytes, 0)
@@ -612,7 +616,7 @@ async function renderResults(report: Report): Promise<string> {
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
         "its store. adnanh/webhook forks one command per request. Hook processes are the " +
         "daemon's children (for hookd: those leading their own session, as every hook does; " +
-        "its helper shell for process-group checks is not one). Processes are counted by " +
+        "its helper shell for start times is not one). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",
@@ -624,7 +628,8 @@ async function renderResults(report: Report): Promise<string> {
     "What each side does: hookd (this checkout, `deno run` with the compile task's permissions, " +
       "stderr to a file) limits the body, verifies the HMAC, parses the JSON, logs a JSON line and " +
       "commits the delivery to SQLite (fsync) before answering 202, or 401 for a wrong signature; " +
-      "with a hook it also writes the payload file and runs the command through `/bin/sh -c`. " +
+      "with a hook it also writes the payload file and runs the command (`setsid` then the " +
+      "program directly, or `/bin/sh -c` for a line with shell syntax). " +
       "adnanh/webhook (no `-verbose`: it logs nothing) parses the JSON, checks the HMAC and the " +
       "event, answers 200 and forks the command directly (no shell) with no queue or store; a " +
       "wrong signature gets 500. In scenario 1 its rule wants `ping`, so the push is verified and " +
@@ -745,6 +750,18 @@ async function filesystemOf(path: string): Promise<string> {
   } catch {
     return "?";
   }
+}
+
+/** The checkout's commit, with `+changes` when the work tree differs from it. */
+async function commitOf(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  };
+  const sha = await git("rev-parse", "--short", "HEAD").catch(() => undefined);
+  if (!sha) return "(not a git checkout)";
+  const dirty = await git("status", "--porcelain", "--untracked-files=no").catch(() => "");
+  return dirty ? `\`${sha}\` +changes` : `\`${sha}\``;
 }
 
 function note(text: string): void {

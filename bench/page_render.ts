@@ -17,14 +17,10 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
+import { replaceSection } from "./_sections.ts";
 import { createAdminApp } from "../lib/http/admin_app.ts";
 import { createMetrics } from "../lib/metrics.ts";
 import { type NewDelivery, openStore } from "../lib/store/mod.ts";
-
-/** The markers around this scenario's section of bench/results.md. */
-export const SECTION_START = "<!-- page-render:start -->";
-/** See {@linkcode SECTION_START}. */
-export const SECTION_END = "<!-- page-render:end -->";
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -196,7 +192,6 @@ async function measureLayout(
 
 function render(measured: Measured[], options: PageRenderOptions, started: Date): string {
   const lines = [
-    SECTION_START,
     `### Admin page render, ${started.toISOString().slice(0, 10)}`,
     "",
     `- Command: \`deno task bench --page\` (bench/page_render.ts): ${
@@ -216,36 +211,8 @@ function render(measured: Measured[], options: PageRenderOptions, started: Date)
     ),
     "",
     `Slowest median: ${Math.max(...measured.map((m) => m.medianMs)).toFixed(2)} ms.`,
-    SECTION_END,
   ];
   return lines.join("\n");
-}
-
-/**
- * Put a section into a results file: replace the one between the markers,
- * or append it.
- *
- * @param text the file's text
- * @param section the new section, markers included
- * @returns the new text
- */
-export function withSection(text: string, section: string): string {
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  if (start === -1 || end === -1) return `${text.trimEnd()}\n\n${section}\n`;
-  return text.slice(0, start) + section + text.slice(end + SECTION_END.length);
-}
-
-/**
- * The section a results file holds, to carry over when the file is rewritten.
- *
- * @param text the file's text
- * @returns the section, markers included, or ""
- */
-export function sectionOf(text: string): string {
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  return start === -1 || end === -1 ? "" : text.slice(start, end + SECTION_END.length);
 }
 
 /**
@@ -272,7 +239,10 @@ export async function pageRenderMain(args: string[]): Promise<void> {
   console.log(section);
   if (values.out !== "-") {
     const old = await Deno.readTextFile(values.out).catch(() => "");
-    await Deno.writeTextFile(values.out, withSection(old, section));
+    await Deno.writeTextFile(
+      values.out,
+      replaceSection(old, "page-render", section, "## Runs of earlier sessions"),
+    );
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", values.out],
       stdout: "null",

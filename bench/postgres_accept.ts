@@ -4,7 +4,7 @@
  * and on PostgreSQL with one and with two instances sharing the database
  * (the load split between them, as a load balancer would), same request,
  * same machine, runs alternated, medians. PostgreSQL is a throwaway cluster
- * from Debian's binaries (tests/_postgres.ts) with fsync on, in the same
+ * from Debian's binaries (tests/postgres_cluster.ts) with fsync on, in the same
  * temp directory tree as SQLite's file. Writes its own section of
  * bench/results.md.
  *
@@ -18,12 +18,8 @@ import { parseArgs } from "node:util";
 import { type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
 import { programVersion, type Server, startServer } from "./_servers.ts";
-import { startPostgres } from "../tests/_postgres.ts";
-
-/** The section's markers in bench/results.md. */
-export const POSTGRES_SECTION_START = "<!-- postgres-accept:start -->";
-/** See {@linkcode POSTGRES_SECTION_START}. */
-export const POSTGRES_SECTION_END = "<!-- postgres-accept:end -->";
+import { startPostgres } from "../tests/postgres_cluster.ts";
+import { replaceSection } from "./_sections.ts";
 
 type Setup = "sqlite" | "postgres-1" | "postgres-2";
 const NAMES: Record<Setup, string> = {
@@ -39,32 +35,6 @@ interface Options {
   warmup: number;
   client: Client;
   out: string;
-}
-
-/**
- * Put the section into a results file (replacing the one between the markers, or appending it).
- *
- * @param text the file's text
- * @param section the new section, markers included
- * @returns the new text
- */
-export function withPostgresSection(text: string, section: string): string {
-  const start = text.indexOf(POSTGRES_SECTION_START);
-  const end = text.indexOf(POSTGRES_SECTION_END);
-  if (start === -1 || end === -1) return `${text.trimEnd()}\n\n${section}\n`;
-  return text.slice(0, start) + section + text.slice(end + POSTGRES_SECTION_END.length);
-}
-
-/**
- * The section a results file holds, to carry over when `deno task bench` rewrites it.
- *
- * @param text the file's text
- * @returns the section, markers included, or ""
- */
-export function postgresSectionOf(text: string): string {
-  const start = text.indexOf(POSTGRES_SECTION_START);
-  const end = text.indexOf(POSTGRES_SECTION_END);
-  return start === -1 || end === -1 ? "" : text.slice(start, end + POSTGRES_SECTION_END.length);
 }
 
 function median(values: number[]): number {
@@ -196,7 +166,6 @@ export async function postgresAcceptMain(args: string[]): Promise<void> {
   }
   const base = median(runs.get("sqlite")!.map((r) => r.rps));
   const lines = [
-    POSTGRES_SECTION_START,
     `### Accept path on PostgreSQL, ${started.toISOString().slice(0, 10)}`,
     "",
     `- Command: \`deno task bench --postgres --duration ${options.duration} --rounds ${options.rounds}\``,
@@ -218,13 +187,15 @@ export async function postgresAcceptMain(args: string[]): Promise<void> {
         Object.entries(codes).map(([c, n]) => `${c}: ${n}`).join(", ")
       } |`;
     }),
-    POSTGRES_SECTION_END,
   ];
   const section = lines.join("\n");
   console.log(section);
   if (options.out !== "-") {
     const old = await Deno.readTextFile(options.out).catch(() => "");
-    await Deno.writeTextFile(options.out, withPostgresSection(old, section));
+    await Deno.writeTextFile(
+      options.out,
+      replaceSection(old, "postgres-accept", section, "## Runs of earlier sessions"),
+    );
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", options.out],
       stdout: "null",

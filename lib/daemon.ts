@@ -10,7 +10,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
-import { type Config, parseConfig, problemsOf } from "./config/mod.ts";
+import { type Config, parseConfig, problemsOf, type UnixListen } from "./config/mod.ts";
 import { loadConfigEnv } from "./config/env_file.ts";
 import { isLoopback } from "./config/secret_strength.ts";
 import { daemonLog, setupLog } from "./log/mod.ts";
@@ -225,6 +225,7 @@ function restartOnly(before: Config, after: Config): string[] {
   }
   if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
   if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
+  if (before.sync !== after.sync) changed.push("HOOKD_SYNC");
   if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
   if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
   if (!same(before.store, after.store)) changed.push("HOOKD_STORE");
@@ -428,19 +429,21 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           },
         }).fetch,
       );
-      const server = serveOn("HOOKD_LISTEN", {
-        hostname: config.listen.hostname,
-        port: config.listen.port,
-        signal: stop.signal,
-        ...tls,
-        onListen({ hostname, port }) {
-          listening = true;
-          log.info(`listening on ${tls ? "https" : "http"}://${hostPort(hostname, port)}`, {
-            version,
-            endpoints: [...config.endpoints.keys()],
-          });
-        },
-      }, daemon.fetch);
+      const started = (where: string) => {
+        listening = true;
+        log.info(`listening on ${where}`, { version, endpoints: [...config.endpoints.keys()] });
+      };
+      const listen = config.listen;
+      const server = "path" in listen
+        ? await serveUnix(listen, stop.signal, () => started(`unix:${listen.path}`), daemon.fetch)
+        : serveOn("HOOKD_LISTEN", {
+          hostname: listen.hostname,
+          port: listen.port,
+          signal: stop.signal,
+          ...tls,
+          onListen: ({ hostname, port }) =>
+            started(`${tls ? "https" : "http"}://${hostPort(hostname, port)}`),
+        }, daemon.fetch);
       await notify(notifyReady);
       await server.finished;
       listening = false;
@@ -494,4 +497,63 @@ function serveOn(
 
 function hostPort(hostname: string, port: number): string {
   return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/**
+ * Serve on a unix socket for a reverse proxy: a stale socket file left by a
+ * killed daemon is replaced (one that still answers is in use: refused), and
+ * the socket gets `HOOKD_LISTEN_MODE` and `HOOKD_LISTEN_GROUP` once it
+ * exists (until then it has the service's umask: tighter, never looser).
+ */
+async function serveUnix(
+  listen: UnixListen,
+  signal: AbortSignal,
+  onListen: () => void,
+  handler: Deno.ServeHandler<Deno.UnixAddr>,
+): Promise<Deno.HttpServer<Deno.UnixAddr>> {
+  const where = `unix:${listen.path} (HOOKD_LISTEN, the public listener)`;
+  const existing = await Deno.lstat(listen.path).catch(() => null);
+  if (existing && !existing.isSocket) {
+    throw new Error(`cannot listen on ${where}: the path exists and is not a socket`);
+  }
+  if (existing) {
+    const conn = await Deno.connect({ transport: "unix", path: listen.path }).catch(() => null);
+    if (conn) {
+      conn.close();
+      throw new Error(`cannot listen on ${where}: address already in use`);
+    }
+    await Deno.remove(listen.path);
+  }
+  // onListen is called below, once the socket has its mode: Deno's default would print.
+  const server = Deno.serve(
+    { transport: "unix", path: listen.path, signal, onListen() {} },
+    handler,
+  );
+  try {
+    await Deno.chmod(listen.path, listen.mode);
+    if (listen.group !== undefined) {
+      await Deno.chown(listen.path, null, await groupId(listen.group));
+    }
+  } catch (error) {
+    await server.shutdown();
+    throw new Error(
+      `cannot set the mode or group of ${where}: ${
+        error instanceof Error ? error.message : error
+      }` +
+        ": check HOOKD_LISTEN_MODE and HOOKD_LISTEN_GROUP (hookd must be a member of the group)",
+      { cause: error },
+    );
+  }
+  onListen();
+  return server;
+}
+
+/** A group name's id, from /etc/group (a number is taken as the id). */
+async function groupId(group: string): Promise<number> {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = (await Deno.readTextFile("/etc/group")).split("\n")
+    .find((entry) => entry.startsWith(`${group}:`));
+  const id = line?.split(":")[2];
+  if (id === undefined) throw new Error(`no group named ${group} in /etc/group`);
+  return Number(id);
 }

@@ -243,8 +243,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
 /**
  * prom-client's default metrics that read `/proc/self`: Deno refuses `/proc`
- * to a process whose `--allow-run` is restricted (hookd's), and they would
- * read 0, so they are left out; the resident size comes from Deno instead.
+ * to a process without `--allow-all` (hookd's `--allow-run` is not enough),
+ * and they would read 0, so they are left out; the resident size comes from
+ * Deno instead.
  */
 const PROC_METRICS = [
   "process_resident_memory_bytes",

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { type Daemon, githubSignature, runHookd, startDaemon, tempDir } from "./harness.ts";
-import { type PostgresCluster, SKIP_POSTGRES, startPostgres } from "./_postgres.ts";
+import { type PostgresCluster, SKIP_POSTGRES, startPostgres } from "./postgres_cluster.ts";
 
 const SECRET = "cluster-test-secret-0123456789";
 
@@ -177,8 +177,14 @@ Deno.test({
           // delivery again (same sender id) until one acknowledges it.
           async function client(c: number): Promise<void> {
             let turn = c;
-            // Until both kills happened and the load is sent, whichever comes last.
-            while (next < TOTAL || kills < 2 || restarting) {
+            for (;;) {
+              if (next >= TOTAL) {
+                // The load is sent: until both kills and restarts are done, one client
+                // trickles more (so that a kill still lands mid-run), the others wait.
+                if (kills >= 2 && !restarting) return;
+                await new Promise((resolve) => setTimeout(resolve, c === 0 ? 100 : 50));
+                if (c !== 0) continue;
+              }
               const sourceId = `load-${String(next++).padStart(3, "0")}`;
               for (;;) {
                 const live = nodes.filter((n): n is Daemon => n !== undefined);
@@ -210,6 +216,7 @@ Deno.test({
                 const ran = new Set(await lines(`${dir.path}/serial.ran`));
                 return [...acked].every((id) => ran.has(id));
               },
+              90_000,
             );
             const stored = await query(
               "SELECT source_id, count(*) FROM deliveries GROUP BY 1 ORDER BY 1",

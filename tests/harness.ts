@@ -80,9 +80,9 @@ export type LogRecord = Record<string, unknown> & { type: string; message: strin
 
 /** A running daemon. */
 export interface Daemon extends AsyncDisposable {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `http://localhost` on a unix socket (see `post`). */
   url: string;
-  /** The port it listens on. */
+  /** The port it listens on; 0 on a unix socket. */
   port: number;
   /** `http://127.0.0.1:PORT` of the admin listener, unless it is off. */
   adminUrl?: string;
@@ -171,7 +171,9 @@ export async function startDaemon(
   }).spawn();
 
   let stderr = "";
-  const { promise: port, resolve: listening } = Promise.withResolvers<number>();
+  const { promise: port, resolve: listening } = Promise.withResolvers<
+    { port: number; socket?: string }
+  >();
   const adminOff = vars.HOOKD_ADMIN_LISTEN === "off";
   let adminPort: number | undefined;
   const pump = (async () => {
@@ -179,8 +181,10 @@ export async function startDaemon(
       stderr += chunk;
       const admin = /daemon admin listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
       if (admin) adminPort = Number(admin[1]);
-      const match = /daemon listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (match && (adminOff || adminPort !== undefined)) listening(Number(match[1]));
+      const match = /daemon listening on (?:https?:\/\/127\.0\.0\.1:(\d+)|unix:(\S+))/.exec(stderr);
+      if (match && (adminOff || adminPort !== undefined)) {
+        listening(match[2] ? { port: 0, socket: match[2] } : { port: Number(match[1]) });
+      }
     }
   })();
   const timeoutMs = options.startTimeoutMs ?? 30_000;
@@ -200,7 +204,13 @@ export async function startDaemon(
     if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw new Error(`hookd did not start (${result}):\n${stderr}`);
   }
-  const url = `${/listening on https/.test(stderr) ? "https" : "http"}://127.0.0.1:${result}`;
+  // Over a unix socket the URL's host is only what the proxy would send.
+  const url = result.socket
+    ? "http://localhost"
+    : `${/listening on https/.test(stderr) ? "https" : "http"}://127.0.0.1:${result.port}`;
+  const client = result.socket
+    ? Deno.createHttpClient({ proxy: { transport: "unix", path: result.socket } })
+    : undefined;
 
   async function records(): Promise<LogRecord[]> {
     const files = [];
@@ -256,7 +266,7 @@ export async function startDaemon(
 
   return {
     url,
-    port: result,
+    port: result.port,
     adminUrl: adminPort === undefined ? undefined : `http://127.0.0.1:${adminPort}`,
     dir,
     envFile,
@@ -270,11 +280,12 @@ export async function startDaemon(
     },
     waitForRecords,
     post(endpoint, body, headers) {
-      return fetch(`${url}/hooks/${endpoint}`, { method: "POST", body, headers });
+      return fetch(`${url}/hooks/${endpoint}`, { method: "POST", body, headers, client });
     },
     stop,
     async [Symbol.asyncDispose]() {
       await stop("SIGTERM");
+      client?.close();
       if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };

@@ -75,12 +75,9 @@ export async function runSignCommand(
       { cause: error },
     );
   }
-  const host = config.listen.hostname.includes(":")
-    ? `[${config.listen.hostname}]`
-    : config.listen.hostname;
   const url = cli.command === "send"
     ? cli.args[0]
-    : `http://${host}:${config.listen.port}/hooks/${cli.endpoint}`;
+    : `${listenOrigin(config)}/hooks/${cli.endpoint}`;
   const headers = await signedHeaders(config, {
     endpoint: cli.endpoint,
     body,
@@ -109,4 +106,12 @@ export async function runSignCommand(
 
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The origin a sender would post to: the listener's, or the proxy's `localhost` for a unix socket. */
+function listenOrigin(config: Config): string {
+  const listen = config.listen;
+  if ("path" in listen) return "http://localhost";
+  const host = listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname;
+  return `http://${host}:${listen.port}`;
 }

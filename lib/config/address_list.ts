@@ -20,6 +20,17 @@ export interface AddressList {
    * anything unparsable is not in the list.
    */
   has(address: string): boolean;
+  /**
+   * Whether the list names `unix`: a proxy connected over hookd's unix
+   * socket (`HOOKD_LISTEN=unix:…`); only lists parsed with `unix: true` may.
+   */
+  readonly unix: boolean;
+}
+
+/** Options for {@linkcode parseAddressList}. */
+export interface AddressListOptions {
+  /** Accept the word `unix` for the peer on a unix socket (`HOOKD_TRUSTED_PROXIES`). */
+  unix?: boolean;
 }
 
 /**
@@ -28,6 +39,7 @@ export interface AddressList {
  *
  * @param value the variable's value, e.g. `192.30.252.0/22, 2606:50c0::/32`
  * @param variable the variable's name, for error messages
+ * @param options whether `unix` may be listed
  * @returns the list
  * @throws {RangeError} naming the variable, the bad entry and the fix: an
  *   entry that is not an address or range, a range with host bits set
@@ -41,9 +53,15 @@ export interface AddressList {
  * console.assert(!list.has("203.0.113.9"));
  * ```
  */
-export function parseAddressList(value: string, variable: string): AddressList {
-  const entries = value.split(/[\s,]+/).filter((entry) => entry !== "");
-  if (entries.length === 0) {
+export function parseAddressList(
+  value: string,
+  variable: string,
+  options: AddressListOptions = {},
+): AddressList {
+  const all = value.split(/[\s,]+/).filter((entry) => entry !== "");
+  const unix = options.unix === true && all.includes("unix");
+  const entries = options.unix ? all.filter((entry) => entry !== "unix") : all;
+  if (entries.length === 0 && !unix) {
     throw new RangeError(
       `${variable} is empty: list addresses or CIDR ranges, e.g. 192.0.2.0/24, 2001:db8::/32, or remove the line`,
     );
@@ -51,6 +69,7 @@ export function parseAddressList(value: string, variable: string): AddressList {
   const ranges = entries.map((entry) => parseRange(entry, variable));
   return {
     ranges: ranges.map(([address, bits]) => `${address.toString()}/${bits}`),
+    unix,
     has(address) {
       const parsed = parseAddress(address);
       if (!parsed) return false;

@@ -31,16 +31,19 @@ import { fieldVariable } from "./payload_field.ts";
  * ```
  */
 export function describeConfig(config: Config): string {
-  const { hostname, port } = config.listen;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const lines = [
-    `listen     http://${host}:${port}`,
+    `listen     ${describeListen(config.listen)}`,
     `max body   ${config.maxBodyBytes} bytes`,
     `log        ${config.log.file} (rotated at ${config.log.maxBytes} bytes, ${config.log.maxFiles} files)`,
     `state      ${config.stateDir}`,
     `store      ${
       config.store.kind === "postgres" ? maskStoreUrl(config.store.url) : "sqlite"
     } (instance ${config.instanceId}${config.runHooks ? "" : "; accepts only, runs no hook"})`,
+    `sync       ${
+      config.sync === "full"
+        ? "full: a 2xx means fsync'd, it survives a power cut"
+        : "normal: a 2xx survives a crash of hookd, not of the machine"
+    }`,
     `hooks      at most ${config.maxConcurrentHooks} at once`,
     `queue      at most ${config.maxQueue} waiting; deliveries kept ${
       formatDuration(config.retentionMs)
@@ -114,4 +117,13 @@ function maskSecrets(text: string, config: Config): string {
 function secretSettings(endpoint: EndpointConfig): string[] {
   const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
   return Object.keys(endpoint.settings).filter((key) => specs[key]?.secret === true);
+}
+
+function describeListen(listen: Config["listen"]): string {
+  if ("path" in listen) {
+    const mode = listen.mode.toString(8).padStart(4, "0");
+    return `unix:${listen.path} (mode ${mode}${listen.group ? `, group ${listen.group}` : ""})`;
+  }
+  const host = listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname;
+  return `http://${host}:${listen.port}`;
 }

@@ -15,6 +15,7 @@
 
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError } from "./config_error.ts";
+import { type Listen, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
@@ -27,6 +28,7 @@ import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
+export type { Listen, UnixListen } from "./listen.ts";
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -64,7 +66,7 @@ export interface EndpointConfig extends EndpointSettings {
 /** The whole resolved configuration (with where deliveries are stored, see `store_setting.ts`). */
 export interface Config extends StoreSettings {
   /** Where the public listener binds. */
-  listen: { hostname: string; port: number };
+  listen: Listen;
   /** The largest body accepted, in bytes. */
   maxBodyBytes: number;
   /** The JSON-lines log file and its rotation. */
@@ -77,6 +79,8 @@ export interface Config extends StoreSettings {
   maxQueue: number;
   /** How long finished deliveries are kept, in milliseconds. */
   retentionMs: number;
+  /** What a 2xx survives: `full` a power cut (fsync'd), `normal` a crash of hookd only. */
+  sync: "full" | "normal";
   /** How long running hooks may go on after SIGTERM, in milliseconds. */
   shutdownTimeoutMs: number;
   /** Certificate and key files (PEM) for HTTPS on the public listener. */
@@ -101,7 +105,12 @@ interface GlobalSpec {
 /** The global variables, with their defaults, for `hookd check` and README. */
 export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_ENDPOINTS: { help: "comma-separated endpoint names", default: () => "" },
-  HOOKD_LISTEN: { help: "address:port of the public listener", default: () => "127.0.0.1:9000" },
+  HOOKD_LISTEN: {
+    help: "address:port of the public listener, or unix:/path/to.sock behind a reverse proxy",
+    default: () => "127.0.0.1:9000",
+  },
+  HOOKD_LISTEN_MODE: { help: "the unix socket's permission bits", default: () => "0660" },
+  HOOKD_LISTEN_GROUP: { help: "the group the unix socket is given", default: () => "" },
   HOOKD_MAX_BODY_BYTES: { help: "largest body accepted", default: () => "1048576" },
   HOOKD_LOG_FILE: {
     help: "JSON-lines log file",
@@ -117,6 +126,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
   HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
   HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
+  HOOKD_SYNC: {
+    help: "full: a 2xx survives a power cut (fsync); normal: a crash of hookd only",
+    default: () => "full",
+  },
   HOOKD_SHUTDOWN_TIMEOUT: {
     help: "how long running hooks may finish after SIGTERM",
     default: () => "300s",
@@ -276,7 +289,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 
   const config: Config = {
-    listen: parseListen("HOOKD_LISTEN", get("HOOKD_LISTEN"), problems),
+    listen: parsePublicListen(get, problems),
     maxBodyBytes: positiveInt("HOOKD_MAX_BODY_BYTES", get("HOOKD_MAX_BODY_BYTES"), problems),
     log: {
       file: get("HOOKD_LOG_FILE"),
@@ -286,6 +299,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     stateDir: get("HOOKD_STATE_DIR"),
     maxQueue: positiveInt("HOOKD_MAX_QUEUE", get("HOOKD_MAX_QUEUE"), problems),
     retentionMs: globalDuration("HOOKD_RETENTION", get("HOOKD_RETENTION"), problems),
+    sync: parseSync(get("HOOKD_SYNC"), problems),
     shutdownTimeoutMs: globalDuration(
       "HOOKD_SHUTDOWN_TIMEOUT",
       get("HOOKD_SHUTDOWN_TIMEOUT"),
@@ -297,7 +311,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
     adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
-      () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES"),
+      () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES", { unix: true }),
       problems,
     ),
     rateLimit: attempt(
@@ -489,6 +503,15 @@ function globalDuration(variable: string, value: string, problems: string[]): nu
   return parseDuration(value);
 }
 
+function parseSync(value: string, problems: string[]): "full" | "normal" {
+  const sync = value.trim();
+  if (sync === "full" || sync === "normal") return sync;
+  problems.push(
+    `HOOKD_SYNC is "${value}": write full (a 2xx survives a power cut) or normal (it survives a crash of hookd, not of the machine)`,
+  );
+  return "full";
+}
+
 function parseTls(
   certFile: string,
   keyFile: string,
@@ -540,22 +563,6 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
     }
   }
   return names.filter((name) => !name.startsWith("HOOKD_"));
-}
-
-function parseListen(
-  variable: string,
-  value: string,
-  problems: string[],
-): { hostname: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value.trim());
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) {
-    problems.push(
-      `${variable} is "${value}": write address:port, e.g. 127.0.0.1:9000 or [::1]:9000`,
-    );
-    return { hostname: "127.0.0.1", port: 0 };
-  }
-  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
 /**

@@ -69,7 +69,7 @@ export function isLoopback(hostname: string): boolean {
  */
 export function weakSecretProblems(
   config: {
-    listen: { hostname: string };
+    listen: { hostname: string } | { path: string };
     endpoints: ReadonlyMap<string, { prefix: string; secrets: readonly string[] }>;
   },
   options: WeakSecretOptions = {},
@@ -79,8 +79,12 @@ export function weakSecretProblems(
     throw new RangeError("weakSecretProblems: minBytes must be a positive whole number");
   }
   const placeholders = options.placeholders ?? [EXAMPLE_SECRET];
-  if (isLoopback(config.listen.hostname)) return [];
-  const where = `HOOKD_LISTEN is not loopback (${config.listen.hostname || "all addresses"})`;
+  const listen = config.listen;
+  // A unix socket serves whatever the proxy in front of it forwards: public.
+  if ("hostname" in listen && isLoopback(listen.hostname)) return [];
+  const where = "hostname" in listen
+    ? `HOOKD_LISTEN is not loopback (${listen.hostname || "all addresses"})`
+    : `HOOKD_LISTEN is a unix socket behind a proxy (${listen.path})`;
   const fix = "generate one with: openssl rand -hex 32, and set the same secret at the sender";
   const problems: string[] = [];
   for (const endpoint of config.endpoints.values()) {

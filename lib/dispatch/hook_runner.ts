@@ -1,11 +1,13 @@
 /**
- * Runs one shell hook with a clean environment, a time limit and bounded output.
+ * Runs one hook with a clean environment, a time limit and bounded output.
  *
  * @module
  */
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
-import { type GroupSignaller, processStartTime, terminateGroup } from "./group_signaller.ts";
+import { signalGroup, terminateGroup } from "./group_signaller.ts";
+import { simpleCommand } from "./simple_command.ts";
+import { processStartTime, type StartTimeReader } from "./start_time.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
 import { settleWithin } from "./_settle.ts";
 
@@ -26,10 +28,10 @@ export interface RunHookOptions {
   /** Aborting terminates the hook as a time-out does, and marks the result `aborted`. */
   signal?: AbortSignal;
   /**
-   * Signals and inspects the hook's process group; without one, each signal or check
-   * spawns its own short-lived `/bin/sh`, which costs a second spawn per run.
+   * Reads the leader's start time for `onSpawn`; without one, each read spawns
+   * its own short-lived `/bin/sh`, which costs a second spawn per run.
    */
-  groups?: GroupSignaller;
+  startTimes?: StartTimeReader;
   /**
    * Told the hook's process group once it is spawned, with its leader's start
    * time, so that a crash of this process does not leave it unreachable
@@ -48,9 +50,9 @@ export interface HookRunResult {
   endedAt: number;
   /** Monotonic duration of the whole run. */
   durationMs: number;
-  /** The shell's exit code; null when it was killed by a signal or never ran. */
+  /** The hook's exit code; null when it was killed by a signal or never ran. */
   exitCode: number | null;
-  /** The signal that killed the shell, e.g. `"SIGKILL"`; null otherwise. */
+  /** The signal that killed the hook, e.g. `"SIGKILL"`; null otherwise. */
   signal: string | null;
   /** True only for exit code 0 without time-out, abort or error. */
   success: boolean;
@@ -82,24 +84,28 @@ const DRAIN_MS = 1000;
 const SETSID = "/usr/bin/setsid";
 
 /**
- * Run `command` as `/bin/sh -c COMMAND` in its own process group and wait for it.
+ * Run `command` in a session and process group of its own and wait for it: a line
+ * with no shell syntax ({@linkcode simpleCommand}) is split on blanks and executed
+ * directly, anything else runs as `/bin/sh -c COMMAND`. Either way the hook sees the
+ * same environment, stdin and payload file, and its output is captured the same way.
+ * A program that cannot be started is reported as `sh` would: exit 127 (not found) or
+ * 126 (not executable), with one stderr line naming it, e.g. `hookd: /opt/x.sh: not found`.
  *
  * The body goes to the hook's stdin and to a private temp file named by `HOOKD_PAYLOAD_FILE`
  * (never to argv); the file is removed afterwards whatever happens. The hook sees exactly
  * `options.env` plus `HOOKD_PAYLOAD_FILE`.
  *
  * On time-out or abort the whole process group gets SIGTERM, then SIGKILL after
- * `killGraceMs` if anything in it is still alive. When the shell exits, whatever is left of its
- * process group is terminated the same way and the output readers stop waiting, so a
- * background child holding stdout open cannot make this hang: **nothing a hook forks outlives
- * it**. Hooks that need a long-lived process should start it with `systemd-run` (a process that
+ * `killGraceMs` if anything in it is still there. When the hook exits, whatever is left of its
+ * process group gets SIGKILL at once and the output readers stop waiting, so a background
+ * child holding stdout open cannot make this hang: **nothing a hook forks outlives it**.
+ * Hooks that need a long-lived process should start it with `systemd-run` (a process that
  * leaves the group with setsid is out of reach; its pipes are closed after a short drain).
  *
- * Signals are sent by running `kill` in `/bin/sh`, because hookd is only allowed to run
- * `/bin/sh`: in `options.groups` (a {@linkcode GroupSignaller}, one shell for many runs) or
- * else in a shell spawned per signal. The group id is the shell's pid; the group is signalled
- * only while it may still have members, so pid reuse would need a new group leader with that
- * pid within milliseconds.
+ * Signals go to the group with `Deno.kill(-pgid, …)`; the group id is the hook's pid
+ * (`setsid` makes it a session leader, then execs). The group is signalled only while it
+ * may still have members, so pid reuse would need a new group leader with that pid within
+ * milliseconds.
  *
  * @param command the shell command line from the configuration
  * @param options environment, body, limits and abort signal
@@ -136,7 +142,7 @@ export async function runHook(
     killGraceMs = DEFAULT_KILL_GRACE_MS,
     outputLimitBytes = DEFAULT_OUTPUT_LIMIT_BYTES,
     signal,
-    groups,
+    startTimes,
     onSpawn,
   } = options;
 
@@ -160,28 +166,30 @@ export async function runHook(
     let payloadFile: string | undefined;
     try {
       payloadFile = await writePayloadFile(payloadDir, stdin);
-      // setsid(1) makes the shell a session and process-group leader, as
-      // `detached: true` would; but `detached` makes Deno fork the whole
-      // daemon for every hook, where this spawns cheaply and then execs.
+      const direct = simpleCommand(command);
+      const argv = direct ?? ["/bin/sh", "-c", command];
+      // setsid(1) makes the hook a session and process-group leader, which
+      // `detached: true` does not in Deno 2.9 (and node's `detached` forks the
+      // whole daemon for every hook); this spawns cheaply and then execs.
       const child = new Deno.Command(SETSID, {
-        args: ["/bin/sh", "-c", command],
+        args: argv,
         clearEnv: true,
         env: { ...env, HOOKD_PAYLOAD_FILE: payloadFile },
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const told = onSpawn && tellSpawned(child.pid, onSpawn, groups);
+      const told = onSpawn && tellSpawned(child.pid, onSpawn, startTimes);
       const outputs = await supervise(child, {
         stdin,
         timeoutMs,
         killGraceMs,
         outputLimitBytes,
         signal,
-        groups,
         outcome,
       });
       ({ stdout, stderr } = outputs);
+      if (direct !== null) stderr = asShellWouldSay(direct[0], outcome.exitCode, stderr);
       await told;
     } catch (err) {
       outcome.error = `Hook not run: ${describeError(err)}`;
@@ -215,7 +223,6 @@ interface SuperviseOptions {
   killGraceMs: number;
   outputLimitBytes: number;
   signal: AbortSignal | undefined;
-  groups: GroupSignaller | undefined;
   outcome: {
     exitCode: number | null;
     signal: string | null;
@@ -230,7 +237,7 @@ async function supervise(
   child: Deno.ChildProcess,
   options: SuperviseOptions,
 ): Promise<{ stdout: Collected; stderr: Collected }> {
-  const { outcome, killGraceMs, outputLimitBytes, signal, groups } = options;
+  const { outcome, killGraceMs, outputLimitBytes, signal } = options;
   const pgid = child.pid;
   const stdout = collect(child.stdout, outputLimitBytes);
   const stderr = collect(child.stderr, outputLimitBytes);
@@ -248,7 +255,7 @@ async function supervise(
     if (first === "timeout" || first === "abort") {
       outcome.timedOut = first === "timeout";
       outcome.aborted = first === "abort";
-      await terminateGroup(pgid, killGraceMs, groups);
+      await terminateGroup(pgid, killGraceMs);
     }
   } finally {
     clearTimeout(timer);
@@ -259,8 +266,8 @@ async function supervise(
   outcome.exitCode = exit.signal === null ? exit.code : null;
   outcome.signal = exit.signal;
   outcome.exitedOk = exit.success;
-  // The shell is gone; whatever it left behind goes too (see runHook's JSDoc).
-  await terminateGroup(pgid, killGraceMs, groups);
+  // The hook is gone; whatever it left behind goes too, at once (see runHook's JSDoc).
+  signalGroup(pgid, "SIGKILL");
 
   const drained = await settleWithin(
     Promise.all([stdout.result, stderr.result, fed]),
@@ -275,23 +282,39 @@ async function supervise(
 }
 
 /**
- * The shell's pid is its group's id (setsid); its start time was set by the
- * fork and survives the exec. It is read by a shell (Deno refuses `/proc` to
+ * The hook's pid is its group's id (setsid); its start time was set by the
+ * fork and survives the execs. It is read by a shell (Deno refuses `/proc` to
  * hookd), while the hook runs; a hook already gone by then is not told about.
  * A throwing callback must not turn a running hook into one "not run".
  */
 async function tellSpawned(
   pid: number,
   onSpawn: NonNullable<RunHookOptions["onSpawn"]>,
-  groups: GroupSignaller | undefined,
+  startTimes: StartTimeReader | undefined,
 ): Promise<void> {
-  const leaderStartTime = await processStartTime(pid, groups);
+  const leaderStartTime = await processStartTime(pid, startTimes);
   if (leaderStartTime === null) return;
   try {
     onSpawn({ pgid: pid, leaderStartTime });
   } catch {
     // Documented as must-not-throw; the run goes on unrecorded.
   }
+}
+
+/**
+ * setsid(1) reports a program it cannot execute as `setsid: failed to execute
+ * PROGRAM: REASON` (127 for ENOENT, 126 otherwise) and nothing else can have
+ * written to stderr by then; say it as `sh` would, naming the program.
+ */
+function asShellWouldSay(program: string, exitCode: number | null, stderr: Collected): Collected {
+  if (exitCode !== 127 && exitCode !== 126) return stderr;
+  // One line from setsid naming the program; its other words may be translated (LANG).
+  const line = stderr.text.endsWith("\n") ? stderr.text.slice(0, -1) : stderr.text;
+  const named = ` ${program}: `;
+  const at = line.lastIndexOf(named);
+  if (!line.startsWith("setsid: ") || line.includes("\n") || at < 0) return stderr;
+  const reason = exitCode === 127 ? "not found" : line.slice(at + named.length);
+  return { text: `hookd: ${program}: ${reason}\n`, truncated: stderr.truncated };
 }
 
 /** Writes the body and closes stdin; a hook that does not read it is not an error. */
@@ -369,7 +392,7 @@ function validateOptions(command: string, options: RunHookOptions): void {
     killGraceMs,
     outputLimitBytes,
     signal,
-    groups,
+    startTimes,
     onSpawn,
   } = options;
   if (env === null || typeof env !== "object") {
@@ -415,12 +438,9 @@ function validateOptions(command: string, options: RunHookOptions): void {
   if (onSpawn !== undefined && typeof onSpawn !== "function") {
     throw new TypeError("runHook(): options.onSpawn must be a function");
   }
-  if (
-    groups !== undefined &&
-    (typeof groups?.signal !== "function" || typeof groups?.alive !== "function")
-  ) {
+  if (startTimes !== undefined && typeof startTimes?.read !== "function") {
     throw new TypeError(
-      "runHook(): options.groups must be a GroupSignaller from createGroupSignaller()",
+      "runHook(): options.startTimes must be a StartTimeReader from createStartTimeReader()",
     );
   }
 }

@@ -26,7 +26,7 @@ export {
   payloadFieldEnv,
 } from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
-export { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+export { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
 export { endOrphanedRuns, type EndOrphanedRunsOptions, type OrphanedRuns } from "./orphans.ts";
 export {
   decideAfterRun,

@@ -9,7 +9,8 @@
  */
 
 import type { RunningGroup, Store } from "../store/mod.ts";
-import { type GroupSignaller, processStartTime, terminateGroup } from "./group_signaller.ts";
+import { terminateGroup } from "./group_signaller.ts";
+import { processStartTime, type StartTimeReader } from "./start_time.ts";
 import { sweepPayloadFiles } from "./_payload_file.ts";
 
 /** Options for {@linkcode endOrphanedRuns}. */
@@ -18,8 +19,8 @@ export interface EndOrphanedRunsOptions {
   payloadDir: string;
   /** Time between SIGTERM and SIGKILL, default 5000 (the queue's default). */
   killGraceMs?: number;
-  /** Signals the groups; without one, each signal or check spawns a one-off shell. */
-  groups?: GroupSignaller;
+  /** Reads the leaders' start times; without one, each read spawns a one-off shell. */
+  startTimes?: StartTimeReader;
 }
 
 /** What {@linkcode endOrphanedRuns} did. */
@@ -45,7 +46,8 @@ export interface OrphanedRuns {
  *
  * A group whose leader already exited while other members run on cannot be
  * told from a new group that reuses the id, so it is left alone (the leader
- * is the hook's shell, which normally outlives what it starts).
+ * is the hook itself, its shell or its program, which normally outlives what
+ * it starts).
  *
  * Only the process that runs hooks may call this, as for `recover()`.
  *
@@ -74,13 +76,11 @@ export async function endOrphanedRuns(
   const leftAlone: RunningGroup[] = [];
   for (const group of await store.runningGroups()) {
     const mine = Number.isSafeInteger(group.pgid) && group.pgid > 1 &&
-      await processStartTime(group.pgid, options.groups) === group.leaderStartTime;
+      await processStartTime(group.pgid, options.startTimes) === group.leaderStartTime;
     (mine ? terminated : leftAlone).push(group);
   }
   await Promise.all(
-    terminated.map((group) =>
-      terminateGroup(group.pgid, options.killGraceMs ?? 5000, options.groups)
-    ),
+    terminated.map((group) => terminateGroup(group.pgid, options.killGraceMs ?? 5000)),
   );
   const payloadFiles = await sweepPayloadFiles(options.payloadDir);
   return { terminated, leftAlone, payloadFiles };

@@ -12,7 +12,7 @@
 
 import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
-import { createGroupSignaller, type GroupSignaller } from "./group_signaller.ts";
+import { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import {
   checkEndpointPolicy,
@@ -123,8 +123,8 @@ class DurableQueue implements Queue {
   #pumpAgain = false;
   /** The recording of ended runs under way. */
   #saving: Promise<void> | undefined;
-  /** Shared by all runs, so that cleaning up after a hook spawns nothing. */
-  #groups: GroupSignaller = createGroupSignaller();
+  /** Shared by all runs, so that recording a hook's group spawns nothing. */
+  #startTimes: StartTimeReader = createStartTimeReader();
 
   constructor(store: Store, options: QueueOptions) {
     this.#store = store;
@@ -234,8 +234,8 @@ class DurableQueue implements Queue {
       // The runner terminates aborted hooks within its kill grace; do not wait forever for one that will not.
       await settleWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
     }
-    // A run still going gets one-off shells from now on: its group is still cleaned up.
-    await this.#groups.close();
+    // A run still going gets a one-off shell from now on: its group is still recorded.
+    await this.#startTimes.close();
     await this.#pumping;
     await this.#saveUnsaved();
     this.#waiters.rejectAll(() => new QueueClosedError());
@@ -339,7 +339,7 @@ class DurableQueue implements Queue {
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
-        groups: this.#groups,
+        startTimes: this.#startTimes,
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
           this.#store.recordProcessGroup(claimed, group).catch((error) =>

@@ -14,8 +14,8 @@ import type { EndpointPolicy } from "./policy.ts";
  * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
  * queue passes `env` from `QueueOptions.env`, the time limit from the
  * delivery, a `signal` that fires when the queue closes and stops waiting
- * for the hook, and `groups`, the queue's one `GroupSignaller` (its shell
- * starts at the first signal and stops when the queue closes). In the
+ * for the hook, and `startTimes`, the queue's one `StartTimeReader` (its shell
+ * starts at the first run and stops when the queue closes). In the
  * result, `timedOut` counts as a failure; `aborted` (the queue closed)
  * requeues the delivery instead.
  */

@@ -17,6 +17,7 @@ export const OUTCOMES = [
   { key: "pending", label: "queued or running" },
   { key: "superseded", label: "superseded" },
   { key: "ignored", label: "ignored (no hook)" },
+  { key: "filtered", label: "filtered (a filter failed)" },
   { key: "duplicate", label: "duplicate (answered, not stored)" },
 ] as const;
 
@@ -169,6 +170,7 @@ function outcomeCounts(m: MinuteActivity, duplicates: number): Record<Outcome, n
     pending: (r.queued ?? 0) + (r.running ?? 0),
     superseded: r.superseded ?? 0,
     ignored: r.ignored ?? 0,
+    filtered: r.filtered ?? 0,
     duplicate: duplicates,
   };
 }

@@ -13,6 +13,7 @@ export const STYLE_PATH = "/static/admin-2.css";
 export const STYLE = `
 :root { color-scheme: light; --fg: #1c1f24; --muted: #5f6b7a; --line: #d9dee5; --bg: #fff;
   --done: #2f9e44; --failed: #e03131; --ignored: #adb5bd; --superseded: #845ef7;
+  --filtered: #fab005;
   --pending: #f59f00; --duplicate: #74c0fc; --p50: #1c1f24; --p99: #c2255c; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
@@ -38,6 +39,7 @@ time { white-space: nowrap; }
 .state-done { background: var(--done); } .state-failed { background: var(--failed); }
 .state-ignored { background: var(--ignored); color: var(--fg); }
 .state-superseded { background: var(--superseded); }
+.state-filtered { background: var(--filtered); color: var(--fg); }
 .state-queued, .state-running { background: var(--pending); color: var(--fg); }
 form.filters { display: flex; flex-wrap: wrap; gap: .8em; align-items: end; margin: 1em 0; }
 form.filters label { display: flex; flex-direction: column; font-size: .85em; color: var(--muted); }
@@ -67,6 +69,7 @@ svg .bar-done, .swatch.bar-done { fill: var(--done); background: var(--done); }
 svg .bar-failed, .swatch.bar-failed { fill: var(--failed); background: var(--failed); }
 svg .bar-ignored, .swatch.bar-ignored { fill: var(--ignored); background: var(--ignored); }
 svg .bar-superseded, .swatch.bar-superseded { fill: var(--superseded); background: var(--superseded); }
+svg .bar-filtered, .swatch.bar-filtered { fill: var(--filtered); background: var(--filtered); }
 svg .bar-pending, .swatch.bar-pending { fill: var(--pending); background: var(--pending); }
 svg .bar-duplicate, .swatch.bar-duplicate { fill: var(--duplicate); background: var(--duplicate); }
 svg .line-p50 { fill: none; stroke: var(--p50); stroke-width: 1.5; }

@@ -38,9 +38,47 @@ export function clientAddress(
 ): string {
   const peer = parseAddress(remote);
   if (!peer) return remote;
-  let client = peer.toString();
+  const client = peer.toString();
   if (!trustedProxies || !forwardedFor || !trustedProxies.has(client)) return client;
+  return forwardedClient(forwardedFor, trustedProxies) ?? client;
+}
+
+/**
+ * The client's address for a request that came over hookd's unix socket,
+ * whose peer is a local proxy with no address: the first untrusted hop of
+ * `X-Forwarded-For` when `HOOKD_TRUSTED_PROXIES` lists `unix`, read as
+ * {@linkcode clientAddress} reads it; otherwise unknown, and an endpoint
+ * with `_ALLOW_FROM` refuses it.
+ *
+ * @param forwardedFor the `X-Forwarded-For` header (all of them, joined with `,`)
+ * @param trustedProxies the proxies whose header is believed, or `undefined`
+ * @returns the client address, or `undefined` when it cannot be known
+ *
+ * @example
+ * ```ts
+ * import { parseAddressList } from "../config/address_list.ts";
+ * import { unixClientAddress } from "./allow_from.ts";
+ * const proxies = parseAddressList("unix", "HOOKD_TRUSTED_PROXIES", { unix: true });
+ * console.assert(unixClientAddress("198.51.100.7", proxies) === "198.51.100.7");
+ * console.assert(unixClientAddress(null, proxies) === undefined);
+ * ```
+ */
+export function unixClientAddress(
+  forwardedFor: string | null | undefined,
+  trustedProxies: AddressList | undefined,
+): string | undefined {
+  if (!trustedProxies?.unix || !forwardedFor) return undefined;
+  return forwardedClient(forwardedFor, trustedProxies);
+}
+
+/**
+ * Walk `X-Forwarded-For` from the right past trusted proxies: the first
+ * untrusted hop, the last trusted one when all are, or `undefined` when
+ * the first hop read is not an address.
+ */
+function forwardedClient(forwardedFor: string, trustedProxies: AddressList): string | undefined {
   const hops = forwardedFor.split(",").map((hop) => hop.trim()).filter((hop) => hop !== "");
+  let client: string | undefined;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = parseAddress(stripPort(hops[i]));
     if (!hop) return client;

@@ -11,7 +11,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
-import { clientAddress } from "./allow_from.ts";
+import { clientAddress, unixClientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
 import { filterMiss } from "../config/filter.ts";
@@ -71,7 +71,10 @@ interface RequestVariables extends BodyLimitVariables {
   endpoint: Endpoint;
 }
 
-type Env = { Variables: RequestVariables; Bindings: { remoteAddr?: Deno.NetAddr } };
+type Env = {
+  Variables: RequestVariables;
+  Bindings: { remoteAddr?: Deno.NetAddr | Deno.UnixAddr };
+};
 
 const log = getLogger(["hookd", "request"]);
 
@@ -97,10 +100,14 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     const started = performance.now();
     const fields: RequestFields = {};
     c.set("fields", fields);
-    const remote = remoteAddress(c.env);
-    const client = remote === undefined
+    const peer = c.env?.remoteAddr;
+    const forwardedFor = c.req.header("x-forwarded-for");
+    const remote = peer?.transport === "unix" ? "unix" : remoteAddress(c.env);
+    const client = peer?.transport === "unix"
+      ? unixClientAddress(forwardedFor, config.trustedProxies)
+      : remote === undefined
       ? undefined
-      : clientAddress(remote, c.req.header("x-forwarded-for"), config.trustedProxies);
+      : clientAddress(remote, forwardedFor, config.trustedProxies);
     c.set("client", client);
     await next();
     const status = c.res.status;

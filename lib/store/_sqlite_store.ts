@@ -56,6 +56,7 @@ export interface SqliteStoreOptions {
   readOnly: boolean;
   now: () => number;
   walPath?: string;
+  sync: "full" | "normal";
   backgroundCheckpoint: boolean;
 }
 
@@ -79,6 +80,8 @@ export class SqliteStore implements SyncStore {
    * whose inserts commit with synchronous = FULL.
    */
   #walPath: string | undefined;
+  /** `full`: acknowledged inserts are fsync'd; `normal`: committed to the OS only. */
+  #sync: "full" | "normal";
 
   /**
    * Serve a migrated connection.
@@ -90,6 +93,7 @@ export class SqliteStore implements SyncStore {
   constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
     this.#db = db;
     this.#walPath = options.walPath;
+    this.#sync = options.sync;
     this.path = path;
     this.retentionMs = options.retentionMs;
     this.#busyTimeoutMs = options.busyTimeoutMs;
@@ -97,7 +101,8 @@ export class SqliteStore implements SyncStore {
     this.#now = options.now;
     this.#commits = new GroupCommit(db, {
       path,
-      walPath: options.walPath,
+      // Only what is acknowledged after a sync survives a power cut; `normal` skips it.
+      walPath: options.sync === "full" ? options.walPath : undefined,
       maxWaitMs: options.maxWaitMs,
       busyTimeoutMs: options.busyTimeoutMs,
       backgroundCheckpoint: options.backgroundCheckpoint,
@@ -505,7 +510,7 @@ export class SqliteStore implements SyncStore {
    * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
    */
   #transaction(work: () => void, durable = false): void {
-    durable &&= this.#walPath === undefined;
+    durable &&= this.#walPath === undefined && this.#sync === "full";
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
       this.#db.exec("BEGIN IMMEDIATE");

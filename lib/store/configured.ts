@@ -26,14 +26,15 @@ export interface ConfiguredStoreOptions {
 /**
  * Open the configured store.
  *
- * @param config where (`store`, `stateDir`), how long (`retentionMs`), who (`instanceId`)
+ * @param config where (`store`, `stateDir`), how long (`retentionMs`), who (`instanceId`),
+ *   what a 2xx survives (`sync`)
  * @param options SQLite's file options, PostgreSQL's lease part
  * @returns the open store
  * @throws {StoreMissingError} for SQLite with `create: false` and no file
  * @throws {StoreUnavailableError} when the store cannot be opened or migrated
  */
 export async function openConfiguredStore(
-  config: Pick<Config, "store" | "stateDir" | "retentionMs" | "instanceId">,
+  config: Pick<Config, "store" | "stateDir" | "retentionMs" | "instanceId" | "sync">,
   options: ConfiguredStoreOptions = {},
 ): Promise<Store> {
   if (config.store.kind === "postgres") {
@@ -42,10 +43,12 @@ export async function openConfiguredStore(
       instanceId: config.instanceId,
       password: config.store.password,
       killGraceMs: options.killGraceMs,
+      sync: config.sync,
     });
   }
   return openStore(storePath(config.stateDir), {
     retentionMs: config.retentionMs,
+    sync: config.sync,
     readOnly: options.readOnly,
     create: options.create,
     backgroundCheckpoint: options.backgroundCheckpoint,

@@ -137,6 +137,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): SyncS
     readOnly,
     now: options.now ?? Date.now,
     walPath,
+    sync: options.sync ?? "full",
     backgroundCheckpoint: walPath !== undefined && (options.backgroundCheckpoint ?? false),
   });
 }

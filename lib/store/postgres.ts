@@ -53,6 +53,13 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection, default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * What an acknowledged insert survives (`HOOKD_SYNC`): `full` (default) a
+   * power cut of the database host; `normal` commits with
+   * `synchronous_commit = off`, so a crash of PostgreSQL may lose the last
+   * fraction of a second of them.
+   */
+  sync?: "full" | "normal";
   /** The clock for stored times, epoch milliseconds; for tests (leases use the database's). */
   now?: () => number;
 }
@@ -120,7 +127,10 @@ export async function openPostgresStore(
     pass: parsed.password ? undefined : await password(parsed, options.password),
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
     onnotice: () => {},
-    connection: { application_name: "hookd" },
+    connection: {
+      application_name: "hookd",
+      ...(options.sync === "normal" ? { synchronous_commit: "off" } : {}),
+    },
     types: {
       // Epoch milliseconds and ids are int8: numbers, not strings.
       int8: {

@@ -115,6 +115,15 @@ export interface StoreOptions {
    * would stop the event loop for the whole checkpoint. Default false.
    */
   backgroundCheckpoint?: boolean;
+  /**
+   * What an acknowledged insert survives (`HOOKD_SYNC`). `full` (the
+   * default): its commit is fsync'd (an fdatasync of the WAL) before
+   * `insert` resolves, so it survives a power cut. `normal`: committed to
+   * the operating system only, like SQLite's `synchronous=NORMAL` or
+   * PostgreSQL's `synchronous_commit=off`: it survives a crash of hookd,
+   * not one of the machine.
+   */
+  sync?: "full" | "normal";
   /** The clock, epoch milliseconds; for tests. */
   now?: () => number;
 }

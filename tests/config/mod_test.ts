@@ -132,6 +132,13 @@ Deno.test("parseConfig() reads every global variable", async (t) => {
   });
 });
 
+Deno.test("parseConfig() reads HOOKD_SYNC: full by default, normal when asked, nothing else", () => {
+  assert.equal(parseConfig(GITHUB).sync, "full");
+  assert.equal(parseConfig({ ...GITHUB, HOOKD_SYNC: "normal" }).sync, "normal");
+  const [problem] = problemsOf({ ...GITHUB, HOOKD_SYNC: "fast" });
+  assert.match(problem, /^HOOKD_SYNC is "fast": write full .* or normal/);
+});
+
 Deno.test("parseConfig() reads an endpoint's own variables", async (t) => {
   await t.step("secrets, hooks and common settings", () => {
     const config = parseConfig({

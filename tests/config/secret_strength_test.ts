@@ -26,8 +26,10 @@ function configWith(env: Record<string, string>) {
     ...rest,
   });
   if (HOOKD_LISTEN !== undefined) {
-    config.listen.hostname = HOOKD_LISTEN.slice(0, HOOKD_LISTEN.lastIndexOf(":"))
-      .replace(/^\[|\]$/g, "");
+    config.listen = {
+      hostname: HOOKD_LISTEN.slice(0, HOOKD_LISTEN.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
+      port: 9000,
+    };
   }
   return config;
 }

@@ -1,149 +1,121 @@
 /**
- * Tests for the process-group signaller: one helper shell for many requests,
- * replaced when it dies, one-off shells once it is closed.
+ * Tests for signalling hooks' process groups with `Deno.kill(-pgid, …)`:
+ * every member is reached, an empty group is told apart, nothing is spawned.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { createGroupSignaller } from "../../lib/dispatch/mod.ts";
-import { processStartTime } from "../../lib/dispatch/group_signaller.ts";
-
-/** The pids of this process's children whose command line contains `marker`. */
-async function childrenMatching(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const task of Deno.readDir(`/proc/${Deno.pid}/task`)) {
-    let list: string;
-    try {
-      list = await Deno.readTextFile(`/proc/${Deno.pid}/task/${task.name}/children`);
-    } catch (err) {
-      // A thread (Deno starts and ends them) may be gone by now.
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    for (const pid of list.split(" ").filter((p) => p !== "").map(Number)) {
-      try {
-        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-        if (cmdline.includes(marker)) pids.push(pid);
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
-  }
-  return pids;
-}
+import { groupExists, signalGroup, terminateGroup } from "../../lib/dispatch/group_signaller.ts";
 
 /**
- * Start `sleep 300` as the leader of a new process group; returns once the
- * group exists (setsid calls setsid() a moment after the spawn), so its pid
- * is the group id.
+ * A new process group led by a shell that runs `prelude`, starts `sleep 300` in
+ * the background and writes its pid to stdout, then runs `leader`; returns once
+ * both exist (and the prelude has run).
  */
-async function sleeperGroup(): Promise<Deno.ChildProcess> {
+async function sleeperGroup(
+  leader = "exec sleep 300",
+  prelude = ":",
+): Promise<{ child: Deno.ChildProcess; member: number }> {
   const child = new Deno.Command("/usr/bin/setsid", {
-    args: ["/bin/sh", "-c", "exec sleep 300"],
+    args: ["/bin/sh", "-c", `${prelude}; sleep 300 >/dev/null 2>&1 & echo $!; ${leader}`],
     stdin: "null",
-    stdout: "null",
+    stdout: "piped",
     stderr: "null",
   }).spawn();
-  while (processGroupOf(child.pid) !== child.pid) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
   }
-  return child;
+  await reader.cancel();
+  const member = Number(text.trim());
+  assert.ok(member > 1, `member pid ${text}`);
+  assert.equal(processGroupOf(member), child.pid);
+  return { child, member };
 }
 
-/** The process group of `pid`, from `/proc/<pid>/stat` (the fifth field, after the command). */
-function processGroupOf(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+/** The process group of `pid` from `/proc/<pid>/stat`, or null once it is gone or a zombie. */
+function processGroupOf(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return state === "Z" ? null : Number(pgrp);
 }
 
-Deno.test("createGroupSignaller() signals and inspects process groups through one shell", async (t) => {
-  await using groups = createGroupSignaller();
-  const marker = "group_alive";
+/** Kills are asynchronous: poll, bounded, until `pid` has stopped. */
+async function waitUntilStopped(pid: number): Promise<void> {
+  const deadline = performance.now() + 5000;
+  while (processGroupOf(pid) !== null) {
+    if (performance.now() > deadline) throw new Error(`${pid} still runs`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
-  await t.step("nothing is spawned before the first request", async () => {
-    assert.deepEqual(await childrenMatching(marker), []);
+Deno.test("signalGroup() reaches every member of the group and tells an empty one apart", async (t) => {
+  const { child, member } = await sleeperGroup();
+  await t.step("a live group exists, and SIGTERM reaches its leader and its member", async () => {
+    assert.equal(groupExists(child.pid), true);
+    assert.equal(signalGroup(child.pid, "SIGTERM"), true);
+    assert.equal((await child.status).signal, "SIGTERM");
+    await waitUntilStopped(member);
   });
+  await t.step(
+    "once every member is gone, the group does not exist and a signal meets none",
+    async () => {
+      // The member was the test's grandchild: init reaps it, then the group is empty.
+      const deadline = performance.now() + 5000;
+      while (groupExists(child.pid)) {
+        assert.ok(performance.now() < deadline, "the group outlived its members");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(signalGroup(child.pid, "SIGKILL"), false);
+    },
+  );
+});
 
-  await t.step("a live group: alive, then SIGTERM reaches it", async () => {
-    const sleeper = await sleeperGroup();
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
-    assert.equal((await sleeper.status).signal, "SIGTERM");
-    assert.equal(await groups.alive(sleeper.pid), false);
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), false);
+Deno.test("signalGroup() kills a member left behind by a leader that already exited", async () => {
+  const { child, member } = await sleeperGroup("exit 0");
+  assert.equal((await child.status).code, 0);
+  assert.equal(groupExists(child.pid), true, "the member keeps the group");
+  assert.equal(signalGroup(child.pid, "SIGKILL"), true);
+  await waitUntilStopped(member);
+});
+
+Deno.test("terminateGroup() sends SIGKILL after the grace when SIGTERM is ignored", async (t) => {
+  await t.step("a group that obeys SIGTERM ends before the grace", async () => {
+    const { child, member } = await sleeperGroup();
+    const started = performance.now();
+    await terminateGroup(child.pid, 20_000);
+    assert.ok(performance.now() - started < 10_000);
+    assert.equal((await child.status).signal, "SIGTERM");
+    await waitUntilStopped(member);
   });
-
-  await t.step("many requests, concurrent or not, use the same shell", async () => {
-    const before = await childrenMatching(marker);
-    assert.equal(before.length, 1);
-    const sleeper = await sleeperGroup();
-    const answers = await Promise.all(
-      Array.from(
-        { length: 20 },
-        (_, i) => i % 2 ? groups.alive(sleeper.pid) : groups.alive(2 ** 22 + i),
-      ),
-    );
-    assert.deepEqual(answers, Array.from({ length: 20 }, (_, i) => i % 2 === 1));
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
-    assert.equal((await sleeper.status).signal, "SIGKILL");
-    assert.deepEqual(await childrenMatching(marker), before);
+  await t.step("a leader that ignores SIGTERM gets SIGKILL", async () => {
+    const { child, member } = await sleeperGroup("while :; do sleep 1; done", "trap '' TERM");
+    await terminateGroup(child.pid, 200);
+    assert.equal((await child.status).signal, "SIGKILL");
+    await waitUntilStopped(member);
   });
-
-  await t.step("a shell that died is replaced, and no request is lost", async () => {
-    const [shell] = await childrenMatching(marker);
-    const sleeper = await sleeperGroup();
-    Deno.kill(shell, "SIGKILL");
-    // Whichever request meets the dead shell, every answer is still right.
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "TERM"), true);
-    assert.equal((await sleeper.status).signal, "SIGTERM");
-    assert.equal(await groups.alive(sleeper.pid), false);
-    const now = await childrenMatching(marker);
-    assert.equal(now.length, 1);
-    assert.notEqual(now[0], shell);
-  });
-
-  await t.step("a pgid that would reach hookd's own group or every process throws", () => {
-    for (const pgid of [0, 1, -5, 1.5, Number.NaN]) {
-      assert.throws(() => groups.signal(pgid, "TERM"), RangeError);
-      assert.throws(() => groups.alive(pgid), RangeError);
-    }
-  });
-
-  await t.step("closed: the shell is gone and requests still get answers", async () => {
-    await groups.close();
-    assert.deepEqual(await childrenMatching(marker), []);
-    const sleeper = await sleeperGroup();
-    assert.equal(await groups.alive(sleeper.pid), true);
-    assert.equal(await groups.signal(sleeper.pid, "KILL"), true);
-    assert.equal((await sleeper.status).signal, "SIGKILL");
-    assert.deepEqual(await childrenMatching(marker), []);
+  await t.step("an empty group: nothing to wait for", async () => {
+    const started = performance.now();
+    await terminateGroup(2 ** 22 + 3, 20_000);
+    assert.ok(performance.now() - started < 10_000);
   });
 });
 
-Deno.test("startTime() reads field 22 of /proc/<pid>/stat, through the shell or a one-off one", async (t) => {
-  const sleeper = await sleeperGroup();
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${sleeper.pid}/stat`);
-    const expected = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-    assert.ok(expected > 0);
-    await t.step("from the signaller's shell", async () => {
-      await using groups = createGroupSignaller();
-      assert.equal(await groups.startTime(sleeper.pid), expected);
-      assert.equal(await processStartTime(sleeper.pid, groups), expected);
-    });
-    await t.step("from a one-off shell", async () => {
-      assert.equal(await processStartTime(sleeper.pid, undefined), expected);
-    });
-  } finally {
-    sleeper.kill("SIGKILL");
-    await sleeper.status;
+Deno.test("a group id that would reach hookd's own group or every process throws", async () => {
+  for (const pgid of [0, 1, -5, 1.5, Number.NaN]) {
+    assert.throws(() => signalGroup(pgid, "SIGTERM"), RangeError);
+    assert.throws(() => groupExists(pgid), RangeError);
+    await assert.rejects(terminateGroup(pgid, 0), RangeError);
   }
-  await t.step("a process that is gone has none", async () => {
-    await using groups = createGroupSignaller();
-    // Reaped above, and pids are not reused this soon.
-    assert.equal(await groups.startTime(sleeper.pid), null);
-    assert.equal(await processStartTime(sleeper.pid, undefined), null);
-  });
 });

@@ -7,12 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  createGroupSignaller,
-  type GroupSignaller,
-  runHook,
-  type RunHookOptions,
-} from "../../lib/dispatch/mod.ts";
+import { createStartTimeReader, runHook, type RunHookOptions } from "../../lib/dispatch/mod.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const encoder = new TextEncoder();
@@ -93,19 +88,6 @@ async function waitForFile(path: string, boundMs = 5000): Promise<void> {
   }
 }
 
-/**
- * Run the same steps with a shell spawned per signal (no `groups`) and with one
- * long-lived {@linkcode GroupSignaller} shared by every run of the steps.
- */
-async function eachSignaller(
-  t: Deno.TestContext,
-  steps: (t: Deno.TestContext, groups: GroupSignaller | undefined) => Promise<void>,
-): Promise<void> {
-  await t.step("with a shell per signal", (t) => steps(t, undefined));
-  await using groups = createGroupSignaller();
-  await t.step("with a GroupSignaller", (t) => steps(t, groups));
-}
-
 function parseEnv(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split("\n").filter((l) => l !== "")) {
@@ -175,70 +157,68 @@ Deno.test("runHook() gives the hook exactly the environment it was passed", asyn
 Deno.test("runHook() reports the exit code and output", async (t) => {
   await using dir = await tempDir();
 
-  await eachSignaller(t, async (t, groups) => {
-    await t.step("exit 0 is success", async () => {
-      const result = await runHook(
-        "printf 'h\\303\\251llo'; echo oops >&2",
-        optionsFor(dir.path, { groups }),
-      );
-      assert.equal(result.success, true);
-      assert.equal(result.exitCode, 0);
-      assert.equal(result.signal, null);
-      assert.equal(result.stdout, "héllo");
-      assert.equal(result.stderr, "oops\n");
-      assert.equal(result.timedOut, false);
-      assert.equal(result.aborted, false);
-      assert.equal(result.error, undefined);
-      assert.equal(
-        result.durationMs >= 0 && result.endedAt >= result.startedAt,
-        true,
-      );
-    });
-
-    await t.step("a non-zero exit is a failure with its code", async () => {
-      const result = await runHook("exit 3", optionsFor(dir.path, { groups }));
-      assert.equal(result.success, false);
-      assert.equal(result.exitCode, 3);
-      assert.equal(result.signal, null);
-      assert.equal(result.error, undefined);
-    });
-
-    await t.step("an exit code above 128 is a code, not a signal", async () => {
-      // What a shell returns when its last command died of SIGKILL: the shell itself exited.
-      const result = await runHook("sh -c 'kill -9 $$'; exit $?", optionsFor(dir.path, { groups }));
-      assert.equal(result.success, false);
-      assert.equal(result.exitCode, 137);
-      assert.equal(result.signal, null);
-    });
-
-    await t.step("a hook killed by a signal reports the signal", async () => {
-      for (const [name, code] of [["KILL", "SIGKILL"], ["TERM", "SIGTERM"], ["INT", "SIGINT"]]) {
-        const result = await runHook(`kill -s ${name} $$`, optionsFor(dir.path, { groups }));
-        assert.equal(result.success, false);
-        assert.equal(result.exitCode, null);
-        assert.equal(result.signal, code);
-      }
-    });
-
-    await t.step("a command that does not exist exits 127", async () => {
-      const result = await runHook("/nonexistent/x", optionsFor(dir.path, { groups }));
-      assert.equal(result.success, false);
-      assert.equal(result.exitCode, 127);
-      assert.match(result.stderr, /nonexistent\/x/);
-    });
-
-    await t.step(
-      "a hook that ignores a large stdin is not an error",
-      async () => {
-        const result = await runHook(
-          "exit 0",
-          optionsFor(dir.path, { stdin: new Uint8Array(1_000_000), groups }),
-        );
-        assert.equal(result.success, true);
-        assert.equal(result.error, undefined);
-      },
+  await t.step("exit 0 is success", async () => {
+    const result = await runHook(
+      "printf 'h\\303\\251llo'; echo oops >&2",
+      optionsFor(dir.path),
+    );
+    assert.equal(result.success, true);
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.signal, null);
+    assert.equal(result.stdout, "héllo");
+    assert.equal(result.stderr, "oops\n");
+    assert.equal(result.timedOut, false);
+    assert.equal(result.aborted, false);
+    assert.equal(result.error, undefined);
+    assert.equal(
+      result.durationMs >= 0 && result.endedAt >= result.startedAt,
+      true,
     );
   });
+
+  await t.step("a non-zero exit is a failure with its code", async () => {
+    const result = await runHook("exit 3", optionsFor(dir.path));
+    assert.equal(result.success, false);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.signal, null);
+    assert.equal(result.error, undefined);
+  });
+
+  await t.step("an exit code above 128 is a code, not a signal", async () => {
+    // What a shell returns when its last command died of SIGKILL: the shell itself exited.
+    const result = await runHook("sh -c 'kill -9 $$'; exit $?", optionsFor(dir.path));
+    assert.equal(result.success, false);
+    assert.equal(result.exitCode, 137);
+    assert.equal(result.signal, null);
+  });
+
+  await t.step("a hook killed by a signal reports the signal", async () => {
+    for (const [name, code] of [["KILL", "SIGKILL"], ["TERM", "SIGTERM"], ["INT", "SIGINT"]]) {
+      const result = await runHook(`kill -s ${name} $$`, optionsFor(dir.path));
+      assert.equal(result.success, false);
+      assert.equal(result.exitCode, null);
+      assert.equal(result.signal, code);
+    }
+  });
+
+  await t.step("a command that does not exist exits 127", async () => {
+    const result = await runHook("/nonexistent/x", optionsFor(dir.path));
+    assert.equal(result.success, false);
+    assert.equal(result.exitCode, 127);
+    assert.match(result.stderr, /nonexistent\/x/);
+  });
+
+  await t.step(
+    "a hook that ignores a large stdin is not an error",
+    async () => {
+      const result = await runHook(
+        "exit 0",
+        optionsFor(dir.path, { stdin: new Uint8Array(1_000_000) }),
+      );
+      assert.equal(result.success, true);
+      assert.equal(result.error, undefined);
+    },
+  );
 });
 
 Deno.test("runHook() keeps only the first outputLimitBytes of each stream", async (t) => {
@@ -287,136 +267,130 @@ Deno.test("runHook() keeps only the first outputLimitBytes of each stream", asyn
 Deno.test("runHook() terminates a hook that runs past its time-out", async (t) => {
   await using dir = await tempDir();
 
-  await eachSignaller(t, async (t, groups) => {
-    await t.step("SIGTERM ends it", async () => {
-      const result = await runHook(
-        "sleep 30",
-        optionsFor(dir.path, { timeoutMs: 200, groups }),
-      );
-      assert.equal(result.timedOut, true);
-      assert.equal(result.aborted, false);
-      assert.equal(result.success, false);
-      assert.equal(result.signal, "SIGTERM");
-      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
-    });
+  await t.step("SIGTERM ends it", async () => {
+    const result = await runHook(
+      "sleep 30",
+      optionsFor(dir.path, { timeoutMs: 200 }),
+    );
+    assert.equal(result.timedOut, true);
+    assert.equal(result.aborted, false);
+    assert.equal(result.success, false);
+    assert.equal(result.signal, "SIGTERM");
+    assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+  });
 
-    await t.step("SIGKILL follows when SIGTERM is ignored", async () => {
-      const result = await runHook(
-        "trap '' TERM; sleep 30",
-        optionsFor(dir.path, { timeoutMs: 200, killGraceMs: 300, groups }),
-      );
-      assert.equal(result.timedOut, true);
-      assert.equal(result.signal, "SIGKILL");
-      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
-    });
+  await t.step("SIGKILL follows when SIGTERM is ignored", async () => {
+    const result = await runHook(
+      "trap '' TERM; sleep 30",
+      optionsFor(dir.path, { timeoutMs: 200, killGraceMs: 300 }),
+    );
+    assert.equal(result.timedOut, true);
+    assert.equal(result.signal, "SIGKILL");
+    assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+  });
 
-    await t.step("its background children are killed too", async () => {
-      const result = await runHook(
-        'sleep 300 & echo $! > "$OUT/pid"; sleep 30',
-        optionsFor(dir.path, { timeoutMs: 300, groups }),
-      );
-      assert.equal(result.timedOut, true);
-      const pid = await readPid(`${dir.path}/pid`);
-      assert.equal(
-        await waitUntilStopped(pid),
-        true,
-        `sleep ${pid} still running`,
-      );
-    });
+  await t.step("its background children are killed too", async () => {
+    const result = await runHook(
+      'sleep 300 & echo $! > "$OUT/pid"; sleep 30',
+      optionsFor(dir.path, { timeoutMs: 300 }),
+    );
+    assert.equal(result.timedOut, true);
+    const pid = await readPid(`${dir.path}/pid`);
+    assert.equal(
+      await waitUntilStopped(pid),
+      true,
+      `sleep ${pid} still running`,
+    );
+  });
 
-    await t.step("the payload file is removed after a time-out", async () => {
-      const result = await runHook(
-        'echo "$HOOKD_PAYLOAD_FILE" > "$OUT/name"; sleep 30',
-        optionsFor(dir.path, { timeoutMs: 300, groups }),
-      );
-      assert.equal(result.timedOut, true);
-      const name = (await Deno.readTextFile(`${dir.path}/name`)).trim();
-      assert.ok(name.startsWith(`${dir.path}/hookd-payload-`), name);
-      assert.equal(await exists(name), false);
-    });
+  await t.step("the payload file is removed after a time-out", async () => {
+    const result = await runHook(
+      'echo "$HOOKD_PAYLOAD_FILE" > "$OUT/name"; sleep 30',
+      optionsFor(dir.path, { timeoutMs: 300 }),
+    );
+    assert.equal(result.timedOut, true);
+    const name = (await Deno.readTextFile(`${dir.path}/name`)).trim();
+    assert.ok(name.startsWith(`${dir.path}/hookd-payload-`), name);
+    assert.equal(await exists(name), false);
   });
 });
 
 Deno.test("runHook() returns when the shell exits, killing what it left running", async (t) => {
   await using dir = await tempDir();
 
-  await eachSignaller(t, async (t, groups) => {
-    await t.step("a background child holding stdout open", async () => {
-      const result = await runHook(
-        'sleep 300 & echo $! > "$OUT/pid"; echo done',
-        optionsFor(dir.path, { timeoutMs: 20_000, groups }),
-      );
-      assert.equal(result.success, true);
-      assert.equal(result.timedOut, false);
-      assert.equal(result.stdout, "done\n");
-      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
-      const pid = await readPid(`${dir.path}/pid`);
-      assert.equal(
-        await waitUntilStopped(pid),
-        true,
-        `sleep ${pid} still running`,
-      );
-    });
-
-    await t.step(
-      "a background child that ignores SIGTERM and closed its output",
-      async () => {
-        const result = await runHook(
-          '(trap "" TERM; exec sleep 300) >/dev/null 2>&1 & echo $! > "$OUT/pid2"',
-          optionsFor(dir.path, { killGraceMs: 300, groups }),
-        );
-        assert.equal(result.success, true);
-        const pid = await readPid(`${dir.path}/pid2`);
-        assert.equal(
-          await waitUntilStopped(pid),
-          true,
-          `sleep ${pid} still running`,
-        );
-      },
+  await t.step("a background child holding stdout open", async () => {
+    const result = await runHook(
+      'sleep 300 & echo $! > "$OUT/pid"; echo done',
+      optionsFor(dir.path, { timeoutMs: 20_000 }),
     );
+    assert.equal(result.success, true);
+    assert.equal(result.timedOut, false);
+    assert.equal(result.stdout, "done\n");
+    assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
+    const pid = await readPid(`${dir.path}/pid`);
+    assert.equal(
+      await waitUntilStopped(pid),
+      true,
+      `sleep ${pid} still running`,
+    );
+  });
 
-    await t.step("a grandchild whose parent exited first", async () => {
-      // Orphaned before the hook ends, it is no longer the shell's child, only in its group.
+  await t.step(
+    "a background child that ignores SIGTERM and closed its output",
+    async () => {
       const result = await runHook(
-        '(sleep 300 >/dev/null 2>&1 & echo $! > "$OUT/pid3")',
-        optionsFor(dir.path, { groups }),
+        '(trap "" TERM; exec sleep 300) >/dev/null 2>&1 & echo $! > "$OUT/pid2"',
+        optionsFor(dir.path, { killGraceMs: 300 }),
       );
       assert.equal(result.success, true);
-      const pid = await readPid(`${dir.path}/pid3`);
+      const pid = await readPid(`${dir.path}/pid2`);
       assert.equal(
         await waitUntilStopped(pid),
         true,
         `sleep ${pid} still running`,
       );
-    });
+    },
+  );
+
+  await t.step("a grandchild whose parent exited first", async () => {
+    // Orphaned before the hook ends, it is no longer the shell's child, only in its group.
+    const result = await runHook(
+      '(sleep 300 >/dev/null 2>&1 & echo $! > "$OUT/pid3")',
+      optionsFor(dir.path),
+    );
+    assert.equal(result.success, true);
+    const pid = await readPid(`${dir.path}/pid3`);
+    assert.equal(
+      await waitUntilStopped(pid),
+      true,
+      `sleep ${pid} still running`,
+    );
   });
 });
 
 Deno.test("runHook() stops the hook when the abort signal fires", async (t) => {
   await using dir = await tempDir();
 
-  await eachSignaller(t, async (t, groups) => {
-    await t.step("during the run", async () => {
-      const controller = new AbortController();
-      const running = runHook(
-        'sleep 300 & echo $! > "$OUT/pid"; : > "$OUT/started"; sleep 30',
-        optionsFor(dir.path, { signal: controller.signal, timeoutMs: 20_000, groups }),
-      );
-      await waitForFile(`${dir.path}/started`);
-      controller.abort();
-      const result = await running;
-      assert.equal(result.aborted, true);
-      assert.equal(result.timedOut, false);
-      assert.equal(result.success, false);
-      assert.equal(result.signal, "SIGTERM");
-      const pid = await readPid(`${dir.path}/pid`);
-      assert.equal(
-        await waitUntilStopped(pid),
-        true,
-        `sleep ${pid} still running`,
-      );
-      await Deno.remove(`${dir.path}/started`);
-    });
+  await t.step("during the run", async () => {
+    const controller = new AbortController();
+    const running = runHook(
+      'sleep 300 & echo $! > "$OUT/pid"; : > "$OUT/started"; sleep 30',
+      optionsFor(dir.path, { signal: controller.signal, timeoutMs: 20_000 }),
+    );
+    await waitForFile(`${dir.path}/started`);
+    controller.abort();
+    const result = await running;
+    assert.equal(result.aborted, true);
+    assert.equal(result.timedOut, false);
+    assert.equal(result.success, false);
+    assert.equal(result.signal, "SIGTERM");
+    const pid = await readPid(`${dir.path}/pid`);
+    assert.equal(
+      await waitUntilStopped(pid),
+      true,
+      `sleep ${pid} still running`,
+    );
+    await Deno.remove(`${dir.path}/started`);
   });
 
   await t.step("before the run: the hook never starts", async () => {
@@ -468,10 +442,10 @@ Deno.test("runHook() gives concurrent runs their own payload files", async () =>
   assert.deepEqual(left, []);
 });
 
-Deno.test("runHook() with a GroupSignaller spawns only the hook itself", async () => {
-  await using dir = await tempDir();
-  await using groups = createGroupSignaller();
-  // Every /bin/sh hookd spawns is a child of this process: count them as they start.
+/** Run `body` with every `Deno.Command` this process creates recorded as `[command, ...args]`. */
+async function recordingSpawns<T>(
+  body: () => Promise<T>,
+): Promise<{ value: T; spawned: string[][] }> {
   const spawned: string[][] = [];
   const original = Deno.Command;
   // deno-lint-ignore no-explicit-any
@@ -482,18 +456,141 @@ Deno.test("runHook() with a GroupSignaller spawns only the hook itself", async (
     }
   };
   try {
-    for (let i = 0; i < 5; i++) {
-      const result = await runHook(`echo ${i}`, optionsFor(dir.path, { groups }));
-      assert.equal(result.stdout, `${i}\n`);
-    }
+    return { value: await body(), spawned };
   } finally {
     // deno-lint-ignore no-explicit-any
     (Deno as any).Command = original;
   }
-  const hooks = spawned.filter((args) => args[0] === "/usr/bin/setsid");
-  const helpers = spawned.filter((args) => args[0] === "/bin/sh");
-  assert.equal(hooks.length, 5);
-  assert.equal(helpers.length, 1, JSON.stringify(helpers));
+}
+
+Deno.test("runHook() spawns only setsid and the hook, and at most one helper for many runs", async (t) => {
+  await using dir = await tempDir();
+
+  await t.step("a simple command is executed without a shell", async () => {
+    const { value: result, spawned } = await recordingSpawns(() =>
+      runHook("/bin/echo  direct\targs", optionsFor(dir.path))
+    );
+    assert.equal(result.stdout, "direct args\n");
+    assert.deepEqual(spawned, [["/usr/bin/setsid", "/bin/echo", "direct", "args"]]);
+  });
+
+  await t.step("a line with shell syntax goes through /bin/sh -c", async () => {
+    const { value: result, spawned } = await recordingSpawns(() =>
+      runHook("echo $((1 + 1))", optionsFor(dir.path))
+    );
+    assert.equal(result.stdout, "2\n");
+    assert.deepEqual(spawned, [["/usr/bin/setsid", "/bin/sh", "-c", "echo $((1 + 1))"]]);
+  });
+
+  await t.step("recording the groups of many runs starts one helper shell", async () => {
+    await using startTimes = createStartTimeReader();
+    const groups: { pgid: number; leaderStartTime: number }[] = [];
+    const { spawned } = await recordingSpawns(async () => {
+      for (let i = 0; i < 5; i++) {
+        const result = await runHook(
+          "sleep 0.05",
+          optionsFor(dir.path, { startTimes, onSpawn: (group) => groups.push(group) }),
+        );
+        assert.equal(result.success, true, result.stderr);
+      }
+    });
+    const hooks = spawned.filter((args) => args[0] === "/usr/bin/setsid");
+    const helpers = spawned.filter((args) => args[0] !== "/usr/bin/setsid");
+    assert.equal(hooks.length, 5);
+    assert.equal(helpers.length, 1, JSON.stringify(helpers));
+    assert.equal(groups.length, 5, "every run's group was recorded");
+    assert.ok(groups.every((g) => g.pgid > 1 && g.leaderStartTime > 0));
+  });
+});
+
+Deno.test("runHook() gives a hook the same things with or without a shell", async () => {
+  await using dir = await tempDir();
+  // The same program either way: directly, and through /bin/sh -c (a quote makes it a shell line).
+  const script = `${dir.path}/see.sh`;
+  await Deno.writeTextFile(
+    script,
+    [
+      "#!/bin/sh",
+      'out="$OUT/$1"; mkdir "$out"',
+      'env | grep -v "^PWD=" | sort > "$out/env"',
+      'cat > "$out/stdin"',
+      'cat "$HOOKD_PAYLOAD_FILE" > "$out/payload"',
+      'stat -c %a "$HOOKD_PAYLOAD_FILE" > "$out/mode"',
+      'read -r stat < /proc/$$/stat; stat=${stat##*") "}; set -- $stat',
+      'echo "$3 $4" > "$out/group"',
+      "printf 'out\\n'; printf 'err\\n' >&2; exit 7",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  const env = { PATH, OUT: dir.path, HOOKD_EVENT: "push", SPACED: "a b=c" };
+  const body = new Uint8Array(100_000).map((_, i) => (i * 11) % 256);
+  const direct = await runHook(`${script} direct`, optionsFor(dir.path, { env, stdin: body }));
+  const shell = await runHook(`${script} 'shell'`, optionsFor(dir.path, { env, stdin: body }));
+  const seen = async (name: string) => ({
+    env: (await Deno.readTextFile(`${dir.path}/${name}/env`)).replace(
+      /^HOOKD_PAYLOAD_FILE=.*$/m,
+      "HOOKD_PAYLOAD_FILE=…",
+    ),
+    stdin: await Deno.readFile(`${dir.path}/${name}/stdin`),
+    payload: await Deno.readFile(`${dir.path}/${name}/payload`),
+    mode: await Deno.readTextFile(`${dir.path}/${name}/mode`),
+  });
+  /** The hook's process group and session: one, led by the hook (or by its shell). */
+  const groupOf = async (name: string) => {
+    const [pgrp, session] = (await Deno.readTextFile(`${dir.path}/${name}/group`)).split(" ");
+    assert.equal(Number(pgrp), Number(session), `${name} leads a session of its own`);
+    return Number(pgrp);
+  };
+  const ownGroup = Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ")[2]);
+  assert.notEqual(await groupOf("direct"), ownGroup);
+  assert.notEqual(await groupOf("shell"), ownGroup);
+  const sawDirect = await seen("direct");
+  assert.deepEqual(sawDirect, await seen("shell"));
+  assert.deepEqual(sawDirect.stdin, body);
+  assert.deepEqual(sawDirect.payload, body);
+  assert.equal(sawDirect.mode, "600\n");
+  assert.match(sawDirect.env, /^SPACED=a b=c$/m);
+  const outcome = (r: typeof direct) => [r.exitCode, r.signal, r.success, r.stdout, r.stderr];
+  assert.deepEqual(outcome(direct), [7, null, false, "out\n", "err\n"]);
+  assert.deepEqual(outcome(shell), outcome(direct));
+});
+
+Deno.test("runHook() reports a program that cannot be started as sh would", async (t) => {
+  await using dir = await tempDir();
+  const notExecutable = `${dir.path}/not-executable.sh`;
+  await Deno.writeTextFile(notExecutable, "#!/bin/sh\n", { mode: 0o644 });
+
+  await t.step("a missing program: exit 127, not found", async () => {
+    for (const command of ["/nonexistent/x.sh --fast", "no-such-program-hookd arg"]) {
+      const result = await runHook(command, optionsFor(dir.path));
+      const program = command.split(" ")[0];
+      assert.equal(result.exitCode, 127, command);
+      assert.equal(result.success, false);
+      assert.equal(result.stderr, `hookd: ${program}: not found\n`);
+    }
+  });
+
+  await t.step("a program that is not executable: exit 126, permission denied", async () => {
+    for (const command of [notExecutable, dir.path]) {
+      const result = await runHook(command, optionsFor(dir.path));
+      assert.equal(result.exitCode, 126, command);
+      assert.equal(result.stderr, `hookd: ${command}: Permission denied\n`);
+    }
+  });
+
+  await t.step("through the shell the shell says it, as before", async () => {
+    const result = await runHook("/nonexistent/x.sh >/dev/null", optionsFor(dir.path));
+    assert.equal(result.exitCode, 127);
+    assert.match(result.stderr, /\/nonexistent\/x\.sh: not found/);
+  });
+
+  await t.step("a hook's own exit 127 and stderr are left as they are", async () => {
+    // setsid, run as the hook, fails on a program it cannot find: its words stay its own.
+    const result = await runHook("/usr/bin/setsid -w /nonexistent/y", optionsFor(dir.path));
+    assert.equal(result.exitCode, 127);
+    assert.match(result.stderr, /^setsid: .*\/nonexistent\/y/);
+  });
 });
 
 Deno.test("runHook() reports a missing payload directory instead of throwing", async () => {

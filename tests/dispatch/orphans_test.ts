@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { endOrphanedRuns } from "../../lib/dispatch/orphans.ts";
-import { processStartTime } from "../../lib/dispatch/group_signaller.ts";
+import { processStartTime } from "../../lib/dispatch/start_time.ts";
 import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
 import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery } from "../_delivery.ts";
@@ -78,7 +78,7 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
-    const leaderStartTime = await processStartTime(sleeper.pid, undefined);
+    const leaderStartTime = await processStartTime(sleeper.pid);
     assert.ok(leaderStartTime !== null);
     store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
     assert.deepEqual(store.runningGroups().map((g) => [g.runId, g.pgid, g.leaderStartTime]), [

@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
   createQueue,
-  type GroupSignaller,
   type HookRunner,
   type HookRunResult,
   QueueClosedError,
   type QueueOptions,
   runHook,
   type RunHookOptions,
+  type StartTimeReader,
 } from "../../lib/dispatch/mod.ts";
 import { openSqliteStore, openStore } from "../../lib/store/mod.ts";
 import { asyncStore } from "../../lib/store/async_store.ts";
@@ -480,11 +480,11 @@ Deno.test("hooks run through a real shell receive the body on stdin and their en
   assert.equal(failed.stderr, "nope\n");
 });
 
-Deno.test("the queue gives every run one GroupSignaller and closes it when it closes", async () => {
-  const seen = new Set<GroupSignaller | undefined>();
+Deno.test("the queue gives every run one StartTimeReader and closes it when it closes", async () => {
+  const seen = new Set<StartTimeReader | undefined>();
   await using h = await harness({
     run: (command, options) => {
-      seen.add(options.groups);
+      seen.add(options.startTimes);
       return runHook(command, { ...options, killGraceMs: 300 });
     },
     start: false,
@@ -510,7 +510,7 @@ Deno.test("the queue gives every run one GroupSignaller and closes it when it cl
   }
   assert.equal(seen.size, 1);
   assert.notEqual([...seen][0], undefined);
-  // The test's sanitizers fail it if the signaller's shell outlives the queue.
+  // The test's sanitizers fail it if the reader's shell outlives the queue.
 });
 
 /**

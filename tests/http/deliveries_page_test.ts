@@ -129,6 +129,18 @@ Deno.test("the chart counts duplicates from the counter, or says it cannot", asy
   });
 });
 
+Deno.test("the chart stacks filtered deliveries apart from ignored ones", async () => {
+  using f = fixture();
+  await seed(
+    f.store,
+    delivery({ filteredBy: "HOOKD_GITHUB_MATCH_PUSH: ref=refs/heads/main" }),
+    null,
+  );
+  const html = await (await f.app.request("/")).text();
+  assert.equal(html.match(/<rect class="bar-filtered/g)?.length, 1);
+  assert.ok(html.includes("filtered (a filter failed)"));
+});
+
 Deno.test("GET / pages by 50, and the next page's link keeps the filters", async () => {
   using f = fixture();
   const ids: string[] = [];

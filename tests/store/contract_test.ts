@@ -8,7 +8,7 @@
 
 import { openStore } from "../../lib/store/mod.ts";
 import { openPostgresStore } from "../../lib/store/postgres.ts";
-import { SKIP_POSTGRES, startPostgres } from "../_postgres.ts";
+import { SKIP_POSTGRES, startPostgres } from "../postgres_cluster.ts";
 import { type ContractTarget, runStoreContract } from "./_contract.ts";
 
 Deno.test("the SQLite store fulfils the store contract", async (t) => {

@@ -138,6 +138,23 @@ Deno.test("insert() resolves only after the WAL is synced, and rejects when it c
   });
 });
 
+Deno.test("with sync normal, insert() is acknowledged once committed, with no WAL sync", async (t) => {
+  await withStore({ sync: "normal" }, async (store) => {
+    await t.step("an insert is acknowledged and readable", async () => {
+      const { id } = await store.insert(delivery());
+      assert.equal(store.get(id)?.state, "queued");
+    });
+    await t.step(
+      "a WAL that cannot be opened to sync does not matter: nothing syncs it",
+      async () => {
+        await Deno.remove(`${store.path}-wal`);
+        const { state } = await store.insert(delivery());
+        assert.equal(state, "queued");
+      },
+    );
+  });
+});
+
 Deno.test("inserts arriving while a WAL sync runs share the next commit", async () => {
   await withStore({}, async (store) => {
     const first = store.insert(delivery());

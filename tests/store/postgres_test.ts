@@ -19,7 +19,7 @@ import {
 import { POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
 import { StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
-import { SKIP_POSTGRES, startPostgres } from "../_postgres.ts";
+import { SKIP_POSTGRES, startPostgres } from "../postgres_cluster.ts";
 import { runEnd } from "./_contract.ts";
 
 function delay(ms: number): Promise<void> {

@@ -1,0 +1,87 @@
+/**
+ * Where the listeners bind: `address:port`, or, for the public listener, a
+ * unix socket (`unix:/path`) with its mode and group for a reverse proxy on
+ * the same machine.
+ *
+ * @module
+ */
+
+/** A unix socket for the public listener, for a reverse proxy on the same machine. */
+export interface UnixListen {
+  /** The socket file, e.g. `/run/hookd/hookd.sock`. */
+  path: string;
+  /** Its permission bits (`HOOKD_LISTEN_MODE`, default 0660). */
+  mode: number;
+  /** The group it is given (`HOOKD_LISTEN_GROUP`), so the proxy may connect; unset: hookd's own. */
+  group?: string;
+}
+
+/** Where the public listener binds: an address and port, or a unix socket. */
+export type Listen = { hostname: string; port: number } | UnixListen;
+
+/**
+ * `HOOKD_LISTEN` (an address and port, or `unix:/path`) with the socket's
+ * `HOOKD_LISTEN_MODE` and `HOOKD_LISTEN_GROUP`, which mean nothing for a
+ * TCP listener and so are refused with one.
+ *
+ * @param get reads a variable, defaults applied
+ * @param problems where each problem is pushed, naming its variable and the fix
+ * @returns the listener (a placeholder after a problem)
+ */
+export function parsePublicListen(get: (name: string) => string, problems: string[]): Listen {
+  const value = get("HOOKD_LISTEN").trim();
+  const modeText = get("HOOKD_LISTEN_MODE").trim();
+  const group = get("HOOKD_LISTEN_GROUP").trim();
+  if (!value.startsWith("unix:")) {
+    const socketOnly = [
+      modeText !== "0660" && "HOOKD_LISTEN_MODE",
+      group !== "" && "HOOKD_LISTEN_GROUP",
+    ].filter((name): name is string => !!name);
+    for (const name of socketOnly) {
+      problems.push(`${name} is set but HOOKD_LISTEN is not a unix socket: remove ${name}`);
+    }
+    return parseListen("HOOKD_LISTEN", value, problems);
+  }
+  const path = value.slice("unix:".length);
+  if (!path.startsWith("/")) {
+    problems.push(
+      `HOOKD_LISTEN is "${value}": a unix socket needs an absolute path, e.g. unix:/run/hookd/hookd.sock`,
+    );
+  }
+  if (get("HOOKD_TLS_CERT") !== "" || get("HOOKD_TLS_KEY") !== "") {
+    problems.push(
+      "HOOKD_TLS_CERT is set but HOOKD_LISTEN is a unix socket: let the proxy in front terminate TLS, and remove HOOKD_TLS_CERT and HOOKD_TLS_KEY",
+    );
+  }
+  const mode = /^0?[0-7]{3}$/.test(modeText) ? parseInt(modeText, 8) : NaN;
+  if (Number.isNaN(mode)) {
+    problems.push(
+      `HOOKD_LISTEN_MODE is "${modeText}": write octal permission bits, e.g. 0660 (owner and group may connect)`,
+    );
+  }
+  return { path, mode: Number.isNaN(mode) ? 0o660 : mode, ...(group ? { group } : {}) };
+}
+
+/**
+ * An `address:port` listener (`HOOKD_LISTEN`, `HOOKD_ADMIN_LISTEN`).
+ *
+ * @param variable the variable's name, for the problem
+ * @param value its value
+ * @param problems where a problem is pushed when it is not one
+ * @returns the address and port (a placeholder after a problem)
+ */
+export function parseListen(
+  variable: string,
+  value: string,
+  problems: string[],
+): { hostname: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    problems.push(
+      `${variable} is "${value}": write address:port, e.g. 127.0.0.1:9000 or [::1]:9000`,
+    );
+    return { hostname: "127.0.0.1", port: 0 };
+  }
+  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
