@@ -412,7 +412,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
         },
         createAdminApp({
           async health() {
-            const reason = await probeWritable(daemon.config.stateDir);
+            // A shared store is elsewhere: it must answer too, not only the state directory.
+            const reason = await probeWritable(daemon.config.stateDir) ??
+              (daemon.config.store.kind === "postgres"
+                ? await daemon.store.counts().then(() => undefined, (e) => String(e?.message ?? e))
+                : undefined);
             return { storeWritable: reason === undefined, listening, reason };
           },
           metrics: daemon.metrics,

@@ -329,6 +329,27 @@ Deno.test({
       );
     });
 
+    await t.step("/healthz answers 503 while PostgreSQL is down, 200 once it is back", async () => {
+      const { url } = await database(cluster);
+      await using node = await startDaemon(instanceEnv(url, "health", { h: {} }));
+      const health = async () => {
+        const response = await fetch(`${node.adminUrl}/healthz`);
+        return { status: response.status, body: await response.json() };
+      };
+      assert.equal((await health()).status, 200);
+      await cluster.stop();
+      try {
+        const down = await health();
+        assert.equal(down.status, 503);
+        assert.equal(down.body.store, false);
+        assert.equal(await deliver(node.url, "h", "while-down"), 503, "nothing stored, no 2xx");
+      } finally {
+        await cluster.start();
+      }
+      await eventually(() => "healthy again", async () => (await health()).status === 200);
+      assert.equal(await deliver(node.url, "h", "after"), 202);
+    });
+
     await t.step(
       "an accept-only instance (HOOKD_RUN_HOOKS=false) stores; another runs; the CLI reads both",
       async () => {
