@@ -9,6 +9,7 @@
  * @module
  */
 
+import { toClaimed } from "./_rows.ts";
 import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type {
@@ -106,22 +107,7 @@ export class PostgresClaims {
       );
       if (!row) return null;
       this.#held.set(row.run_id as number, lease);
-      return {
-        id,
-        endpoint: row.endpoint as string,
-        event: row.event as string,
-        sourceId: row.source_id as string | null,
-        receivedAt: row.received_at as number,
-        contentType: row.content_type as string,
-        headers: JSON.parse(row.headers as string),
-        body: Uint8Array.from(row.body as Buffer),
-        hook: row.hook as string,
-        timeoutMs: row.timeout_ms as number,
-        verifiedBy: row.verified_by as string | null,
-        attempt: row.attempts as number,
-        failures: row.failures as number,
-        runId: row.run_id as number,
-      };
+      return toClaimed(row, row.run_id as number);
     });
   }
 

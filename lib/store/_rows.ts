@@ -6,6 +6,7 @@
  */
 
 import {
+  type ClaimedDelivery,
   DELIVERY_STATES,
   type DeliveryFilter,
   type DeliveryState,
@@ -131,5 +132,35 @@ export function toRun(row: Row): RunRecord {
     stdoutTruncated: row.stdout_truncated === 1,
     stderrTruncated: row.stderr_truncated === 1,
     error: row.error as string | null,
+  };
+}
+
+/**
+ * A claimed delivery from its row (after the claim's update: `attempts`
+ * counts this run) and the run the claim created.
+ *
+ * @param row the delivery's row, every column (SQLite's or PostgreSQL's)
+ * @param runId the new run's id
+ * @returns what the queue runs
+ */
+export function toClaimed(row: Row, runId: number): ClaimedDelivery {
+  return {
+    id: row.id as string,
+    endpoint: row.endpoint as string,
+    event: row.event as string,
+    sourceId: row.source_id as string | null,
+    receivedAt: row.received_at as number,
+    contentType: row.content_type as string,
+    headers: JSON.parse(row.headers as string),
+    // postgres.js gives a Buffer; a plain Uint8Array keeps the two stores' answers equal.
+    body: row.body instanceof Uint8Array && row.body.constructor === Uint8Array
+      ? row.body
+      : Uint8Array.from(row.body as Uint8Array),
+    hook: row.hook as string,
+    timeoutMs: row.timeout_ms as number,
+    verifiedBy: row.verified_by as string | null,
+    attempt: row.attempts as number,
+    failures: row.failures as number,
+    runId,
   };
 }

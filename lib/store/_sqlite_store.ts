@@ -18,6 +18,7 @@ import {
   checkDelivery,
   LAST_RUN_JOIN,
   SUMMARY_COLUMNS,
+  toClaimed,
   toRun,
   toSummary,
   whereClause,
@@ -387,22 +388,7 @@ export class SqliteStore implements SyncStore {
           `INSERT INTO runs (delivery_id, attempt, started_at, outcome)
            VALUES (?, ?, ?, 'running') RETURNING id`,
         ).get(id, row.attempts, now)!;
-        claimed = {
-          id,
-          endpoint: row.endpoint as string,
-          event: row.event as string,
-          sourceId: row.source_id as string | null,
-          receivedAt: row.received_at as number,
-          contentType: row.content_type as string,
-          headers: JSON.parse(row.headers as string),
-          body: row.body as Uint8Array,
-          hook: row.hook as string,
-          timeoutMs: row.timeout_ms as number,
-          verifiedBy: row.verified_by as string | null,
-          attempt: row.attempts as number,
-          failures: row.failures as number,
-          runId: run.id as number,
-        };
+        claimed = toClaimed(row, run.id as number);
       });
       return claimed;
     });
