@@ -27,7 +27,7 @@ export interface ImportSite {
 
 /** One import resolved to a file of the repository. */
 export interface ImportEdge {
-  /** Repository-relative path with `/` separators, e.g. `lib/app.ts`. */
+  /** Repository-relative path with `/` separators, e.g. `lib/http/app.ts`. */
   to: string;
   kind: ImportKind;
   line: number;

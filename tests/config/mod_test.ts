@@ -461,7 +461,7 @@ Deno.test("parseConfig() refuses mistakes, naming the variable and the fix", asy
     );
   });
 
-  // BUG (lib/config.ts): a hook time limit no timer can keep is accepted.
+  // BUG (lib/config/mod.ts): a hook time limit no timer can keep is accepted.
   // HOOKD_GITHUB_TIMEOUT=30d (over 2^31-1 ms, setTimeout's limit) and
   // HOOKD_GITHUB_TIMEOUT=0s both parse; runHook() then throws a RangeError
   // ("options.timeoutMs must be above 0 and at most 2147483647") on every
@@ -533,7 +533,7 @@ Deno.test("parseConfig() refuses mistakes, naming the variable and the fix", asy
     );
   });
 
-  // BUG (lib/config.ts): a duplicate is only noticed when its first copy
+  // BUG (lib/config/mod.ts): a duplicate is only noticed when its first copy
   // parsed cleanly. HOOKD_ENDPOINTS=github,github with HOOKD_GITHUB_SECRET=""
   // expected: the empty secret once plus 'lists "github" twice'; got: the
   // empty-secret problem twice and no duplicate problem.
@@ -550,7 +550,7 @@ Deno.test("parseConfig() refuses mistakes, naming the variable and the fix", asy
     },
   });
 
-  // BUG (lib/config.ts): endpoint names whose variables overlap are accepted.
+  // BUG (lib/config/mod.ts): endpoint names whose variables overlap are accepted.
   // With HOOKD_ENDPOINTS=gh,gh-hook, HOOKD_GH_HOOK_SECRET is gh-hook's secret
   // and also read as gh's hook for the event "secret": the secret becomes a
   // shell command that `hookd check` prints and that runs when a "secret"

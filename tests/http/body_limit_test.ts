@@ -14,7 +14,7 @@ import { HttpError } from "../../lib/http/http_error.ts";
 const LIMIT = 16;
 const encoder = new TextEncoder();
 
-/** An app that answers with the byte count it got, and maps refusals as lib/app.ts does. */
+/** An app that answers with the byte count it got, and maps refusals as lib/http/app.ts does. */
 function limitedApp(
   maxBytes = LIMIT,
 ): { app: Hono<{ Variables: BodyLimitVariables }>; reached: () => number } {
