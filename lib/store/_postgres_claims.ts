@@ -10,7 +10,6 @@
  */
 
 import { toClaimed } from "./_rows.ts";
-import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type {
   ClaimedDelivery,
