@@ -12,7 +12,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type Daemon, githubSignature, runHookd, startDaemon, tempDir } from "./harness.ts";
+import {
+  type Daemon,
+  githubSignature,
+  hookScript,
+  runHookd,
+  startDaemon,
+  tempDir,
+} from "./harness.ts";
 import { type PostgresCluster, SKIP_POSTGRES, startPostgres } from "./postgres_cluster.ts";
 
 const SECRET = "cluster-test-secret-0123456789";
@@ -37,13 +44,6 @@ function instanceEnv(
     for (const [key, value] of Object.entries(settings)) env[prefix + key] = value;
   }
   return env;
-}
-
-/** A hook script in a file (the env file holds only `sh PATH`). */
-async function hookScript(dir: string, name: string, script: string): Promise<string> {
-  const path = `${dir}/${name}.sh`;
-  await Deno.writeTextFile(path, `set -u\n${script}\n`);
-  return `sh ${path}`;
 }
 
 /**

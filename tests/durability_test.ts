@@ -14,6 +14,7 @@ import { DatabaseSync } from "node:sqlite";
 import {
   type Daemon,
   githubSignature,
+  hookScript,
   integrationTest,
   runHookd,
   startDaemon,
@@ -45,16 +46,6 @@ function daemonEnv(
     for (const [key, value] of Object.entries(settings)) env[prefix + key] = value;
   }
   return env;
-}
-
-/**
- * Write a hook script and return the command that runs it. Scripts live in
- * files so that they can quote freely: the env file only holds `sh PATH`.
- */
-async function hookScript(dir: string, name: string, script: string): Promise<string> {
-  const path = `${dir}/${name}.sh`;
-  await Deno.writeTextFile(path, `set -u\n${script}\n`);
-  return `sh ${path}`;
 }
 
 interface Answer {

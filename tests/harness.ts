@@ -436,3 +436,18 @@ export async function waitForFile(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Write a hook script and return the command that runs it. Scripts live in
+ * files so that they can quote freely: the env file only holds `sh PATH`.
+ *
+ * @param dir where the script goes
+ * @param name its name, `<name>.sh`
+ * @param script the shell script (run with `set -u`)
+ * @returns the hook command, `sh <path>`
+ */
+export async function hookScript(dir: string, name: string, script: string): Promise<string> {
+  const path = `${dir}/${name}.sh`;
+  await Deno.writeTextFile(path, `set -u\n${script}\n`);
+  return `sh ${path}`;
+}

@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import { openSqliteStore, type StoreOptions, StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
+import { runEnd } from "./_contract.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,20 +25,6 @@ function manualClock(
 ): { now: () => number; advance: (ms: number) => void } {
   let time = start;
   return { now: () => time, advance: (ms) => void (time += ms) };
-}
-
-function runEnd(outcome: "succeeded" | "failed", exitCode: number) {
-  return {
-    outcome,
-    endedAt: Date.now(),
-    durationMs: 12,
-    exitCode,
-    signal: null,
-    stdout: "out",
-    stderr: outcome === "failed" ? "boom" : "",
-    stdoutTruncated: false,
-    stderrTruncated: false,
-  };
 }
 
 async function withStore(
