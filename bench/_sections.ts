@@ -40,3 +40,21 @@ export function replaceSection(text: string, name: string, body: string, before?
   if (at === -1) return `${text.trimEnd()}\n\n${section}\n`;
   return `${text.slice(0, at)}${section}\n\n${text.slice(at)}`;
 }
+
+/**
+ * Write one section of a results file in place, then format the file as
+ * `deno fmt` would (the repository's `deno fmt --check` covers markdown).
+ *
+ * @param path the results file; created with a title when missing
+ * @param name the section's name, e.g. `latest-run`
+ * @param body the section's content, without markers
+ */
+export async function writeSection(path: string, name: string, body: string): Promise<void> {
+  const text = await Deno.readTextFile(path).catch(() => "# hookd benchmark results\n");
+  await Deno.writeTextFile(path, replaceSection(text, name, body, "## Runs of earlier sessions"));
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", path],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
+}

@@ -36,7 +36,7 @@ import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_loa
 import { signedPush } from "./_payload.ts";
 import { pageRenderMain } from "./page_render.ts";
 import { postgresAcceptMain } from "./postgres_accept.ts";
-import { replaceSection } from "./_sections.ts";
+import { writeSection } from "./_sections.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -243,17 +243,7 @@ async function main(): Promise<void> {
   if (options.out !== "-") {
     // Only this run's section changes: the page-render section (bench/page_render.ts) and
     // the history of earlier runs stay.
-    const text = await Deno.readTextFile(options.out).catch(() => "# hookd benchmark results\n");
-    await Deno.writeTextFile(
-      options.out,
-      replaceSection(text, "latest-run", table, "## Runs of earlier sessions"),
-    );
-    // The repository's `deno fmt --check` covers markdown: leave the file as fmt would.
-    await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--quiet", options.out],
-      stdout: "null",
-      stderr: "null",
-    }).output().catch(() => {});
+    await writeSection(options.out, "latest-run", table);
     note(`written to ${options.out}`);
   }
 }

@@ -17,7 +17,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { replaceSection } from "./_sections.ts";
+import { writeSection } from "./_sections.ts";
 import { createAdminApp } from "../lib/http/admin_app.ts";
 import { createMetrics } from "../lib/metrics.ts";
 import { type NewDelivery, openStore } from "../lib/store/mod.ts";
@@ -238,16 +238,7 @@ export async function pageRenderMain(args: string[]): Promise<void> {
   });
   console.log(section);
   if (values.out !== "-") {
-    const old = await Deno.readTextFile(values.out).catch(() => "");
-    await Deno.writeTextFile(
-      values.out,
-      replaceSection(old, "page-render", section, "## Runs of earlier sessions"),
-    );
-    await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--quiet", values.out],
-      stdout: "null",
-      stderr: "null",
-    }).output().catch(() => {});
+    await writeSection(values.out, "page-render", section);
     console.error(`written to ${values.out}`);
   }
 }

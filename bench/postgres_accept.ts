@@ -19,7 +19,7 @@ import { type Client, type LoadResult, runLoad } from "./_load.ts";
 import { signedPush } from "./_payload.ts";
 import { programVersion, type Server, startServer } from "./_servers.ts";
 import { startPostgres } from "../tests/postgres_cluster.ts";
-import { replaceSection } from "./_sections.ts";
+import { writeSection } from "./_sections.ts";
 
 type Setup = "sqlite" | "postgres-1" | "postgres-2";
 const NAMES: Record<Setup, string> = {
@@ -191,16 +191,7 @@ export async function postgresAcceptMain(args: string[]): Promise<void> {
   const section = lines.join("\n");
   console.log(section);
   if (options.out !== "-") {
-    const old = await Deno.readTextFile(options.out).catch(() => "");
-    await Deno.writeTextFile(
-      options.out,
-      replaceSection(old, "postgres-accept", section, "## Runs of earlier sessions"),
-    );
-    await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--quiet", options.out],
-      stdout: "null",
-      stderr: "null",
-    }).output().catch(() => {});
+    await writeSection(options.out, "postgres-accept", section);
     console.error(`written to ${options.out}`);
   }
 }
