@@ -65,10 +65,19 @@ export function cpuTimeOf(pid: number): CpuTime | null {
 export interface Tree {
   /** Direct children: the hooks a daemon started, and any helper of its own. */
   children: number;
-  /** Direct children that lead a session of their own: hookd's hooks (setsid), not its helpers. */
-  sessionLeaders: number;
+  /**
+   * Descendants that lead a process group of their own: hookd's hooks (each in
+   * its own group, started by setsid or by a launcher's `set -m`), not its
+   * launchers or helper shell, which stay in the daemon's group.
+   */
+  groupLeaders: number;
   /** All descendants: hooks and whatever they started. */
   descendants: number;
+  /**
+   * CPU time, ms, of the process and every live descendant, each with its
+   * reaped children: what the tree has used so far, long-lived children included.
+   */
+  cpuMs: number;
 }
 
 /**
@@ -82,6 +91,7 @@ export interface Tree {
 export function treeOf(root: number): Tree {
   const kids = new Map<number, number[]>();
   const leaders = new Set<number>();
+  const cpu = new Map<number, number>();
   for (const entry of Deno.readDirSync("/proc")) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid)) continue;
@@ -92,25 +102,30 @@ export function treeOf(root: number): Tree {
       continue; // exited during the scan
     }
     // The command name is in parentheses and may itself contain spaces or ")".
-    // After the name: state, ppid, pgrp, session.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 4);
+    // After the name: state, ppid, pgrp, session, … utime (12), stime, cutime, cstime.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 15);
     const ppid = Number(fields[1]);
-    if (Number(fields[3]) === pid) leaders.add(pid);
+    if (Number(fields[2]) === pid) leaders.add(pid);
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+    cpu.set(pid, (utime + stime + cutime + cstime) * 1000 / TICKS_PER_SECOND);
     const list = kids.get(ppid);
     if (list) list.push(pid);
     else kids.set(ppid, [pid]);
   }
   const children = kids.get(root)?.length ?? 0;
-  const sessionLeaders = (kids.get(root) ?? []).filter((pid) => leaders.has(pid)).length;
   let descendants = 0;
+  let groupLeaders = 0;
+  let cpuMs = cpu.get(root) ?? 0;
   const todo = [root];
   while (todo.length > 0) {
     for (const kid of kids.get(todo.pop()!) ?? []) {
       descendants++;
+      if (leaders.has(kid)) groupLeaders++;
+      cpuMs += cpu.get(kid) ?? 0;
       todo.push(kid);
     }
   }
-  return { children, sessionLeaders, descendants };
+  return { children, groupLeaders, descendants, cpuMs };
 }
 
 /** The maxima a {@linkcode Sampler} saw. */
@@ -119,8 +134,8 @@ export interface Samples {
   maxRss: number;
   /** The most direct children at once. */
   maxChildren: number;
-  /** The most direct children leading their own session at once. */
-  maxSessionLeaders: number;
+  /** The most descendants leading their own process group at once. */
+  maxGroupLeaders: number;
   /** The most descendants at once. */
   maxDescendants: number;
   /** The last tree seen. */
@@ -139,9 +154,9 @@ export class Sampler {
   readonly samples: Samples = {
     maxRss: 0,
     maxChildren: 0,
-    maxSessionLeaders: 0,
+    maxGroupLeaders: 0,
     maxDescendants: 0,
-    last: { children: 0, sessionLeaders: 0, descendants: 0 },
+    last: { children: 0, groupLeaders: 0, descendants: 0, cpuMs: 0 },
     count: 0,
   };
 
@@ -166,7 +181,7 @@ export class Sampler {
     const s = this.samples;
     s.maxRss = Math.max(s.maxRss, memory?.rss ?? 0);
     s.maxChildren = Math.max(s.maxChildren, tree.children);
-    s.maxSessionLeaders = Math.max(s.maxSessionLeaders, tree.sessionLeaders);
+    s.maxGroupLeaders = Math.max(s.maxGroupLeaders, tree.groupLeaders);
     s.maxDescendants = Math.max(s.maxDescendants, tree.descendants);
     s.last = tree;
     s.count++;

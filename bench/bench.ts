@@ -300,6 +300,7 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
   }
   const t0 = Date.now();
   const cpu0 = cpuTimeOf(server.pid);
+  const tree0 = treeOf(server.pid);
   const load = await runLoad(options.client, {
     ...base,
     headers: headersFor(ctx, "push"),
@@ -311,10 +312,10 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
   if (cpu0 && cpu1) run.cpuUs = (cpu1.self - cpu0.self) * 1000 / load.requests;
   if (ctx.scenario === 2) {
     Object.assign(run, await drain(server, load, t0, options.drainTimeout));
-    const cpu2 = cpuTimeOf(server.pid);
-    if (cpu0 && cpu2 && run.hooks) {
-      run.cpuUs = (cpu2.self + cpu2.children - cpu0.self - cpu0.children) * 1000 / run.hooks;
-    }
+    // The daemon, its reaped children and its live ones (hookd's launchers
+    // live as long as it does, so their CPU never reaches its own counters).
+    const tree2 = treeOf(server.pid);
+    if (run.hooks) run.cpuUs = (tree2.cpuMs - tree0.cpuMs) * 1000 / run.hooks;
   }
   run.peakRss = memoryOf(server.pid)?.peak ?? 0;
   return run;
@@ -430,10 +431,10 @@ async function burstRun(ctx: RunContext): Promise<Run> {
   const run: Run = {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
-    // hookd starts each hook in a session of its own (setsid); its one helper
-    // shell for reading start times is a child too, but not a hook.
+    // hookd starts each hook in a process group of its own; its launchers and
+    // its helper shell for reading start times are children too, but not hooks.
     maxChildren: ctx.kind === "hookd"
-      ? sampler.samples.maxSessionLeaders
+      ? sampler.samples.maxGroupLeaders
       : sampler.samples.maxChildren,
     maxDescendants: sampler.samples.maxDescendants,
     sampledRss: sampler.samples.maxRss,
@@ -605,8 +606,8 @@ async function renderResults(report: Report): Promise<string> {
       "",
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
         "its store. adnanh/webhook forks one command per request. Hook processes are the " +
-        "daemon's children (for hookd: those leading their own session, as every hook does; " +
-        "its helper shell for start times is not one). Processes are counted by " +
+        "daemon's descendants (for hookd: those leading a process group of their own, as every " +
+        "hook does; its launchers and its helper shell for start times are not hooks). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",

@@ -6,10 +6,12 @@
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
 import { signalGroup, terminateGroup } from "./group_signaller.ts";
+import { isSafeName, type LauncherPool } from "./launcher.ts";
 import { simpleCommand } from "./simple_command.ts";
 import { processStartTime, type StartTimeReader } from "./start_time.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
 import { settleWithin } from "./_settle.ts";
+import { runLaunched } from "./_launched_run.ts";
 
 /** How to run one hook. */
 export interface RunHookOptions {
@@ -40,6 +42,17 @@ export interface RunHookOptions {
    * the hook already gone). Must not throw.
    */
   onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
+  /**
+   * Start the hook on one of these launchers (a fork of a small bash) instead
+   * of spawning it from this process. The hook sees the same environment,
+   * stdin bytes (the payload file instead of a pipe) and payload file, in a
+   * process group of its own (not a session); its output goes through
+   * private files cut back to `outputLimitBytes` every second. A hook killed
+   * by signal N is told from bash's `$?` (128 + N), so a program that itself
+   * exits with 128 + N is reported as killed by N. Without launchers, or when
+   * an environment name is not a plain identifier, the hook is spawned.
+   */
+  launcher?: LauncherPool | null;
 }
 
 /** What happened when a hook ran. Times are milliseconds. */
@@ -144,6 +157,7 @@ export async function runHook(
     signal,
     startTimes,
     onSpawn,
+    launcher,
   } = options;
 
   const startedAt = Date.now();
@@ -168,29 +182,51 @@ export async function runHook(
       payloadFile = await writePayloadFile(payloadDir, stdin);
       const direct = simpleCommand(command);
       const argv = direct ?? ["/bin/sh", "-c", command];
-      // setsid(1) makes the hook a session and process-group leader, which
-      // `detached: true` does not in Deno 2.9 (and node's `detached` forks the
-      // whole daemon for every hook); this spawns cheaply and then execs.
-      const child = new Deno.Command(SETSID, {
-        args: argv,
-        clearEnv: true,
-        env: { ...env, HOOKD_PAYLOAD_FILE: payloadFile },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const told = onSpawn && tellSpawned(child.pid, onSpawn, startTimes);
-      const outputs = await supervise(child, {
-        stdin,
-        timeoutMs,
-        killGraceMs,
-        outputLimitBytes,
-        signal,
-        outcome,
-      });
+      const hookEnv = { ...env, HOOKD_PAYLOAD_FILE: payloadFile };
+      let outputs: { stdout: Collected; stderr: Collected };
+      if (launcher && Object.keys(hookEnv).every(isSafeName)) {
+        const launched = await runLaunched(launcher, argv, {
+          env: hookEnv,
+          dir: payloadDir,
+          timeoutMs,
+          killGraceMs,
+          outputLimitBytes,
+          signal,
+          onSpawn,
+        });
+        Object.assign(outcome, {
+          exitCode: launched.exitCode,
+          signal: launched.signal,
+          exitedOk: launched.exitedOk,
+          timedOut: launched.timedOut,
+          aborted: launched.aborted,
+        });
+        outputs = launched;
+      } else {
+        // setsid(1) makes the hook a session and process-group leader, which
+        // `detached: true` does not in Deno 2.9 (and node's `detached` forks the
+        // whole daemon for every hook); this spawns cheaply and then execs.
+        const child = new Deno.Command(SETSID, {
+          args: argv,
+          clearEnv: true,
+          env: hookEnv,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const told = onSpawn && tellSpawned(child.pid, onSpawn, startTimes);
+        outputs = await supervise(child, {
+          stdin,
+          timeoutMs,
+          killGraceMs,
+          outputLimitBytes,
+          signal,
+          outcome,
+        });
+        await told;
+      }
       ({ stdout, stderr } = outputs);
       if (direct !== null) stderr = asShellWouldSay(direct[0], outcome.exitCode, stderr);
-      await told;
     } catch (err) {
       outcome.error = `Hook not run: ${describeError(err)}`;
     } finally {
@@ -303,16 +339,20 @@ async function tellSpawned(
 
 /**
  * setsid(1) reports a program it cannot execute as `setsid: failed to execute
- * PROGRAM: REASON` (127 for ENOENT, 126 otherwise) and nothing else can have
- * written to stderr by then; say it as `sh` would, naming the program.
+ * PROGRAM: REASON` (127 for ENOENT, 126 otherwise), a launcher's bash as
+ * `bash: line N: PROGRAM: REASON` (one or two such lines), and nothing else can
+ * have written to stderr by then; say it as `sh` would, naming the program.
  */
 function asShellWouldSay(program: string, exitCode: number | null, stderr: Collected): Collected {
   if (exitCode !== 127 && exitCode !== 126) return stderr;
-  // One line from setsid naming the program; its other words may be translated (LANG).
-  const line = stderr.text.endsWith("\n") ? stderr.text.slice(0, -1) : stderr.text;
+  // Lines naming the program; their other words may be translated (LANG).
+  const lines = (stderr.text.endsWith("\n") ? stderr.text.slice(0, -1) : stderr.text).split("\n");
+  const [line] = lines;
   const named = ` ${program}: `;
-  const at = line.lastIndexOf(named);
-  if (!line.startsWith("setsid: ") || line.includes("\n") || at < 0) return stderr;
+  const at = line.indexOf(named);
+  const fromSetsid = line.startsWith("setsid: ") && lines.length === 1;
+  const fromBash = lines.length <= 2 && lines.every((l) => l.startsWith("bash: line "));
+  if (!(fromSetsid || fromBash) || at < 0) return stderr;
   const reason = exitCode === 127 ? "not found" : line.slice(at + named.length);
   return { text: `hookd: ${program}: ${reason}\n`, truncated: stderr.truncated };
 }

@@ -13,6 +13,7 @@
 import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
 import { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
+import { createLauncherPool, type LauncherPool } from "./launcher.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import {
   checkEndpointPolicy,
@@ -125,12 +126,15 @@ class DurableQueue implements Queue {
   #saving: Promise<void> | undefined;
   /** Shared by all runs, so that recording a hook's group spawns nothing. */
   #startTimes: StartTimeReader = createStartTimeReader();
+  /** Start hooks without a spawn from this process; null without bash. */
+  #launcher: LauncherPool | null;
 
   constructor(store: Store, options: QueueOptions) {
     this.#store = store;
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#launcher = options.launcher === undefined ? createLauncherPool() : options.launcher;
   }
 
   async start(): Promise<void> {
@@ -236,6 +240,7 @@ class DurableQueue implements Queue {
     }
     // A run still going gets a one-off shell from now on: its group is still recorded.
     await this.#startTimes.close();
+    await this.#launcher?.close();
     await this.#pumping;
     await this.#saveUnsaved();
     this.#waiters.rejectAll(() => new QueueClosedError());
@@ -340,6 +345,7 @@ class DurableQueue implements Queue {
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
         startTimes: this.#startTimes,
+        launcher: this.#launcher,
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
           this.#store.recordProcessGroup(claimed, group).catch((error) =>

@@ -1,0 +1,293 @@
+/**
+ * Long-lived `bash` processes that start hooks, one per hook slot, so that a
+ * hook costs a fork of a small shell instead of a spawn from the daemon.
+ *
+ * Why: Deno spawns by forking the whole daemon on its event loop
+ * (`op_spawn_child`, about a third of the daemon's time per hook in the
+ * benchmark), and a process group of the hook's own needs one more exec
+ * (`setsid`). A launcher is forked once; for each hook it forks a subshell
+ * that becomes a process group of its own (`set -m`: bash's job control works
+ * without a terminal, dash's does not), sets the environment, redirects
+ * stdin and the output files and execs the program. The fork and exec run in
+ * the launcher, off the daemon's event loop, on whichever core is free.
+ *
+ * Safety: nothing from a payload or a header is parsed by the shell. The
+ * daemon writes one line per hook, the path of a job file it created
+ * (`hookd-job-` and 32 hex digits); the job file holds `NAME=VALUE` records
+ * and then the argv, NUL-separated, which bash reads as data (`read -r -d ''`,
+ * `mapfile -d ''`), exports (`export -- "$kv"`, no evaluation) and execs.
+ * Names are checked here ({@linkcode isSafeName}) before a job is written.
+ *
+ * The launcher tells the daemon `S <pid> <the rest of /proc/<pid>/stat>` once
+ * the hook's group exists (its id is the pid; its start time lets a later
+ * start tell it from a recycled pid) and `E <status>` once it ended, where
+ * status is bash's `$?`: 128 + N for a hook killed by signal N.
+ *
+ * @module
+ */
+
+/** The launcher script; `$0` is unused. */
+const SCRIPT = String.raw`
+hookd_umask=$(umask)
+umask 077
+trap '' INT TERM HUP
+set -m
+while IFS= read -r job; do
+  (
+    trap - INT TERM HUP
+    unset -v PWD OLDPWD SHLVL
+    while IFS= read -r -d '' kv && [[ -n $kv ]]; do export -- "$kv"; done
+    mapfile -t -d '' argv
+    exec <"$HOOKD_PAYLOAD_FILE" >>"$job.out" 2>>"$job.err" || exit 126
+    umask "$hookd_umask"
+    exec -- "${"$"}{argv[@]}"
+  ) <"$job" &
+  pid=$!
+  st=
+  read -r st <"/proc/$pid/stat" 2>/dev/null
+  printf 'S %s %s\n' "$pid" "${"$"}{st##*) }"
+  wait -f "$pid"
+  printf 'E %s\n' "$?"
+done
+`;
+
+/** Where bash is looked for; without it hooks are started with `setsid` as before. */
+const BASH_CANDIDATES = ["/bin/bash", "/usr/bin/bash"];
+
+/** An environment variable name bash exports as given. */
+const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Whether `name` can be handed to the launcher: a plain identifier.
+ *
+ * @param name an environment variable name
+ * @returns true for `[A-Za-z_][A-Za-z0-9_]*`
+ */
+export function isSafeName(name: string): boolean {
+  return SAFE_NAME.test(name);
+}
+
+/** One hook for a launcher: files the daemon created. */
+export interface LaunchJob {
+  /** The job file: `NAME=VALUE\0`…`\0` then `ARG\0`…; its path ends in 32 hex digits. */
+  jobFile: string;
+}
+
+/** A hook a launcher started. */
+export interface LaunchedJob {
+  /**
+   * The hook's process group id (its leader's pid) and the leader's start time
+   * (clock ticks since boot; null when the leader was gone before it was read).
+   * Rejects when the launcher died first.
+   */
+  started: Promise<{ pgid: number; leaderStartTime: number | null }>;
+  /** bash's `$?` for the hook: its exit code, or 128 + N for signal N. Rejects when the launcher died first. */
+  status: Promise<number>;
+}
+
+/** Launchers for hooks, one per hook running at once. */
+export interface LauncherPool {
+  /**
+   * Start a hook on an idle launcher (a new one when none is idle). The job's
+   * output goes to `JOBFILE.out` and `JOBFILE.err`, its stdin is the file named
+   * by `HOOKD_PAYLOAD_FILE` in the job's environment.
+   *
+   * @param job the job file
+   * @returns the started hook
+   * @throws {Error} when the pool is closed
+   */
+  launch(job: LaunchJob): LaunchedJob;
+  /** The launchers' pids, for tests and for counting. */
+  pids(): number[];
+  /** End every launcher: idle ones at once, busy ones once their hook ended. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode createLauncherPool}. */
+export interface LauncherPoolOptions {
+  /** The bash to use; default the first of `/bin/bash`, `/usr/bin/bash` that exists. */
+  bash?: string;
+}
+
+/**
+ * A pool of launchers, or null when there is no bash (hooks are then started
+ * with `setsid`). Launchers start on first use; each lives until
+ * {@linkcode LauncherPool.close} or until the daemon's end closes its stdin.
+ *
+ * @param options which bash
+ * @returns the pool, or null without bash
+ * @example
+ * ```ts
+ * import { createLauncherPool } from "./launcher.ts";
+ *
+ * const pool = createLauncherPool();
+ * await pool?.close();
+ * ```
+ */
+export function createLauncherPool(options: LauncherPoolOptions = {}): LauncherPool | null {
+  const bash = options.bash ?? BASH_CANDIDATES.find(isExecutable);
+  if (bash === undefined || !isExecutable(bash)) return null;
+  return new Pool(bash);
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+class Pool implements LauncherPool {
+  #bash: string;
+  #idle: Launcher[] = [];
+  #all = new Set<Launcher>();
+  #closed = false;
+
+  constructor(bash: string) {
+    this.#bash = bash;
+  }
+
+  launch(job: LaunchJob): LaunchedJob {
+    if (this.#closed) throw new Error("The hook launchers are closed");
+    let launcher = this.#idle.pop();
+    while (launcher && !launcher.alive) launcher = this.#idle.pop();
+    if (!launcher) {
+      launcher = new Launcher(this.#bash);
+      this.#all.add(launcher);
+      launcher.ended.then(() => this.#all.delete(launcher!));
+    }
+    const chosen = launcher;
+    const launched = chosen.run(job.jobFile);
+    launched.status.then(
+      () => {
+        if (this.#closed) chosen.close();
+        else if (chosen.alive) this.#idle.push(chosen);
+      },
+      () => {},
+    );
+    return launched;
+  }
+
+  pids(): number[] {
+    return [...this.#all].map((launcher) => launcher.pid);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const launcher of this.#idle) launcher.close();
+    this.#idle = [];
+    await Promise.all([...this.#all].map((launcher) => launcher.ended));
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** One bash running {@linkcode SCRIPT}; one hook at a time. */
+class Launcher {
+  readonly pid: number;
+  readonly ended: Promise<void>;
+  alive = true;
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Waiting for a line; lines that came first wait in `#unread`. */
+  #lines: ((line: string | null) => void)[] = [];
+  #unread: string[] = [];
+  #busy = false;
+  #closing = false;
+
+  constructor(bash: string) {
+    this.#child = new Deno.Command(bash, {
+      // `$0` is "bash", so that its messages read as any bash's.
+      args: ["-c", SCRIPT, "bash"],
+      // Nothing of its own reaches a hook: the script uses built-ins only, and
+      // bash exports nothing but PWD, OLDPWD and SHLVL, which each hook unsets.
+      clearEnv: true,
+      env: {},
+      stdin: "piped",
+      stdout: "piped",
+      // bash reports its jobs there ("Killed", "Done"); the hooks' own output goes to files.
+      stderr: "null",
+    }).spawn();
+    this.pid = this.#child.pid;
+    this.#writer = this.#child.stdin.getWriter();
+    this.ended = Promise.all([this.#readLines(), this.#child.status]).then(() => {
+      this.alive = false;
+    }, () => {
+      this.alive = false;
+    });
+  }
+
+  run(jobFile: string): LaunchedJob {
+    if (this.#busy) throw new Error("A launcher runs one hook at a time");
+    this.#busy = true;
+    const started = this.#next().then((line) => {
+      if (line === null || !line.startsWith("S ")) throw launcherGone(line);
+      return parseStarted(line);
+    });
+    const status = started.then(() => this.#next()).then((line) => {
+      if (line === null || !line.startsWith("E ")) throw launcherGone(line);
+      this.#busy = false;
+      return Number(line.slice(2));
+    });
+    started.catch(() => {});
+    status.catch(() => {});
+    this.#writer.write(encoder.encode(`${jobFile}\n`)).catch(() => {});
+    return { started, status };
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#writer.close().catch(() => {});
+  }
+
+  #next(): Promise<string | null> {
+    return new Promise((resolve) => {
+      if (this.#unread.length > 0) resolve(this.#unread.shift()!);
+      else if (!this.alive) resolve(null);
+      else this.#lines.push(resolve);
+    });
+  }
+
+  async #readLines(): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    try {
+      for await (const chunk of this.#child.stdout) {
+        pending += decoder.decode(chunk, { stream: true });
+        for (let at = pending.indexOf("\n"); at >= 0; at = pending.indexOf("\n")) {
+          const line = pending.slice(0, at);
+          pending = pending.slice(at + 1);
+          // `S` and `E` may come in one read, before the `E` is waited for.
+          const waiting = this.#lines.shift();
+          if (waiting) waiting(line);
+          else this.#unread.push(line);
+        }
+      }
+    } finally {
+      this.alive = false;
+      for (const resolve of this.#lines.splice(0)) resolve(null);
+    }
+  }
+}
+
+function launcherGone(line: string | null): Error {
+  return new Error(
+    line === null
+      ? "The hook launcher (bash) ended unexpectedly"
+      : `The hook launcher (bash) said something unexpected: ${line.slice(0, 80)}`,
+  );
+}
+
+/** `S <pid> <stat from field 3 on>`; the start time is field 22, the 20th after the name. */
+function parseStarted(line: string): { pgid: number; leaderStartTime: number | null } {
+  const [, pid, ...rest] = line.split(" ");
+  const pgid = Number(pid);
+  if (!Number.isSafeInteger(pgid) || pgid < 2) throw launcherGone(line);
+  const startTime = Number(rest[19]);
+  return {
+    pgid,
+    leaderStartTime: rest.length > 19 && Number.isSafeInteger(startTime) ? startTime : null,
+  };
+}
