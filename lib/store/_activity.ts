@@ -1,7 +1,7 @@
 /**
  * The store's per-minute activity, for the admin page's chart: deliveries
  * received by state, and the percentiles of the hook runs that ended. Read
- * from `minute_states` and `minute_durations`, which triggers keep (see
+ * from `minute_states` and `minute_durations`, which the insert and triggers keep (see
  * the schema), so the last hour costs a few hundred rows however many
  * deliveries it held.
  *

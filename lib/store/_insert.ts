@@ -2,7 +2,9 @@
  * The insert of a batch of deliveries, inside the caller's transaction:
  * each row is first looked up as a duplicate (by the sender's delivery id,
  * then by the hash of what the sender signed), else written with the state
- * it starts in (`queued`, `ignored` without a hook, `filtered`).
+ * it starts in (`queued`, `ignored` without a hook, `filtered`); the
+ * batch's new rows are then added to the counts by state and by minute, once
+ * per state and minute.
  *
  * @module
  */
@@ -11,6 +13,8 @@ import type { StatementSync } from "node:sqlite";
 import { PAGE_BYTES } from "./_group_commit.ts";
 import type { IdGenerator } from "./_id.ts";
 import type { DeliveryState, InsertResult, NewDelivery } from "./types.ts";
+
+const MINUTE_MS = 60_000;
 
 /** What {@linkcode insertRows} needs from the store. */
 export interface InsertContext {
@@ -41,6 +45,7 @@ export function insertRows(
   const results: InsertResult[] = [];
   let inserted = 0;
   let bytes = 0;
+  const counts = new Map<string, Count>();
   const findDuplicate = statement(
     `SELECT id, state FROM deliveries
      WHERE endpoint = ? AND source_id = ? AND received_at >= ? LIMIT 1`,
@@ -97,6 +102,42 @@ export function insertRows(
     inserted++;
     bytes += row.body.byteLength + PAGE_BYTES;
     results.push({ id, duplicate: false, state });
+    // As SQLite divides `received_at / 60000` in the update and delete triggers.
+    const minute = Math.trunc(row.receivedAt / MINUTE_MS);
+    const key = `${minute} ${state}`;
+    const count = counts.get(key);
+    if (count) count.n++;
+    else counts.set(key, { minute, state, n: 1 });
   }
+  addCounts(counts.values(), statement);
   return { results, inserted, bytes };
+}
+
+/** A count of new rows of one state received in one minute. */
+interface Count {
+  minute: number;
+  state: DeliveryState;
+  n: number;
+}
+
+/**
+ * Add a batch's new rows to `state_counts` and `minute_states`: once per
+ * state and minute, what the insert triggers did once per row before
+ * schema 6 (updates and deletes keep their triggers).
+ */
+function addCounts(counts: Iterable<Count>, statement: InsertContext["statement"]): void {
+  const byState = new Map<DeliveryState, number>();
+  const addMinute = statement(
+    `INSERT INTO minute_states (minute, state, n) VALUES (?, ?, ?)
+     ON CONFLICT (minute, state) DO UPDATE SET n = n + excluded.n`,
+  );
+  for (const { minute, state, n } of counts) {
+    addMinute.run(minute, state, n);
+    byState.set(state, (byState.get(state) ?? 0) + n);
+  }
+  const addState = statement(
+    `INSERT INTO state_counts (state, n) VALUES (?, ?)
+     ON CONFLICT (state) DO UPDATE SET n = n + excluded.n`,
+  );
+  for (const [state, n] of byState) addState.run(state, n);
 }

@@ -70,6 +70,32 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
   );
 });
 
+Deno.test("inserts that share one commit are counted by minute and state, duplicates not", async () => {
+  using store = openSqliteStore(":memory:", { now: () => NOW });
+  const since = NOW - 2 * 60_000;
+  // One batch (the inserts are made in the same turn): two minutes, three states, one duplicate.
+  const results = await Promise.all([
+    store.insert(delivery({ receivedAt: since + 1000, sourceId: "a" })),
+    store.insert(delivery({ receivedAt: since + 2000, sourceId: "a" })),
+    store.insert(delivery({ receivedAt: since + 3000, hook: null })),
+    store.insert(delivery({ receivedAt: since + 61_000, filteredBy: "HOOKD_X_MATCH: ref=main" })),
+    store.insert(delivery({ receivedAt: since + 62_000 })),
+    store.insert(delivery({ receivedAt: since + 63_000, hook: null })),
+  ]);
+  assert.deepEqual(results.map((r) => r.duplicate), [false, true, false, false, false, false]);
+  assert.equal(store.stats().insertTransactions, 1, "one shared commit");
+  assert.deepEqual(store.activity(since, NOW).map((m) => m.received), [
+    { queued: 1, ignored: 1 },
+    { filtered: 1, queued: 1, ignored: 1 },
+  ]);
+  const { byState } = store.counts();
+  assert.deepEqual([byState.queued, byState.ignored, byState.filtered], [2, 2, 1]);
+  // A second batch adds to the same minute's counts.
+  await store.insert(delivery({ receivedAt: since + 64_000, hook: null }));
+  assert.deepEqual(store.activity(since, NOW)[1].received, { filtered: 1, queued: 1, ignored: 2 });
+  assert.equal(store.counts().byState.ignored, 3);
+});
+
 Deno.test("the migration to schema 2 fills the chart's tables from the deliveries already stored", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
