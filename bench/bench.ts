@@ -338,6 +338,7 @@ async function drain(
     const expected = load.codes["202"] ?? 0;
     const tail = new HookCounter(server.logFile);
     while (await tail.read() < expected && Date.now() < deadline) await sleep(100);
+    if (tail.firstFailure) throw new Error(`hookd's hooks failed: ${tail.firstFailure}`);
     const seconds = (tail.lastTime - t0) / 1000;
     return {
       hooks: tail.count,
@@ -362,6 +363,8 @@ class HookCounter {
   #rest = "";
   count = 0;
   lastTime = 0;
+  /** The first hook record that was not exit 0, if any. */
+  firstFailure: string | undefined;
 
   constructor(path: string) {
     this.#path = path;
@@ -388,8 +391,11 @@ class HookCounter {
         for (const line of lines) {
           if (!line.includes('"type":"hook"')) continue;
           this.count++;
-          const time = Date.parse(JSON.parse(line).time);
+          const record = JSON.parse(line);
+          const time = Date.parse(record.time);
           if (time > this.lastTime) this.lastTime = time;
+          // A hook that did not run costs nothing: a run with failures measures nothing.
+          if (record.exitCode !== 0) this.firstFailure ??= line;
         }
       }
     } finally {

@@ -83,7 +83,11 @@ export interface DaemonOptions {
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
 export async function createDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
-  const payloadDir = `${config.stateDir}/payloads`;
+  // Payload and job files live for one run: on the runtime directory (a tmpfs,
+  // from the unit's RuntimeDirectory=) when there is one, so that creating them
+  // never waits behind the journal commits of the store's fsyncs.
+  const runtimeDir = Deno.env.get("RUNTIME_DIRECTORY")?.split(":")[0];
+  const payloadDir = `${runtimeDir || config.stateDir}/payloads`;
   await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
   let current = config;
   let hookSource = options.env;

@@ -151,6 +151,8 @@ Deno.test("runHook() on a launcher puts the hook in a process group of its own",
     const ownGroup = Number(statOf(Deno.pid)![2]);
     assert.notEqual(pid, ownGroup);
     assert.deepEqual(groups, [{ pgid: pid, leaderStartTime: Number(fields[19]) }]);
+    // Field 41, the scheduling policy: SCHED_BATCH (3), from the launcher's chrt.
+    assert.equal(fields[38], "3", "the hook runs under SCHED_BATCH");
     Deno.kill(-pid, "SIGTERM");
     const result = await running;
     assert.equal(result.signal, "SIGTERM");
