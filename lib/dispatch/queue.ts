@@ -281,14 +281,21 @@ class DurableQueue implements Queue {
       }
       const free = this.#options.maxConcurrent - this.#running.size;
       const { start, wakeAt } = pickToRun(views, { freeSlots: free, now });
-      for (const ref of start) {
-        if (this.#closing) return;
+      if (this.#closing) return;
+      // Asked together, so that the store may claim them in one commit; started in order.
+      const claims = start.map((ref) => {
         // A store shared by several instances counts the endpoint's runs in all of them.
         const endpoint = views.find((view) => view.head.includes(ref));
         const concurrency = endpoint ? endpoint.concurrency : undefined;
-        const claimed = await this.#store.claim(ref.id, { concurrency });
-        if (claimed) this.#start(claimed);
+        return this.#store.claim(ref.id, { concurrency });
+      });
+      let failure: { reason: unknown } | undefined;
+      for (const claim of await Promise.allSettled(claims)) {
+        // A claimed delivery is started even when closing: close() waits for it.
+        if (claim.status === "fulfilled" && claim.value) this.#start(claim.value);
+        else if (claim.status === "rejected") failure ??= claim;
       }
+      if (failure) throw failure.reason;
       this.#scheduleWake(wakeAt);
     } catch (error) {
       this.#emit({ type: "error", during: "dispatch", error });
@@ -408,15 +415,24 @@ class DurableQueue implements Queue {
 
   async #saveInOrder(): Promise<void> {
     while (this.#unsaved.length > 0) {
-      const { claimed, end, next } = this.#unsaved[0];
-      try {
-        await this.#store.finishRun(claimed, end, next);
-      } catch (error) {
-        this.#emit({ type: "error", during: "record", error, id: claimed.id });
+      // All that ended so far, asked together so that the store may record them in one commit.
+      const saving = this.#unsaved.splice(0);
+      const saved = await Promise.allSettled(
+        saving.map(({ claimed, end, next }) => this.#store.finishRun(claimed, end, next)),
+      );
+      const failed: Unsaved[] = [];
+      saving.forEach((run, i) => {
+        const result = saved[i];
+        if (result.status === "fulfilled") this.#finished(run.claimed, run.end, run.next);
+        else {
+          this.#emit({ type: "error", during: "record", error: result.reason, id: run.claimed.id });
+          failed.push(run);
+        }
+      });
+      if (failed.length > 0) {
+        this.#unsaved.unshift(...failed);
         return;
       }
-      this.#unsaved.shift();
-      this.#finished(claimed, end, next);
     }
   }
 

@@ -74,6 +74,8 @@ export class SqliteStore implements SyncStore {
   #ids = new IdGenerator();
   #commits: GroupCommit;
   #closed = false;
+  /** Inside {@linkcode batch}: each write is a savepoint of its one transaction. */
+  #inBatch = false;
   #statements = new Map<string, StatementSync>();
   /**
    * The WAL file, when inserts are made durable by syncing it off the event
@@ -496,6 +498,7 @@ export class SqliteStore implements SyncStore {
    * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
    */
   #transaction(work: () => void, durable = false): void {
+    if (this.#inBatch) return this.#savepoint(work);
     durable &&= this.#walPath === undefined && this.#sync === "full";
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
@@ -512,6 +515,35 @@ export class SqliteStore implements SyncStore {
     } finally {
       if (durable) this.#db.exec("PRAGMA synchronous = NORMAL");
     }
+  }
+
+  /** One write of a batch: undone alone when it throws, the batch goes on. */
+  #savepoint(work: () => void): void {
+    this.#db.exec("SAVEPOINT write");
+    try {
+      work();
+    } catch (error) {
+      this.#db.exec("ROLLBACK TO write");
+      throw error;
+    } finally {
+      this.#db.exec("RELEASE write");
+    }
+  }
+
+  batch<T>(work: () => T): T {
+    return this.#guard("record hook runs", () => {
+      if (this.#inBatch) return work();
+      let result: T;
+      this.#transaction(() => {
+        this.#inBatch = true;
+        try {
+          result = work();
+        } finally {
+          this.#inBatch = false;
+        }
+      });
+      return result!;
+    });
   }
 
   /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */

@@ -14,6 +14,12 @@ import type { Store, SyncStore } from "./contract.ts";
  * has no other instance's expired claims and no notifications:
  * `reclaimExpired` answers 0 and `listen` never calls back.
  *
+ * The dispatcher's writes (`claim`, `recordProcessGroup`, `finishRun`) made
+ * in one turn of the event loop share one transaction ({@linkcode SyncStore.batch}),
+ * committed once the turn's I/O was handled: with many hooks ending at
+ * once, one commit instead of one per write. Each still succeeds or fails
+ * alone.
+ *
  * @param store a synchronous store; closing the wrapper closes it
  * @returns the same store, every operation returning a Promise
  * @example
@@ -33,6 +39,7 @@ export function asyncStore(store: SyncStore): Store {
       return Promise.reject(error);
     }
   };
+  const batched = writeBatcher(store);
   return {
     get path() {
       return store.path;
@@ -52,14 +59,56 @@ export function asyncStore(store: SyncStore): Store {
     queuedEndpoints: () => call(() => store.queuedEndpoints()),
     queued: (endpoint, options) => call(() => store.queued(endpoint, options)),
     supersede: (endpoint, keepId) => call(() => store.supersede(endpoint, keepId)),
-    claim: (id) => call(() => store.claim(id)),
+    claim: (id) => batched(() => store.claim(id)),
     reclaimExpired: () => Promise.resolve(0),
     listen: () => Promise.resolve({ unlisten: () => Promise.resolve() }),
-    recordProcessGroup: (claimed, group) => call(() => store.recordProcessGroup(claimed, group)),
+    recordProcessGroup: (claimed, group) =>
+      batched(() => store.recordProcessGroup(claimed, group)),
     runningGroups: () => call(() => store.runningGroups()),
-    finishRun: (claimed, end, next) => call(() => store.finishRun(claimed, end, next)),
+    finishRun: (claimed, end, next) => batched(() => store.finishRun(claimed, end, next)),
     stats: () => call(() => store.stats()),
     close: () => call(() => store.close()),
     [Symbol.asyncDispose]: () => call(() => store.close()),
   };
+}
+
+interface Queued {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Collects writes until the turn's I/O was handled, then runs them in one batch. */
+function writeBatcher(store: SyncStore): <T>(work: () => T) => Promise<T> {
+  let queued: Queued[] = [];
+  const flush = () => {
+    const writes = queued;
+    queued = [];
+    const settled: { ok: boolean; value: unknown }[] = [];
+    try {
+      store.batch(() => {
+        for (const { work } of writes) {
+          try {
+            settled.push({ ok: true, value: work() });
+          } catch (error) {
+            settled.push({ ok: false, value: error });
+          }
+        }
+      });
+    } catch (error) {
+      // Begin or commit failed: none of the writes stayed.
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    writes.forEach((write, i) => {
+      const { ok, value } = settled[i];
+      if (ok) write.resolve(value);
+      else write.reject(value);
+    });
+  };
+  return <T>(work: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
 }

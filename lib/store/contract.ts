@@ -285,6 +285,19 @@ export interface SyncStore extends Disposable {
   insert(delivery: NewDelivery): Promise<InsertResult>;
 
   /**
+   * Run `work` in one write transaction, in which each of `claim`,
+   * `recordProcessGroup` and `finishRun` is a savepoint: one that throws is
+   * undone alone and the others are kept, and all of them cost one commit.
+   * Nothing in `work` may wait: it runs synchronously.
+   *
+   * @param work the writes
+   * @returns what `work` returned
+   * @throws {StoreUnavailableError} when the transaction could not begin or
+   *   commit (the write lock taken, the disk full): none of the writes stayed
+   */
+  batch<T>(work: () => T): T;
+
+  /**
    * One delivery with its headers, body and every run.
    *
    * @param id a delivery id
