@@ -62,8 +62,7 @@ export function asyncStore(store: SyncStore): Store {
     claim: (id) => batched(() => store.claim(id)),
     reclaimExpired: () => Promise.resolve(0),
     listen: () => Promise.resolve({ unlisten: () => Promise.resolve() }),
-    recordProcessGroup: (claimed, group) =>
-      batched(() => store.recordProcessGroup(claimed, group)),
+    recordProcessGroup: (claimed, group) => batched(() => store.recordProcessGroup(claimed, group)),
     runningGroups: () => call(() => store.runningGroups()),
     finishRun: (claimed, end, next) => batched(() => store.finishRun(claimed, end, next)),
     stats: () => call(() => store.stats()),
