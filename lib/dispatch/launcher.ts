@@ -46,8 +46,18 @@ while IFS= read -r job; do
   st=
   read -r st <"/proc/$pid/stat" 2>/dev/null
   printf 'S %s %s\n' "$pid" "${"$"}{st##*) }"
-  wait -f "$pid"
-  printf 'E %s\n' "$?"
+  wait "$pid"
+  s=$?
+  # A job that stopped is still there (kill -0): wait on, pausing on stdin, where
+  # nothing comes while a hook runs; EOF there means hookd is gone. (Not wait -f:
+  # bash 5.2's loops forever when the job is no longer in its table.)
+  while kill -0 "$pid" 2>/dev/null; do
+    IFS= read -r -t 0.1 _
+    (( $? > 128 )) || exit 0
+    wait "$pid"
+    s=$?
+  done
+  printf 'E %s\n' "$s"
 done
 `;
 

@@ -180,6 +180,20 @@ Deno.test("runHook() on a launcher puts the hook in a process group of its own",
     await waitUntil("the orphan is gone", () => !isRunning(orphan));
   });
 
+  await t.step("a hook that is stopped and continued is waited for, not lost", async () => {
+    const running = runHook(
+      'echo $$ > "$OUT/stopped"; kill -STOP $$; echo resumed; exit 5',
+      optionsFor(dir.path, launchers),
+    );
+    const pid = Number((await waitForFile(`${dir.path}/stopped`)).trim());
+    await waitUntil("the hook is stopped", () => statOf(pid)?.[0] === "T");
+    const launcher = launchers.pids().find((p) => statOf(pid)?.[1] === String(p));
+    assert.ok(launcher, "the stopped hook is a launcher's child");
+    Deno.kill(-pid, "SIGCONT");
+    const result = await running;
+    assert.deepEqual([result.exitCode, result.stdout], [5, "resumed\n"]);
+  });
+
   await t.step("aborting stops the hook", async () => {
     const controller = new AbortController();
     const running = runHook(
