@@ -69,7 +69,8 @@ const BASH_CANDIDATES = ["/bin/bash", "/usr/bin/bash"];
  * inherit: the same CPU share, but a launcher woken by the daemon's write does
  * not preempt the daemon on its core (measured: the write that hands a hook to
  * a launcher cost the event loop ~400 µs under the default policy, ~25 µs under
- * SCHED_BATCH; hooks/s +12% in the benchmark). Without chrt, bash runs as is.
+ * SCHED_BATCH; hooks/s +12% in the benchmark). Without chrt, or where it may
+ * not change the policy, bash runs as is.
  */
 const CHRT = "/usr/bin/chrt";
 
@@ -146,7 +147,29 @@ export interface LauncherPoolOptions {
 export function createLauncherPool(options: LauncherPoolOptions = {}): LauncherPool | null {
   const bash = options.bash ?? BASH_CANDIDATES.find(isExecutable);
   if (bash === undefined || !isExecutable(bash)) return null;
-  return new Pool(isExecutable(CHRT) ? [CHRT, "--batch", "0", bash] : [bash]);
+  return new Pool(batchWorks() ? [CHRT, "--batch", "0", bash] : [bash]);
+}
+
+let batchChecked: boolean | undefined;
+
+/** chrt is there and may set SCHED_BATCH (a seccomp filter could refuse it); asked once. */
+function batchWorks(): boolean {
+  batchChecked ??= checkBatch();
+  return batchChecked;
+}
+
+function checkBatch(): boolean {
+  if (!isExecutable(CHRT)) return false;
+  try {
+    return new Deno.Command(CHRT, {
+      args: ["--batch", "0", "/bin/true"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
 }
 
 function isExecutable(path: string): boolean {
