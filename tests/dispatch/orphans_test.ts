@@ -85,9 +85,14 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
       [runId, sleeper.pid, leaderStartTime],
     ]);
     const orphan = `${dir.path}/hookd-payload-${"ab".repeat(16)}`;
+    // A launched run's job file and output files (lib/dispatch/launcher.ts).
+    const job = `${dir.path}/hookd-job-${"cd".repeat(16)}`;
+    const leftovers = [orphan, job, `${job}.err`, `${job}.out`];
     const other = `${dir.path}/notes.txt`;
-    await Deno.writeTextFile(orphan, "{}");
+    const almost = `${dir.path}/hookd-job-${"cd".repeat(16)}.log`;
+    for (const path of leftovers) await Deno.writeTextFile(path, "{}");
     await Deno.writeTextFile(other, "kept");
+    await Deno.writeTextFile(almost, "kept");
 
     const ended = await endOrphanedRuns(asyncStore(store), {
       payloadDir: dir.path,
@@ -99,10 +104,11 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
       assert.deepEqual(ended.leftAlone, []);
       assert.equal((await sleeper.status).signal, "SIGTERM");
     });
-    await t.step("payload files are swept, nothing else", async () => {
-      assert.deepEqual(ended.payloadFiles, [orphan]);
-      await assert.rejects(Deno.stat(orphan), Deno.errors.NotFound);
+    await t.step("payload, job and output files are swept, nothing else", async () => {
+      assert.deepEqual([...ended.payloadFiles].sort(), [...leftovers].sort());
+      for (const path of leftovers) await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
       assert.equal(await Deno.readTextFile(other), "kept");
+      assert.equal(await Deno.readTextFile(almost), "kept");
     });
     await t.step("recovery then requeues the delivery; its run no longer counts", () => {
       assert.equal(store.recover(), 1);
