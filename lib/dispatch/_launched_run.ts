@@ -9,6 +9,7 @@
 import type { LauncherPool } from "./launcher.ts";
 import { signalGroup, terminateGroup } from "./group_signaller.ts";
 import { settleWithin } from "./_settle.ts";
+import { randomName } from "./_payload_file.ts";
 
 /** What the caller of {@linkcode runLaunched} gets back. */
 export interface LaunchedOutcome {
@@ -211,12 +212,4 @@ function readBounded(
   } finally {
     file.close();
   }
-}
-
-/** 128 random bits, hex. */
-function randomName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }

@@ -58,12 +58,16 @@ export async function removePayloadFile(path: string, body: Uint8Array): Promise
   }
 }
 
-/** Names of payload files, `hookd-payload-` and 32 hex digits. */
-const PAYLOAD_NAME = /^hookd-payload-[0-9a-f]{32}$/;
+/**
+ * Names of payload files (`hookd-payload-` and 32 hex digits) and of a launched run's job file
+ * and output files (`hookd-job-` and 32 hex digits, then nothing, `.out` or `.err`).
+ */
+const PAYLOAD_NAME = /^hookd-(payload-[0-9a-f]{32}|job-[0-9a-f]{32}(\.out|\.err)?)$/;
 
 /**
- * Remove every payload file in `dir`: at start, before any run, each one was
- * left by a run that did not finish (hookd was killed), and no live run owns it.
+ * Remove every payload file in `dir`, and every job and output file of a
+ * launched run: at start, before any run, each one was left by a run that did
+ * not finish (hookd was killed), and no live run owns it.
  *
  * @param dir the payload directory
  * @returns the paths removed
@@ -89,8 +93,12 @@ export async function sweepPayloadFiles(dir: string): Promise<string[]> {
   return removed;
 }
 
-/** 128 random bits, hex. */
-function randomName(): string {
+/**
+ * 128 random bits, hex: the unguessable part of a payload or job file's name.
+ *
+ * @returns 32 hex digits
+ */
+export function randomName(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   let hex = "";
   for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
