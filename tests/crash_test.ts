@@ -36,6 +36,53 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
+/** The pids whose parent is `ppid`. */
+function childrenOf(ppid: number): number[] {
+  const kids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) {
+        kids.push(Number(entry.name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kids;
+}
+
+/** A hook launcher: a bash running lib/dispatch/launcher.ts's script. */
+function isLauncher(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("hookd_umask");
+  } catch {
+    return false;
+  }
+}
+
+/** Running: in the process table and not a zombie. */
+function runs(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** user + system clock ticks of a process (a zombie keeps them), or null once reaped. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
 /** Poll the process table until the group is empty; throws after `timeoutMs`. */
 async function waitUntilGroupGone(pgid: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -91,6 +138,7 @@ sleep 600
     };
     const body = JSON.stringify({ ref: "refs/heads/main", after: "c0ffee" });
     let pgid = 0;
+    let launchers: number[] = [];
     try {
       const first = await startDaemon(env, { dir: dir.path });
       let id: string;
@@ -109,6 +157,7 @@ sleep 600
         assert.ok(groupAlive(pgid), "the hook runs in its own process group");
         // The daemon records the group just after the spawn; a crash before that cannot be helped.
         await waitForRecordedGroup(first.stateDir, pgid);
+        launchers = childrenOf(first.process.pid).filter((pid) => isLauncher(pid));
       } finally {
         await first.stop("SIGKILL");
       }
@@ -125,6 +174,22 @@ sleep 600
       await t.step("the restart terminates the old hook's process group", async () => {
         await waitUntilGroupGone(pgid);
       });
+
+      await t.step(
+        "the killed daemon's launcher exits once its hook is gone, idle meanwhile",
+        async () => {
+          // Orphaned, it must not linger or spin: its stdin is closed, its hook ended.
+          assert.equal(launchers.length, 1, "the hook ran on a launcher");
+          const [launcher] = launchers;
+          const deadline = Date.now() + 15_000;
+          while (runs(launcher)) {
+            if (Date.now() > deadline) throw new Error(`launcher ${launcher} still runs`);
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          const cpu = cpuTicks(launcher);
+          assert.ok(cpu === null || cpu < 30, `the orphaned launcher used ${cpu} ticks of CPU`);
+        },
+      );
 
       await t.step("the delivery runs again, with the same body", async () => {
         assert.equal(await waitForFile(`${o}/rerun`), body);
