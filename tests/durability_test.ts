@@ -152,6 +152,33 @@ async function lines(path: string): Promise<string[]> {
   }
 }
 
+/** What a failed crash run left: the missing ids' states and runs, and the daemon's complaints. */
+async function diagnosis(
+  daemon: Daemon,
+  hooked: string,
+  acked: Map<string, number>,
+): Promise<string> {
+  const seen = new Set(await lines(hooked));
+  const missing = [...acked.keys()].filter((id) => !seen.has(id));
+  const listed = await listDeliveries(daemon.envFile, ["--endpoint", "load"]).catch(() => []);
+  const states = new Map<string, number>();
+  for (const d of listed) states.set(d.state, (states.get(d.state) ?? 0) + 1);
+  const ofMissing = listed.filter((d) => d.sourceId !== null && missing.includes(d.sourceId))
+    .slice(0, 5).map((d) => `${d.sourceId}: ${d.state}, ${d.attempts} attempts, last ${
+      JSON.stringify(d.lastRun)
+    }`);
+  const complaints = (await daemon.records().catch(() => []))
+    .filter((r) => r.level === "error" || r.level === "warning").slice(-8)
+    .map((r) => JSON.stringify(r).slice(0, 400));
+  return [
+    `missing from the hook's file: ${missing.length} (${missing.slice(0, 10).join(", ")})`,
+    `states: ${JSON.stringify(Object.fromEntries(states))}`,
+    ...ofMissing,
+    "last warnings and errors of the running daemon:",
+    ...complaints,
+  ].join("\n");
+}
+
 /** A gate a hook waits at (bounded, so a failed test cannot hang the daemon's shutdown). */
 function gateWait(path: string): string {
   return `i=0; while [ ! -e ${path} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done`;
@@ -286,8 +313,8 @@ integrationTest(
           return [...acked.keys()].every((id) => seen.has(id));
         },
         40_000,
-      ).catch((error) => {
-        throw new Error(`${error.message} ${context}`);
+      ).catch(async (error) => {
+        throw new Error(`${error.message} ${context}\n${await diagnosis(current, hooked, acked)}`);
       });
       const seen = new Set(text.split("\n").filter((line) => line !== ""));
       for (const id of acked.keys()) assert.ok(seen.has(id), `${id} reached its hook ${context}`);
