@@ -164,9 +164,9 @@ async function diagnosis(
   const states = new Map<string, number>();
   for (const d of listed) states.set(d.state, (states.get(d.state) ?? 0) + 1);
   const ofMissing = listed.filter((d) => d.sourceId !== null && missing.includes(d.sourceId))
-    .slice(0, 5).map((d) => `${d.sourceId}: ${d.state}, ${d.attempts} attempts, last ${
-      JSON.stringify(d.lastRun)
-    }`);
+    .slice(0, 5).map((d) =>
+      `${d.sourceId}: ${d.state}, ${d.attempts} attempts, last ${JSON.stringify(d.lastRun)}`
+    );
   const complaints = (await daemon.records().catch(() => []))
     .filter((r) => r.level === "error" || r.level === "warning").slice(-8)
     .map((r) => JSON.stringify(r).slice(0, 400));
