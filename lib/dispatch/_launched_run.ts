@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LauncherPool } from "./launcher.ts";
+import type { LaunchedEnd, LauncherPool } from "./launcher.ts";
 import { signalGroup, terminateGroup } from "./group_signaller.ts";
 import { settleWithin } from "./_settle.ts";
 import { randomName } from "./_payload_file.ts";
@@ -34,6 +34,9 @@ export interface RunLaunchedOptions {
   signal: AbortSignal | undefined;
   onSpawn: ((group: { pgid: number; leaderStartTime: number }) => void) | undefined;
 }
+
+/** The output of a hook that wrote none. */
+const EMPTY = { text: "", truncated: false } as const;
 
 /** How long a launcher may take to report a hook that was terminated. */
 const LAUNCHER_REPLY_MS = 5000;
@@ -89,7 +92,7 @@ export async function runLaunched(
     if (options.signal?.aborted) stop("abort");
     let timedOut = false;
     let aborted = false;
-    let status: number;
+    let end: LaunchedEnd | undefined;
     try {
       const first = await Promise.race([launched.status, stopped]);
       if (first === "timeout" || first === "abort") {
@@ -101,23 +104,26 @@ export async function runLaunched(
           throw new Error("The hook launcher (bash) did not report the end of a terminated hook");
         }
       }
-      status = await launched.status;
+      end = await launched.status;
     } finally {
       clearTimeout(timer);
       clearInterval(guard);
       options.signal?.removeEventListener("abort", onAbort);
-      // The hook is gone; whatever it left behind goes too, at once.
-      signalGroup(pgid, "SIGKILL");
+      // The launcher ends what the hook left in its group before it reports the end; without
+      // that report (the launcher died), it is done here.
+      if (end === undefined) signalGroup(pgid, "SIGKILL");
     }
+    const { status } = end;
     const killedBy = status > 128 ? SIGNALS[status - 128] : undefined;
+    const limit = options.outputLimitBytes;
     return {
       exitCode: killedBy === undefined ? status : null,
       signal: killedBy ?? null,
       exitedOk: status === 0,
       timedOut,
       aborted,
-      stdout: readBounded(out, options.outputLimitBytes, stdoutCut.truncated),
-      stderr: readBounded(err, options.outputLimitBytes, stderrCut.truncated),
+      stdout: end.wroteStdout ? readBounded(out, limit, stdoutCut.truncated) : EMPTY,
+      stderr: end.wroteStderr ? readBounded(err, limit, stderrCut.truncated) : EMPTY,
     };
   } finally {
     for (const path of [jobFile, out, err]) {

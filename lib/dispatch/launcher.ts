@@ -18,10 +18,12 @@
  * `mapfile -d ''`), exports (`export -- "$kv"`, no evaluation) and execs.
  * Names are checked here ({@linkcode isSafeName}) before a job is written.
  *
- * The launcher tells the daemon `S <pid> <the rest of /proc/<pid>/stat>` once
- * the hook's group exists (its id is the pid; its start time lets a later
- * start tell it from a recycled pid) and `E <status>` once it ended, where
- * status is bash's `$?`: 128 + N for a hook killed by signal N.
+ * The launcher tells the daemon `S <pid> <start time>` once the hook's group
+ * exists (its id is the pid; the start time, field 22 of `/proc/<pid>/stat`,
+ * lets a later start tell it from a recycled pid) and `E <status> <out> <err>`
+ * once it ended and whatever it left in its group got SIGKILL, where status is
+ * bash's `$?` (128 + N for a hook killed by signal N) and out and err are 1 when
+ * the hook wrote to stdout or stderr, so that empty output files are not read.
  *
  * @module
  */
@@ -31,7 +33,7 @@ const SCRIPT = String.raw`
 hookd_umask=$(umask)
 umask 077
 trap '' INT TERM HUP
-set -m
+set -m -f
 while IFS= read -r job; do
   (
     trap - INT TERM HUP
@@ -45,7 +47,9 @@ while IFS= read -r job; do
   pid=$!
   st=
   read -r st <"/proc/$pid/stat" 2>/dev/null
-  printf 'S %s %s\n' "$pid" "${"$"}{st##*) }"
+  # The fields after the command name; the start time is the 20th of them.
+  set -- ${"$"}{st##*) }
+  printf 'S %s %s\n' "$pid" "${"$"}{20}"
   wait "$pid"
   s=$?
   # A job that stopped is still there (kill -0): wait on, pausing on stdin, where
@@ -57,7 +61,12 @@ while IFS= read -r job; do
     wait "$pid"
     s=$?
   done
-  printf 'E %s\n' "$s"
+  # The hook is gone: whatever it left in its group goes too, at once.
+  kill -KILL -- "-$pid" 2>/dev/null
+  o=0 e=0
+  [[ -s $job.out ]] && o=1
+  [[ -s $job.err ]] && e=1
+  printf 'E %s %s %s\n' "$s" "$o" "$e"
 done
 `;
 
@@ -101,8 +110,22 @@ export interface LaunchedJob {
    * Rejects when the launcher died first.
    */
   started: Promise<{ pgid: number; leaderStartTime: number | null }>;
-  /** bash's `$?` for the hook: its exit code, or 128 + N for signal N. Rejects when the launcher died first. */
-  status: Promise<number>;
+  /**
+   * How the hook ended, once what it left in its group got SIGKILL: bash's `$?`
+   * (its exit code, or 128 + N for signal N) and whether it wrote to stdout and
+   * stderr. Rejects when the launcher died first.
+   */
+  status: Promise<LaunchedEnd>;
+}
+
+/** How a launched hook ended. */
+export interface LaunchedEnd {
+  /** bash's `$?`: the exit code, or 128 + N for a hook killed by signal N. */
+  status: number;
+  /** The hook wrote something to stdout. */
+  wroteStdout: boolean;
+  /** The hook wrote something to stderr. */
+  wroteStderr: boolean;
 }
 
 /** Launchers for hooks, one per hook running at once. */
@@ -287,7 +310,8 @@ class Launcher {
     const status = started.then(() => this.#next()).then((line) => {
       if (line === null || !line.startsWith("E ")) throw launcherGone(line);
       this.#busy = false;
-      return Number(line.slice(2));
+      const [, status, out, err] = line.split(" ");
+      return { status: Number(status), wroteStdout: out !== "0", wroteStderr: err !== "0" };
     });
     started.catch(() => {});
     status.catch(() => {});
@@ -346,14 +370,14 @@ function launcherGone(line: string | null): Error {
   );
 }
 
-/** `S <pid> <stat from field 3 on>`; the start time is field 22, the 20th after the name. */
+/** `S <pid> <start time>`; the start time is empty when the hook was gone before it was read. */
 function parseStarted(line: string): { pgid: number; leaderStartTime: number | null } {
-  const [, pid, ...rest] = line.split(" ");
+  const [, pid, startTime] = line.split(" ");
   const pgid = Number(pid);
   if (!Number.isSafeInteger(pgid) || pgid < 2) throw launcherGone(line);
-  const startTime = Number(rest[19]);
+  const ticks = Number(startTime);
   return {
     pgid,
-    leaderStartTime: rest.length > 19 && Number.isSafeInteger(startTime) ? startTime : null,
+    leaderStartTime: startTime !== "" && Number.isSafeInteger(ticks) ? ticks : null,
   };
 }
