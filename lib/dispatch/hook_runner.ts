@@ -6,7 +6,7 @@
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
 import { signalGroup, terminateGroup } from "./group_signaller.ts";
-import { isSafeName, type LauncherPool } from "./launcher.ts";
+import { HookInterruptedError, isSafeName, type LauncherPool } from "./launcher.ts";
 import { simpleCommand } from "./simple_command.ts";
 import { processStartTime, type StartTimeReader } from "./start_time.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
@@ -228,7 +228,9 @@ export async function runHook(
       ({ stdout, stderr } = outputs);
       if (direct !== null) stderr = asShellWouldSay(direct[0], outcome.exitCode, stderr);
     } catch (err) {
-      outcome.error = `Hook not run: ${describeError(err)}`;
+      outcome.error = err instanceof HookInterruptedError
+        ? `Hook interrupted: ${err.message}; its process group was killed`
+        : `Hook not run: ${describeError(err)}`;
     } finally {
       if (payloadFile !== undefined) await removePayloadFile(payloadFile, stdin);
     }

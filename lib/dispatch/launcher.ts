@@ -308,7 +308,7 @@ class Launcher {
       return parseStarted(line);
     });
     const status = started.then(() => this.#next()).then((line) => {
-      if (line === null || !line.startsWith("E ")) throw launcherGone(line);
+      if (line === null || !line.startsWith("E ")) throw new HookInterruptedError(line);
       this.#busy = false;
       const [, status, out, err] = line.split(" ");
       return { status: Number(status), wroteStdout: out !== "0", wroteStderr: err !== "0" };
@@ -352,6 +352,24 @@ class Launcher {
       this.alive = false;
       for (const resolve of this.#lines.splice(0)) resolve(null);
     }
+  }
+}
+
+/**
+ * The launcher ended (or said something unexpected) after it started the hook and
+ * before it reported its end: the hook ran, for an unknown part of its course.
+ */
+export class HookInterruptedError extends Error {
+  /** @param line what the launcher said instead of the end, null for nothing */
+  constructor(line: string | null) {
+    super(
+      line === null
+        ? "the hook launcher (bash) ended while the hook ran"
+        : `the hook launcher (bash) said something unexpected while the hook ran: ${
+          line.slice(0, 80)
+        }`,
+    );
+    this.name = "HookInterruptedError";
   }
 }
 

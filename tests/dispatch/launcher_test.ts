@@ -316,15 +316,16 @@ Deno.test("a launcher pool reuses its launchers and ends them when closed", asyn
 
   await t.step("a launcher that dies is replaced; its hook is reported, not lost", async () => {
     const running = runHook(
-      'echo up > "$OUT/up"; exec sleep 60',
+      'echo $$ > "$OUT/up"; exec sleep 60',
       optionsFor(dir.path, launchers, { timeoutMs: 60_000 }),
     );
-    await waitForFile(`${dir.path}/up`);
+    const hook = Number((await waitForFile(`${dir.path}/up`)).trim());
     const busy = launchers.pids().filter((pid) => statOf(pid)?.[0] !== "Z");
     for (const pid of busy) Deno.kill(pid, "SIGKILL");
     const result = await running;
     assert.equal(result.success, false);
-    assert.match(result.error ?? "", /launcher/);
+    assert.match(result.error ?? "", /^Hook interrupted: the hook launcher \(bash\) ended while/);
+    await waitUntil("the interrupted hook's group is killed", () => !isRunning(hook));
     const next = await runHook("/bin/true", optionsFor(dir.path, launchers));
     assert.equal(next.success, true, next.error);
   });
