@@ -52,10 +52,11 @@ while IFS= read -r job; do
   printf 'S %s %s\n' "$pid" "${"$"}{20}"
   wait "$pid"
   s=$?
-  # A job that stopped is still there (kill -0): wait on, pausing on stdin, where
-  # nothing comes while a hook runs; EOF there means hookd is gone. (Not wait -f:
-  # bash 5.2's loops forever when the job is no longer in its table.)
-  while kill -0 "$pid" 2>/dev/null; do
+  # A job that stopped (128 + SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU, and still there)
+  # is waited on, pausing on stdin, where nothing comes while a hook runs; EOF there
+  # means hookd is gone. (Not wait -f: bash 5.2's loops forever when the job is no
+  # longer in its table.)
+  while (( s > 146 && s < 151 )) && kill -0 "$pid" 2>/dev/null; do
     IFS= read -r -t 0.1 _
     (( $? > 128 )) || exit 0
     wait "$pid"
