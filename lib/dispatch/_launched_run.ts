@@ -7,7 +7,8 @@
  */
 
 import type { LaunchedEnd, LauncherPool } from "./launcher.ts";
-import { signalGroup, terminateGroup } from "./group_signaller.ts";
+import { signalGroup } from "./group_signaller.ts";
+import { endOrStop } from "./_end_or_stop.ts";
 import { settleWithin } from "./_settle.ts";
 import { randomName } from "./_payload_file.ts";
 
@@ -84,31 +85,17 @@ export async function runLaunched(
       holdToLimit(out, options.outputLimitBytes, stdoutCut);
       holdToLimit(err, options.outputLimitBytes, stderrCut);
     }, OUTPUT_CHECK_MS);
-    let stop: (reason: "timeout" | "abort") => void = () => {};
-    const stopped = new Promise<"timeout" | "abort">((resolve) => stop = resolve);
-    const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
-    const onAbort = () => stop("abort");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) stop("abort");
-    let timedOut = false;
-    let aborted = false;
     let end: LaunchedEnd | undefined;
+    let stopped: { timedOut: boolean; aborted: boolean };
     try {
-      const first = await Promise.race([launched.status, stopped]);
-      if (first === "timeout" || first === "abort") {
-        timedOut = first === "timeout";
-        aborted = first === "abort";
-        await terminateGroup(pgid, options.killGraceMs);
-        // The group is gone, so bash's `wait` has returned; never hang on a launcher that is not saying so.
-        if (!await settleWithin(launched.status, LAUNCHER_REPLY_MS)) {
-          throw new Error("The hook launcher (bash) did not report the end of a terminated hook");
-        }
+      stopped = await endOrStop(pgid, launched.status, options);
+      // Once the group is gone bash's `wait` has returned; never hang on a launcher not saying so.
+      if (!await settleWithin(launched.status, LAUNCHER_REPLY_MS)) {
+        throw new Error("The hook launcher (bash) did not report the end of a terminated hook");
       }
       end = await launched.status;
     } finally {
-      clearTimeout(timer);
       clearInterval(guard);
-      options.signal?.removeEventListener("abort", onAbort);
       // The launcher ends what the hook left in its group before it reports the end; without
       // that report (the launcher died), it is done here.
       if (end === undefined) signalGroup(pgid, "SIGKILL");
@@ -120,8 +107,7 @@ export async function runLaunched(
       exitCode: killedBy === undefined ? status : null,
       signal: killedBy ?? null,
       exitedOk: status === 0,
-      timedOut,
-      aborted,
+      ...stopped,
       stdout: end.wroteStdout ? readBounded(out, limit, stdoutCut.truncated) : EMPTY,
       stderr: end.wroteStderr ? readBounded(err, limit, stderrCut.truncated) : EMPTY,
     };

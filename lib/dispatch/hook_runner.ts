@@ -5,7 +5,8 @@
  */
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
-import { signalGroup, terminateGroup } from "./group_signaller.ts";
+import { signalGroup } from "./group_signaller.ts";
+import { endOrStop } from "./_end_or_stop.ts";
 import { HookInterruptedError, isSafeName, type LauncherPool } from "./launcher.ts";
 import { simpleCommand } from "./simple_command.ts";
 import { processStartTime, type StartTimeReader } from "./start_time.ts";
@@ -283,22 +284,10 @@ async function supervise(
   const fed = feed(writer, options.stdin);
   const status = child.status;
 
-  let stop: (reason: "timeout" | "abort") => void = () => {};
-  const stopped = new Promise<"timeout" | "abort">((resolve) => stop = resolve);
-  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
-  const onAbort = () => stop("abort");
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    const first = await Promise.race([status, stopped]);
-    if (first === "timeout" || first === "abort") {
-      outcome.timedOut = first === "timeout";
-      outcome.aborted = first === "abort";
-      await terminateGroup(pgid, killGraceMs);
-    }
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  }
+  Object.assign(
+    outcome,
+    await endOrStop(pgid, status, { timeoutMs: options.timeoutMs, killGraceMs, signal }),
+  );
 
   const exit = await status;
   outcome.exitCode = exit.signal === null ? exit.code : null;
