@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { childrenOf, isRunning, statFields, waitUntil } from "./_proc.ts";
 import { DatabaseSync } from "node:sqlite";
 import { storePath } from "../lib/store/mod.ts";
 import { githubSignature, integrationTest, startDaemon, tempDir, waitForFile } from "./harness.ts";
@@ -23,34 +24,10 @@ const SECRET = "crash-test-secret";
 function groupAlive(pgid: number): boolean {
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    // Fields after the command name: state, ppid, pgrp, …
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") return true;
+    const fields = statFields(Number(entry.name)); // null: gone meanwhile
+    if (fields && Number(fields[2]) === pgid && fields[0] !== "Z") return true;
   }
   return false;
-}
-
-/** The pids whose parent is `ppid`. */
-function childrenOf(ppid: number): number[] {
-  const kids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) {
-        kids.push(Number(entry.name));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return kids;
 }
 
 /** A hook launcher: a bash running lib/dispatch/launcher.ts's script. */
@@ -62,25 +39,10 @@ function isLauncher(pid: number): boolean {
   }
 }
 
-/** Running: in the process table and not a zombie. */
-function runs(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 /** user + system clock ticks of a process (a zombie keeps them), or null once reaped. */
 function cpuTicks(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  return fields === null ? null : Number(fields[11]) + Number(fields[12]);
 }
 
 /** Poll the process table until the group is empty; throws after `timeoutMs`. */
@@ -181,11 +143,7 @@ sleep 600
           // Orphaned, it must not linger or spin: its stdin is closed, its hook ended.
           assert.equal(launchers.length, 1, "the hook ran on a launcher");
           const [launcher] = launchers;
-          const deadline = Date.now() + 15_000;
-          while (runs(launcher)) {
-            if (Date.now() > deadline) throw new Error(`launcher ${launcher} still runs`);
-            await new Promise((r) => setTimeout(r, 25));
-          }
+          await waitUntil(`launcher ${launcher} exits`, () => !isRunning(launcher));
           const cpu = cpuTicks(launcher);
           assert.ok(cpu === null || cpu < 30, `the orphaned launcher used ${cpu} ticks of CPU`);
         },

@@ -14,6 +14,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { storePath } from "../lib/store/mod.ts";
@@ -95,14 +96,6 @@ function processGone(pid: number): boolean {
     throw error;
   }
   return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Wait until `count` records match, and return them. */

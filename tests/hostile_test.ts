@@ -18,6 +18,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import fc from "fast-check";
 import { Hono } from "hono";
 import { bodyLimit, type BodyLimitVariables } from "../lib/http/body_limit.ts";
@@ -168,14 +169,6 @@ function openSockets(pid: number): number {
     }
   }
   return count;
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { runHook, type RunHookOptions } from "../../lib/dispatch/mod.ts";
 import { createLauncherPool, isSafeName, type LauncherPool } from "../../lib/dispatch/launcher.ts";
 import { tempDir, waitForFile } from "../harness.ts";
+import { isRunning, statFields, waitUntil } from "../_proc.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -34,29 +35,6 @@ function optionsFor(
     launcher,
     ...extra,
   };
-}
-
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, …]. */
-function statOf(pid: number): string[] | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  const fields = statOf(pid);
-  return fields !== null && fields[0] !== "Z";
-}
-
-async function waitUntil(what: string, test: () => boolean, boundMs = 5000): Promise<void> {
-  const deadline = performance.now() + boundMs;
-  while (!test()) {
-    if (performance.now() > deadline) throw new Error(`Never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function leftovers(dir: string): string[] {
@@ -146,9 +124,9 @@ Deno.test("runHook() on a launcher puts the hook in a process group of its own",
     );
     await waitForFile(`${dir.path}/pid`);
     const pid = Number(Deno.readTextFileSync(`${dir.path}/pid`).trim());
-    const fields = statOf(pid)!;
+    const fields = statFields(pid)!;
     assert.equal(Number(fields[2]), pid, "the hook leads its process group");
-    const ownGroup = Number(statOf(Deno.pid)![2]);
+    const ownGroup = Number(statFields(Deno.pid)![2]);
     assert.notEqual(pid, ownGroup);
     assert.deepEqual(groups, [{ pgid: pid, leaderStartTime: Number(fields[19]) }]);
     // Field 41, the scheduling policy: SCHED_BATCH (3) from the launcher's chrt, where
@@ -189,8 +167,8 @@ Deno.test("runHook() on a launcher puts the hook in a process group of its own",
       optionsFor(dir.path, launchers),
     );
     const pid = Number((await waitForFile(`${dir.path}/stopped`)).trim());
-    await waitUntil("the hook is stopped", () => statOf(pid)?.[0] === "T");
-    const launcher = launchers.pids().find((p) => statOf(pid)?.[1] === String(p));
+    await waitUntil("the hook is stopped", () => statFields(pid)?.[0] === "T");
+    const launcher = launchers.pids().find((p) => statFields(pid)?.[1] === String(p));
     assert.ok(launcher, "the stopped hook is a launcher's child");
     Deno.kill(-pid, "SIGCONT");
     const result = await running;
@@ -320,7 +298,7 @@ Deno.test("a launcher pool reuses its launchers and ends them when closed", asyn
       optionsFor(dir.path, launchers, { timeoutMs: 60_000 }),
     );
     const hook = Number((await waitForFile(`${dir.path}/up`)).trim());
-    const busy = launchers.pids().filter((pid) => statOf(pid)?.[0] !== "Z");
+    const busy = launchers.pids().filter((pid) => statFields(pid)?.[0] !== "Z");
     for (const pid of busy) Deno.kill(pid, "SIGKILL");
     const result = await running;
     assert.equal(result.success, false);

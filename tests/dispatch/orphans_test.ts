@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { statFields } from "../_proc.ts";
 import { endOrphanedRuns } from "../../lib/dispatch/orphans.ts";
 import { processStartTime } from "../../lib/dispatch/start_time.ts";
 import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
@@ -26,16 +27,6 @@ async function sleeperGroup(): Promise<Deno.ChildProcess> {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return child;
-}
-
-/** The fields of `/proc/<pid>/stat` after the command name (state first), or null. */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
 }
 
 /** A delivery claimed by a daemon that then died: its run is still `running`. */
