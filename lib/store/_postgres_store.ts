@@ -27,6 +27,8 @@ import {
 import {
   type ClaimedDelivery,
   type ClaimOptions,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_PURGE_LIMIT,
   DELIVERY_STATES,
   type DeliveryDetail,
   type DeliveryFilter,
@@ -47,8 +49,6 @@ import {
   StoreUnavailableError,
 } from "./types.ts";
 
-const DEFAULT_LIST_LIMIT = 100;
-const DEFAULT_PURGE_LIMIT = 500;
 /** Fold the state deltas once this many rows have piled up. */
 const FOLD_DELTAS_AT = 1000;
 

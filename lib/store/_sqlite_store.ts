@@ -26,6 +26,8 @@ import {
 import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
 import {
   type ClaimedDelivery,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_PURGE_LIMIT,
   DELIVERY_STATES,
   type DeliveryDetail,
   type DeliveryFilter,
@@ -45,9 +47,6 @@ import {
   type StoreStats,
   StoreUnavailableError,
 } from "./types.ts";
-
-const DEFAULT_LIST_LIMIT = 100;
-const DEFAULT_PURGE_LIMIT = 500;
 
 /** Options for {@linkcode SqliteStore}, resolved by `openStore`. */
 export interface SqliteStoreOptions {

@@ -128,6 +128,12 @@ export interface StoreOptions {
   now?: () => number;
 }
 
+/** How many deliveries `list` returns when its filter names no `limit`. */
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** How many deliveries one `purge` deletes at most when it is given no `limit`. */
+export const DEFAULT_PURGE_LIMIT = 500;
+
 /** Which deliveries {@linkcode Store.list} and {@linkcode Store.requeueMatching} select. */
 export interface DeliveryFilter {
   /** Only this endpoint. */
