@@ -435,3 +435,18 @@ Deno.test("with HOOKD_ADMIN_TOKEN the replay token is an HMAC every instance acc
     await res.body?.cancel();
   });
 });
+
+Deno.test("GET /deliveries/:id hides a secret-looking header stored before the rule held", async () => {
+  using f = fixture();
+  const id = await seed(
+    f.store,
+    delivery({
+      headers: { "x-passphrase": "hunter2", "x-authtoken": "tok-123", "x-github-event": "push" },
+    }),
+  );
+  const html = await (await f.app.request(`/deliveries/${id}`)).text();
+  assert.ok(!html.includes("hunter2"), "a passphrase is not shown");
+  assert.ok(!html.includes("tok-123"), "a token is not shown");
+  assert.ok(html.includes("x-passphrase"), "the header's name still is");
+  assert.ok(html.includes("push"));
+});
