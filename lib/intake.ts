@@ -10,6 +10,7 @@
 import { HttpError } from "./http/http_error.ts";
 import type { Queue } from "./dispatch/mod.ts";
 import { type NewDelivery, type Store, StoreUnavailableError } from "./store/mod.ts";
+import { isSecretName } from "./log/mod.ts";
 
 export type { NewDelivery };
 
@@ -38,14 +39,6 @@ export interface HookOutput {
 /** What the app calls for each verified delivery. */
 export type Accept = (delivery: NewDelivery) => Promise<{ id: string; duplicate: boolean }>;
 
-/**
- * Header names whose values are credentials or signatures: never stored.
- * Broad on purpose (`X-Auth-Token`, `X-Sig`, `Proxy-Authorization`): a
- * header redacted for nothing costs little, a secret stored costs a lot.
- */
-const SECRET_HEADER =
-  /signature|(?:^|-)sig(?:$|-)|token|secret|auth|cookie|hmac|api-?key|passw|credential/i;
-
 /** Options for {@linkcode storedHeaders}. */
 export interface StoredHeadersOptions {
   /**
@@ -58,7 +51,8 @@ export interface StoredHeadersOptions {
 /**
  * The headers kept with a stored delivery: everything but credentials and
  * signatures, which are replaced by `[redacted]` so a replay shows they
- * were there.
+ * were there. Which names those are is the log's rule too
+ * (`isSecretName` in `lib/log/secret_name.ts`): what the log hides is never stored.
  *
  * @param headers the request headers
  * @param options more header names to redact
@@ -78,7 +72,7 @@ export function storedHeaders(
   const redact = new Set((options.redact ?? []).map((name) => name.toLowerCase()));
   const kept: Record<string, string> = {};
   for (const [name, value] of headers) {
-    kept[name] = SECRET_HEADER.test(name) || redact.has(name) ? "[redacted]" : value;
+    kept[name] = isSecretName(name) || redact.has(name) ? "[redacted]" : value;
   }
   return kept;
 }

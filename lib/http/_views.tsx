@@ -13,6 +13,7 @@ import { DELIVERY_STATES } from "../store/mod.ts";
 import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
 import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
+import { isSecretName } from "../log/mod.ts";
 
 /** The list's filters, as given in the query string (already checked). */
 export interface ListQuery {
@@ -243,7 +244,8 @@ export function DetailPage(props: DetailPageProps) {
           {Object.entries(d.headers).map(([name, value]) => (
             <tr>
               <th class="mono">{name}</th>
-              <td class="mono">{value}</td>
+              {/* Rows stored before the one rule held may keep such a value: never show it. */}
+              <td class="mono">{isSecretName(name) ? "[redacted]" : value}</td>
             </tr>
           ))}
         </tbody>
