@@ -36,8 +36,24 @@ export interface HookOutput {
   stderr: string;
 }
 
+/**
+ * What intake did with a delivery. For a duplicate, `id`, `event` and
+ * `state` are the delivery stored first: the answer says what is stored,
+ * not what the resent request's unsigned headers claim.
+ */
+export interface Accepted {
+  /** The stored delivery's id. */
+  id: string;
+  /** Whether it was already stored (same sender id, or same signed bytes). */
+  duplicate: boolean;
+  /** The stored delivery's event; omitted when it is this delivery's. */
+  event?: string;
+  /** The stored delivery's state now. */
+  state?: string;
+}
+
 /** What the app calls for each verified delivery. */
-export type Accept = (delivery: NewDelivery) => Promise<{ id: string; duplicate: boolean }>;
+export type Accept = (delivery: NewDelivery) => Promise<Accepted>;
 
 /** Options for {@linkcode storedHeaders}. */
 export interface StoredHeadersOptions {
@@ -152,7 +168,16 @@ export function createIntake(
     } finally {
       if (queued) inFlight--;
     }
-    if (!result.duplicate && result.state === "queued") queue.notify();
-    return { id: result.id, duplicate: result.duplicate };
+    if (!result.duplicate) {
+      if (result.state === "queued") queue.notify();
+      return { id: result.id, duplicate: false, state: result.state };
+    }
+    const stored = await store.get(result.id).catch(() => null);
+    return {
+      id: result.id,
+      duplicate: true,
+      event: stored?.event ?? delivery.event,
+      state: stored?.state ?? result.state,
+    };
   };
 }

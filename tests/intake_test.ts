@@ -174,7 +174,7 @@ Deno.test("createIntake() answers a duplicate with the delivery stored first", a
   const again = await accept(delivery({ sourceId: "gh-7", event: "release" }));
   assert.equal(again.duplicate, true);
   assert.equal(again.id, first.id);
-  const answer: Record<string, unknown> = again;
+  const answer: Record<string, unknown> = { ...again };
   assert.equal(answer.event, "push");
   assert.equal(answer.state, "queued");
 });
