@@ -10,7 +10,9 @@
  * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
  * lifecycle notifications. Since the secret is inside the body, the hook
  * and the store get the batch with every `clientState` replaced by
- * `[redacted]` (re-serialized JSON, not the bytes received).
+ * `[redacted]` (re-serialized JSON, not the bytes received). Before the
+ * secret is checked the body gets only bounded work: a body nested deeper
+ * than {@linkcode MAX_DEPTH} levels is refused 400 by a linear scan, never parsed.
  *
  * @module
  */
@@ -61,6 +63,53 @@ function batchEvent(notifications: readonly unknown[]): string {
 }
 
 /**
+ * How deep a notification batch may nest: Graph's own are a few levels
+ * (`value[].resourceData.…`); rich notifications add a few more.
+ */
+export const MAX_DEPTH = 32;
+
+const OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22, BACKSLASH = 0x5c;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, brackets
+ * inside strings aside. One pass over the bytes that stops as soon as the
+ * answer is yes; it does not check that the text is JSON (the parse does).
+ *
+ * @param body the raw bytes
+ * @param max the deepest nesting allowed
+ * @returns true when some value sits deeper than `max`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nestedDeeperThan } from "./msgraph.ts";
+ * const bytes = (text: string) => new TextEncoder().encode(text);
+ * assert.equal(nestedDeeperThan(bytes('{"a":[[1]]}'), 3), false);
+ * assert.equal(nestedDeeperThan(bytes('{"a":[[[1]]]}'), 3), true);
+ * assert.equal(nestedDeeperThan(bytes('{"a":"[[[["}'), 3), false);
+ * ```
+ */
+export function nestedDeeperThan(body: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      if (++depth > max) return true;
+    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * Verify a batch of Graph notifications by their `clientState`.
  *
  * @param input the delivery
@@ -70,8 +119,13 @@ function batchEvent(notifications: readonly unknown[]): string {
  *   notification carries the previous value
  */
 export async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Promise<Verdict> {
-  // The secret travels inside the body, so the body is parsed first; it
-  // is within the size limit and nothing else is read until all match.
+  // The secret travels inside the body, so the body is parsed first. It is
+  // within the size limit, and one linear scan that stops at MAX_DEPTH keeps
+  // a nested body from costing more than a flat one (V8's parse of deep
+  // nesting, and the copies below, are what an unauthenticated sender could
+  // otherwise make the event loop pay for).
+  const deep = nestedDeeperThan(input.body, MAX_DEPTH);
+  if (deep) return malformed(`body is nested deeper than ${MAX_DEPTH} levels`);
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
   const notifications = (parsed.value as { value?: unknown } | null)?.value;
