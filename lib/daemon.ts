@@ -427,6 +427,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           access: {
             loopback: isLoopback(config.adminListen.hostname),
             token: () => daemon.config.adminToken,
+            hosts: () => daemon.config.adminHosts,
           },
           pages: {
             store: daemon.store,

@@ -15,7 +15,7 @@
 
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError } from "./config_error.ts";
-import { type Listen, parseListen, parsePublicListen } from "./listen.ts";
+import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
@@ -89,6 +89,8 @@ export interface Config extends StoreSettings {
   adminListen?: { hostname: string; port: number };
   /** The admin listener's token (`HOOKD_ADMIN_TOKEN`); required when it is not on loopback. */
   adminToken?: string;
+  /** More `Host` names the admin listener answers to (`HOOKD_ADMIN_HOSTS`), lower-case. */
+  adminHosts: readonly string[];
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustedProxies?: AddressList;
   /** Requests per client address; `undefined`: no limit. */
@@ -144,6 +146,7 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "token for the admin listener (basic or bearer); required off loopback",
     default: () => "",
   },
+  HOOKD_ADMIN_HOSTS: { help: "more Host names the admin listener answers to", default: () => "" },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
     default: () => "",
@@ -310,14 +313,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? undefined
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
     adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
+    adminHosts: parseHostNames("HOOKD_ADMIN_HOSTS", get("HOOKD_ADMIN_HOSTS"), problems),
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
       () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES", { unix: true }),
       problems,
     ),
-    rateLimit: attempt(
-      () => parseRateLimit(get("HOOKD_RATE_LIMIT"), "HOOKD_RATE_LIMIT"),
-      problems,
-    ),
+    rateLimit: attempt(() => parseRateLimit(get("HOOKD_RATE_LIMIT"), "HOOKD_RATE_LIMIT"), problems),
     maxConcurrentHooks: positiveInt(
       "HOOKD_MAX_CONCURRENT_HOOKS",
       get("HOOKD_MAX_CONCURRENT_HOOKS"),
