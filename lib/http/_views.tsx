@@ -14,6 +14,7 @@ import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
 import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
 import { isSecretName } from "../log/mod.ts";
+import { nestedDeeperThan } from "../verify/json_depth.ts";
 
 /** The list's filters, as given in the query string (already checked). */
 export interface ListQuery {
@@ -253,6 +254,15 @@ export function DetailPage(props: DetailPageProps) {
       <h2>
         Body <span class="muted">({d.contentType || "no type"}, {d.bodySize} bytes)</span>
       </h2>
+      {d.body.byteLength > BODY_EXCERPT_BYTES
+        ? (
+          <p class="muted">
+            Showing the first 256 KiB of {d.body.byteLength.toLocaleString("en")} bytes; all of it:
+            {" "}
+            <code>hookd show {d.id} --json</code>
+          </p>
+        )
+        : null}
       <pre class="body">{bodyText(d.body)}</pre>
       <h2>Runs ({d.runs.length})</h2>
       {d.runs.length === 0 ? <p class="muted">Not run yet.</p> : null}
@@ -413,19 +423,47 @@ function exitText(run: { exitCode: number | null; signal: string | null; outcome
  * The body as text: pretty-printed when it is JSON, as is when it is other
  * UTF-8, and as base64 when it is binary.
  */
+/** The most of a body the page shows: the rest is for `hookd show`. */
+export const BODY_EXCERPT_BYTES = 256 * 1024;
+/** Pretty-printing is tried only on bodies this small and this shallow: indenting is quadratic in depth. */
+const PRETTY_MAX_BYTES = 64 * 1024;
+const PRETTY_MAX_DEPTH = 16;
+
+/**
+ * The body as the page shows it, bounded whatever the sender sent: at most
+ * {@linkcode BODY_EXCERPT_BYTES} of it, pretty-printed only when it is
+ * small, shallow JSON whose indented form still fits (else the raw text),
+ * base64 when it is not UTF-8. Every step is linear in the excerpt.
+ */
 function bodyText(body: Uint8Array): string {
   if (body.byteLength === 0) return "(empty)";
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch {
-    return `(binary; base64)\n${body.toBase64()}`;
+  const whole = body.byteLength <= BODY_EXCERPT_BYTES;
+  const bytes = whole ? body : body.subarray(0, BODY_EXCERPT_BYTES);
+  const text = utf8Prefix(bytes, whole);
+  if (text === undefined) return `(binary; base64)\n${bytes.toBase64()}`;
+  if (!whole || bytes.byteLength > PRETTY_MAX_BYTES || nestedDeeperThan(bytes, PRETTY_MAX_DEPTH)) {
+    return text;
   }
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    const pretty = JSON.stringify(JSON.parse(text), null, 2);
+    return pretty.length <= BODY_EXCERPT_BYTES ? pretty : text;
   } catch {
     return text;
   }
+}
+
+/** The bytes as UTF-8; a cut excerpt may end inside a character, which is dropped. */
+function utf8Prefix(bytes: Uint8Array, whole: boolean): string | undefined {
+  for (let drop = 0; drop <= (whole ? 0 : 3); drop++) {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(
+        bytes.subarray(0, bytes.byteLength - drop),
+      );
+    } catch {
+      // Try one byte shorter: the cut may have split a character.
+    }
+  }
+  return undefined;
 }
 
 /**

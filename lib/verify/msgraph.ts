@@ -29,6 +29,7 @@ import { isRejected, malformed, parseJsonBody, readPath, unauthorized } from "./
 import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
 import { verifiedBy } from "./_hmac.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+import { nestedDeeperThan } from "./json_depth.ts";
 
 const encoder = new TextEncoder();
 
@@ -67,47 +68,6 @@ function batchEvent(notifications: readonly unknown[]): string {
  * (`value[].resourceData.…`); rich notifications add a few more.
  */
 export const MAX_DEPTH = 32;
-
-const OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d;
-const QUOTE = 0x22, BACKSLASH = 0x5c;
-
-/**
- * Whether JSON text nests arrays and objects deeper than `max`, brackets
- * inside strings aside. One pass over the bytes that stops as soon as the
- * answer is yes; it does not check that the text is JSON (the parse does).
- *
- * @param body the raw bytes
- * @param max the deepest nesting allowed
- * @returns true when some value sits deeper than `max`
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { nestedDeeperThan } from "./msgraph.ts";
- * const bytes = (text: string) => new TextEncoder().encode(text);
- * assert.equal(nestedDeeperThan(bytes('{"a":[[1]]}'), 3), false);
- * assert.equal(nestedDeeperThan(bytes('{"a":[[[1]]]}'), 3), true);
- * assert.equal(nestedDeeperThan(bytes('{"a":"[[[["}'), 3), false);
- * ```
- */
-export function nestedDeeperThan(body: Uint8Array, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
-    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
-      if (++depth > max) return true;
-    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
-      depth--;
-    }
-  }
-  return false;
-}
 
 /**
  * Verify a batch of Graph notifications by their `clientState`.
