@@ -16,6 +16,7 @@ import { isLoopback } from "./config/secret_strength.ts";
 import { daemonLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
+import { replayOne } from "./cli/mod.ts";
 import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -431,6 +432,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           },
           pages: {
             store: daemon.store,
+            replay: (id) => replayOne(daemon.store, daemon.config, id),
             endpoints: () => [...daemon.config.endpoints.keys()],
             notify: () => daemon.queue.notify(),
             adminToken: () => daemon.config.adminToken,

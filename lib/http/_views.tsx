@@ -28,6 +28,14 @@ export interface ListQuery {
   before?: string;
 }
 
+/** What a replay did, as the page shows it after the redirect. */
+export interface ReplayNotice {
+  /** Whether the delivery was queued again. */
+  requeued: boolean;
+  /** What `hookd replay ID` prints for it. */
+  text: string;
+}
+
 /** The `since` choices the filter form offers (any other duration also works in the URL). */
 export const SINCE_CHOICES = ["15m", "1h", "6h", "24h", "7d"] as const;
 
@@ -179,8 +187,8 @@ export interface DetailPageProps {
   delivery: DeliveryDetail;
   /** The replay form's CSRF token. */
   csrf: string;
-  /** What a replay just did, from the redirect's query string. */
-  replayed?: "queued" | "queued-already" | "running" | "no-hook";
+  /** What a replay just did, in `hookd replay`'s words. */
+  replayed?: ReplayNotice;
   /** The current time, epoch milliseconds. */
   now: number;
 }
@@ -199,7 +207,7 @@ export function DetailPage(props: DetailPageProps) {
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
-      <ReplayNotice replayed={props.replayed} />
+      <ReplayNoticeLine replayed={props.replayed} />
       <dl class="facts">
         <dt>Endpoint</dt>
         <dd>{d.endpoint}</dd>
@@ -271,27 +279,13 @@ export function DetailPage(props: DetailPageProps) {
   );
 }
 
-function ReplayNotice(props: { replayed: DetailPageProps["replayed"] }) {
-  switch (props.replayed) {
-    case "queued":
-      return <p class="notice" role="status">Replayed: queued to run again.</p>;
-    case "queued-already":
-    case "running":
-      return (
-        <p class="notice warn" role="status">
-          Not replayed: the delivery is already{" "}
-          {props.replayed === "running" ? "running" : "queued"}.
-        </p>
-      );
-    case "no-hook":
-      return (
-        <p class="notice warn" role="status">
-          Not replayed: the delivery has no hook to run.
-        </p>
-      );
-    default:
-      return null;
-  }
+function ReplayNoticeLine(props: { replayed: ReplayNotice | undefined }) {
+  if (!props.replayed) return null;
+  return (
+    <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
+      {props.replayed.text}
+    </p>
+  );
 }
 
 function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
