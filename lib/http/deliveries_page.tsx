@@ -69,14 +69,22 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { openStore } from "../store/mod.ts";
  * import { mountDeliveriesPages } from "./deliveries_page.tsx";
  * await using store = openStore(":memory:");
  * const app = new Hono();
- * mountDeliveriesPages(app, { store, endpoints: () => ["github"], adminToken: () => undefined });
+ * mountDeliveriesPages(app, {
+ *   store,
+ *   // The daemon passes lib/cli's replayOne over its configuration.
+ *   replay: (id) => Promise.resolve({ requeued: false, unknown: true, text: `${id} skipped` }),
+ *   endpoints: () => ["github"],
+ *   adminToken: () => undefined,
+ * });
  * const res = await app.request("/");
- * console.assert(res.status === 200 && (await res.text()).includes("No deliveries match."));
+ * assert.equal(res.status, 200);
+ * assert.ok((await res.text()).includes("No deliveries match."));
  * ```
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {

@@ -175,7 +175,7 @@ Deno.test("HOOKD_ADMIN_HOSTS adds the names the operator uses", async (t) => {
       await res.body?.cancel();
     }
   });
-  await t.step("the configuration reads it, and names it when a value is wrong", async () => {
+  await t.step("the configuration reads it, and names it when a value is wrong", () => {
     const base = {
       HOOKD_ENDPOINTS: "gh",
       HOOKD_GH_PROVIDER: "github",
