@@ -24,11 +24,19 @@ import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { parseStoreSettings, STORE_SETTINGS, type StoreSettings } from "./store_setting.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
+import {
+  applySecretFiles,
+  type ConfigSources,
+  secretFileVariables,
+  secretOrigins,
+  storePasswordFileProblems,
+} from "./secret_files.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
 export type { Listen, UnixListen } from "./listen.ts";
+export type { ConfigSources, SecretFile } from "./secret_files.ts";
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -95,6 +103,13 @@ export interface Config extends StoreSettings {
   rateLimit?: RateLimitSpec;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
+  /**
+   * Where each secret that is set came from, by its variable
+   * (`HOOKD_GITHUB_SECRET`, `HOOKD_ADMIN_TOKEN`, `PGPASSWORD`): `env file`,
+   * `environment`, `file /etc/hookd/github.secret` or `credential github`.
+   * Never the value.
+   */
+  secretOrigins: Map<string, string>;
 }
 
 interface GlobalSpec {
@@ -144,6 +159,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "token for the admin listener (basic or bearer); required off loopback",
     default: () => "",
   },
+  HOOKD_ADMIN_TOKEN_FILE: {
+    help: "a file (or a credential's name) holding HOOKD_ADMIN_TOKEN, instead of the env file",
+    default: () => "",
+  },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
     default: () => "",
@@ -155,6 +174,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   ...Object.fromEntries(
     Object.entries(STORE_SETTINGS).map(([name, spec]) => [name, { ...spec, default: () => "" }]),
   ),
+  HOOKD_STORE_PASSWORD_FILE: {
+    help: "a file (or a credential's name) holding the PostgreSQL password, instead of PGPASSWORD",
+    default: () => "",
+  },
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -162,6 +185,8 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
   PROVIDER: { help: `one of ${[...PROVIDERS.keys()].join(", ")}`, required: true },
   SECRET: { help: "the shared secret" },
   SECRET_PREVIOUS: { help: "the previous secret, accepted while rotating" },
+  SECRET_FILE: { help: "a file (or a credential's name) holding SECRET, instead of the env file" },
+  SECRET_PREVIOUS_FILE: { help: "a file (or a credential's name) holding SECRET_PREVIOUS" },
   TIMEOUT: { help: "a hook's time limit", default: "300s", validate: timeoutProblem },
   HOOK_ENV: { help: "extra variables passed to this endpoint's hooks" },
   CONCURRENCY: { help: "this endpoint's hooks running at once", validate: positiveProblem },
@@ -207,9 +232,12 @@ export function endpointPrefix(name: string): string {
  * Parse and check the configuration from environment variables.
  *
  * Only `HOOKD_*` variables are read, plus systemd's `STATE_DIRECTORY` and
- * `LOGS_DIRECTORY` for defaults.
+ * `LOGS_DIRECTORY` for defaults and `PGPASSWORD`. A `_FILE` variable's
+ * secret comes from `sources.secretFiles` (read at the edge, see
+ * `secret_files.ts`); setting it and its plain variable both is refused.
  *
  * @param env the variables (process environment merged with the env file)
+ * @param sources the secret files read and which variables the env file set
  * @returns the resolved configuration
  * @throws {ConfigError} listing every problem found
  *
@@ -225,12 +253,17 @@ export function endpointPrefix(name: string): string {
  * console.assert(config.endpoints.get("github")?.hooks.get("PUSH") === "/usr/local/bin/deploy");
  * ```
  */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  sources: ConfigSources = {},
+): Config {
   const vars: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined) vars[key] = value;
   }
   const problems: string[] = [];
+  const fileVariables = secretFileVariables(vars);
+  const fromFiles = applySecretFiles(vars, fileVariables, sources, problems);
   const known = new Set<string>(Object.keys(GLOBAL_SETTINGS));
   const get = (name: string) => vars[name] ?? GLOBAL_SETTINGS[name].default(vars);
 
@@ -278,8 +311,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 
   for (const key of Object.keys(vars)) {
-    if (!key.startsWith("HOOKD_") || known.has(key)) continue;
+    // A secret read from a file is judged by its _FILE variable's name.
+    if (fromFiles.has(key) || !key.startsWith("HOOKD_") || known.has(key)) continue;
     if (isHookVariable(key, endpoints)) continue;
+    const target = fileVariables.get(key);
+    if (target !== undefined && known.has(target)) continue;
     const suggestion = closest(key, [...known]);
     problems.push(
       suggestion && distance(key, suggestion) <= 3
@@ -324,6 +360,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       problems,
     ),
     endpoints,
+    secretOrigins: new Map(),
     ...parseStoreSettings(vars, get("HOOKD_LISTEN"), problems),
   };
   const globalEnv = hookEnvList("HOOKD_HOOK_ENV", get("HOOKD_HOOK_ENV"), problems);
@@ -331,6 +368,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoint.hookEnv.unshift(...globalEnv);
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
+  problems.push(...storePasswordFileProblems(vars, config));
+  config.secretOrigins = secretOrigins(config, vars, (variable) =>
+    fromFiles.get(variable) ??
+      (sources.envFileKeys?.has(variable) ? "env file" : "environment"));
   problems.push(...weakSecretProblems(config));
   problems.push(...adminAccessProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
