@@ -406,7 +406,7 @@ function parseEndpoint(
   const secrets = [common.SECRET, common.SECRET_PREVIOUS].filter((s) => s !== undefined);
   if (provider?.secret === "required" && common.SECRET === undefined) {
     problems.push(
-      `${prefix}SECRET is not set: the ${provider.name} provider needs the secret the sender signs with`,
+      `${prefix}SECRET is not set: the ${provider.name} provider needs the secret the sender signs with (or ${prefix}SECRET_FILE, a file or credential holding it)`,
     );
   }
   if (provider?.secret === "none" && secrets.length > 0) {
