@@ -18,25 +18,28 @@ import { ConfigError } from "./config_error.ts";
 import { type Listen, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
+import {
+  countProblem,
+  durationProblem,
+  globalDuration,
+  positiveInt,
+  positiveProblem,
+  timeoutProblem,
+} from "./_numbers.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
 import { type Filter, readFilters } from "./filter.ts";
 import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { parseStoreSettings, STORE_SETTINGS, type StoreSettings } from "./store_setting.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
-import {
-  applySecretFiles,
-  type ConfigSources,
-  secretFileVariables,
-  secretOrigins,
-  storePasswordFileProblems,
-} from "./secret_files.ts";
+import * as secretFiles from "./secret_files.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
 export type { Listen, UnixListen } from "./listen.ts";
 export type { ConfigSources, SecretFile } from "./secret_files.ts";
+type ConfigSources = secretFiles.ConfigSources;
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -159,10 +162,6 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "token for the admin listener (basic or bearer); required off loopback",
     default: () => "",
   },
-  HOOKD_ADMIN_TOKEN_FILE: {
-    help: "a file (or a credential's name) holding HOOKD_ADMIN_TOKEN, instead of the env file",
-    default: () => "",
-  },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
     default: () => "",
@@ -174,10 +173,7 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   ...Object.fromEntries(
     Object.entries(STORE_SETTINGS).map(([name, spec]) => [name, { ...spec, default: () => "" }]),
   ),
-  HOOKD_STORE_PASSWORD_FILE: {
-    help: "a file (or a credential's name) holding the PostgreSQL password, instead of PGPASSWORD",
-    default: () => "",
-  },
+  ...secretFiles.SECRET_FILE_SETTINGS,
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -262,8 +258,8 @@ export function parseConfig(
     if (value !== undefined) vars[key] = value;
   }
   const problems: string[] = [];
-  const fileVariables = secretFileVariables(vars);
-  const fromFiles = applySecretFiles(vars, fileVariables, sources, problems);
+  const fileVariables = secretFiles.secretFileVariables(vars);
+  const fromFiles = secretFiles.applySecretFiles(vars, fileVariables, sources, problems);
   const known = new Set<string>(Object.keys(GLOBAL_SETTINGS));
   const get = (name: string) => vars[name] ?? GLOBAL_SETTINGS[name].default(vars);
 
@@ -368,10 +364,7 @@ export function parseConfig(
     endpoint.hookEnv.unshift(...globalEnv);
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
-  problems.push(...storePasswordFileProblems(vars, config));
-  config.secretOrigins = secretOrigins(config, vars, (variable) =>
-    fromFiles.get(variable) ??
-      (sources.envFileKeys?.has(variable) ? "env file" : "environment"));
+  config.secretOrigins = secretFiles.finishSecrets(config, vars, { fromFiles, sources, problems });
   problems.push(...weakSecretProblems(config));
   problems.push(...adminAccessProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -502,48 +495,6 @@ function isHookVariable(key: string, endpoints: Map<string, EndpointConfig>): bo
   return false;
 }
 
-function durationProblem(value: string): string | undefined {
-  try {
-    parseDuration(value);
-    return undefined;
-  } catch {
-    return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
-  }
-}
-
-/** The longest delay a timer can keep (2^31-1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function timeoutProblem(value: string): string | undefined {
-  const problem = durationProblem(value);
-  if (problem) return problem;
-  const ms = parseDuration(value);
-  return ms >= 1 && ms <= MAX_TIMER_MS
-    ? undefined
-    : `is "${value}": write a time limit above 0 and at most 24d`;
-}
-
-function positiveProblem(value: string): string | undefined {
-  return /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 1_000_000
-    ? undefined
-    : `is "${value}", not a whole number: write a number above 0`;
-}
-
-function countProblem(value: string): string | undefined {
-  return /^\d+$/.test(value) && Number(value) <= 1_000
-    ? undefined
-    : `is "${value}", not a whole number: write a number from 0 to 1000`;
-}
-
-function globalDuration(variable: string, value: string, problems: string[]): number {
-  const problem = durationProblem(value);
-  if (problem) {
-    problems.push(`${variable} ${problem}`);
-    return 0;
-  }
-  return parseDuration(value);
-}
-
 function parseSync(value: string, problems: string[]): "full" | "normal" {
   const sync = value.trim();
   if (sync === "full" || sync === "normal") return sync;
@@ -582,14 +533,6 @@ function attempt<T>(parse: () => T, problems: string[]): T | undefined {
 
 function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-}
-
-function positiveInt(variable: string, value: string, problems: string[]): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    problems.push(`${variable} is "${value}", not a whole number: write a number above 0`);
-    return 0;
-  }
-  return Number(value);
 }
 
 function hookEnvList(variable: string, value: string, problems: string[]): string[] {

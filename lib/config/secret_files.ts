@@ -19,7 +19,7 @@ import { ConfigError } from "./config_error.ts";
 import { fileModeProblem } from "./env_file_mode.ts";
 import { eventKey } from "./event_keys.ts";
 import { PROVIDERS } from "../verify/mod.ts";
-import type { Config } from "./mod.ts";
+import type { StoreSetting } from "./store_setting.ts";
 
 /** What the edge read besides the variables, handed to `parseConfig`. */
 export interface ConfigSources {
@@ -36,6 +36,18 @@ export interface SecretFile {
   /** `file /etc/hookd/github.secret` or `credential github`. */
   origin: string;
 }
+
+/** The global `_FILE` variables, for `hookd check`'s help and README. */
+export const SECRET_FILE_SETTINGS: Record<string, { help: string; default: () => string }> = {
+  HOOKD_ADMIN_TOKEN_FILE: {
+    help: "a file (or a credential's name) holding HOOKD_ADMIN_TOKEN, instead of the env file",
+    default: () => "",
+  },
+  HOOKD_STORE_PASSWORD_FILE: {
+    help: "a file (or a credential's name) holding the PostgreSQL password, instead of PGPASSWORD",
+    default: () => "",
+  },
+};
 
 /** The `_FILE` variables outside endpoints, and the variable each stands for. */
 const GLOBAL_SECRET_FILES: Readonly<Record<string, string>> = {
@@ -215,16 +227,60 @@ export function applySecretFiles(
   return origins;
 }
 
-export function storePasswordFileProblems(vars: Record<string, string>, config: Config): string[] {
+/** What of the resolved configuration {@linkcode finishSecrets} reads. */
+export interface SecretHolders {
+  /** The endpoints, with their variable prefix and provider. */
+  endpoints: ReadonlyMap<string, { prefix: string; provider: string }>;
+  /** Where deliveries are stored (a PostgreSQL password is a secret). */
+  store: StoreSetting;
+}
+
+/**
+ * Check the store's password file against `HOOKD_STORE`, and say where each
+ * secret that is set came from.
+ *
+ * @param holders the resolved endpoints and store
+ * @param vars the variables, secrets from files filled in
+ * @param options `fromFiles` (origins of the secrets read from files, from
+ *   {@linkcode applySecretFiles}), `sources`, and `problems` to add to
+ * @returns where each secret came from, by its variable
+ */
+export function finishSecrets(
+  holders: SecretHolders,
+  vars: Record<string, string>,
+  options: { fromFiles: Map<string, string>; sources: ConfigSources; problems: string[] },
+): Map<string, string> {
+  options.problems.push(...storePasswordFileProblems(vars, holders.store));
+  const variables: string[] = [];
+  for (const endpoint of holders.endpoints.values()) {
+    const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
+    const secretSettings = Object.keys(specs).filter((key) => specs[key].secret);
+    for (const suffix of ["SECRET", "SECRET_PREVIOUS", ...secretSettings]) {
+      variables.push(`${endpoint.prefix}${suffix}`);
+    }
+  }
+  variables.push("HOOKD_ADMIN_TOKEN");
+  if (holders.store.kind === "postgres" && holders.store.password) variables.push("PGPASSWORD");
+  const originOf = (variable: string) =>
+    options.fromFiles.get(variable) ??
+      (options.sources.envFileKeys?.has(variable) ? "env file" : "environment");
+  return new Map(
+    variables.filter((variable) => vars[variable]).map((
+      variable,
+    ) => [variable, originOf(variable)]),
+  );
+}
+
+function storePasswordFileProblems(vars: Record<string, string>, store: StoreSetting): string[] {
   if (vars.HOOKD_STORE_PASSWORD_FILE === undefined) return [];
-  if (config.store.kind !== "postgres") {
+  if (store.kind !== "postgres") {
     return [
       "HOOKD_STORE_PASSWORD_FILE is set but HOOKD_STORE is not PostgreSQL: remove it, or set HOOKD_STORE=postgres://user@host/db",
     ];
   }
   let inUrl = false;
   try {
-    inUrl = new URL(config.store.url).password !== "";
+    inUrl = new URL(store.url).password !== "";
   } catch {
     // HOOKD_STORE's own problem is reported already.
   }
@@ -233,29 +289,6 @@ export function storePasswordFileProblems(vars: Record<string, string>, config: 
       "HOOKD_STORE holds a password and HOOKD_STORE_PASSWORD_FILE names another: remove the password from the URL",
     ]
     : [];
-}
-
-/** Where each secret that is set came from, by its variable. */
-export function secretOrigins(
-  config: Config,
-  vars: Record<string, string>,
-  originOf: (variable: string) => string,
-): Map<string, string> {
-  const variables: string[] = [];
-  for (const endpoint of config.endpoints.values()) {
-    const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
-    const secretSettings = Object.keys(specs).filter((key) => specs[key].secret);
-    for (const suffix of ["SECRET", "SECRET_PREVIOUS", ...secretSettings]) {
-      variables.push(`${endpoint.prefix}${suffix}`);
-    }
-  }
-  variables.push("HOOKD_ADMIN_TOKEN");
-  if (config.store.kind === "postgres" && config.store.password) variables.push("PGPASSWORD");
-  return new Map(
-    variables.filter((variable) => vars[variable]).map((
-      variable,
-    ) => [variable, originOf(variable)]),
-  );
 }
 
 function locate(
