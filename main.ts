@@ -8,9 +8,9 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
-import { parseConfig, problemsOf } from "./lib/config/mod.ts";
+import { problemsOf } from "./lib/config/mod.ts";
 import { describeConfig } from "./lib/config/describe.ts";
-import { loadConfigEnv } from "./lib/config/env_file.ts";
+import { loadConfig } from "./lib/config/env_file.ts";
 import { hookPathWarnings } from "./lib/config/hook_paths.ts";
 import { serve } from "./lib/daemon.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
@@ -32,8 +32,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(`hookd ${denoJson.version}`);
       return 0;
     }
-    const env = await loadConfigEnv(cli.envFile);
-    const config = parseConfig(env);
+    const { config, env } = await loadConfig(cli.envFile);
     switch (cli.command) {
       case "check":
         await buildEndpoints(config);

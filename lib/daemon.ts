@@ -10,8 +10,8 @@
 
 import { getLogger } from "@logtape/logtape";
 import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
-import { type Config, parseConfig, problemsOf, type UnixListen } from "./config/mod.ts";
-import { loadConfigEnv } from "./config/env_file.ts";
+import { type Config, problemsOf, type UnixListen } from "./config/mod.ts";
+import { loadConfig } from "./config/env_file.ts";
 import { isLoopback } from "./config/secret_strength.ts";
 import { daemonLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
@@ -378,8 +378,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       reloading = reloading.then(async () => {
         await notify(notifyReloading);
         try {
-          const nextEnv = await loadConfigEnv(envFile);
-          const next = parseConfig(nextEnv);
+          const { config: next, env: nextEnv } = await loadConfig(envFile);
           const restart = await daemon.reload(next, nextEnv);
           if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
             // setupLog replaces the running configuration; the old handle
