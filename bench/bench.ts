@@ -40,6 +40,7 @@ import { writeSection } from "./_sections.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
+  isHookd,
   programVersion,
   type Server,
   type ServerKind,
@@ -86,6 +87,8 @@ interface Run {
   hooks?: number;
   hooksPerSecond?: number;
   drained?: boolean;
+  /** Scenario 2, hookd: log lines saying `queue error` or `database is locked`. */
+  logErrors?: number;
   /** Scenario 3. */
   maxChildren?: number;
   maxDescendants?: number;
@@ -208,8 +211,11 @@ async function main(): Promise<void> {
   try {
     for (const scenario of options.scenarios) {
       const spec = SCENARIOS[scenario];
+      // Scenario 2 runs hookd twice: state dir on disk, and payload files on a tmpfs.
       const servers: ServerKind[] = scenario === 1 || scenario === 4
         ? [...kinds, ...ceilings]
+        : scenario === 2 && kinds.includes("hookd")
+        ? [...kinds, "hookd_tmpfs"]
         : kinds;
       for (let round = 0; round < options.rounds; round++) {
         // Alternate the order so that drift in the machine's load hits everyone.
@@ -332,9 +338,9 @@ async function drain(
   load: LoadResult,
   t0: number,
   timeoutS: number,
-): Promise<{ hooks: number; hooksPerSecond: number; drained: boolean }> {
+): Promise<{ hooks: number; hooksPerSecond: number; drained: boolean; logErrors?: number }> {
   const deadline = Date.now() + timeoutS * 1000;
-  if (server.kind === "hookd") {
+  if (isHookd(server.kind)) {
     const expected = load.codes["202"] ?? 0;
     const tail = new HookCounter(server.logFile);
     while (await tail.read() < expected && Date.now() < deadline) await sleep(100);
@@ -343,6 +349,7 @@ async function drain(
     return {
       hooks: tail.count,
       hooksPerSecond: seconds > 0 ? tail.count / seconds : 0,
+      logErrors: tail.errors,
       drained: tail.count >= expected,
     };
   }
@@ -370,6 +377,9 @@ class HookCounter {
     this.#path = path;
   }
 
+  /** Log lines saying `queue error` or `database is locked`. */
+  errors = 0;
+
   async read(): Promise<number> {
     let file;
     try {
@@ -389,6 +399,8 @@ class HookCounter {
           .split("\n");
         this.#rest = lines.pop()!;
         for (const line of lines) {
+          // Issue 20's target: none of these in a bench run's log.
+          if (line.includes("queue error") || line.includes("database is locked")) this.errors++;
           if (!line.includes('"type":"hook"')) continue;
           this.count++;
           const record = JSON.parse(line);
@@ -428,7 +440,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     });
     // Watch the hooks run for a while; adnanh is done once its last sleep exits.
     const until = Date.now() + options.settle * 1000;
-    while (Date.now() < until && !(ctx.kind !== "hookd" && sampler.sample().descendants === 0)) {
+    while (Date.now() < until && !(!isHookd(ctx.kind) && sampler.sample().descendants === 0)) {
       await sleep(200);
     }
   } finally {
@@ -439,13 +451,11 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     peakRss: memoryOf(server.pid)?.peak ?? 0,
     // hookd starts each hook in a process group of its own; its launchers and
     // its helper shell for reading start times are children too, but not hooks.
-    maxChildren: ctx.kind === "hookd"
-      ? sampler.samples.maxGroupLeaders
-      : sampler.samples.maxChildren,
+    maxChildren: isHookd(ctx.kind) ? sampler.samples.maxGroupLeaders : sampler.samples.maxChildren,
     maxDescendants: sampler.samples.maxDescendants,
     sampledRss: sampler.samples.maxRss,
   };
-  if (ctx.kind === "hookd") {
+  if (isHookd(ctx.kind)) {
     run.hooks = await new HookCounter(server.logFile).read();
   } else {
     // Orphaned sleeps would weigh on the next run: let them finish first.
@@ -456,7 +466,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
 }
 
 function hookdFlags(options: BenchOptions, ctx: RunContext): string[] | undefined {
-  if (ctx.kind !== "hookd") return undefined;
+  if (!isHookd(ctx.kind)) return undefined;
   if (options.profile === undefined) return options.hookdFlags;
   return [
     ...options.hookdFlags,
@@ -479,7 +489,7 @@ function describeRun(run: Run): string {
     parts.push(
       `${run.hooks} hooks, ${fmt(run.hooksPerSecond, 0)} hooks/s${
         run.drained ? "" : " (not drained)"
-      }`,
+      }${run.logErrors ? `, ${run.logErrors} queue-error/locked log lines` : ""}`,
     );
   }
   if (run.maxChildren !== undefined) {
@@ -502,6 +512,7 @@ interface Report {
 
 const NAMES: Record<ServerKind, string> = {
   hookd: "hookd",
+  hookd_tmpfs: "hookd, RUNTIME_DIRECTORY on tmpfs",
   adnanh: "adnanh/webhook",
   ceiling: "ceiling (Deno.serve + Hono + verify)",
   durable: "durable ceiling (+ parse, group-fsync'd append)",
@@ -552,7 +563,9 @@ async function renderResults(report: Report): Promise<string> {
       "|---|---|--:|--:|--:|--:|--:|--:|---|",
     );
     for (const scenario of timed) {
-      const servers: ServerKind[] = scenario === 2 ? report.kinds : [...report.kinds, ...CEILINGS];
+      const servers: ServerKind[] = scenario === 2
+        ? [...report.kinds, "hookd_tmpfs"]
+        : [...report.kinds, ...CEILINGS];
       let first = true;
       for (const kind of servers) {
         const rs = get(scenario, kind);
@@ -568,12 +581,17 @@ async function renderResults(report: Report): Promise<string> {
         );
         first = false;
       }
-      for (const other of ["adnanh", ...CEILINGS] as const) {
-        if (get(scenario, other).length === 0 || get(scenario, "hookd").length === 0) continue;
+      for (
+        const [mine, other] of [
+          ...(["adnanh", ...CEILINGS] as const).map((o) => ["hookd", o] as const),
+          ["hookd_tmpfs", "adnanh"] as const,
+        ]
+      ) {
+        if (get(scenario, other).length === 0 || get(scenario, mine).length === 0) continue;
         const ratio = (pick: (r: Run) => number | undefined) =>
-          times(med(scenario, "hookd", pick) / med(scenario, other, pick));
+          times(med(scenario, mine, pick) / med(scenario, other, pick));
         lines.push(
-          `| | *hookd / ${other}* | *${ratio((r) => r.load.rps)}* | *${
+          `| | *${NAMES[mine]} / ${other}* | *${ratio((r) => r.load.rps)}* | *${
             ratio((r) => r.load.p50Ms)
           }* | ` +
             `*${ratio((r) => r.load.p99Ms)}* | *${ratio((r) => r.peakRss)}* | ` +
