@@ -17,7 +17,7 @@ export type ServerKind = "hookd" | "hookd_tmpfs" | "adnanh" | "ceiling" | "durab
 
 /**
  * Whether a kind is hookd: `hookd_tmpfs` is hookd with `RUNTIME_DIRECTORY` on a
- * tmpfs (/dev/shm), as under the shipped unit; `hookd` keeps every file in its
+ * tmpfs (`StartOptions.tmpfs`), as under the shipped unit; `hookd` keeps every file in its
  * state directory on the temp dirs' disk, as `deno task start` does.
  *
  * @param kind a server kind
@@ -60,6 +60,8 @@ export interface StartOptions {
   denoFlags?: string[];
   /** More environment for the server process. */
   env?: Record<string, string>;
+  /** For `hookd_tmpfs`: a directory on a tmpfs that Deno may write (not under /dev). */
+  tmpfs?: string;
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -104,7 +106,8 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   Object.assign(env, options.env);
 
   if (kind === "hookd_tmpfs") {
-    env.RUNTIME_DIRECTORY = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "bench_hookd_" });
+    if (!options.tmpfs) throw new Error("hookd_tmpfs needs a tmpfs directory (--tmpfs DIR)");
+    env.RUNTIME_DIRECTORY = await Deno.makeTempDir({ dir: options.tmpfs, prefix: "bench_hookd_" });
   }
   if (isHookd(kind)) {
     logFile = `${dir}/log/hookd.log`;

@@ -21,7 +21,7 @@
  *
  * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
  * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
- * `--scenarios 1,2,3,4`, `--client wrk|autocannon` (wrk when installed),
+ * `--scenarios 1,2,3,4`, `--tmpfs DIR` (a tmpfs for scenario 2's second hookd line; default the first writable one outside /dev), `--client wrk|autocannon` (wrk when installed),
  * `--servers hookd,adnanh,ceiling,durable` (which to run), `--server-env NAME=VALUE` (more
  * environment for every server, repeatable), `--hookd-flags='FLAGS'` (extra
  * `deno run` flags for hookd, e.g. V8 heap limits), `--dir PATH` (temp directories; hookd fsyncs its store there), `--out FILE`
@@ -61,6 +61,8 @@ export interface BenchOptions {
   scenarios: number[];
   client: Client;
   dir?: string;
+  /** A tmpfs directory for scenario 2's second hookd line (`RUNTIME_DIRECTORY` there). */
+  tmpfs?: string;
   out: string;
   /** Extra `deno run` flags for hookd, e.g. `--v8-flags=--max-semi-space-size=2`. */
   hookdFlags: string[];
@@ -118,6 +120,7 @@ function parseOptions(args: string[]): BenchOptions {
       scenarios: { type: "string", default: "1,2,3,4" },
       client: { type: "string" },
       dir: { type: "string" },
+      tmpfs: { type: "string" },
       profile: { type: "string" },
       servers: { type: "string", default: "hookd,adnanh,ceiling,durable" },
       "hookd-flags": { type: "string", default: "" },
@@ -164,6 +167,7 @@ function parseOptions(args: string[]): BenchOptions {
     scenarios: [...new Set(scenarios)].sort(),
     client: (values.client as Client | undefined) ?? "wrk",
     dir: values.dir,
+    tmpfs: values.tmpfs,
     out: values.out,
     profile: values.profile,
     hookdFlags: values["hookd-flags"].split(/\s+/).filter((flag) => flag !== ""),
@@ -200,6 +204,10 @@ async function main(): Promise<void> {
     options.servers.includes(kind) && (kind !== "adnanh" || webhookVersion !== null)
   );
   const ceilings = CEILINGS.filter((kind) => options.servers.includes(kind));
+  options.tmpfs ??= await findTmpfs();
+  if (options.scenarios.includes(2) && !options.tmpfs) {
+    note("no tmpfs Deno may write (it refuses /dev/shm): scenario 2 runs hookd on disk only");
+  }
 
   const request = await signedPush();
   const work = await Deno.makeTempDir({ dir: options.dir, prefix: "bench_" });
@@ -214,7 +222,7 @@ async function main(): Promise<void> {
       // Scenario 2 runs hookd twice: state dir on disk, and payload files on a tmpfs.
       const servers: ServerKind[] = scenario === 1 || scenario === 4
         ? [...kinds, ...ceilings]
-        : scenario === 2 && kinds.includes("hookd")
+        : scenario === 2 && kinds.includes("hookd") && options.tmpfs
         ? [...kinds, "hookd_tmpfs"]
         : kinds;
       for (let round = 0; round < options.rounds; round++) {
@@ -285,6 +293,7 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
     hook,
     maxHooks: ctx.scenario === 2 ? SCENARIO_2_MAX_HOOKS : options.maxHooks,
     baseDir: options.dir,
+    tmpfs: options.tmpfs,
     denoFlags: hookdFlags(options, ctx),
     env: options.serverEnv,
   });
@@ -345,6 +354,9 @@ async function drain(
     const tail = new HookCounter(server.logFile);
     while (await tail.read() < expected && Date.now() < deadline) await sleep(100);
     if (tail.firstFailure) throw new Error(`hookd's hooks failed: ${tail.firstFailure}`);
+    if (tail.firstError) {
+      note(`the first of ${tail.errors} error lines in hookd's log: ${tail.firstError}`);
+    }
     const seconds = (tail.lastTime - t0) / 1000;
     return {
       hooks: tail.count,
@@ -377,8 +389,9 @@ class HookCounter {
     this.#path = path;
   }
 
-  /** Log lines saying `queue error` or `database is locked`. */
+  /** Log lines saying `queue error` or `database is locked`, and the first of them. */
   errors = 0;
+  firstError: string | undefined;
 
   async read(): Promise<number> {
     let file;
@@ -400,7 +413,10 @@ class HookCounter {
         this.#rest = lines.pop()!;
         for (const line of lines) {
           // Issue 20's target: none of these in a bench run's log.
-          if (line.includes("queue error") || line.includes("database is locked")) this.errors++;
+          if (line.includes("queue error") || line.includes("database is locked")) {
+            this.errors++;
+            this.firstError ??= line.slice(0, 300);
+          }
           if (!line.includes('"type":"hook"')) continue;
           this.count++;
           const record = JSON.parse(line);
@@ -777,6 +793,23 @@ async function commitOf(): Promise<string> {
   if (!sha) return "(not a git checkout)";
   const dirty = await git("status", "--porcelain", "--untracked-files=no").catch(() => "");
   return dirty ? `\`${sha}\` +changes` : `\`${sha}\``;
+}
+
+/** A writable tmpfs mount outside /dev, /sys and /proc (which Deno refuses without -A). */
+async function findTmpfs(): Promise<string | undefined> {
+  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
+  for (const line of mounts.split("\n")) {
+    const [, target, type, flags] = line.split(" ");
+    if (type !== "tmpfs" || !flags?.split(",").includes("rw")) continue;
+    if (/^\/(dev|sys|proc)(\/|$)/.test(target)) continue;
+    try {
+      await Deno.remove(await Deno.makeTempDir({ dir: target, prefix: "bench_probe_" }));
+      return target;
+    } catch {
+      // Not writable for us.
+    }
+  }
+  return undefined;
 }
 
 function note(text: string): void {
