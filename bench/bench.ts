@@ -327,8 +327,8 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
   if (cpu0 && cpu1) run.cpuUs = (cpu1.self - cpu0.self) * 1000 / load.requests;
   if (ctx.scenario === 2) {
     Object.assign(run, await drain(server, load, t0, options.drainTimeout));
-    // The daemon, its reaped children and its live ones (hookd's launchers
-    // live as long as it does, so their CPU never reaches its own counters).
+    // The daemon, its reaped children and its live ones (the hooks' CPU is in
+    // the daemon's counters once they are reaped).
     const tree2 = treeOf(server.pid);
     if (run.hooks) run.cpuUs = (tree2.cpuMs - tree0.cpuMs) * 1000 / run.hooks;
   }
@@ -465,8 +465,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
   const run: Run = {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
-    // hookd starts each hook in a process group of its own; its launchers and
-    // its helper shell for reading start times are children too, but not hooks.
+    // hookd starts each hook in a session and process group of its own.
     maxChildren: isHookd(ctx.kind) ? sampler.samples.maxGroupLeaders : sampler.samples.maxChildren,
     maxDescendants: sampler.samples.maxDescendants,
     sampledRss: sampler.samples.maxRss,
@@ -647,7 +646,7 @@ async function renderResults(report: Report): Promise<string> {
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
         "its store. adnanh/webhook forks one command per request. Hook processes are the " +
         "daemon's descendants (for hookd: those leading a process group of their own, as every " +
-        "hook does; its launchers and its helper shell for start times are not hooks). Processes are counted by " +
+        "hook does). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",
@@ -659,8 +658,8 @@ async function renderResults(report: Report): Promise<string> {
     "What each side does: hookd (this checkout, `deno run` with the compile task's permissions, " +
       "stderr to a file) limits the body, verifies the HMAC, parses the JSON, logs a JSON line and " +
       "commits the delivery to SQLite (fsync) before answering 202, or 401 for a wrong signature; " +
-      "with a hook it also writes the payload file and runs the command (`setsid` then the " +
-      "program directly, or `/bin/sh -c` for a line with shell syntax). " +
+      "with a hook it also writes the payload file and runs the command (`posix_spawn` of " +
+      "the program directly, or of `/bin/sh -c` for a line with shell syntax). " +
       "adnanh/webhook (no `-verbose`: it logs nothing) parses the JSON, checks the HMAC and the " +
       "event, answers 200 and forks the command directly (no shell) with no queue or store; a " +
       "wrong signature gets 500. In scenario 1 its rule wants `ping`, so the push is verified and " +
