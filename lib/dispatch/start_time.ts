@@ -40,9 +40,13 @@ done
  * import assert from "node:assert/strict";
  * import { startTimes } from "./start_time.ts";
  *
- * const [mine] = (await startTimes([Deno.pid])).values();
- * // This process started when its clock began, give or take the boot time's second.
- * assert.ok(Math.abs(mine - performance.timeOrigin) < 5000);
+ * const before = Date.now();
+ * const child = new Deno.Command("sleep", { args: ["60"], stdout: "null" }).spawn();
+ * const started = await startTimes([child.pid]);
+ * child.kill("SIGKILL");
+ * await child.status;
+ * // Exact to the boot time's second.
+ * assert.ok(Math.abs(started.get(child.pid)! - before) < 2000);
  * ```
  */
 export async function startTimes(pids: readonly number[]): Promise<Map<number, number>> {
