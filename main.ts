@@ -14,6 +14,7 @@ import { loadConfig } from "./lib/config/env_file.ts";
 import { hookPathWarnings } from "./lib/config/hook_paths.ts";
 import { serve } from "./lib/daemon.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
+import { spawnProblem } from "./lib/dispatch/mod.ts";
 
 /**
  * Run hookd with the given arguments.
@@ -38,6 +39,10 @@ export async function main(args: string[]): Promise<number> {
         await buildEndpoints(config);
         console.log(describeConfig(config));
         for (const warning of await hookPathWarnings(config)) console.error(warning);
+        if (spawnProblem() !== null) {
+          console.error(`hookd: ${spawnProblem()}`);
+          return 1;
+        }
         return 0;
       case "serve":
         return await serve(config, { env, envFile: cli.envFile, version: denoJson.version });

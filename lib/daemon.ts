@@ -22,6 +22,7 @@ import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   buildHookEnv,
+  choosePayloadDir,
   createQueue,
   endOrphanedRuns,
   type EndpointPolicy,
@@ -31,6 +32,7 @@ import {
   type Queue,
   type QueueEvent,
   runHook,
+  spawnProblem,
 } from "./dispatch/mod.ts";
 import type { Store } from "./store/mod.ts";
 import { openConfiguredStore } from "./store/configured.ts";
@@ -84,12 +86,10 @@ export interface DaemonOptions {
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
 export async function createDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
-  // Payload and job files live for one run: on the runtime directory (a tmpfs,
-  // from the unit's RuntimeDirectory=) when there is one, so that creating them
-  // never waits behind the journal commits of the store's fsyncs.
-  const runtimeDir = Deno.env.get("RUNTIME_DIRECTORY")?.split(":")[0];
-  const payloadDir = `${runtimeDir || config.stateDir}/payloads`;
-  await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
+  // Refused before anything is opened: without posix_spawn no hook could run.
+  const spawnFails = config.runHooks ? spawnProblem() : null;
+  if (spawnFails !== null) throw new Error(spawnFails);
+  const payloadDir = await choosePayloadDir(config.stateDir, Deno.env.toObject());
   let current = config;
   let hookSource = options.env;
   let endpoints = await buildEndpoints(config);
@@ -244,7 +244,15 @@ function logOrphans(orphans: OrphanedRuns): void {
     log.warn("terminated a hook left running by a stopped daemon", { ...group });
   }
   for (const group of orphans.leftAlone) {
-    log.info("a hook left running by a stopped daemon is gone", { ...group });
+    if (group.reason === "gone") {
+      log.info("a hook left running by a stopped daemon is gone", { ...group });
+    } else {
+      log.warn(
+        "left alone a process group recorded for a hook of a stopped daemon: its leader's pid " +
+          "now belongs to a process started at another time (a reused pid, or a stepped clock)",
+        { ...group },
+      );
+    }
   }
   if (orphans.payloadFiles.length > 0) {
     log.info("removed payload files of interrupted runs", { count: orphans.payloadFiles.length });
