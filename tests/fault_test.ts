@@ -292,7 +292,11 @@ integrationTest("a log directory lost after start: the daemon serves on and says
     assert.equal(response.status, 202);
     const record = await daemon.waitForRecord((r) => r.sourceId === "restored");
     assert.equal(record.outcome, "ignored");
-    assert.match(daemon.stderr(), /log file .*hookd\.log is writable again/);
+    // The notice goes to stderr after the record reached the file: wait for it.
+    await waitUntil(
+      "stderr says the log file is writable again",
+      () => /log file .*hookd\.log is writable again/.test(daemon.stderr()),
+    );
     // What went to stderr is not in the file: nothing is written twice.
     const inFile = (await daemon.records()).map((r) => r.sourceId).filter(Boolean);
     assert.deepEqual(inFile, ["restored"]);
