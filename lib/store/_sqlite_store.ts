@@ -65,8 +65,7 @@ export class SqliteStore implements SyncStore {
   readonly path: string;
   readonly retentionMs: number;
   #db: DatabaseSync;
-  /** How long a blocking call waits for the write lock. */
-  #busyTimeoutMs: number;
+  readonly busyTimeoutMs: number;
   /** A read-only store's connection always waits in SQLite (it belongs to the command line). */
   #readOnly: boolean;
   #now: () => number;
@@ -98,7 +97,7 @@ export class SqliteStore implements SyncStore {
     this.#sync = options.sync;
     this.path = path;
     this.retentionMs = options.retentionMs;
-    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.busyTimeoutMs = options.busyTimeoutMs;
     this.#readOnly = options.readOnly;
     this.#now = options.now;
     this.#commits = new GroupCommit(db, {
@@ -553,7 +552,7 @@ export class SqliteStore implements SyncStore {
   #blocking<T>(work: () => T): T {
     // A read-only store's connection waits already.
     if (this.#readOnly) return work();
-    setBusyTimeout(this.#db, this.#busyTimeoutMs);
+    setBusyTimeout(this.#db, this.busyTimeoutMs);
     try {
       return work();
     } finally {
