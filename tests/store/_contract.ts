@@ -433,6 +433,23 @@ const CASES: [string, ContractOptions, Case][] = [
     await store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" });
     assert.deepEqual(await store.runningGroups(), []);
   }],
+  [
+    "a run's output keeps every byte it was given, NUL and control characters included",
+    {},
+    async (store, place) => {
+      const claimed = (await store.claim((await store.insert(delivery())).id))!;
+      const stdout = "ab\0cd";
+      const stderr = "\x01\x1b[31mé\0\x7f\r\n";
+      await store.finishRun(claimed, { ...runEnd("succeeded", 0), stdout, stderr }, {
+        state: "done",
+      });
+      await using other = await place.open();
+      const [run] = (await other.get(claimed.id))!.runs;
+      assert.equal(run.stdout, stdout);
+      assert.equal(run.stderr, stderr);
+      assert.equal((await other.get(claimed.id))!.state, "done");
+    },
+  ],
   ["close() commits pending inserts; later calls reject as unavailable", {}, async (
     store,
     place,

@@ -16,7 +16,7 @@ import {
   type PostgresStore,
   type PostgresStoreOptions,
 } from "../../lib/store/postgres.ts";
-import { POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
+import { migrate, POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
 import { StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import { SKIP_POSTGRES, startPostgres } from "../postgres_cluster.ts";
@@ -76,6 +76,56 @@ Deno.test({
         }).then(() => undefined, (e) => e);
         assert.ok(error instanceof StoreUnavailableError, String(error));
         assert.doesNotMatch(error.message, /hunter2/);
+      },
+    );
+
+    await t.step("runs recorded before output was stored as bytes keep their output", async () => {
+      const name = "textoutput";
+      const url = await cluster.createDatabase(name);
+      {
+        const sql = postgres(url, { onnotice: () => {} });
+        try {
+          await migrate(
+            sql as unknown as Parameters<typeof migrate>[0],
+            POSTGRES_MIGRATIONS.slice(0, 1),
+          );
+        } finally {
+          await sql.end();
+        }
+      }
+      await cluster.psql(
+        name,
+        `INSERT INTO deliveries (id, endpoint, event, received_at, content_type, headers, body,
+           body_size, hook, timeout_ms, state, queued_at, updated_at)
+         VALUES ('d1', 'deploy', 'push', 1, 'application/json', '{}', '\\x7b7d', 2, './h', 1000,
+           'done', 1, 1);
+         INSERT INTO runs (delivery_id, attempt, started_at, outcome, stdout, stderr)
+         VALUES ('d1', 1, 1, 'succeeded', 'old output é', 'warn');`,
+      );
+      await using store = await openPostgresStore(url);
+      const [run] = (await store.get("d1"))!.runs;
+      assert.deepEqual([run.stdout, run.stderr], ["old output é", "warn"]);
+    });
+
+    await t.step(
+      "a row the database refuses fails alone, not the others of its insert",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using store = await openPostgresStore(url, { groupCommitMaxWaitMs: 20 });
+        const settled = await Promise.allSettled(
+          // A NUL in a text column: PostgreSQL refuses the row (the hook is the admin's own text).
+          Array.from(
+            { length: 20 },
+            (_, i) =>
+              store.insert(delivery({ sourceId: `s-${i}`, hook: i === 5 ? "./h\0" : "./h" })),
+          ),
+        );
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          settled.map((_, i) => i === 5 ? "rejected" : "fulfilled"),
+        );
+        assert.ok((settled[5] as PromiseRejectedResult).reason instanceof StoreUnavailableError);
+        assert.equal((await store.counts()).queued, 19);
       },
     );
 
