@@ -450,6 +450,24 @@ const CASES: [string, ContractOptions, Case][] = [
       assert.equal((await other.get(claimed.id))!.state, "done");
     },
   ],
+  [
+    "a sender id with control characters is stored escaped, and its redelivery is a duplicate",
+    { groupCommitMaxWaitMs: 20 },
+    async (store) => {
+      const poisoned = "evt_\0x\n\\";
+      // Asked together: they share one commit, and the odd one fails none of the others.
+      const results = await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) => store.insert(delivery({ sourceId: i === 7 ? poisoned : `ok-${i}` })),
+        ),
+      );
+      assert.ok(results.every((r) => !r.duplicate && r.state === "queued"));
+      assert.equal((await store.get(results[7].id))?.sourceId, "evt_\\x00x\\x0a\\");
+      const again = await store.insert(delivery({ sourceId: poisoned }));
+      assert.deepEqual([again.id, again.duplicate], [results[7].id, true]);
+    },
+  ],
   ["close() commits pending inserts; later calls reject as unavailable", {}, async (
     store,
     place,
