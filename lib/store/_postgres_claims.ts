@@ -9,7 +9,7 @@
  * @module
  */
 
-import { toClaimed } from "./_rows.ts";
+import { toBytes, toClaimed } from "./_rows.ts";
 import type { Sql } from "postgres";
 import type {
   ClaimedDelivery,
@@ -201,7 +201,7 @@ export class PostgresClaims {
       await tx`
         UPDATE runs SET ended_at = ${end.endedAt}, duration_ms = ${Math.round(end.durationMs)},
           outcome = ${end.outcome}, exit_code = ${end.exitCode}, signal = ${end.signal},
-          stdout = ${end.stdout}, stderr = ${end.stderr},
+          stdout = ${toBytes(end.stdout)}, stderr = ${toBytes(end.stderr)},
           stdout_truncated = ${end.stdoutTruncated}, stderr_truncated = ${end.stderrTruncated},
           error = ${end.error ?? null}, started_at = coalesce(${end.startedAt ?? null}, started_at)
         WHERE id = ${claimed.runId}`;

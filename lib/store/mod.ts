@@ -46,6 +46,7 @@ import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./t
 
 export * from "./types.ts";
 export type { Store, SyncStore } from "./contract.ts";
+export { escapeControls } from "./_rows.ts";
 
 const DAY_MS = 86_400_000;
 
