@@ -111,11 +111,10 @@ export class PostgresStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      checkDelivery(delivery);
+      return this.#commits.insert(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#commits.insert(delivery);
   }
 
   get(id: string): Promise<DeliveryDetail | null> {

@@ -28,7 +28,15 @@ export const SUMMARY_COLUMNS =
 export const LAST_RUN_JOIN = `LEFT JOIN runs r ON r.id = (
   SELECT max(id) FROM runs WHERE delivery_id = d.id)`;
 
-export function checkDelivery(d: NewDelivery): void {
+/**
+ * Check a new delivery and make it storable: a sender id's control
+ * characters escaped (see {@linkcode escapeControls}).
+ *
+ * @param d the delivery as the accept path hands it over
+ * @returns the delivery to store
+ * @throws {TypeError} naming every field that is missing or malformed
+ */
+export function checkDelivery(d: NewDelivery): NewDelivery {
   const problems: string[] = [];
   for (const key of ["endpoint", "event", "contentType"] as const) {
     if (typeof d[key] !== "string") problems.push(`${key} must be a string`);
@@ -50,6 +58,9 @@ export function checkDelivery(d: NewDelivery): void {
     problems.push("headers must be an object");
   }
   if (problems.length > 0) throw new TypeError(`Invalid delivery: ${problems.join("; ")}`);
+  if (d.sourceId === undefined) return d;
+  const sourceId = escapeControls(d.sourceId);
+  return sourceId === d.sourceId ? d : { ...d, sourceId };
 }
 
 export function whereClause(

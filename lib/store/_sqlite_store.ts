@@ -118,11 +118,10 @@ export class SqliteStore implements SyncStore {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      checkDelivery(delivery);
+      return this.#commits.insert(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#commits.insert(delivery);
   }
 
   #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
