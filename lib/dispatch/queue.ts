@@ -266,10 +266,18 @@ class DurableQueue implements Queue {
     try {
       const now = this.#now();
       const views: EndpointView[] = [];
-      for (const endpoint of await this.#store.queuedEndpoints()) {
+      // Runs on every instance sharing the store: a slot filled elsewhere is no slot here.
+      const [endpoints, everywhere] = await Promise.all([
+        this.#store.queuedEndpoints(),
+        this.#store.runningByEndpoint(),
+      ]);
+      for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);
-        const running = this.#runningByEndpoint.get(endpoint) ?? 0;
+        const running = Math.max(
+          this.#runningByEndpoint.get(endpoint) ?? 0,
+          everywhere.get(endpoint) ?? 0,
+        );
         let head: QueuedRef[];
         if (policy.onBusy === "latest") {
           head = await this.#supersedeWaiting(endpoint);

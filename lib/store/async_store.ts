@@ -12,8 +12,9 @@ import { isLockError } from "./_sqlite.ts";
 
 /**
  * The synchronous store behind the async contract. A store with one process
- * has no other instance's expired claims and no notifications:
- * `reclaimExpired` answers 0 and `listen` never calls back.
+ * has no other instance's expired claims, runs or notifications:
+ * `reclaimExpired` answers 0, `runningByEndpoint` none, and `listen` never
+ * calls back.
  *
  * The dispatcher's writes (`claim`, `recordProcessGroup`, `finishRun`) made
  * in one turn of the event loop share one transaction ({@linkcode SyncStore.batch}),
@@ -62,6 +63,7 @@ export function asyncStore(store: SyncStore): Store {
     supersede: (endpoint, keepId) => call(() => store.supersede(endpoint, keepId)),
     claim: (id) => batched(() => store.claim(id)),
     reclaimExpired: () => Promise.resolve(0),
+    runningByEndpoint: () => Promise.resolve(new Map()),
     listen: () => Promise.resolve({ unlisten: () => Promise.resolve() }),
     recordProcessGroup: (claimed, group) => batched(() => store.recordProcessGroup(claimed, group)),
     runningGroups: () => call(() => store.runningGroups()),

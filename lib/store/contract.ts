@@ -194,6 +194,16 @@ export interface Store extends AsyncDisposable {
   reclaimExpired(): Promise<number>;
 
   /**
+   * Runs going on now per endpoint, on every instance sharing the store, so
+   * that the dispatcher picks only what can run cluster-wide. A store with
+   * one dispatcher (SQLite) answers an empty map: that dispatcher's own
+   * count is the whole.
+   *
+   * @returns endpoint → running deliveries, endpoints with none left out
+   */
+  runningByEndpoint(): Promise<Map<string, number>>;
+
+  /**
    * Be told when work is queued by any process, sooner than a poll would
    * find it (PostgreSQL's LISTEN/NOTIFY). Notifications may be missed (a
    * reconnect), so keep polling. A store that cannot tell (SQLite) never

@@ -216,7 +216,7 @@ Deno.test({
       );
       const won = claims.filter((c) => c !== null);
       assert.equal(won.length, 2, "two at once, whichever instances asked");
-      assert.equal(await stores[2].running("deploy"), 2);
+      assert.equal((await stores[2].runningByEndpoint()).get("deploy"), 2);
       await stores[0].finishRun(won[0], runEnd("succeeded", 0), { state: "done" });
       const next = ids.find((id) => !won.some((c) => c.id === id))!;
       assert.ok(await stores[1].claim(next, { concurrency: 2 }), "a finished run frees a slot");
