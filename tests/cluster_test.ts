@@ -380,6 +380,56 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a second daemon with a running one's HOOKD_INSTANCE_ID refuses to start and harms none of its hooks",
+      async () => {
+        const { url, query } = await database(cluster);
+        await using dir = await tempDir("hookd_cluster_");
+        const gate = `${dir.path}/open`;
+        const hook = await hookScript(
+          dir.path,
+          "held",
+          [
+            `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/started`,
+            `while [ ! -e ${gate} ]; do sleep 0.02; done`,
+            `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/ran`,
+          ].join("\n"),
+        );
+        const endpoints = { held: { HOOK_PUSH: hook, TIMEOUT: "60s" } };
+        await using first = await startDaemon(instanceEnv(url, "same", endpoints));
+        assert.equal(await deliver(first.url, "held", "h1"), 202);
+        await eventually(
+          () => "h1 started",
+          async () => (await lines(`${dir.path}/started`)).length > 0,
+        );
+        // The same settings: what a copied env file or a second unit does.
+        const twin = await startDaemon(instanceEnv(url, "same", endpoints)).then(
+          async (started) => {
+            await started[Symbol.asyncDispose]();
+            return "it started";
+          },
+          (error) => String(error),
+        );
+        assert.match(twin, /did not start \(exited[^]*HOOKD_INSTANCE_ID/);
+        assert.deepEqual(await query("SELECT source_id, state FROM deliveries"), ["h1|running"]);
+        await Deno.writeTextFile(gate, "");
+        await eventually(
+          () => "h1 ran to its end on the first daemon",
+          async () => (await lines(`${dir.path}/ran`)).includes("h1"),
+        );
+        await eventually(
+          () => "h1 done",
+          async () => (await query("SELECT state FROM deliveries")).join() === "done",
+        );
+        assert.deepEqual(await lines(`${dir.path}/started`), ["h1"], "run once, never killed");
+        assert.deepEqual(
+          await query("SELECT outcome FROM runs"),
+          ["succeeded"],
+          "no interrupted run",
+        );
+      },
+    );
+
     await t.step("/healthz answers 503 while PostgreSQL is down, 200 once it is back", async () => {
       const { url } = await database(cluster);
       await using node = await startDaemon(instanceEnv(url, "health", { h: {} }));

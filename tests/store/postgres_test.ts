@@ -300,6 +300,57 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a second instance with a live instance's id refuses to start; a crashed one's id is free in seconds",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using live = await openPostgresStore(url, { instanceId: "web1" });
+        await live.recover();
+        const held = (await live.claim((await live.insert(delivery())).id))!;
+        await using twin = await openPostgresStore(url, { instanceId: "web1" });
+        for (const start of [() => twin.runningGroups(), () => twin.recover()]) {
+          await assert.rejects(start(), (error: Error) => {
+            assert.match(error.message, /HOOKD_INSTANCE_ID/);
+            assert.match(error.message, /web1/);
+            return true;
+          });
+        }
+        assert.equal((await live.get(held.id))?.state, "running", "the live one's run is kept");
+        assert.equal(await live.renewLease(held), true);
+
+        // A holder that dies without a word (SIGKILL) leaves its heartbeat to go stale.
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "eval",
+            `import { openPostgresStore } from ${
+              JSON.stringify(new URL("../../lib/store/postgres.ts", import.meta.url).href)
+            };
+            const store = await openPostgresStore(${JSON.stringify(url)}, { instanceId: "web2" });
+            await store.recover();
+            const { id } = await store.claim(Deno.args[0]);
+            console.log(id);
+            await new Promise(() => {});`,
+            (await live.insert(delivery({ sourceId: "crash" }))).id,
+          ],
+          stdout: "piped",
+          stderr: "inherit",
+        }).spawn();
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        const claimedId = (await reader.read()).value!.trim();
+        child.kill("SIGKILL");
+        await child.status;
+        await reader.cancel();
+        const restartedAt = Date.now();
+        await using restarted = await openPostgresStore(url, { instanceId: "web2" });
+        assert.equal(await restarted.recover(), 1);
+        const tookMs = Date.now() - restartedAt;
+        assert.ok(tookMs < 6000, `its own claim back ${tookMs} ms after the restart`);
+        const back = (await restarted.get(claimedId))!;
+        assert.equal(back.state, "queued", "taken back long before its 75 s lease ran out");
+        assert.equal(back.runs[0].error, "hookd stopped while the hook ran");
+      },
+    );
+
     await t.step("the purge runs in one instance at a time", async () => {
       const url = await cluster.createDatabase();
       await using stores = await instances(url, 2);
