@@ -146,6 +146,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     ALTER COLUMN stderr TYPE bytea USING convert_to(stderr, 'UTF8'),
     ALTER COLUMN stderr SET DEFAULT ''::bytea;
   `,
+  // 3: the instance ids in use, each proven by its holder's heartbeat (see \`_postgres_claims.ts\`).
+  `
+  CREATE TABLE instances (id text PRIMARY KEY, holder text NOT NULL, beat_at bigint NOT NULL);
+  `,
 ];
 
 /**
