@@ -297,6 +297,9 @@ export class PostgresClaims {
     end: RunEnd,
     next: NextState,
   ): Promise<void> {
+    // The hook has ended: its lease need not grow any more. If this record never lands, the
+    // lease runs out and any instance takes the run back, so it is never held forever.
+    this.#held.delete(claimed.runId);
     await this.#sql.begin(async (tx) => {
       const now = this.#settings.now();
       await tx`
@@ -320,7 +323,6 @@ export class PostgresClaims {
           WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
       }
     });
-    this.#held.delete(claimed.runId);
   }
 
   /**
