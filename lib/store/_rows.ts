@@ -147,8 +147,10 @@ export function toRun(row: Row): RunRecord {
 }
 
 /** C0 and C1 control characters and DEL. */
+// deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
 /** The same, but tab and line feed. */
+// deno-lint-ignore no-control-regex
 const CONTROLS_BUT_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
