@@ -327,7 +327,10 @@ const CASES: [string, ContractOptions, Case][] = [
     async (store) => {
       const pending = store.insert(delivery());
       const before = await store.counts();
-      assert.deepEqual([before.inserting, before.queued], [1, 0]);
+      // Sampled before the counts are read: an insert committing meanwhile (PostgreSQL's runs on
+      // its own connection) is counted twice, never missed.
+      assert.equal(before.inserting, 1);
+      assert.ok(before.queued <= 1);
       await pending;
       const after = await store.counts();
       assert.deepEqual([after.inserting, after.queued], [0, 1]);
