@@ -329,6 +329,107 @@ Deno.test({
       );
     });
 
+    await t.step(
+      "an idle instance runs other endpoints' work at once, not a delivery whose endpoint is busy elsewhere",
+      async () => {
+        const { url } = await database(cluster);
+        await using dir = await tempDir("hookd_cluster_");
+        const gate = `${dir.path}/open`;
+        const slow = await hookScript(
+          dir.path,
+          "slow",
+          [
+            `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/slow.started`,
+            `while [ ! -e ${gate} ]; do sleep 0.02; done`,
+          ].join("\n"),
+        );
+        const fast = await hookScript(
+          dir.path,
+          "fast",
+          `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/fast.ran`,
+        );
+        const endpoints = {
+          slow: { HOOK_PUSH: slow, CONCURRENCY: "1", TIMEOUT: "60s" },
+          fast: { HOOK_PUSH: fast },
+        };
+        const globals = { HOOKD_MAX_CONCURRENT_HOOKS: "1" };
+        await using a = await startDaemon(instanceEnv(url, "a", endpoints, globals));
+        await using b = await startDaemon(instanceEnv(url, "b", endpoints, globals));
+        try {
+          assert.equal(await deliver(a.url, "slow", "s1"), 202);
+          await eventually(
+            () => "s1 started",
+            async () => (await lines(`${dir.path}/slow.started`)).length > 0,
+          );
+          // s2 cannot run anywhere while s1 runs (CONCURRENCY=1 across the cluster); b is idle.
+          assert.equal(await deliver(b.url, "slow", "s2"), 202);
+          assert.equal(await deliver(b.url, "fast", "f1"), 202);
+          await eventually(
+            () => "f1 ran on the idle instance while s1 still ran",
+            async () => (await lines(`${dir.path}/fast.ran`)).includes("f1"),
+            3000,
+          );
+          assert.deepEqual(await lines(`${dir.path}/slow.started`), ["s1"]);
+        } finally {
+          await Deno.writeTextFile(gate, "");
+        }
+        await eventually(
+          () => "s2 ran after s1",
+          async () => (await lines(`${dir.path}/slow.started`)).includes("s2"),
+        );
+      },
+    );
+
+    await t.step(
+      "a second daemon with a running one's HOOKD_INSTANCE_ID refuses to start and harms none of its hooks",
+      async () => {
+        const { url, query } = await database(cluster);
+        await using dir = await tempDir("hookd_cluster_");
+        const gate = `${dir.path}/open`;
+        const hook = await hookScript(
+          dir.path,
+          "held",
+          [
+            `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/started`,
+            `while [ ! -e ${gate} ]; do sleep 0.02; done`,
+            `echo "$HOOKD_SOURCE_DELIVERY_ID" >> ${dir.path}/ran`,
+          ].join("\n"),
+        );
+        const endpoints = { held: { HOOK_PUSH: hook, TIMEOUT: "60s" } };
+        await using first = await startDaemon(instanceEnv(url, "same", endpoints));
+        assert.equal(await deliver(first.url, "held", "h1"), 202);
+        await eventually(
+          () => "h1 started",
+          async () => (await lines(`${dir.path}/started`)).length > 0,
+        );
+        // The same settings: what a copied env file or a second unit does.
+        const twin = await startDaemon(instanceEnv(url, "same", endpoints)).then(
+          async (started) => {
+            await started[Symbol.asyncDispose]();
+            return "it started";
+          },
+          (error) => String(error),
+        );
+        assert.match(twin, /did not start \(exited[^]*HOOKD_INSTANCE_ID/);
+        assert.deepEqual(await query("SELECT source_id, state FROM deliveries"), ["h1|running"]);
+        await Deno.writeTextFile(gate, "");
+        await eventually(
+          () => "h1 ran to its end on the first daemon",
+          async () => (await lines(`${dir.path}/ran`)).includes("h1"),
+        );
+        await eventually(
+          () => "h1 done",
+          async () => (await query("SELECT state FROM deliveries")).join() === "done",
+        );
+        assert.deepEqual(await lines(`${dir.path}/started`), ["h1"], "run once, never killed");
+        assert.deepEqual(
+          await query("SELECT outcome FROM runs"),
+          ["succeeded"],
+          "no interrupted run",
+        );
+      },
+    );
+
     await t.step("/healthz answers 503 while PostgreSQL is down, 200 once it is back", async () => {
       const { url } = await database(cluster);
       await using node = await startDaemon(instanceEnv(url, "health", { h: {} }));

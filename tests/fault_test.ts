@@ -67,14 +67,18 @@ function excerpt(text: unknown, char: string): number {
   return (text as string).length;
 }
 
-/** The stored stdout of a delivery's last run and its truncation flag (0 or 1). */
+/** The stored stdout of a delivery's last run (kept as UTF-8 bytes) and its truncation flag (0 or 1). */
 function storedOutput(daemon: Daemon, id: string): [unknown, unknown] {
   const db = new DatabaseSync(storePath(daemon.stateDir), { readOnly: true });
   try {
     const row = db.prepare(
       "SELECT stdout, stdout_truncated FROM runs WHERE delivery_id = ? ORDER BY id DESC LIMIT 1",
     ).get(id);
-    return [row?.stdout, row?.stdout_truncated];
+    const stdout = row?.stdout;
+    return [
+      stdout instanceof Uint8Array ? new TextDecoder().decode(stdout) : stdout,
+      row?.stdout_truncated,
+    ];
   } finally {
     db.close();
   }

@@ -92,7 +92,16 @@ interface Unsaved {
   claimed: ClaimedDelivery;
   end: RunEnd;
   next: NextState;
+  /** Failed tries to record it so far. */
+  tries?: number;
 }
+
+/**
+ * Tries to record a run's end before its slot is freed without it: a run
+ * end the store keeps refusing must not hold a slot forever. The store's
+ * own recovery (a lease running out, the next start) settles the delivery.
+ */
+const MAX_RECORD_TRIES = 10;
 
 const PURGE_BATCH = 500;
 
@@ -255,10 +264,18 @@ class DurableQueue implements Queue {
     try {
       const now = this.#now();
       const views: EndpointView[] = [];
-      for (const endpoint of await this.#store.queuedEndpoints()) {
+      // Runs on every instance sharing the store: a slot filled elsewhere is no slot here.
+      const [endpoints, everywhere] = await Promise.all([
+        this.#store.queuedEndpoints(),
+        this.#store.runningByEndpoint(),
+      ]);
+      for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);
-        const running = this.#runningByEndpoint.get(endpoint) ?? 0;
+        const running = Math.max(
+          this.#runningByEndpoint.get(endpoint) ?? 0,
+          everywhere.get(endpoint) ?? 0,
+        );
         let head: QueuedRef[];
         if (policy.onBusy === "latest") {
           head = await this.#supersedeWaiting(endpoint);
@@ -411,16 +428,30 @@ class DurableQueue implements Queue {
       saving.forEach((run, i) => {
         const result = saved[i];
         if (result.status === "fulfilled") this.#finished(run.claimed, run.end, run.next);
-        else {
+        else if ((run.tries = (run.tries ?? 0) + 1) < MAX_RECORD_TRIES) {
           this.#emit({ type: "error", during: "record", error: result.reason, id: run.claimed.id });
           failed.push(run);
-        }
+        } else this.#giveUp(run, result.reason);
       });
       if (failed.length > 0) {
         this.#unsaved.unshift(...failed);
         return;
       }
     }
+  }
+
+  /** Free the slot of a run whose end could not be recorded, and say so. */
+  #giveUp(run: Unsaved, reason: unknown): void {
+    this.#running.delete(run.claimed.id);
+    this.#adjustEndpoint(run.claimed.endpoint, -1);
+    const error = new Error(
+      `Gave up recording the end of run ${run.claimed.runId} after ${MAX_RECORD_TRIES} tries ` +
+        `(${reason instanceof Error ? reason.message : String(reason)}): its slot is free, and ` +
+        "the delivery stays running until the store's recovery takes it back",
+      { cause: reason },
+    );
+    this.#emit({ type: "error", during: "record", error, id: run.claimed.id });
+    this.notify();
   }
 
   #finished(claimed: ClaimedDelivery, end: RunEnd, next: NextState): void {

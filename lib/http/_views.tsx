@@ -9,7 +9,7 @@
 
 import type { Child } from "hono/jsx";
 import type { DeliveryDetail, DeliveryState, DeliverySummary, RunRecord } from "../store/mod.ts";
-import { DELIVERY_STATES } from "../store/mod.ts";
+import { DELIVERY_STATES, escapeControls } from "../store/mod.ts";
 import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
 import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
@@ -351,7 +351,7 @@ function Output(props: { name: string; text: string; truncated: boolean }) {
         {props.name}
         {props.truncated ? " (the start only)" : ""}:
       </p>
-      <pre class={props.name}>{props.text}</pre>
+      <pre class={props.name}>{escapeControls(props.text, { keepLines: true })}</pre>
     </>
   );
 }

@@ -288,8 +288,8 @@ export class GroupCommit {
     // the inserts, and a short final pass (RESTART: the frames committed
     // meanwhile) runs while inserts wait; both in the worker, so the event
     // loop never waits for a checkpoint's syncs. A dispatcher write that
-    // meets the final pass's lock fails at once and is retried at the next
-    // poll, as with any other process's lock.
+    // meets the final pass's lock is retried on a timer (`async_store.ts`),
+    // as with any other process's lock.
     worker.onmessage = (event: MessageEvent<{ type: string }>) => {
       if (event.data.type === "checkpointed") {
         if (this.#checkpointing === "bulk" && !this.#closed) {

@@ -4,24 +4,42 @@
  * clock) that this instance renews on a timer while it holds the run. A
  * lease that runs out (its instance died, or lost the database for longer
  * than the margin) lets any instance take the run back; a restarted
- * instance takes back its own claims at once.
+ * instance takes back its own claims as soon as its id is its own again.
+ *
+ * An instance id names one live dispatcher. It proves it holds its id with
+ * a heartbeat row (`instances`: a random holder token and the database's
+ * time of its last beat, every second), not a session advisory lock: a
+ * lock needs one connection reserved for the daemon's life, is lost and
+ * must be won back at every reconnect, does not survive a transaction
+ * pooler such as PgBouncer, and outlives a host that crashed until TCP
+ * keepalive gives up (hours by default). A heartbeat survives all of
+ * these, and a holder that stops beating is gone after {@linkcode STALE_MS}.
+ * A second instance with the same id that finds the beat going refuses to
+ * start; a restart after a crash waits for the beat to go stale, at most a
+ * few seconds, and takes its own claims back.
  *
  * @module
  */
 
-import { toClaimed } from "./_rows.ts";
+import { toBytes, toClaimed } from "./_rows.ts";
 import type { Sql } from "postgres";
-import type {
-  ClaimedDelivery,
-  ClaimOptions,
-  NextState,
-  ProcessGroup,
-  RunEnd,
-  RunningGroup,
+import {
+  type ClaimedDelivery,
+  type ClaimOptions,
+  type NextState,
+  type ProcessGroup,
+  type RunEnd,
+  type RunningGroup,
+  StoreUnavailableError,
 } from "./types.ts";
 
 /** Epoch milliseconds on the database's clock: leases mean the same on every instance. */
 export const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+/** How often a dispatching instance proves it still holds its id. */
+const BEAT_MS = 1000;
+/** A holder whose last beat is older than this is gone. */
+export const STALE_MS = 3 * BEAT_MS;
 
 /** Settings of {@linkcode PostgresClaims}. */
 export interface PostgresClaimsSettings {
@@ -41,6 +59,13 @@ export class PostgresClaims {
   #held = new Map<number, number | null>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #renewing: Promise<void> | undefined;
+  /** This process's token in the `instances` row of its id. */
+  #holder = crypto.randomUUID();
+  #holding: Promise<void> | undefined;
+  #beat: ReturnType<typeof setInterval> | undefined;
+  #beating = false;
+  /** Another process took the id over while this one could not beat. */
+  #lost = false;
 
   /**
    * Claim over a pool and start renewing held leases.
@@ -74,7 +99,82 @@ export class PostgresClaims {
    * @param options cluster-wide concurrency of its endpoint, lease length
    * @returns the claim, or null when it is not queued, taken, or its endpoint is busy
    */
+  /**
+   * Hold this instance's id, once: at once when no live process holds it;
+   * after its holder's beat went stale when that holder died; never while
+   * another process keeps beating. Then beat until closed.
+   *
+   * @throws {StoreUnavailableError} naming `HOOKD_INSTANCE_ID` when a live instance holds it
+   */
+  hold(): Promise<void> {
+    this.#holding ??= this.#takeId().catch((error) => {
+      this.#holding = undefined;
+      throw error;
+    });
+    return this.#holding;
+  }
+
+  async #takeId(): Promise<void> {
+    const id = this.#settings.instanceId;
+    let firstSeen: number | undefined;
+    for (;;) {
+      const [taken] = await this.#sql.unsafe(
+        `INSERT INTO instances AS i (id, holder, beat_at) VALUES ($1, $2, ${DB_NOW})
+         ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, beat_at = excluded.beat_at
+           WHERE i.holder = excluded.holder OR i.beat_at < excluded.beat_at - $3
+         RETURNING id`,
+        [id, this.#holder, STALE_MS],
+      );
+      if (taken) break;
+      const [seen] = await this.#sql.unsafe(
+        `SELECT beat_at, ${DB_NOW} - beat_at AS age FROM instances WHERE id = $1`,
+        [id],
+      );
+      if (!seen) continue; // Given up meanwhile: take it.
+      if (firstSeen !== undefined && seen.beat_at !== firstSeen) {
+        throw new StoreUnavailableError(
+          `HOOKD_INSTANCE_ID ${id} is held by another running instance (it proved it ${seen.age} ms ago): give each instance its own HOOKD_INSTANCE_ID`,
+          { retryAfterSeconds: 60 },
+        );
+      }
+      firstSeen ??= seen.beat_at as number;
+      // Its holder beats again by then, or is gone.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(STALE_MS - (seen.age as number), 0) + BEAT_MS / 4)
+      );
+    }
+    this.#beat = setInterval(() => this.#prove(), BEAT_MS);
+    Deno.unrefTimer(this.#beat);
+  }
+
+  /** One heartbeat; a database away is tried again at the next. */
+  async #prove(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
+    try {
+      const rows = await this.#sql.unsafe(
+        `UPDATE instances SET beat_at = ${DB_NOW} WHERE id = $1 AND holder = $2 RETURNING id`,
+        [this.#settings.instanceId, this.#holder],
+      );
+      if (rows.length === 0) {
+        this.#lost = true;
+        clearInterval(this.#beat);
+      }
+    } catch {
+      // Away: the next beat tries again; past STALE_MS another process may take the id.
+    } finally {
+      this.#beating = false;
+    }
+  }
+
   claim(id: string, options: ClaimOptions = {}): Promise<ClaimedDelivery | null> {
+    if (this.#lost) {
+      return Promise.reject(
+        new StoreUnavailableError(
+          `HOOKD_INSTANCE_ID ${this.#settings.instanceId} was taken over by another instance while this one could not reach the database: stop one of them`,
+        ),
+      );
+    }
     return this.#sql.begin(async (tx) => {
       if (options.concurrency !== undefined) {
         const [target] = await tx`SELECT endpoint FROM deliveries WHERE id = ${id}`;
@@ -157,9 +257,10 @@ export class PostgresClaims {
    * @param own also take back this instance's own claims
    * @returns how many deliveries were requeued
    */
-  reclaim(own: boolean): Promise<number> {
+  async reclaim(own: boolean): Promise<number> {
     const me = this.#settings.instanceId;
-    return this.#sql.begin(async (tx) => {
+    if (own) await this.hold();
+    return await this.#sql.begin(async (tx) => {
       const lost = await tx.unsafe(
         `SELECT id, run_id, claimed_by FROM deliveries
          WHERE state = 'running' AND (lease_until < ${DB_NOW} ${own ? "OR claimed_by = $1" : ""})
@@ -196,12 +297,15 @@ export class PostgresClaims {
     end: RunEnd,
     next: NextState,
   ): Promise<void> {
+    // The hook has ended: its lease need not grow any more. If this record never lands, the
+    // lease runs out and any instance takes the run back, so it is never held forever.
+    this.#held.delete(claimed.runId);
     await this.#sql.begin(async (tx) => {
       const now = this.#settings.now();
       await tx`
         UPDATE runs SET ended_at = ${end.endedAt}, duration_ms = ${Math.round(end.durationMs)},
           outcome = ${end.outcome}, exit_code = ${end.exitCode}, signal = ${end.signal},
-          stdout = ${end.stdout}, stderr = ${end.stderr},
+          stdout = ${toBytes(end.stdout)}, stderr = ${toBytes(end.stderr)},
           stdout_truncated = ${end.stdoutTruncated}, stderr_truncated = ${end.stderrTruncated},
           error = ${end.error ?? null}, started_at = coalesce(${end.startedAt ?? null}, started_at)
         WHERE id = ${claimed.runId}`;
@@ -219,7 +323,6 @@ export class PostgresClaims {
           WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
       }
     });
-    this.#held.delete(claimed.runId);
   }
 
   /**
@@ -244,6 +347,7 @@ export class PostgresClaims {
    * @returns one entry per run that recorded its group, oldest first
    */
   async runningGroups(): Promise<RunningGroup[]> {
+    await this.hold();
     const rows = await this.#sql`
       SELECT id, delivery_id, pgid, leader_start_time FROM runs
       WHERE outcome = 'running' AND instance = ${this.#settings.instanceId}
@@ -260,6 +364,13 @@ export class PostgresClaims {
   /** Stop renewing; the leases run out unless the runs are finished. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#beat);
     await this.#renewing;
+    // Given back, so that a restart need not wait for the beat to go stale.
+    if (this.#beat !== undefined && !this.#lost) {
+      await this.#sql`DELETE FROM instances
+                      WHERE id = ${this.#settings.instanceId} AND holder = ${this.#holder}`
+        .catch(() => {});
+    }
   }
 }

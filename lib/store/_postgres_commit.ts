@@ -151,7 +151,11 @@ export class PostgresGroupCommit {
       const results = await this.#writeRows(batch.map((pending) => pending.row));
       // Committed: no longer counted as inserting by the time a caller hears of it.
       this.#batchSize = 0;
-      batch.forEach((pending, i) => pending.resolve(results[i]));
+      batch.forEach((pending, i) => {
+        const result = results[i];
+        if (!(result instanceof Error)) pending.resolve(result);
+        else pending.reject(this.#options.unavailable("store the delivery", result));
+      });
     } catch (error) {
       this.#batchSize = 0;
       const failure = error instanceof StoreUnavailableError
@@ -161,8 +165,9 @@ export class PostgresGroupCommit {
     }
   }
 
-  async #writeRows(rows: readonly NewDelivery[]): Promise<InsertResult[]> {
-    const results: (InsertResult | undefined)[] = new Array(rows.length);
+  /** One result per row: what was stored, or why the database refused that row alone. */
+  async #writeRows(rows: readonly NewDelivery[]): Promise<(InsertResult | Error)[]> {
+    const results: (InsertResult | Error | undefined)[] = new Array(rows.length);
     let todo = rows.map((_, i) => i);
     for (let round = 0; todo.length > 0; round++) {
       if (round === MAX_ROUNDS) {
@@ -173,19 +178,50 @@ export class PostgresGroupCommit {
       }
       const now = this.#options.now();
       const values = todo.map((i) => this.#values(rows[i], now));
-      const inserted = await this.#insert(values);
-      this.#stats.insertTransactions++;
-      this.#stats.inserted += inserted.length;
-      const stored = new Set(inserted.map((row) => row.id as string));
+      const { stored, refused } = await this.#insertEach(values);
       const conflicted: number[] = [];
       todo.forEach((i, k) => {
         const { id, state } = values[k];
-        if (stored.has(id)) results[i] = { id, duplicate: false, state };
+        if (refused.has(k)) results[i] = refused.get(k);
+        else if (stored.has(id)) results[i] = { id, duplicate: false, state };
         else conflicted.push(i);
       });
       todo = conflicted.length > 0 ? await this.#resolveConflicts(rows, conflicted, results) : [];
     }
-    return results as InsertResult[];
+    return results as (InsertResult | Error)[];
+  }
+
+  /**
+   * Insert the rows in one statement; when the server refuses it for what a
+   * row holds (a data error such as a NUL in a text column, a check, a
+   * limit), each row alone, so that a bad row fails by itself and never its
+   * batch-mates. A failure of the database itself fails them all.
+   *
+   * @returns the ids stored, and the rows refused by index with the reason
+   */
+  async #insertEach(values: Row[]): Promise<{ stored: Set<string>; refused: Map<number, Error> }> {
+    const refused = new Map<number, Error>();
+    const stored = new Set<string>();
+    const statements = async (rows: Row[]) => {
+      const inserted = await this.#insert(rows);
+      this.#stats.insertTransactions++;
+      this.#stats.inserted += inserted.length;
+      for (const row of inserted) stored.add(row.id as string);
+    };
+    try {
+      await statements(values);
+    } catch (error) {
+      if (values.length === 1 || !refusesRow(error)) throw error;
+      await Promise.all(values.map(async (row, k) => {
+        try {
+          await statements([row]);
+        } catch (alone) {
+          if (!refusesRow(alone)) throw alone;
+          refused.set(k, alone as Error);
+        }
+      }));
+    }
+    return { stored, refused };
   }
 
   /**
@@ -245,7 +281,7 @@ export class PostgresGroupCommit {
   async #resolveConflicts(
     rows: readonly NewDelivery[],
     conflicted: number[],
-    results: (InsertResult | undefined)[],
+    results: (InsertResult | Error | undefined)[],
   ): Promise<number[]> {
     const endpoints = conflicted.map((i) => rows[i].endpoint);
     const sources = conflicted.map((i) => rows[i].sourceId ?? null);
@@ -283,4 +319,14 @@ export class PostgresGroupCommit {
     }
     return retry;
   }
+}
+
+/**
+ * The server refused a statement for what a row holds: a data exception
+ * (class 22), an integrity constraint (23) or a program limit (54), not a
+ * failure of the connection or the server.
+ */
+function refusesRow(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }

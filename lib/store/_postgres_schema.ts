@@ -135,6 +135,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hookd_count_delete();
   `,
+  // 2: a hook's output as the bytes of its UTF-8 text: a text column refuses a NUL, and the
+  // run of a hook that printed one could never be recorded.
+  `
+  ALTER TABLE runs
+    ALTER COLUMN stdout DROP DEFAULT,
+    ALTER COLUMN stdout TYPE bytea USING convert_to(stdout, 'UTF8'),
+    ALTER COLUMN stdout SET DEFAULT ''::bytea,
+    ALTER COLUMN stderr DROP DEFAULT,
+    ALTER COLUMN stderr TYPE bytea USING convert_to(stderr, 'UTF8'),
+    ALTER COLUMN stderr SET DEFAULT ''::bytea;
+  `,
+  // 3: the instance ids in use, each proven by its holder's heartbeat (see \`_postgres_claims.ts\`).
+  `
+  CREATE TABLE instances (id text PRIMARY KEY, holder text NOT NULL, beat_at bigint NOT NULL);
+  `,
 ];
 
 /**

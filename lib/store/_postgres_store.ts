@@ -111,11 +111,10 @@ export class PostgresStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      checkDelivery(delivery);
+      return this.#commits.insert(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#commits.insert(delivery);
   }
 
   get(id: string): Promise<DeliveryDetail | null> {
@@ -343,17 +342,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  /**
-   * Deliveries of an endpoint running now, on every instance.
-   *
-   * @param endpoint the endpoint name
-   * @returns how many
-   */
-  running(endpoint: string): Promise<number> {
+  runningByEndpoint(): Promise<Map<string, number>> {
     return this.#guard("read the queue", async () => {
-      const [row] = await this.#sql`
-        SELECT count(*)::int AS n FROM deliveries WHERE state = 'running' AND endpoint = ${endpoint}`;
-      return row.n as number;
+      const rows = await this.#sql`
+        SELECT endpoint, count(*)::int AS n FROM deliveries WHERE state = 'running'
+        GROUP BY endpoint`;
+      return new Map(rows.map((row) => [row.endpoint as string, row.n as number]));
     });
   }
 

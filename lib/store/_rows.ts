@@ -28,7 +28,15 @@ export const SUMMARY_COLUMNS =
 export const LAST_RUN_JOIN = `LEFT JOIN runs r ON r.id = (
   SELECT max(id) FROM runs WHERE delivery_id = d.id)`;
 
-export function checkDelivery(d: NewDelivery): void {
+/**
+ * Check a new delivery and make it storable: a sender id's control
+ * characters escaped (see {@linkcode escapeControls}).
+ *
+ * @param d the delivery as the accept path hands it over
+ * @returns the delivery to store
+ * @throws {TypeError} naming every field that is missing or malformed
+ */
+export function checkDelivery(d: NewDelivery): NewDelivery {
   const problems: string[] = [];
   for (const key of ["endpoint", "event", "contentType"] as const) {
     if (typeof d[key] !== "string") problems.push(`${key} must be a string`);
@@ -50,6 +58,9 @@ export function checkDelivery(d: NewDelivery): void {
     problems.push("headers must be an object");
   }
   if (problems.length > 0) throw new TypeError(`Invalid delivery: ${problems.join("; ")}`);
+  if (d.sourceId === undefined) return d;
+  const sourceId = escapeControls(d.sourceId);
+  return sourceId === d.sourceId ? d : { ...d, sourceId };
 }
 
 export function whereClause(
@@ -127,12 +138,63 @@ export function toRun(row: Row): RunRecord {
     outcome: row.outcome as RunOutcome,
     exitCode: row.exit_code as number | null,
     signal: row.signal as string | null,
-    stdout: row.stdout as string,
-    stderr: row.stderr as string,
+    stdout: fromBytes(row.stdout),
+    stderr: fromBytes(row.stderr),
     stdoutTruncated: row.stdout_truncated === 1,
     stderrTruncated: row.stderr_truncated === 1,
     error: row.error as string | null,
   };
+}
+
+/** C0 and C1 control characters and DEL. */
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+/** The same, but tab and line feed. */
+// deno-lint-ignore no-control-regex
+const CONTROLS_BUT_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text from outside with its control characters written as `\xHH`: how the
+ * store keeps a sender id (a NUL in a PostgreSQL text column fails the
+ * insert; the same id always escapes the same way, so dedupe still works)
+ * and how the page shows hook output.
+ *
+ * @param text any text
+ * @param options `keepLines`: leave tab and line feed as they are
+ * @returns the text with each control character escaped
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeControls } from "./_rows.ts";
+ *
+ * assert.equal(escapeControls("evt_\0\n"), "evt_\\x00\\x0a");
+ * assert.equal(escapeControls("a\0\n", { keepLines: true }), "a\\x00\n");
+ * ```
+ */
+export function escapeControls(text: string, options: { keepLines?: boolean } = {}): string {
+  return text.replace(
+    options.keepLines ? CONTROLS_BUT_LINES : CONTROLS,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Output as stored: the bytes of its UTF-8 text, so that NUL and every other
+ * character fit in both stores.
+ *
+ * @param text what the hook printed, as text
+ * @returns its UTF-8 bytes
+ */
+export function toBytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Stored output back as text. */
+function fromBytes(value: unknown): string {
+  return typeof value === "string" ? value : decoder.decode(value as Uint8Array);
 }
 
 /**

@@ -175,4 +175,16 @@ export const MIGRATIONS: readonly string[] = [
   DROP TRIGGER deliveries_count_insert;
   DROP TRIGGER minute_states_insert;
   `,
+  // 7: a hook's output as the bytes of its UTF-8 text, so that any byte fits: a TEXT value
+  // keeps a NUL but reads back cut at it. SQLite cannot change a column's type: a BLOB
+  // column takes the old one's place and its name.
+  `
+  ALTER TABLE runs ADD COLUMN stdout_bytes BLOB NOT NULL DEFAULT x'';
+  ALTER TABLE runs ADD COLUMN stderr_bytes BLOB NOT NULL DEFAULT x'';
+  UPDATE runs SET stdout_bytes = CAST(stdout AS BLOB), stderr_bytes = CAST(stderr AS BLOB);
+  ALTER TABLE runs DROP COLUMN stdout;
+  ALTER TABLE runs DROP COLUMN stderr;
+  ALTER TABLE runs RENAME COLUMN stdout_bytes TO stdout;
+  ALTER TABLE runs RENAME COLUMN stderr_bytes TO stderr;
+  `,
 ];

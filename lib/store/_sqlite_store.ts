@@ -18,6 +18,7 @@ import {
   checkDelivery,
   LAST_RUN_JOIN,
   SUMMARY_COLUMNS,
+  toBytes,
   toClaimed,
   toRun,
   toSummary,
@@ -65,8 +66,7 @@ export class SqliteStore implements SyncStore {
   readonly path: string;
   readonly retentionMs: number;
   #db: DatabaseSync;
-  /** How long a blocking call waits for the write lock. */
-  #busyTimeoutMs: number;
+  readonly busyTimeoutMs: number;
   /** A read-only store's connection always waits in SQLite (it belongs to the command line). */
   #readOnly: boolean;
   #now: () => number;
@@ -98,7 +98,7 @@ export class SqliteStore implements SyncStore {
     this.#sync = options.sync;
     this.path = path;
     this.retentionMs = options.retentionMs;
-    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.busyTimeoutMs = options.busyTimeoutMs;
     this.#readOnly = options.readOnly;
     this.#now = options.now;
     this.#commits = new GroupCommit(db, {
@@ -118,11 +118,10 @@ export class SqliteStore implements SyncStore {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      checkDelivery(delivery);
+      return this.#commits.insert(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#commits.insert(delivery);
   }
 
   #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
@@ -434,8 +433,8 @@ export class SqliteStore implements SyncStore {
           end.outcome,
           end.exitCode,
           end.signal,
-          end.stdout,
-          end.stderr,
+          toBytes(end.stdout),
+          toBytes(end.stderr),
           end.stdoutTruncated ? 1 : 0,
           end.stderrTruncated ? 1 : 0,
           end.error ?? null,
@@ -553,7 +552,7 @@ export class SqliteStore implements SyncStore {
   #blocking<T>(work: () => T): T {
     // A read-only store's connection waits already.
     if (this.#readOnly) return work();
-    setBusyTimeout(this.#db, this.#busyTimeoutMs);
+    setBusyTimeout(this.#db, this.busyTimeoutMs);
     try {
       return work();
     } finally {

@@ -8,11 +8,13 @@
  */
 
 import type { Store, SyncStore } from "./contract.ts";
+import { isLockError } from "./_sqlite.ts";
 
 /**
  * The synchronous store behind the async contract. A store with one process
- * has no other instance's expired claims and no notifications:
- * `reclaimExpired` answers 0 and `listen` never calls back.
+ * has no other instance's expired claims, runs or notifications:
+ * `reclaimExpired` answers 0, `runningByEndpoint` none, and `listen` never
+ * calls back.
  *
  * The dispatcher's writes (`claim`, `recordProcessGroup`, `finishRun`) made
  * in one turn of the event loop share one transaction ({@linkcode SyncStore.batch}),
@@ -61,6 +63,7 @@ export function asyncStore(store: SyncStore): Store {
     supersede: (endpoint, keepId) => call(() => store.supersede(endpoint, keepId)),
     claim: (id) => batched(() => store.claim(id)),
     reclaimExpired: () => Promise.resolve(0),
+    runningByEndpoint: () => Promise.resolve(new Map()),
     listen: () => Promise.resolve({ unlisten: () => Promise.resolve() }),
     recordProcessGroup: (claimed, group) => batched(() => store.recordProcessGroup(claimed, group)),
     runningGroups: () => call(() => store.runningGroups()),
@@ -77,9 +80,21 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-/** Collects writes until the turn's I/O was handled, then runs them in one batch. */
+/** The first wait for another connection's write lock, and the jitter added to it. */
+const RETRY_MIN_MS = 2;
+const RETRY_JITTER_MS = 8;
+
+/**
+ * Collects writes until the turn's I/O was handled, then runs them in one
+ * batch. A batch that finds the write lock taken (another process, the
+ * checkpointer's last pass) is tried again on a timer, with the writes
+ * queued meanwhile, until it has waited the store's `busyTimeoutMs`, as
+ * inserts are: SQLite's own busy wait would stop the event loop.
+ */
 function writeBatcher(store: SyncStore): <T>(work: () => T) => Promise<T> {
   let queued: Queued[] = [];
+  /** When the writes waiting for the lock first met it; undefined while none wait. */
+  let lockedSince: number | undefined;
   const flush = () => {
     const writes = queued;
     queued = [];
@@ -96,9 +111,19 @@ function writeBatcher(store: SyncStore): <T>(work: () => T) => Promise<T> {
       });
     } catch (error) {
       // Begin or commit failed: none of the writes stayed.
+      const now = performance.now();
+      lockedSince ??= now;
+      const left = lockedSince + store.busyTimeoutMs - now;
+      if (left > 0 && isLockError((error as Error).cause ?? error)) {
+        queued = [...writes, ...queued];
+        setTimeout(flush, Math.min(RETRY_MIN_MS + Math.random() * RETRY_JITTER_MS, left));
+        return;
+      }
+      lockedSince = undefined;
       for (const write of writes) write.reject(error);
       return;
     }
+    lockedSince = undefined;
     writes.forEach((write, i) => {
       const { ok, value } = settled[i];
       if (ok) write.resolve(value);
@@ -107,7 +132,7 @@ function writeBatcher(store: SyncStore): <T>(work: () => T) => Promise<T> {
   };
   return <T>(work: () => T) =>
     new Promise<T>((resolve, reject) => {
-      if (queued.length === 0) setImmediate(flush);
+      if (queued.length === 0 && lockedSince === undefined) setImmediate(flush);
       queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
 }

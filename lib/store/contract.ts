@@ -173,8 +173,8 @@ export interface Store extends AsyncDisposable {
    * meanwhile, or, with `concurrency`, when that many runs of its endpoint
    * are running in every instance together (PostgreSQL; SQLite leaves the
    * count to its one dispatcher). PostgreSQL holds the claim under a lease
-   * the store renews while this instance lives. Does not wait for another process's write lock: it throws,
-   * and the dispatcher tries at its next poll.
+   * the store renews while this instance lives. While another process holds the
+   * write lock it is retried on a timer (up to `busyTimeoutMs`), never by blocking.
    *
    * @param id a queued delivery's id
    * @param options `concurrency` across instances, `leaseMs`
@@ -194,6 +194,16 @@ export interface Store extends AsyncDisposable {
   reclaimExpired(): Promise<number>;
 
   /**
+   * Runs going on now per endpoint, on every instance sharing the store, so
+   * that the dispatcher picks only what can run cluster-wide. A store with
+   * one dispatcher (SQLite) answers an empty map: that dispatcher's own
+   * count is the whole.
+   *
+   * @returns endpoint → running deliveries, endpoints with none left out
+   */
+  runningByEndpoint(): Promise<Map<string, number>>;
+
+  /**
    * Be told when work is queued by any process, sooner than a poll would
    * find it (PostgreSQL's LISTEN/NOTIFY). Notifications may be missed (a
    * reconnect), so keep polling. A store that cannot tell (SQLite) never
@@ -206,8 +216,8 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Record the process group a claimed run's hook runs in, so that after a
-   * crash the next start can end it ({@linkcode Store.runningGroups}). Does
-   * not wait for another process's write lock: it throws.
+   * crash the next start can end it ({@linkcode Store.runningGroups}). Waits
+   * out another process's write lock on a timer, as `claim` does.
    *
    * @param claimed the claim, as returned by `claim`
    * @param group the hook's process group and its leader's start time
@@ -224,9 +234,10 @@ export interface Store extends AsyncDisposable {
   runningGroups(): Promise<RunningGroup[]>;
 
   /**
-   * Record how a claimed run ended and where the delivery goes next. Does
-   * not wait for another process's write lock: it throws, and the
-   * dispatcher keeps the run's slot and tries again at its next poll.
+   * Record how a claimed run ended and where the delivery goes next. Waits
+   * out another process's write lock on a timer, as `claim` does; when it
+   * still fails, the dispatcher tries again a few times, then frees the
+   * run's slot and reports it.
    *
    * @param claimed the claim, as returned by `claim`
    * @param end what the run did
@@ -262,6 +273,8 @@ export interface Store extends AsyncDisposable {
 export interface SyncStore extends Disposable {
   /** The database file. */
   readonly path: string;
+  /** How long a write waits, on a timer, for another connection's write lock. */
+  readonly busyTimeoutMs: number;
   /** How long deliveries are kept and duplicates recognised, milliseconds. */
   readonly retentionMs: number;
 
@@ -410,8 +423,8 @@ export interface SyncStore extends Disposable {
   /**
    * Take a queued delivery for a run: mark it `running` and record a run
    * that has started. Fails softly (null) when another process changed it
-   * meanwhile. Does not wait for another process's write lock: it throws,
-   * and the dispatcher tries at its next poll.
+   * meanwhile. Does not wait for another process's write lock: it throws
+   * (the async face retries the batch on a timer).
    *
    * @param id a queued delivery's id
    * @returns the delivery with its body and the new run's id, or null
@@ -420,8 +433,7 @@ export interface SyncStore extends Disposable {
 
   /**
    * Record the process group a claimed run's hook runs in, so that after a
-   * crash the next start can end it ({@linkcode SyncStore.runningGroups}). Does
-   * not wait for another process's write lock: it throws.
+   * crash the next start can end it ({@linkcode SyncStore.runningGroups}).
    *
    * @param claimed the claim, as returned by `claim`
    * @param group the hook's process group and its leader's start time
@@ -439,8 +451,8 @@ export interface SyncStore extends Disposable {
 
   /**
    * Record how a claimed run ended and where the delivery goes next. Does
-   * not wait for another process's write lock: it throws, and the
-   * dispatcher keeps the run's slot and tries again at its next poll.
+   * not wait for another process's write lock: it throws (the async face
+   * retries the batch on a timer).
    *
    * @param claimed the claim, as returned by `claim`
    * @param end what the run did

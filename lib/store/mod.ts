@@ -19,8 +19,9 @@
  * The daemon serves requests on the same thread, so the store never waits
  * for another process's write lock (`hookd replay`, an admin's `sqlite3`)
  * by sleeping in SQLite: that would stop every request. `insert` retries a
- * locked commit on a timer, and the dispatcher's writes (`claim`,
- * `finishRun`, `supersede`, `purge`) fail at once for the caller to retry.
+ * locked commit on a timer, and so do the dispatcher's writes (`claim`,
+ * `recordProcessGroup`, `finishRun`); `supersede` and `purge` fail at once
+ * for the caller to retry.
  * Only what the command line and start-up use (opening, `recover`,
  * `requeue`, `requeueMatching`, and every call on a read-only store) waits
  * in SQLite, up to `busyTimeoutMs`.
@@ -45,6 +46,7 @@ import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./t
 
 export * from "./types.ts";
 export type { Store, SyncStore } from "./contract.ts";
+export { escapeControls } from "./_rows.ts";
 
 const DAY_MS = 86_400_000;
 

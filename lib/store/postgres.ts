@@ -126,6 +126,9 @@ export async function openPostgresStore(
     max: options.maxConnections ?? 10,
     pass: parsed.password ? undefined : await password(parsed, options.password),
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
+    // The client's default backoff grows to 20 s between reconnects: after an outage of a few
+    // seconds every request would wait (or 503) that long. Capped at a second, with jitter.
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     connection: {
       application_name: "hookd",
@@ -158,6 +161,14 @@ export async function openPostgresStore(
     renewIntervalMs,
     now: options.now ?? Date.now,
   });
+}
+
+/**
+ * The wait before the next reconnect, in seconds: 50 ms doubling per failed
+ * attempt, capped at one second, with jitter so that instances spread out.
+ */
+function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
 }
 
 /** The password when the URL has none: the env file's, `PGPASSWORD`, or libpq's `~/.pgpass`. */

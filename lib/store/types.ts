@@ -96,9 +96,9 @@ export interface StoreOptions {
   groupCommitMaxWaitMs?: number;
   /**
    * How long to wait for another process's write lock before giving up,
-   * default 1000: `insert` retries on a timer for this long, measured from
-   * its call; opening, `recover`, `requeue`, `requeueMatching` and a
-   * read-only store's reads wait in SQLite. The dispatcher's writes never wait.
+   * default 1000: `insert` and the dispatcher's writes retry on a timer for
+   * this long; opening, `recover`, `requeue`, `requeueMatching` and a
+   * read-only store's reads wait in SQLite.
    */
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { asyncStore } from "../../lib/store/async_store.ts";
 import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
@@ -85,3 +86,42 @@ Deno.test("SyncStore.batch() undoes a write that throws and keeps the others", a
   assert.equal(second2.state, "running", "the bad write was undone");
   assert.equal(second2.runs[0].outcome, "running");
 });
+
+Deno.test(
+  "asyncStore() records claims, process groups and run ends while another connection holds the write lock",
+  async () => {
+    await using dir = await Deno.makeTempDir({ prefix: "hookd_busy_" }).then((path) => ({
+      path,
+      [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+    }));
+    const path = `${dir.path}/hookd.db`;
+    await using store = asyncStore(openSqliteStore(path, { busyTimeoutMs: 2000 }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await store.insert(delivery())).id);
+    const running = (await store.claim(ids[0]))!;
+    // Another process (the checkpointer, `hookd replay`, an admin's sqlite3) takes the write lock.
+    const other = new DatabaseSync(path);
+    other.exec("BEGIN IMMEDIATE");
+    let held = true;
+    const release = setTimeout(() => {
+      other.exec("COMMIT");
+      held = false;
+    }, 300);
+    try {
+      const [claimed, , ended] = await Promise.all([
+        store.claim(ids[1]),
+        store.recordProcessGroup(running, { pgid: 4242, leaderStartTime: 7 }),
+        store.finishRun(running, runEnd("succeeded", 0), { state: "done" }),
+      ]);
+      assert.equal(held, false, "they waited for the lock, without blocking the event loop");
+      assert.equal(claimed?.id, ids[1]);
+      assert.equal(ended, undefined);
+    } finally {
+      clearTimeout(release);
+      if (held) other.exec("ROLLBACK");
+      other.close();
+    }
+    assert.equal((await store.get(ids[0]))?.state, "done");
+    assert.equal((await store.get(ids[1]))?.state, "running");
+  },
+);

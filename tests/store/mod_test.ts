@@ -899,3 +899,32 @@ Deno.test("close() commits an insert that waited for the lock, once the lock is 
   using reopened = openSqliteStore(path);
   assert.equal(reopened.get(id)?.state, "queued");
 });
+
+Deno.test("openSqliteStore() keeps the output of runs recorded before output was stored as bytes", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/hookd.db`;
+  {
+    // A store as hookd left it before schema 7: output in TEXT columns.
+    using db = new DatabaseSync(path);
+    for (const migration of MIGRATIONS.slice(0, 6)) db.exec(migration);
+    db.exec("PRAGMA user_version = 6");
+    db.prepare(
+      `INSERT INTO deliveries (id, endpoint, event, received_at, content_type, headers, body,
+         body_size, hook, timeout_ms, state, seq, queued_at, updated_at, finished_at)
+       VALUES ('d1', 'deploy', 'push', 1, 'application/json', '{}', x'7b7d', 2, './h', 1000,
+         'done', 1, 1, 1, 1)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO runs (delivery_id, attempt, started_at, ended_at, duration_ms, outcome,
+         exit_code, stdout, stderr)
+       VALUES ('d1', 1, 1, 2, 1, 'succeeded', 0, 'old output é', '')`,
+    ).run();
+  }
+  using store = openSqliteStore(path);
+  assert.equal(store.get("d1")?.runs[0].stdout, "old output é");
+  const claimed = store.claim((await store.insert(delivery())).id)!;
+  store.finishRun(claimed, { ...runEnd("succeeded", 0), stdout: "new\0output" }, {
+    state: "done",
+  });
+  assert.equal(store.get(claimed.id)?.runs[0].stdout, "new\0output");
+});

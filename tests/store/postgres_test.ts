@@ -16,7 +16,7 @@ import {
   type PostgresStore,
   type PostgresStoreOptions,
 } from "../../lib/store/postgres.ts";
-import { POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
+import { migrate, POSTGRES_MIGRATIONS, PURGE_LOCK } from "../../lib/store/_postgres_schema.ts";
 import { StoreUnavailableError } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import { SKIP_POSTGRES, startPostgres } from "../postgres_cluster.ts";
@@ -79,6 +79,56 @@ Deno.test({
       },
     );
 
+    await t.step("runs recorded before output was stored as bytes keep their output", async () => {
+      const name = "textoutput";
+      const url = await cluster.createDatabase(name);
+      {
+        const sql = postgres(url, { onnotice: () => {} });
+        try {
+          await migrate(
+            sql as unknown as Parameters<typeof migrate>[0],
+            POSTGRES_MIGRATIONS.slice(0, 1),
+          );
+        } finally {
+          await sql.end();
+        }
+      }
+      await cluster.psql(
+        name,
+        `INSERT INTO deliveries (id, endpoint, event, received_at, content_type, headers, body,
+           body_size, hook, timeout_ms, state, queued_at, updated_at)
+         VALUES ('d1', 'deploy', 'push', 1, 'application/json', '{}', '\\x7b7d', 2, './h', 1000,
+           'done', 1, 1);
+         INSERT INTO runs (delivery_id, attempt, started_at, outcome, stdout, stderr)
+         VALUES ('d1', 1, 1, 'succeeded', 'old output é', 'warn');`,
+      );
+      await using store = await openPostgresStore(url);
+      const [run] = (await store.get("d1"))!.runs;
+      assert.deepEqual([run.stdout, run.stderr], ["old output é", "warn"]);
+    });
+
+    await t.step(
+      "a row the database refuses fails alone, not the others of its insert",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using store = await openPostgresStore(url, { groupCommitMaxWaitMs: 20 });
+        const settled = await Promise.allSettled(
+          // A NUL in a text column: PostgreSQL refuses the row (the hook is the admin's own text).
+          Array.from(
+            { length: 20 },
+            (_, i) =>
+              store.insert(delivery({ sourceId: `s-${i}`, hook: i === 5 ? "./h\0" : "./h" })),
+          ),
+        );
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          settled.map((_, i) => i === 5 ? "rejected" : "fulfilled"),
+        );
+        assert.ok((settled[5] as PromiseRejectedResult).reason instanceof StoreUnavailableError);
+        assert.equal((await store.counts()).queued, 19);
+      },
+    );
+
     await t.step("a database that goes away is unavailable, then serves again", async () => {
       const url = await cluster.createDatabase();
       await using store = await openPostgresStore(url, { instanceId: "web1" });
@@ -90,19 +140,28 @@ Deno.test({
       await cluster.stop();
       try {
         await assert.rejects(store.insert(delivery({ sourceId: "down" })), StoreUnavailableError);
-        await assert.rejects(store.counts(), StoreUnavailableError);
+        // Every failed reconnect lengthens the client's backoff: an outage of a few seconds
+        // must not leave it waiting long after the database is back.
+        const downUntil = Date.now() + 2000;
+        while (Date.now() < downUntil) {
+          await assert.rejects(store.counts(), StoreUnavailableError);
+          await delay(50);
+        }
       } finally {
         await cluster.start();
       }
+      const back = Date.now();
       // The pool reconnects by itself: no reopening.
       const after = await store.insert(delivery({ sourceId: "after" }));
+      const recoveryMs = Date.now() - back;
+      assert.ok(recoveryMs < 2500, `serves again ${recoveryMs} ms after the database is back`);
       assert.equal((await store.get(before.id))?.sourceId, "before");
       assert.equal((await store.get(after.id))?.sourceId, "after");
       assert.equal((await store.list({ limit: 10 })).length, 2, "nothing stored while down");
       // LISTEN reconnects too (after its own backoff), and hears work queued after the restart.
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 3_000;
       while (!await Promise.race([heard.promise.then(() => true), delay(100).then(() => false)])) {
-        assert.ok(Date.now() < deadline, "LISTEN never came back");
+        assert.ok(Date.now() < deadline, "LISTEN came back late or never");
         await store.insert(delivery());
       }
       await listener.unlisten();
@@ -157,7 +216,7 @@ Deno.test({
       );
       const won = claims.filter((c) => c !== null);
       assert.equal(won.length, 2, "two at once, whichever instances asked");
-      assert.equal(await stores[2].running("deploy"), 2);
+      assert.equal((await stores[2].runningByEndpoint()).get("deploy"), 2);
       await stores[0].finishRun(won[0], runEnd("succeeded", 0), { state: "done" });
       const next = ids.find((id) => !won.some((c) => c.id === id))!;
       assert.ok(await stores[1].claim(next, { concurrency: 2 }), "a finished run frees a slot");
@@ -238,6 +297,57 @@ Deno.test({
           "hookd stopped while the hook ran",
         );
         assert.equal((await restarted.get(b.id))?.state, "running", "web2's lease still holds");
+      },
+    );
+
+    await t.step(
+      "a second instance with a live instance's id refuses to start; a crashed one's id is free in seconds",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using live = await openPostgresStore(url, { instanceId: "web1" });
+        await live.recover();
+        const held = (await live.claim((await live.insert(delivery())).id))!;
+        await using twin = await openPostgresStore(url, { instanceId: "web1" });
+        for (const start of [() => twin.runningGroups(), () => twin.recover()]) {
+          await assert.rejects(start(), (error: Error) => {
+            assert.match(error.message, /HOOKD_INSTANCE_ID/);
+            assert.match(error.message, /web1/);
+            return true;
+          });
+        }
+        assert.equal((await live.get(held.id))?.state, "running", "the live one's run is kept");
+        assert.equal(await live.renewLease(held), true);
+
+        // A holder that dies without a word (SIGKILL) leaves its heartbeat to go stale.
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "eval",
+            `import { openPostgresStore } from ${
+              JSON.stringify(new URL("../../lib/store/postgres.ts", import.meta.url).href)
+            };
+            const store = await openPostgresStore(${JSON.stringify(url)}, { instanceId: "web2" });
+            await store.recover();
+            const { id } = await store.claim(Deno.args[0]);
+            console.log(id);
+            await new Promise(() => {});`,
+            (await live.insert(delivery({ sourceId: "crash" }))).id,
+          ],
+          stdout: "piped",
+          stderr: "inherit",
+        }).spawn();
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        const claimedId = (await reader.read()).value!.trim();
+        child.kill("SIGKILL");
+        await child.status;
+        await reader.cancel();
+        const restartedAt = Date.now();
+        await using restarted = await openPostgresStore(url, { instanceId: "web2" });
+        assert.equal(await restarted.recover(), 1);
+        const tookMs = Date.now() - restartedAt;
+        assert.ok(tookMs < 6000, `its own claim back ${tookMs} ms after the restart`);
+        const back = (await restarted.get(claimedId))!;
+        assert.equal(back.state, "queued", "taken back long before its 75 s lease ran out");
+        assert.equal(back.runs[0].error, "hookd stopped while the hook ran");
       },
     );
 
