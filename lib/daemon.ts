@@ -17,9 +17,9 @@ import { daemonLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { replayOne } from "./cli/mod.ts";
-import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
+
 import { createIntake } from "./intake.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
+import { createMetrics, createMinuteCounter, type Metrics, type MinuteCounter } from "./metrics.ts";
 import {
   buildHookEnv,
   createQueue,
