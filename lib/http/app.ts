@@ -242,12 +242,14 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
       const headers = storedHeaders(c.req.raw.headers, {
         redact: redact.get(endpoint.config.name),
       });
-      // Filters read what is stored, so that a replay judges the same fields.
+      // Filters read what is stored, so that a replay judges the same fields;
+      // what verify parsed of it is handed on, not parsed again.
       const filtered = hook
         ? filterMiss(endpoint.config, verdict.event, {
           body: verdict.payload,
           contentType: verdict.contentType,
           headers,
+          parsed: verdict.parsed,
         })
         : undefined;
       const { id, duplicate, event: storedEvent } = await deps.accept({
