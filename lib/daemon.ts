@@ -8,18 +8,22 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
-import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
+import {
+  createAdminApp,
+  createApp,
+  createIntake,
+  createRateLimiter,
+  probeWritable,
+} from "./http/mod.ts";
 import { type Config, problemsOf, type UnixListen } from "./config/mod.ts";
 import { loadConfig } from "./config/env_file.ts";
 import { isLoopback } from "./config/secret_strength.ts";
-import { daemonLog, setupLog } from "./log/mod.ts";
+import { daemonLog, hookLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { replayOne } from "./cli/mod.ts";
-import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
-import { createIntake } from "./intake.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
+
+import { createMetrics, createMinuteCounter, type Metrics, type MinuteCounter } from "./metrics.ts";
 import {
   buildHookEnv,
   choosePayloadDir,
@@ -37,7 +41,7 @@ import {
 import type { Store } from "./store/mod.ts";
 import { openConfiguredStore } from "./store/configured.ts";
 
-const log = getLogger(["hookd", "daemon"]);
+const log = daemonLog();
 
 /** A daemon's parts, ready to serve. */
 export interface Daemon {
@@ -290,7 +294,7 @@ function logQueueEvent(event: QueueEvent): void {
   }
 }
 
-const hookLog = getLogger(["hookd", "hook"]);
+const hookRecord = hookLog();
 
 /**
  * Run a hook and log the outcome. The delivery is identified by the
@@ -318,10 +322,10 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
     stderrTruncated: result.stderrTruncated,
     error: result.error,
   };
-  if (result.success) hookLog.info("hook", record);
+  if (result.success) hookRecord.info("hook", record);
   // What the shell or the hook said first ("…: not found") goes on the
   // stderr line too: exit=127 alone does not tell the admin why.
-  else hookLog.warn("hook", { ...record, stderrFirstLine: firstLine(result.stderr) });
+  else hookRecord.warn("hook", { ...record, stderrFirstLine: firstLine(result.stderr) });
   return result;
 };
 

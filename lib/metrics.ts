@@ -3,9 +3,16 @@
  * prom-client in a registry of their own (one per daemon, so tests and
  * reloads never collide on the global one).
  *
- * Next to hookd's own families the registry has prom-client's default
- * metrics (`process_*` and `nodejs_*`): CPU time, start time, resident
- * memory, heap, event-loop lag.
+ * Next to hookd's own families the registry has a few process gauges under
+ * the names prom-client's default metrics use: CPU seconds, start time,
+ * resident memory and heap. Not prom-client's `collectDefaultMetrics`: it
+ * has no include list, and its event-loop lag monitor cost hookd about 8 MB
+ * of peak RSS in the bench's burst of 10,000 deliveries (149 against 141
+ * MB), which the 150 MB bound cannot spare; its `/proc` readings read 0
+ * under Deno's permissions.
+ *
+ * Also here: {@linkcode createMinuteCounter}, per-minute counts of what the
+ * store does not keep (duplicate deliveries, for the deliveries page's chart).
  *
  * Label values come from hookd's own vocabulary (configured endpoint names,
  * fixed outcomes), never from a request's path or headers, so a scanner
@@ -15,14 +22,7 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import gcDuration from "prom-client/lib/metrics/gc.js";
-import heapSizeAndUsed from "prom-client/lib/metrics/heapSizeAndUsed.js";
-import heapSpacesSizeAndUsed from "prom-client/lib/metrics/heapSpacesSizeAndUsed.js";
-import processCpuTotal from "prom-client/lib/metrics/processCpuTotal.js";
-import processHandles from "prom-client/lib/metrics/processHandles.js";
-import processRequests from "prom-client/lib/metrics/processRequests.js";
-import processStartTime from "prom-client/lib/metrics/processStartTime.js";
-import nodeVersion from "prom-client/lib/metrics/version.js";
+import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/types.ts";
 
 /**
@@ -136,11 +136,12 @@ export interface Metrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMetrics } from "./metrics.ts";
  * const metrics = createMetrics();
  * metrics.observeRequest({ endpoint: "github", outcome: "accepted", bytes: 120 });
  * const text = await metrics.render();
- * console.assert(text.includes('hookd_requests_total{endpoint="github",outcome="accepted"} 1'));
+ * assert.match(text, /hookd_requests_total{endpoint="github",outcome="accepted"} 1/);
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -241,48 +242,129 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           storeSeen[key] = now[key];
         }
       }
-      // prom-client spells NaN `Nan` (the event-loop lag before its first
-      // sample); Prometheus reads either, the text format says `NaN`.
-      return (await registry.metrics()).replaceAll(/ Nan$/gm, " NaN");
+      return await registry.metrics();
     },
     contentType: registry.contentType,
   };
 }
 
 /**
- * prom-client's default collectors, less two kinds. Those that read
- * `/proc/self` (resident and virtual memory, open and max file descriptors):
- * Deno refuses `/proc` to a process without `--allow-all`, so they would read
- * 0; the resident size comes from Deno instead. And the event-loop lag
- * (`nodejs_eventloop_lag_*`): its `monitorEventLoopDelay` cost hookd about
- * 8 MB of peak RSS in the bench's burst of 10,000 deliveries (149 against 141
- * MB, two rounds each), which the 150 MB bound cannot spare.
+ * The process gauges, named as prom-client's defaults name them, read at
+ * each scrape.
  */
-const DEFAULT_COLLECTORS: ((registry: Registry, config: object) => void)[] = [
-  processCpuTotal,
-  processStartTime,
-  processHandles,
-  processRequests,
-  heapSizeAndUsed,
-  heapSpacesSizeAndUsed,
-  nodeVersion,
-  gcDuration,
-];
-
-/** prom-client's default metrics in `registry`, each with a real value. */
 function addProcessMetrics(registry: Registry): void {
-  for (const collect of DEFAULT_COLLECTORS) collect(registry, {});
-  new Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes.",
-    registers: [registry],
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
+  const registers = [registry];
+  const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        // The kernel's total only grows; the counter is set to it, not added to.
+        this.reset();
+        this.inc(seconds(cpuUsage()));
+      },
+    });
+  cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
+  cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
+  cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  const startSeconds = Math.round(performance.timeOrigin / 1000);
+  gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
+  gauge(
+    "process_resident_memory_bytes",
+    "Resident memory size in bytes.",
+    () => Deno.memoryUsage().rss,
+  );
+  gauge(
+    "nodejs_heap_size_total_bytes",
+    "V8 heap size in bytes.",
+    () => Deno.memoryUsage().heapTotal,
+  );
+  gauge("nodejs_heap_size_used_bytes", "V8 heap used in bytes.", () => Deno.memoryUsage().heapUsed);
+  gauge(
+    "nodejs_external_memory_bytes",
+    "V8 external memory in bytes.",
+    () => Deno.memoryUsage().external,
+  );
 }
 
 /** Keep label values to hookd's own vocabulary shape. */
 function label(outcome: string): string {
   return /^[a-z_.]{1,64}$/.test(outcome) ? outcome : "other";
+}
+
+const MINUTE_MS = 60_000;
+
+/** A ring of per-minute counts. */
+export interface MinuteCounter {
+  /** Count one event at `now` (default: the clock's time). */
+  add(now?: number): void;
+  /**
+   * The counts of the minutes from `since` (rounded down to its minute) up to `until`.
+   *
+   * @param since epoch milliseconds
+   * @param until epoch milliseconds
+   * @returns one count per minute, oldest first; 0 for minutes older than the ring holds
+   */
+  perMinute(since: number, until: number): number[];
+}
+
+/** Options for {@linkcode createMinuteCounter}. */
+export interface MinuteCounterOptions {
+  /** Minutes kept; default 60. */
+  minutes?: number;
+  /** The clock, epoch milliseconds; for tests. */
+  now?: () => number;
+}
+
+/**
+ * Make a counter that keeps the last `minutes` minutes.
+ *
+ * @param options how many minutes, and the clock
+ * @returns the counter
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMinuteCounter } from "./metrics.ts";
+ * const counter = createMinuteCounter({ now: () => 120_000 });
+ * counter.add();
+ * counter.add();
+ * assert.deepEqual(counter.perMinute(60_000, 180_000), [0, 2]);
+ * ```
+ */
+export function createMinuteCounter(options: MinuteCounterOptions = {}): MinuteCounter {
+  const size = options.minutes ?? 60;
+  const clock = options.now ?? Date.now;
+  const counts = new Array<number>(size).fill(0);
+  /** The minute number each slot counts, so a slot left from an older lap reads as 0. */
+  const slotMinute = new Array<number>(size).fill(-1);
+  return {
+    add(now = clock()) {
+      const minute = Math.floor(now / MINUTE_MS);
+      const slot = minute % size;
+      if (slotMinute[slot] !== minute) {
+        slotMinute[slot] = minute;
+        counts[slot] = 0;
+      }
+      counts[slot]++;
+    },
+    perMinute(since, until) {
+      const out: number[] = [];
+      for (let minute = Math.floor(since / MINUTE_MS); minute * MINUTE_MS < until; minute++) {
+        const slot = minute % size;
+        out.push(slotMinute[slot] === minute ? counts[slot] : 0);
+      }
+      return out;
+    },
+  };
 }

@@ -1,9 +1,10 @@
 /**
  * Tell systemd about the daemon's state (`Type=notify`): ready, reloading,
  * stopping. Deno cannot send to a Unix datagram socket without unstable
- * APIs, and the daemon may only run `/bin/sh`, so the message goes through
- * `/bin/sh -c 'exec systemd-notify "$@"'` (the unit sets `NotifyAccess=all`
- * because the sender is a child). Without `NOTIFY_SOCKET` (not started by
+ * APIs, so the message goes through systemd's own `systemd-notify`, run as
+ * `/bin/sh -c 'exec systemd-notify "$@"'`: the shell finds it on the PATH of
+ * the environment given and passes the status text as an argument, never as
+ * code (the unit sets `NotifyAccess=all` because the sender is a child). Without `NOTIFY_SOCKET` (not started by
  * systemd) every call is a no-op.
  *
  * @module
@@ -27,7 +28,7 @@ export interface NotifyOptions {
 
 /** A command line ready to spawn. */
 export interface NotifyCommand {
-  /** Always `/bin/sh`, the one program the daemon may run. */
+  /** Always `/bin/sh`, which finds `systemd-notify` on the given PATH. */
   command: string;
   /** The shell script and its arguments. */
   args: string[];

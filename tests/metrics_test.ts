@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createMetrics, type RequestOutcome } from "../lib/metrics.ts";
+import { createMetrics, createMinuteCounter, type RequestOutcome } from "../lib/metrics.ts";
 import { parseExposition, valueOf } from "./_prometheus.ts";
 
 Deno.test("createMetrics() renders every family as valid Prometheus text", async () => {
@@ -152,11 +152,11 @@ Deno.test("parseExposition() in this test rejects malformed text", () => {
   assert.throws(() => parseExposition("# TYPE a counter\na one\n"), /bad value/);
 });
 
-Deno.test("createMetrics() adds prom-client's default process metrics", async () => {
+Deno.test("createMetrics() exports the process metrics under prom-client's default names", async () => {
   const parsed = parseExposition(await createMetrics().render());
   assert.equal(parsed.types.get("process_cpu_user_seconds_total"), "counter");
   assert.equal(parsed.types.get("process_start_time_seconds"), "gauge");
-  assert.ok((valueOf(parsed, "process_cpu_seconds_total") ?? -1) >= 0);
+  assert.ok((valueOf(parsed, "process_cpu_seconds_total") ?? 0) > 0);
   const started = valueOf(parsed, "process_start_time_seconds") ?? 0;
   assert.ok(Math.abs(started - Date.now() / 1000) < 24 * 3600, `started at ${started}`);
   assert.ok((valueOf(parsed, "process_resident_memory_bytes") ?? 0) > 1_000_000);
@@ -165,4 +165,17 @@ Deno.test("createMetrics() adds prom-client's default process metrics", async ()
   for (const absent of ["nodejs_eventloop_lag_seconds", "process_open_fds"]) {
     assert.equal(parsed.types.get(absent), undefined, absent);
   }
+});
+
+Deno.test("createMinuteCounter() counts per minute and forgets what is older than its ring", () => {
+  let now = 10 * 60_000;
+  const counter = createMinuteCounter({ minutes: 3, now: () => now });
+  counter.add();
+  counter.add(now + 59_999);
+  now += 60_000;
+  counter.add();
+  assert.deepEqual(counter.perMinute(9 * 60_000, 12 * 60_000), [0, 2, 1]);
+  // Three minutes later the slot of minute 10 is reused for minute 13.
+  counter.add(13 * 60_000);
+  assert.deepEqual(counter.perMinute(10 * 60_000, 14 * 60_000), [0, 1, 0, 1]);
 });

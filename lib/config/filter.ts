@@ -46,6 +46,11 @@ export interface FilterInput {
   contentType: string;
   /** The stored headers (lower-case names, credentials redacted). */
   headers: Readonly<Record<string, string>>;
+  /**
+   * The body already parsed as {@linkcode parsePayload} would (the
+   * verifier's on the request path), so it is not parsed twice.
+   */
+  parsed?: { value: unknown };
 }
 
 /**
@@ -209,7 +214,7 @@ export function evaluateFilter(filter: Filter, input: FilterInput): string | und
   let parsed = false;
   for (const condition of filter.conditions) {
     if (condition.field.source === "payload" && !parsed) {
-      payload = parsePayload(input.body, input.contentType);
+      payload = input.parsed ? input.parsed.value : parsePayload(input.body, input.contentType);
       parsed = true;
     }
     const text = readField({ payload, headers: input.headers }, condition.field);

@@ -10,7 +10,6 @@
 
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
-import { getLogger } from "@logtape/logtape";
 import { clientAddress, unixClientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
 import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
@@ -18,7 +17,8 @@ import { filterMiss } from "../config/filter.ts";
 import { eventNameProblem } from "../config/event_name.ts";
 import { HttpError } from "./http_error.ts";
 import type { RequestObservation, RequestOutcome } from "../metrics.ts";
-import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "../intake.ts";
+import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "./intake.ts";
+import { requestLog } from "../log/mod.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
 
@@ -76,7 +76,7 @@ type Env = {
   Bindings: { remoteAddr?: Deno.NetAddr | Deno.UnixAddr };
 };
 
-const log = getLogger(["hookd", "request"]);
+const log = requestLog();
 
 /**
  * Build the app.
@@ -242,12 +242,14 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
       const headers = storedHeaders(c.req.raw.headers, {
         redact: redact.get(endpoint.config.name),
       });
-      // Filters read what is stored, so that a replay judges the same fields.
+      // Filters read what is stored, so that a replay judges the same fields;
+      // what verify parsed of it is handed on, not parsed again.
       const filtered = hook
         ? filterMiss(endpoint.config, verdict.event, {
           body: verdict.payload,
           contentType: verdict.contentType,
           headers,
+          parsed: verdict.parsed,
         })
         : undefined;
       const { id, duplicate, event: storedEvent } = await deps.accept({

@@ -11,6 +11,7 @@
  */
 
 import type { Context, Hono, MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { parseDuration } from "../config/duration.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
@@ -48,10 +49,6 @@ export interface PageReplay {
   /** What `hookd replay ID` prints for it, one line. */
   text: string;
 }
-
-/** The Content-Security-Policy every page is sent with. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Deliveries per page. */
 export const PAGE_SIZE = 50;
@@ -220,13 +217,26 @@ class ReplayNotices {
   }
 }
 
-const securityHeaders: MiddlewareHandler = async function securityHeaders(c, next) {
-  await next();
-  c.res.headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-  c.res.headers.set("X-Frame-Options", "DENY");
-  c.res.headers.set("Referrer-Policy", "no-referrer");
-  c.res.headers.set("X-Content-Type-Options", "nosniff");
-};
+/**
+ * Hono's secure headers: a Content-Security-Policy that allows only this
+ * listener's own style and script, no framing, no referrer, no
+ * sniffing. Not HSTS: the admin listener speaks plain HTTP (a proxy in front
+ * that terminates TLS sets its own).
+ */
+const securityHeaders: MiddlewareHandler = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+  strictTransportSecurity: false,
+});
 
 function page(body: unknown): string {
   return `<!DOCTYPE html>${body}`;

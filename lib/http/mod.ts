@@ -15,4 +15,12 @@
 export { type AppDeps, createApp, type Endpoint } from "./app.ts";
 export { type AdminDeps, createAdminApp, type HealthReport, probeWritable } from "./admin_app.ts";
 export { HttpError, type HttpErrorOptions } from "./http_error.ts";
+export {
+  type Accept,
+  type Accepted,
+  createIntake,
+  type HookOutput,
+  type IntakeOptions,
+  type NewDelivery,
+} from "./intake.ts";
 export { createRateLimiter, type RateLimiter } from "./rate_limit.ts";

@@ -52,6 +52,7 @@ export async function verifyBodyScheme(
   const event = readPath(parsed.value, scheme.event);
   if (!event) return malformed(`payload has no ${scheme.event}`);
   return acceptedBody(input, {
+    parsed,
     event,
     deliveryId: scheme.deliveryId ? readPath(parsed.value, scheme.deliveryId) : undefined,
     verifiedBy: checked.verifiedBy,

@@ -84,6 +84,7 @@ export async function verifyForge(
     replayKey: payload,
     payload,
     contentType: "application/json",
+    parsed,
   };
 }
 

@@ -50,19 +50,25 @@ export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
  * JSON unless the request says otherwise.
  *
  * @param input the verified request
- * @param fields the event name, the sender's delivery id, what verified it
- *   and the replay key
+ * @param fields the event name, the sender's delivery id, what verified it,
+ *   the replay key, and what verify parsed of the body (handed on unless it
+ *   was refused or the body is a form, whose fields are read as a form)
  * @returns the accepted verdict
  */
 export function acceptedBody(
   input: Pick<VerifyInput, "headers" | "body">,
-  fields: Pick<Accepted, "event" | "deliveryId" | "verifiedBy" | "replayKey">,
+  fields: Pick<Accepted, "event" | "deliveryId" | "verifiedBy" | "replayKey"> & {
+    parsed?: Accepted["parsed"] | Rejected;
+  },
 ): Accepted {
+  const { parsed, ...rest } = fields;
+  const contentType = input.headers.get("content-type") ?? "application/json";
   return {
     ok: true,
-    ...fields,
+    ...rest,
     payload: input.body,
-    contentType: input.headers.get("content-type") ?? "application/json",
+    contentType,
+    ...(parsed && !isRejected(parsed) && !isForm(contentType) ? { parsed } : {}),
   };
 }
 

@@ -55,7 +55,12 @@ export async function verifyDocusign(
   const event = readPath(parsed.value, "event");
   if (!event) return malformed("payload has no event");
   // The signature covers the body only: body dedupe stops replays.
-  return acceptedBody(input, { event, verifiedBy: verifiedBy(index), replayKey: input.body });
+  return acceptedBody(input, {
+    parsed,
+    event,
+    verifiedBy: verifiedBy(index),
+    replayKey: input.body,
+  });
 }
 
 /** The `docusign` provider. */

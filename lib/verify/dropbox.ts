@@ -65,7 +65,12 @@ export async function verifyDropbox(
     : "notification";
   // The signature covers the body (and the URL or a timestamp), never the event header: body
   // dedupe stops replays.
-  return acceptedBody(input, { event, verifiedBy: checked.verifiedBy, replayKey: input.body });
+  return acceptedBody(input, {
+    parsed,
+    event,
+    verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
+  });
 }
 
 /** The `dropbox` provider. */

@@ -59,6 +59,7 @@ export async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<V
     replayKey: input.body,
     payload,
     contentType: "application/json",
+    parsed,
   };
 }
 

@@ -205,6 +205,7 @@ export async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Prom
       singleHeader(input.headers, "webhook-id") ??
       singleHeader(input.headers, "x-gitlab-webhook-uuid") ?? undefined;
   return acceptedBody(input, {
+    parsed,
     event,
     deliveryId,
     verifiedBy: verifiedBy(index),

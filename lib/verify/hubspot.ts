@@ -104,6 +104,7 @@ export async function verifyHubspot(
   // The signature covers the body (and the URL or a timestamp), never the event header: body
   // dedupe stops replays.
   return acceptedBody(input, {
+    parsed,
     event: eventOf(parsed.value),
     verifiedBy: verifiedBy(index),
     replayKey: input.body,

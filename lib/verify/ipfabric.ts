@@ -47,6 +47,7 @@ export async function verifyIpfabric(input: VerifyInput, keys: CryptoKey[]): Pro
   if ("ok" in checked) return checked;
   const parsed = parseJsonBody(input.body);
   return acceptedBody(input, {
+    parsed,
     event: (isRejected(parsed) ? undefined : ipfabricEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
     replayKey: input.body,

@@ -38,6 +38,7 @@ export async function verifyJira(input: VerifyInput, keys: HubKeys): Promise<Ver
   const event = readPath(parsed.value, "webhookEvent");
   if (!event) return malformed("payload has no webhookEvent");
   return acceptedBody(input, {
+    parsed,
     event: withAction(event, parsed.value),
     deliveryId: singleHeader(input.headers, "x-atlassian-webhook-identifier") ?? undefined,
     verifiedBy: checked.verifiedBy,

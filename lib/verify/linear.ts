@@ -58,6 +58,7 @@ export async function verifyLinear(
   const type = readPath(parsed.value, "type") || singleHeader(input.headers, "linear-event");
   if (!type) return malformed("missing Linear-Event");
   return acceptedBody(input, {
+    parsed,
     event: withAction(type, parsed.value),
     deliveryId: singleHeader(input.headers, "linear-delivery") ?? undefined,
     verifiedBy: checked.verifiedBy,

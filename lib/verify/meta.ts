@@ -92,7 +92,12 @@ export async function verifyMeta(input: VerifyInput, keys: HubKeys): Promise<Ver
   if (!event) return malformed("payload has no object");
   // The signature covers the body (and the URL or a timestamp), never the event header: body
   // dedupe stops replays.
-  return acceptedBody(input, { event, verifiedBy: checked.verifiedBy, replayKey: input.body });
+  return acceptedBody(input, {
+    parsed,
+    event,
+    verifiedBy: checked.verifiedBy,
+    replayKey: input.body,
+  });
 }
 
 /** The `meta` provider. */

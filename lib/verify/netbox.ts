@@ -56,6 +56,7 @@ export async function verifyNetbox(input: VerifyInput, keys: CryptoKey[]): Promi
   if ("ok" in checked) return checked;
   const parsed = parseJsonBody(input.body);
   return acceptedBody(input, {
+    parsed,
     event: (isRejected(parsed) ? undefined : netboxEvent(parsed.value)) ?? FALLBACK_EVENT,
     verifiedBy: checked.verifiedBy,
     replayKey: input.body,

@@ -44,6 +44,7 @@ export async function verifySentry(input: VerifyInput, keys: CryptoKey[]): Promi
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
   return acceptedBody(input, {
+    parsed,
     event: withAction(resource, parsed.value),
     deliveryId: singleHeader(input.headers, "request-id") ?? undefined,
     verifiedBy: checked.verifiedBy,

@@ -49,6 +49,7 @@ export async function verifySquare(
   const event = readPath(parsed.value, "type");
   if (!event) return malformed("payload has no type");
   return acceptedBody(input, {
+    parsed,
     event,
     deliveryId: readPath(parsed.value, "event_id"),
     verifiedBy: verifiedBy(index),

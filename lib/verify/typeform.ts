@@ -44,6 +44,7 @@ export async function verifyTypeform(input: VerifyInput, keys: CryptoKey[]): Pro
   if (!event) return malformed("payload has no event_type");
   const deliveryId = readPath(parsed.value, "event_id");
   return acceptedBody(input, {
+    parsed,
     event,
     deliveryId,
     verifiedBy: checked.verifiedBy,

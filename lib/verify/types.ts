@@ -76,6 +76,13 @@ export interface Accepted {
    * Each provider's module says which and why.
    */
   replayKey: Uint8Array | null;
+  /**
+   * The payload as parsed JSON, when verify parsed it on the way: the
+   * request's filter reads its fields from this rather than parsing the
+   * body again. Set only when it is exactly what `parsePayload(payload,
+   * contentType)` gives (JSON, not a form).
+   */
+  parsed?: { value: unknown };
   /** An answer the sender needs at once (Slack challenge, Discord PING). */
   reply?: { status: number; body: unknown };
 }

@@ -212,6 +212,18 @@ Deno.test("evaluateFilter() on real GitHub deliveries", async (t) => {
   });
 });
 
+Deno.test("evaluateFilter() reads fields from the parse it is handed, not from the body again", () => {
+  const filter = parseFilter("ref=refs/heads/main");
+  // Bytes that do not parse: only the handed-on value can make the filter hold.
+  const input = { body: new TextEncoder().encode("not json"), contentType: "application/json" };
+  assert.equal(
+    evaluateFilter(filter, { ...input, headers: {} }),
+    "ref=refs/heads/main (no such field)",
+  );
+  const parsed = { value: { ref: "refs/heads/main" } };
+  assert.equal(evaluateFilter(filter, { ...input, headers: {}, parsed }), undefined);
+});
+
 Deno.test("_MATCH_<EVENT> variables are read with the configuration and picked like hooks", async (t) => {
   const base = {
     HOOKD_ENDPOINTS: "gh",

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { type AppDeps, createApp } from "../../lib/http/app.ts";
-import type { HookOutput, NewDelivery } from "../../lib/intake.ts";
+import type { HookOutput, NewDelivery } from "../../lib/http/intake.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { buildEndpoints } from "../../lib/endpoints.ts";
 import { HttpError } from "../../lib/http/http_error.ts";

@@ -7,7 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { CONTENT_SECURITY_POLICY, PAGE_SIZE } from "../../lib/http/deliveries_page.tsx";
+import { PAGE_SIZE } from "../../lib/http/deliveries_page.tsx";
+
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 import { delivery, fixture, NOW, rowIds, seed } from "./_fixtures.ts";
 
 const HOSTILE = `<script>alert(1)</script></textarea>"onerror=alert(2)`;
@@ -62,10 +65,6 @@ Deno.test("GET / lists the newest deliveries with their run, under the chart", a
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
     assert.equal(res.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
-    assert.equal(
-      CONTENT_SECURITY_POLICY,
-      "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
     assert.equal(res.headers.get("x-frame-options"), "DENY");
     assert.equal(res.headers.get("referrer-policy"), "no-referrer");
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");

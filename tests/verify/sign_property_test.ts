@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Provider } from "../../lib/verify/types.ts";
+import type { Provider, Verdict } from "../../lib/verify/types.ts";
+import { parsePayload } from "../../lib/config/payload_field.ts";
 import { bitbucket } from "../../lib/verify/bitbucket.ts";
 import { calendly } from "../../lib/verify/calendly.ts";
 import { forgejo } from "../../lib/verify/forgejo.ts";
@@ -142,6 +143,21 @@ const BODY_SIGNED: SignCase[] = [
   { provider: woocommerce, secret: anySecret, event: "order.created", body: json({ id: 1 }) },
 ];
 
+/**
+ * What verify hands on of its parse is what the filter would parse itself:
+ * the request path reads fields from it instead of parsing again.
+ */
+function assertParseHandedOn(verdict: Verdict, required: boolean): void {
+  if (!verdict.ok) return;
+  if (required) assert.ok(verdict.parsed, "verify hands on what it parsed");
+  if (verdict.parsed) {
+    assert.deepEqual(verdict.parsed.value, parsePayload(verdict.payload, verdict.contentType));
+  }
+}
+
+/** The GitHub family parse the body for `.action`; their verdicts hand it on. */
+const HANDS_ON = new Set(["github", "gitea", "forgejo", "gogs", "gitlab", "jira", "sentry"]);
+
 async function signAndVerify(c: SignCase, secret: string, body: Uint8Array) {
   const endpoint = endpointFor(c.provider, [secret], c.settings);
   const headers = await c.provider.sign!(endpoint, body, { now: NOW, event: c.event });
@@ -163,6 +179,7 @@ Deno.test("sign() output always verifies and a one-byte change to the body never
             const { headers, verify } = await signAndVerify(c, secret, body);
             const verdict = await verify(delivery(headers, body, NOW));
             assert.equal(verdict.ok, true, JSON.stringify(verdict));
+            assertParseHandedOn(verdict, HANDS_ON.has(c.provider.name));
             const changed = body.slice();
             changed[at % changed.length] ^= flip;
             assert.equal((await verify(delivery(headers, changed, NOW))).ok, false);
@@ -201,6 +218,7 @@ Deno.test("sign() output for a form always verifies, over the decoded payload", 
             );
             const verdict = await verify(delivery(headers, body, NOW));
             assert.equal(verdict.ok, true, JSON.stringify(verdict));
+            assertParseHandedOn(verdict, true);
           },
         ),
         RUNS,

@@ -8,12 +8,12 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { HttpError } from "../lib/http/http_error.ts";
-import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts";
-import { openSqliteStore, type StoreOptions, type SyncStore } from "../lib/store/mod.ts";
-import { asyncStore } from "../lib/store/async_store.ts";
-import { delivery } from "./_delivery.ts";
-import { requestLog, setupLog } from "../lib/log/mod.ts";
+import { HttpError } from "../../lib/http/http_error.ts";
+import { createIntake, credentialHeaders, storedHeaders } from "../../lib/http/intake.ts";
+import { openSqliteStore, type StoreOptions, type SyncStore } from "../../lib/store/mod.ts";
+import { asyncStore } from "../../lib/store/async_store.ts";
+import { delivery } from "../_delivery.ts";
+import { requestLog, setupLog } from "../../lib/log/mod.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "hookd_intake_" });

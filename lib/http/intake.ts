@@ -7,10 +7,9 @@
  * @module
  */
 
-import { HttpError } from "./http/http_error.ts";
-import type { Queue } from "./dispatch/mod.ts";
-import { type NewDelivery, type Store, StoreUnavailableError } from "./store/mod.ts";
-import { isSecretName } from "./log/mod.ts";
+import { HttpError } from "./http_error.ts";
+import { type NewDelivery, type Store, StoreUnavailableError } from "../store/mod.ts";
+import { isSecretName } from "../log/mod.ts";
 
 export type { NewDelivery };
 
@@ -124,7 +123,7 @@ export function credentialHeaders(settings: Readonly<Record<string, string>>): s
  */
 export function createIntake(
   store: Store,
-  queue: Pick<Queue, "notify">,
+  queue: { notify(): void },
   options: IntakeOptions,
 ): Accept {
   if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 1) {
