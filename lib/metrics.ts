@@ -136,11 +136,12 @@ export interface Metrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMetrics } from "./metrics.ts";
  * const metrics = createMetrics();
  * metrics.observeRequest({ endpoint: "github", outcome: "accepted", bytes: 120 });
  * const text = await metrics.render();
- * console.assert(text.includes('hookd_requests_total{endpoint="github",outcome="accepted"} 1'));
+ * assert.ok(text.includes('hookd_requests_total{endpoint="github",outcome="accepted"} 1'));
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {

@@ -33,6 +33,7 @@ const OPEN_PATHS = new Set(["/healthz"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { adminAuth } from "./admin_auth.ts";
  * const app = new Hono();
@@ -41,7 +42,7 @@ const OPEN_PATHS = new Set(["/healthz"]);
  * const res = await app.request("/metrics", {
  *   headers: { Authorization: "Bearer a-long-admin-token-1234" },
  * });
- * console.assert(res.status === 200);
+ * assert.equal(res.status, 200);
  * ```
  */
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {

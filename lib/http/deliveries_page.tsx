@@ -52,6 +52,7 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { openStore } from "../store/mod.ts";
  * import { mountDeliveriesPages } from "./deliveries_page.tsx";
@@ -59,7 +60,8 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  * const app = new Hono();
  * mountDeliveriesPages(app, { store, endpoints: () => ["github"], adminToken: () => undefined });
  * const res = await app.request("/");
- * console.assert(res.status === 200 && (await res.text()).includes("No deliveries match."));
+ * assert.equal(res.status, 200);
+ * assert.match(await res.text(), /No deliveries match\./);
  * ```
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {

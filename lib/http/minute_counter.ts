@@ -38,11 +38,12 @@ export interface MinuteCounterOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMinuteCounter } from "./minute_counter.ts";
  * const counter = createMinuteCounter({ now: () => 120_000 });
  * counter.add();
  * counter.add();
- * console.assert(counter.perMinute(60_000, 180_000).join() === "0,2");
+ * assert.equal(counter.perMinute(60_000, 180_000).join(), "0,2");
  * ```
  */
 export function createMinuteCounter(options: MinuteCounterOptions = {}): MinuteCounter {

@@ -24,11 +24,12 @@ import type { Store, SyncStore } from "./contract.ts";
  * @returns the same store, every operation returning a Promise
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openSqliteStore } from "./mod.ts";
  * import { asyncStore } from "./async_store.ts";
  *
  * await using store = asyncStore(openSqliteStore(":memory:"));
- * console.assert((await store.counts()).queued === 0);
+ * assert.equal((await store.counts()).queued, 0);
  * ```
  */
 export function asyncStore(store: SyncStore): Store {
