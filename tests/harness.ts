@@ -24,9 +24,48 @@ export const DAEMON_FLAGS: readonly string[] = taskPermissions("compile");
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /**
+ * Variables hookd reads from its service manager (systemd's directories,
+ * the notify socket, the user's runtime directory): set in a developer's
+ * session or a CI job, they would change what a child does.
+ */
+const SERVICE_VARIABLES: ReadonlySet<string> = new Set([
+  "RUNTIME_DIRECTORY",
+  "STATE_DIRECTORY",
+  "LOGS_DIRECTORY",
+  "CREDENTIALS_DIRECTORY",
+  "NOTIFY_SOCKET",
+  "XDG_RUNTIME_DIR",
+]);
+
+/**
+ * The environment every child process of the tests gets: the test's own,
+ * so proxy, certificate and cache settings reach a child `deno`, minus
+ * `HOOKD_*` and the service variables hookd reads, plus what the test sets.
+ * The one place the tests clear a child's environment: spread it into the
+ * `Deno.Command` options.
+ *
+ * @param set variables the child gets on top (these may be `HOOKD_*` or service variables)
+ * @returns `clearEnv` and `env` for `Deno.Command`
+ *
+ * @example
+ * ```ts ignore
+ * new Deno.Command(Deno.execPath(), { args: ["--version"], ...childEnv({ NO_COLOR: "1" }) });
+ * ```
+ */
+export function childEnv(
+  set: Record<string, string> = {},
+): { clearEnv: true; env: Record<string, string> } {
+  const env = Deno.env.toObject();
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("HOOKD_") || SERVICE_VARIABLES.has(name)) delete env[name];
+  }
+  return { clearEnv: true, env: { ...env, ...set } };
+}
+
+/**
  * Run `main.ts` once (a command other than a long-running `serve`, or a
- * `serve` expected to refuse) with the daemon's flags and a clean
- * environment.
+ * `serve` expected to refuse) with the daemon's flags and the environment
+ * of {@linkcode childEnv}.
  *
  * @param args the command line, e.g. `["check", "--env-file", FILE]`
  * @returns the exit code and the decoded output
@@ -36,13 +75,7 @@ export async function runHookd(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-    },
+    ...childEnv({ NO_COLOR: "1" }),
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();
@@ -157,14 +190,7 @@ export async function startDaemon(
   await Deno.writeTextFile(envFile, envFileText(vars), { mode: 0o600 });
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", ...DAEMON_FLAGS, MAIN, ...(options.args ?? ["serve", "--env-file", envFile])],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      ...options.processEnv,
-    },
+    ...childEnv({ NO_COLOR: "1", ...options.processEnv }),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -368,6 +394,7 @@ export function requireOrSkip(missing: string | null, definition: Deno.TestDefin
 export async function onPath(program: string): Promise<boolean> {
   const { success } = await new Deno.Command("/bin/sh", {
     args: ["-c", 'command -v "$1"', "sh", program],
+    ...childEnv(),
     stdout: "null",
     stderr: "null",
   }).output();

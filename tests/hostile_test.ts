@@ -25,12 +25,12 @@ import { bodyLimit, type BodyLimitVariables } from "../lib/http/body_limit.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import {
   type Daemon,
-  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   hmacHex,
   integrationTest,
   type LogRecord,
+  runHookd,
   startDaemon,
   tempDir,
 } from "./harness.ts";
@@ -39,7 +39,6 @@ const SECRET = "hostile-suite-secret";
 const LIMIT = 256 * 1024;
 /** A generous ceiling for the daemon's resident memory after any burst. */
 const RSS_BOUND_KB = 300 * 1024;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
 type Part = string | Uint8Array;
@@ -699,15 +698,9 @@ Deno.test("hookd check refuses an empty secret and names the variable", async (t
         }),
         { mode: 0o600 },
       );
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", ...DAEMON_FLAGS, MAIN, "check", "--env-file", envFile],
-        clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
+      const { code, stderr } = await runHookd(["check", "--env-file", envFile]);
       assert.equal(code, 1);
-      assert.match(new TextDecoder().decode(stderr), /HOOKD_GH_SECRET is empty/);
+      assert.match(stderr, /HOOKD_GH_SECRET is empty/);
     });
   }
 });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { parseExposition, valueOf } from "./_prometheus.ts";
 import {
+  childEnv,
   envFileText,
   githubSignature,
   integrationTest,
@@ -163,6 +164,7 @@ integrationTest(
     const made = await new Deno.Command("/bin/sh", {
       args: ["-c", script],
       cwd: dir.path,
+      ...childEnv(),
       stdout: "null",
       stderr: "null",
     }).output();

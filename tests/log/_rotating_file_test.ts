@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { flushLog, requestLog, setupLog } from "../../lib/log/mod.ts";
+import { childEnv } from "../harness.ts";
 import { listNames, readLines, tempDir } from "./_files.ts";
 
 /**
@@ -186,6 +187,7 @@ console.log("survived");
   const config = new URL("../../deno.json", import.meta.url).pathname;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", "--config", config, script],
+    ...childEnv(),
     stdin: "null",
   }).output();
   const out = new TextDecoder().decode(stdout);
