@@ -10,6 +10,8 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
+import { openStore, type Store, storePath } from "../lib/store/mod.ts";
+import { waitUntil } from "./_proc.ts";
 
 /** The runtime flags of a task in deno.json (`--allow-*` and `--v8-flags`), in order. */
 export function taskPermissions(task: "compile" | "start" | "hookd"): string[] {
@@ -262,18 +264,16 @@ export async function startDaemon(
     count: number,
     timeoutMs = 15_000,
   ): Promise<LogRecord[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = (await records()).filter(match);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${found.length} of ${count} matching log records within ${timeoutMs} ms:\n${stderr}`,
-        );
-      }
-      // The daemon flushes its log on a timer; look again shortly.
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The daemon flushes its log on a timer: look until the records are there.
+    let found: LogRecord[] = [];
+    return await waitUntil(
+      () => `${found.length} of ${count} matching log records:\n${stderr}`,
+      async () => {
+        found = (await records()).filter(match);
+        return found.length >= count && found;
+      },
+      timeoutMs,
+    );
   }
 
   let stopped: Promise<Deno.CommandStatus> | undefined;
@@ -315,6 +315,49 @@ export async function startDaemon(
       if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Wait until the SQLite store in `stateDir` shows something, read through a
+ * read-only store as `hookd show` reads it, without a subprocess per look.
+ *
+ * @param stateDir the daemon's state directory
+ * @param what what is waited for, for the error
+ * @param probe looks at the store; the wait ends when it gives something
+ *   other than `false`, `undefined` or `null`
+ * @param timeoutMs how long to wait, default 15 s
+ * @returns what `probe` gave
+ */
+export async function waitForStore<T>(
+  stateDir: string,
+  what: string,
+  probe: (store: Store) => Promise<T>,
+  timeoutMs?: number,
+): Promise<Exclude<T, false | undefined | null>> {
+  await using store = openStore(storePath(stateDir), { readOnly: true, create: false });
+  return await waitUntil(what, () => probe(store), timeoutMs);
+}
+
+/**
+ * Wait until a delivery is in `state` in the SQLite store in `stateDir`.
+ *
+ * @param stateDir the daemon's state directory
+ * @param id the delivery
+ * @param state e.g. `done`
+ * @param timeoutMs how long to wait, default 15 s
+ */
+export async function waitForState(
+  stateDir: string,
+  id: string,
+  state: string,
+  timeoutMs?: number,
+): Promise<void> {
+  await waitForStore(
+    stateDir,
+    `delivery ${id} is ${state}`,
+    async (store) => (await store.get(id))?.state === state,
+    timeoutMs,
+  );
 }
 
 /**
@@ -451,17 +494,15 @@ export async function waitForFile(
   ready: (text: string) => boolean = (text) => text.length > 0,
   timeoutMs = 15_000,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
+  return await waitUntil(`${path} is ready`, async () => {
     try {
       const text = await Deno.readTextFile(path);
-      if (ready(text)) return text;
+      return ready(text) && text;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return false;
     }
-    if (Date.now() > deadline) throw new Error(`${path} not ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  }, timeoutMs);
 }
 
 /**

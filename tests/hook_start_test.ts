@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import {
   envFileText,
   githubSignature,
@@ -78,15 +79,13 @@ integrationTest(
     /** The hook record's human line on stderr, once the stderr sink wrote it. */
     async function hookLine(id: string): Promise<string> {
       await daemon.waitForRecord((r) => r.type === "hook" && r.id === id);
-      const deadline = Date.now() + 10_000;
-      while (true) {
-        const line = daemon.stderr().split("\n").find((l) =>
-          /^(WARNING )?hook /.test(l) && l.includes(`id=${id}`)
-        );
-        if (line) return line;
-        if (Date.now() > deadline) throw new Error(`no hook line for ${id}:\n${daemon.stderr()}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      return await waitUntil(
+        () => `a hook line for ${id}:\n${daemon.stderr()}`,
+        () =>
+          daemon.stderr().split("\n").find((l) =>
+            /^(WARNING )?hook /.test(l) && l.includes(`id=${id}`)
+          ),
+      );
     }
 
     const missing = await hookLine(await deliver("push"));

@@ -18,7 +18,7 @@
  */
 
 import assert from "node:assert/strict";
-import { waitUntil } from "./_proc.ts";
+import { rssKb, waitUntil } from "./_proc.ts";
 import fc from "fast-check";
 import { Hono } from "hono";
 import { bodyLimit, type BodyLimitVariables } from "../lib/http/body_limit.ts";
@@ -147,11 +147,6 @@ async function signedHeaders(body: string | Uint8Array, deliveryId: string): Pro
   });
 }
 
-function rssKb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
-}
-
 function openFds(pid: number): number {
   let count = 0;
   for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) count++;
@@ -210,11 +205,10 @@ class Harness {
 
   /** Wait for a request record, logged since the last mark, that matches. */
   async waitForNew(match: (r: LogRecord) => boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!(await this.requests()).slice(this.#last + 1).some(match)) {
-      if (Date.now() > deadline) throw new Error("No matching new request record");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(
+      "a matching new request record",
+      async () => (await this.requests()).slice(this.#last + 1).some(match),
+    );
   }
 
   /** Assert the requests since the last mark left exactly these outcomes. */

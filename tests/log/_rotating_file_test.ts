@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { flushLog, requestLog, setupLog } from "../../lib/log/mod.ts";
+import { waitUntil } from "../_proc.ts";
 import { childEnv } from "../harness.ts";
 import { listNames, readLines, tempDir } from "./_files.ts";
 
@@ -232,11 +233,10 @@ Deno.test("an idle buffer reaches the file by itself", async () => {
   });
   requestLog().info("request", { seq: 1 });
   assert.equal(Deno.readTextFileSync(file), "");
-  // The flush timer is due after 200 ms; allow a loaded machine ten times that.
-  const deadline = Date.now() + 2000;
-  while ((await Deno.readTextFile(file)) === "" && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(
+    "the flush timer writes the record",
+    async () => (await Deno.readTextFile(file)) !== "",
+  );
   assert.deepEqual((await readLines(file)).map((line) => line.seq), [1]);
 });
 
