@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { flushLog, requestLog, setupLog } from "../../lib/log/mod.ts";
 import { waitUntil } from "../_proc.ts";
-import { childEnv } from "../harness.ts";
-import { listNames, readLines, tempDir } from "./_files.ts";
+import { childEnv, tempDir } from "../harness.ts";
+import { listNames, readLines } from "./_files.ts";
 
 /**
  * Checks what rotation promises for `count` records logged into `file` with
