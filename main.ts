@@ -8,12 +8,13 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
-import { parseConfig, problemsOf } from "./lib/config/mod.ts";
+import { problemsOf } from "./lib/config/mod.ts";
 import { describeConfig } from "./lib/config/describe.ts";
-import { loadConfigEnv } from "./lib/config/env_file.ts";
+import { loadConfig } from "./lib/config/env_file.ts";
 import { hookPathWarnings } from "./lib/config/hook_paths.ts";
 import { serve } from "./lib/daemon.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
+import { spawnProblem } from "./lib/dispatch/mod.ts";
 
 /**
  * Run hookd with the given arguments.
@@ -32,13 +33,16 @@ export async function main(args: string[]): Promise<number> {
       console.log(`hookd ${denoJson.version}`);
       return 0;
     }
-    const env = await loadConfigEnv(cli.envFile);
-    const config = parseConfig(env);
+    const { config, env } = await loadConfig(cli.envFile);
     switch (cli.command) {
       case "check":
         await buildEndpoints(config);
         console.log(describeConfig(config));
         for (const warning of await hookPathWarnings(config)) console.error(warning);
+        if (spawnProblem() !== null) {
+          console.error(`hookd: ${spawnProblem()}`);
+          return 1;
+        }
         return 0;
       case "serve":
         return await serve(config, { env, envFile: cli.envFile, version: denoJson.version });

@@ -67,8 +67,8 @@ export interface Tree {
   children: number;
   /**
    * Descendants that lead a process group of their own: hookd's hooks (each in
-   * its own group, started by setsid or by a launcher's `set -m`), not its
-   * launchers or helper shell, which stay in the daemon's group.
+   * a session and group of its own), not a helper of the daemon's, which stays
+   * in the daemon's group.
    */
   groupLeaders: number;
   /** All descendants: hooks and whatever they started. */

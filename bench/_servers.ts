@@ -13,7 +13,19 @@ import { DAEMON_FLAGS, envFileText } from "../tests/harness.ts";
 import { SECRET } from "./_payload.ts";
 
 /** Which server. */
-export type ServerKind = "hookd" | "adnanh" | "ceiling" | "durable";
+export type ServerKind = "hookd" | "hookd_tmpfs" | "adnanh" | "ceiling" | "durable";
+
+/**
+ * Whether a kind is hookd: `hookd_tmpfs` is hookd with `RUNTIME_DIRECTORY` on a
+ * tmpfs (`StartOptions.tmpfs`), as under the shipped unit; `hookd` keeps every file in its
+ * state directory on the temp dirs' disk, as `deno task start` does.
+ *
+ * @param kind a server kind
+ * @returns true for both hookd kinds
+ */
+export function isHookd(kind: ServerKind): boolean {
+  return kind === "hookd" || kind === "hookd_tmpfs";
+}
 
 /** What the endpoint does with a verified `push`. */
 export type HookPlan = "none" | "true" | "sleep";
@@ -48,6 +60,8 @@ export interface StartOptions {
   denoFlags?: string[];
   /** More environment for the server process. */
   env?: Record<string, string>;
+  /** For `hookd_tmpfs`: a directory on a tmpfs that Deno may write (not under /dev). */
+  tmpfs?: string;
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -91,7 +105,11 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   if (denoDir) env.DENO_DIR = denoDir;
   Object.assign(env, options.env);
 
-  if (kind === "hookd") {
+  if (kind === "hookd_tmpfs") {
+    if (!options.tmpfs) throw new Error("hookd_tmpfs needs a tmpfs directory (--tmpfs DIR)");
+    env.RUNTIME_DIRECTORY = await Deno.makeTempDir({ dir: options.tmpfs, prefix: "bench_hookd_" });
+  }
+  if (isHookd(kind)) {
     logFile = `${dir}/log/hookd.log`;
     const vars: Record<string, string> = {
       HOOKD_LISTEN: `127.0.0.1:${port}`,
@@ -166,6 +184,9 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
       await status;
       const output = await Deno.readTextFile(outputFile).catch(() => "");
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (env.RUNTIME_DIRECTORY) {
+        await Deno.remove(env.RUNTIME_DIRECTORY, { recursive: true }).catch(() => {});
+      }
       throw new Error(`${kind} did not start:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -195,6 +216,9 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
     async [Symbol.asyncDispose]() {
       await stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (env.RUNTIME_DIRECTORY) {
+        await Deno.remove(env.RUNTIME_DIRECTORY, { recursive: true }).catch(() => {});
+      }
     },
   };
 }

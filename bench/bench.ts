@@ -21,7 +21,7 @@
  *
  * Options: `--duration S` (10), `--rounds N` (3), `--connections N` (32),
  * `--burst N` (10000), `--max-hooks N` (4), `--warmup S` (1), `--settle S` (5),
- * `--scenarios 1,2,3,4`, `--client wrk|autocannon` (wrk when installed),
+ * `--scenarios 1,2,3,4`, `--tmpfs DIR` (a tmpfs for scenario 2's second hookd line; default the first writable one outside /dev), `--client wrk|autocannon` (wrk when installed),
  * `--servers hookd,adnanh,ceiling,durable` (which to run), `--server-env NAME=VALUE` (more
  * environment for every server, repeatable), `--hookd-flags='FLAGS'` (extra
  * `deno run` flags for hookd, e.g. V8 heap limits), `--dir PATH` (temp directories; hookd fsyncs its store there), `--out FILE`
@@ -40,6 +40,7 @@ import { writeSection } from "./_sections.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
+  isHookd,
   programVersion,
   type Server,
   type ServerKind,
@@ -60,6 +61,8 @@ export interface BenchOptions {
   scenarios: number[];
   client: Client;
   dir?: string;
+  /** A tmpfs directory for scenario 2's second hookd line (`RUNTIME_DIRECTORY` there). */
+  tmpfs?: string;
   out: string;
   /** Extra `deno run` flags for hookd, e.g. `--v8-flags=--max-semi-space-size=2`. */
   hookdFlags: string[];
@@ -86,6 +89,8 @@ interface Run {
   hooks?: number;
   hooksPerSecond?: number;
   drained?: boolean;
+  /** Scenario 2, hookd: log lines saying `queue error` or `database is locked`. */
+  logErrors?: number;
   /** Scenario 3. */
   maxChildren?: number;
   maxDescendants?: number;
@@ -115,6 +120,7 @@ function parseOptions(args: string[]): BenchOptions {
       scenarios: { type: "string", default: "1,2,3,4" },
       client: { type: "string" },
       dir: { type: "string" },
+      tmpfs: { type: "string" },
       profile: { type: "string" },
       servers: { type: "string", default: "hookd,adnanh,ceiling,durable" },
       "hookd-flags": { type: "string", default: "" },
@@ -161,6 +167,7 @@ function parseOptions(args: string[]): BenchOptions {
     scenarios: [...new Set(scenarios)].sort(),
     client: (values.client as Client | undefined) ?? "wrk",
     dir: values.dir,
+    tmpfs: values.tmpfs,
     out: values.out,
     profile: values.profile,
     hookdFlags: values["hookd-flags"].split(/\s+/).filter((flag) => flag !== ""),
@@ -197,6 +204,10 @@ async function main(): Promise<void> {
     options.servers.includes(kind) && (kind !== "adnanh" || webhookVersion !== null)
   );
   const ceilings = CEILINGS.filter((kind) => options.servers.includes(kind));
+  options.tmpfs ??= await findTmpfs();
+  if (options.scenarios.includes(2) && !options.tmpfs) {
+    note("no tmpfs Deno may write (it refuses /dev/shm): scenario 2 runs hookd on disk only");
+  }
 
   const request = await signedPush();
   const work = await Deno.makeTempDir({ dir: options.dir, prefix: "bench_" });
@@ -208,8 +219,11 @@ async function main(): Promise<void> {
   try {
     for (const scenario of options.scenarios) {
       const spec = SCENARIOS[scenario];
+      // Scenario 2 runs hookd twice: state dir on disk, and payload files on a tmpfs.
       const servers: ServerKind[] = scenario === 1 || scenario === 4
         ? [...kinds, ...ceilings]
+        : scenario === 2 && kinds.includes("hookd") && options.tmpfs
+        ? [...kinds, "hookd_tmpfs"]
         : kinds;
       for (let round = 0; round < options.rounds; round++) {
         // Alternate the order so that drift in the machine's load hits everyone.
@@ -279,6 +293,7 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
     hook,
     maxHooks: ctx.scenario === 2 ? SCENARIO_2_MAX_HOOKS : options.maxHooks,
     baseDir: options.dir,
+    tmpfs: options.tmpfs,
     denoFlags: hookdFlags(options, ctx),
     env: options.serverEnv,
   });
@@ -312,8 +327,8 @@ async function timedRun(ctx: RunContext, hook: HookPlan): Promise<Run> {
   if (cpu0 && cpu1) run.cpuUs = (cpu1.self - cpu0.self) * 1000 / load.requests;
   if (ctx.scenario === 2) {
     Object.assign(run, await drain(server, load, t0, options.drainTimeout));
-    // The daemon, its reaped children and its live ones (hookd's launchers
-    // live as long as it does, so their CPU never reaches its own counters).
+    // The daemon, its reaped children and its live ones (the hooks' CPU is in
+    // the daemon's counters once they are reaped).
     const tree2 = treeOf(server.pid);
     if (run.hooks) run.cpuUs = (tree2.cpuMs - tree0.cpuMs) * 1000 / run.hooks;
   }
@@ -332,17 +347,21 @@ async function drain(
   load: LoadResult,
   t0: number,
   timeoutS: number,
-): Promise<{ hooks: number; hooksPerSecond: number; drained: boolean }> {
+): Promise<{ hooks: number; hooksPerSecond: number; drained: boolean; logErrors?: number }> {
   const deadline = Date.now() + timeoutS * 1000;
-  if (server.kind === "hookd") {
+  if (isHookd(server.kind)) {
     const expected = load.codes["202"] ?? 0;
     const tail = new HookCounter(server.logFile);
     while (await tail.read() < expected && Date.now() < deadline) await sleep(100);
     if (tail.firstFailure) throw new Error(`hookd's hooks failed: ${tail.firstFailure}`);
+    if (tail.firstError) {
+      note(`the first of ${tail.errors} error lines in hookd's log: ${tail.firstError}`);
+    }
     const seconds = (tail.lastTime - t0) / 1000;
     return {
       hooks: tail.count,
       hooksPerSecond: seconds > 0 ? tail.count / seconds : 0,
+      logErrors: tail.errors,
       drained: tail.count >= expected,
     };
   }
@@ -370,6 +389,10 @@ class HookCounter {
     this.#path = path;
   }
 
+  /** Log lines saying `queue error` or `database is locked`, and the first of them. */
+  errors = 0;
+  firstError: string | undefined;
+
   async read(): Promise<number> {
     let file;
     try {
@@ -389,6 +412,11 @@ class HookCounter {
           .split("\n");
         this.#rest = lines.pop()!;
         for (const line of lines) {
+          // Issue 20's target: none of these in a bench run's log.
+          if (line.includes("queue error") || line.includes("database is locked")) {
+            this.errors++;
+            this.firstError ??= line.slice(0, 300);
+          }
           if (!line.includes('"type":"hook"')) continue;
           this.count++;
           const record = JSON.parse(line);
@@ -428,7 +456,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
     });
     // Watch the hooks run for a while; adnanh is done once its last sleep exits.
     const until = Date.now() + options.settle * 1000;
-    while (Date.now() < until && !(ctx.kind !== "hookd" && sampler.sample().descendants === 0)) {
+    while (Date.now() < until && !(!isHookd(ctx.kind) && sampler.sample().descendants === 0)) {
       await sleep(200);
     }
   } finally {
@@ -437,15 +465,12 @@ async function burstRun(ctx: RunContext): Promise<Run> {
   const run: Run = {
     load,
     peakRss: memoryOf(server.pid)?.peak ?? 0,
-    // hookd starts each hook in a process group of its own; its launchers and
-    // its helper shell for reading start times are children too, but not hooks.
-    maxChildren: ctx.kind === "hookd"
-      ? sampler.samples.maxGroupLeaders
-      : sampler.samples.maxChildren,
+    // hookd starts each hook in a session and process group of its own.
+    maxChildren: isHookd(ctx.kind) ? sampler.samples.maxGroupLeaders : sampler.samples.maxChildren,
     maxDescendants: sampler.samples.maxDescendants,
     sampledRss: sampler.samples.maxRss,
   };
-  if (ctx.kind === "hookd") {
+  if (isHookd(ctx.kind)) {
     run.hooks = await new HookCounter(server.logFile).read();
   } else {
     // Orphaned sleeps would weigh on the next run: let them finish first.
@@ -456,7 +481,7 @@ async function burstRun(ctx: RunContext): Promise<Run> {
 }
 
 function hookdFlags(options: BenchOptions, ctx: RunContext): string[] | undefined {
-  if (ctx.kind !== "hookd") return undefined;
+  if (!isHookd(ctx.kind)) return undefined;
   if (options.profile === undefined) return options.hookdFlags;
   return [
     ...options.hookdFlags,
@@ -479,7 +504,7 @@ function describeRun(run: Run): string {
     parts.push(
       `${run.hooks} hooks, ${fmt(run.hooksPerSecond, 0)} hooks/s${
         run.drained ? "" : " (not drained)"
-      }`,
+      }${run.logErrors ? `, ${run.logErrors} queue-error/locked log lines` : ""}`,
     );
   }
   if (run.maxChildren !== undefined) {
@@ -502,6 +527,7 @@ interface Report {
 
 const NAMES: Record<ServerKind, string> = {
   hookd: "hookd",
+  hookd_tmpfs: "hookd, RUNTIME_DIRECTORY on tmpfs",
   adnanh: "adnanh/webhook",
   ceiling: "ceiling (Deno.serve + Hono + verify)",
   durable: "durable ceiling (+ parse, group-fsync'd append)",
@@ -552,7 +578,9 @@ async function renderResults(report: Report): Promise<string> {
       "|---|---|--:|--:|--:|--:|--:|--:|---|",
     );
     for (const scenario of timed) {
-      const servers: ServerKind[] = scenario === 2 ? report.kinds : [...report.kinds, ...CEILINGS];
+      const servers: ServerKind[] = scenario === 2
+        ? [...report.kinds, "hookd_tmpfs"]
+        : [...report.kinds, ...CEILINGS];
       let first = true;
       for (const kind of servers) {
         const rs = get(scenario, kind);
@@ -568,12 +596,17 @@ async function renderResults(report: Report): Promise<string> {
         );
         first = false;
       }
-      for (const other of ["adnanh", ...CEILINGS] as const) {
-        if (get(scenario, other).length === 0 || get(scenario, "hookd").length === 0) continue;
+      for (
+        const [mine, other] of [
+          ...(["adnanh", ...CEILINGS] as const).map((o) => ["hookd", o] as const),
+          ["hookd_tmpfs", "adnanh"] as const,
+        ]
+      ) {
+        if (get(scenario, other).length === 0 || get(scenario, mine).length === 0) continue;
         const ratio = (pick: (r: Run) => number | undefined) =>
-          times(med(scenario, "hookd", pick) / med(scenario, other, pick));
+          times(med(scenario, mine, pick) / med(scenario, other, pick));
         lines.push(
-          `| | *hookd / ${other}* | *${ratio((r) => r.load.rps)}* | *${
+          `| | *${NAMES[mine]} / ${other}* | *${ratio((r) => r.load.rps)}* | *${
             ratio((r) => r.load.p50Ms)
           }* | ` +
             `*${ratio((r) => r.load.p99Ms)}* | *${ratio((r) => r.peakRss)}* | ` +
@@ -613,7 +646,7 @@ async function renderResults(report: Report): Promise<string> {
       `hookd runs at most \`HOOKD_MAX_CONCURRENT_HOOKS=${options.maxHooks}\` hooks; the rest wait in ` +
         "its store. adnanh/webhook forks one command per request. Hook processes are the " +
         "daemon's descendants (for hookd: those leading a process group of their own, as every " +
-        "hook does; its launchers and its helper shell for start times are not hooks). Processes are counted by " +
+        "hook does). Processes are counted by " +
         "sampling /proc every 200 ms (the maxima are over all rounds); peak RSS is the daemon's " +
         "own `VmHWM`, its children excluded.",
       "",
@@ -625,8 +658,8 @@ async function renderResults(report: Report): Promise<string> {
     "What each side does: hookd (this checkout, `deno run` with the compile task's permissions, " +
       "stderr to a file) limits the body, verifies the HMAC, parses the JSON, logs a JSON line and " +
       "commits the delivery to SQLite (fsync) before answering 202, or 401 for a wrong signature; " +
-      "with a hook it also writes the payload file and runs the command (`setsid` then the " +
-      "program directly, or `/bin/sh -c` for a line with shell syntax). " +
+      "with a hook it also writes the payload file and runs the command (`posix_spawn` of " +
+      "the program directly, or of `/bin/sh -c` for a line with shell syntax). " +
       "adnanh/webhook (no `-verbose`: it logs nothing) parses the JSON, checks the HMAC and the " +
       "event, answers 200 and forks the command directly (no shell) with no queue or store; a " +
       "wrong signature gets 500. In scenario 1 its rule wants `ping`, so the push is verified and " +
@@ -759,6 +792,23 @@ async function commitOf(): Promise<string> {
   if (!sha) return "(not a git checkout)";
   const dirty = await git("status", "--porcelain", "--untracked-files=no").catch(() => "");
   return dirty ? `\`${sha}\` +changes` : `\`${sha}\``;
+}
+
+/** A writable tmpfs mount outside /dev, /sys and /proc (which Deno refuses without -A). */
+async function findTmpfs(): Promise<string | undefined> {
+  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
+  for (const line of mounts.split("\n")) {
+    const [, target, type, flags] = line.split(" ");
+    if (type !== "tmpfs" || !flags?.split(",").includes("rw")) continue;
+    if (/^\/(dev|sys|proc)(\/|$)/.test(target)) continue;
+    try {
+      await Deno.remove(await Deno.makeTempDir({ dir: target, prefix: "bench_probe_" }));
+      return target;
+    } catch {
+      // Not writable for us.
+    }
+  }
+  return undefined;
 }
 
 function note(text: string): void {

@@ -146,6 +146,8 @@ async function measureLayout(
     metrics: createMetrics(),
     pages: {
       store: reopened,
+      // The bench renders pages only; the daemon passes lib/cli's replayOne.
+      replay: () => Promise.reject(new Error("the page bench does not replay")),
       endpoints: () => ["github", "gitea", "netbox"],
       adminToken: () => undefined,
       duplicates: () => new Array(60).fill(0),

@@ -10,17 +10,19 @@
 
 import { getLogger } from "@logtape/logtape";
 import { createAdminApp, createApp, createRateLimiter, probeWritable } from "./http/mod.ts";
-import { type Config, parseConfig, problemsOf, type UnixListen } from "./config/mod.ts";
-import { loadConfigEnv } from "./config/env_file.ts";
+import { type Config, problemsOf, type UnixListen } from "./config/mod.ts";
+import { loadConfig } from "./config/env_file.ts";
 import { isLoopback } from "./config/secret_strength.ts";
 import { daemonLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
+import { replayOne } from "./cli/mod.ts";
 import { createMinuteCounter, type MinuteCounter } from "./http/minute_counter.ts";
 import { createIntake } from "./intake.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import {
   buildHookEnv,
+  choosePayloadDir,
   createQueue,
   endOrphanedRuns,
   type EndpointPolicy,
@@ -30,6 +32,7 @@ import {
   type Queue,
   type QueueEvent,
   runHook,
+  spawnProblem,
 } from "./dispatch/mod.ts";
 import type { Store } from "./store/mod.ts";
 import { openConfiguredStore } from "./store/configured.ts";
@@ -83,12 +86,10 @@ export interface DaemonOptions {
  * @throws {StoreUnavailableError} when the store cannot be opened
  */
 export async function createDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
-  // Payload and job files live for one run: on the runtime directory (a tmpfs,
-  // from the unit's RuntimeDirectory=) when there is one, so that creating them
-  // never waits behind the journal commits of the store's fsyncs.
-  const runtimeDir = Deno.env.get("RUNTIME_DIRECTORY")?.split(":")[0];
-  const payloadDir = `${runtimeDir || config.stateDir}/payloads`;
-  await Deno.mkdir(payloadDir, { recursive: true, mode: 0o700 });
+  // Refused before anything is opened: without posix_spawn no hook could run.
+  const spawnFails = config.runHooks ? spawnProblem() : null;
+  if (spawnFails !== null) throw new Error(spawnFails);
+  const payloadDir = await choosePayloadDir(config.stateDir, Deno.env.toObject());
   let current = config;
   let hookSource = options.env;
   let endpoints = await buildEndpoints(config);
@@ -243,7 +244,15 @@ function logOrphans(orphans: OrphanedRuns): void {
     log.warn("terminated a hook left running by a stopped daemon", { ...group });
   }
   for (const group of orphans.leftAlone) {
-    log.info("a hook left running by a stopped daemon is gone", { ...group });
+    if (group.reason === "gone") {
+      log.info("a hook left running by a stopped daemon is gone", { ...group });
+    } else {
+      log.warn(
+        "left alone a process group recorded for a hook of a stopped daemon: its leader's pid " +
+          "now belongs to a process started at another time (a reused pid, or a stepped clock)",
+        { ...group },
+      );
+    }
   }
   if (orphans.payloadFiles.length > 0) {
     log.info("removed payload files of interrupted runs", { count: orphans.payloadFiles.length });
@@ -377,8 +386,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       reloading = reloading.then(async () => {
         await notify(notifyReloading);
         try {
-          const nextEnv = await loadConfigEnv(envFile);
-          const next = parseConfig(nextEnv);
+          const { config: next, env: nextEnv } = await loadConfig(envFile);
           const restart = await daemon.reload(next, nextEnv);
           if (JSON.stringify(next.log) !== JSON.stringify(logOptions)) {
             // setupLog replaces the running configuration; the old handle
@@ -427,9 +435,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           access: {
             loopback: isLoopback(config.adminListen.hostname),
             token: () => daemon.config.adminToken,
+            hosts: () => daemon.config.adminHosts,
           },
           pages: {
             store: daemon.store,
+            replay: (id) => replayOne(daemon.store, daemon.config, id),
             endpoints: () => [...daemon.config.endpoints.keys()],
             notify: () => daemon.queue.notify(),
             adminToken: () => daemon.config.adminToken,

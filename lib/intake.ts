@@ -10,6 +10,7 @@
 import { HttpError } from "./http/http_error.ts";
 import type { Queue } from "./dispatch/mod.ts";
 import { type NewDelivery, type Store, StoreUnavailableError } from "./store/mod.ts";
+import { isSecretName } from "./log/mod.ts";
 
 export type { NewDelivery };
 
@@ -35,16 +36,24 @@ export interface HookOutput {
   stderr: string;
 }
 
-/** What the app calls for each verified delivery. */
-export type Accept = (delivery: NewDelivery) => Promise<{ id: string; duplicate: boolean }>;
-
 /**
- * Header names whose values are credentials or signatures: never stored.
- * Broad on purpose (`X-Auth-Token`, `X-Sig`, `Proxy-Authorization`): a
- * header redacted for nothing costs little, a secret stored costs a lot.
+ * What intake did with a delivery. For a duplicate, `id`, `event` and
+ * `state` are the delivery stored first: the answer says what is stored,
+ * not what the resent request's unsigned headers claim.
  */
-const SECRET_HEADER =
-  /signature|(?:^|-)sig(?:$|-)|token|secret|auth|cookie|hmac|api-?key|passw|credential/i;
+export interface Accepted {
+  /** The stored delivery's id. */
+  id: string;
+  /** Whether it was already stored (same sender id, or same signed bytes). */
+  duplicate: boolean;
+  /** The stored delivery's event; omitted when it is this delivery's. */
+  event?: string;
+  /** The stored delivery's state now. */
+  state?: string;
+}
+
+/** What the app calls for each verified delivery. */
+export type Accept = (delivery: NewDelivery) => Promise<Accepted>;
 
 /** Options for {@linkcode storedHeaders}. */
 export interface StoredHeadersOptions {
@@ -58,7 +67,8 @@ export interface StoredHeadersOptions {
 /**
  * The headers kept with a stored delivery: everything but credentials and
  * signatures, which are replaced by `[redacted]` so a replay shows they
- * were there.
+ * were there. Which names those are is the log's rule too
+ * (`isSecretName` in `lib/log/secret_name.ts`): what the log hides is never stored.
  *
  * @param headers the request headers
  * @param options more header names to redact
@@ -80,7 +90,7 @@ export function storedHeaders(
   const redact = new Set((options.redact ?? []).map((name) => name.toLowerCase()));
   const kept: Record<string, string> = {};
   for (const [name, value] of headers) {
-    kept[name] = SECRET_HEADER.test(name) || redact.has(name) ? "[redacted]" : value;
+    kept[name] = isSecretName(name) || redact.has(name) ? "[redacted]" : value;
   }
   return kept;
 }
@@ -161,7 +171,16 @@ export function createIntake(
     } finally {
       if (queued) inFlight--;
     }
-    if (!result.duplicate && result.state === "queued") queue.notify();
-    return { id: result.id, duplicate: result.duplicate };
+    if (!result.duplicate) {
+      if (result.state === "queued") queue.notify();
+      return { id: result.id, duplicate: false, state: result.state };
+    }
+    const stored = await store.get(result.id).catch(() => null);
+    return {
+      id: result.id,
+      duplicate: true,
+      event: stored?.event ?? delivery.event,
+      state: stored?.state ?? result.state,
+    };
   };
 }

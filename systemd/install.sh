@@ -13,7 +13,10 @@
 # STATE_DIRECTORY is not set, reads the daemon's store. Safe to run again to
 # upgrade the binary and the unit.
 #
-# The env file holds the secrets: it is root:hookd, mode 0640, so the daemon
+# The installed env file holds no secret: the example's throwaway secrets
+# are commented out, and the admin gives each endpoint its own, in the env
+# file or (better) as a systemd credential (README, "Secrets"). The env file
+# is root:hookd, mode 0640, so the daemon
 # (user hookd) can read it but not change it, and no one else can read it.
 # hookd refuses to start when the file is readable by other users or
 # writable by its group.
@@ -72,10 +75,14 @@ else
   installed_env=$(mktemp)
   trap 'rm -f "$installed_env"' EXIT
   sed -e 's|^#HOOKD_LOG_FILE=.*$|HOOKD_LOG_FILE=/var/log/hookd/hookd.log|' \
-    -e 's|^#HOOKD_STATE_DIR=.*$|HOOKD_STATE_DIR=/var/lib/hookd|' "$here/hookd.env" >"$installed_env"
+    -e 's|^#HOOKD_STATE_DIR=.*$|HOOKD_STATE_DIR=/var/lib/hookd|' \
+    -e 's|^\(HOOKD_[A-Z0-9_]*_SECRET\(_PREVIOUS\)\{0,1\}\)=.*$|#\1=|' \
+    -e 's|^\(HOOKD_ADMIN_TOKEN\)=.*$|#\1=|' "$here/hookd.env" >"$installed_env"
   grep -q '^HOOKD_STATE_DIR=/var/lib/hookd$' "$installed_env" &&
     grep -q '^HOOKD_LOG_FILE=/var/log/hookd/hookd.log$' "$installed_env" ||
     die "$here/hookd.env lacks the #HOOKD_STATE_DIR= and #HOOKD_LOG_FILE= lines to set"
+  ! grep -Eq '^(HOOKD_[A-Z0-9_]*_SECRET(_PREVIOUS)?|HOOKD_ADMIN_TOKEN)=' "$installed_env" ||
+    die "$here/hookd.env sets a secret the installed file would keep"
   if [ -z "$destdir" ]; then
     install -m 0640 -o root -g hookd "$installed_env" "$env_file"
   else
@@ -93,7 +100,10 @@ fi
 cat <<EOF
 
 Next steps:
-  1. Edit /etc/hookd/hookd.env: endpoints, real secrets (openssl rand -hex 32), hooks.
+  1. Edit /etc/hookd/hookd.env: endpoints and hooks. Give each endpoint its
+     secret as a credential (HOOKD_GITHUB_SECRET_FILE=github and
+     LoadCredentialEncrypted= in systemctl edit hookd; see README) or as
+     HOOKD_GITHUB_SECRET= in the env file (openssl rand -hex 32).
   2. Check it:  hookd check --env-file /etc/hookd/hookd.env
   3. Start it:  systemctl enable --now hookd
   4. Watch it:  systemctl status hookd; tail -f /var/log/hookd/hookd.log

@@ -429,3 +429,64 @@ Deno.test("the source tree keeps its architecture", async (t) => {
     () => assertKept(of("size")),
   );
 });
+
+/**
+ * Where a synchronous file call would hold the event loop while a client or a
+ * hook waits: the hook path and the request path. Start-up (`main.ts`,
+ * `lib/daemon.ts`, `lib/config/`) and the CLI (`lib/cli/`) may keep theirs;
+ * the store's SQLite calls are its own concern (`lib/store/`).
+ */
+const NO_SYNC_FILE_CALLS = [
+  "lib/dispatch/",
+  "lib/http/",
+  "lib/verify/",
+  "lib/intake.ts",
+  "lib/endpoints.ts",
+  "lib/log/",
+];
+
+/** Named exceptions inside {@linkcode NO_SYNC_FILE_CALLS}, with why. */
+const SYNC_FILE_CALLS_ALLOWED: Record<string, string> = {
+  "lib/log/_stderr.ts":
+    "the last-resort log writer writes stderr (journald's pipe), never a file on disk",
+};
+
+/** `Deno.xSync(` and the `FsFile` methods `.readSync(`, `.writeSync(`, …, outside comments. */
+function syncFileCalls(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const calls =
+    /\b(Deno\.[A-Za-z]+Sync|\.(?:read|write|stat|truncate|seek|sync|syncData|lock|unlock)Sync)\s*\(/g;
+  return [...code.matchAll(calls)].map((m) => m[1]);
+}
+
+Deno.test("syncFileCalls() finds synchronous file calls, not words in comments", () => {
+  assert.deepEqual(syncFileCalls("Deno.writeFileSync(p, b);\nfile.readSync(buf);"), [
+    "Deno.writeFileSync",
+    ".readSync",
+  ]);
+  assert.deepEqual(
+    syncFileCalls("/** Deno.removeSync(x) */\n// Deno.statSync(x)\nawait Deno.stat(x);"),
+    [],
+  );
+});
+
+Deno.test("no synchronous file call on the hook path or the request path", async () => {
+  const found: string[] = [];
+  let scanned = 0;
+  async function scan(path: string): Promise<void> {
+    const info = await Deno.stat(`${ROOT}${path}`);
+    if (info.isDirectory) {
+      for await (const entry of Deno.readDir(`${ROOT}${path}`)) {
+        await scan(`${path}${entry.name}${entry.isDirectory ? "/" : ""}`);
+      }
+      return;
+    }
+    if (!/\.tsx?$/.test(path) || path in SYNC_FILE_CALLS_ALLOWED) return;
+    scanned++;
+    const calls = syncFileCalls(await Deno.readTextFile(`${ROOT}${path}`));
+    for (const call of calls) found.push(`${path}: ${call}(…)`);
+  }
+  for (const path of NO_SYNC_FILE_CALLS) await scan(path);
+  assert.ok(scanned > 20, `only ${scanned} files scanned`);
+  assert.deepEqual(found, []);
+});

@@ -33,6 +33,8 @@ import {
 const SECRET = "fault-suite-secret";
 /** A generous ceiling for the daemon's resident memory. */
 const RSS_BOUND_KB = 300 * 1024;
+/** How much a hook's 100 MB of output may grow the daemon's resident memory. */
+const OUTPUT_GROWTH_BOUND_KB = 32 * 1024;
 
 /** POST a signed GitHub delivery of `event`; resolves to the response and its JSON. */
 async function deliver(
@@ -191,6 +193,11 @@ integrationTest(
       assert.equal(truncated, 1);
       const after = rssKb(pid);
       assert.ok(after < RSS_BOUND_KB, `RSS ${before} kB before, ${after} kB after`);
+      // The output went through the daemon's pipes: keeping it would have grown it by 100 MB.
+      assert.ok(
+        after - before < OUTPUT_GROWTH_BOUND_KB,
+        `RSS ${before} kB before, ${after} kB after`,
+      );
     });
 
     await t.step("a hook that times out is killed with everything it forked", async () => {

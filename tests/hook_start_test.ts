@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { waitUntil } from "./_proc.ts";
 import {
+  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   integrationTest,
@@ -52,6 +53,49 @@ Deno.test("hookd check warns about a hook path that is missing or not executable
     `warning: HOOKD_X_HOOK_RELEASE runs ${notExecutable}, which is not executable`,
   ]);
   assert.doesNotMatch(result.stderr, new RegExp(SECRET));
+});
+
+Deno.test("without the C library's posix_spawn, hookd check and serve say so and refuse", async () => {
+  await using dir = await tempDir();
+  const envFile = `${dir.path}/hookd.env`;
+  await Deno.writeTextFile(
+    envFile,
+    envFileText({
+      HOOKD_STATE_DIR: `${dir.path}/state`,
+      HOOKD_LOG_FILE: `${dir.path}/hookd.log`,
+      HOOKD_LISTEN: "127.0.0.1:0",
+      HOOKD_ENDPOINTS: "x",
+      HOOKD_X_PROVIDER: "github",
+      HOOKD_X_SECRET: SECRET,
+      HOOKD_X_HOOK_PUSH: "echo pong",
+    }),
+    { mode: 0o600 },
+  );
+  // The daemon's flags but --allow-ffi: Deno refuses to load any library.
+  const flags = DAEMON_FLAGS.filter((flag) => flag !== "--allow-ffi");
+  assert.equal(flags.length, DAEMON_FLAGS.length - 1);
+  for (const command of ["check", "serve"]) {
+    const result = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...flags,
+        new URL("../main.ts", import.meta.url).pathname,
+        command,
+        "--env-file",
+        envFile,
+      ],
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    assert.equal(result.code, 1, `${command}: ${stderr}`);
+    assert.match(
+      stderr,
+      /Cannot load the C library's posix_spawn, which starts every hook/,
+      command,
+    );
+  }
 });
 
 integrationTest(

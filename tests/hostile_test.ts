@@ -876,6 +876,7 @@ integrationTest(
     assert.equal(replayed.status, 200, JSON.stringify(replayed.answer));
     assert.equal(replayed.answer.duplicate, true);
     assert.equal(replayed.answer.id, first.answer.id);
+    assert.equal(replayed.answer.event, "push", "the answer names what is stored");
 
     const other = JSON.stringify({ ref: "refs/heads/main", after: "2".repeat(40) });
     const next = await send("push", "delivery-3", other);

@@ -13,6 +13,7 @@ import { createIntake, credentialHeaders, storedHeaders } from "../lib/intake.ts
 import { openSqliteStore, type StoreOptions, type SyncStore } from "../lib/store/mod.ts";
 import { asyncStore } from "../lib/store/async_store.ts";
 import { delivery } from "./_delivery.ts";
+import { requestLog, setupLog } from "../lib/log/mod.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "hookd_intake_" });
@@ -125,6 +126,57 @@ Deno.test("storedHeaders() redacts credentials and signatures", async (t) => {
     );
     assert.deepEqual(credentialHeaders({}), []);
   });
+});
+
+Deno.test("storedHeaders() and the log judge a header name by one rule", async () => {
+  // Names one of the two old rules redacted and the other kept, and names both keep.
+  const names = [
+    "X-Passphrase",
+    "X-Deploy-Passphrase",
+    "X-Authtoken",
+    "X-Oauth-Token",
+    "X-Client-Secret",
+    "X-Private-Key",
+    "X-Access-Key",
+    "X-Hub-Signature-256",
+    "Content-Type",
+    "X-GitHub-Event",
+    "X-Designer",
+  ];
+  const headers = new Headers(names.map((name) => [name, `value-of-${name}`]));
+  const stored = storedHeaders(headers);
+  await using dir = await Deno.makeTempDir({ prefix: "hookd_intake_log_" }).then((path) => ({
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  }));
+  const file = `${dir.path}/hookd.jsonl`;
+  {
+    await using _log = await setupLog({ file, maxBytes: 1_000_000, maxFiles: 2, stderr: false });
+    requestLog().info("request", { headers });
+  }
+  const logged = JSON.parse((await Deno.readTextFile(file)).trim()).headers;
+  for (const name of names) {
+    const key = name.toLowerCase();
+    const inStore = stored[key] === "[redacted]";
+    const inLog = logged[key] === "[REDACTED]";
+    assert.equal(inStore, inLog, `${name}: store redacts ${inStore}, log redacts ${inLog}`);
+  }
+  assert.equal(stored["x-passphrase"], "[redacted]", "X-Passphrase: hunter2 is never stored");
+  assert.equal(stored["x-designer"], "value-of-X-Designer");
+  assert.equal(stored["content-type"], "value-of-Content-Type");
+});
+
+Deno.test("createIntake() answers a duplicate with the delivery stored first", async () => {
+  await using temp = await tempStore();
+  const accept = createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 100 });
+  const first = await accept(delivery({ sourceId: "gh-7", event: "push" }));
+  // The same signed delivery again under another (unsigned) event name.
+  const again = await accept(delivery({ sourceId: "gh-7", event: "release" }));
+  assert.equal(again.duplicate, true);
+  assert.equal(again.id, first.id);
+  const answer: Record<string, unknown> = { ...again };
+  assert.equal(answer.event, "push");
+  assert.equal(answer.state, "queued");
 });
 
 Deno.test("createIntake() checks its options when it is built", async (t) => {

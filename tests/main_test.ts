@@ -79,10 +79,12 @@ Deno.test("the daemon may run any program, never with -A, and its other flags st
     // Bare: hooks exec any program, and Deno.kill() on a process group needs it unrestricted.
     assert.ok(words.includes("--allow-run"), `${task}: --allow-run`);
     assert.deepEqual(words.filter((word) => word.startsWith("--allow-run=")), [], task);
+    // Hooks are started with libc's posix_spawn (README: no weaker than --allow-run).
+    assert.ok(words.includes("--allow-ffi"), `${task}: --allow-ffi`);
     assert.ok(!words.includes("-A") && !words.includes("--allow-all"), `${task}: never -A`);
   }
   // Every other flag stays as narrow as it was.
-  assert.deepEqual(DAEMON_FLAGS.filter((flag) => flag !== "--allow-run"), [
+  assert.deepEqual(DAEMON_FLAGS.filter((flag) => !["--allow-run", "--allow-ffi"].includes(flag)), [
     "--allow-net",
     "--allow-env",
     "--allow-read",

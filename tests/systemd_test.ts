@@ -14,11 +14,13 @@ const EXAMPLE = `${SYSTEMD}hookd.env`;
  * STATE_DIRECTORY or LOGS_DIRECTORY, so the installed file names both
  * directories, and `hookd deliveries --env-file /etc/hookd/hookd.env` reads
  * the daemon's store. The example keeps them commented for the quick start.
+ * Its throwaway secrets are commented out: the installed file holds none.
  */
 function installedEnvText(example: string): string {
   return example
     .replace(/^#HOOKD_LOG_FILE=.*$/m, "HOOKD_LOG_FILE=/var/log/hookd/hookd.log")
-    .replace(/^#HOOKD_STATE_DIR=.*$/m, "HOOKD_STATE_DIR=/var/lib/hookd");
+    .replace(/^#HOOKD_STATE_DIR=.*$/m, "HOOKD_STATE_DIR=/var/lib/hookd")
+    .replace(/^(HOOKD_[A-Z0-9_]*_SECRET(?:_PREVIOUS)?|HOOKD_ADMIN_TOKEN)=.*$/gm, "#$1=");
 }
 
 async function run(
@@ -93,8 +95,21 @@ Deno.test("the installed env file points every command at the daemon's state and
   const installed = await Deno.readTextFile(`${root}/etc/hookd/hookd.env`);
   assert.match(installed, /^HOOKD_STATE_DIR=\/var\/lib\/hookd$/m);
   assert.match(installed, /^HOOKD_LOG_FILE=\/var\/log\/hookd\/hookd\.log$/m);
+  // install.sh writes no secret: each endpoint's comes from the admin.
+  assert.doesNotMatch(installed, /^HOOKD_[A-Z0-9_]*(SECRET|TOKEN)[A-Z_]*=/m);
+  assert.match(installed, /^#HOOKD_GITHUB_SECRET=$/m);
+  const vars = await loadEnv(`${root}/etc/hookd/hookd.env`, {});
+  assert.throws(
+    () => parseConfig(vars),
+    /HOOKD_GITHUB_SECRET is not set: .*HOOKD_GITHUB_SECRET_FILE/,
+  );
   // Without systemd's variables (an admin's shell) the config still says so.
-  const config = parseConfig(await loadEnv(`${root}/etc/hookd/hookd.env`, {}));
+  const config = parseConfig({ ...vars, HOOKD_GITHUB_SECRET_FILE: "github" }, {
+    secretFiles: new Map([["HOOKD_GITHUB_SECRET_FILE", {
+      value: "a-real-secret-0123456789abcdef",
+      origin: "credential github",
+    }]]),
+  });
   assert.equal(config.stateDir, "/var/lib/hookd");
   assert.equal(config.log.file, "/var/log/hookd/hookd.log");
   // The example stays usable from a checkout: its defaults are ./.hookd.
@@ -134,6 +149,10 @@ Deno.test("the unit keeps the settings hookd depends on", async () => {
   ) {
     assert.ok(settings.includes(expected), `${expected} is set`);
   }
+  // Credentials ship commented: the admin names the files they come from.
+  assert.match(unit, /^#LoadCredentialEncrypted=github:\/etc\/hookd\/github\.cred$/m);
+  assert.match(unit, /^#LoadCredential=github:\/etc\/hookd\/github\.secret$/m);
+  assert.match(unit, /systemctl restart hookd/);
   assert.ok(
     !settings.some((line) => line.startsWith("MemoryDenyWriteExecute=")),
     "MemoryDenyWriteExecute breaks V8's JIT",

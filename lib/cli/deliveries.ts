@@ -20,6 +20,7 @@ import {
   type DeliverySummary,
   type RequeueOptions,
   type RequeueResult,
+  type Store,
   StoreMissingError,
 } from "../store/mod.ts";
 import { openConfiguredStore } from "../store/configured.ts";
@@ -248,6 +249,57 @@ export function currentHooks(
   };
 }
 
+/** What one replay did, as the command line and the deliveries page both report it. */
+export interface ReplayReport {
+  /** Which were requeued and which skipped, and why. */
+  result: RequeueResult;
+  /** What `hookd replay` prints: one line per delivery, ending with a newline. */
+  text: string;
+}
+
+/**
+ * The one replay: `hookd replay` and the deliveries page's Replay button both
+ * call this. A delivery meets the filter configured now and runs the hook
+ * configured now for its event (see {@linkcode currentHooks}); the text says
+ * what happened to each, in the same words wherever it is shown.
+ *
+ * @param store the store, writable
+ * @param config the configuration now (the env file for the command line,
+ *   the running one, reloads included, for the page)
+ * @param target delivery ids, or a store filter (`--state failed --since 1h`)
+ * @returns what was done, and its text
+ * @throws {StoreUnavailableError} when the store cannot do the work
+ */
+export async function replay(
+  store: Pick<Store, "get" | "list" | "requeue" | "requeueMatching">,
+  config: Pick<Config, "endpoints">,
+  target: readonly string[] | DeliveryFilter,
+): Promise<ReplayReport> {
+  const hooks = currentHooks(config);
+  const result = await replayDeliveries(store, config, target, hooks);
+  return { result, text: formatRequeueResult(result, hooks.notes) };
+}
+
+/**
+ * {@linkcode replay} of one delivery, as the deliveries page's Replay button
+ * reports it.
+ *
+ * @param store the store, writable
+ * @param config the configuration now
+ * @param id the delivery
+ * @returns whether it was requeued, whether it is unknown, and the line `hookd replay ID` prints
+ * @throws {StoreUnavailableError} when the store cannot do the work
+ */
+export async function replayOne(
+  store: Pick<Store, "get" | "list" | "requeue" | "requeueMatching">,
+  config: Pick<Config, "endpoints">,
+  id: string,
+): Promise<{ requeued: boolean; unknown: boolean; text: string }> {
+  const { result, text } = await replay(store, config, [id]);
+  const unknown = result.skipped.some((skipped) => skipped.reason === "unknown");
+  return { requeued: result.requeued.length > 0, unknown, text: text.trim() };
+}
+
 /**
  * Run one of the delivery commands.
  *
@@ -304,15 +356,9 @@ export async function runDeliveryCommand(
           code: 2,
         };
       }
-      const hooks = currentHooks(config);
-      const result = await replayDeliveries(
-        store,
-        config,
-        cli.args.length > 0 ? cli.args : filter,
-        hooks,
-      );
+      const { result, text } = await replay(store, config, cli.args.length > 0 ? cli.args : filter);
       return {
-        output: formatRequeueResult(result, hooks.notes),
+        output: text,
         code: result.skipped.length > 0 && result.requeued.length === 0 ? 1 : 0,
       };
     }

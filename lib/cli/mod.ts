@@ -10,5 +10,5 @@
  */
 
 export { type CommandLine, COMMANDS, parseCommandLine, USAGE } from "./command_line.ts";
-export { runDeliveryCommand } from "./deliveries.ts";
+export { replay, replayOne, type ReplayReport, runDeliveryCommand } from "./deliveries.ts";
 export { runSignCommand, signedHeaders } from "./sign.ts";

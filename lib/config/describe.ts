@@ -1,6 +1,7 @@
 /**
  * `hookd check`'s report: the resolved endpoints and hooks, every secret
- * shown as `***`.
+ * shown as `***` with where it came from (`env file`, `file /path`,
+ * `credential github`).
  *
  * @module
  */
@@ -50,6 +51,12 @@ export function describeConfig(config: Config): string {
       formatDuration(config.retentionMs)
     }`,
   ];
+  if (config.adminToken !== undefined) {
+    lines.push(`token      admin listener: ${shownSecret(config, "HOOKD_ADMIN_TOKEN")}`);
+  }
+  if (config.store.kind === "postgres" && config.store.password) {
+    lines.push(`password   store: ${shownSecret(config, "PGPASSWORD")}`);
+  }
   for (const endpoint of config.endpoints.values()) {
     lines.push(
       "",
@@ -58,11 +65,15 @@ export function describeConfig(config: Config): string {
       `  secret    ${
         endpoint.secrets.length === 0
           ? "(none)"
-          : endpoint.secrets.map(() => "***").join(" + previous ")
+          : endpoint.secrets.map((_, i) =>
+            shownSecret(config, `${endpoint.prefix}${i === 0 ? "SECRET" : "SECRET_PREVIOUS"}`)
+          ).join(" + previous ")
       }`,
     );
     for (const [key, value] of Object.entries(endpoint.settings)) {
-      const shown = secretSettings(endpoint).includes(key) ? "***" : value;
+      const shown = secretSettings(endpoint).includes(key)
+        ? shownSecret(config, `${endpoint.prefix}${key}`)
+        : value;
       if (value !== "") lines.push(`  ${key.toLowerCase().padEnd(9)} ${shown}`);
     }
     lines.push(`  timeout   ${formatDuration(endpoint.timeoutMs)}`);
@@ -97,6 +108,12 @@ export function describeConfig(config: Config): string {
   return maskSecrets(lines.join("\n"), config);
 }
 
+/** `***` and where the secret came from, never its value. */
+function shownSecret(config: Config, variable: string): string {
+  const origin = config.secretOrigins.get(variable);
+  return origin === undefined ? "***" : `*** from ${origin}`;
+}
+
 /**
  * A secret can still turn up where a value is shown (a hook command that
  * spells it out, or a variable read by two overlapping endpoints): mask
@@ -109,6 +126,10 @@ function maskSecrets(text: string, config: Config): string {
       ...endpoint.secrets,
       ...secretSettings(endpoint).map((key) => endpoint.settings[key]),
     ])
+    .concat(
+      config.adminToken ?? [],
+      config.store.kind === "postgres" ? config.store.password ?? [] : [],
+    )
     .filter((secret) => secret.length >= 4)
     .sort((a, b) => b.length - a.length);
   return secrets.reduce((masked, secret) => masked.replaceAll(secret, "***"), text);

@@ -1,6 +1,7 @@
 /**
  * Read the env file: `KEY=value` lines parsed by dotenv (quotes, comments,
- * `export`), checked for its mode, merged over the process environment.
+ * `export`), checked for its mode, merged over the process environment; then
+ * the secret files it names, and the configuration parsed from it all.
  *
  * @module
  */
@@ -8,6 +9,8 @@
 import { parse } from "dotenv";
 import { checkEnvFileMode } from "./env_file_mode.ts";
 import { ConfigError } from "./config_error.ts";
+import { readSecretFiles } from "./secret_files.ts";
+import { type Config, parseConfig } from "./mod.ts";
 
 /**
  * The variables the daemon runs with: the process environment, with the
@@ -35,19 +38,34 @@ export async function loadEnv(
   return { ...processEnv, ...parse(text) };
 }
 
+/** What {@linkcode loadConfig} read: the configuration and the variables it came from. */
+export interface LoadedConfig {
+  /** The resolved configuration. */
+  config: Config;
+  /** The process environment with the env file on top (hooks may copy from it; no secret file is in it). */
+  env: Record<string, string>;
+}
+
 /**
- * The variables `hookd` runs with: the env file (refused when its mode lets
- * others read it or its group write it) over the process environment.
+ * Read the configuration the way every command does, at start-up and on
+ * SIGHUP: the env file (refused when its mode lets others read it or its
+ * group write it) over the process environment, then the secret files its
+ * `_FILE` variables name (plain files read again each time; a systemd
+ * credential is whatever `$CREDENTIALS_DIRECTORY` holds, fixed for the
+ * service's life), then the pure parser.
  *
  * @param envFile the `--env-file` path, or `undefined` for the process environment only
- * @returns the merged variables
- * @throws {ConfigError} naming the file and the `chmod` that fixes its mode
- * @throws {Error} naming the file when it cannot be read
+ * @returns the configuration and the merged variables
+ * @throws {ConfigError} naming each variable or file at fault and the fix
+ * @throws {Error} naming the env file when it cannot be read
  */
-export async function loadConfigEnv(
-  envFile: string | undefined,
-): Promise<Record<string, string>> {
+export async function loadConfig(envFile: string | undefined): Promise<LoadedConfig> {
   const problem = envFile === undefined ? undefined : await checkEnvFileMode(envFile);
   if (problem) throw new ConfigError([problem]);
-  return await loadEnv(envFile, Deno.env.toObject());
+  const processEnv = Deno.env.toObject();
+  const fromFile = envFile === undefined ? {} : await loadEnv(envFile, {});
+  const env = { ...processEnv, ...fromFile };
+  const secretFiles = await readSecretFiles(env, env.CREDENTIALS_DIRECTORY);
+  const config = parseConfig(env, { secretFiles, envFileKeys: new Set(Object.keys(fromFile)) });
+  return { config, env };
 }

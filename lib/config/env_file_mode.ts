@@ -59,6 +59,44 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
  * ```
  */
 export function envFileModeProblem(path: string, mode: number | null): string | undefined {
+  return fileModeProblem(path, mode, {
+    what: `The env file ${path}`,
+    groupHarm: "could change the commands hookd runs",
+  });
+}
+
+/** How {@linkcode fileModeProblem} names the file and what its group could do. */
+export interface FileModeOptions {
+  /** The sentence's subject, e.g. `The env file /etc/hookd/hookd.env`. */
+  what: string;
+  /** What a group-writable file lets the group do, e.g. `could replace the secret`. */
+  groupHarm: string;
+}
+
+/**
+ * The env file's rule for any file that holds a secret (a `_FILE` secret
+ * outside `$CREDENTIALS_DIRECTORY`): only its owner may write it, only its
+ * owner and group may read it.
+ *
+ * @param path the file, named in the `chmod` that fixes it
+ * @param mode its mode bits, or `null` where the system has none
+ * @param options how the sentence names the file
+ * @returns the problem, or `undefined`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileModeProblem } from "./env_file_mode.ts";
+ * const options = { what: "The secret file /etc/hookd/gh (HOOKD_GH_SECRET_FILE)", groupHarm: "could replace the secret" };
+ * assert.equal(fileModeProblem("/etc/hookd/gh", 0o100640, options), undefined);
+ * assert.match(fileModeProblem("/etc/hookd/gh", 0o100644, options)!, /HOOKD_GH_SECRET_FILE.*chmod 600/);
+ * ```
+ */
+export function fileModeProblem(
+  path: string,
+  mode: number | null,
+  options: FileModeOptions,
+): string | undefined {
   if (mode === null) return undefined;
   const other = mode & 0o007;
   const groupWritable = (mode & 0o020) !== 0;
@@ -66,8 +104,8 @@ export function envFileModeProblem(path: string, mode: number | null): string | 
   const octal = (mode & 0o777).toString(8).padStart(4, "0");
   const quoted = shellQuote(path);
   if (other === 0) {
-    return `The env file ${path} is writable by its group (mode ${octal}), so anyone in it ` +
-      `(a hook running as hookd, with root:hookd) could change the commands hookd runs: ` +
+    return `${options.what} is writable by its group (mode ${octal}), so anyone in it ` +
+      `(a hook running as hookd, with root:hookd) ${options.groupHarm}: ` +
       `run chmod 640 ${quoted}`;
   }
   const access = [
@@ -76,7 +114,7 @@ export function envFileModeProblem(path: string, mode: number | null): string | 
   ].join(" and ") || "accessible";
   // When others may write it, that the group may too adds nothing.
   const group = groupWritable && !(other & 0o002) ? "writable by its group and " : "";
-  return `The env file ${path} is ${group}${access} by other users (mode ${octal}) and holds secrets: ` +
+  return `${options.what} is ${group}${access} by other users (mode ${octal}) and holds secrets: ` +
     `run chmod 600 ${quoted}, or chown root:hookd ${quoted} && chmod 640 ${quoted} ` +
     `when hookd runs as user hookd`;
 }

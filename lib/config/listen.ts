@@ -85,3 +85,41 @@ export function parseListen(
   }
   return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * `HOOKD_ADMIN_HOSTS`: more names the admin listener answers to (its
+ * `Host` rule, lib/http/admin_host.ts), comma-separated. Names are
+ * compared without case and without a trailing dot, so they are kept
+ * lower-case and without it; a port is never part of one.
+ *
+ * @param variable the variable's name, for the problem
+ * @param value its value; empty: none
+ * @param problems where a problem is pushed for each value that is not a host name
+ * @returns the names
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseHostNames } from "./listen.ts";
+ * assert.deepEqual(parseHostNames("HOOKD_ADMIN_HOSTS", "Tunnel, admin.example.", []), [
+ *   "tunnel",
+ *   "admin.example",
+ * ]);
+ * ```
+ */
+export function parseHostNames(variable: string, value: string, problems: string[]): string[] {
+  const names: string[] = [];
+  for (const raw of value.split(",").map((name) => name.trim()).filter(Boolean)) {
+    const name = raw.toLowerCase().replace(/\.$/, "");
+    if (HOST_NAME.test(name)) names.push(name);
+    else {
+      problems.push(
+        `${variable}: "${raw}" is not a host name: list names without scheme, port or path, e.g. ${variable}=hookd-admin.internal,tunnel`,
+      );
+    }
+  }
+  return names;
+}

@@ -15,20 +15,31 @@
 
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError } from "./config_error.ts";
-import { type Listen, parseListen, parsePublicListen } from "./listen.ts";
+import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
 import { parseDuration } from "./duration.ts";
+import {
+  countProblem,
+  durationProblem,
+  globalDuration,
+  positiveInt,
+  positiveProblem,
+  timeoutProblem,
+} from "./_numbers.ts";
 import { eventKey, eventKeys } from "./event_keys.ts";
 import { type Filter, readFilters } from "./filter.ts";
 import { type FieldPath, parseFieldList } from "./payload_field.ts";
 import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { parseStoreSettings, STORE_SETTINGS, type StoreSettings } from "./store_setting.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
+import * as secretFiles from "./secret_files.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
 export type { Listen, UnixListen } from "./listen.ts";
+export type { ConfigSources, SecretFile } from "./secret_files.ts";
+type ConfigSources = secretFiles.ConfigSources;
 
 /** One endpoint, resolved. */
 export interface EndpointConfig extends EndpointSettings {
@@ -89,12 +100,21 @@ export interface Config extends StoreSettings {
   adminListen?: { hostname: string; port: number };
   /** The admin listener's token (`HOOKD_ADMIN_TOKEN`); required when it is not on loopback. */
   adminToken?: string;
+  /** More `Host` names the admin listener answers to (`HOOKD_ADMIN_HOSTS`), lower-case. */
+  adminHosts: readonly string[];
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustedProxies?: AddressList;
   /** Requests per client address; `undefined`: no limit. */
   rateLimit?: RateLimitSpec;
   /** Endpoints by name, in the order `HOOKD_ENDPOINTS` lists them. */
   endpoints: Map<string, EndpointConfig>;
+  /**
+   * Where each secret that is set came from, by its variable
+   * (`HOOKD_GITHUB_SECRET`, `HOOKD_ADMIN_TOKEN`, `PGPASSWORD`): `env file`,
+   * `environment`, `file /etc/hookd/github.secret` or `credential github`.
+   * Never the value.
+   */
+  secretOrigins: Map<string, string>;
 }
 
 interface GlobalSpec {
@@ -144,6 +164,7 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
     help: "token for the admin listener (basic or bearer); required off loopback",
     default: () => "",
   },
+  HOOKD_ADMIN_HOSTS: { help: "more Host names the admin listener answers to", default: () => "" },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
     default: () => "",
@@ -155,6 +176,7 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   ...Object.fromEntries(
     Object.entries(STORE_SETTINGS).map(([name, spec]) => [name, { ...spec, default: () => "" }]),
   ),
+  ...secretFiles.SECRET_FILE_SETTINGS,
 };
 
 /** Settings every endpoint reads besides its provider's own. */
@@ -162,6 +184,8 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
   PROVIDER: { help: `one of ${[...PROVIDERS.keys()].join(", ")}`, required: true },
   SECRET: { help: "the shared secret" },
   SECRET_PREVIOUS: { help: "the previous secret, accepted while rotating" },
+  SECRET_FILE: { help: "a file (or a credential's name) holding SECRET, instead of the env file" },
+  SECRET_PREVIOUS_FILE: { help: "a file (or a credential's name) holding SECRET_PREVIOUS" },
   TIMEOUT: { help: "a hook's time limit", default: "300s", validate: timeoutProblem },
   HOOK_ENV: { help: "extra variables passed to this endpoint's hooks" },
   CONCURRENCY: { help: "this endpoint's hooks running at once", validate: positiveProblem },
@@ -207,9 +231,12 @@ export function endpointPrefix(name: string): string {
  * Parse and check the configuration from environment variables.
  *
  * Only `HOOKD_*` variables are read, plus systemd's `STATE_DIRECTORY` and
- * `LOGS_DIRECTORY` for defaults.
+ * `LOGS_DIRECTORY` for defaults and `PGPASSWORD`. A `_FILE` variable's
+ * secret comes from `sources.secretFiles` (read at the edge, see
+ * `secret_files.ts`); setting it and its plain variable both is refused.
  *
  * @param env the variables (process environment merged with the env file)
+ * @param sources the secret files read and which variables the env file set
  * @returns the resolved configuration
  * @throws {ConfigError} listing every problem found
  *
@@ -226,12 +253,17 @@ export function endpointPrefix(name: string): string {
  * assert.equal(config.endpoints.get("github")?.hooks.get("PUSH"), "/usr/local/bin/deploy");
  * ```
  */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  sources: ConfigSources = {},
+): Config {
   const vars: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined) vars[key] = value;
   }
   const problems: string[] = [];
+  const fileVariables = secretFiles.secretFileVariables(vars);
+  const fromFiles = secretFiles.applySecretFiles(vars, fileVariables, sources, problems);
   const known = new Set<string>(Object.keys(GLOBAL_SETTINGS));
   const get = (name: string) => vars[name] ?? GLOBAL_SETTINGS[name].default(vars);
 
@@ -279,8 +311,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
 
   for (const key of Object.keys(vars)) {
-    if (!key.startsWith("HOOKD_") || known.has(key)) continue;
+    // A secret read from a file is judged by its _FILE variable's name.
+    if (fromFiles.has(key) || !key.startsWith("HOOKD_") || known.has(key)) continue;
     if (isHookVariable(key, endpoints)) continue;
+    const target = fileVariables.get(key);
+    if (target !== undefined && known.has(target)) continue;
     const suggestion = closest(key, [...known]);
     problems.push(
       suggestion && distance(key, suggestion) <= 3
@@ -311,20 +346,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? undefined
       : parseListen("HOOKD_ADMIN_LISTEN", get("HOOKD_ADMIN_LISTEN"), problems),
     adminToken: get("HOOKD_ADMIN_TOKEN") || undefined,
+    adminHosts: parseHostNames("HOOKD_ADMIN_HOSTS", get("HOOKD_ADMIN_HOSTS"), problems),
     trustedProxies: get("HOOKD_TRUSTED_PROXIES").trim() === "" ? undefined : attempt(
       () => parseAddressList(get("HOOKD_TRUSTED_PROXIES"), "HOOKD_TRUSTED_PROXIES", { unix: true }),
       problems,
     ),
-    rateLimit: attempt(
-      () => parseRateLimit(get("HOOKD_RATE_LIMIT"), "HOOKD_RATE_LIMIT"),
-      problems,
-    ),
+    rateLimit: attempt(() => parseRateLimit(get("HOOKD_RATE_LIMIT"), "HOOKD_RATE_LIMIT"), problems),
     maxConcurrentHooks: positiveInt(
       "HOOKD_MAX_CONCURRENT_HOOKS",
       get("HOOKD_MAX_CONCURRENT_HOOKS"),
       problems,
     ),
     endpoints,
+    secretOrigins: new Map(),
     ...parseStoreSettings(vars, get("HOOKD_LISTEN"), problems),
   };
   const globalEnv = hookEnvList("HOOKD_HOOK_ENV", get("HOOKD_HOOK_ENV"), problems);
@@ -332,6 +366,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     endpoint.hookEnv.unshift(...globalEnv);
     endpoint.concurrency ||= config.maxConcurrentHooks;
   }
+  config.secretOrigins = secretFiles.finishSecrets(config, vars, { fromFiles, sources, problems });
   problems.push(...weakSecretProblems(config));
   problems.push(...adminAccessProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -366,7 +401,7 @@ function parseEndpoint(
   const secrets = [common.SECRET, common.SECRET_PREVIOUS].filter((s) => s !== undefined);
   if (provider?.secret === "required" && common.SECRET === undefined) {
     problems.push(
-      `${prefix}SECRET is not set: the ${provider.name} provider needs the secret the sender signs with`,
+      `${prefix}SECRET is not set: the ${provider.name} provider needs the secret the sender signs with (or ${prefix}SECRET_FILE, a file or credential holding it)`,
     );
   }
   if (provider?.secret === "none" && secrets.length > 0) {
@@ -462,48 +497,6 @@ function isHookVariable(key: string, endpoints: Map<string, EndpointConfig>): bo
   return false;
 }
 
-function durationProblem(value: string): string | undefined {
-  try {
-    parseDuration(value);
-    return undefined;
-  } catch {
-    return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
-  }
-}
-
-/** The longest delay a timer can keep (2^31-1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function timeoutProblem(value: string): string | undefined {
-  const problem = durationProblem(value);
-  if (problem) return problem;
-  const ms = parseDuration(value);
-  return ms >= 1 && ms <= MAX_TIMER_MS
-    ? undefined
-    : `is "${value}": write a time limit above 0 and at most 24d`;
-}
-
-function positiveProblem(value: string): string | undefined {
-  return /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 1_000_000
-    ? undefined
-    : `is "${value}", not a whole number: write a number above 0`;
-}
-
-function countProblem(value: string): string | undefined {
-  return /^\d+$/.test(value) && Number(value) <= 1_000
-    ? undefined
-    : `is "${value}", not a whole number: write a number from 0 to 1000`;
-}
-
-function globalDuration(variable: string, value: string, problems: string[]): number {
-  const problem = durationProblem(value);
-  if (problem) {
-    problems.push(`${variable} ${problem}`);
-    return 0;
-  }
-  return parseDuration(value);
-}
-
 function parseSync(value: string, problems: string[]): "full" | "normal" {
   const sync = value.trim();
   if (sync === "full" || sync === "normal") return sync;
@@ -542,14 +535,6 @@ function attempt<T>(parse: () => T, problems: string[]): T | undefined {
 
 function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-}
-
-function positiveInt(variable: string, value: string, problems: string[]): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    problems.push(`${variable} is "${value}", not a whole number: write a number above 0`);
-    return 0;
-  }
-  return Number(value);
 }
 
 function hookEnvList(variable: string, value: string, problems: string[]): string[] {

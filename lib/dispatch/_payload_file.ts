@@ -7,14 +7,48 @@
  */
 
 /**
- * Payload files up to this size are written and removed synchronously: for a small file
- * in hookd's own state directory that costs a third of the CPU of an async operation's hand-off
- * to a worker thread, and blocks the event loop less than the store's commits already do.
+ * Where payload files go, each for one run: the unit's `RuntimeDirectory=`
+ * (a tmpfs), else a tmpfs directory of this user's (`$XDG_RUNTIME_DIR`) when
+ * it is writable, else the state directory, so that creating them rarely
+ * waits behind the journal commits of the store's fsyncs. Outside the unit's
+ * own directory the folder is named after the state directory: the start-up
+ * sweep removes every payload file in it, and two daemons must not share one.
+ *
+ * @param stateDir the daemon's state directory
+ * @param env the daemon's environment (`RUNTIME_DIRECTORY`, `XDG_RUNTIME_DIR`)
+ * @returns an existing private directory (mode 0700 when it was created)
+ * @throws {Deno.errors.PermissionDenied} and other errors of creating it in the state directory
  */
-const SYNC_FILE_BYTES = 64 * 1024;
+export async function choosePayloadDir(
+  stateDir: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const runtimeDir = env.RUNTIME_DIRECTORY?.split(":")[0];
+  if (runtimeDir) return await makePrivateDir(`${runtimeDir}/payloads`);
+  const userRuntime = env.XDG_RUNTIME_DIR;
+  if (userRuntime?.startsWith("/")) {
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(await Deno.realPath(stateDir).catch(() => stateDir)),
+    );
+    const name = [...new Uint8Array(digest).slice(0, 8)]
+      .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    try {
+      return await makePrivateDir(`${userRuntime}/hookd-payloads-${name}`);
+    } catch {
+      // Not writable: the state directory serves.
+    }
+  }
+  return await makePrivateDir(`${stateDir}/payloads`);
+}
+
+async function makePrivateDir(path: string): Promise<string> {
+  await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  return path;
+}
 
 /**
- * Write `body` to a new file `hookd-payload-<128 random bits>` in `dir`, mode 0600.
+ * Write `body` (asynchronously: nothing on the event loop waits for the disk) to a new file `hookd-payload-<128 random bits>` in `dir`, mode 0600.
  *
  * @param dir an existing directory
  * @param body the bytes to write
@@ -32,11 +66,10 @@ export async function writePayloadFile(
   const path = `${dir}/hookd-payload-${randomName()}`;
   const options = { createNew: true, mode: 0o600 };
   try {
-    if (body.byteLength <= SYNC_FILE_BYTES) Deno.writeFileSync(path, body, options);
-    else await Deno.writeFile(path, body, options);
+    await Deno.writeFile(path, body, options);
   } catch (err) {
     // A failed write may have created the file; one that existed (AlreadyExists) is not ours.
-    if (!(err instanceof Deno.errors.AlreadyExists)) await removePayloadFile(path, body);
+    if (!(err instanceof Deno.errors.AlreadyExists)) await removePayloadFile(path);
     throw err;
   }
   return path;
@@ -47,27 +80,21 @@ export async function writePayloadFile(
  * into an error.
  *
  * @param path the file {@linkcode writePayloadFile} returned
- * @param body the body written to it (its size chooses a synchronous or an async remove)
  */
-export async function removePayloadFile(path: string, body: Uint8Array): Promise<void> {
+export async function removePayloadFile(path: string): Promise<void> {
   try {
-    if (body.byteLength <= SYNC_FILE_BYTES) Deno.removeSync(path);
-    else await Deno.remove(path);
+    await Deno.remove(path);
   } catch {
     // Already gone, or the directory went away.
   }
 }
 
-/**
- * Names of payload files (`hookd-payload-` and 32 hex digits) and of a launched run's job file
- * and output files (`hookd-job-` and 32 hex digits, then nothing, `.out` or `.err`).
- */
-const PAYLOAD_NAME = /^hookd-(payload-[0-9a-f]{32}|job-[0-9a-f]{32}(\.out|\.err)?)$/;
+/** Names of payload files: `hookd-payload-` and 32 hex digits. */
+const PAYLOAD_NAME = /^hookd-payload-[0-9a-f]{32}$/;
 
 /**
- * Remove every payload file in `dir`, and every job and output file of a
- * launched run: at start, before any run, each one was left by a run that did
- * not finish (hookd was killed), and no live run owns it.
+ * Remove every payload file in `dir`: at start, before any run, each one was
+ * left by a run that did not finish (hookd was killed), and no live run owns it.
  *
  * @param dir the payload directory
  * @returns the paths removed
@@ -94,7 +121,7 @@ export async function sweepPayloadFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * 128 random bits, hex: the unguessable part of a payload or job file's name.
+ * 128 random bits, hex: the unguessable part of a payload file's name.
  *
  * @returns 32 hex digits
  */

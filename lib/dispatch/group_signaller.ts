@@ -7,6 +7,8 @@
  * @module
  */
 
+import { setTimeout as delay } from "node:timers/promises";
+
 /** How often to look whether a terminated group is gone. */
 const GROUP_POLL_MS = 50;
 
@@ -82,8 +84,4 @@ function checkPgid(pgid: number): void {
   if (!Number.isSafeInteger(pgid) || pgid < 2) {
     throw new RangeError(`process group id must be an integer above 1: got ${pgid}`);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

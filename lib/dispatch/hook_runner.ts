@@ -5,14 +5,20 @@
  */
 
 import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
-import { signalGroup } from "./group_signaller.ts";
-import { endOrStop } from "./_end_or_stop.ts";
-import { HookInterruptedError, isSafeName, type LauncherPool } from "./launcher.ts";
+import { signalGroup, terminateGroup } from "./group_signaller.ts";
 import { simpleCommand } from "./simple_command.ts";
-import { processStartTime, type StartTimeReader } from "./start_time.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";
-import { settleWithin } from "./_settle.ts";
-import { runLaunched } from "./_launched_run.ts";
+import {
+  closeFd,
+  pollFds,
+  readSome,
+  reap,
+  signalName,
+  spawn,
+  type Spawned,
+  SpawnError,
+  writeSome,
+} from "./_libc.ts";
 
 /** How to run one hook. */
 export interface RunHookOptions {
@@ -31,29 +37,12 @@ export interface RunHookOptions {
   /** Aborting terminates the hook as a time-out does, and marks the result `aborted`. */
   signal?: AbortSignal;
   /**
-   * Reads the leader's start time for `onSpawn`; without one, each read spawns
-   * its own short-lived `/bin/sh`, which costs a second spawn per run.
-   */
-  startTimes?: StartTimeReader;
-  /**
-   * Told the hook's process group once it is spawned, with its leader's start
-   * time, so that a crash of this process does not leave it unreachable
-   * (the queue records it in the store). Called before the run's result is
-   * returned, not at all when the start time cannot be read (no /proc, or
-   * the hook already gone). Must not throw.
+   * Told the hook's process group once it is spawned, with the time it was
+   * started (epoch milliseconds, taken just before the spawn), so that a
+   * crash of this process does not leave it unreachable (the queue records it
+   * in the store). Called before the run's result is returned. Must not throw.
    */
   onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
-  /**
-   * Start the hook on one of these launchers (a fork of a small bash) instead
-   * of spawning it from this process. The hook sees the same environment,
-   * stdin bytes (the payload file instead of a pipe) and payload file, in a
-   * process group of its own (not a session); its output goes through
-   * private files cut back to `outputLimitBytes` every second. A hook killed
-   * by signal N is told from bash's `$?` (128 + N), so a program that itself
-   * exits with 128 + N is reported as killed by N. Without launchers, or when
-   * an environment name is not a plain identifier, the hook is spawned.
-   */
-  launcher?: LauncherPool | null;
 }
 
 /** What happened when a hook ran. Times are milliseconds. */
@@ -88,14 +77,10 @@ export interface HookRunResult {
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 const DEFAULT_OUTPUT_LIMIT_BYTES = 65536;
-/**
- * Once the process group is gone every pipe writer is closed, so the readers only have the
- * pipe buffers left to drain; this bounds the wait for writers that left the group (setsid).
- */
-const DRAIN_MS = 1000;
-
-/** Starts the hook in a new session (util-linux, essential on Debian). */
-const SETSID = "/usr/bin/setsid";
+/** The longest wait in `poll`; the hook's exit ends it at once (its pidfd becomes readable). */
+const POLL_MS = 1000;
+/** Reads per stream and wake-up: a hook that floods its output cannot hold the event loop. */
+const READS_PER_WAKE = 4;
 
 /**
  * Run `command` in a session and process group of its own and wait for it: a line
@@ -105,21 +90,25 @@ const SETSID = "/usr/bin/setsid";
  * A program that cannot be started is reported as `sh` would: exit 127 (not found) or
  * 126 (not executable), with one stderr line naming it, e.g. `hookd: /opt/x.sh: not found`.
  *
- * The body goes to the hook's stdin and to a private temp file named by `HOOKD_PAYLOAD_FILE`
- * (never to argv); the file is removed afterwards whatever happens. The hook sees exactly
- * `options.env` plus `HOOKD_PAYLOAD_FILE`.
+ * The hook is started with the C library's `posix_spawn` (no fork of the daemon), in a
+ * new session (pid = process group id = session id), with every signal at its default
+ * action. The body goes to the hook's stdin, a pipe fed as the hook reads (a hook that
+ * never reads it, or closes it early, is not an error), and to a private temp file named
+ * by `HOOKD_PAYLOAD_FILE` (never to argv); the file is removed afterwards whatever happens.
+ * The hook sees exactly `options.env` plus `HOOKD_PAYLOAD_FILE`. stdout and stderr are
+ * pipes read as the hook writes: the first `outputLimitBytes` of each are kept, the rest
+ * is read and dropped, so a hook cannot fill a disk or the daemon's memory.
  *
  * On time-out or abort the whole process group gets SIGTERM, then SIGKILL after
- * `killGraceMs` if anything in it is still there. When the hook exits, whatever is left of its
- * process group gets SIGKILL at once and the output readers stop waiting, so a background
- * child holding stdout open cannot make this hang: **nothing a hook forks outlives it**.
- * Hooks that need a long-lived process should start it with `systemd-run` (a process that
- * leaves the group with setsid is out of reach; its pipes are closed after a short drain).
+ * `killGraceMs` if anything in it is still there. The run ends on the hook's exit, not on
+ * the end of its output: whatever is left of its process group then gets SIGKILL at once,
+ * what its pipes hold is read, and reading stops, so a background child holding stdout open
+ * cannot make this hang. Only a descendant that starts a session of its own (`setsid`)
+ * escapes the group; stopping hookd's unit (its cgroup) ends it. Hooks that need a
+ * long-lived process should start it with `systemd-run`.
  *
- * Signals go to the group with `Deno.kill(-pgid, …)`; the group id is the hook's pid
- * (`setsid` makes it a session leader, then execs). The group is signalled only while it
- * may still have members, so pid reuse would need a new group leader with that pid within
- * milliseconds.
+ * Signals go to the group with `Deno.kill(-pgid, …)`; the group is signalled only while the
+ * hook's pid is not reaped, or just after, so pid reuse cannot make it hit another group.
  *
  * @param command the shell command line from the configuration
  * @param options environment, body, limits and abort signal
@@ -129,18 +118,18 @@ const SETSID = "/usr/bin/setsid";
  * @throws {RangeError} when a time or size option is negative or not finite
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHook } from "./hook_runner.ts";
  *
- * async function countBytes(body: Uint8Array): Promise<string> {
- *   const result = await runHook("wc -c", {
- *     env: { PATH: "/usr/bin:/bin" },
- *     stdin: body,
- *     timeoutMs: 10_000,
- *     payloadDir: "/var/lib/hookd/tmp",
- *   });
- *   if (!result.success) throw new Error(result.error ?? result.stderr);
- *   return result.stdout.trim();
- * }
+ * const payloadDir = await Deno.makeTempDir();
+ * const result = await runHook("wc -c", {
+ *   env: { PATH: "/usr/bin:/bin" },
+ *   stdin: new TextEncoder().encode("hello"),
+ *   timeoutMs: 10_000,
+ *   payloadDir,
+ * });
+ * assert.equal(result.stdout.trim(), "5");
+ * await Deno.remove(payloadDir, { recursive: true });
  * ```
  */
 export async function runHook(
@@ -151,14 +140,10 @@ export async function runHook(
   const {
     env,
     stdin,
-    timeoutMs,
     payloadDir,
-    killGraceMs = DEFAULT_KILL_GRACE_MS,
     outputLimitBytes = DEFAULT_OUTPUT_LIMIT_BYTES,
     signal,
-    startTimes,
     onSpawn,
-    launcher,
   } = options;
 
   const startedAt = Date.now();
@@ -181,59 +166,44 @@ export async function runHook(
     let payloadFile: string | undefined;
     try {
       payloadFile = await writePayloadFile(payloadDir, stdin);
-      const direct = simpleCommand(command);
-      const argv = direct ?? ["/bin/sh", "-c", command];
-      const hookEnv = { ...env, HOOKD_PAYLOAD_FILE: payloadFile };
-      let outputs: { stdout: Collected; stderr: Collected };
-      if (launcher && Object.keys(hookEnv).every(isSafeName)) {
-        const launched = await runLaunched(launcher, argv, {
-          env: hookEnv,
-          dir: payloadDir,
-          timeoutMs,
-          killGraceMs,
-          outputLimitBytes,
-          signal,
-          onSpawn,
-        });
-        Object.assign(outcome, {
-          exitCode: launched.exitCode,
-          signal: launched.signal,
-          exitedOk: launched.exitedOk,
-          timedOut: launched.timedOut,
-          aborted: launched.aborted,
-        });
-        outputs = launched;
-      } else {
-        // setsid(1) makes the hook a session and process-group leader, which
-        // `detached: true` does not in Deno 2.9 (and node's `detached` forks the
-        // whole daemon for every hook); this spawns cheaply and then execs.
-        const child = new Deno.Command(SETSID, {
-          args: argv,
-          clearEnv: true,
-          env: hookEnv,
-          stdin: "piped",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const told = onSpawn && tellSpawned(child.pid, onSpawn, startTimes);
-        outputs = await supervise(child, {
-          stdin,
-          timeoutMs,
-          killGraceMs,
-          outputLimitBytes,
-          signal,
-          outcome,
-        });
-        await told;
+      const argv = simpleCommand(command) ?? ["/bin/sh", "-c", command];
+      const spawnedAt = Date.now();
+      let hook: Spawned | undefined;
+      try {
+        hook = await spawn(argv, { ...env, HOOKD_PAYLOAD_FILE: payloadFile });
+      } catch (error) {
+        if (!(error instanceof SpawnError)) throw error;
+        outcome.exitCode = error.exitCode;
+        stderr = { text: `hookd: ${error.message}\n`, truncated: false };
       }
-      ({ stdout, stderr } = outputs);
-      if (direct !== null) stderr = asShellWouldSay(direct[0], outcome.exitCode, stderr);
+      if (hook !== undefined) {
+        if (onSpawn) {
+          try {
+            onSpawn({ pgid: hook.pid, leaderStartTime: spawnedAt });
+          } catch {
+            // Documented as must-not-throw; the run goes on unrecorded.
+          }
+        }
+        const io = new HookIo(hook, stdin, outputLimitBytes);
+        const exited = io.untilExit();
+        try {
+          Object.assign(outcome, await endOrStop(hook.pid, exited, options));
+          const exit = await exited;
+          outcome.exitCode = exit.code;
+          outcome.signal = exit.signal === null ? null : signalName(exit.signal);
+          outcome.exitedOk = exit.code === 0;
+        } finally {
+          // The hook is gone; whatever it left behind goes too, at once (see the JSDoc).
+          signalGroup(hook.pid, "SIGKILL");
+          io.finish();
+        }
+        stdout = io.stdout.result();
+        stderr = io.stderr.result();
+      }
     } catch (err) {
-      outcome.error = err instanceof HookInterruptedError
-        ? `Hook interrupted: ${err.message}; its process group was killed`
-        : `Hook not run: ${describeError(err)}`;
+      outcome.error = `Hook not run: ${describeError(err)}`;
     } finally {
-      if (payloadFile !== undefined) await removePayloadFile(payloadFile, stdin);
+      if (payloadFile !== undefined) await removePayloadFile(payloadFile);
     }
   }
 
@@ -256,108 +226,106 @@ export async function runHook(
   };
 }
 
-interface SuperviseOptions {
-  stdin: Uint8Array;
-  timeoutMs: number;
-  killGraceMs: number;
-  outputLimitBytes: number;
-  signal: AbortSignal | undefined;
-  outcome: {
-    exitCode: number | null;
-    signal: string | null;
-    exitedOk: boolean;
-    timedOut: boolean;
-    aborted: boolean;
-  };
-}
-
-/** Feeds stdin, collects output, enforces time-out and abort, and cleans up the group. */
-async function supervise(
-  child: Deno.ChildProcess,
-  options: SuperviseOptions,
-): Promise<{ stdout: Collected; stderr: Collected }> {
-  const { outcome, killGraceMs, outputLimitBytes, signal } = options;
-  const pgid = child.pid;
-  const stdout = collect(child.stdout, outputLimitBytes);
-  const stderr = collect(child.stderr, outputLimitBytes);
-  const writer = child.stdin.getWriter();
-  const fed = feed(writer, options.stdin);
-  const status = child.status;
-
-  Object.assign(
-    outcome,
-    await endOrStop(pgid, status, { timeoutMs: options.timeoutMs, killGraceMs, signal }),
-  );
-
-  const exit = await status;
-  outcome.exitCode = exit.signal === null ? exit.code : null;
-  outcome.signal = exit.signal;
-  outcome.exitedOk = exit.success;
-  // The hook is gone; whatever it left behind goes too, at once (see runHook's JSDoc).
-  signalGroup(pgid, "SIGKILL");
-
-  const drained = await settleWithin(
-    Promise.all([stdout.result, stderr.result, fed]),
-    DRAIN_MS,
-  );
-  if (!drained) {
-    stdout.cancel();
-    stderr.cancel();
-    writer.abort().catch(() => {});
-  }
-  return { stdout: await stdout.result, stderr: await stderr.result };
-}
-
 /**
- * The hook's pid is its group's id (setsid); its start time was set by the
- * fork and survives the execs. It is read by a shell (Deno refuses `/proc` to
- * hookd), while the hook runs; a hook already gone by then is not told about.
- * A throwing callback must not turn a running hook into one "not run".
+ * Wait for `ended`, or stop the hook: on time-out or abort the group gets
+ * SIGTERM, then SIGKILL after the grace if anything in it is still there.
+ * Returns whether it was stopped, and why; `ended` may still be pending then.
  */
-async function tellSpawned(
-  pid: number,
-  onSpawn: NonNullable<RunHookOptions["onSpawn"]>,
-  startTimes: StartTimeReader | undefined,
-): Promise<void> {
-  const leaderStartTime = await processStartTime(pid, startTimes);
-  if (leaderStartTime === null) return;
+async function endOrStop(
+  pgid: number,
+  ended: Promise<unknown>,
+  options: RunHookOptions,
+): Promise<{ timedOut: boolean; aborted: boolean }> {
+  const { signal, killGraceMs = DEFAULT_KILL_GRACE_MS } = options;
+  let stop: (reason: "timeout" | "abort") => void = () => {};
+  const stopped = new Promise<"timeout" | "abort">((resolve) => stop = resolve);
+  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
+  const onAbort = () => stop("abort");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) stop("abort");
   try {
-    onSpawn({ pgid: pid, leaderStartTime });
-  } catch {
-    // Documented as must-not-throw; the run goes on unrecorded.
+    const first = await Promise.race([ended.then(() => "ended" as const), stopped]);
+    if (first === "ended") return { timedOut: false, aborted: false };
+    await terminateGroup(pgid, killGraceMs);
+    return { timedOut: first === "timeout", aborted: first === "abort" };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 
-/**
- * setsid(1) reports a program it cannot execute as `setsid: failed to execute
- * PROGRAM: REASON` (127 for ENOENT, 126 otherwise), a launcher's bash as
- * `bash: line N: PROGRAM: REASON` (one or two such lines), and nothing else can
- * have written to stderr by then; say it as `sh` would, naming the program.
- */
-function asShellWouldSay(program: string, exitCode: number | null, stderr: Collected): Collected {
-  if (exitCode !== 127 && exitCode !== 126) return stderr;
-  // Lines naming the program; their other words may be translated (LANG).
-  const lines = (stderr.text.endsWith("\n") ? stderr.text.slice(0, -1) : stderr.text).split("\n");
-  const [line] = lines;
-  const named = ` ${program}: `;
-  const at = line.indexOf(named);
-  const fromSetsid = line.startsWith("setsid: ") && lines.length === 1;
-  const fromBash = lines.length <= 2 && lines.every((l) => l.startsWith("bash: line "));
-  if (!(fromSetsid || fromBash) || at < 0) return stderr;
-  const reason = exitCode === 127 ? "not found" : line.slice(at + named.length);
-  return { text: `hookd: ${program}: ${reason}\n`, truncated: stderr.truncated };
-}
+/** One scratch buffer for every read: reads are synchronous, on the event loop. */
+const scratch = new Uint8Array(65536);
 
-/** Writes the body and closes stdin; a hook that does not read it is not an error. */
-async function feed(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  body: Uint8Array,
-): Promise<void> {
-  try {
-    if (body.byteLength > 0) await writer.write(body);
-    await writer.close();
-  } catch {
-    // EPIPE: the hook exited or closed stdin without reading all of it.
+/** The daemon's side of a running hook: its pipes, its pidfd and the bounded collectors. */
+class HookIo {
+  readonly stdout: Collector;
+  readonly stderr: Collector;
+  #hook: Spawned;
+  #input: Uint8Array;
+  #open = { stdin: true, stdout: true, stderr: true };
+
+  constructor(hook: Spawned, input: Uint8Array, limit: number) {
+    this.#hook = hook;
+    this.#input = input;
+    this.stdout = new Collector(limit);
+    this.stderr = new Collector(limit);
+    this.#feed();
+  }
+
+  /** Serve the pipes until the hook has exited and is reaped. */
+  async untilExit(): Promise<{ code: number | null; signal: number | null }> {
+    const hook = this.#hook;
+    for (;;) {
+      const watched: { fd: number; want: "in" | "out" }[] = [{ fd: hook.pidfd, want: "in" }];
+      if (this.#open.stdout) watched.push({ fd: hook.stdout, want: "in" });
+      if (this.#open.stderr) watched.push({ fd: hook.stderr, want: "in" });
+      if (this.#open.stdin) watched.push({ fd: hook.stdin, want: "out" });
+      const ready = await pollFds(watched, POLL_MS);
+      this.#drain(READS_PER_WAKE);
+      if (this.#open.stdin && ready[watched.length - 1]) this.#feed();
+      const exit = reap(hook.pid);
+      if (exit !== null) return exit;
+    }
+  }
+
+  /** Read what the pipes hold now, then close every fd: reading stops. */
+  finish(): void {
+    this.#drain(READS_PER_WAKE * 4);
+    this.#close("stdin");
+    this.#close("stdout");
+    this.#close("stderr");
+    closeFd(this.#hook.pidfd);
+    // A hook never reaped (an error above) is not left a zombie for long: it was just killed.
+    reap(this.#hook.pid);
+  }
+
+  #drain(reads: number): void {
+    for (const name of ["stdout", "stderr"] as const) {
+      for (let i = 0; i < reads && this.#open[name]; i++) {
+        const n = readSome(this.#hook[name], scratch);
+        if (n < 0) break;
+        if (n === 0) this.#close(name);
+        else this[name].add(scratch.subarray(0, n));
+      }
+    }
+  }
+
+  #feed(): void {
+    while (this.#open.stdin && this.#input.byteLength > 0) {
+      const n = writeSome(this.#hook.stdin, this.#input);
+      // EPIPE: the hook exited or closed stdin without reading all of it.
+      if (n === null) this.#input = this.#input.subarray(this.#input.byteLength);
+      else if (n < 0) return;
+      else this.#input = this.#input.subarray(n);
+    }
+    this.#close("stdin");
+  }
+
+  #close(name: "stdin" | "stdout" | "stderr"): void {
+    if (!this.#open[name]) return;
+    this.#open[name] = false;
+    closeFd(this.#hook[name]);
   }
 }
 
@@ -366,45 +334,30 @@ interface Collected {
   truncated: boolean;
 }
 
-/** Reads a stream to its end, keeping only the first `limit` bytes. */
-function collect(
-  stream: ReadableStream<Uint8Array>,
-  limit: number,
-): { result: Promise<Collected>; cancel(): void } {
-  const reader = stream.getReader();
-  const result = (async () => {
-    const kept: Uint8Array[] = [];
-    let keptBytes = 0;
-    let truncated = false;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        const room = limit - keptBytes;
-        if (value.byteLength > room) truncated = true;
-        if (room > 0) {
-          const part = value.byteLength > room ? value.slice(0, room) : value;
-          kept.push(part);
-          keptBytes += part.byteLength;
-        }
-      }
-    } catch {
-      // A read error ends the output; what was kept still counts.
-    }
-    const bytes = new Uint8Array(keptBytes);
-    let at = 0;
-    for (const part of kept) {
-      bytes.set(part, at);
-      at += part.byteLength;
-    }
-    return { text: new TextDecoder().decode(bytes), truncated };
-  })();
-  return {
-    result,
-    cancel() {
-      reader.cancel().catch(() => {});
-    },
-  };
+/** The first `limit` bytes of a stream; the rest is counted and dropped. */
+class Collector {
+  #kept: Uint8Array;
+  #length = 0;
+  #dropped = 0;
+
+  constructor(limit: number) {
+    this.#kept = new Uint8Array(limit);
+  }
+
+  add(bytes: Uint8Array): void {
+    const room = this.#kept.byteLength - this.#length;
+    const part = bytes.byteLength > room ? bytes.subarray(0, room) : bytes;
+    this.#kept.set(part, this.#length);
+    this.#length += part.byteLength;
+    this.#dropped += bytes.byteLength - part.byteLength;
+  }
+
+  result(): Collected {
+    return {
+      text: new TextDecoder().decode(this.#kept.subarray(0, this.#length)),
+      truncated: this.#dropped > 0,
+    };
+  }
 }
 
 function describeError(err: unknown): string {
@@ -412,66 +365,43 @@ function describeError(err: unknown): string {
 }
 
 function validateOptions(command: string, options: RunHookOptions): void {
+  const fail = (Error: typeof TypeError, what: string) => {
+    throw new Error(`runHook(): ${what}`);
+  };
   if (typeof command !== "string" || command.trim() === "") {
-    throw new TypeError("runHook(): the command must be a non-empty string");
+    fail(TypeError, "the command must be a non-empty string");
   }
-  const {
-    env,
-    stdin,
-    timeoutMs,
-    payloadDir,
-    killGraceMs,
-    outputLimitBytes,
-    signal,
-    startTimes,
-    onSpawn,
-  } = options;
-  if (env === null || typeof env !== "object") {
-    throw new TypeError("runHook(): options.env must be an object of strings");
-  }
+  const { env, stdin, timeoutMs, payloadDir, killGraceMs, outputLimitBytes, signal, onSpawn } =
+    options;
+  if (env === null || typeof env !== "object") fail(TypeError, "options.env must be an object");
   for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== "string") {
-      throw new TypeError(`runHook(): options.env.${name} must be a string`);
-    }
+    if (typeof value !== "string") fail(TypeError, `options.env.${name} must be a string`);
   }
-  if (!(stdin instanceof Uint8Array)) {
-    throw new TypeError("runHook(): options.stdin must be a Uint8Array");
-  }
+  if (!(stdin instanceof Uint8Array)) fail(TypeError, "options.stdin must be a Uint8Array");
   if (typeof payloadDir !== "string" || payloadDir === "") {
-    throw new TypeError(
-      "runHook(): options.payloadDir must be a non-empty path",
-    );
+    fail(TypeError, "options.payloadDir must be a non-empty path");
   }
   checkNonNegative("runHook()", "options.timeoutMs", timeoutMs);
   // setTimeout fires at once beyond 2^31 - 1 ms.
   if (timeoutMs === 0 || timeoutMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `runHook(): options.timeoutMs must be above 0 and at most ${MAX_TIMER_MS}`,
-    );
+    fail(RangeError, `options.timeoutMs must be above 0 and at most ${MAX_TIMER_MS}`);
   }
-  if (killGraceMs !== undefined) checkNonNegative("runHook()", "options.killGraceMs", killGraceMs);
-  if (killGraceMs !== undefined && killGraceMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `runHook(): options.killGraceMs must be at most ${MAX_TIMER_MS}`,
-    );
+  if (killGraceMs !== undefined) {
+    checkNonNegative("runHook()", "options.killGraceMs", killGraceMs);
+    if (killGraceMs > MAX_TIMER_MS) {
+      fail(RangeError, `options.killGraceMs must be at most ${MAX_TIMER_MS}`);
+    }
   }
   if (outputLimitBytes !== undefined) {
     checkNonNegative("runHook()", "options.outputLimitBytes", outputLimitBytes);
     if (!Number.isInteger(outputLimitBytes)) {
-      throw new RangeError(
-        "runHook(): options.outputLimitBytes must be a whole number",
-      );
+      fail(RangeError, "options.outputLimitBytes must be a whole number");
     }
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError("runHook(): options.signal must be an AbortSignal");
+    fail(TypeError, "options.signal must be an AbortSignal");
   }
   if (onSpawn !== undefined && typeof onSpawn !== "function") {
-    throw new TypeError("runHook(): options.onSpawn must be a function");
-  }
-  if (startTimes !== undefined && typeof startTimes?.read !== "function") {
-    throw new TypeError(
-      "runHook(): options.startTimes must be a StartTimeReader from createStartTimeReader()",
-    );
+    fail(TypeError, "options.onSpawn must be a function");
   }
 }

@@ -5,9 +5,11 @@
  *   delivery survives a crash and is run again at the next start; no more than
  *   `maxConcurrent` hooks run at once, and each endpoint within its policy
  *   (concurrency, retries with backoff, `queue` or `latest`);
- * - each hook in its own process group with a clean environment, a time limit
- *   and bounded output, the whole group killed when the hook ends or times out,
- *   so nothing a hook forks outlives it; each group is recorded in the store,
+ * - each hook started with `posix_spawn` (no fork of the daemon) in a session
+ *   and process group of its own, with a clean environment, a time limit and
+ *   output bounded in bytes, the whole group killed when the hook ends or times
+ *   out (only a descendant that starts its own session escapes it); each group
+ *   is recorded in the store,
  *   so that the next start ends what a crash left running
  *   ({@linkcode endOrphanedRuns}) before the delivery runs again.
  *
@@ -26,8 +28,14 @@ export {
   payloadFieldEnv,
 } from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
-export { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
-export { endOrphanedRuns, type EndOrphanedRunsOptions, type OrphanedRuns } from "./orphans.ts";
+export {
+  endOrphanedRuns,
+  type EndOrphanedRunsOptions,
+  type LeftAloneGroup,
+  type OrphanedRuns,
+} from "./orphans.ts";
+export { spawnProblem } from "./_libc.ts";
+export { choosePayloadDir } from "./_payload_file.ts";
 export {
   decideAfterRun,
   DEFAULT_POLICY,

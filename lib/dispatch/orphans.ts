@@ -10,8 +10,14 @@
 
 import type { RunningGroup, Store } from "../store/mod.ts";
 import { terminateGroup } from "./group_signaller.ts";
-import { processStartTime, type StartTimeReader } from "./start_time.ts";
+import { startTimes } from "./start_time.ts";
 import { sweepPayloadFiles } from "./_payload_file.ts";
+
+/**
+ * How far the start time read from `/proc` may be from the recorded one: the
+ * boot time is whole seconds, and the record is taken just before the spawn.
+ */
+const START_TOLERANCE_MS = 2000;
 
 /** Options for {@linkcode endOrphanedRuns}. */
 export interface EndOrphanedRunsOptions {
@@ -19,19 +25,26 @@ export interface EndOrphanedRunsOptions {
   payloadDir: string;
   /** Time between SIGTERM and SIGKILL, default 5000 (the queue's default). */
   killGraceMs?: number;
-  /** Reads the leaders' start times; without one, each read spawns a one-off shell. */
-  startTimes?: StartTimeReader;
+}
+
+/** A group {@linkcode endOrphanedRuns} did not signal, and why. */
+export interface LeftAloneGroup extends RunningGroup {
+  /**
+   * `gone`: its leader no longer runs. `started at another time`: a process
+   * with that pid runs, but it started at another time than recorded (a pid
+   * reused, or a clock stepped since boot: not ours to kill, when unsure).
+   */
+  reason: "gone" | "started at another time";
+  /** For `started at another time`: when the process that has the pid now started, epoch ms. */
+  startedAt?: number;
 }
 
 /** What {@linkcode endOrphanedRuns} did. */
 export interface OrphanedRuns {
   /** Groups whose leader was still the recorded process: terminated (SIGTERM, then SIGKILL). */
   terminated: RunningGroup[];
-  /**
-   * Groups left alone: their leader is gone, or its pid now belongs to
-   * another process (a different start time).
-   */
-  leftAlone: RunningGroup[];
+  /** Groups left alone, each with its reason. */
+  leftAlone: LeftAloneGroup[];
   /** The payload files removed. */
   payloadFiles: string[];
 }
@@ -40,8 +53,9 @@ export interface OrphanedRuns {
  * At start, before `store.recover()` and before any run: terminate the
  * process groups of runs a previous daemon left `running`, then remove every
  * payload file in `payloadDir` (no run of this daemon exists yet, so none
- * owns one). A group is signalled only while its leader's start time is the
- * one recorded, so a pid reused by an unrelated process is never hit. The
+ * owns one). A group is signalled only while its leader started when it was
+ * recorded to (within two seconds), so a pid reused by an unrelated process is
+ * never hit; the start times of all groups are read by one helper shell. The
  * groups are ended in parallel; each takes at most `killGraceMs`.
  *
  * A group whose leader already exited while other members run on cannot be
@@ -57,13 +71,14 @@ export interface OrphanedRuns {
  * @throws {StoreUnavailableError} when the running runs cannot be read
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStore } from "../store/mod.ts";
  * import { endOrphanedRuns } from "./orphans.ts";
  *
  * await using store = openStore(":memory:");
  * const payloadDir = await Deno.makeTempDir();
  * const ended = await endOrphanedRuns(store, { payloadDir });
- * console.assert(ended.terminated.length === 0 && ended.payloadFiles.length === 0);
+ * assert.deepEqual([ended.terminated, ended.payloadFiles], [[], []]);
  * await store.recover();
  * await Deno.remove(payloadDir);
  * ```
@@ -72,12 +87,18 @@ export async function endOrphanedRuns(
   store: Store,
   options: EndOrphanedRunsOptions,
 ): Promise<OrphanedRuns> {
+  const groups = (await store.runningGroups()).filter((group) =>
+    Number.isSafeInteger(group.pgid) && group.pgid > 1
+  );
+  const started = groups.length === 0 ? new Map() : await startTimes(groups.map((g) => g.pgid));
   const terminated: RunningGroup[] = [];
-  const leftAlone: RunningGroup[] = [];
-  for (const group of await store.runningGroups()) {
-    const mine = Number.isSafeInteger(group.pgid) && group.pgid > 1 &&
-      await processStartTime(group.pgid, options.startTimes) === group.leaderStartTime;
-    (mine ? terminated : leftAlone).push(group);
+  const leftAlone: LeftAloneGroup[] = [];
+  for (const group of groups) {
+    const startedAt = started.get(group.pgid);
+    if (startedAt === undefined) leftAlone.push({ ...group, reason: "gone" });
+    else if (Math.abs(startedAt - group.leaderStartTime) <= START_TOLERANCE_MS) {
+      terminated.push(group);
+    } else leftAlone.push({ ...group, reason: "started at another time", startedAt });
   }
   await Promise.all(
     terminated.map((group) => terminateGroup(group.pgid, options.killGraceMs ?? 5000)),

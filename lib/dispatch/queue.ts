@@ -12,8 +12,6 @@
 
 import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
-import { createStartTimeReader, type StartTimeReader } from "./start_time.ts";
-import { createLauncherPool, type LauncherPool } from "./launcher.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import {
   checkEndpointPolicy,
@@ -24,7 +22,6 @@ import {
   pickToRun,
   retryDelayMs,
 } from "./policy.ts";
-import { settleWithin } from "./_settle.ts";
 import { Waiters } from "./_waiters.ts";
 
 export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
@@ -124,17 +121,12 @@ class DurableQueue implements Queue {
   #pumpAgain = false;
   /** The recording of ended runs under way. */
   #saving: Promise<void> | undefined;
-  /** Shared by all runs, so that recording a hook's group spawns nothing. */
-  #startTimes: StartTimeReader = createStartTimeReader();
-  /** Start hooks without a spawn from this process; null without bash. */
-  #launcher: LauncherPool | null;
 
   constructor(store: Store, options: QueueOptions) {
     this.#store = store;
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#launcher = options.launcher === undefined ? createLauncherPool() : options.launcher;
   }
 
   async start(): Promise<void> {
@@ -238,9 +230,6 @@ class DurableQueue implements Queue {
       // The runner terminates aborted hooks within its kill grace; do not wait forever for one that will not.
       await settleWithin(allDone(), (this.#options.killGraceMs ?? 5000) + 5000);
     }
-    // A run still going gets a one-off shell from now on: its group is still recorded.
-    await this.#startTimes.close();
-    await this.#launcher?.close();
     await this.#pumping;
     await this.#saveUnsaved();
     this.#waiters.rejectAll(() => new QueueClosedError());
@@ -351,8 +340,6 @@ class DurableQueue implements Queue {
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
-        startTimes: this.#startTimes,
-        launcher: this.#launcher,
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
           this.#store.recordProcessGroup(claimed, group).catch((error) =>
@@ -538,6 +525,17 @@ class DurableQueue implements Queue {
     } catch {
       // A broken log must not stop the queue.
     }
+  }
+}
+
+/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

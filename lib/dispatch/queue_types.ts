@@ -9,15 +9,12 @@
 import type { ClaimedDelivery, DeliveryState, RunOutcome, RunRecord } from "../store/mod.ts";
 import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
 import type { EndpointPolicy } from "./policy.ts";
-import type { LauncherPool } from "./launcher.ts";
 
 /**
  * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
  * queue passes `env` from `QueueOptions.env`, the time limit from the
  * delivery, a `signal` that fires when the queue closes and stops waiting
- * for the hook, `startTimes`, the queue's one `StartTimeReader` (its shell
- * starts at the first run and stops when the queue closes), and `launcher`,
- * the queue's hook launchers (closed with the queue). In the
+ * for the hook, and `onSpawn`, which records the hook's process group. In the
  * result, `timedOut` counts as a failure; `aborted` (the queue closed)
  * requeues the delivery instead.
  */
@@ -74,12 +71,6 @@ export interface QueueOptions {
   killGraceMs?: number;
   /** Passed to the runner. */
   outputLimitBytes?: number;
-  /**
-   * The hook launchers passed to the runner; default a pool of the queue's
-   * own when bash exists ({@linkcode createLauncherPool}), null to spawn every hook.
-   * The queue closes them when it closes.
-   */
-  launcher?: LauncherPool | null;
   /** How often to purge deliveries older than the store's retention, default 1 hour; 0 never. */
   purgeIntervalMs?: number;
   /** The clock, epoch milliseconds; for tests. */

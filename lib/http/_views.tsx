@@ -13,6 +13,8 @@ import { DELIVERY_STATES } from "../store/mod.ts";
 import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
 import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
+import { isSecretName } from "../log/mod.ts";
+import { nestedDeeperThan } from "../verify/json_depth.ts";
 
 /** The list's filters, as given in the query string (already checked). */
 export interface ListQuery {
@@ -24,6 +26,14 @@ export interface ListQuery {
   since?: string;
   /** `?before=`: the id the page starts after. */
   before?: string;
+}
+
+/** What a replay did, as the page shows it after the redirect. */
+export interface ReplayNotice {
+  /** Whether the delivery was queued again. */
+  requeued: boolean;
+  /** What `hookd replay ID` prints for it. */
+  text: string;
 }
 
 /** The `since` choices the filter form offers (any other duration also works in the URL). */
@@ -177,8 +187,8 @@ export interface DetailPageProps {
   delivery: DeliveryDetail;
   /** The replay form's CSRF token. */
   csrf: string;
-  /** What a replay just did, from the redirect's query string. */
-  replayed?: "queued" | "queued-already" | "running" | "no-hook";
+  /** What a replay just did, in `hookd replay`'s words. */
+  replayed?: ReplayNotice;
   /** The current time, epoch milliseconds. */
   now: number;
 }
@@ -197,7 +207,7 @@ export function DetailPage(props: DetailPageProps) {
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
-      <ReplayNotice replayed={props.replayed} />
+      <ReplayNoticeLine replayed={props.replayed} />
       <dl class="facts">
         <dt>Endpoint</dt>
         <dd>{d.endpoint}</dd>
@@ -243,7 +253,8 @@ export function DetailPage(props: DetailPageProps) {
           {Object.entries(d.headers).map(([name, value]) => (
             <tr>
               <th class="mono">{name}</th>
-              <td class="mono">{value}</td>
+              {/* Rows stored before the one rule held may keep such a value: never show it. */}
+              <td class="mono">{isSecretName(name) ? "[redacted]" : value}</td>
             </tr>
           ))}
         </tbody>
@@ -251,6 +262,15 @@ export function DetailPage(props: DetailPageProps) {
       <h2>
         Body <span class="muted">({d.contentType || "no type"}, {d.bodySize} bytes)</span>
       </h2>
+      {d.body.byteLength > BODY_EXCERPT_BYTES
+        ? (
+          <p class="muted">
+            Showing the first 256 KiB of {d.body.byteLength.toLocaleString("en")} bytes; all of it:
+            {" "}
+            <code>hookd show {d.id} --json</code>
+          </p>
+        )
+        : null}
       <pre class="body">{bodyText(d.body)}</pre>
       <h2>Runs ({d.runs.length})</h2>
       {d.runs.length === 0 ? <p class="muted">Not run yet.</p> : null}
@@ -259,27 +279,13 @@ export function DetailPage(props: DetailPageProps) {
   );
 }
 
-function ReplayNotice(props: { replayed: DetailPageProps["replayed"] }) {
-  switch (props.replayed) {
-    case "queued":
-      return <p class="notice" role="status">Replayed: queued to run again.</p>;
-    case "queued-already":
-    case "running":
-      return (
-        <p class="notice warn" role="status">
-          Not replayed: the delivery is already{" "}
-          {props.replayed === "running" ? "running" : "queued"}.
-        </p>
-      );
-    case "no-hook":
-      return (
-        <p class="notice warn" role="status">
-          Not replayed: the delivery has no hook to run.
-        </p>
-      );
-    default:
-      return null;
-  }
+function ReplayNoticeLine(props: { replayed: ReplayNotice | undefined }) {
+  if (!props.replayed) return null;
+  return (
+    <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
+      {props.replayed.text}
+    </p>
+  );
 }
 
 function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
@@ -411,19 +417,47 @@ function exitText(run: { exitCode: number | null; signal: string | null; outcome
  * The body as text: pretty-printed when it is JSON, as is when it is other
  * UTF-8, and as base64 when it is binary.
  */
+/** The most of a body the page shows: the rest is for `hookd show`. */
+export const BODY_EXCERPT_BYTES = 256 * 1024;
+/** Pretty-printing is tried only on bodies this small and this shallow: indenting is quadratic in depth. */
+const PRETTY_MAX_BYTES = 64 * 1024;
+const PRETTY_MAX_DEPTH = 16;
+
+/**
+ * The body as the page shows it, bounded whatever the sender sent: at most
+ * {@linkcode BODY_EXCERPT_BYTES} of it, pretty-printed only when it is
+ * small, shallow JSON whose indented form still fits (else the raw text),
+ * base64 when it is not UTF-8. Every step is linear in the excerpt.
+ */
 function bodyText(body: Uint8Array): string {
   if (body.byteLength === 0) return "(empty)";
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch {
-    return `(binary; base64)\n${body.toBase64()}`;
+  const whole = body.byteLength <= BODY_EXCERPT_BYTES;
+  const bytes = whole ? body : body.subarray(0, BODY_EXCERPT_BYTES);
+  const text = utf8Prefix(bytes, whole);
+  if (text === undefined) return `(binary; base64)\n${bytes.toBase64()}`;
+  if (!whole || bytes.byteLength > PRETTY_MAX_BYTES || nestedDeeperThan(bytes, PRETTY_MAX_DEPTH)) {
+    return text;
   }
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    const pretty = JSON.stringify(JSON.parse(text), null, 2);
+    return pretty.length <= BODY_EXCERPT_BYTES ? pretty : text;
   } catch {
     return text;
   }
+}
+
+/** The bytes as UTF-8; a cut excerpt may end inside a character, which is dropped. */
+function utf8Prefix(bytes: Uint8Array, whole: boolean): string | undefined {
+  for (let drop = 0; drop <= (whole ? 0 : 3); drop++) {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(
+        bytes.subarray(0, bytes.byteLength - drop),
+      );
+    } catch {
+      // Try one byte shorter: the cut may have split a character.
+    }
+  }
+  return undefined;
 }
 
 /**

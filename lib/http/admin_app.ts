@@ -8,6 +8,7 @@
 
 import { type Context, Hono } from "hono";
 import { adminAuth, type AdminAuthOptions } from "./admin_auth.ts";
+import { adminHostCheck } from "./admin_host.ts";
 import { type DeliveriesPageDeps, mountDeliveriesPages } from "./deliveries_page.tsx";
 
 /** What the daemon knows about its own health. */
@@ -61,7 +62,7 @@ const NO_STORE = { "Cache-Control": "no-store" };
  */
 export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
-  if (deps.access) app.use(adminAuth(deps.access));
+  if (deps.access) app.use(adminHostCheck(deps.access), adminAuth(deps.access));
   if (deps.pages) mountDeliveriesPages(app, deps.pages);
 
   app.on(["GET", "HEAD"], "/healthz", async function healthz(c) {

@@ -18,6 +18,8 @@ export interface AdminAuthOptions {
   loopback: boolean;
   /** The token now in force, read per request so that a reload applies; undefined: none. */
   token(): string | undefined;
+  /** `HOOKD_ADMIN_HOSTS` now in force: see lib/http/admin_host.ts, which runs first. */
+  hosts?(): readonly string[];
 }
 
 /** Paths anyone who reaches the listener may use: a load balancer's health check. */

@@ -250,7 +250,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
           headers,
         })
         : undefined;
-      const { id, duplicate } = await deps.accept({
+      const { id, duplicate, event: storedEvent } = await deps.accept({
         endpoint: endpoint.config.name,
         event: verdict.event,
         sourceId: verdict.deliveryId,
@@ -276,7 +276,13 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
       };
       if (duplicate) {
         fields.outcome = "duplicate";
-        return c.json({ ...answer, duplicate: true }, 200);
+        // What is stored, not what this request's (unsigned) event header says.
+        const event = storedEvent ?? verdict.event;
+        const storedHook = event === verdict.event ? hook : pickHook(endpoint.config, event);
+        return c.json(
+          { ...answer, event, hook: storedHook?.variable ?? null, duplicate: true },
+          200,
+        );
       }
       const success = endpoint.config.successStatus;
       if (filtered !== undefined) {

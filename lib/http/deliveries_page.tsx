@@ -2,8 +2,9 @@
  * The deliveries pages on the admin listener, rendered on the server with
  * hono/jsx (no client code): `/` lists the newest deliveries under a chart
  * of the last hour, `/deliveries/:id` shows one with its runs, and
- * `POST /deliveries/:id/replay` replays it as `hookd replay ID` does, then
- * redirects (303) back. Every response here carries a strict
+ * `POST /deliveries/:id/replay` replays it with the command line's own
+ * replay (filter and hook configured now), then redirects (303) back to the
+ * page, which says what `hookd replay ID` would have printed. Every response here carries a strict
  * Content-Security-Policy and the framing, referrer and sniffing headers.
  *
  * @module
@@ -14,12 +15,18 @@ import { parseDuration } from "../config/duration.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
 import { STYLE, STYLE_PATH } from "./_style.ts";
-import { DetailPage, ErrorPage, ListPage, type ListQuery } from "./_views.tsx";
+import { DetailPage, ErrorPage, ListPage, type ListQuery, type ReplayNotice } from "./_views.tsx";
 
 /** What the pages need from the daemon. */
 export interface DeliveriesPageDeps {
-  /** The delivery store. */
-  store: Pick<Store, "list" | "get" | "activity" | "requeue">;
+  /** The delivery store, read only: a replay goes through `replay`. */
+  store: Pick<Store, "list" | "get" | "activity">;
+  /**
+   * Replay one delivery exactly as `hookd replay ID` does (the daemon passes
+   * lib/cli's `replay` over the running configuration): the filter and the
+   * hook configured now, and the command line's words for what it did.
+   */
+  replay(id: string): Promise<PageReplay>;
   /** The configured endpoint names, offered in the filter (read per request: a reload changes them). */
   endpoints(): readonly string[];
   /** Replayed work is waiting: dispatch now rather than at the next poll. */
@@ -30,6 +37,16 @@ export interface DeliveriesPageDeps {
   duplicates?(since: number, until: number): number[];
   /** The clock, epoch milliseconds; for tests. */
   now?(): number;
+}
+
+/** What a replay did, for the page. */
+export interface PageReplay {
+  /** Whether it was queued again (else skipped). */
+  requeued: boolean;
+  /** Whether there is no such delivery. */
+  unknown: boolean;
+  /** What `hookd replay ID` prints for it, one line. */
+  text: string;
 }
 
 /** The Content-Security-Policy every page is sent with. */
@@ -58,7 +75,13 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  * import { mountDeliveriesPages } from "./deliveries_page.tsx";
  * await using store = openStore(":memory:");
  * const app = new Hono();
- * mountDeliveriesPages(app, { store, endpoints: () => ["github"], adminToken: () => undefined });
+ * mountDeliveriesPages(app, {
+ *   store,
+ *   // The daemon passes lib/cli's replayOne over its configuration.
+ *   replay: (id) => Promise.resolve({ requeued: false, unknown: true, text: `${id} skipped` }),
+ *   endpoints: () => ["github"],
+ *   adminToken: () => undefined,
+ * });
  * const res = await app.request("/");
  * assert.equal(res.status, 200);
  * assert.match(await res.text(), /No deliveries match\./);
@@ -66,6 +89,7 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {
   const now = deps.now ?? Date.now;
+  const notices = new ReplayNotices(now);
   const pages = ["/", "/deliveries/*", STYLE_PATH];
   for (const path of pages) app.use(path, securityHeaders);
 
@@ -119,19 +143,10 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
     const id = c.req.param("id");
     const delivery = ID.test(id) ? await deps.store.get(id) : null;
     if (!delivery) return notFound(c, id);
-    const replayed = c.req.query("replayed");
+    const replayed = notices.take(c.req.query("replayed"), id);
     const csrf = await formToken(c, id, deps.adminToken());
     return c.html(
-      page(
-        <DetailPage
-          delivery={delivery}
-          csrf={csrf}
-          replayed={REPLAY_NOTICES.has(replayed ?? "")
-            ? replayed as "queued" | "queued-already" | "running" | "no-hook"
-            : undefined}
-          now={now()}
-        />,
-      ),
+      page(<DetailPage delivery={delivery} csrf={csrf} replayed={replayed} now={now()} />),
       200,
       NO_STORE,
     );
@@ -152,18 +167,11 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
       return c.html(page(<ErrorPage title="Replay refused" message={refused} />), 403, NO_STORE);
     }
     if (!ID.test(id)) return notFound(c, id);
-    const result = await deps.store.requeue([id]);
-    const skipped = result.skipped[0]?.reason;
-    if (skipped === "unknown") return notFound(c, id);
-    if (result.requeued.length > 0) deps.notify?.();
-    const notice = skipped === undefined
-      ? "queued"
-      : skipped === "no hook"
-      ? "no-hook"
-      : skipped === "queued"
-      ? "queued-already"
-      : "running";
-    return c.redirect(`/deliveries/${id}?replayed=${notice}`, 303);
+    const done = await deps.replay(id);
+    if (done.unknown) return notFound(c, id);
+    if (done.requeued) deps.notify?.();
+    const key = notices.put(id, { requeued: done.requeued, text: done.text.trim() });
+    return c.redirect(`/deliveries/${id}?replayed=${key}`, 303);
   });
 
   app.all("/deliveries/:id/replay", (c) =>
@@ -175,7 +183,42 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
 }
 
 const NO_STORE = { "Cache-Control": "no-store" };
-const REPLAY_NOTICES = new Set(["queued", "queued-already", "running", "no-hook"]);
+
+/**
+ * What a replay said, kept for the page the form redirects to (303, so a
+ * reload never replays twice). The URL carries a random key, never the
+ * text: nobody can link to a page showing words hookd did not say. Kept in
+ * memory, few and briefly; a key that is gone (a restart, another instance
+ * behind one name) shows the page without the notice, and its runs say the rest.
+ */
+class ReplayNotices {
+  static readonly MAX = 256;
+  static readonly TTL_MS = 10 * 60_000;
+  #notices = new Map<string, { id: string; at: number; notice: ReplayNotice }>();
+  #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  put(id: string, notice: ReplayNotice): string {
+    const key = crypto.getRandomValues(new Uint8Array(16)).toBase64({
+      alphabet: "base64url",
+      omitPadding: true,
+    });
+    if (this.#notices.size >= ReplayNotices.MAX) {
+      this.#notices.delete(this.#notices.keys().next().value!);
+    }
+    this.#notices.set(key, { id, at: this.#now(), notice });
+    return key;
+  }
+
+  take(key: string | undefined, id: string): ReplayNotice | undefined {
+    const kept = key === undefined ? undefined : this.#notices.get(key);
+    if (!kept || kept.id !== id || this.#now() - kept.at > ReplayNotices.TTL_MS) return undefined;
+    return kept.notice;
+  }
+}
 
 const securityHeaders: MiddlewareHandler = async function securityHeaders(c, next) {
   await next();

@@ -1,12 +1,14 @@
 /**
- * Redaction for the log: which property names hold secrets, signatures,
- * tokens, passwords or bodies, and the {@linkcode Cleaner} that walks a value
- * into plain JSON with those written as `"[REDACTED]"`, raw bytes as their
+ * Redaction for the log: the {@linkcode Cleaner} that walks a value
+ * into plain JSON with properties named like secrets (the one rule of
+ * `secret_name.ts`) written as `"[REDACTED]"`, raw bytes as their
  * size, long strings cut and deep or circular objects elided. Private to
  * `lib/log/`.
  *
  * @module
  */
+
+import { isSecretName } from "./secret_name.ts";
 
 /** What a redacted value is written as. */
 export const REDACTED = "[REDACTED]";
@@ -14,92 +16,6 @@ export const REDACTED = "[REDACTED]";
 export const MAX_STRING = 2048;
 /** Deeper objects are elided rather than walked. */
 const MAX_DEPTH = 8;
-
-/** Words that make a property name sensitive wherever they appear in it. */
-const SENSITIVE_WORDS = new Set([
-  "auth",
-  "authorization",
-  "body",
-  "cookie",
-  "cookies",
-  "credential",
-  "credentials",
-  "hmac",
-  "passphrase",
-  "passwd",
-  "password",
-  "secret",
-  "secrets",
-  "sig",
-  "signature",
-  "signatures",
-  "token",
-  "tokens",
-]);
-/** Two-word names that are sensitive though neither word is alone. */
-const SENSITIVE_PAIRS = new Set(["apikey", "privatekey", "accesskey"]);
-/**
- * A last word that makes the name describe a sensitive thing rather than hold
- * it (`bodyBytes`, `signatureValid`, `secretFile`), so it is logged as is.
- */
-const METADATA_WORDS = new Set([
-  "algo",
-  "algorithm",
-  "bytes",
-  "count",
-  "env",
-  "file",
-  "kind",
-  "len",
-  "length",
-  "missing",
-  "ms",
-  "name",
-  "ok",
-  "path",
-  "present",
-  "required",
-  "scheme",
-  "size",
-  "type",
-  "valid",
-  "var",
-  "verified",
-]);
-
-/** Names already judged: the same few recur in every record, and splitting them is the costly part. */
-const sensitiveKeyCache = new Map<string, boolean>();
-/** Header names come from senders, so the cache is bounded by being emptied. */
-const SENSITIVE_KEY_CACHE_SIZE = 1024;
-
-/**
- * Whether a property name looks like it holds a secret, a signature or a raw
- * body: it contains a sensitive word (camelCase, snake_case and kebab-case are
- * split) and does not end in a metadata word.
- */
-function isSensitiveKey(key: string): boolean {
-  let sensitive = sensitiveKeyCache.get(key);
-  if (sensitive === undefined) {
-    if (sensitiveKeyCache.size >= SENSITIVE_KEY_CACHE_SIZE) sensitiveKeyCache.clear();
-    sensitive = judgeKey(key);
-    sensitiveKeyCache.set(key, sensitive);
-  }
-  return sensitive;
-}
-
-function judgeKey(key: string): boolean {
-  const words = key
-    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)
-    .map((word) => word.toLowerCase())
-    .filter((word) => word !== "" && !/^\d+$/.test(word));
-  if (words.length === 0) return false;
-  if (METADATA_WORDS.has(words[words.length - 1])) return false;
-  for (let i = 0; i < words.length; i++) {
-    if (SENSITIVE_WORDS.has(words[i])) return true;
-    if (i > 0 && SENSITIVE_PAIRS.has(words[i - 1] + words[i])) return true;
-  }
-  return false;
-}
 
 /**
  * Cuts a string past `max` characters, saying how many were cut.
@@ -197,7 +113,7 @@ export class Cleaner {
    * @param depth how deep the object holding it sits
    */
   property(key: string, value: unknown, depth: number): unknown {
-    if (value !== undefined && isSensitiveKey(key)) {
+    if (value !== undefined && isSecretName(key)) {
       (this.redacted ??= new Set()).add(value);
       return REDACTED;
     }

@@ -41,7 +41,8 @@
  *   what writes the last buffered records and closes the file, because Deno
  *   fires no `unload` on SIGINT or SIGTERM.
  *
- * The folder: this file is its face; `_redact.ts` (sensitive names, the
+ * The folder: this file is its face; `secret_name.ts` holds the one rule for
+ * names that hold secrets (also used by intake and the pages); `_redact.ts` (the
  * cleaner), `_format.ts` (record to JSON line and stderr line), `_stderr.ts`
  * (stderr batching) and `_rotating_file.ts` (the file writer) are private to
  * it. Nothing here imports from `lib/` outside `lib/log/` (bar, if ever
@@ -56,6 +57,8 @@ import { dirname } from "node:path";
 import { formatStderrLine } from "./_format.ts";
 import { fileSink, LogFile, markImmediate, removeSurplusFiles } from "./_rotating_file.ts";
 import { flushStderr, flushStderrOnUnload, writeStderr } from "./_stderr.ts";
+
+export { isSecretName } from "./secret_name.ts";
 
 /** Options for {@linkcode setupLog}. */
 export interface LogOptions {

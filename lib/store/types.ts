@@ -262,15 +262,14 @@ export interface ClaimedDelivery extends
 }
 
 /**
- * A hook's process group, as Linux names it: the group's id (its leader's
- * pid) and the leader's start time, field 22 of `/proc/<pid>/stat` (clock
- * ticks since boot). Together they name one process, even after its pid is
+ * A hook's process group: the group's id (its leader's pid) and the time the
+ * leader was started. Together they name one process, even after its pid is
  * reused.
  */
 export interface ProcessGroup {
   /** The process group's id. */
   pgid: number;
-  /** When the group's leader started, in clock ticks since boot. */
+  /** When the group's leader was started, epoch milliseconds (taken just before the spawn). */
   leaderStartTime: number;
 }
 

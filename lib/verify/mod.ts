@@ -8,6 +8,7 @@
 import type { EndpointSettings, Provider, Verify } from "./types.ts";
 import { azureDevops, clerk, postmark, resend } from "./aliases.ts";
 import { circleci } from "./circleci.ts";
+import { contentful } from "./contentful.ts";
 import { docusign } from "./docusign.ts";
 import { hubspot } from "./hubspot.ts";
 import { intercom } from "./intercom.ts";
@@ -45,6 +46,7 @@ import { token } from "./token.ts";
 import { twitch } from "./twitch.ts";
 import { twilio } from "./twilio.ts";
 import { typeform } from "./typeform.ts";
+import { woocommerce } from "./woocommerce.ts";
 import { zoom } from "./zoom.ts";
 
 export type * from "./types.ts";
@@ -88,6 +90,8 @@ export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
     lemonsqueezy,
     docusign,
     mux,
+    contentful,
+    woocommerce,
     clerk,
     resend,
     postmark,

@@ -10,7 +10,9 @@
  * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
  * lifecycle notifications. Since the secret is inside the body, the hook
  * and the store get the batch with every `clientState` replaced by
- * `[redacted]` (re-serialized JSON, not the bytes received).
+ * `[redacted]` (re-serialized JSON, not the bytes received). Before the
+ * secret is checked the body gets only bounded work: a body nested deeper
+ * than {@linkcode MAX_DEPTH} levels is refused 400 by a linear scan, never parsed.
  *
  * @module
  */
@@ -27,6 +29,7 @@ import { isRejected, malformed, parseJsonBody, readPath, unauthorized } from "./
 import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
 import { verifiedBy } from "./_hmac.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+import { nestedDeeperThan } from "./json_depth.ts";
 
 const encoder = new TextEncoder();
 
@@ -61,6 +64,12 @@ function batchEvent(notifications: readonly unknown[]): string {
 }
 
 /**
+ * How deep a notification batch may nest: Graph's own are a few levels
+ * (`value[].resourceData.…`); rich notifications add a few more.
+ */
+export const MAX_DEPTH = 32;
+
+/**
  * Verify a batch of Graph notifications by their `clientState`.
  *
  * @param input the delivery
@@ -70,8 +79,13 @@ function batchEvent(notifications: readonly unknown[]): string {
  *   notification carries the previous value
  */
 export async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Promise<Verdict> {
-  // The secret travels inside the body, so the body is parsed first; it
-  // is within the size limit and nothing else is read until all match.
+  // The secret travels inside the body, so the body is parsed first. It is
+  // within the size limit, and one linear scan that stops at MAX_DEPTH keeps
+  // a nested body from costing more than a flat one (V8's parse of deep
+  // nesting, and the copies below, are what an unauthenticated sender could
+  // otherwise make the event loop pay for).
+  const deep = nestedDeeperThan(input.body, MAX_DEPTH);
+  if (deep) return malformed(`body is nested deeper than ${MAX_DEPTH} levels`);
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
   const notifications = (parsed.value as { value?: unknown } | null)?.value;

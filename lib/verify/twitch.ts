@@ -9,6 +9,9 @@
  * text/plain 200 (no hook runs), `notification` is the subscription type
  * (`channel.follow`), and `revocation` is stored as
  * `revocation.<subscription type>`, so it is logged and a hook may act on it.
+ * The type header is not signed, so the signed body must agree with it
+ * (`subscription.status`, and a `challenge` only in a verification): a
+ * captured verification resent as a notification is refused 400.
  *
  * @module
  */
@@ -97,6 +100,8 @@ export async function verifyTwitch(
     contentType: "application/json",
   };
   const type = singleHeader(input.headers, TYPE);
+  const mismatch = typeMismatch(type, parsed.value);
+  if (mismatch) return malformed(mismatch);
   switch (type) {
     case "notification":
       return { ...accepted, event: subscription };
@@ -114,6 +119,32 @@ export async function verifyTwitch(
     default:
       return malformed(type ? `unknown ${TYPE}` : `missing ${TYPE}`);
   }
+}
+
+const PENDING = "webhook_callback_verification_pending";
+
+/**
+ * Why the signed body cannot be a message of this (unsigned) type: a
+ * captured verification or revocation resent as a notification, or the
+ * other way round. Twitch writes `subscription.status` into every message
+ * (`enabled` in notifications, `webhook_callback_verification_pending` in
+ * verifications, the reason in revocations), and only verifications carry
+ * a `challenge`. A body without a status (a hand-signed test) passes.
+ */
+function typeMismatch(type: string | null | undefined, body: unknown): string | undefined {
+  // A verification is judged by its challenge below: a notification resent as one has none.
+  if (type !== "notification" && type !== "revocation") return undefined;
+  const status = readPath(body, "subscription.status");
+  const agrees = status === undefined ||
+    (type === "notification" ? status === "enabled" : status !== "enabled" && status !== PENDING);
+  if (!agrees) {
+    return `subscription.status "${status!.slice(0, 60)}" does not match ${TYPE} ${type}`;
+  }
+  const challenge = typeof body === "object" && body !== null && Object.hasOwn(body, "challenge");
+  if (challenge) {
+    return `a ${type} carries no challenge: this body is a webhook_callback_verification`;
+  }
+  return undefined;
 }
 
 /** The `twitch` provider. */

@@ -61,8 +61,8 @@ Deno.test("describeConfig() shows the resolved configuration", async (t) => {
     assert.match(text, /hooks +\(none: every delivery is logged as ignored\)/);
   });
 
-  await t.step("every secret as ***, the previous one too", () => {
-    assert.match(text, /^ +secret +\*\*\* \+ previous \*\*\*$/m);
+  await t.step("every secret as ***, the previous one too, with where it came from", () => {
+    assert.match(text, /^ +secret +\*\*\* from environment \+ previous \*\*\* from environment$/m);
     for (const secret of SECRETS) assert.ok(!text.includes(secret), `printed ${secret}`);
   });
 });
@@ -99,4 +99,54 @@ Deno.test("describeConfig() masks a verify token like a secret", () => {
   assert.match(text, /verify_token \*\*\*/);
   assert.doesNotMatch(text, /verify-token-5c0ffee|meta-app-secret-77aa/);
   assert.match(text, /echo \*\*\*/);
+});
+
+Deno.test("describeConfig() says where each secret came from, never its value", () => {
+  const config = parseConfig({
+    HOOKD_ENDPOINTS: "gh,fb",
+    HOOKD_GH_PROVIDER: "github",
+    HOOKD_GH_SECRET_FILE: "github",
+    HOOKD_GH_SECRET_PREVIOUS: "previous-secret-in-env-file",
+    HOOKD_FB_PROVIDER: "meta",
+    HOOKD_FB_SECRET: "meta-secret-from-process-env",
+    HOOKD_FB_VERIFY_TOKEN_FILE: "/etc/hookd/fb.token",
+    HOOKD_ADMIN_TOKEN_FILE: "/etc/hookd/admin.token",
+    HOOKD_STORE: "postgres://hookd@db.internal/hookd",
+    HOOKD_STORE_PASSWORD_FILE: "pg",
+  }, {
+    secretFiles: new Map([
+      ["HOOKD_GH_SECRET_FILE", { value: "credential-secret-0123", origin: "credential github" }],
+      ["HOOKD_FB_VERIFY_TOKEN_FILE", {
+        value: "verify-token-4567",
+        origin: "file /etc/hookd/fb.token",
+      }],
+      ["HOOKD_ADMIN_TOKEN_FILE", {
+        value: "admin-token-89abcdef",
+        origin: "file /etc/hookd/admin.token",
+      }],
+      ["HOOKD_STORE_PASSWORD_FILE", { value: "pg-password-cafe", origin: "credential pg" }],
+    ]),
+    envFileKeys: new Set(["HOOKD_GH_SECRET_PREVIOUS"]),
+  });
+  const text = describeConfig(config);
+  assert.match(
+    text,
+    /^ +secret +\*\*\* from credential github \+ previous \*\*\* from env file$/m,
+  );
+  assert.match(text, /^ +secret +\*\*\* from environment$/m);
+  assert.match(text, /^ +verify_token \*\*\* from file \/etc\/hookd\/fb\.token$/m);
+  assert.match(text, /^token +admin listener: \*\*\* from file \/etc\/hookd\/admin\.token$/m);
+  assert.match(text, /^password +store: \*\*\* from credential pg$/m);
+  for (
+    const secret of [
+      "credential-secret-0123",
+      "previous-secret-in-env-file",
+      "meta-secret-from-process-env",
+      "verify-token-4567",
+      "admin-token-89abcdef",
+      "pg-password-cafe",
+    ]
+  ) {
+    assert.ok(!text.includes(secret), `printed ${secret}`);
+  }
 });

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createStartTimeReader, runHook, type RunHookOptions } from "../../lib/dispatch/mod.ts";
+import { runHook, type RunHookOptions } from "../../lib/dispatch/mod.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const encoder = new TextEncoder();
@@ -463,43 +463,32 @@ async function recordingSpawns<T>(
   }
 }
 
-Deno.test("runHook() spawns only setsid and the hook, and at most one helper for many runs", async (t) => {
+Deno.test("runHook() starts hooks without Deno.Command (no fork of the daemon), and says when", async (t) => {
   await using dir = await tempDir();
 
-  await t.step("a simple command is executed without a shell", async () => {
-    const { value: result, spawned } = await recordingSpawns(() =>
-      runHook("/bin/echo  direct\targs", optionsFor(dir.path))
+  await t.step("a simple command and a shell line spawn nothing through Deno.Command", async () => {
+    const { value: results, spawned } = await recordingSpawns(() =>
+      Promise.all([
+        runHook("/bin/echo  direct\targs", optionsFor(dir.path)),
+        runHook("echo $((1 + 1))", optionsFor(dir.path)),
+      ])
     );
-    assert.equal(result.stdout, "direct args\n");
-    assert.deepEqual(spawned, [["/usr/bin/setsid", "/bin/echo", "direct", "args"]]);
+    assert.deepEqual(results.map((r) => r.stdout), ["direct args\n", "2\n"]);
+    assert.deepEqual(spawned, []);
   });
 
-  await t.step("a line with shell syntax goes through /bin/sh -c", async () => {
-    const { value: result, spawned } = await recordingSpawns(() =>
-      runHook("echo $((1 + 1))", optionsFor(dir.path))
-    );
-    assert.equal(result.stdout, "2\n");
-    assert.deepEqual(spawned, [["/usr/bin/setsid", "/bin/sh", "-c", "echo $((1 + 1))"]]);
-  });
-
-  await t.step("recording the groups of many runs starts one helper shell", async () => {
-    await using startTimes = createStartTimeReader();
+  await t.step("each run's group is told with the time it was started", async () => {
     const groups: { pgid: number; leaderStartTime: number }[] = [];
-    const { spawned } = await recordingSpawns(async () => {
-      for (let i = 0; i < 5; i++) {
-        const result = await runHook(
-          "sleep 0.05",
-          optionsFor(dir.path, { startTimes, onSpawn: (group) => groups.push(group) }),
-        );
-        assert.equal(result.success, true, result.stderr);
-      }
-    });
-    const hooks = spawned.filter((args) => args[0] === "/usr/bin/setsid");
-    const helpers = spawned.filter((args) => args[0] !== "/usr/bin/setsid");
-    assert.equal(hooks.length, 5);
-    assert.equal(helpers.length, 1, JSON.stringify(helpers));
-    assert.equal(groups.length, 5, "every run's group was recorded");
-    assert.ok(groups.every((g) => g.pgid > 1 && g.leaderStartTime > 0));
+    const before = Date.now();
+    const result = await runHook(
+      'echo "$$" > "$OUT/leader"',
+      optionsFor(dir.path, { onSpawn: (group) => groups.push(group) }),
+    );
+    assert.equal(result.success, true, result.stderr);
+    const leader = await readPid(`${dir.path}/leader`);
+    assert.equal(groups.length, 1);
+    assert.equal(groups[0].pgid, leader, "the shell is the group's leader");
+    assert.ok(groups[0].leaderStartTime >= before && groups[0].leaderStartTime <= result.endedAt);
   });
 });
 

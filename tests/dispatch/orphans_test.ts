@@ -1,7 +1,7 @@
 /**
  * Tests for ending what a crashed daemon left running: a recorded hook group
  * is terminated only while its leader is the process recorded (same pid,
- * same start time), and every payload file is swept.
+ * started when recorded, within two seconds), and every payload file is swept.
  *
  * @module
  */
@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { statFields } from "../_proc.ts";
 import { endOrphanedRuns } from "../../lib/dispatch/orphans.ts";
-import { processStartTime } from "../../lib/dispatch/start_time.ts";
 import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
 import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery } from "../_delivery.ts";
@@ -29,6 +28,12 @@ async function sleeperGroup(): Promise<Deno.ChildProcess> {
   return child;
 }
 
+/** When a process started, epoch ms, as this test (which may read /proc) computes it. */
+async function startedAt(pid: number): Promise<number> {
+  const btime = Number((await Deno.readTextFile("/proc/stat")).match(/^btime (\d+)$/m)![1]);
+  return (btime + Number(statFields(pid)![19]) / 100) * 1000;
+}
+
 /** A delivery claimed by a daemon that then died: its run is still `running`. */
 async function claimedRun(store: SyncStore): Promise<number> {
   const { id } = await store.insert(delivery());
@@ -44,14 +49,17 @@ Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does
   try {
     const runId = await claimedRun(store);
     const startTime = Number(statFields(sleeper.pid)![19]);
-    // The pid as recorded, but a start time of another process: the pid was reused.
-    store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime: startTime - 1 });
+    // The pid as recorded, but a process started 10 s earlier: the pid was reused.
+    const leaderStartTime = await startedAt(sleeper.pid) - 10_000;
+    store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
     const ended = await endOrphanedRuns(asyncStore(store), {
       payloadDir: dir.path,
       killGraceMs: 100,
     });
     assert.deepEqual(ended.terminated, []);
-    assert.deepEqual(ended.leftAlone.map((g) => [g.runId, g.pgid]), [[runId, sleeper.pid]]);
+    assert.deepEqual(ended.leftAlone.map((g) => [g.runId, g.pgid, g.reason]), [
+      [runId, sleeper.pid, "started at another time"],
+    ]);
     assert.equal(store.recover(), 1);
     // Still running, with the same start time: the same process, untouched.
     const fields = statFields(sleeper.pid);
@@ -69,18 +77,16 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
-    const leaderStartTime = await processStartTime(sleeper.pid);
-    assert.ok(leaderStartTime !== null);
+    // As the runner records it: the time just before the spawn.
+    const leaderStartTime = await startedAt(sleeper.pid) - 300;
     store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
     assert.deepEqual(store.runningGroups().map((g) => [g.runId, g.pgid, g.leaderStartTime]), [
       [runId, sleeper.pid, leaderStartTime],
     ]);
     const orphan = `${dir.path}/hookd-payload-${"ab".repeat(16)}`;
-    // A launched run's job file and output files (lib/dispatch/launcher.ts).
-    const job = `${dir.path}/hookd-job-${"cd".repeat(16)}`;
-    const leftovers = [orphan, job, `${job}.err`, `${job}.out`];
+    const leftovers = [orphan];
     const other = `${dir.path}/notes.txt`;
-    const almost = `${dir.path}/hookd-job-${"cd".repeat(16)}.log`;
+    const almost = `${dir.path}/hookd-payload-${"cd".repeat(16)}.log`;
     for (const path of leftovers) await Deno.writeTextFile(path, "{}");
     await Deno.writeTextFile(other, "kept");
     await Deno.writeTextFile(almost, "kept");
@@ -95,7 +101,7 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
       assert.deepEqual(ended.leftAlone, []);
       assert.equal((await sleeper.status).signal, "SIGTERM");
     });
-    await t.step("payload, job and output files are swept, nothing else", async () => {
+    await t.step("payload files are swept, nothing else", async () => {
       assert.deepEqual([...ended.payloadFiles].sort(), [...leftovers].sort());
       for (const path of leftovers) await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
       assert.equal(await Deno.readTextFile(other), "kept");

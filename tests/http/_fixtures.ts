@@ -13,6 +13,21 @@ import { createMetrics } from "../../lib/metrics.ts";
 import { type NewDelivery, openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
 import { asyncStore } from "../../lib/store/async_store.ts";
 import { delivery as baseDelivery, seed } from "../_delivery.ts";
+import { parseConfig } from "../../lib/config/mod.ts";
+import { replayOne } from "../../lib/cli/mod.ts";
+
+/**
+ * The configuration the pages' replays meet: `github` runs `./deploy.sh` on
+ * push (the hook the sample delivery was stored with), `gitea` runs nothing.
+ */
+export const CONFIG = parseConfig({
+  HOOKD_ENDPOINTS: "github,gitea",
+  HOOKD_GITHUB_PROVIDER: "github",
+  HOOKD_GITHUB_SECRET: "fixture-github-secret-0123456789",
+  HOOKD_GITHUB_HOOK_PUSH: "./deploy.sh",
+  HOOKD_GITEA_PROVIDER: "gitea",
+  HOOKD_GITEA_SECRET: "fixture-gitea-secret-0123456789",
+});
 
 /** The fixed "now" of the fixtures, epoch milliseconds (a whole minute). */
 export const NOW = 1_800_000_000_000 - (1_800_000_000_000 % 60_000);
@@ -70,6 +85,7 @@ export function fixture(options: FixtureOptions = {}): Fixture {
     access: options.access,
     pages: {
       store: asyncStore(store),
+      replay: (id) => replayOne(asyncStore(store), CONFIG, id),
       endpoints: () => ["github", "gitea"],
       adminToken: () => options.adminToken,
       notify: () => void notified++,

@@ -11,7 +11,7 @@ import { parseConfig } from "../../lib/config/mod.ts";
 import { adminAccessProblems } from "../../lib/config/secret_strength.ts";
 import { offeredToken, sameSecret } from "../../lib/http/admin_auth.ts";
 import { envFileText, runHookd, tempDir } from "../harness.ts";
-import { fixture } from "./_fixtures.ts";
+import { delivery, fixture, seed } from "./_fixtures.ts";
 
 const TOKEN = "admin-token-0123456789abcdef";
 
@@ -81,6 +81,118 @@ Deno.test("off loopback every path but /healthz needs the admin token", async (t
     });
     assert.equal(res.status, 401);
     await res.body?.cancel();
+  });
+});
+
+Deno.test("a loopback admin listener serves only Host names that name it", async (t) => {
+  using f = fixture({ access: { loopback: true, token: () => undefined } });
+  const id = await seed(f.store, delivery());
+  const get = (host: string, path: string) => f.app.request(`http://${host}${path}`);
+
+  await t.step("a foreign Host (DNS rebinding) reads nothing: 421", async () => {
+    for (const host of ["rebind.attacker.test", "rebind.attacker.test:9001", "127.0.0.1.nip.io"]) {
+      for (const path of ["/", `/deliveries/${id}`, "/metrics", "/hookd.css"]) {
+        const res = await get(host, path);
+        assert.equal(res.status, 421, `${host}${path}`);
+        const text = await res.text();
+        assert.match(text, /HOOKD_ADMIN_HOSTS/);
+        assert.ok(!text.includes(id), "nothing of the delivery");
+      }
+    }
+  });
+  await t.step("nor replays: the store is not touched", async () => {
+    const res = await f.app.request(`http://rebind.attacker.test:9001/deliveries/${id}/replay`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Sec-Fetch-Site": "same-origin",
+      },
+      body: "csrf=x",
+    });
+    assert.equal(res.status, 421);
+    await res.body?.cancel();
+    assert.equal(f.store.get(id)?.runs.length, 1);
+    assert.equal(f.notified(), 0);
+  });
+  await t.step("/healthz stays open to any Host", async () => {
+    const res = await get("rebind.attacker.test", "/healthz");
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await t.step("its own address and localhost, any case, port or trailing dot", async () => {
+    for (
+      const host of [
+        "127.0.0.1:9001",
+        "127.0.0.1",
+        "[::1]:9001",
+        "[::1]",
+        "localhost",
+        "LocalHost:9001",
+        "localhost.:9001",
+      ]
+    ) {
+      const res = await get(host, `/deliveries/${id}`);
+      assert.equal(res.status, 200, host);
+      await res.body?.cancel();
+    }
+  });
+});
+
+Deno.test("HOOKD_ADMIN_HOSTS adds the names the operator uses", async (t) => {
+  const hosts = () => ["hookd-admin.internal", "tunnel"];
+  await t.step("on loopback: an SSH-forwarded alias is served, others are not", async () => {
+    const access = { loopback: true, token: () => undefined, hosts };
+    using f = fixture({ access });
+    for (
+      const [host, status] of [["tunnel:8080", 200], ["HOOKD-ADMIN.internal.", 200], [
+        "evil.test",
+        421,
+      ]] as const
+    ) {
+      const res = await f.app.request(`http://${host}/`);
+      assert.equal(res.status, status, host);
+      await res.body?.cancel();
+    }
+  });
+  await t.step("off loopback: unset, any Host with the token (scrapes keep working)", async () => {
+    using f = fixture({ access: { loopback: false, token: () => TOKEN }, adminToken: TOKEN });
+    const res = await f.app.request("http://metrics.example.net:9001/metrics", {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+  await t.step("off loopback: set, it applies too, before the token is asked for", async () => {
+    const access = { loopback: false, token: () => TOKEN, hosts };
+    using f = fixture({ access, adminToken: TOKEN });
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const foreign = await f.app.request("http://evil.test/metrics", { headers: auth });
+    assert.equal(foreign.status, 421);
+    await foreign.body?.cancel();
+    for (const host of ["hookd-admin.internal:9001", "10.0.0.5:9001", "127.0.0.1:9001"]) {
+      const res = await f.app.request(`http://${host}/metrics`, { headers: auth });
+      assert.equal(res.status, 200, host);
+      await res.body?.cancel();
+    }
+  });
+  await t.step("the configuration reads it, and names it when a value is wrong", () => {
+    const base = {
+      HOOKD_ENDPOINTS: "gh",
+      HOOKD_GH_PROVIDER: "github",
+      HOOKD_GH_SECRET: "a-long-random-secret-for-tests",
+    };
+    const config: Record<string, unknown> = {
+      ...parseConfig({ ...base, HOOKD_ADMIN_HOSTS: " Tunnel , hookd-admin.internal." }),
+    };
+    assert.deepEqual(config.adminHosts, ["tunnel", "hookd-admin.internal"]);
+    assert.throws(
+      () => parseConfig({ ...base, HOOKD_ADMIN_HOSTS: "good.name,bad/name:80" }),
+      (error: Error & { problems?: string[] }) => {
+        assert.equal(error.problems?.length, 1);
+        assert.match(error.problems![0], /^HOOKD_ADMIN_HOSTS: "bad\/name:80" is not a host name/);
+        return true;
+      },
+    );
   });
 });
 

@@ -63,7 +63,7 @@ function githubHeaders(
 /** A fake dispatcher that records what it is handed. */
 class FakeDispatcher {
   deliveries: NewDelivery[] = [];
-  next: () => Promise<{ id: string; duplicate: boolean }> = () =>
+  next: () => Promise<{ id: string; duplicate: boolean; event?: string }> = () =>
     Promise.resolve({ id: `d${this.deliveries.length}`, duplicate: false });
 
   accept = (delivery: NewDelivery): Promise<{ id: string; duplicate: boolean }> => {
@@ -486,6 +486,22 @@ Deno.test("createApp() maps the dispatcher's refusals", async (t) => {
         assert.equal(record.id, "first-id");
       }),
   );
+});
+
+Deno.test("createApp() answers a duplicate with the stored event, not the resent header", async () => {
+  await withApp(async ({ post, dispatcher }) => {
+    // Stored first as a push; the same signed body comes again labelled `release`.
+    dispatcher.next = () => Promise.resolve({ id: "first-id", duplicate: true, event: "push" });
+    const response = await post("/hooks/github", PUSH, githubHeaders(PUSH, "release"));
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), {
+      id: "first-id",
+      endpoint: "github",
+      event: "push",
+      hook: "HOOKD_GITHUB_HOOK_PUSH",
+      duplicate: true,
+    });
+  });
 });
 
 Deno.test("createApp() waits for the hook when the endpoint sets _RESPOND=output", async (t) => {

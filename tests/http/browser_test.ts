@@ -150,9 +150,10 @@ test("the deliveries page works in Chromium: chart, rows, filter, detail, replay
       assert.equal(await page.$("pre.body script"), null);
 
       await Promise.all([page.waitForNavigation(), page.click("form.replay button")]);
+      // The page says what `hookd replay ID` prints.
       assert.equal(
-        new URL(page.url()).search,
-        "?replayed=queued",
+        await page.$eval("p.notice", (e) => e.textContent ?? ""),
+        `${id} queued`,
         await page.$eval("main", (e) => e.textContent ?? ""),
       );
       // The page refreshes itself while the delivery is queued or running; wait for the run.
@@ -176,3 +177,97 @@ test("the deliveries page works in Chromium: chart, rows, filter, detail, replay
     await browser.close();
   }
 });
+
+test("a DNS-rebinding page cannot read the deliveries page in Chromium", async (t) => {
+  assert.ok(present, `HOOKD_TEST_STRICT=1 but ${CHROMIUM} is missing: apt-get install -y chromium`);
+  await using daemon = await startDaemon({
+    HOOKD_ENDPOINTS: "github",
+    HOOKD_GITHUB_PROVIDER: "github",
+    HOOKD_GITHUB_SECRET: SECRET,
+    HOOKD_GITHUB_HOOK_PUSH: "true",
+  });
+  const body = JSON.stringify({ zen: "rebinding-canary" });
+  const res = await daemon.post("github", body, {
+    "Content-Type": "application/json",
+    "X-GitHub-Event": "push",
+    "X-GitHub-Delivery": crypto.randomUUID(),
+    "X-Hub-Signature-256": await githubSignature(body, SECRET),
+  });
+  assert.equal(res.status, 202);
+  const { id } = await res.json();
+  const port = new URL(daemon.adminUrl!).port;
+
+  await using profile = await tempDir("hookd_chromium_rebind_");
+  // The attacker's name now resolves to this machine, as a rebinding DNS server would make it.
+  const browser = await launch(profile.path, [
+    "--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1",
+  ]);
+  try {
+    const page = await browser.newPage();
+    await t.step("the attacker's name gets 421 and nothing of the deliveries", async () => {
+      for (const path of ["/", `/deliveries/${id}`]) {
+        const response = await page.goto(`http://rebind.attacker.test:${port}${path}`);
+        assert.equal(response?.status(), 421, path);
+        const text = await page.$eval("body", (e) => e.textContent ?? "");
+        assert.ok(!text.includes(id), "no delivery id");
+        assert.ok(!text.includes("rebinding-canary"), "no body");
+      }
+    });
+    await t.step("a script on the attacker's page cannot read it with fetch either", async () => {
+      const status = await page.evaluate(`fetch("/deliveries/${id}").then((r) => r.status)`);
+      assert.equal(status, 421);
+    });
+    await t.step("the admin's own address still works", async () => {
+      const response = await page.goto(`${daemon.adminUrl}/deliveries/${id}`);
+      assert.equal(response?.status(), 200);
+      assert.match(await page.$eval("pre.body", (e) => e.textContent ?? ""), /rebinding-canary/);
+    });
+  } finally {
+    await browser.close();
+  }
+});
+
+test("HOOKD_ADMIN_HOSTS lets an alias the operator uses reach the page in Chromium", async () => {
+  assert.ok(present, `HOOKD_TEST_STRICT=1 but ${CHROMIUM} is missing: apt-get install -y chromium`);
+  await using daemon = await startDaemon({
+    HOOKD_ENDPOINTS: "github",
+    HOOKD_GITHUB_PROVIDER: "github",
+    HOOKD_GITHUB_SECRET: SECRET,
+    HOOKD_ADMIN_HOSTS: "hookd-admin.test",
+  });
+  const port = new URL(daemon.adminUrl!).port;
+  await using profile = await tempDir("hookd_chromium_alias_");
+  const browser = await launch(profile.path, [
+    "--host-resolver-rules=MAP hookd-admin.test 127.0.0.1, MAP other.test 127.0.0.1",
+  ]);
+  try {
+    const page = await browser.newPage();
+    const alias = await page.goto(`http://hookd-admin.test:${port}/`);
+    assert.equal(alias?.status(), 200);
+    assert.match(await page.$eval("h1", (e) => e.textContent ?? ""), /Deliveries/);
+    const other = await page.goto(`http://other.test:${port}/`);
+    assert.equal(other?.status(), 421);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Debian's Chromium, headless, with a throwaway profile and any extra flags. */
+function launch(profile: string, args: string[] = []): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      ...args,
+    ],
+  });
+}

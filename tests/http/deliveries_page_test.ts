@@ -310,13 +310,16 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
       headers: { "Sec-Fetch-Site": "same-origin", Origin: "http://admin.test" },
     });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.get("location"), `/deliveries/${id}?replayed=queued`);
+    assert.match(
+      res.headers.get("location")!,
+      new RegExp(`^/deliveries/${id}\\?replayed=[\\w-]{22}$`),
+    );
     assert.equal(f.store.get(id)?.state, "queued");
     assert.equal(f.notified(), 1);
     const page = await (await f.app.request(res.headers.get("location")!, {
       headers: { Cookie: cookie! },
     })).text();
-    assert.ok(page.includes("Replayed: queued to run again."));
+    assert.match(page, new RegExp(`<p class="notice" role="status">${id} queued</p>`));
     assert.match(page, /<meta http-equiv="refresh" content="2"/, "refreshes while queued");
     assert.match(page, /<button type="submit" disabled>Replay<\/button>/);
   });
@@ -339,14 +342,19 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
     const { cookie, token } = await replayForm(f.app, id);
     const res = await postReplay(f.app, id, { token, cookie });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.get("location"), `/deliveries/${id}?replayed=queued-already`);
+    const page = await (await f.app.request(res.headers.get("location")!)).text();
+    assert.match(
+      page,
+      new RegExp(`class="notice warn" role="status">${id} skipped: already queued<`),
+    );
     assert.equal(f.notified(), 2);
   });
-  await t.step("a delivery without a hook cannot be replayed", async () => {
-    const ignored = await seed(f.store, delivery({ hook: null }));
+  await t.step("a delivery whose event has no hook configured now is skipped", async () => {
+    const ignored = await seed(f.store, delivery({ endpoint: "gitea", event: "ping", hook: null }));
     const { cookie, token } = await replayForm(f.app, ignored);
     const res = await postReplay(f.app, ignored, { token, cookie });
-    assert.equal(res.headers.get("location"), `/deliveries/${ignored}?replayed=no-hook`);
+    const page = await (await f.app.request(res.headers.get("location")!)).text();
+    assert.ok(page.includes(`${ignored} skipped: no hook to run`));
     assert.equal(f.store.get(ignored)?.state, "ignored");
   });
   await t.step("an unknown delivery is a 404", async () => {
@@ -433,5 +441,60 @@ Deno.test("with HOOKD_ADMIN_TOKEN the replay token is an HMAC every instance acc
     const res = await postReplay(a.app, other, { token });
     assert.equal(res.status, 403);
     await res.body?.cancel();
+  });
+});
+
+Deno.test("GET /deliveries/:id hides a secret-looking header stored before the rule held", async () => {
+  using f = fixture();
+  const id = await seed(
+    f.store,
+    delivery({
+      headers: { "x-passphrase": "hunter2", "x-authtoken": "tok-123", "x-github-event": "push" },
+    }),
+  );
+  const html = await (await f.app.request(`/deliveries/${id}`)).text();
+  assert.ok(!html.includes("hunter2"), "a passphrase is not shown");
+  assert.ok(!html.includes("tok-123"), "a token is not shown");
+  assert.ok(html.includes("x-passphrase"), "the header's name still is");
+  assert.ok(html.includes("push"));
+});
+
+Deno.test("GET /deliveries/:id shows a bounded excerpt of any body, quickly", async (t) => {
+  using f = fixture();
+  const encoder = new TextEncoder();
+  const timed = async (id: string) => {
+    const started = performance.now();
+    const res = await f.app.request(`/deliveries/${id}`);
+    const html = await res.text();
+    return { status: res.status, html, ms: performance.now() - started };
+  };
+  const bodyOf = (html: string) =>
+    (/<pre class="body">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? "").replaceAll("&quot;", '"');
+
+  await t.step("8 KB of nested arrays: shown as sent, not pretty-printed", async () => {
+    // Deep enough that indenting it is quadratic (tens of MB), shallow enough for V8 to parse.
+    const nested = "[".repeat(4_000) + "]".repeat(4_000);
+    const id = await seed(f.store, delivery({ body: encoder.encode(nested) }));
+    const { status, html, ms } = await timed(id);
+    assert.equal(status, 200);
+    assert.ok(html.length < 300_000, `the page is ${html.length} characters`);
+    assert.ok(bodyOf(html).startsWith("[[[["), "the raw text, no indentation");
+    assert.ok(ms < 500, `rendered in ${ms} ms`);
+  });
+
+  await t.step("a 1 MB body: the first 256 KiB, and the page says so", async () => {
+    const big = JSON.stringify({ data: "x".repeat(1_000_000) });
+    const id = await seed(f.store, delivery({ body: encoder.encode(big) }));
+    const { html, ms } = await timed(id);
+    assert.ok(html.length < 300_000, `the page is ${html.length} characters`);
+    assert.equal(bodyOf(html).length, 256 * 1024);
+    assert.match(html, /first 256 KiB of 1,000,011 bytes/);
+    assert.match(html, /hookd show/, "where to get all of it");
+    assert.ok(ms < 500, `rendered in ${ms} ms`);
+  });
+
+  await t.step("a small, shallow JSON body is still pretty-printed", async () => {
+    const id = await seed(f.store, delivery({ body: encoder.encode('{"a":{"b":[1]}}') }));
+    assert.equal(bodyOf((await timed(id)).html), '{\n  "a": {\n    "b": [\n      1\n    ]\n  }\n}');
   });
 });

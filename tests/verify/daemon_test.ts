@@ -229,6 +229,8 @@ integrationTest(
       lemonsqueezy: { SECRET: "lemon-secret-0123456789" },
       docusign: { SECRET: "docusign-key-0123456789" },
       mux: { SECRET: "mux-signing-secret-0123" },
+      contentful: { SECRET: "contentful-signing-secret-0123456789abcdef0123456789abcdef01234567" },
+      woocommerce: { SECRET: "woocommerce-secret-0123" },
       md5: { SECRET: "md5-shared-secret-01234" },
     };
     const env: Record<string, string> = {
@@ -364,6 +366,8 @@ integrationTest(
       ["lemonsqueezy", { meta: { event_name: "order_created" } }, "order_created"],
       ["docusign", { event: "envelope-completed" }, "envelope-completed"],
       ["mux", { id: "m1", type: "video.asset.ready" }, "video.asset.ready"],
+      ["contentful", { sys: { type: "Entry" } }, "ContentManagement.Entry.publish"],
+      ["woocommerce", { id: 727, status: "processing" }, "order.created"],
       ["md5", { type: "build.finished" }, "build.finished"],
     ];
     for (const [endpoint, payload, event] of sent) {
@@ -378,6 +382,22 @@ integrationTest(
       });
     }
 
+    await t.step(
+      "woocommerce: the unsigned creation ping is answered 200, runs nothing",
+      async () => {
+        const response = await daemon.post("woocommerce", "webhook_id=17", {
+          "Content-Type": "application/x-www-form-urlencoded",
+        });
+        assert.equal(response.status, 200);
+        await response.body?.cancel();
+        const forged = await daemon.post("woocommerce", "webhook_id=17&order=1", {
+          "Content-Type": "application/x-www-form-urlencoded",
+        });
+        assert.equal(forged.status, 401);
+        await forged.body?.cancel();
+      },
+    );
+
     await t.step("each of them refuses a forged delivery", async () => {
       for (const [endpoint] of sent) {
         const response = await daemon.post(endpoint, "{}", { "Content-Type": "application/json" });
@@ -389,7 +409,7 @@ integrationTest(
     await t.step("the log holds neither the verify token nor any challenge", async () => {
       const answered = await daemon.waitForRecords(
         (r) => r.type === "request" && r.outcome === "answered",
-        4,
+        5,
       );
       await daemon.waitForRecords((r) => r.type === "request" && r.status === 401, sent.length);
       const text = await Deno.readTextFile(daemon.logFile);
@@ -403,6 +423,7 @@ integrationTest(
           "GET meta subscribe",
           "POST msgraph validation",
           "POST twitch webhook_callback_verification",
+          "POST woocommerce ping",
         ],
       );
     });

@@ -141,3 +141,38 @@ Deno.test("msgraph handshake echoes validationToken on POST, within the request"
 Deno.test("msgraph has no sign(): the secret travels in the body", () => {
   assert.equal(msgraph.sign, undefined);
 });
+
+Deno.test("msgraph verify() does bounded work on a body before its clientState holds", async (t) => {
+  const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+  const send = (body: string) =>
+    verifyOnce(
+      msgraph,
+      [CLIENT_STATE],
+      delivery({ "Content-Type": "application/json" }, body, NOW),
+    );
+
+  await t.step("1 MB of nested arrays: 400 naming the depth, not parsed", async () => {
+    const body = `{"value":[{"clientState":"guess","x":${nested(500_000)}}]}`;
+    assertRejected(await send(body), 400, /nested deeper than \d+ levels/);
+  });
+
+  await t.step("the scan stops at the limit: a broken tail past it is never read", async () => {
+    // Were the body parsed first, this would be refused as invalid JSON.
+    const body = `{"value":[${"[".repeat(300_000)}`;
+    assertRejected(await send(body), 400, /nested deeper than \d+ levels/);
+  });
+
+  await t.step("brackets inside strings do not count", async () => {
+    const deepText = { ...NOTIFICATION, resource: "[{".repeat(1000) + '\\"' };
+    assert.equal(assertAccepted(await run([deepText])).event, "change.created");
+  });
+
+  await t.step("Graph's own nesting (resourceData, encrypted content) passes", async () => {
+    const rich = {
+      ...NOTIFICATION,
+      resourceData: { a: { b: { c: { d: { e: [[{ f: 1 }]] } } } } },
+      encryptedContent: { data: "x", dataKey: "y", encryptionCertificateId: "z" },
+    };
+    assertAccepted(await run([rich]));
+  });
+});

@@ -325,6 +325,19 @@ const CASES: ReplayCase[] = [
     key: "body",
   },
   {
+    name: "contentful",
+    provider: "contentful",
+    body: '{"sys":{"type":"Entry","id":"e1"}}',
+    key: "body",
+  },
+  {
+    name: "woocommerce",
+    provider: "woocommerce",
+    body: '{"id":727,"status":"processing"}',
+    key: "body",
+    unsigned: { "X-WC-Webhook-Topic": "order.deleted", "X-WC-Webhook-Delivery-ID": "replayed" },
+  },
+  {
     name: "square",
     provider: "square",
     body: '{"event_id":"e1","type":"payment.updated"}',

@@ -28,6 +28,8 @@ import { meta } from "../../lib/verify/meta.ts";
 import { square } from "../../lib/verify/square.ts";
 import { twitch } from "../../lib/verify/twitch.ts";
 import { vercel } from "../../lib/verify/vercel.ts";
+import { contentful } from "../../lib/verify/contentful.ts";
+import { woocommerce } from "../../lib/verify/woocommerce.ts";
 import { delivery, endpointFor } from "./_timestamped.ts";
 import { NOW } from "./_body_signed.ts";
 
@@ -129,6 +131,15 @@ const BODY_SIGNED: SignCase[] = [
     settings: { PUBLIC_URL: "https://hooks.example.com/hooks/hubspot" },
     body: (text) => JSON.stringify([{ subscriptionType: "contact.creation", text }]),
   },
+  {
+    provider: contentful,
+    secret: anySecret,
+    // sign() is given no URL here: the path both sides sign is the public one.
+    settings: { PUBLIC_PATH: "/hooks/test" },
+    event: "ContentManagement.Entry.publish",
+    body: json({ sys: { type: "Entry" } }),
+  },
+  { provider: woocommerce, secret: anySecret, event: "order.created", body: json({ id: 1 }) },
 ];
 
 async function signAndVerify(c: SignCase, secret: string, body: Uint8Array) {

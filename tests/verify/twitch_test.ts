@@ -224,3 +224,39 @@ Deno.test("twitch sign() writes what verify() reads, as the docs' sample compute
 Deno.test("twitch's TOLERANCE defaults to 10 minutes", () => {
   assert.equal(twitch.settings.TOLERANCE.default, "10m");
 });
+
+Deno.test("twitch verify() refuses a signed message resent under another message type", async (t) => {
+  // Twitch-Eventsub-Message-Type is not signed; subscription.status in the signed body is.
+  await t.step("a captured verification resent as a notification", async () => {
+    assertRejected(
+      await run(headers(VERIFICATION, "notification"), VERIFICATION),
+      400,
+      /subscription\.status "webhook_callback_verification_pending" does not match/,
+    );
+  });
+  await t.step("a captured revocation resent as a notification", async () => {
+    assertRejected(
+      await run(headers(REVOCATION, "notification"), REVOCATION),
+      400,
+      /subscription\.status "authorization_revoked" does not match/,
+    );
+  });
+  await t.step("a captured notification resent as a revocation", async () => {
+    assertRejected(
+      await run(headers(NOTIFICATION, "revocation"), NOTIFICATION),
+      400,
+      /subscription\.status "enabled" does not match/,
+    );
+  });
+  await t.step("a verification body without its status, resent as a notification", async () => {
+    const bare = JSON.stringify({ challenge: "abc", subscription: { type: "channel.follow" } });
+    assertRejected(await run(headers(bare, "notification"), bare), 400, /challenge/);
+  });
+  await t.step("the real thing of each type still passes", async () => {
+    assertAccepted(await run(headers(NOTIFICATION), NOTIFICATION));
+    assertAccepted(await run(headers(REVOCATION, "revocation"), REVOCATION));
+    assertAccepted(
+      await run(headers(VERIFICATION, "webhook_callback_verification"), VERIFICATION),
+    );
+  });
+});

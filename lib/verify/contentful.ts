@@ -1,0 +1,194 @@
+/**
+ * Contentful (webhook request verification): `x-contentful-signature`, the
+ * hex HMAC-SHA256 under the space's 64-character signing secret of the
+ * canonical request Contentful's `@contentful/node-apps-toolkit` builds:
+ * `POST`, the path, the signed headers and the raw body, joined by `\n`.
+ * The path is the one configured at Contentful (`PUBLIC_PATH`, default the
+ * path as received: set it when a proxy rewrites the path) plus the query
+ * as received, encoded as the toolkit encodes it. The headers are those
+ * `x-contentful-signed-headers` lists (names lower-case, values trimmed,
+ * sorted, `name:value` joined by `;`), always including
+ * `x-contentful-timestamp` (milliseconds, held to `TOLERANCE`) and the list
+ * itself. The event is `X-Contentful-Topic`
+ * (`ContentManagement.Entry.publish`), covered when the list names it.
+ * Contentful sends no delivery id.
+ *
+ * Replays: stale after `TOLERANCE`; within it the body identifies a
+ * delivery, so the replay key is the body.
+ *
+ * @module
+ */
+
+import type { Provider, SettingSpec, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { acceptedBody, isRejected, malformed, requiredHeaders, unauthorized } from "./_payload.ts";
+import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
+import { signEncoded } from "./_hub.ts";
+import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
+import { rawQuery } from "./_public_url.ts";
+
+const SIGNATURE = "x-contentful-signature";
+const SIGNED_HEADERS = "x-contentful-signed-headers";
+const TIMESTAMP = "x-contentful-timestamp";
+const TOPIC = "x-contentful-topic";
+/** A lower-case header name (an HTTP token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** More signed headers than this is not Contentful. */
+const MAX_SIGNED_HEADERS = 32;
+
+const PUBLIC_PATH: SettingSpec = {
+  help:
+    "the path of the URL configured at Contentful, when a proxy rewrites it (default: the path as received)",
+  validate: (value) =>
+    /^\/[^?#\s]*$/.test(value)
+      ? undefined
+      : `is not a path: write the path of the URL configured at Contentful, e.g. /hooks/contentful`,
+};
+
+/**
+ * The path as the toolkit signs it (`getNormalizedEncodedURI`): the query
+ * (only up to a second `?`) escaped as a component, then the whole
+ * encoded with `encodeURI`.
+ *
+ * @param path the path, optionally with `?query`
+ * @returns the encoded path
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contentfulPath } from "./contentful.ts";
+ * assert.equal(contentfulPath("/hooks/cf"), "/hooks/cf");
+ * assert.equal(contentfulPath("/hooks/cf?a=1&b=2"), "/hooks/cf?a%253D1%2526b%253D2");
+ * ```
+ */
+export function contentfulPath(path: string): string {
+  const [pathname, search] = path.split("?");
+  const escaped = search ? encodeURIComponent(search) : "";
+  try {
+    return encodeURI(escaped ? `${pathname}?${escaped}` : pathname);
+  } catch {
+    // A lone surrogate cannot come from a URL; sign nothing that matches.
+    return "";
+  }
+}
+
+/**
+ * The canonical request's bytes: method, path, headers and body.
+ *
+ * @param path the encoded path ({@linkcode contentfulPath})
+ * @param headers the signed headers, names lower-case, values trimmed, the timestamp and list included
+ * @param body the raw body
+ * @returns what the signature covers
+ */
+export function canonicalRequest(
+  path: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Uint8Array {
+  const lines = Object.keys(headers).sort().map((name) => `${name}:${headers[name]}`).join(";");
+  return signedBytes(`POST\n${path}\n${lines}\n`, body);
+}
+
+/**
+ * Verify a Contentful delivery.
+ *
+ * @param input the delivery
+ * @param keys HMAC-SHA256 keys, current secret first
+ * @param options `publicPath` (the path configured at Contentful, or
+ *   `undefined` for the path as received) and `toleranceMs`
+ * @returns the verdict; event is `X-Contentful-Topic`
+ */
+export async function verifyContentful(
+  input: VerifyInput,
+  keys: readonly CryptoKey[],
+  options: { publicPath?: string; toleranceMs: number },
+): Promise<Verdict> {
+  const values = requiredHeaders(input.headers, [SIGNATURE, SIGNED_HEADERS, TIMESTAMP]);
+  if (isRejected(values)) return values;
+  const millis = parseSeconds(values[TIMESTAMP]);
+  if (Number.isNaN(millis)) return unauthorized(`malformed ${TIMESTAMP}`);
+  const candidates = /^[0-9a-f]{64}$/i.test(values[SIGNATURE])
+    ? decodeAll([values[SIGNATURE]], "hex", 32)
+    : [];
+  if (candidates.length === 0) return unauthorized(`malformed ${SIGNATURE}`);
+  const listed = values[SIGNED_HEADERS].split(",");
+  if (listed.length < 2 || listed.length > MAX_SIGNED_HEADERS) {
+    return unauthorized(`malformed ${SIGNED_HEADERS}`);
+  }
+  // As the toolkit does: the listed headers that were sent, then the
+  // timestamp and the list as recomputed from them.
+  const signed: Record<string, string> = {};
+  for (const name of listed) {
+    // The toolkit matches lower-case names exactly; Headers.get would match any case (or throw).
+    if (!HEADER_NAME.test(name)) continue;
+    // A repeated header reads joined by ", ", as Node gives it to the toolkit.
+    const value = input.headers.get(name);
+    if (value !== null) signed[name] = value.trim();
+  }
+  signed[TIMESTAMP] = String(millis);
+  signed[SIGNED_HEADERS] = "";
+  signed[SIGNED_HEADERS] = Object.keys(signed).sort().join(",");
+  const url = safeUrl(input.url);
+  const path = contentfulPath((options.publicPath ?? url?.pathname ?? "/") + rawQuery(input.url));
+  const index = await verifyAnyHmac(keys, candidates, canonicalRequest(path, signed, input.body));
+  if (index < 0) return unauthorized("invalid signature");
+  const stale = checkTimestamp(millis / 1000, input.now, options.toleranceMs);
+  if (stale) return stale;
+  const topic = input.headers.get(TOPIC)?.trim();
+  if (!topic) return malformed("missing X-Contentful-Topic");
+  return acceptedBody(input, {
+    event: topic,
+    verifiedBy: verifiedBy(index),
+    replayKey: input.body,
+  });
+}
+
+function safeUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `contentful` provider. */
+export const contentful: Provider = {
+  name: "contentful",
+  summary:
+    "Contentful: x-contentful-signature (HMAC-SHA256, hex, of the canonical request: path, signed headers, body), x-contentful-timestamp window, event X-Contentful-Topic",
+  secret: "required",
+  settings: { PUBLIC_PATH, TOLERANCE: TOLERANCE_SETTING },
+  async create(endpoint) {
+    const publicPath = endpoint.settings.PUBLIC_PATH || undefined;
+    const problem = publicPath && PUBLIC_PATH.validate!(publicPath);
+    if (problem) throw new Error(`${endpoint.prefix}PUBLIC_PATH ${problem}`);
+    const toleranceMs = toleranceOf(endpoint);
+    const keys = await importHmacKeys(endpoint.secrets, "sha256");
+    return (input) => verifyContentful(input, keys, { publicPath, toleranceMs });
+  },
+  async sign(endpoint, body, options) {
+    const topic = options.event ?? "ContentManagement.Entry.publish";
+    const headers: Record<string, string> = {
+      [TOPIC]: topic,
+      [TIMESTAMP]: String(Math.floor(options.now)),
+      [SIGNED_HEADERS]: [SIGNED_HEADERS, TIMESTAMP, TOPIC].sort().join(","),
+    };
+    const url = safeUrl(options.url ?? "");
+    const path = contentfulPath(
+      (endpoint.settings.PUBLIC_PATH || url?.pathname || "/") + rawQuery(options.url ?? ""),
+    );
+    const signature = await signEncoded(
+      endpoint.secrets[0],
+      "sha256",
+      canonicalRequest(path, headers, body),
+      "hex",
+    );
+    return {
+      "Content-Type": "application/vnd.contentful.management.v1+json",
+      "X-Contentful-Topic": topic,
+      "X-Contentful-Timestamp": headers[TIMESTAMP],
+      "X-Contentful-Signed-Headers": headers[SIGNED_HEADERS],
+      "X-Contentful-Signature": signature,
+    };
+  },
+};
