@@ -64,20 +64,30 @@ export function childEnv(
   return { clearEnv: true, env: { ...env, ...set } };
 }
 
+/** Options for {@linkcode runHookd}. */
+export interface RunHookdOptions {
+  /** Variables for its process environment, on top of {@linkcode childEnv}'s. */
+  env?: Record<string, string>;
+  /** Deno's flags instead of the daemon's ({@linkcode DAEMON_FLAGS}). */
+  flags?: readonly string[];
+}
+
 /**
  * Run `main.ts` once (a command other than a long-running `serve`, or a
  * `serve` expected to refuse) with the daemon's flags and the environment
  * of {@linkcode childEnv}.
  *
  * @param args the command line, e.g. `["check", "--env-file", FILE]`
+ * @param options process environment and flags
  * @returns the exit code and the decoded output
  */
 export async function runHookd(
   args: string[],
+  options: RunHookdOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
-    ...childEnv({ NO_COLOR: "1" }),
+    args: ["run", ...(options.flags ?? DAEMON_FLAGS), MAIN, ...args],
+    ...childEnv({ NO_COLOR: "1", ...options.env }),
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();

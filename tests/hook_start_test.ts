@@ -75,20 +75,8 @@ Deno.test("without the C library's posix_spawn, hookd check and serve say so and
   const flags = DAEMON_FLAGS.filter((flag) => flag !== "--allow-ffi");
   assert.equal(flags.length, DAEMON_FLAGS.length - 1);
   for (const command of ["check", "serve"]) {
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...flags,
-        new URL("../main.ts", import.meta.url).pathname,
-        command,
-        "--env-file",
-        envFile,
-      ],
-      clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(result.stderr);
+    const result = await runHookd([command, "--env-file", envFile], { flags });
+    const stderr = result.stderr;
     assert.equal(result.code, 1, `${command}: ${stderr}`);
     assert.match(
       stderr,
