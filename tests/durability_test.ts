@@ -123,7 +123,7 @@ async function showDelivery(envFile: string, id: string): Promise<Shown> {
 
 /** Wait until a delivery is in `state` in the daemon's store, then read it as `hookd show` does. */
 async function waitForShown(daemon: Daemon, id: string, state: string): Promise<Shown> {
-  await waitForState(daemon.stateDir, id, state);
+  await waitForState(daemon, id, state);
   return await showDelivery(daemon.envFile, id);
 }
 
@@ -305,7 +305,7 @@ integrationTest(
       for (const id of acked.keys()) assert.ok(seen.has(id), `${id} reached its hook ${context}`);
 
       // And none is missing from `hookd deliveries`: each stored once, each run to done.
-      await waitForStore(current.stateDir, "every stored delivery is done", async (store) => {
+      await waitForStore(current, "every stored delivery is done", async (store) => {
         const list = await store.list({ endpoint: "load", limit: 10_000 });
         return list.length >= TOTAL && list.every((d) => d.state === "done");
       }, 30_000);
@@ -508,7 +508,7 @@ integrationTest("an endpoint with CONCURRENCY=1 never runs two hooks at once", a
     await waitForFile(`${dir.path}/serial.done`, (text) => text.split("\n").length === 5);
     assert.deepEqual(await lines(`${dir.path}/serial.overlaps`), []);
     assert.deepEqual(await lines(`${dir.path}/serial.started`), ids);
-    await waitForStore(daemon.stateDir, "serial runs recorded", async (store) => {
+    await waitForStore(daemon, "serial runs recorded", async (store) => {
       const list = await store.list({ endpoint: "serial" });
       return list.length === 4 && list.every((d) => d.state === "done");
     });

@@ -112,7 +112,7 @@ integrationTest("a filter decides which GitHub deliveries run their hook", async
       assert.equal(await waitForFile(`${out}/${merged.sourceId}`), "|Codertocat/Hello-World||true");
       assert.equal((await show(closed.answer.id)).state, "filtered");
       // The hook wrote its file before its run was recorded: wait for the record.
-      await waitForState(daemon.stateDir, merged.answer.id, "done");
+      await waitForState(daemon, merged.answer.id, "done");
     });
 
     await t.step("hookd deliveries lists filtered deliveries by state", async () => {

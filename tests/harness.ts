@@ -328,10 +328,10 @@ export async function startDaemon(
 }
 
 /**
- * Wait until the SQLite store in `stateDir` shows something, read through a
+ * Wait until a daemon's SQLite store shows something, read through a
  * read-only store as `hookd show` reads it, without a subprocess per look.
  *
- * @param stateDir the daemon's state directory
+ * @param daemon the daemon, or anything with its state directory
  * @param what what is waited for, for the error
  * @param probe looks at the store; the wait ends when it gives something
  *   other than `false`, `undefined` or `null`
@@ -339,31 +339,31 @@ export async function startDaemon(
  * @returns what `probe` gave
  */
 export async function waitForStore<T>(
-  stateDir: string,
+  daemon: Pick<Daemon, "stateDir">,
   what: string,
   probe: (store: Store) => Promise<T>,
   timeoutMs?: number,
 ): Promise<Exclude<T, false | undefined | null>> {
-  await using store = openStore(storePath(stateDir), { readOnly: true, create: false });
+  await using store = openStore(storePath(daemon.stateDir), { readOnly: true, create: false });
   return await waitUntil(what, () => probe(store), timeoutMs);
 }
 
 /**
- * Wait until a delivery is in `state` in the SQLite store in `stateDir`.
+ * Wait until a delivery is in `state` in a daemon's SQLite store.
  *
- * @param stateDir the daemon's state directory
+ * @param daemon the daemon, or anything with its state directory
  * @param id the delivery
  * @param state e.g. `done`
  * @param timeoutMs how long to wait, default 15 s
  */
 export async function waitForState(
-  stateDir: string,
+  daemon: Pick<Daemon, "stateDir">,
   id: string,
   state: string,
   timeoutMs?: number,
 ): Promise<void> {
   await waitForStore(
-    stateDir,
+    daemon,
     `delivery ${id} is ${state}`,
     async (store) => (await store.get(id))?.state === state,
     timeoutMs,
