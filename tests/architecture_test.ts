@@ -21,6 +21,7 @@ import {
   resolveLocal,
   type Violation,
 } from "./_import_graph.ts";
+import { childEnv } from "./harness.ts";
 
 /**
  * Which way dependencies may point. A folder pattern ends in `/`; a rule on a
@@ -414,6 +415,7 @@ Deno.test("readImportGraph() sees every local dependency deno info reports", asy
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", "main.ts"],
     cwd: ROOT,
+    ...childEnv(),
     stdout: "piped",
     stderr: "inherit",
   }).output();

@@ -53,13 +53,15 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
  * @returns a new object; neither argument is modified
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildHookEnv } from "./hook_env.ts";
  *
  * const env = buildHookEnv(
  *   { endpoint: "deploy", event: "push", deliveryId: "d-1", contentType: "application/json" },
  *   { processEnv: { PATH: "/bin", HOOKD_SECRET: "s3cret", TZ: "UTC" }, allow: ["TZ"] },
  * );
- * console.assert(env.TZ === "UTC" && !("HOOKD_SECRET" in env));
+ * assert.equal(env.TZ, "UTC");
+ * assert.ok(!("HOOKD_SECRET" in env));
  * ```
  */
 export function buildHookEnv(
@@ -110,6 +112,7 @@ const decoder = new TextDecoder();
  * @returns the variables, possibly none
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { payloadFieldEnv } from "./hook_env.ts";
  * import { parseFieldPath } from "../config/payload_field.ts";
  *
@@ -119,8 +122,9 @@ const decoder = new TextDecoder();
  *   contentType: "application/json",
  *   headers: {},
  * });
- * console.assert(env.HOOKD_FIELD_REF === "refs/heads/main" && env.HOOKD_FIELD_REPOSITORY === '{"id":7}');
- * console.assert(!("HOOKD_FIELD_AFTER" in env));
+ * assert.equal(env.HOOKD_FIELD_REF, "refs/heads/main");
+ * assert.equal(env.HOOKD_FIELD_REPOSITORY, '{"id":7}');
+ * assert.ok(!("HOOKD_FIELD_AFTER" in env));
  * ```
  */
 export function payloadFieldEnv(
