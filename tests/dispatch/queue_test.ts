@@ -420,42 +420,9 @@ Deno.test("a delivery for an endpoint the configuration lost still runs its stor
   assert.deepEqual(commands, ["./old.sh"]);
 });
 
-Deno.test("hooks run through a real shell receive the body on stdin and their environment", async () => {
-  const shell: HookRunner = async (command, options) => {
-    const startedAt = Date.now();
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", command],
-      env: options.env,
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
-    const writeBody = async () => {
-      const writer = child.stdin.getWriter();
-      await writer.write(options.stdin);
-      await writer.close();
-    };
-    // A hook that never reads its stdin closes the pipe early (EPIPE): that is not a failure.
-    const [, { code, signal, stdout, stderr }] = await Promise.all([
-      writeBody().catch(() => {}),
-      child.output(),
-    ]);
-    const endedAt = Date.now();
-    return outcome({
-      startedAt,
-      endedAt,
-      durationMs: endedAt - startedAt,
-      exitCode: code,
-      signal,
-      success: code === 0,
-      stdout: new TextDecoder().decode(stdout),
-      stderr: new TextDecoder().decode(stderr),
-    });
-  };
+Deno.test("hooks run by the real runner receive the body on stdin and their environment", async () => {
   await using h = await harness({
-    run: shell,
+    run: runHook,
     start: false,
     env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, LOG: `${h.dir}/ids` }),
   });
