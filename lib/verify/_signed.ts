@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rejected, Verdict, VerifyInput } from "./types.ts";
+import type { Rejected, VerifyInput } from "./types.ts";
 import { decodeSignature, HASHES, type HashName, verifiedBy, verifyHmac } from "./_hmac.ts";
 import { isRejected, singleHeader, unauthorized } from "./_payload.ts";
 
@@ -61,7 +61,7 @@ export async function verifyBodyHmac(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   options: BodyHmacOptions,
-): Promise<{ verifiedBy: "secret" | "previous secret" } | Verdict> {
+): Promise<{ verifiedBy: "secret" | "previous secret" } | Rejected> {
   const signature = readBodySignature(input, options, LENGTHS[options.hash]);
   if (isRejected(signature)) return signature;
   const index = await verifyHmac(keys, signature, input.body);
