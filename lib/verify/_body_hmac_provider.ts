@@ -16,12 +16,13 @@ import type {
   EndpointSettings,
   Handshake,
   Provider,
+  Rejected,
   SettingSpec,
   SignOptions,
   Verdict,
   VerifyInput,
 } from "./types.ts";
-import type { HashName } from "./_hmac.ts";
+import { type HashName, MAC_LENGTHS, verifiedBy } from "./_hmac.ts";
 import {
   acceptedBody,
   isRejected,
@@ -38,6 +39,7 @@ import { type HubKeys, importHubKeys, signEncoded, signHub, verifyHubSignature }
 import { checkTimestamp, TOLERANCE_SETTING } from "./_timestamp.ts";
 import { readDuration } from "./_settings.ts";
 import { withHandshake } from "./_handshake.ts";
+import { decodeAll, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {
@@ -56,6 +58,18 @@ export interface BodySender {
   encoding?: "hex" | "base64";
   /** Text before the MAC, e.g. `sha1=`. */
   prefix?: string;
+  /**
+   * Signatures come in `<header>-1`, `-2`, … (up to 100), one per key the
+   * sender holds active, and any one may verify (DocuSign).
+   */
+  numbered?: boolean;
+  /**
+   * What the signature covers when it is more than the body, built once per
+   * endpoint (Square: `PUBLIC_URL`, the query as received, the body).
+   *
+   * @throws {Error} naming the setting at fault
+   */
+  covers?: (endpoint: EndpointSettings) => (url: string, body: Uint8Array) => Uint8Array;
   /** Header naming the event; checked before the body is read unless `eventField` is set. */
   eventHeader?: string;
   /** Dotted path to the event in the JSON body (or a function of it); wins over `eventHeader`. */
@@ -98,6 +112,35 @@ function firstHeader(headers: Headers, names: string | readonly string[] = []) {
   return undefined;
 }
 
+/** The most `numbered` headers read: DocuSign allows as many HMAC keys. */
+const MAX_NUMBERED = 100;
+
+async function checkSignature(
+  input: VerifyInput,
+  keys: HubKeys,
+  sender: BodySender,
+  data: Uint8Array,
+): Promise<{ verifiedBy: "secret" | "previous secret" } | Rejected> {
+  const { header, hash, encoding = "hex", prefix } = sender;
+  if (typeof hash !== "string") return verifyHubSignature(input, header, keys, data);
+  if (!sender.numbered) {
+    return verifyBodyHmac(input, keys[hash]!, { header, hash, encoding, prefix }, data);
+  }
+  const values: string[] = [];
+  for (let n = 1; n <= MAX_NUMBERED; n++) {
+    const value = singleHeader(input.headers, `${header}-${n}`);
+    if (value === null) return unauthorized(`${header}-${n} sent more than once`);
+    if (value !== undefined) values.push(value);
+  }
+  if (values.length === 0) return unauthorized(`missing ${header}-1`);
+  const tooMany = tooManySignatures(values.length);
+  if (tooMany) return tooMany;
+  const candidates = decodeAll(values, encoding, MAC_LENGTHS[hash]);
+  if (candidates.length === 0) return unauthorized(`malformed ${header}`);
+  const index = await verifyAnyHmac(keys[hash]!, candidates, data);
+  return index < 0 ? unauthorized("invalid signature") : { verifiedBy: verifiedBy(index) };
+}
+
 function eventOf(sender: BodySender, body: unknown): string | undefined {
   const { eventField } = sender;
   if (typeof eventField === "function") return eventField(body);
@@ -110,25 +153,19 @@ function eventOf(sender: BodySender, body: unknown): string | undefined {
  * @param input the delivery
  * @param keys keys for each of the sender's hashes, current secret first
  * @param sender what the sender is
- * @param toleranceMs the window for `timestampField`
+ * @param options the window for `timestampField`, and what the signature covers
  * @returns the verdict; 400 when the verified body names no event
  */
 export async function verifyBodySender(
   input: VerifyInput,
   keys: HubKeys,
   sender: BodySender,
-  toleranceMs = 0,
+  options: { toleranceMs: number; covered: (url: string, body: Uint8Array) => Uint8Array },
 ): Promise<Verdict> {
+  const { toleranceMs, covered } = options;
   const unsigned = sender.unsigned?.(input);
   if (unsigned) return unsigned;
-  const checked = typeof sender.hash === "string"
-    ? await verifyBodyHmac(input, keys[sender.hash]!, {
-      header: sender.header,
-      hash: sender.hash,
-      encoding: sender.encoding ?? "hex",
-      prefix: sender.prefix,
-    })
-    : await verifyHubSignature(input, sender.header, keys);
+  const checked = await checkSignature(input, keys, sender, covered(input.url, input.body));
   if (isRejected(checked)) return checked;
   if (sender.eventHeader && sender.eventField === undefined && sender.eventFallback === undefined) {
     if (!singleHeader(input.headers, sender.eventHeader)) {
@@ -170,14 +207,14 @@ export async function verifyBodySender(
 /**
  * The headers a body-signing sender sends with a body, signed with one secret.
  *
- * @param secret the current secret
+ * @param endpoint the endpoint, whose current secret signs
  * @param body the bytes to sign
- * @param options the event and delivery id to claim
+ * @param options the event and delivery id to claim, the URL posted to
  * @param sender what the sender is
  * @returns the headers, `Content-Type` first
  */
 export async function signBodySender(
-  secret: string,
+  endpoint: EndpointSettings,
   body: Uint8Array,
   options: SignOptions,
   sender: BodySender,
@@ -191,9 +228,12 @@ export async function signBodySender(
   const [delivery] = [sender.deliveryHeader ?? []].flat();
   if (delivery) headers[delivery] = options.deliveryId ?? crypto.randomUUID();
   Object.assign(headers, sender.signHeaders?.(body, options));
-  headers[sender.header] = typeof sender.hash === "string"
-    ? (sender.prefix ?? "") + await signEncoded(secret, sender.hash, body, sender.encoding ?? "hex")
-    : await signHub(secret, sender.hash[0], body);
+  const [secret] = endpoint.secrets;
+  const data = sender.covers?.(endpoint)(options.url ?? "", body) ?? body;
+  const header = sender.numbered ? `${sender.header}-1` : sender.header;
+  headers[header] = typeof sender.hash === "string"
+    ? (sender.prefix ?? "") + await signEncoded(secret, sender.hash, data, sender.encoding ?? "hex")
+    : await signHub(secret, sender.hash[0], data);
   return headers;
 }
 
@@ -229,12 +269,14 @@ export function bodyHmacProvider(sender: BodySender): Provider {
     },
     async create(endpoint) {
       const tolerance = sender.timestampField ? readDuration(endpoint, "TOLERANCE", "5m") : 0;
+      const covered = sender.covers?.(endpoint) ?? ((_url, body) => body);
       const keys = await importHubKeys(endpoint.secrets, hashes(sender));
-      const verify = (input: VerifyInput) => verifyBodySender(input, keys, sender, tolerance);
+      const verify = (input: VerifyInput) =>
+        verifyBodySender(input, keys, sender, { toleranceMs: tolerance, covered });
       return sender.handshake ? withHandshake(verify, await sender.handshake(endpoint)) : verify;
     },
     sign(endpoint, body, options) {
-      return signBodySender(endpoint.secrets[0], body, options, sender);
+      return signBodySender(endpoint, body, options, sender);
     },
   };
 }
