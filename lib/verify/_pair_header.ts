@@ -178,7 +178,6 @@ async function verifyPairHeader(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { pairHeaderProvider } from "./_pair_header.ts";
  * const acme = pairHeaderProvider({
  *   name: "acme",
@@ -190,7 +189,7 @@ async function verifyPairHeader(
  *   event: "type",
  *   deliveryId: "id",
  * });
- * assert.ok(acme.settings.TOLERANCE);
+ * console.assert(acme.settings.TOLERANCE !== undefined);
  * ```
  */
 export function pairHeaderProvider(scheme: PairHeaderScheme): Provider {

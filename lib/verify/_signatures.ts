@@ -32,10 +32,9 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { signedBytes } from "./_signatures.ts";
  * const bytes = signedBytes("v0:", "1", ":", new Uint8Array([0x7b]));
- * assert.equal(new TextDecoder().decode(bytes), "v0:1:{");
+ * console.assert(new TextDecoder().decode(bytes) === "v0:1:{");
  * ```
  */
 export function signedBytes(...parts: (string | Uint8Array)[]): Uint8Array {
@@ -120,10 +119,9 @@ export function decodeAll(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { tooManySignatures } from "./_signatures.ts";
- * assert.equal(tooManySignatures(2), undefined);
- * assert.equal(tooManySignatures(9)?.reason, "too many signatures");
+ * console.assert(tooManySignatures(2) === undefined);
+ * console.assert(tooManySignatures(9)?.reason === "too many signatures");
  * ```
  */
 export function tooManySignatures(count: number): Rejected | undefined {

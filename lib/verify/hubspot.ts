@@ -54,12 +54,8 @@ const DECODED: Record<string, string> = {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { hubspotUri } from "./hubspot.ts";
- * assert.equal(
- *   hubspotUri("https://h.example/hook", "?a=b%3Ac%2Cd%20e"),
- *   "https://h.example/hook?a=b:c,d%20e",
- * );
+ * console.assert(hubspotUri("https://h.example/hook", "?a=b%3Ac%2Cd%20e") === "https://h.example/hook?a=b:c,d%20e");
  * ```
  */
 export function hubspotUri(publicUrl: string, query: string): string {

@@ -31,9 +31,8 @@ const FAMILIES = ["webhook", "svix"] as const;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { decodeStandardSecret } from "./standard.ts";
- * assert.equal(decodeStandardSecret("whsec_AAEC")?.length, 3);
+ * console.assert(decodeStandardSecret("whsec_AAEC")?.length === 3);
  * ```
  */
 export function decodeStandardSecret(secret: string): Uint8Array | undefined {
