@@ -1,11 +1,12 @@
 /**
  * Event names for the generic providers (`hmac`, `token`, `none`), taken
- * from a header or a dotted path into the JSON body, as the admin sets.
+ * from a header or a dotted path into the JSON body, as the admin sets, and
+ * the headers `hookd sign` adds for them.
  *
  * @module
  */
 
-import type { Accepted, Rejected, SettingSpec } from "./types.ts";
+import type { Accepted, Rejected, SettingSpec, SignOptions } from "./types.ts";
 import { isRejected, malformed, parseJsonBody, readPath, singleHeader } from "./_payload.ts";
 
 /** The settings every generic provider reads for the event and the id. */
@@ -63,4 +64,23 @@ export function eventSettingsProblem(settings: Record<string, string>): string |
   return settings.EVENT_HEADER && settings.EVENT_FIELD
     ? "EVENT_HEADER and EVENT_FIELD are both set: keep one"
     : undefined;
+}
+
+/**
+ * The event and delivery headers a generic sender would send.
+ *
+ * @param settings the endpoint's settings (`EVENT_HEADER`, `DELIVERY_HEADER`)
+ * @param options the event and delivery id to claim
+ * @returns the headers; empty when the endpoint names neither header
+ */
+export function genericSignHeaders(
+  settings: Record<string, string>,
+  options: SignOptions,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (settings.EVENT_HEADER && options.event) headers[settings.EVENT_HEADER] = options.event;
+  if (settings.DELIVERY_HEADER) {
+    headers[settings.DELIVERY_HEADER] = options.deliveryId ?? crypto.randomUUID();
+  }
+  return headers;
 }

@@ -13,7 +13,8 @@
  * @module
  */
 
-import type { SignOptions, Verdict, VerifyInput } from "./types.ts";
+import type { Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys } from "./_hmac.ts";
 import {
   formPayload,
   isForm,
@@ -112,5 +113,47 @@ export async function signForge(
     [names.event]: options.event ?? "push",
     [names.delivery]: options.deliveryId ?? crypto.randomUUID(),
     [names.signature]: await signEncoded(secret, "sha256", signed, "hex"),
+  };
+}
+
+/**
+ * The header names of a forge, `X-<Forge>-Signature`, `-Event` and `-Delivery`.
+ *
+ * @param forge the forge as its headers spell it, e.g. `Gitea`
+ * @returns the names
+ */
+export function forgeHeaders(forge: string): ForgeHeaders {
+  const name = (part: string) => `X-${forge}-${part}`;
+  return { signature: name("Signature"), event: name("Event"), delivery: name("Delivery") };
+}
+
+/**
+ * The provider of a Gitea-family forge.
+ *
+ * @param forge the forge as its headers spell it, e.g. `Gitea`
+ * @returns the provider, named in lower case
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forgeProvider } from "./_forge.ts";
+ * assert.equal(forgeProvider("Gitea").name, "gitea");
+ * ```
+ */
+export function forgeProvider(forge: string): Provider {
+  const names = forgeHeaders(forge);
+  return {
+    name: forge.toLowerCase(),
+    summary:
+      `${forge}: ${names.signature} (HMAC-SHA256 of the JSON, hex), ${names.event} + .action`,
+    secret: "required",
+    settings: {},
+    async create(endpoint) {
+      const keys = await importHmacKeys(endpoint.secrets, "sha256");
+      return (input) => verifyForge(input, keys, names);
+    },
+    sign(endpoint, body, options) {
+      return signForge(endpoint.secrets[0], body, options, names);
+    },
   };
 }

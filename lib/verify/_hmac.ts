@@ -17,6 +17,9 @@ export const HASHES = {
 /** A hash name as written in the env file. */
 export type HashName = keyof typeof HASHES;
 
+/** Each hash's MAC length in bytes, which a well-formed signature has. */
+export const MAC_LENGTHS: Record<HashName, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
 const encoder = new TextEncoder();
 
 /**

@@ -13,6 +13,7 @@ import {
   HASHES,
   type HashName,
   importHmacKeys,
+  MAC_LENGTHS,
   signHmac,
   verifiedBy,
   verifyHmac,
@@ -21,8 +22,6 @@ import { singleHeader, unauthorized } from "./_payload.ts";
 
 /** Keys by the hash they are for; a hash left out is refused. */
 export type HubKeys = Partial<Record<HashName, CryptoKey[]>>;
-
-const LENGTHS: Record<HashName, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /**
  * Import the secrets once for each hash the endpoint accepts.
@@ -65,7 +64,7 @@ export async function verifyHubSignature(
   const accepted = keys[algo as HashName];
   if (!accepted) return unauthorized(`${algo} signatures are not accepted`);
   const signature = decodeSignature(value.slice(equals + 1), "hex");
-  if (!signature || signature.length !== LENGTHS[algo as HashName]) {
+  if (!signature || signature.length !== MAC_LENGTHS[algo as HashName]) {
     return unauthorized(`malformed ${header}`);
   }
   const index = await verifyHmac(accepted, signature, data);

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Rejected, Verdict, VerifyInput } from "./types.ts";
-import { decodeSignature, HASHES, type HashName, verifiedBy, verifyHmac } from "./_hmac.ts";
+import type { Rejected, VerifyInput } from "./types.ts";
+import { decodeSignature, type HashName, MAC_LENGTHS, verifiedBy, verifyHmac } from "./_hmac.ts";
 import { isRejected, singleHeader, unauthorized } from "./_payload.ts";
 
 /** How a body HMAC is carried. */
@@ -21,8 +21,6 @@ export interface BodyHmacOptions {
   /** Text before the signature, e.g. `sha256=`. */
   prefix?: string;
 }
-
-const LENGTHS: Record<keyof typeof HASHES, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /**
  * Read and decode the signature of one header, before any key is used.
@@ -55,16 +53,18 @@ export function readBodySignature(
  * @param input the delivery
  * @param keys keys for `options.hash`, current secret first
  * @param options where and how the signature is written
- * @returns the index of the key that verified it, or a 401 verdict
+ * @param data the signed bytes; the raw body unless given
+ * @returns which secret verified it, or a 401 verdict
  */
 export async function verifyBodyHmac(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   options: BodyHmacOptions,
-): Promise<{ verifiedBy: "secret" | "previous secret" } | Verdict> {
-  const signature = readBodySignature(input, options, LENGTHS[options.hash]);
+  data: Uint8Array = input.body,
+): Promise<{ verifiedBy: "secret" | "previous secret" } | Rejected> {
+  const signature = readBodySignature(input, options, MAC_LENGTHS[options.hash]);
   if (isRejected(signature)) return signature;
-  const index = await verifyHmac(keys, signature, input.body);
+  const index = await verifyHmac(keys, signature, data);
   if (index < 0) return unauthorized("invalid signature");
   return { verifiedBy: verifiedBy(index) };
 }

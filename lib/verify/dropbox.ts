@@ -11,19 +11,9 @@
  * @module
  */
 
-import type {
-  HandshakeInput,
-  HandshakeReply,
-  Provider,
-  Rejected,
-  Verdict,
-  VerifyInput,
-} from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { acceptedBody, isRejected, parseJsonBody } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
-import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
+import type { HandshakeInput, HandshakeReply, Provider, Rejected } from "./types.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
+import { echoChallenge, queryOf } from "./_handshake.ts";
 
 /**
  * Answer Dropbox's verification request.
@@ -40,53 +30,15 @@ export function dropboxHandshake(
   );
 }
 
-/**
- * Verify a Dropbox notification.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys of the app secret, current first
- * @returns the verdict; no delivery id (Dropbox sends none)
- */
-export async function verifyDropbox(
-  input: VerifyInput,
-  keys: readonly CryptoKey[],
-): Promise<Verdict> {
-  const checked = await verifyBodyHmac(input, keys, {
-    header: "X-Dropbox-Signature",
-    hash: "sha256",
-    encoding: "hex",
-  });
-  if ("ok" in checked) return checked;
-  const parsed = parseJsonBody(input.body);
-  if (isRejected(parsed)) return parsed;
-  const value = parsed.value;
-  const event = typeof value === "object" && value !== null && Object.hasOwn(value, "list_folder")
-    ? "list_folder"
-    : "notification";
-  // The signature covers the body (and the URL or a timestamp), never the event header: body
-  // dedupe stops replays.
-  return acceptedBody(input, {
-    parsed,
-    event,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
-
 /** The `dropbox` provider. */
-export const dropbox: Provider = {
+export const dropbox: Provider = bodyHmacProvider({
   name: "dropbox",
   summary: "Dropbox: X-Dropbox-Signature (HMAC-SHA256 hex of the body); echoes the GET challenge",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return withHandshake((input) => verifyDropbox(input, keys), dropboxHandshake);
-  },
-  async sign(endpoint, body) {
-    return {
-      "Content-Type": "application/json",
-      "X-Dropbox-Signature": await signEncoded(endpoint.secrets[0], "sha256", body, "hex"),
-    };
-  },
-};
+  header: "X-Dropbox-Signature",
+  hash: "sha256",
+  eventField: (body) =>
+    typeof body === "object" && body !== null && Object.hasOwn(body, "list_folder")
+      ? "list_folder"
+      : "notification",
+  handshake: () => dropboxHandshake,
+});

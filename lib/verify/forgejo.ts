@@ -11,27 +11,10 @@
  */
 
 import type { Provider } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { type ForgeHeaders, signForge, verifyForge } from "./_forge.ts";
+import { type ForgeHeaders, forgeHeaders, forgeProvider } from "./_forge.ts";
 
 /** The headers Forgejo writes. */
-export const FORGEJO_HEADERS: ForgeHeaders = {
-  signature: "X-Forgejo-Signature",
-  event: "X-Forgejo-Event",
-  delivery: "X-Forgejo-Delivery",
-};
+export const FORGEJO_HEADERS: ForgeHeaders = forgeHeaders("Forgejo");
 
 /** The `forgejo` provider. */
-export const forgejo: Provider = {
-  name: "forgejo",
-  summary: "Forgejo: X-Forgejo-Signature (HMAC-SHA256 of the JSON, hex), X-Forgejo-Event + .action",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifyForge(input, keys, FORGEJO_HEADERS);
-  },
-  sign(endpoint, body, options) {
-    return signForge(endpoint.secrets[0], body, options, FORGEJO_HEADERS);
-  },
-};
+export const forgejo: Provider = forgeProvider("Forgejo");

@@ -10,27 +10,10 @@
  */
 
 import type { Provider } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { type ForgeHeaders, signForge, verifyForge } from "./_forge.ts";
+import { type ForgeHeaders, forgeHeaders, forgeProvider } from "./_forge.ts";
 
 /** The headers Gitea writes. */
-export const GITEA_HEADERS: ForgeHeaders = {
-  signature: "X-Gitea-Signature",
-  event: "X-Gitea-Event",
-  delivery: "X-Gitea-Delivery",
-};
+export const GITEA_HEADERS: ForgeHeaders = forgeHeaders("Gitea");
 
 /** The `gitea` provider. */
-export const gitea: Provider = {
-  name: "gitea",
-  summary: "Gitea: X-Gitea-Signature (HMAC-SHA256 of the JSON, hex), X-Gitea-Event + .action",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifyForge(input, keys, GITEA_HEADERS);
-  },
-  sign(endpoint, body, options) {
-    return signForge(endpoint.secrets[0], body, options, GITEA_HEADERS);
-  },
-};
+export const gitea: Provider = forgeProvider("Gitea");

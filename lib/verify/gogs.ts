@@ -11,27 +11,10 @@
  */
 
 import type { Provider } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { type ForgeHeaders, signForge, verifyForge } from "./_forge.ts";
+import { type ForgeHeaders, forgeHeaders, forgeProvider } from "./_forge.ts";
 
 /** The headers Gogs writes. */
-export const GOGS_HEADERS: ForgeHeaders = {
-  signature: "X-Gogs-Signature",
-  event: "X-Gogs-Event",
-  delivery: "X-Gogs-Delivery",
-};
+export const GOGS_HEADERS: ForgeHeaders = forgeHeaders("Gogs");
 
 /** The `gogs` provider. */
-export const gogs: Provider = {
-  name: "gogs",
-  summary: "Gogs: X-Gogs-Signature (HMAC-SHA256 of the JSON, hex), X-Gogs-Event + .action",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifyForge(input, keys, GOGS_HEADERS);
-  },
-  sign(endpoint, body, options) {
-    return signForge(endpoint.secrets[0], body, options, GOGS_HEADERS);
-  },
-};
+export const gogs: Provider = forgeProvider("Gogs");

@@ -18,8 +18,7 @@ import { encodeSignature, type HashName, importHmacKeys, verifiedBy } from "./_h
 import { type BodyHmacOptions, readBodySignature, verifyBodyHmac } from "./_signed.ts";
 import { importMd5Keys, MD5_LENGTH, signMd5, verifyMd5 } from "./_md5.ts";
 import { isRejected, unauthorized } from "./_payload.ts";
-import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
-import { genericSignHeaders } from "./_event_headers.ts";
+import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 import { checkEventSettings } from "./_settings.ts";
 import { signEncoded } from "./_hub.ts";
 

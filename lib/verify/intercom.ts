@@ -18,6 +18,6 @@ export const intercom: Provider = bodyHmacProvider({
   hash: "sha1",
   encoding: "hex",
   prefix: "sha1=",
-  event: "topic",
-  deliveryId: "id",
+  eventField: "topic",
+  deliveryField: "id",
 });

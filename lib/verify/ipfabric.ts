@@ -12,11 +12,9 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { acceptedBody, isRejected, parseJsonBody, readPath } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
+import type { Provider } from "./types.ts";
+import { readPath } from "./_payload.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
 
 /**
@@ -31,43 +29,12 @@ export function ipfabricEvent(payload: unknown): string | undefined {
   return parts[0] ? parts.filter(Boolean).join(".") : undefined;
 }
 
-/**
- * Verify an IP Fabric delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @returns the verdict; event `<type>.<action>.<status>`
- */
-export async function verifyIpfabric(input: VerifyInput, keys: CryptoKey[]): Promise<Verdict> {
-  const checked = await verifyBodyHmac(input, keys, {
-    header: "X-IPF-Signature",
-    hash: "sha256",
-    encoding: "hex",
-  });
-  if ("ok" in checked) return checked;
-  const parsed = parseJsonBody(input.body);
-  return acceptedBody(input, {
-    parsed,
-    event: (isRejected(parsed) ? undefined : ipfabricEvent(parsed.value)) ?? FALLBACK_EVENT,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
-
 /** The `ipfabric` provider. */
-export const ipfabric: Provider = {
+export const ipfabric: Provider = bodyHmacProvider({
   name: "ipfabric",
   summary: "IP Fabric: X-IPF-Signature (HMAC-SHA256, hex), event <type>.<action>.<status>",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifyIpfabric(input, keys);
-  },
-  async sign(endpoint, body) {
-    return {
-      "Content-Type": "application/json",
-      "X-IPF-Signature": await signEncoded(endpoint.secrets[0], "sha256", body, "hex"),
-    };
-  },
-};
+  header: "X-IPF-Signature",
+  hash: "sha256",
+  eventField: ipfabricEvent,
+  eventFallback: FALLBACK_EVENT,
+});

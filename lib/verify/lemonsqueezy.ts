@@ -18,5 +18,5 @@ export const lemonsqueezy: Provider = bodyHmacProvider({
   header: "X-Signature",
   hash: "sha256",
   encoding: "hex",
-  event: "meta.event_name",
+  eventField: "meta.event_name",
 });

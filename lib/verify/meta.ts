@@ -12,17 +12,10 @@
  * @module
  */
 
-import type {
-  HandshakeInput,
-  HandshakeReply,
-  Provider,
-  Rejected,
-  Verdict,
-  VerifyInput,
-} from "./types.ts";
-import { acceptedBody, isRejected, malformed, parseJsonBody, readPath } from "./_payload.ts";
-import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
-import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
+import type { HandshakeInput, HandshakeReply, Provider, Rejected } from "./types.ts";
+import { malformed, readPath } from "./_payload.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
+import { echoChallenge, queryOf } from "./_handshake.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
 
 /**
@@ -76,36 +69,15 @@ export function metaEvent(payload: unknown): string | undefined {
     : object;
 }
 
-/**
- * Verify a Meta delivery.
- *
- * @param input the delivery
- * @param keys SHA-256 keys of the app secret, current first
- * @returns the verdict; no delivery id (Meta sends none)
- */
-export async function verifyMeta(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
-  const checked = await verifyHubSignature(input, "X-Hub-Signature-256", keys);
-  if (isRejected(checked)) return checked;
-  const parsed = parseJsonBody(input.body);
-  if (isRejected(parsed)) return parsed;
-  const event = metaEvent(parsed.value);
-  if (!event) return malformed("payload has no object");
-  // The signature covers the body (and the URL or a timestamp), never the event header: body
-  // dedupe stops replays.
-  return acceptedBody(input, {
-    parsed,
-    event,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
-
 /** The `meta` provider. */
-export const meta: Provider = {
+export const meta: Provider = bodyHmacProvider({
   name: "meta",
   summary:
     "Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256 with the app secret; answers the hub.challenge GET",
-  secret: "required",
+  header: "X-Hub-Signature-256",
+  hash: ["sha256"],
+  eventField: metaEvent,
+  eventMissing: "payload has no object",
   settings: {
     VERIFY_TOKEN: {
       help:
@@ -115,18 +87,8 @@ export const meta: Provider = {
       validate: (value) => value.trim() === "" ? "is empty: set the verify token" : undefined,
     },
   },
-  async create(endpoint) {
-    const keys = await importHubKeys(endpoint.secrets, ["sha256"]);
+  async handshake(endpoint) {
     const check = await prepareTokenCheck([endpoint.settings.VERIFY_TOKEN]);
-    return withHandshake(
-      (input) => verifyMeta(input, keys),
-      (input) => metaHandshake(input, check),
-    );
+    return (input) => metaHandshake(input, check);
   },
-  async sign(endpoint, body) {
-    return {
-      "Content-Type": "application/json",
-      "X-Hub-Signature-256": await signHub(endpoint.secrets[0], "sha256", body),
-    };
-  },
-};
+});

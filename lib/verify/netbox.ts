@@ -20,11 +20,9 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { acceptedBody, isRejected, parseJsonBody, readPath } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
+import type { Provider } from "./types.ts";
+import { readPath } from "./_payload.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
 
 /**
@@ -40,43 +38,12 @@ export function netboxEvent(payload: unknown): string | undefined {
   return model && event ? `${model}.${event}` : undefined;
 }
 
-/**
- * Verify a NetBox delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA512 keys, current secret first
- * @returns the verdict; event `<model>.<event>`, no delivery id
- */
-export async function verifyNetbox(input: VerifyInput, keys: CryptoKey[]): Promise<Verdict> {
-  const checked = await verifyBodyHmac(input, keys, {
-    header: "X-Hook-Signature",
-    hash: "sha512",
-    encoding: "hex",
-  });
-  if ("ok" in checked) return checked;
-  const parsed = parseJsonBody(input.body);
-  return acceptedBody(input, {
-    parsed,
-    event: (isRejected(parsed) ? undefined : netboxEvent(parsed.value)) ?? FALLBACK_EVENT,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
-
 /** The `netbox` provider. */
-export const netbox: Provider = {
+export const netbox: Provider = bodyHmacProvider({
   name: "netbox",
   summary: "NetBox: X-Hook-Signature (HMAC-SHA512, hex), event <model>.<event>",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha512");
-    return (input) => verifyNetbox(input, keys);
-  },
-  async sign(endpoint, body) {
-    return {
-      "Content-Type": "application/json",
-      "X-Hook-Signature": await signEncoded(endpoint.secrets[0], "sha512", body, "hex"),
-    };
-  },
-};
+  header: "X-Hook-Signature",
+  hash: "sha512",
+  eventField: netboxEvent,
+  eventFallback: FALLBACK_EVENT,
+});

@@ -9,8 +9,7 @@
  */
 
 import type { Provider } from "./types.ts";
-import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
-import { genericSignHeaders } from "./_event_headers.ts";
+import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 import { checkEventSettings } from "./_settings.ts";
 
 /** The `none` provider. */

@@ -12,64 +12,21 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import {
-  acceptedBody,
-  isRejected,
-  malformed,
-  parseJsonBody,
-  singleHeader,
-  withAction,
-} from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
-
-/**
- * Verify a Sentry delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @returns the verdict; event is `<resource>.<action>`
- */
-export async function verifySentry(input: VerifyInput, keys: CryptoKey[]): Promise<Verdict> {
-  const checked = await verifyBodyHmac(input, keys, {
-    header: "Sentry-Hook-Signature",
-    hash: "sha256",
-    encoding: "hex",
-  });
-  if ("ok" in checked) return checked;
-  const resource = singleHeader(input.headers, "sentry-hook-resource");
-  if (!resource) return malformed("missing Sentry-Hook-Resource");
-  const parsed = parseJsonBody(input.body);
-  if (isRejected(parsed)) return parsed;
-  return acceptedBody(input, {
-    parsed,
-    event: withAction(resource, parsed.value),
-    deliveryId: singleHeader(input.headers, "request-id") ?? undefined,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
+import type { Provider } from "./types.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 
 /** The `sentry` provider. */
-export const sentry: Provider = {
+export const sentry: Provider = bodyHmacProvider({
   name: "sentry",
   summary:
     "Sentry: Sentry-Hook-Signature (HMAC-SHA256, hex), event <Sentry-Hook-Resource>.<action>",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifySentry(input, keys);
-  },
-  async sign(endpoint, body, options) {
-    return {
-      "Content-Type": "application/json",
-      "Request-ID": options.deliveryId ?? crypto.randomUUID(),
-      "Sentry-Hook-Resource": options.event ?? "issue",
-      "Sentry-Hook-Timestamp": String(Math.floor(options.now / 1000)),
-      "Sentry-Hook-Signature": await signEncoded(endpoint.secrets[0], "sha256", body, "hex"),
-    };
-  },
-};
+  header: "Sentry-Hook-Signature",
+  hash: "sha256",
+  eventHeader: "Sentry-Hook-Resource",
+  withAction: true,
+  sampleEvent: "issue",
+  deliveryHeader: "Request-ID",
+  signHeaders: (_body, options) => ({
+    "Sentry-Hook-Timestamp": String(Math.floor(options.now / 1000)),
+  }),
+});

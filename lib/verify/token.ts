@@ -16,8 +16,7 @@
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import { importHmacKeys, signHmac, verifiedBy, verifyHmac } from "./_hmac.ts";
 import { singleHeader, unauthorized } from "./_payload.ts";
-import { EVENT_SETTINGS, genericAccept } from "./_event.ts";
-import { genericSignHeaders } from "./_event_headers.ts";
+import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 import { checkEventSettings } from "./_settings.ts";
 
 const encoder = new TextEncoder();

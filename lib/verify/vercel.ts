@@ -18,6 +18,6 @@ export const vercel: Provider = bodyHmacProvider({
   header: "x-vercel-signature",
   hash: "sha1",
   encoding: "hex",
-  event: "type",
-  deliveryId: "id",
+  eventField: "type",
+  deliveryField: "id",
 });

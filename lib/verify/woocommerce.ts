@@ -17,11 +17,8 @@
  * @module
  */
 
-import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
-import { acceptedBody, malformed, singleHeader } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
+import type { Provider, VerifyInput } from "./types.ts";
+import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 
 const SIGNATURE = "X-WC-Webhook-Signature";
 /** WooCommerce's creation ping (`WC_Webhook::deliver_ping`): the webhook's id, nothing else. */
@@ -50,62 +47,31 @@ export function isWoocommercePing(input: VerifyInput): boolean {
     PING.test(new TextDecoder().decode(input.body));
 }
 
-/**
- * Verify a WooCommerce delivery, or answer its creation ping.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @returns the verdict; event is `X-WC-Webhook-Topic`, `ping` for the ping (answered 200)
- */
-export async function verifyWoocommerce(input: VerifyInput, keys: CryptoKey[]): Promise<Verdict> {
-  if (isWoocommercePing(input)) {
-    return {
-      ok: true,
-      event: "ping",
-      verifiedBy: "none",
-      payload: new Uint8Array(),
-      contentType: "text/plain",
-      replayKey: null,
-      reply: { status: 200, body: "" },
-    };
-  }
-  const checked = await verifyBodyHmac(input, keys, {
-    header: SIGNATURE,
-    hash: "sha256",
-    encoding: "base64",
-  });
-  if ("ok" in checked) return checked;
-  const event = singleHeader(input.headers, "x-wc-webhook-topic");
-  if (!event) return malformed("missing X-WC-Webhook-Topic");
-  return acceptedBody(input, {
-    event,
-    deliveryId: singleHeader(input.headers, "x-wc-webhook-delivery-id") ?? undefined,
-    verifiedBy: checked.verifiedBy,
-    replayKey: input.body,
-  });
-}
-
 /** The `woocommerce` provider. */
-export const woocommerce: Provider = {
+export const woocommerce: Provider = bodyHmacProvider({
   name: "woocommerce",
   summary:
     "WooCommerce: X-WC-Webhook-Signature (HMAC-SHA256, base64), event X-WC-Webhook-Topic; answers the unsigned creation ping",
-  secret: "required",
-  settings: {},
-  async create(endpoint) {
-    const keys = await importHmacKeys(endpoint.secrets, "sha256");
-    return (input) => verifyWoocommerce(input, keys);
+  header: SIGNATURE,
+  hash: "sha256",
+  encoding: "base64",
+  eventHeader: "X-WC-Webhook-Topic",
+  sampleEvent: "order.created",
+  deliveryHeader: "X-WC-Webhook-Delivery-ID",
+  unsigned: (input) =>
+    isWoocommercePing(input)
+      ? {
+        ok: true,
+        event: "ping",
+        verifiedBy: "none",
+        payload: new Uint8Array(),
+        contentType: "text/plain",
+        replayKey: null,
+        reply: { status: 200, body: "" },
+      }
+      : undefined,
+  signHeaders(_body, options) {
+    const [resource, event] = (options.event ?? "order.created").split(".");
+    return { "X-WC-Webhook-Resource": resource, "X-WC-Webhook-Event": event ?? "" };
   },
-  async sign(endpoint, body, options) {
-    const topic = options.event ?? "order.created";
-    const [resource, event] = topic.split(".");
-    return {
-      "Content-Type": "application/json",
-      "X-WC-Webhook-Topic": topic,
-      "X-WC-Webhook-Resource": resource,
-      "X-WC-Webhook-Event": event ?? "",
-      "X-WC-Webhook-Delivery-ID": options.deliveryId ?? crypto.randomUUID(),
-      [SIGNATURE]: await signEncoded(endpoint.secrets[0], "sha256", body, "base64"),
-    };
-  },
-};
+});
