@@ -25,14 +25,13 @@ import { replayOne } from "./cli/mod.ts";
 
 import { createMetrics, createMinuteCounter, type Metrics, type MinuteCounter } from "./metrics.ts";
 import {
-  buildHookEnv,
   choosePayloadDir,
   createQueue,
   endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
   type OrphanedRuns,
-  payloadFieldEnv,
+  planRun,
   type Queue,
   type QueueEvent,
   runHook,
@@ -115,26 +114,12 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   });
   const queue = createQueue(store, {
     run: runLoggedHook,
-    env: (delivery) =>
-      buildHookEnv({
-        endpoint: delivery.endpoint,
-        event: delivery.event,
-        deliveryId: delivery.id,
-        sourceDeliveryId: delivery.sourceId ?? undefined,
-        contentType: delivery.contentType,
-      }, {
-        processEnv: hookSource,
-        allow: current.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
-        fields: payloadFieldEnv(
-          current.endpoints.get(delivery.endpoint)?.hookFields ?? [],
-          delivery,
-        ),
-      }),
+    plan: (delivery) => planRun(current, delivery, hookSource),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
     payloadDir,
     onEvent(event) {
-      if (event.type === "run-end") {
+      if (event.type === "run-end" && event.outcome !== "skipped") {
         metrics.observeHookRun({
           endpoint: event.endpoint,
           outcome: event.outcome,
@@ -282,7 +267,14 @@ function logQueueEvent(event: QueueEvent): void {
       });
       break;
     case "run-end":
-      if (event.state === "queued" && event.retryAt !== null) {
+      if (event.outcome === "skipped") {
+        log.info("skipped: nothing to run as configured now", {
+          id: event.id,
+          endpoint: event.endpoint,
+          event: event.event,
+          state: event.state,
+        });
+      } else if (event.state === "queued" && event.retryAt !== null) {
         log.warn("retry scheduled", {
           id: event.id,
           endpoint: event.endpoint,

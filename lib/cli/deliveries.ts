@@ -128,7 +128,6 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
         : ""
     }`,
     `  Hook:         ${delivery.hook ?? "(none)"}`,
-    `  Time limit:   ${delivery.timeoutMs} ms`,
     "",
     "Headers",
     ...Object.entries(delivery.headers).map(([name, value]) =>

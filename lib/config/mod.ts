@@ -37,6 +37,15 @@ import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
 export { ConfigError, problemsOf } from "./config_error.ts";
+export { filterMiss, pickFilter } from "./filter.ts";
+export {
+  type FieldPath,
+  type FieldSubject,
+  fieldVariable,
+  parseFieldPath,
+  parsePayload,
+  readField,
+} from "./payload_field.ts";
 export type { Listen, UnixListen } from "./listen.ts";
 export type { ConfigSources, SecretFile } from "./secret_files.ts";
 type ConfigSources = secretFiles.ConfigSources;

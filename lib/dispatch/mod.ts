@@ -28,6 +28,7 @@ export {
   payloadFieldEnv,
 } from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
+export { type HookPlan, planRun, type RunPlan, type SkipPlan } from "./run_plan.ts";
 export {
   endOrphanedRuns,
   type EndOrphanedRunsOptions,

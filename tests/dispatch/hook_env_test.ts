@@ -121,11 +121,7 @@ function fieldsOf(list: string, payload: unknown, headers: Record<string, string
   const problems: string[] = [];
   const fields = parseFieldList("HOOKD_GH_HOOK_FIELDS", list, problems);
   assert.deepEqual(problems, []);
-  return payloadFieldEnv(fields, {
-    body: new TextEncoder().encode(JSON.stringify(payload)),
-    contentType: "application/json",
-    headers,
-  });
+  return payloadFieldEnv(fields, { payload: JSON.parse(JSON.stringify(payload)), headers });
 }
 
 Deno.test("payloadFieldEnv() hands a hook the configured payload fields", async (t) => {
