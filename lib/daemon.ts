@@ -15,9 +15,7 @@ import {
   createRateLimiter,
   probeWritable,
 } from "./http/mod.ts";
-import { type Config, problemsOf, type UnixListen } from "./config/mod.ts";
-import { loadConfig } from "./config/env_file.ts";
-import { isLoopback } from "./config/secret_strength.ts";
+import { type Config, isLoopback, loadConfig, problemsOf, type UnixListen } from "./config/mod.ts";
 import { daemonLog, hookLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";

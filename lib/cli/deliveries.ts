@@ -9,8 +9,7 @@
  */
 
 import type { CommandLine } from "./command_line.ts";
-import { type Config, pickHook } from "../config/mod.ts";
-import { parseDuration } from "../config/duration.ts";
+import { type Config, parseDuration, pickHook } from "../config/mod.ts";
 import { replayDeliveries } from "./replay_filter.ts";
 import {
   DELIVERY_STATES,

@@ -11,7 +11,7 @@
  */
 
 import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative } from "../config/mod.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import type { SkipPlan } from "./run_plan.ts";
 import {

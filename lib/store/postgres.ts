@@ -19,8 +19,7 @@
  */
 
 import postgres from "postgres";
-import { checkNonNegative } from "../config/limits.ts";
-import { maskStoreUrl } from "../config/store_setting.ts";
+import { checkNonNegative, maskStoreUrl } from "../config/mod.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
 import { PostgresStore, unavailable } from "./_postgres_store.ts";

@@ -5,7 +5,7 @@ import {
   type HookDelivery,
   MAX_FIELD_BYTES,
   payloadFieldEnv,
-} from "../../lib/dispatch/mod.ts";
+} from "../../lib/dispatch/hook_env.ts";
 import { parseFieldList } from "../../lib/config/payload_field.ts";
 import { PUSH_OF_TAG, PUSH_TO_DEFAULT_BRANCH } from "../_github_examples.ts";
 
