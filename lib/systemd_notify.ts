@@ -46,10 +46,11 @@ export interface NotifyCommand {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { notifyCommand } from "./systemd_notify.ts";
  * const cmd = notifyCommand("ready", { env: { NOTIFY_SOCKET: "/run/systemd/notify" }, pid: 42 });
- * console.assert(cmd?.args.includes("--ready") && cmd.args.includes("--pid=42"));
- * console.assert(notifyCommand("ready", { env: {} }) === undefined);
+ * assert.ok(cmd?.args.includes("--ready") && cmd.args.includes("--pid=42"));
+ * assert.equal(notifyCommand("ready", { env: {} }), undefined);
  * ```
  */
 export function notifyCommand(

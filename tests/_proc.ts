@@ -1,6 +1,7 @@
 /**
  * Reading the process table for tests: a process's `/proc/<pid>/stat`
- * fields, whether it runs, its children, and polling until something holds.
+ * fields, whether it runs, its children, its memory; and the one poll until
+ * something holds.
  *
  * @module
  */
@@ -51,21 +52,44 @@ export function childrenOf(ppid: number): number[] {
 }
 
 /**
- * Poll until `done()` holds.
+ * The resident memory of a process, from `/proc/<pid>/status`.
  *
- * @param what what is waited for, for the error
- * @param done the condition
- * @param timeoutMs how long to wait, default 15 s
- * @throws {Error} when it did not hold in time
+ * @param pid a process
+ * @returns its VmRSS in kB
  */
-export async function waitUntil(
-  what: string,
-  done: () => boolean,
+export function rssKb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
+}
+
+/**
+ * The tests' one deadline poll: look every 25 ms until `probe` gives
+ * something other than `false`, `undefined` or `null`. For what a test can
+ * only observe by looking (a file, a log record, a process), never as a
+ * pause.
+ *
+ * @param what what is waited for, for the error; a function to describe the state at the deadline
+ * @param probe the condition, or a lookup returning what was found
+ * @param timeoutMs how long to wait, default 15 s
+ * @returns what `probe` gave
+ * @throws {Error} when nothing came in time
+ */
+export async function waitUntil<T>(
+  what: string | (() => string),
+  probe: () => T | Promise<T>,
   timeoutMs = 15_000,
-): Promise<void> {
+): Promise<Exclude<T, false | undefined | null>> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+  while (true) {
+    const found = await probe();
+    if (found !== false && found !== undefined && found !== null) {
+      return found as Exclude<T, false | undefined | null>;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Not within ${timeoutMs} ms: ${typeof what === "string" ? what : what()}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

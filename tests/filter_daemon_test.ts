@@ -16,6 +16,7 @@ import {
   runHookd,
   startDaemon,
   waitForFile,
+  waitForState,
 } from "./harness.ts";
 import {
   PULL_REQUEST_CLOSED,
@@ -111,13 +112,7 @@ integrationTest("a filter decides which GitHub deliveries run their hook", async
       assert.equal(await waitForFile(`${out}/${merged.sourceId}`), "|Codertocat/Hello-World||true");
       assert.equal((await show(closed.answer.id)).state, "filtered");
       // The hook wrote its file before its run was recorded: wait for the record.
-      const deadline = Date.now() + 15_000;
-      let state = (await show(merged.answer.id)).state;
-      while (state === "running" && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        state = (await show(merged.answer.id)).state;
-      }
-      assert.equal(state, "done");
+      await waitForState(daemon, merged.answer.id, "done");
     });
 
     await t.step("hookd deliveries lists filtered deliveries by state", async () => {

@@ -10,6 +10,8 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
+import { openStore, type Store, storePath } from "../lib/store/mod.ts";
+import { waitUntil } from "./_proc.ts";
 
 /** The runtime flags of a task in deno.json (`--allow-*` and `--v8-flags`), in order. */
 export function taskPermissions(task: "compile" | "start" | "hookd"): string[] {
@@ -24,25 +26,68 @@ export const DAEMON_FLAGS: readonly string[] = taskPermissions("compile");
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /**
+ * Variables hookd reads from its service manager (systemd's directories,
+ * the notify socket, the user's runtime directory): set in a developer's
+ * session or a CI job, they would change what a child does.
+ */
+const SERVICE_VARIABLES: ReadonlySet<string> = new Set([
+  "RUNTIME_DIRECTORY",
+  "STATE_DIRECTORY",
+  "LOGS_DIRECTORY",
+  "CREDENTIALS_DIRECTORY",
+  "NOTIFY_SOCKET",
+  "XDG_RUNTIME_DIR",
+]);
+
+/**
+ * The environment every child process of the tests gets: the test's own,
+ * so proxy, certificate and cache settings reach a child `deno`, minus
+ * `HOOKD_*` and the service variables hookd reads, plus what the test sets.
+ * The one place the tests clear a child's environment: spread it into the
+ * `Deno.Command` options.
+ *
+ * @param set variables the child gets on top (these may be `HOOKD_*` or service variables)
+ * @returns `clearEnv` and `env` for `Deno.Command`
+ *
+ * @example
+ * ```ts ignore
+ * new Deno.Command(Deno.execPath(), { args: ["--version"], ...childEnv({ NO_COLOR: "1" }) });
+ * ```
+ */
+export function childEnv(
+  set: Record<string, string> = {},
+): { clearEnv: true; env: Record<string, string> } {
+  const env = Deno.env.toObject();
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("HOOKD_") || SERVICE_VARIABLES.has(name)) delete env[name];
+  }
+  return { clearEnv: true, env: { ...env, ...set } };
+}
+
+/** Options for {@linkcode runHookd}. */
+export interface RunHookdOptions {
+  /** Variables for its process environment, on top of {@linkcode childEnv}'s. */
+  env?: Record<string, string>;
+  /** Deno's flags instead of the daemon's ({@linkcode DAEMON_FLAGS}). */
+  flags?: readonly string[];
+}
+
+/**
  * Run `main.ts` once (a command other than a long-running `serve`, or a
- * `serve` expected to refuse) with the daemon's flags and a clean
- * environment.
+ * `serve` expected to refuse) with the daemon's flags and the environment
+ * of {@linkcode childEnv}.
  *
  * @param args the command line, e.g. `["check", "--env-file", FILE]`
+ * @param options process environment and flags
  * @returns the exit code and the decoded output
  */
 export async function runHookd(
   args: string[],
+  options: RunHookdOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-    },
+    args: ["run", ...(options.flags ?? DAEMON_FLAGS), MAIN, ...args],
+    ...childEnv({ NO_COLOR: "1", ...options.env }),
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();
@@ -157,14 +202,7 @@ export async function startDaemon(
   await Deno.writeTextFile(envFile, envFileText(vars), { mode: 0o600 });
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", ...DAEMON_FLAGS, MAIN, ...(options.args ?? ["serve", "--env-file", envFile])],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      ...options.processEnv,
-    },
+    ...childEnv({ NO_COLOR: "1", ...options.processEnv }),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -236,18 +274,16 @@ export async function startDaemon(
     count: number,
     timeoutMs = 15_000,
   ): Promise<LogRecord[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = (await records()).filter(match);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${found.length} of ${count} matching log records within ${timeoutMs} ms:\n${stderr}`,
-        );
-      }
-      // The daemon flushes its log on a timer; look again shortly.
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The daemon flushes its log on a timer: look until the records are there.
+    let found: LogRecord[] = [];
+    return await waitUntil(
+      () => `${found.length} of ${count} matching log records:\n${stderr}`,
+      async () => {
+        found = (await records()).filter(match);
+        return found.length >= count && found;
+      },
+      timeoutMs,
+    );
   }
 
   let stopped: Promise<Deno.CommandStatus> | undefined;
@@ -289,6 +325,49 @@ export async function startDaemon(
       if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Wait until a daemon's SQLite store shows something, read through a
+ * read-only store as `hookd show` reads it, without a subprocess per look.
+ *
+ * @param daemon the daemon, or anything with its state directory
+ * @param what what is waited for, for the error
+ * @param probe looks at the store; the wait ends when it gives something
+ *   other than `false`, `undefined` or `null`
+ * @param timeoutMs how long to wait, default 15 s
+ * @returns what `probe` gave
+ */
+export async function waitForStore<T>(
+  daemon: Pick<Daemon, "stateDir">,
+  what: string,
+  probe: (store: Store) => Promise<T>,
+  timeoutMs?: number,
+): Promise<Exclude<T, false | undefined | null>> {
+  await using store = openStore(storePath(daemon.stateDir), { readOnly: true, create: false });
+  return await waitUntil(what, () => probe(store), timeoutMs);
+}
+
+/**
+ * Wait until a delivery is in `state` in a daemon's SQLite store.
+ *
+ * @param daemon the daemon, or anything with its state directory
+ * @param id the delivery
+ * @param state e.g. `done`
+ * @param timeoutMs how long to wait, default 15 s
+ */
+export async function waitForState(
+  daemon: Pick<Daemon, "stateDir">,
+  id: string,
+  state: string,
+  timeoutMs?: number,
+): Promise<void> {
+  await waitForStore(
+    daemon,
+    `delivery ${id} is ${state}`,
+    async (store) => (await store.get(id))?.state === state,
+    timeoutMs,
+  );
 }
 
 /**
@@ -368,6 +447,7 @@ export function requireOrSkip(missing: string | null, definition: Deno.TestDefin
 export async function onPath(program: string): Promise<boolean> {
   const { success } = await new Deno.Command("/bin/sh", {
     args: ["-c", 'command -v "$1"', "sh", program],
+    ...childEnv(),
     stdout: "null",
     stderr: "null",
   }).output();
@@ -424,17 +504,15 @@ export async function waitForFile(
   ready: (text: string) => boolean = (text) => text.length > 0,
   timeoutMs = 15_000,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
+  return await waitUntil(`${path} is ready`, async () => {
     try {
       const text = await Deno.readTextFile(path);
-      if (ready(text)) return text;
+      return ready(text) && text;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return false;
     }
-    if (Date.now() > deadline) throw new Error(`${path} not ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  }, timeoutMs);
 }
 
 /**

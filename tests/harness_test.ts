@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { tempDir } from "./harness.ts";
+import { childEnv, tempDir } from "./harness.ts";
 
 const HARNESS = new URL("./harness.ts", import.meta.url).href;
 
@@ -21,7 +21,7 @@ async function denoTest(
   await Deno.writeTextFile(file, source);
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-env", "--allow-run=/bin/sh", "--no-check", file],
-    env: { ...env, NO_COLOR: "1" },
+    ...childEnv({ ...env, NO_COLOR: "1" }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -52,4 +52,52 @@ Deno.test("requireOrSkip() skips a test that cannot run, unless HOOKD_TEST_STRIC
     assert.match(summary, /^FAILED \| 1 passed \| 1 failed/);
     assert.match(output, /Cannot run here: the frobnicator is not installed/);
   });
+});
+
+Deno.test("childEnv() passes the test's environment on, minus HOOKD_* and the service variables", async (t) => {
+  const probe = {
+    HOOKD_PROBE_SECRET: "from the developer's shell",
+    STATE_DIRECTORY: "/var/lib/someone-else",
+    NOTIFY_SOCKET: "/run/systemd/notify",
+    HOOKD_PROBE_PROXY: "",
+    HTTPS_PROXY_PROBE: "http://proxy.example:3128",
+  };
+  const saved = Object.fromEntries(Object.keys(probe).map((name) => [name, Deno.env.get(name)]));
+  for (const [name, value] of Object.entries(probe)) Deno.env.set(name, value);
+  try {
+    await t.step("a child sees the rest of the environment, not hookd's or systemd's", async () => {
+      const { env } = childEnv();
+      assert.equal(env.HTTPS_PROXY_PROBE, "http://proxy.example:3128");
+      assert.equal(env.PATH, Deno.env.get("PATH"));
+      for (
+        const name of [
+          "HOOKD_PROBE_SECRET",
+          "HOOKD_PROBE_PROXY",
+          "STATE_DIRECTORY",
+          "NOTIFY_SOCKET",
+        ]
+      ) {
+        assert.ok(!(name in env), `${name} reaches the child`);
+      }
+      const child = await new Deno.Command("/bin/sh", {
+        args: ["-c", "env"],
+        ...childEnv(),
+        stdout: "piped",
+      }).output();
+      const seen = new TextDecoder().decode(child.stdout);
+      assert.match(seen, /^HTTPS_PROXY_PROBE=http:\/\/proxy\.example:3128$/m);
+      assert.doesNotMatch(seen, /^(HOOKD_PROBE_SECRET|STATE_DIRECTORY|NOTIFY_SOCKET)=/m);
+    });
+
+    await t.step("unless the test sets them", () => {
+      const { env } = childEnv({ STATE_DIRECTORY: "/tmp/state", HOOKD_X: "1" });
+      assert.equal(env.STATE_DIRECTORY, "/tmp/state");
+      assert.equal(env.HOOKD_X, "1");
+    });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
 });

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import {
   DAEMON_FLAGS,
   envFileText,
@@ -74,20 +75,8 @@ Deno.test("without the C library's posix_spawn, hookd check and serve say so and
   const flags = DAEMON_FLAGS.filter((flag) => flag !== "--allow-ffi");
   assert.equal(flags.length, DAEMON_FLAGS.length - 1);
   for (const command of ["check", "serve"]) {
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...flags,
-        new URL("../main.ts", import.meta.url).pathname,
-        command,
-        "--env-file",
-        envFile,
-      ],
-      clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(result.stderr);
+    const result = await runHookd([command, "--env-file", envFile], { flags });
+    const stderr = result.stderr;
     assert.equal(result.code, 1, `${command}: ${stderr}`);
     assert.match(
       stderr,
@@ -122,15 +111,13 @@ integrationTest(
     /** The hook record's human line on stderr, once the stderr sink wrote it. */
     async function hookLine(id: string): Promise<string> {
       await daemon.waitForRecord((r) => r.type === "hook" && r.id === id);
-      const deadline = Date.now() + 10_000;
-      while (true) {
-        const line = daemon.stderr().split("\n").find((l) =>
-          /^(WARNING )?hook /.test(l) && l.includes(`id=${id}`)
-        );
-        if (line) return line;
-        if (Date.now() > deadline) throw new Error(`no hook line for ${id}:\n${daemon.stderr()}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      return await waitUntil(
+        () => `a hook line for ${id}:\n${daemon.stderr()}`,
+        () =>
+          daemon.stderr().split("\n").find((l) =>
+            /^(WARNING )?hook /.test(l) && l.includes(`id=${id}`)
+          ),
+      );
     }
 
     const missing = await hookLine(await deliver("push"));

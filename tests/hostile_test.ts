@@ -18,19 +18,19 @@
  */
 
 import assert from "node:assert/strict";
-import { waitUntil } from "./_proc.ts";
+import { rssKb, waitUntil } from "./_proc.ts";
 import fc from "fast-check";
 import { Hono } from "hono";
 import { bodyLimit, type BodyLimitVariables } from "../lib/http/body_limit.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import {
   type Daemon,
-  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   hmacHex,
   integrationTest,
   type LogRecord,
+  runHookd,
   startDaemon,
   tempDir,
 } from "./harness.ts";
@@ -39,7 +39,6 @@ const SECRET = "hostile-suite-secret";
 const LIMIT = 256 * 1024;
 /** A generous ceiling for the daemon's resident memory after any burst. */
 const RSS_BOUND_KB = 300 * 1024;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
 type Part = string | Uint8Array;
@@ -148,11 +147,6 @@ async function signedHeaders(body: string | Uint8Array, deliveryId: string): Pro
   });
 }
 
-function rssKb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
-}
-
 function openFds(pid: number): number {
   let count = 0;
   for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) count++;
@@ -211,11 +205,10 @@ class Harness {
 
   /** Wait for a request record, logged since the last mark, that matches. */
   async waitForNew(match: (r: LogRecord) => boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!(await this.requests()).slice(this.#last + 1).some(match)) {
-      if (Date.now() > deadline) throw new Error("No matching new request record");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(
+      "a matching new request record",
+      async () => (await this.requests()).slice(this.#last + 1).some(match),
+    );
   }
 
   /** Assert the requests since the last mark left exactly these outcomes. */
@@ -699,15 +692,9 @@ Deno.test("hookd check refuses an empty secret and names the variable", async (t
         }),
         { mode: 0o600 },
       );
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", ...DAEMON_FLAGS, MAIN, "check", "--env-file", envFile],
-        clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
+      const { code, stderr } = await runHookd(["check", "--env-file", envFile]);
       assert.equal(code, 1);
-      assert.match(new TextDecoder().decode(stderr), /HOOKD_GH_SECRET is empty/);
+      assert.match(stderr, /HOOKD_GH_SECRET is empty/);
     });
   }
 });

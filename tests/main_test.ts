@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { isRunning, waitUntil } from "./_proc.ts";
 import {
   DAEMON_FLAGS,
   githubSignature,
@@ -405,13 +406,8 @@ integrationTest(
     const record = await daemon.waitForRecord((r) => r.type === "hook" && r.id === id);
     assert.equal(record.timedOut, true);
     const child = (await waitForFile(`${out.path}/child`)).trim();
-    const deadline = Date.now() + 10_000;
-    while (await Deno.stat(`/proc/${child}`).then(() => true, () => false)) {
-      const status = await Deno.readTextFile(`/proc/${child}/status`).catch(() => "");
-      if (/State:\s+Z/.test(status)) break; // a zombie waits for its reaper; it runs no more
-      assert.ok(Date.now() < deadline, "the hook's child is gone");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // A zombie waits for its reaper; it runs no more.
+    await waitUntil("the hook's child is gone", () => !isRunning(Number(child)));
   },
 );
 

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { childEnv } from "./harness.ts";
+
 /** The user every cluster is created with; it is the superuser and needs no password. */
 export const POSTGRES_USER = "hookd";
 
@@ -98,7 +100,7 @@ async function asNobody(program: string, args: string[], cwd: string): Promise<s
   const result = await new Deno.Command(root ? "runuser" : program, {
     args: root ? ["-u", "nobody", "--", program, ...args] : args,
     cwd,
-    env: { LC_ALL: "C.UTF-8", PGTZ: "UTC" },
+    ...childEnv({ LC_ALL: "C.UTF-8", PGTZ: "UTC" }),
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();

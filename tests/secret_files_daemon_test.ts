@@ -10,7 +10,6 @@
 
 import assert from "node:assert/strict";
 import {
-  DAEMON_FLAGS,
   envFileText,
   githubSignature,
   integrationTest,
@@ -20,7 +19,6 @@ import {
   waitForFile,
 } from "./harness.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SECRET = "file-secret-0123456789abcdef";
 const ROTATED = "rotated-secret-fedcba9876543210";
 
@@ -52,28 +50,6 @@ async function push(
 async function writeSecret(path: string, secret: string, mode = 0o640): Promise<void> {
   await Deno.writeTextFile(path, `${secret}\n`);
   await Deno.chmod(path, mode);
-}
-
-/** `main.ts <args>` with the daemon's flags and a clean environment plus `env`. */
-async function hookd(args: string[], env: Record<string, string>) {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DAEMON_FLAGS, MAIN, ...args],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
 }
 
 integrationTest("a delivery verifies with a secret read from a file", async () => {
@@ -207,8 +183,8 @@ integrationTest("hookd check says where each secret came from and never prints o
     }),
   );
   await Deno.chmod(envFile, 0o600);
-  const result = await hookd(["check", "--env-file", envFile], {
-    CREDENTIALS_DIRECTORY: credentials.path,
+  const result = await runHookd(["check", "--env-file", envFile], {
+    env: { CREDENTIALS_DIRECTORY: credentials.path },
   });
   assert.equal(result.code, 0, result.stderr);
   assert.match(

@@ -7,8 +7,10 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import { parseExposition, valueOf } from "./_prometheus.ts";
 import {
+  childEnv,
   envFileText,
   githubSignature,
   integrationTest,
@@ -79,7 +81,7 @@ integrationTest("SIGHUP applies a new hook and endpoint without dropping a reque
   await daemon.waitForRecord((r) => r.type === "daemon" && r.message === "reloaded");
   // Keep the load on across the switch for a few more round trips.
   const after = statuses.length + 20;
-  while (statuses.length < after) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil("20 more requests are answered", () => statuses.length >= after);
   sending = false;
   await Promise.all(clients);
 
@@ -128,15 +130,22 @@ integrationTest("SIGTERM lets a running hook finish, then the daemon exits 0", a
   await using out = await tempDir();
   await using daemon = await startDaemon({
     ...baseEnv(out.path),
-    HOOKD_GITHUB_HOOK_PUSH:
-      `touch "${out.path}/started"; sleep 1; echo finished > "${out.path}/done"`,
+    // The hook runs until the test opens its gate, once the daemon is stopping.
+    HOOKD_GITHUB_HOOK_PUSH: `touch "${out.path}/started"; ` +
+      `until [ -e "${out.path}/gate" ]; do sleep 0.02; done; echo finished > "${out.path}/done"`,
   });
   const response = await push(daemon.url, "github", SECRET, crypto.randomUUID());
   assert.equal(response.status, 202);
   await response.body?.cancel();
   await waitForFile(`${out.path}/started`, () => true);
 
-  const status = await daemon.stop("SIGTERM");
+  const stopped = daemon.stop("SIGTERM");
+  const stopping = await daemon.waitForRecord((r) =>
+    r.message === "stopping: waiting for running hooks"
+  );
+  assert.equal(stopping.running, 1);
+  await Deno.writeTextFile(`${out.path}/gate`, "");
+  const status = await stopped;
   assert.equal(status.code, 0);
   assert.equal(await Deno.readTextFile(`${out.path}/done`), "finished\n");
   const records = await daemon.records();
@@ -163,6 +172,7 @@ integrationTest(
     const made = await new Deno.Command("/bin/sh", {
       args: ["-c", script],
       cwd: dir.path,
+      ...childEnv(),
       stdout: "null",
       stderr: "null",
     }).output();
@@ -241,19 +251,14 @@ integrationTest("/metrics is Prometheus text whose counters move with traffic", 
   assert.equal(valueOf(after, "hookd_signature_failures_total", { endpoint: "github" }), 1);
   assert.ok((valueOf(after, "hookd_body_bytes_total", { endpoint: "github" }) ?? 0) > 0);
   // The queue records the run's end just after the hook record is written.
-  const deadline = Date.now() + 10_000;
-  let runs = valueOf(await scrape(), "hookd_hook_runs_total", {
-    endpoint: "github",
-    outcome: "succeeded",
-  });
-  while (runs !== 1 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    runs = valueOf(await scrape(), "hookd_hook_runs_total", {
-      endpoint: "github",
-      outcome: "succeeded",
-    });
-  }
-  assert.equal(runs, 1);
+  await waitUntil(
+    "hookd_hook_runs_total counts the run",
+    async () =>
+      valueOf(await scrape(), "hookd_hook_runs_total", {
+        endpoint: "github",
+        outcome: "succeeded",
+      }) === 1,
+  );
   assert.equal(valueOf(after, "hookd_queue_depth", {}) !== undefined, true);
 });
 

@@ -5,7 +5,7 @@ import {
   notifyReloading,
   notifyStopping,
 } from "../lib/systemd_notify.ts";
-import { requireOrSkip, tempDir } from "./harness.ts";
+import { childEnv, onPath, requireOrSkip, tempDir } from "./harness.ts";
 
 const SOCKET = { NOTIFY_SOCKET: "/run/systemd/notify" };
 
@@ -84,16 +84,10 @@ console.log("listening");
 for await (const [data] of socket) console.log(JSON.stringify(new TextDecoder().decode(data)));
 `;
 
-async function hasSystemdNotify(): Promise<boolean> {
-  const status = await new Deno.Command("/bin/sh", {
-    args: ["-c", "command -v systemd-notify"],
-    stdout: "null",
-  }).output();
-  return status.success;
-}
-
 requireOrSkip(
-  await hasSystemdNotify() ? null : "systemd-notify is not installed (apt-get install systemd)",
+  await onPath("systemd-notify")
+    ? null
+    : "systemd-notify is not installed (apt-get install systemd)",
   {
     name: "notifyReady() reaches a real notify socket through the real systemd-notify",
     async fn() {
@@ -112,6 +106,7 @@ requireOrSkip(
           `${dir.path}/receiver.ts`,
           socketPath,
         ],
+        ...childEnv(),
         stdout: "piped",
         stderr: "null",
       }).spawn();

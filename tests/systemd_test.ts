@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config/mod.ts";
 import { loadEnv } from "../lib/config/env_file.ts";
-import { requireOrSkip, tempDir } from "./harness.ts";
+import { childEnv, requireOrSkip, tempDir } from "./harness.ts";
 
 const SYSTEMD = new URL("../systemd/", import.meta.url).pathname;
 const INSTALL = `${SYSTEMD}install.sh`;
@@ -29,8 +29,7 @@ async function run(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command("/bin/sh", {
     args,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
+    ...childEnv(env),
     stdin: "null",
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

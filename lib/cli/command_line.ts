@@ -74,9 +74,11 @@ environment only. See README.md for every variable.`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCommandLine } from "./command_line.ts";
  * const cli = parseCommandLine(["check", "--env-file", "hookd.env"]);
- * console.assert(cli.command === "check" && cli.envFile === "hookd.env");
+ * assert.equal(cli.command, "check");
+ * assert.equal(cli.envFile, "hookd.env");
  * ```
  */
 export function parseCommandLine(args: readonly string[]): CommandLine {

@@ -45,9 +45,10 @@ export interface DeliveryFlags {
  * @throws {RangeError} naming the flag and the fix when a value is wrong
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { filterFromFlags } from "./deliveries.ts";
  * const filter = filterFromFlags({ state: "failed", since: "1h" }, 7_200_000);
- * console.assert(filter.since === 3_600_000);
+ * assert.equal(filter.since, 3_600_000);
  * ```
  */
 export function filterFromFlags(flags: DeliveryFlags, now: number): DeliveryFilter {
@@ -181,12 +182,13 @@ export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown
  * @returns one line per delivery, ending with a newline
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRequeueResult } from "./deliveries.ts";
  * const text = formatRequeueResult(
  *   { requeued: ["A"], skipped: [{ id: "B", reason: "no hook" }] },
  *   new Map([["A", "hook changed"]]),
  * );
- * console.assert(text === "A queued (hook changed)\nB skipped: no hook to run\n");
+ * assert.equal(text, "A queued (hook changed)\nB skipped: no hook to run\n");
  * ```
  */
 export function formatRequeueResult(

@@ -47,10 +47,11 @@ export interface AddressListOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAddressList } from "./address_list.ts";
  * const list = parseAddressList("192.30.252.0/22, 2606:50c0::/32", "HOOKD_GITHUB_ALLOW_FROM");
- * console.assert(list.has("192.30.253.1") && list.has("::ffff:192.30.253.1"));
- * console.assert(!list.has("203.0.113.9"));
+ * assert.ok(list.has("192.30.253.1") && list.has("::ffff:192.30.253.1"));
+ * assert.ok(!list.has("203.0.113.9"));
  * ```
  */
 export function parseAddressList(

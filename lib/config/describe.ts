@@ -21,6 +21,7 @@ import { fieldVariable } from "./payload_field.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * import { describeConfig } from "./describe.ts";
  * const text = describeConfig(parseConfig({
@@ -28,7 +29,7 @@ import { fieldVariable } from "./payload_field.ts";
  *   HOOKD_GH_PROVIDER: "github",
  *   HOOKD_GH_SECRET: "do-not-print-me",
  * }));
- * console.assert(!text.includes("do-not-print-me"));
+ * assert.ok(!text.includes("do-not-print-me"));
  * ```
  */
 export function describeConfig(config: Config): string {

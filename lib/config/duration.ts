@@ -26,8 +26,9 @@ const UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./duration.ts";
- * console.assert(parseDuration("5m") === 300_000);
+ * assert.equal(parseDuration("5m"), 300_000);
  * ```
  */
 export function parseDuration(text: string): number {

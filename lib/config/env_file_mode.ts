@@ -22,9 +22,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkEnvFileMode } from "./env_file_mode.ts";
- * const problem = await checkEnvFileMode("/etc/hookd/hookd.env");
- * if (problem) console.error(problem);
+ * const path = await Deno.makeTempFile();
+ * await Deno.chmod(path, 0o644);
+ * assert.match(await checkEnvFileMode(path) ?? "", /chmod 600/);
+ * await Deno.chmod(path, 0o600);
+ * assert.equal(await checkEnvFileMode(path), undefined);
+ * await Deno.remove(path);
  * ```
  */
 export async function checkEnvFileMode(path: string): Promise<string | undefined> {
@@ -46,10 +51,11 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { envFileModeProblem } from "./env_file_mode.ts";
- * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100640) === undefined);
- * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
- * console.assert(envFileModeProblem("/etc/hookd/hookd.env", 0o100660)?.includes("chmod 640"));
+ * assert.equal(envFileModeProblem("/etc/hookd/hookd.env", 0o100640), undefined);
+ * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
+ * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100660)?.includes("chmod 640"));
  * ```
  */
 export function envFileModeProblem(path: string, mode: number | null): string | undefined {

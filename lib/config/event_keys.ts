@@ -26,8 +26,9 @@ export function eventKey(event: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventKeys } from "./event_keys.ts";
- * console.assert(eventKeys("pull_request.opened").join() === "PULL_REQUEST_OPENED,PULL_REQUEST,DEFAULT");
+ * assert.equal(eventKeys("pull_request.opened").join(), "PULL_REQUEST_OPENED,PULL_REQUEST,DEFAULT");
  * ```
  */
 export function eventKeys(event: string): string[] {

@@ -29,10 +29,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventNameProblem } from "./event_name.ts";
- * console.assert(eventNameProblem("pull_request.opened") === undefined);
- * console.assert(eventNameProblem("a.b.c.d.e.f.g.h.i") === "event name too long");
- * console.assert(eventNameProblem("push.a\u0000b") === "event name has control characters");
+ * assert.equal(eventNameProblem("pull_request.opened"), undefined);
+ * assert.equal(eventNameProblem("a.b.c.d.e.f.g.h.i"), "event name too long");
+ * assert.equal(eventNameProblem("push.a\u0000b"), "event name has control characters");
  * ```
  */
 export function eventNameProblem(event: string): string | undefined {

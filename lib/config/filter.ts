@@ -62,9 +62,10 @@ export interface FilterInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatFilter, parseFilter } from "./filter.ts";
  * const filter = parseFilter('ref=refs/heads/main header.X-GitLab-Event="Push Hook"');
- * console.assert(formatFilter(filter) === 'ref=refs/heads/main header.x-gitlab-event="Push Hook"');
+ * assert.equal(formatFilter(filter), 'ref=refs/heads/main header.x-gitlab-event="Push Hook"');
  * ```
  */
 export function parseFilter(text: string): Filter {
@@ -202,11 +203,12 @@ export function matchParts(parts: readonly string[], text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateFilter, parseFilter } from "./filter.ts";
  * const body = new TextEncoder().encode('{"ref":"refs/heads/dev"}');
  * const input = { body, contentType: "application/json", headers: {} };
- * console.assert(evaluateFilter(parseFilter("ref=refs/heads/*"), input) === undefined);
- * console.assert(evaluateFilter(parseFilter("ref=refs/heads/main"), input) === "ref=refs/heads/main");
+ * assert.equal(evaluateFilter(parseFilter("ref=refs/heads/*"), input), undefined);
+ * assert.equal(evaluateFilter(parseFilter("ref=refs/heads/main"), input), "ref=refs/heads/main");
  * ```
  */
 export function evaluateFilter(filter: Filter, input: FilterInput): string | undefined {

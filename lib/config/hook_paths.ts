@@ -20,6 +20,7 @@ import type { Config } from "./parse_config.ts";
  * @returns lines such as `warning: HOOKD_GH_HOOK_PUSH runs /opt/deploy.sh, which does not exist`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hookPathWarnings } from "./hook_paths.ts";
  * import { parseConfig } from "./mod.ts";
  * const config = parseConfig({
@@ -28,7 +29,7 @@ import type { Config } from "./parse_config.ts";
  *   HOOKD_GH_SECRET: "a-long-random-secret",
  *   HOOKD_GH_HOOK_PUSH: "/nonexistent/deploy.sh --now",
  * });
- * console.assert((await hookPathWarnings(config))[0] ===
+ * assert.equal((await hookPathWarnings(config))[0],
  *   "warning: HOOKD_GH_HOOK_PUSH runs /nonexistent/deploy.sh, which does not exist");
  * ```
  */

@@ -19,8 +19,10 @@ export const MAX_TIMER_MS = 2_147_483_647;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkNonNegative } from "./limits.ts";
  * checkNonNegative("openStore", "retentionMs", 0);
+ * assert.throws(() => checkNonNegative("openStore", "retentionMs", -1), RangeError);
  * ```
  */
 export function checkNonNegative(where: string, name: string, value: unknown): void {

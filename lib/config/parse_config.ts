@@ -234,6 +234,7 @@ export function endpointPrefix(name: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * const config = parseConfig({
  *   HOOKD_ENDPOINTS: "github",
@@ -241,7 +242,7 @@ export function endpointPrefix(name: string): string {
  *   HOOKD_GITHUB_SECRET: "a-long-random-secret",
  *   HOOKD_GITHUB_HOOK_PUSH: "/usr/local/bin/deploy",
  * });
- * console.assert(config.endpoints.get("github")?.hooks.get("PUSH") === "/usr/local/bin/deploy");
+ * assert.equal(config.endpoints.get("github")?.hooks.get("PUSH"), "/usr/local/bin/deploy");
  * ```
  */
 export function parseConfig(
@@ -553,6 +554,7 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig, pickHook } from "./mod.ts";
  * const endpoint = parseConfig({
  *   HOOKD_ENDPOINTS: "gh",
@@ -560,7 +562,7 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
  *   HOOKD_GH_SECRET: "a-long-random-secret",
  *   HOOKD_GH_HOOK_PULL_REQUEST: "echo pr",
  * }).endpoints.get("gh")!;
- * console.assert(pickHook(endpoint, "pull_request.opened")?.variable === "HOOKD_GH_HOOK_PULL_REQUEST");
+ * assert.equal(pickHook(endpoint, "pull_request.opened")?.variable, "HOOKD_GH_HOOK_PULL_REQUEST");
  * ```
  */
 export function pickHook(

@@ -41,9 +41,10 @@ const HEADER_NAME = /^[A-Za-z0-9_-]+$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFieldPath } from "./payload_field.ts";
- * console.assert(parseFieldPath("header.X-GitLab-Event").text === "header.x-gitlab-event");
- * console.assert(parseFieldPath("commits.0.id").keys.length === 3);
+ * assert.equal(parseFieldPath("header.X-GitLab-Event").text, "header.x-gitlab-event");
+ * assert.equal(parseFieldPath("commits.0.id").keys.length, 3);
  * ```
  */
 export function parseFieldPath(text: string): FieldPath {
@@ -104,11 +105,12 @@ export function parsePayload(body: Uint8Array, contentType: string): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFieldPath, readField } from "./payload_field.ts";
  * const subject = { payload: { pull_request: { merged: true }, commits: [{ id: "a1" }] }, headers: {} };
- * console.assert(readField(subject, parseFieldPath("pull_request.merged")) === "true");
- * console.assert(readField(subject, parseFieldPath("commits.0.id")) === "a1");
- * console.assert(readField(subject, parseFieldPath("commits.1.id")) === undefined);
+ * assert.equal(readField(subject, parseFieldPath("pull_request.merged")), "true");
+ * assert.equal(readField(subject, parseFieldPath("commits.0.id")), "a1");
+ * assert.equal(readField(subject, parseFieldPath("commits.1.id")), undefined);
  * ```
  */
 export function readField(subject: FieldSubject, path: FieldPath): string | undefined {
@@ -142,8 +144,9 @@ export const MAX_HOOK_FIELDS = 16;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fieldVariable, parseFieldPath } from "./payload_field.ts";
- * console.assert(fieldVariable(parseFieldPath("repository.full_name")) === "HOOKD_FIELD_REPOSITORY_FULL_NAME");
+ * assert.equal(fieldVariable(parseFieldPath("repository.full_name")), "HOOKD_FIELD_REPOSITORY_FULL_NAME");
  * ```
  */
 export function fieldVariable(path: FieldPath): string {

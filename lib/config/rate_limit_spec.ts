@@ -26,10 +26,11 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRateLimit } from "./rate_limit_spec.ts";
  * const spec = parseRateLimit("120/m burst=30", "HOOKD_RATE_LIMIT");
- * console.assert(spec?.rate === 2 && spec.burst === 30);
- * console.assert(parseRateLimit("off", "HOOKD_RATE_LIMIT") === undefined);
+ * assert.ok(spec?.rate === 2 && spec.burst === 30);
+ * assert.equal(parseRateLimit("off", "HOOKD_RATE_LIMIT"), undefined);
  * ```
  */
 export function parseRateLimit(value: string, variable: string): RateLimitSpec | undefined {

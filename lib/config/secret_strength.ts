@@ -38,12 +38,13 @@ export interface WeakSecretOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weakSecretProblems } from "./secret_strength.ts";
  * const problems = weakSecretProblems({
  *   listen: { hostname: "0.0.0.0" },
  *   endpoints: new Map([["github", { prefix: "HOOKD_GITHUB_", secrets: ["short"] }]]),
  * });
- * console.assert(problems[0].startsWith("HOOKD_GITHUB_SECRET is 5 bytes"));
+ * assert.ok(problems[0].startsWith("HOOKD_GITHUB_SECRET is 5 bytes"));
  * ```
  */
 export function weakSecretProblems(
@@ -94,9 +95,10 @@ export function weakSecretProblems(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { adminAccessProblems } from "./secret_strength.ts";
  * const problems = adminAccessProblems({ adminListen: { hostname: "0.0.0.0", port: 9001 } });
- * console.assert(problems[0].startsWith("HOOKD_ADMIN_TOKEN is not set"));
+ * assert.ok(problems[0].startsWith("HOOKD_ADMIN_TOKEN is not set"));
  * ```
  */
 export function adminAccessProblems(

@@ -52,8 +52,9 @@ export const STORE_SETTINGS: Record<string, { help: string; default: string }> =
  * @returns the URL with `***` for a password; a URL that does not parse as `(not a URL)`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { maskStoreUrl } from "./store_setting.ts";
- * console.assert(maskStoreUrl("postgres://hookd:s3cret@db/hookd") === "postgres://hookd:***@db/hookd");
+ * assert.equal(maskStoreUrl("postgres://hookd:s3cret@db/hookd"), "postgres://hookd:***@db/hookd");
  * ```
  */
 export function maskStoreUrl(url: string): string {
@@ -75,10 +76,12 @@ export function maskStoreUrl(url: string): string {
  * @returns the settings (with defaults where a value was wrong)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStoreSettings } from "./store_setting.ts";
  * const problems: string[] = [];
  * const settings = parseStoreSettings({ HOOKD_STORE: "postgres://hookd@db/hookd" }, "0.0.0.0:9000", problems);
- * console.assert(settings.store.kind === "postgres" && problems.length === 0);
+ * assert.equal(settings.store.kind, "postgres");
+ * assert.deepEqual(problems, []);
  * ```
  */
 export function parseStoreSettings(

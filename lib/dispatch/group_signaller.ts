@@ -23,9 +23,10 @@ const GROUP_POLL_MS = 50;
  *   signal hookd's own group or every process)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signalGroup } from "./group_signaller.ts";
  * // No group has this id: nothing to signal.
- * console.assert(signalGroup(2 ** 22 + 1, "SIGKILL") === false);
+ * assert.equal(signalGroup(2 ** 22 + 1, "SIGKILL"), false);
  * ```
  */
 export function signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): boolean {

@@ -53,13 +53,15 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
  * @returns a new object; neither argument is modified
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildHookEnv } from "./hook_env.ts";
  *
  * const env = buildHookEnv(
  *   { endpoint: "deploy", event: "push", deliveryId: "d-1", contentType: "application/json" },
  *   { processEnv: { PATH: "/bin", HOOKD_SECRET: "s3cret", TZ: "UTC" }, allow: ["TZ"] },
  * );
- * console.assert(env.TZ === "UTC" && !("HOOKD_SECRET" in env));
+ * assert.equal(env.TZ, "UTC");
+ * assert.ok(!("HOOKD_SECRET" in env));
  * ```
  */
 export function buildHookEnv(

@@ -72,8 +72,9 @@ export function checkEndpointPolicy(where: string, name: string, policy: Endpoin
  * @returns milliseconds
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retryDelayMs } from "./policy.ts";
- * console.assert(retryDelayMs(3, { baseMs: 1000, maxMs: 60_000, random: 0 }) === 2000);
+ * assert.equal(retryDelayMs(3, { baseMs: 1000, maxMs: 60_000, random: 0 }), 2000);
  * ```
  */
 export function retryDelayMs(
@@ -93,10 +94,11 @@ export function retryDelayMs(
  * @returns the run's outcome and the delivery's next state
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideAfterRun } from "./policy.ts";
  * const failed = { exitCode: 1, success: false, timedOut: false, aborted: false };
  * const { next } = decideAfterRun(failed, { failures: 0, retries: 2, now: 0, delayMs: 500 });
- * console.assert(next.state === "queued");
+ * assert.equal(next.state, "queued");
  * ```
  */
 export function decideAfterRun(

@@ -38,10 +38,11 @@ const SHELL_WORDS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simpleCommand } from "./simple_command.ts";
- * console.assert(simpleCommand("/usr/local/bin/deploy --prod")?.length === 2);
- * console.assert(simpleCommand("deploy > /tmp/log") === null);
- * console.assert(simpleCommand("cd /srv && make") === null);
+ * assert.equal(simpleCommand("/usr/local/bin/deploy --prod")?.length, 2);
+ * assert.equal(simpleCommand("deploy > /tmp/log"), null);
+ * assert.equal(simpleCommand("cd /srv && make"), null);
  * ```
  */
 export function simpleCommand(command: string): string[] | null {

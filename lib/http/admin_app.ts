@@ -49,6 +49,7 @@ const NO_STORE = { "Cache-Control": "no-store" };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createAdminApp } from "./admin_app.ts";
  * import { createMetrics } from "../metrics.ts";
  * const app = createAdminApp({
@@ -56,7 +57,7 @@ const NO_STORE = { "Cache-Control": "no-store" };
  *   metrics: createMetrics(),
  * });
  * const res = await app.request("/healthz");
- * console.assert(res.status === 200);
+ * assert.equal(res.status, 200);
  * ```
  */
 export function createAdminApp(deps: AdminDeps): Hono {
@@ -108,9 +109,10 @@ function methodNotAllowed(c: Context): Response {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeWritable } from "./admin_app.ts";
  * const problem = await probeWritable(await Deno.makeTempDir());
- * console.assert(problem === undefined);
+ * assert.equal(problem, undefined);
  * ```
  */
 export async function probeWritable(dir: string): Promise<string | undefined> {

@@ -24,11 +24,12 @@ import { type AddressList, parseAddress } from "../config/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAddressList } from "../config/mod.ts";
  * import { clientAddress } from "./allow_from.ts";
  * const proxies = parseAddressList("10.0.0.0/8", "HOOKD_TRUSTED_PROXIES");
- * console.assert(clientAddress("10.0.0.2", "198.51.100.7, 10.0.0.5", proxies) === "198.51.100.7");
- * console.assert(clientAddress("203.0.113.1", "198.51.100.7", proxies) === "203.0.113.1");
+ * assert.equal(clientAddress("10.0.0.2", "198.51.100.7, 10.0.0.5", proxies), "198.51.100.7");
+ * assert.equal(clientAddress("203.0.113.1", "198.51.100.7", proxies), "203.0.113.1");
  * ```
  */
 export function clientAddress(
@@ -56,11 +57,12 @@ export function clientAddress(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAddressList } from "../config/mod.ts";
  * import { unixClientAddress } from "./allow_from.ts";
  * const proxies = parseAddressList("unix", "HOOKD_TRUSTED_PROXIES", { unix: true });
- * console.assert(unixClientAddress("198.51.100.7", proxies) === "198.51.100.7");
- * console.assert(unixClientAddress(null, proxies) === undefined);
+ * assert.equal(unixClientAddress("198.51.100.7", proxies), "198.51.100.7");
+ * assert.equal(unixClientAddress(null, proxies), undefined);
  * ```
  */
 export function unixClientAddress(

@@ -53,10 +53,15 @@ export interface BodyLimitVariables {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
+ * import { HttpError } from "./http_error.ts";
  * const app = new Hono<{ Variables: BodyLimitVariables }>();
- * app.post("/", bodyLimit({ maxBytes: 1024 }), (c) => c.text(`${c.get("body").length}`));
+ * app.post("/", bodyLimit({ maxBytes: 4 }), (c) => c.text(`${c.get("body").length}`));
+ * app.onError((err) => new Response(null, { status: err instanceof HttpError ? err.status : 500 }));
+ * assert.equal(await (await app.request("/", { method: "POST", body: "abc" })).text(), "3");
+ * assert.equal((await app.request("/", { method: "POST", body: "abcde" })).status, 413);
  * ```
  */
 export function bodyLimit(

@@ -81,7 +81,7 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  * });
  * const res = await app.request("/");
  * assert.equal(res.status, 200);
- * assert.ok((await res.text()).includes("No deliveries match."));
+ * assert.match(await res.text(), /No deliveries match\./);
  * ```
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {

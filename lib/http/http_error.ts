@@ -23,9 +23,10 @@ export interface HttpErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HttpError } from "./http_error.ts";
  * const err = new HttpError(413, "Body exceeds 1048576 bytes", { outcome: "rejected.too_large" });
- * console.assert(err.status === 413);
+ * assert.equal(err.status, 413);
  * ```
  */
 export class HttpError extends Error {

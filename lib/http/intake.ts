@@ -75,9 +75,11 @@ export interface StoredHeadersOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storedHeaders } from "./intake.ts";
  * const kept = storedHeaders(new Headers({ "x-hub-signature-256": "sha256=ab", "x-github-event": "push" }));
- * console.assert(kept["x-hub-signature-256"] === "[redacted]" && kept["x-github-event"] === "push");
+ * assert.equal(kept["x-hub-signature-256"], "[redacted]");
+ * assert.equal(kept["x-github-event"], "push");
  * ```
  */
 export function storedHeaders(
@@ -101,10 +103,11 @@ export function storedHeaders(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { credentialHeaders, storedHeaders } from "./intake.ts";
  * const redact = credentialHeaders({ TOKEN_HEADER: "X-Deploy-Key" });
  * const kept = storedHeaders(new Headers({ "x-deploy-key": "s3cret" }), { redact });
- * console.assert(kept["x-deploy-key"] === "[redacted]");
+ * assert.equal(kept["x-deploy-key"], "[redacted]");
  * ```
  */
 export function credentialHeaders(settings: Readonly<Record<string, string>>): string[] {

@@ -56,10 +56,11 @@ export interface RateLimiter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRateLimiter } from "./rate_limit.ts";
  * const limiter = createRateLimiter({ rate: 1, burst: 2 });
- * console.assert(limiter.take("192.0.2.1", 0).ok && limiter.take("192.0.2.1", 0).ok);
- * console.assert(limiter.take("192.0.2.1", 0).retryAfterSeconds === 1);
+ * assert.ok(limiter.take("192.0.2.1", 0).ok && limiter.take("192.0.2.1", 0).ok);
+ * assert.equal(limiter.take("192.0.2.1", 0).retryAfterSeconds, 1);
  * ```
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
@@ -116,9 +117,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rateLimitKey } from "./rate_limit.ts";
- * console.assert(rateLimitKey("2001:db8:1:2::5") === rateLimitKey("2001:db8:1:2::9"));
- * console.assert(rateLimitKey("::ffff:192.0.2.1") === "192.0.2.1");
+ * assert.equal(rateLimitKey("2001:db8:1:2::5"), rateLimitKey("2001:db8:1:2::9"));
+ * assert.equal(rateLimitKey("::ffff:192.0.2.1"), "192.0.2.1");
  * ```
  */
 export function rateLimitKey(address: string): string {

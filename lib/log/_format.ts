@@ -108,6 +108,7 @@ function toEntry(record: LogRecord): Record<string, unknown> {
  * @returns `{"time":ISO,"level":…,"type":…,"message":…,…properties}` and `\n`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLogLine } from "./_format.ts";
  * const line = formatLogLine({
  *   category: ["hookd", "request"],
@@ -117,7 +118,7 @@ function toEntry(record: LogRecord): Record<string, unknown> {
  *   timestamp: 0,
  *   properties: { status: 202, signature: "sha256=abc" },
  * });
- * console.assert(line === '{"time":"1970-01-01T00:00:00.000Z","level":"info",' +
+ * assert.equal(line, '{"time":"1970-01-01T00:00:00.000Z","level":"info",' +
  *   '"type":"request","message":"request","status":202,"signature":"[REDACTED]"}\n');
  * ```
  */
@@ -154,6 +155,7 @@ function quoted(value: unknown): string {
  * @returns the line, without a newline
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatStderrLine } from "./_format.ts";
  * const line = formatStderrLine({
  *   category: ["hookd", "request"],
@@ -163,7 +165,7 @@ function quoted(value: unknown): string {
  *   timestamp: 0,
  *   properties: { endpoint: "github", event: "push", status: 202, outcome: "accepted", durationMs: 3, id: "d1" },
  * });
- * console.assert(line === "request github push 202 accepted 3ms id=d1");
+ * assert.equal(line, "request github push 202 accepted 3ms id=d1");
  * ```
  */
 export function formatStderrLine(record: LogRecord): string {

@@ -25,8 +25,9 @@ const MAX_DEPTH = 8;
  * @returns `text` itself if short enough, else its first `max` characters and `…[N more chars]`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { truncate } from "./_redact.ts";
- * console.assert(truncate("abcdef", 4) === "abcd…[2 more chars]");
+ * assert.equal(truncate("abcdef", 4), "abcd…[2 more chars]");
  * ```
  */
 export function truncate(text: string, max: number): string {
@@ -39,11 +40,12 @@ export function truncate(text: string, max: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Cleaner } from "./_redact.ts";
  * const cleaner = new Cleaner();
  * const headers = cleaner.property("headers", { "x-hub-signature-256": "sha256=abc" }, 0);
- * console.assert(JSON.stringify(headers) === '{"x-hub-signature-256":"[REDACTED]"}');
- * console.assert(cleaner.redacted?.has("sha256=abc"));
+ * assert.equal(JSON.stringify(headers), '{"x-hub-signature-256":"[REDACTED]"}');
+ * assert.ok(cleaner.redacted?.has("sha256=abc"));
  * ```
  */
 export class Cleaner {

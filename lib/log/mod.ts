@@ -114,13 +114,14 @@ let activeFile: LogFile | null = null;
  * the file cannot be opened for appending
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestLog, setupLog } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * {
  *   await using _log = await setupLog({ file: `${dir}/hookd.jsonl`, maxBytes: 1_048_576, maxFiles: 5, stderr: false });
  *   requestLog().info("request", { endpoint: "github", event: "push", status: 202, outcome: "accepted" });
  * }
- * console.assert((await Deno.readTextFile(`${dir}/hookd.jsonl`)).includes('"status":202'));
+ * assert.ok((await Deno.readTextFile(`${dir}/hookd.jsonl`)).includes('"status":202'));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -188,13 +189,14 @@ export async function setupLog(options: LogOptions): Promise<AsyncDisposable> {
  * @returns a promise that resolves when those records are written
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flushLog, requestLog, setupLog } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * {
  *   await using _log = await setupLog({ file: `${dir}/hookd.jsonl`, maxBytes: 1_048_576, maxFiles: 5, stderr: false });
  *   requestLog().info("request", { status: 202 });
  *   await flushLog();
- *   console.assert((await Deno.readTextFile(`${dir}/hookd.jsonl`)).includes('"status":202'));
+ *   assert.ok((await Deno.readTextFile(`${dir}/hookd.jsonl`)).includes('"status":202'));
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```

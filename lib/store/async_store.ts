@@ -26,11 +26,12 @@ import { isLockError } from "./_sqlite.ts";
  * @returns the same store, every operation returning a Promise
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openSqliteStore } from "./mod.ts";
  * import { asyncStore } from "./async_store.ts";
  *
  * await using store = asyncStore(openSqliteStore(":memory:"));
- * console.assert((await store.counts()).queued === 0);
+ * assert.equal((await store.counts()).queued, 0);
  * ```
  */
 export function asyncStore(store: SyncStore): Store {

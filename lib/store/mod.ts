@@ -72,6 +72,7 @@ export function storePath(stateDir: string): string {
  * @throws {RangeError} when an option is out of range
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStore } from "./mod.ts";
  *
  * await using store = openStore(":memory:");
@@ -79,7 +80,7 @@ export function storePath(stateDir: string): string {
  *   endpoint: "deploy", event: "push", receivedAt: Date.now(), contentType: "application/json",
  *   headers: {}, body: new TextEncoder().encode("{}"), hook: "./deploy.sh", timeoutMs: 60_000,
  * });
- * console.assert((await store.get(id))?.state === "queued");
+ * assert.equal((await store.get(id))?.state, "queued");
  * ```
  */
 export function openStore(path: string, options: StoreOptions = {}): Store {

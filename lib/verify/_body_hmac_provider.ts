@@ -70,6 +70,7 @@ export async function verifyBodyScheme(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bodyHmacProvider } from "./_body_hmac_provider.ts";
  * const acme = bodyHmacProvider({
  *   name: "acme",
@@ -79,7 +80,7 @@ export async function verifyBodyScheme(
  *   encoding: "hex",
  *   event: "type",
  * });
- * console.assert(acme.secret === "required");
+ * assert.equal(acme.secret, "required");
  * ```
  */
 export function bodyHmacProvider(scheme: BodyHmacScheme): Provider {

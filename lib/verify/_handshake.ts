@@ -52,9 +52,10 @@ export function queryOf(url: string): URLSearchParams {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { echoChallenge } from "./_handshake.ts";
  * const reply = echoChallenge("1158201444", "subscribe", "hub.challenge");
- * console.assert(reply.ok && reply.body === "1158201444");
+ * assert.ok(reply.ok && reply.body === "1158201444");
  * ```
  */
 export function echoChallenge(

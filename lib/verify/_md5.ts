@@ -55,10 +55,11 @@ export function verifyMd5(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signMd5 } from "./_md5.ts";
  * // RFC 2104's first test vector: key 0x0b × 16, "Hi There".
  * const mac = signMd5("\x0b".repeat(16), new TextEncoder().encode("Hi There"));
- * console.assert(mac.toHex() === "9294727a3638bb1c13f48ef8158bfc9d");
+ * assert.equal(mac.toHex(), "9294727a3638bb1c13f48ef8158bfc9d");
  * ```
  */
 export function signMd5(secret: string, data: Uint8Array): Uint8Array {

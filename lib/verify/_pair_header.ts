@@ -178,6 +178,7 @@ async function verifyPairHeader(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pairHeaderProvider } from "./_pair_header.ts";
  * const acme = pairHeaderProvider({
  *   name: "acme",
@@ -189,7 +190,7 @@ async function verifyPairHeader(
  *   event: "type",
  *   deliveryId: "id",
  * });
- * console.assert(acme.settings.TOLERANCE !== undefined);
+ * assert.notEqual(acme.settings.TOLERANCE, undefined);
  * ```
  */
 export function pairHeaderProvider(scheme: PairHeaderScheme): Provider {

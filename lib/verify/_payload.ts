@@ -83,10 +83,11 @@ export function acceptedBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unlessSignedId } from "./_payload.ts";
  * const body = new Uint8Array([0x7b, 0x7d]);
- * console.assert(unlessSignedId("evt_1", body) === null);
- * console.assert(unlessSignedId(undefined, body) === body);
+ * assert.equal(unlessSignedId("evt_1", body), null);
+ * assert.equal(unlessSignedId(undefined, body), body);
  * ```
  */
 export function unlessSignedId(
@@ -195,9 +196,10 @@ export interface RequiredHeadersOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requiredHeaders } from "./_payload.ts";
  * const found = requiredHeaders(new Headers({ "x-a": "1" }), ["X-A", "X-B"]);
- * console.assert("reason" in found && found.reason === "missing X-B");
+ * assert.ok("reason" in found && found.reason === "missing X-B");
  * ```
  */
 export function requiredHeaders(

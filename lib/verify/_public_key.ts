@@ -27,9 +27,10 @@ import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { derToP1363 } from "./_public_key.ts";
  * const der = new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]);
- * console.assert(derToP1363(der, 2)?.join() === "0,1,0,2");
+ * assert.equal(derToP1363(der, 2)?.join(), "0,1,0,2");
  * ```
  */
 export function derToP1363(der: Uint8Array, size: number): Uint8Array | undefined {

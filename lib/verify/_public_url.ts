@@ -51,9 +51,10 @@ export function readPublicUrl(endpoint: EndpointSettings, sender: string): strin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rawQuery } from "./_public_url.ts";
- * console.assert(rawQuery("https://h/p?a=%20&b#frag") === "?a=%20&b");
- * console.assert(rawQuery("https://h/p") === "");
+ * assert.equal(rawQuery("https://h/p?a=%20&b#frag"), "?a=%20&b");
+ * assert.equal(rawQuery("https://h/p"), "");
  * ```
  */
 export function rawQuery(url: string): string {

@@ -32,9 +32,10 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signedBytes } from "./_signatures.ts";
  * const bytes = signedBytes("v0:", "1", ":", new Uint8Array([0x7b]));
- * console.assert(new TextDecoder().decode(bytes) === "v0:1:{");
+ * assert.equal(new TextDecoder().decode(bytes), "v0:1:{");
  * ```
  */
 export function signedBytes(...parts: (string | Uint8Array)[]): Uint8Array {
@@ -119,9 +120,10 @@ export function decodeAll(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tooManySignatures } from "./_signatures.ts";
- * console.assert(tooManySignatures(2) === undefined);
- * console.assert(tooManySignatures(9)?.reason === "too many signatures");
+ * assert.equal(tooManySignatures(2), undefined);
+ * assert.equal(tooManySignatures(9)?.reason, "too many signatures");
  * ```
  */
 export function tooManySignatures(count: number): Rejected | undefined {

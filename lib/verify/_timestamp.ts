@@ -64,10 +64,11 @@ export function parseSeconds(text: string | undefined | null): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkTimestamp } from "./_timestamp.ts";
  * const now = 1_700_000_000_000;
- * console.assert(checkTimestamp(1_700_000_000, now, 300_000) === undefined);
- * console.assert(checkTimestamp(1_699_999_000, now, 300_000)?.reason === "stale");
+ * assert.equal(checkTimestamp(1_700_000_000, now, 300_000), undefined);
+ * assert.equal(checkTimestamp(1_699_999_000, now, 300_000)?.reason, "stale");
  * ```
  */
 export function checkTimestamp(

@@ -54,8 +54,9 @@ const DECODED: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubspotUri } from "./hubspot.ts";
- * console.assert(hubspotUri("https://h.example/hook", "?a=b%3Ac%2Cd%20e") === "https://h.example/hook?a=b:c,d%20e");
+ * assert.equal(hubspotUri("https://h.example/hook", "?a=b%3Ac%2Cd%20e"), "https://h.example/hook?a=b:c,d%20e");
  * ```
  */
 export function hubspotUri(publicUrl: string, query: string): string {

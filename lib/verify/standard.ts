@@ -31,8 +31,9 @@ const FAMILIES = ["webhook", "svix"] as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeStandardSecret } from "./standard.ts";
- * console.assert(decodeStandardSecret("whsec_AAEC")?.length === 3);
+ * assert.equal(decodeStandardSecret("whsec_AAEC")?.length, 3);
  * ```
  */
 export function decodeStandardSecret(secret: string): Uint8Array | undefined {

@@ -75,10 +75,11 @@ export async function verifyToken(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchToken, prepareTokenCheck } from "./token.ts";
  * const check = await prepareTokenCheck(["new-token", "old-token"]);
- * console.assert(await matchToken(check, "old-token") === 1);
- * console.assert(await matchToken(check, "guess") === -1);
+ * assert.equal(await matchToken(check, "old-token"), 1);
+ * assert.equal(await matchToken(check, "guess"), -1);
  * ```
  */
 export async function matchToken(check: TokenCheck, value: string): Promise<number> {
@@ -110,9 +111,10 @@ function queryToken(url: string, settings: Record<string, string>): string | nul
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { authorizationCredentials } from "./token.ts";
- * console.assert(authorizationCredentials("Basic " + btoa("hook:s3cret")) === "hook:s3cret");
- * console.assert(authorizationCredentials("Bearer abc") === "abc");
+ * assert.equal(authorizationCredentials("Basic " + btoa("hook:s3cret")), "hook:s3cret");
+ * assert.equal(authorizationCredentials("Bearer abc"), "abc");
  * ```
  */
 export function authorizationCredentials(value: string): string {

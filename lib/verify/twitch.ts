@@ -46,9 +46,10 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRfc3339 } from "./twitch.ts";
- * console.assert(parseRfc3339("2023-11-14T22:13:20.123456789Z") === 1_700_000_000.123);
- * console.assert(Number.isNaN(parseRfc3339("1700000000")));
+ * assert.equal(parseRfc3339("2023-11-14T22:13:20.123456789Z"), 1_700_000_000.123);
+ * assert.ok(Number.isNaN(parseRfc3339("1700000000")));
  * ```
  */
 export function parseRfc3339(text: string): number {

@@ -15,6 +15,7 @@ import {
   startDaemon,
   tempDir,
   waitForFile,
+  waitForState,
 } from "../harness.ts";
 
 const SECRET = "replay-current-hook-secret";
@@ -29,16 +30,6 @@ async function show(envFile: string, id: string): Promise<Shown> {
   const { code, stdout, stderr } = await runHookd(["show", id, "--json", "--env-file", envFile]);
   assert.equal(code, 0, stderr);
   return JSON.parse(stdout);
-}
-
-/** Poll `hookd show` until the delivery is in `state`. */
-async function waitForState(envFile: string, id: string, state: string): Promise<Shown> {
-  const deadline = Date.now() + 15_000;
-  while (true) {
-    const shown = await show(envFile, id);
-    if (shown.state === state) return shown;
-    if (Date.now() > deadline) throw new Error(`${id} is ${shown.state}, not ${state}`);
-  }
 }
 
 integrationTest(
@@ -73,7 +64,7 @@ integrationTest(
     const release = await deliver("release", "r-1");
     const issue = await deliver("issues", "i-1");
     const release2 = await deliver("release", "r-2");
-    await waitForState(daemon.envFile, push, "failed");
+    await waitForState(daemon, push, "failed");
     assert.equal((await show(daemon.envFile, release)).state, "ignored");
 
     // The fix: a working push hook and a new release hook. The CLI reads the
@@ -99,7 +90,8 @@ integrationTest(
         );
         assert.doesNotMatch(replay.stdout, new RegExp(SECRET));
         await waitForFile(ran, (t) => t.includes("push p-1"));
-        const shown = await waitForState(daemon.envFile, push, "done");
+        await waitForState(daemon, push, "done");
+        const shown = await show(daemon.envFile, push);
         assert.deepEqual(shown.runs.map((r) => [r.outcome, r.exitCode]), [
           ["failed", 127],
           ["succeeded", 0],
@@ -116,7 +108,7 @@ integrationTest(
         `${release} queued (hook changed: HOOKD_FIX_HOOK_RELEASE is now "${fixed}")`,
       );
       await waitForFile(ran, (t) => t.includes("release r-1"));
-      await waitForState(daemon.envFile, release, "done");
+      await waitForState(daemon, release, "done");
     });
 
     await t.step("an unchanged hook is replayed without a note", async () => {
@@ -151,7 +143,7 @@ integrationTest(
           `${issue} skipped: no hook to run`,
         ]);
         await waitForFile(ran, (t) => t.includes("release r-2"));
-        await waitForState(daemon.envFile, release2, "done");
+        await waitForState(daemon, release2, "done");
       },
     );
   },
@@ -220,7 +212,7 @@ integrationTest(
     const release = await deliver("release", "r-1", "published");
     const issue = await deliver("issues", "i-1", "opened");
     for (const id of [push, push2, release, issue]) {
-      await waitForState(daemon.envFile, id, "done");
+      await waitForState(daemon, id, "done");
     }
 
     // The operator changes the push hook, removes the release hook and filters issues; the
@@ -261,7 +253,7 @@ integrationTest(
       const page = await replayOnPage(daemon.adminUrl!, push);
       assert.equal(page, `${push} queued (hook changed: HOOKD_GH_HOOK_PUSH is now "${pushV2}")`);
       await waitForFile(ran, (t) => t.includes("push-v2 p-1"));
-      await waitForState(daemon.envFile, push, "done");
+      await waitForState(daemon, push, "done");
       // The same case on the command line: another push stored with the old hook.
       assert.equal(await cli(push2), page.replace(push, push2));
       await waitForFile(ran, (t) => t.includes("push-v2 p-2"));

@@ -13,6 +13,7 @@ import { parseCommandLine } from "../../lib/cli/command_line.ts";
 import { type Config, parseConfig } from "../../lib/config/mod.ts";
 import { buildEndpoints } from "../../lib/endpoints.ts";
 import { runSignCommand, signedHeaders } from "../../lib/cli/sign.ts";
+import { tempDir } from "../harness.ts";
 
 const encoder = new TextEncoder();
 const URL_BASE = "http://127.0.0.1:9000/hooks";
@@ -58,11 +59,6 @@ async function verifyWith(name: string, headers: Record<string, string>, body: U
     now: Date.now(),
     url: `${URL_BASE}/${name}`,
   });
-}
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "hookd_sign_" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
 Deno.test("signedHeaders() writes what each sender would send", async (t) => {
@@ -181,7 +177,7 @@ Deno.test("signedHeaders() refuses what it cannot sign, clearly", async (t) => {
 });
 
 Deno.test("runSignCommand() prints a curl command for sign", async (t) => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("hookd_sign_");
   const file = `${dir.path}/it's a body.json`;
   const body = '{"ref":"refs/heads/main"}';
   await Deno.writeTextFile(file, body);
@@ -213,7 +209,7 @@ Deno.test("runSignCommand() prints a curl command for sign", async (t) => {
 });
 
 Deno.test("runSignCommand() posts for send and reports the answer", async (t) => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("hookd_sign_");
   const file = `${dir.path}/push.json`;
   await Deno.writeTextFile(file, '{"ref":"refs/heads/main"}');
   const endpoints = await buildEndpoints(CONFIG);

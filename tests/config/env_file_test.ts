@@ -6,11 +6,7 @@
 
 import assert from "node:assert/strict";
 import { loadEnv } from "../../lib/config/env_file.ts";
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "hookd_env_file_" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
+import { tempDir } from "../harness.ts";
 
 Deno.test("loadEnv() without a path is the process environment alone", async () => {
   const processEnv = { PATH: "/usr/bin", HOOKD_LISTEN: "127.0.0.1:9000" };
@@ -20,7 +16,7 @@ Deno.test("loadEnv() without a path is the process environment alone", async () 
 });
 
 Deno.test("loadEnv() reads the env file the way dotenv does", async (t) => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("hookd_env_file_");
   const path = `${dir.path}/hookd.env`;
   await Deno.writeTextFile(
     path,
@@ -66,7 +62,7 @@ Deno.test("loadEnv() reads the env file the way dotenv does", async (t) => {
 });
 
 Deno.test("loadEnv() names the file it cannot read", async (t) => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("hookd_env_file_");
 
   await t.step("a missing file", async () => {
     const path = `${dir.path}/missing.env`;

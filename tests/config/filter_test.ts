@@ -124,10 +124,12 @@ Deno.test("matchParts() matches equality and * globs without backtracking", asyn
       }),
     );
   });
-  await t.step("a hostile pattern on a long text stays fast", () => {
-    const started = performance.now();
-    assert.equal(matchParts(Array(30).fill("a").concat("b"), "a".repeat(65536)), false);
-    assert.ok(performance.now() - started < 500);
+  await t.step("a pattern of many stars on a long text that almost matches is answered", () => {
+    // A backtracking matcher tries every split of the text among the 30 stars and never
+    // finishes; the leftmost scan is one pass per part.
+    const text = "a".repeat(65536) + "b";
+    assert.equal(matchParts(["", ...Array(30).fill("a"), "c", "b"], text), false);
+    assert.equal(matchParts(["", ...Array(30).fill("a"), "b"], text), true);
   });
 });
 

@@ -212,14 +212,13 @@ Deno.test("bodyLimit() checks its options when it is built", async (t) => {
   });
 });
 
-Deno.test("bodyLimit() times out each stalled body at its own deadline, whatever else is read", async () => {
-  const timeoutMs = 150;
+Deno.test("bodyLimit() answers 408 to each stalled body and reads the bodies that arrive meanwhile", async () => {
   const app = new Hono<{ Variables: BodyLimitVariables }>();
   app.onError((error, c) => {
     assert.ok(error instanceof HttpError);
     return c.json({ outcome: error.outcome }, error.status as ContentfulStatusCode);
   });
-  app.post("/", bodyLimit({ maxBytes: 1024, timeoutMs }), (c) => c.text("read"));
+  app.post("/", bodyLimit({ maxBytes: 1024, timeoutMs: 150 }), (c) => c.text("read"));
   /** A body that sends one byte and then nothing: its pull never settles. */
   const stalled = () =>
     new ReadableStream<Uint8Array>({
@@ -228,33 +227,26 @@ Deno.test("bodyLimit() times out each stalled body at its own deadline, whatever
       },
       pull: () => new Promise<void>(() => {}),
     });
-  /** Send a request; resolve with its status and how long the answer took. */
-  const timed = async (request: Request) => {
-    const started = performance.now();
+  /** Send a request; resolve with its status and answer. */
+  const send = async (request: Request) => {
     const response = await app.request(request);
-    await response.body?.cancel();
-    return { status: response.status, ms: performance.now() - started };
+    return { status: response.status, text: await response.text() };
   };
-  // Two stalled bodies (declared length and chunked) started apart, and bodies that arrive in
-  // time before, between and after them: each stalled one waits its whole time, then gets 408.
-  const first = timed(post(stalled(), { "Content-Length": "10" }));
+  // Two stalled bodies (declared length and chunked), and bodies that arrive in time before,
+  // between and after them.
+  const declared = send(post(stalled(), { "Content-Length": "10" }));
+  assert.equal((await send(post(bytes(8) as Uint8Array<ArrayBuffer>))).text, "read");
+  const chunked = send(post(stalled()));
   assert.equal(
-    (await timed(post(bytes(8) as Uint8Array<ArrayBuffer>, { "Content-Length": "8" }))).status,
-    200,
+    (await send(post(bytes(4) as Uint8Array<ArrayBuffer>, { "Content-Length": "4" }))).text,
+    "read",
   );
-  const late = timed(post(stalled()));
-  assert.equal((await timed(post(bytes(4) as Uint8Array<ArrayBuffer>))).status, 200);
-  for (const { status, ms } of [await first, await late]) {
-    assert.equal(status, 408);
-    assert.ok(ms >= timeoutMs - 1, `answered after ${ms} ms, allowed ${timeoutMs}`);
+  for (const answer of [await declared, await chunked]) {
+    assert.equal(answer.status, 408);
+    assert.equal(JSON.parse(answer.text).outcome, "rejected.timeout");
   }
-  // With nothing left under way the shared timer is cleared (the sanitizers check), and a
-  // new stalled read gets its own full time again.
-  const again = await timed(post(stalled(), { "Content-Length": "3" }));
-  assert.equal(again.status, 408);
-  assert.ok(again.ms >= timeoutMs - 1, `answered after ${again.ms} ms`);
-  assert.equal(
-    (await timed(post(bytes(2) as Uint8Array<ArrayBuffer>, { "Content-Length": "2" }))).status,
-    200,
-  );
+  // Nothing under way is left behind (the sanitizers check timers), and a stalled body after
+  // that is answered the same way.
+  assert.equal((await send(post(stalled(), { "Content-Length": "3" }))).status, 408);
+  assert.equal((await send(post(bytes(2) as Uint8Array<ArrayBuffer>))).text, "read");
 });

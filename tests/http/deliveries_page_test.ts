@@ -458,14 +458,12 @@ Deno.test("GET /deliveries/:id hides a secret-looking header stored before the r
   assert.ok(html.includes("push"));
 });
 
-Deno.test("GET /deliveries/:id shows a bounded excerpt of any body, quickly", async (t) => {
+Deno.test("GET /deliveries/:id shows a bounded excerpt of any body", async (t) => {
   using f = fixture();
   const encoder = new TextEncoder();
-  const timed = async (id: string) => {
-    const started = performance.now();
+  const shown = async (id: string) => {
     const res = await f.app.request(`/deliveries/${id}`);
-    const html = await res.text();
-    return { status: res.status, html, ms: performance.now() - started };
+    return { status: res.status, html: await res.text() };
   };
   const bodyOf = (html: string) =>
     (/<pre class="body">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? "").replaceAll("&quot;", '"');
@@ -474,26 +472,24 @@ Deno.test("GET /deliveries/:id shows a bounded excerpt of any body, quickly", as
     // Deep enough that indenting it is quadratic (tens of MB), shallow enough for V8 to parse.
     const nested = "[".repeat(4_000) + "]".repeat(4_000);
     const id = await seed(f.store, delivery({ body: encoder.encode(nested) }));
-    const { status, html, ms } = await timed(id);
+    const { status, html } = await shown(id);
     assert.equal(status, 200);
     assert.ok(html.length < 300_000, `the page is ${html.length} characters`);
     assert.ok(bodyOf(html).startsWith("[[[["), "the raw text, no indentation");
-    assert.ok(ms < 500, `rendered in ${ms} ms`);
   });
 
   await t.step("a 1 MB body: the first 256 KiB, and the page says so", async () => {
     const big = JSON.stringify({ data: "x".repeat(1_000_000) });
     const id = await seed(f.store, delivery({ body: encoder.encode(big) }));
-    const { html, ms } = await timed(id);
+    const { html } = await shown(id);
     assert.ok(html.length < 300_000, `the page is ${html.length} characters`);
     assert.equal(bodyOf(html).length, 256 * 1024);
     assert.match(html, /first 256 KiB of 1,000,011 bytes/);
     assert.match(html, /hookd show/, "where to get all of it");
-    assert.ok(ms < 500, `rendered in ${ms} ms`);
   });
 
   await t.step("a small, shallow JSON body is still pretty-printed", async () => {
     const id = await seed(f.store, delivery({ body: encoder.encode('{"a":{"b":[1]}}') }));
-    assert.equal(bodyOf((await timed(id)).html), '{\n  "a": {\n    "b": [\n      1\n    ]\n  }\n}');
+    assert.equal(bodyOf((await shown(id)).html), '{\n  "a": {\n    "b": [\n      1\n    ]\n  }\n}');
   });
 });

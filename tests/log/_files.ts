@@ -1,26 +1,10 @@
 /**
- * Helpers for the log tests: a temporary directory disposed after the test,
- * and readers for the JSON-lines files written into it.
+ * Helpers for the log tests: readers for the JSON-lines files they write.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-
-export interface TempDir extends AsyncDisposable {
-  path: string;
-}
-
-/** A fresh temporary directory, removed with its contents on dispose. */
-export async function tempDir(): Promise<TempDir> {
-  const path = await Deno.makeTempDir({ prefix: "hookd_log_test_" });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
 
 /** The JSON objects of a JSON-lines file, after checking it ends with a newline. */
 export async function readLines(file: string): Promise<Record<string, unknown>[]> {

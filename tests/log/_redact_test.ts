@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { hookLog, requestLog, setupLog } from "../../lib/log/mod.ts";
-import { readLines, tempDir } from "./_files.ts";
+import { tempDir } from "../harness.ts";
+import { readLines } from "./_files.ts";
 
 Deno.test("setupLog() redacts secrets, signatures, tokens, passwords and bodies", async (t) => {
   await using dir = await tempDir();

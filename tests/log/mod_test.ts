@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { drain } from "@logtape/logtape";
 import { daemonLog, flushLog, hookLog, requestLog, setupLog } from "../../lib/log/mod.ts";
-import { readLines, tempDir } from "./_files.ts";
+import { tempDir } from "../harness.ts";
+import { readLines } from "./_files.ts";
 
 Deno.test("setupLog() writes each record as one flat JSON line", async (t) => {
   await using dir = await tempDir();
