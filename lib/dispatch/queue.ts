@@ -23,7 +23,7 @@ import {
   pickToRun,
   retryDelayMs,
 } from "./policy.ts";
-import { Waiters } from "./_waiters.ts";
+import { settleWithin, sleep, Waiters } from "./_waiters.ts";
 
 export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
 export { QueueClosedError } from "./queue_types.ts";
@@ -78,7 +78,6 @@ function checkOptions(options: QueueOptions): void {
   if (options.pollIntervalMs !== undefined) {
     positiveInteger("pollIntervalMs", options.pollIntervalMs);
   }
-  if (options.maxBackoffMs !== undefined) nonNegative("maxBackoffMs", options.maxBackoffMs);
   if (options.purgeIntervalMs !== undefined) {
     nonNegative("purgeIntervalMs", options.purgeIntervalMs);
   }
@@ -107,6 +106,9 @@ interface Unsaved {
 const MAX_RECORD_TRIES = 10;
 
 const PURGE_BATCH = 500;
+
+/** The longest retry delay: 5 minutes. */
+const MAX_BACKOFF_MS = 300_000;
 
 class DurableQueue implements Queue {
   #store: Store;
@@ -395,7 +397,7 @@ class DurableQueue implements Queue {
       now,
       delayMs: retryDelayMs(claimed.failures + 1, {
         baseMs: policy.backoffMs ?? DEFAULT_POLICY.backoffMs,
-        maxMs: this.#options.maxBackoffMs ?? 300_000,
+        maxMs: MAX_BACKOFF_MS,
         random: this.#random(),
       }),
     });
@@ -582,28 +584,4 @@ class DurableQueue implements Queue {
       // A broken log must not stop the queue.
     }
   }
-}
-
-/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Resolve with undefined after `ms`, or at once when `signal` fires. */
-function sleep(ms: number, signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve(undefined);
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

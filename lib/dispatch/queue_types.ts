@@ -69,8 +69,6 @@ export interface QueueOptions {
   payloadDir: string;
   /** How often to look for work another process queued, default 1000 ms. */
   pollIntervalMs?: number;
-  /** The longest retry delay, default 300000 (5 minutes). */
-  maxBackoffMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
   /** Passed to the runner. */
