@@ -37,7 +37,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { checkNonNegative } from "../config/mod.ts";
+import { checkNonNegative } from "../config/limits.ts";
 import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
 import type { Store, SyncStore } from "./contract.ts";

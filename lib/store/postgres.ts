@@ -19,7 +19,8 @@
  */
 
 import postgres from "postgres";
-import { checkNonNegative, maskStoreUrl } from "../config/mod.ts";
+import { checkNonNegative } from "../config/limits.ts";
+import { maskStoreUrl } from "../config/store_setting.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
 import { PostgresStore, unavailable } from "./_postgres_store.ts";
