@@ -8,10 +8,7 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
-import { problemsOf } from "./lib/config/mod.ts";
-import { describeConfig } from "./lib/config/describe.ts";
-import { loadConfig } from "./lib/config/env_file.ts";
-import { hookPathWarnings } from "./lib/config/hook_paths.ts";
+import { describeConfig, hookPathWarnings, loadConfig, problemsOf } from "./lib/config/mod.ts";
 import { serve } from "./lib/daemon.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
 import { spawnProblem } from "./lib/dispatch/mod.ts";

@@ -15,9 +15,7 @@ import {
   createRateLimiter,
   probeWritable,
 } from "./http/mod.ts";
-import { type Config, problemsOf, type UnixListen } from "./config/mod.ts";
-import { loadConfig } from "./config/env_file.ts";
-import { isLoopback } from "./config/secret_strength.ts";
+import { type Config, isLoopback, loadConfig, problemsOf, type UnixListen } from "./config/mod.ts";
 import { daemonLog, hookLog, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
@@ -25,14 +23,13 @@ import { replayOne } from "./cli/mod.ts";
 
 import { createMetrics, createMinuteCounter, type Metrics, type MinuteCounter } from "./metrics.ts";
 import {
-  buildHookEnv,
   choosePayloadDir,
   createQueue,
   endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
   type OrphanedRuns,
-  payloadFieldEnv,
+  planRun,
   type Queue,
   type QueueEvent,
   runHook,
@@ -115,26 +112,12 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   });
   const queue = createQueue(store, {
     run: runLoggedHook,
-    env: (delivery) =>
-      buildHookEnv({
-        endpoint: delivery.endpoint,
-        event: delivery.event,
-        deliveryId: delivery.id,
-        sourceDeliveryId: delivery.sourceId ?? undefined,
-        contentType: delivery.contentType,
-      }, {
-        processEnv: hookSource,
-        allow: current.endpoints.get(delivery.endpoint)?.hookEnv ?? [],
-        fields: payloadFieldEnv(
-          current.endpoints.get(delivery.endpoint)?.hookFields ?? [],
-          delivery,
-        ),
-      }),
+    plan: (delivery) => planRun(current, delivery, hookSource),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
     payloadDir,
     onEvent(event) {
-      if (event.type === "run-end") {
+      if (event.type === "run-end" && event.outcome !== "skipped") {
         metrics.observeHookRun({
           endpoint: event.endpoint,
           outcome: event.outcome,
@@ -282,7 +265,14 @@ function logQueueEvent(event: QueueEvent): void {
       });
       break;
     case "run-end":
-      if (event.state === "queued" && event.retryAt !== null) {
+      if (event.outcome === "skipped") {
+        log.info("skipped: nothing to run as configured now", {
+          id: event.id,
+          endpoint: event.endpoint,
+          event: event.event,
+          state: event.state,
+        });
+      } else if (event.state === "queued" && event.retryAt !== null) {
         log.warn("retry scheduled", {
           id: event.id,
           endpoint: event.endpoint,

@@ -144,6 +144,9 @@ integrationTest("a filter decides which GitHub deliveries run their hook", async
       );
       assert.notEqual(changed, text);
       await Deno.writeTextFile(daemon.envFile, changed);
+      // The daemon runs what it is configured with when the run starts: reload it first.
+      daemon.process.kill("SIGHUP");
+      await daemon.waitForRecord((r) => r.message === "reloaded");
       const result = await cli("replay", "--state", "filtered", "--endpoint", "gh");
       assert.equal(result.code, 0, result.stderr);
       // The branch push passes now; the tag push and the closed pull request do not.

@@ -9,8 +9,7 @@
  */
 
 import type { CommandLine } from "./command_line.ts";
-import { type Config, pickHook } from "../config/mod.ts";
-import { parseDuration } from "../config/duration.ts";
+import { type Config, parseDuration, pickHook } from "../config/mod.ts";
 import { replayDeliveries } from "./replay_filter.ts";
 import {
   DELIVERY_STATES,
@@ -129,7 +128,6 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
         : ""
     }`,
     `  Hook:         ${delivery.hook ?? "(none)"}`,
-    `  Time limit:   ${delivery.timeoutMs} ms`,
     "",
     "Headers",
     ...Object.entries(delivery.headers).map(([name, value]) =>

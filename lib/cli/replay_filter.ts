@@ -8,8 +8,7 @@
  * @module
  */
 
-import type { Config } from "../config/mod.ts";
-import { filterMiss } from "../config/filter.ts";
+import { type Config, filterMiss } from "../config/mod.ts";
 import type {
   DeliveryDetail,
   DeliveryFilter,

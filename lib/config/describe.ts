@@ -7,7 +7,7 @@
  */
 
 import { maskStoreUrl } from "./store_setting.ts";
-import type { Config, EndpointConfig } from "./mod.ts";
+import type { Config, EndpointConfig } from "./parse_config.ts";
 import { formatDuration } from "./duration.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import { formatFilter } from "./filter.ts";

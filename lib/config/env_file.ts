@@ -10,7 +10,7 @@ import { parse } from "dotenv";
 import { checkEnvFileMode } from "./env_file_mode.ts";
 import { ConfigError } from "./config_error.ts";
 import { readSecretFiles } from "./secret_files.ts";
-import { type Config, parseConfig } from "./mod.ts";
+import { type Config, parseConfig } from "./parse_config.ts";
 
 /**
  * The variables the daemon runs with: the process environment, with the

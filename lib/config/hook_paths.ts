@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Config } from "./mod.ts";
+import type { Config } from "./parse_config.ts";
 
 /**
  * One warning per hook whose command starts with an absolute path that does

@@ -123,3 +123,27 @@ export function parseHostNames(variable: string, value: string, problems: string
   }
   return names;
 }
+
+/**
+ * Whether a listen address only accepts connections from this machine:
+ * `localhost`, `127.0.0.0/8`, `::1` (also IPv4-mapped). An empty address or
+ * `0.0.0.0`/`::` listens everywhere; any other name is taken as public.
+ *
+ * @param hostname the listener's hostname, as in `Config.listen`
+ * @returns whether it is loopback only
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopback } from "./listen.ts";
+ * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && !isLoopback("0.0.0.0"));
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const v4 = host.replace(/^::ffff:/, "");
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return match !== null && Number(match[1]) === 127 &&
+    match.slice(2).every((part) => Number(part) <= 255);
+}

@@ -2,7 +2,8 @@
  * Promises waiting for something keyed by id, private to `lib/dispatch/`: the
  * queue's `waitForRun` callers, each resolved when its delivery's run ends,
  * rejected when its signal fires or the queue closes. A waiter that is done is
- * forgotten, so the registry holds only live waits.
+ * forgotten, so the registry holds only live waits. With the two timers the
+ * queue waits with.
  *
  * @module
  */
@@ -73,4 +74,28 @@ export class Waiters<T> {
       for (const waiter of [...waiters]) waiter.reject(error());
     }
   }
+}
+
+/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolve with undefined after `ms`, or at once when `signal` fires. */
+export function sleep(ms: number, signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(undefined);
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

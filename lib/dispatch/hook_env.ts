@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type FieldPath, fieldVariable, parsePayload, readField } from "../config/payload_field.ts";
+import { type FieldPath, type FieldSubject, fieldVariable, readField } from "../config/mod.ts";
 
 /** What a hook is told about the delivery it runs for. */
 export interface HookDelivery {
@@ -108,20 +108,19 @@ const decoder = new TextDecoder();
  * ends with {@linkcode FIELD_CUT_MARKER}.
  *
  * @param fields the endpoint's `_HOOK_FIELDS`
- * @param delivery the stored body, its content type and the stored headers
+ * @param subject the payload parsed once (see `parsePayload`) and the stored headers
  * @returns the variables, possibly none
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { payloadFieldEnv } from "./hook_env.ts";
- * import { parseFieldPath } from "../config/payload_field.ts";
+ * import { parseFieldPath } from "../config/mod.ts";
  *
- * const body = new TextEncoder().encode('{"ref":"refs/heads/main","repository":{"id":7}}');
- * const env = payloadFieldEnv([parseFieldPath("ref"), parseFieldPath("repository"), parseFieldPath("after")], {
- *   body,
- *   contentType: "application/json",
- *   headers: {},
- * });
+ * const payload = { ref: "refs/heads/main", repository: { id: 7 } };
+ * const env = payloadFieldEnv(
+ *   [parseFieldPath("ref"), parseFieldPath("repository"), parseFieldPath("after")],
+ *   { payload, headers: {} },
+ * );
  * assert.equal(env.HOOKD_FIELD_REF, "refs/heads/main");
  * assert.equal(env.HOOKD_FIELD_REPOSITORY, '{"id":7}');
  * assert.ok(!("HOOKD_FIELD_AFTER" in env));
@@ -129,16 +128,9 @@ const decoder = new TextDecoder();
  */
 export function payloadFieldEnv(
   fields: readonly FieldPath[],
-  delivery: { body: Uint8Array; contentType: string; headers: Readonly<Record<string, string>> },
+  subject: FieldSubject,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  if (fields.length === 0) return env;
-  const subject = {
-    payload: fields.some((f) => f.source === "payload")
-      ? parsePayload(delivery.body, delivery.contentType)
-      : undefined,
-    headers: delivery.headers,
-  };
   for (const field of fields) {
     const text = readField(subject, field);
     if (text !== undefined) env[fieldVariable(field)] = capField(text.replaceAll("\0", ""));

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkNonNegative, MAX_TIMER_MS } from "../config/limits.ts";
+import { checkNonNegative, MAX_TIMER_MS } from "../config/mod.ts";
 import { signalGroup, terminateGroup } from "./group_signaller.ts";
 import { simpleCommand } from "./simple_command.ts";
 import { removePayloadFile, writePayloadFile } from "./_payload_file.ts";

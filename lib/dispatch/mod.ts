@@ -11,7 +11,10 @@
  *   out (only a descendant that starts its own session escapes it); each group
  *   is recorded in the store,
  *   so that the next start ends what a crash left running
- *   ({@linkcode endOrphanedRuns}) before the delivery runs again.
+ *   ({@linkcode endOrphanedRuns}) before the delivery runs again;
+ * - each run's command, time limit, environment, fields and filter read from
+ *   the configuration when the run starts ({@linkcode planRun}), not when the
+ *   delivery arrived.
  *
  * It uses the store (`lib/store/`) and the shared limits (`lib/config/`), and
  * must not import `lib/http/`, `lib/cli/` or `lib/daemon.ts`: those assemble it.
@@ -19,31 +22,12 @@
  * @module
  */
 
-export {
-  buildHookEnv,
-  FIELD_CUT_MARKER,
-  type HookDelivery,
-  type HookEnvOptions,
-  MAX_FIELD_BYTES,
-  payloadFieldEnv,
-} from "./hook_env.ts";
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
-export {
-  endOrphanedRuns,
-  type EndOrphanedRunsOptions,
-  type LeftAloneGroup,
-  type OrphanedRuns,
-} from "./orphans.ts";
+export { planRun, type RunPlan } from "./run_plan.ts";
+export { endOrphanedRuns, type OrphanedRuns } from "./orphans.ts";
 export { spawnProblem } from "./_libc.ts";
 export { choosePayloadDir } from "./_payload_file.ts";
-export {
-  decideAfterRun,
-  DEFAULT_POLICY,
-  type EndpointPolicy,
-  type EndpointView,
-  pickToRun,
-  retryDelayMs,
-} from "./policy.ts";
+export type { EndpointPolicy } from "./policy.ts";
 export {
   createQueue,
   type HookRunner,
@@ -51,5 +35,4 @@ export {
   QueueClosedError,
   type QueueEvent,
   type QueueOptions,
-  type RunSettled,
 } from "./queue.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative } from "../config/mod.ts";
 import type { NextState, QueuedRef, RunEnd } from "../store/mod.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 

@@ -11,8 +11,9 @@
  */
 
 import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative } from "../config/mod.ts";
 import type { HookRunResult } from "./hook_runner.ts";
+import type { SkipPlan } from "./run_plan.ts";
 import {
   checkEndpointPolicy,
   decideAfterRun,
@@ -22,7 +23,7 @@ import {
   pickToRun,
   retryDelayMs,
 } from "./policy.ts";
-import { Waiters } from "./_waiters.ts";
+import { settleWithin, sleep, Waiters } from "./_waiters.ts";
 
 export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
 export { QueueClosedError } from "./queue_types.ts";
@@ -38,7 +39,7 @@ import {
  * Build the dispatcher over a store. Nothing runs until `start()`.
  *
  * @param store the delivery store (the queue itself lives there)
- * @param options the runner, environment builder, limits and policies
+ * @param options the runner, what each run starts with, limits and policies
  * @returns the queue
  * @throws {RangeError} when a limit or policy is invalid
  * @example
@@ -49,7 +50,7 @@ import {
  * await using store = openStore(":memory:");
  * await using queue = createQueue(store, {
  *   run: () => Promise.reject(new Error("not in this example")),
- *   env: (d) => ({ HOOKD_DELIVERY_ID: d.id }),
+ *   plan: (d) => ({ command: d.hook, timeoutMs: d.timeoutMs, env: { HOOKD_DELIVERY_ID: d.id } }),
  *   maxConcurrent: 4,
  *   endpoints: new Map([["deploy", { concurrency: 1, retries: 3, onBusy: "latest" }]]),
  *   payloadDir: "/tmp",
@@ -70,12 +71,13 @@ function checkOptions(options: QueueOptions): void {
   const nonNegative = (name: string, value: unknown) =>
     checkNonNegative("createQueue", name, value);
   if (typeof options.run !== "function") throw new TypeError("createQueue: run must be a function");
-  if (typeof options.env !== "function") throw new TypeError("createQueue: env must be a function");
+  if (typeof options.plan !== "function") {
+    throw new TypeError("createQueue: plan must be a function");
+  }
   positiveInteger("maxConcurrent", options.maxConcurrent);
   if (options.pollIntervalMs !== undefined) {
     positiveInteger("pollIntervalMs", options.pollIntervalMs);
   }
-  if (options.maxBackoffMs !== undefined) nonNegative("maxBackoffMs", options.maxBackoffMs);
   if (options.purgeIntervalMs !== undefined) {
     nonNegative("purgeIntervalMs", options.purgeIntervalMs);
   }
@@ -104,6 +106,9 @@ interface Unsaved {
 const MAX_RECORD_TRIES = 10;
 
 const PURGE_BATCH = 500;
+
+/** The longest retry delay: 5 minutes. */
+const MAX_BACKOFF_MS = 300_000;
 
 class DurableQueue implements Queue {
   #store: Store;
@@ -349,10 +354,13 @@ class DurableQueue implements Queue {
     const started = performance.now();
     let result: HookRunResult;
     try {
-      result = await this.#options.run(claimed.hook, {
-        env: this.#options.env(claimed),
+      // The one moment configuration is read for this run.
+      const plan = this.#options.plan(claimed);
+      if ("skip" in plan) return await this.#skipped(claimed, plan);
+      result = await this.#options.run(plan.command, {
+        env: plan.env,
         stdin: claimed.body,
-        timeoutMs: claimed.timeoutMs,
+        timeoutMs: plan.timeoutMs,
         payloadDir: this.#options.payloadDir,
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
@@ -389,7 +397,7 @@ class DurableQueue implements Queue {
       now,
       delayMs: retryDelayMs(claimed.failures + 1, {
         baseMs: policy.backoffMs ?? DEFAULT_POLICY.backoffMs,
-        maxMs: this.#options.maxBackoffMs ?? 300_000,
+        maxMs: MAX_BACKOFF_MS,
         random: this.#random(),
       }),
     });
@@ -408,6 +416,25 @@ class DurableQueue implements Queue {
     };
     this.#unsaved.push({ claimed, end, next });
     await this.#saveUnsaved();
+  }
+
+  /** Record a run that had nothing to run: the hook is gone, or the filter refuses it now. */
+  #skipped(claimed: ClaimedDelivery, plan: SkipPlan): Promise<void> {
+    const now = this.#now();
+    const end: RunEnd = {
+      outcome: "skipped",
+      endedAt: now,
+      durationMs: 0,
+      exitCode: null,
+      signal: null,
+      stdout: "",
+      stderr: "",
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      error: plan.reason,
+    };
+    this.#unsaved.push({ claimed, end, next: plan.skip });
+    return this.#saveUnsaved();
   }
 
   /** Record ended runs; one that cannot be recorded keeps its slot and is tried again at the next pump. */
@@ -557,28 +584,4 @@ class DurableQueue implements Queue {
       // A broken log must not stop the queue.
     }
   }
-}
-
-/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Resolve with undefined after `ms`, or at once when `signal` fires. */
-function sleep(ms: number, signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve(undefined);
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

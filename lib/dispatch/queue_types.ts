@@ -9,11 +9,11 @@
 import type { ClaimedDelivery, DeliveryState, RunOutcome, RunRecord } from "../store/mod.ts";
 import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
 import type { EndpointPolicy } from "./policy.ts";
+import type { RunPlan } from "./run_plan.ts";
 
 /**
  * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
- * queue passes `env` from `QueueOptions.env`, the time limit from the
- * delivery, a `signal` that fires when the queue closes and stops waiting
+ * queue passes the command, `env` and time limit from `QueueOptions.plan`, a `signal` that fires when the queue closes and stops waiting
  * for the hook, and `onSpawn`, which records the hook's process group. In the
  * result, `timedOut` counts as a failure; `aborted` (the queue closed)
  * requeues the delivery instead.
@@ -55,8 +55,12 @@ export type QueueEvent =
 export interface QueueOptions {
   /** Runs a hook. */
   run: HookRunner;
-  /** Builds a hook's whole environment for a delivery. */
-  env: (delivery: ClaimedDelivery) => Record<string, string>;
+  /**
+   * What a claimed delivery runs, read when its run starts (`planRun` in
+   * production): its command, time limit and whole environment, or why
+   * nothing runs (recorded as a `skipped` run).
+   */
+  plan: (delivery: ClaimedDelivery) => RunPlan;
   /** Hooks that may run at once, across endpoints. */
   maxConcurrent: number;
   /** Policies by endpoint name; others get {@linkcode DEFAULT_POLICY}. */
@@ -65,8 +69,6 @@ export interface QueueOptions {
   payloadDir: string;
   /** How often to look for work another process queued, default 1000 ms. */
   pollIntervalMs?: number;
-  /** The longest retry delay, default 300000 (5 minutes). */
-  maxBackoffMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
   /** Passed to the runner. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type AddressList, parseAddress } from "../config/address_list.ts";
+import { type AddressList, parseAddress } from "../config/mod.ts";
 
 /**
  * The client's address: the peer's, unless the peer is a trusted proxy, in
@@ -25,7 +25,7 @@ import { type AddressList, parseAddress } from "../config/address_list.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseAddressList } from "../config/address_list.ts";
+ * import { parseAddressList } from "../config/mod.ts";
  * import { clientAddress } from "./allow_from.ts";
  * const proxies = parseAddressList("10.0.0.0/8", "HOOKD_TRUSTED_PROXIES");
  * assert.equal(clientAddress("10.0.0.2", "198.51.100.7, 10.0.0.5", proxies), "198.51.100.7");
@@ -58,7 +58,7 @@ export function clientAddress(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseAddressList } from "../config/address_list.ts";
+ * import { parseAddressList } from "../config/mod.ts";
  * import { unixClientAddress } from "./allow_from.ts";
  * const proxies = parseAddressList("unix", "HOOKD_TRUSTED_PROXIES", { unix: true });
  * assert.equal(unixClientAddress("198.51.100.7", proxies), "198.51.100.7");

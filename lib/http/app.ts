@@ -12,9 +12,13 @@ import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { clientAddress, unixClientAddress } from "./allow_from.ts";
 import { bodyLimit, type BodyLimitVariables } from "./body_limit.ts";
-import { type Config, type EndpointConfig, pickHook } from "../config/mod.ts";
-import { filterMiss } from "../config/filter.ts";
-import { eventNameProblem } from "../config/event_name.ts";
+import {
+  type Config,
+  type EndpointConfig,
+  eventNameProblem,
+  filterMiss,
+  pickHook,
+} from "../config/mod.ts";
 import { HttpError } from "./http_error.ts";
 import type { RequestObservation, RequestOutcome } from "../metrics.ts";
 import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "./intake.ts";

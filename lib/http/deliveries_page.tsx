@@ -12,7 +12,7 @@
 
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { parseDuration } from "../config/duration.ts";
+import { parseDuration } from "../config/mod.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
 import { STYLE, STYLE_PATH } from "./_style.ts";

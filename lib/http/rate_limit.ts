@@ -12,7 +12,7 @@
  */
 
 import ipaddr from "ipaddr.js";
-import type { RateLimitSpec } from "../config/rate_limit_spec.ts";
+import type { RateLimitSpec } from "../config/mod.ts";
 
 /** Options for {@linkcode createRateLimiter}. */
 export interface RateLimiterOptions extends RateLimitSpec {

@@ -319,7 +319,8 @@ export class PostgresClaims {
         await tx`
           UPDATE deliveries SET state = ${next.state},
             failures = failures + ${next.state === "failed" ? 1 : 0}, updated_at = ${now},
-            finished_at = ${now}, claimed_by = NULL, lease_until = NULL
+            finished_at = ${now}, claimed_by = NULL, lease_until = NULL,
+            filtered_by = ${next.state === "filtered" ? next.filteredBy : null}
           WHERE id = ${claimed.id} AND state = 'running' AND run_id = ${claimed.runId}`;
       }
     });

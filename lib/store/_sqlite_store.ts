@@ -450,9 +450,16 @@ export class SqliteStore implements SyncStore {
         } else {
           this.#statement(
             `UPDATE deliveries SET state = ?, failures = failures + ?, updated_at = ?,
-               finished_at = ?
+               finished_at = ?, filtered_by = ?
              WHERE id = ? AND state = 'running'`,
-          ).run(next.state, next.state === "failed" ? 1 : 0, now, now, claimed.id);
+          ).run(
+            next.state,
+            next.state === "failed" ? 1 : 0,
+            now,
+            now,
+            next.state === "filtered" ? next.filteredBy : null,
+            claimed.id,
+          );
         }
       });
     });

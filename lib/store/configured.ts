@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Config } from "../config/mod.ts";
+import type { Config } from "../config/parse_config.ts";
 import type { Store } from "./contract.ts";
 import { openStore, storePath } from "./mod.ts";
 import { openPostgresStore } from "./postgres.ts";

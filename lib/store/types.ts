@@ -31,6 +31,8 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
 /**
  * How one hook run ended. `aborted`: hookd stopped it while shutting down;
  * `interrupted`: hookd died while it ran. Neither counts against retries.
+ * `skipped`: when the run started, the configuration then had no hook for
+ * the delivery, or its filter refused it; nothing ran.
  */
 export type RunOutcome =
   | "running"
@@ -38,7 +40,8 @@ export type RunOutcome =
   | "failed"
   | "timed_out"
   | "aborted"
-  | "interrupted";
+  | "interrupted"
+  | "skipped";
 
 /** A delivery as the accept path hands it over. */
 export interface NewDelivery {
@@ -331,7 +334,9 @@ export interface RunEnd {
 
 /** Where a delivery goes after a run. */
 export type NextState =
-  | { state: "done" | "failed" }
+  | { state: "done" | "failed" | "ignored" }
+  /** The filter configured when the run started refused it: its variable and failed condition. */
+  | { state: "filtered"; filteredBy: string }
   /** Back to the queue, keeping its place; `notBefore` delays a retry, `failed` counts the run against retries. */
   | { state: "queued"; notBefore: number; failed: boolean };
 

@@ -1,6 +1,6 @@
 /**
  * `hookd replay` end to end: a real daemon, the real CLI as a subprocess.
- * A replay runs the hook configured now for the delivery's event, so that
+ * A replay runs the hook configured (and reloaded) now for the delivery's event, so that
  * fixing a hook and replaying its failures works, and an `ignored`
  * delivery runs once its event has a hook.
  *
@@ -68,7 +68,7 @@ integrationTest(
     assert.equal((await show(daemon.envFile, release)).state, "ignored");
 
     // The fix: a working push hook and a new release hook. The CLI reads the
-    // env file; the daemon runs what the replay stored.
+    // env file; the daemon, reloaded, runs what is configured when each run starts.
     const fixed = `sh ${script}`;
     const text = await Deno.readTextFile(daemon.envFile);
     await Deno.writeTextFile(
@@ -76,6 +76,8 @@ integrationTest(
       text.replace(/^HOOKD_FIX_HOOK_PUSH=.*$/m, `HOOKD_FIX_HOOK_PUSH='${fixed}'`) +
         `HOOKD_FIX_HOOK_RELEASE='${fixed}'\n`,
     );
+    daemon.process.kill("SIGHUP");
+    await daemon.waitForRecord((r) => r.message === "reloaded");
 
     await t.step(
       "a failed delivery runs the fixed hook, and the output says it changed",

@@ -14,6 +14,7 @@ import {
   type QueueOptions,
 } from "../../lib/dispatch/mod.ts";
 import {
+  type ClaimedDelivery,
   type NewDelivery,
   openSqliteStore,
   type StoreOptions,
@@ -129,6 +130,21 @@ export function firstRunWaits(): {
   return { first, ran, run };
 }
 
+/**
+ * A queue's `plan` that runs the stored hook with the stored time limit and
+ * `env(delivery)`: what the configuration says is `planRun`'s concern, tested
+ * on its own.
+ */
+export function planWith(
+  env: (delivery: ClaimedDelivery) => Record<string, string>,
+): QueueOptions["plan"] {
+  return (delivery) => ({
+    command: delivery.hook,
+    timeoutMs: delivery.timeoutMs,
+    env: env(delivery),
+  });
+}
+
 export interface Harness extends AsyncDisposable {
   /** The store the queue uses, with its synchronous operations, for the test to inspect. */
   store: SyncStore;
@@ -162,7 +178,7 @@ export async function harness(
   });
   const queue = createQueue(seen, {
     run: () => Promise.resolve(outcome()),
-    env: (d) => ({ HOOKD_DELIVERY_ID: d.id }),
+    plan: planWith((d) => ({ HOOKD_DELIVERY_ID: d.id })),
     maxConcurrent: 4,
     endpoints: new Map([["deploy", { concurrency: 1, retries: 0, onBusy: "queue" }]]),
     payloadDir: dir,

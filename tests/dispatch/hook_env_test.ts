@@ -5,7 +5,7 @@ import {
   type HookDelivery,
   MAX_FIELD_BYTES,
   payloadFieldEnv,
-} from "../../lib/dispatch/mod.ts";
+} from "../../lib/dispatch/hook_env.ts";
 import { parseFieldList } from "../../lib/config/payload_field.ts";
 import { PUSH_OF_TAG, PUSH_TO_DEFAULT_BRANCH } from "../_github_examples.ts";
 
@@ -121,11 +121,7 @@ function fieldsOf(list: string, payload: unknown, headers: Record<string, string
   const problems: string[] = [];
   const fields = parseFieldList("HOOKD_GH_HOOK_FIELDS", list, problems);
   assert.deepEqual(problems, []);
-  return payloadFieldEnv(fields, {
-    body: new TextEncoder().encode(JSON.stringify(payload)),
-    contentType: "application/json",
-    headers,
-  });
+  return payloadFieldEnv(fields, { payload: JSON.parse(JSON.stringify(payload)), headers });
 }
 
 Deno.test("payloadFieldEnv() hands a hook the configured payload fields", async (t) => {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { decideAfterRun, pickToRun, retryDelayMs } from "../../lib/dispatch/mod.ts";
+import { decideAfterRun, pickToRun, retryDelayMs } from "../../lib/dispatch/policy.ts";
 
 Deno.test("retryDelayMs() doubles from the base, caps, and jitters between half and all", () => {
   const delay = (failures: number, random: number) =>

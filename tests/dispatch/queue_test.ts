@@ -26,6 +26,7 @@ import {
   harness,
   insertAll,
   outcome,
+  planWith,
 } from "./_queue_harness.ts";
 
 const encoder = new TextEncoder();
@@ -35,7 +36,7 @@ Deno.test("createQueue() rejects invalid limits and policies when built", async 
   const build = (options: Partial<QueueOptions>) => () =>
     createQueue(asyncStore(h.store), {
       run: () => Promise.resolve(outcome()),
-      env: () => ({}),
+      plan: planWith(() => ({})),
       maxConcurrent: 1,
       endpoints: new Map(),
       payloadDir: h.dir,
@@ -215,7 +216,7 @@ Deno.test("an endpoint with concurrency 1 runs one hook at a time, in order", as
   };
   await using h = await harness({
     run,
-    env: (d) => ({ HOOKD_DELIVERY_ID: d.id, ENDPOINT: d.endpoint }),
+    plan: planWith((d) => ({ HOOKD_DELIVERY_ID: d.id, ENDPOINT: d.endpoint })),
     maxConcurrent: 4,
     endpoints: new Map([
       ["deploy", { concurrency: 1, retries: 0, onBusy: "queue" }],
@@ -323,7 +324,7 @@ Deno.test("start() reruns a delivery a crashed daemon left running", async () =>
     const events = new EventLog();
     await using queue = createQueue(store, {
       run: () => Promise.resolve(outcome()),
-      env: () => ({}),
+      plan: planWith(() => ({})),
       maxConcurrent: 1,
       endpoints: new Map(),
       payloadDir: dir,
@@ -407,24 +408,44 @@ Deno.test("the queue purges deliveries older than the retention in the backgroun
   assert.equal(h.store.get(recent.id)?.state, "ignored");
 });
 
-Deno.test("a delivery for an endpoint the configuration lost still runs its stored hook", async () => {
+Deno.test("a delivery its plan gives nothing to run is recorded as a skipped run, in the plan's state", async () => {
   const commands: string[] = [];
   await using h = await harness({
     run: (command) => {
       commands.push(command);
       return Promise.resolve(outcome());
     },
+    plan: (d) =>
+      d.event === "push"
+        ? { skip: { state: "ignored" }, reason: "no hook is configured for push now" }
+        : {
+          skip: { state: "filtered", filteredBy: "HOOKD_X_MATCH_PR: ref=main" },
+          reason: "filtered",
+        },
   });
-  const [id] = await insertAll(h, [delivery({ endpoint: "removed", hook: "./old.sh" })]);
-  await h.events.ended(id, "done");
-  assert.deepEqual(commands, ["./old.sh"]);
+  const [ignored, filtered] = await insertAll(h, [
+    delivery({ event: "push" }),
+    delivery({ event: "pull_request" }),
+  ]);
+  await h.events.ended(ignored, "ignored");
+  await h.events.ended(filtered, "filtered");
+  assert.deepEqual(commands, []);
+  const detail = h.store.get(ignored)!;
+  assert.deepEqual(detail.runs.map((r) => [r.outcome, r.error]), [
+    ["skipped", "no hook is configured for push now"],
+  ]);
+  assert.equal(h.store.get(filtered)?.filteredBy, "HOOKD_X_MATCH_PR: ref=main");
 });
 
 Deno.test("hooks run by the real runner receive the body on stdin and their environment", async () => {
   await using h = await harness({
     run: runHook,
     start: false,
-    env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, LOG: `${h.dir}/ids` }),
+    plan: planWith((d) => ({
+      PATH: "/usr/bin:/bin",
+      HOOKD_DELIVERY_ID: d.id,
+      LOG: `${h.dir}/ids`,
+    })),
   });
   const ids = await insertAll(h, [
     delivery({
@@ -461,7 +482,7 @@ Deno.test("the queue's runs kill what each hook left in its group, and record th
       });
     },
     start: false,
-    env: (d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, OUT: h.dir }),
+    plan: planWith((d) => ({ PATH: "/usr/bin:/bin", HOOKD_DELIVERY_ID: d.id, OUT: h.dir })),
   });
   // Each hook leaves a child behind that holds no pipe of its own and ignores SIGTERM; only
   // if nothing kills it does it live to leave its mark.
