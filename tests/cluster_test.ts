@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "./_proc.ts";
 import {
   type Daemon,
   githubSignature,
@@ -93,19 +94,6 @@ async function lines(path: string): Promise<string[]> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
-  }
-}
-
-/** Poll `check` until it holds; fail with `what` after `timeoutMs`. */
-async function eventually(
-  what: () => string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -210,7 +198,7 @@ Deno.test({
             await Promise.all(Array.from({ length: 6 }, (_, c) => client(c)));
             await Promise.all(restarts);
             assert.equal(kills, 2);
-            await eventually(
+            await waitUntil(
               () => `runs of ${[...acked].length} acknowledged deliveries`,
               async () => {
                 const ran = new Set(await lines(`${dir.path}/serial.ran`));
@@ -237,7 +225,7 @@ Deno.test({
               ),
             );
             for (const id of twice) assert.ok(interrupted.has(id), `${id} ran twice`);
-            await eventually(
+            await waitUntil(
               () => "every delivery done",
               async () =>
                 (await query("SELECT count(*) FROM deliveries WHERE state <> 'done'"))[0] === "0",
@@ -271,7 +259,7 @@ Deno.test({
           ]);
           assert.deepEqual(statuses.sort(), [200, 202], `${id}: one stores, one is a duplicate`);
         }
-        await eventually(
+        await waitUntil(
           () => "every delivery run",
           async () => new Set(await lines(`${dir.path}/race.ran`)).size === ids.length,
         );
@@ -280,7 +268,7 @@ Deno.test({
           ["20|20"],
         );
         let states: string[] = [];
-        await eventually(
+        await waitUntil(
           () => `every delivery done: ${states.join(", ")}`,
           async () => {
             states = await query("SELECT state, count(*) FROM deliveries GROUP BY 1");
@@ -310,7 +298,7 @@ Deno.test({
       await using a = await startDaemon(instanceEnv(url, "a", endpoints));
       await using b = await startDaemon(instanceEnv(url, "b", endpoints));
       assert.equal(await deliver(a.url, "deploy", "v1"), 202);
-      await eventually(
+      await waitUntil(
         () => "v1 started",
         async () => (await lines(`${dir.path}/started`)).length > 0,
       );
@@ -318,15 +306,14 @@ Deno.test({
         assert.equal(await deliver(node.url, "deploy", id), 202);
       }
       await Deno.writeTextFile(gate, "");
-      await eventually(
-        () => "v4 ran",
-        async () => (await lines(`${dir.path}/ran`)).includes("v4"),
+      // The hook writes its line before it exits; the run's end is recorded after.
+      const states = () => query("SELECT source_id, state FROM deliveries ORDER BY source_id");
+      await waitUntil(
+        () => "v4 recorded done",
+        async () => (await states()).includes("v4|done"),
       );
       assert.deepEqual(await lines(`${dir.path}/ran`), ["v1", "v4"]);
-      assert.deepEqual(
-        await query("SELECT source_id, state FROM deliveries ORDER BY source_id"),
-        ["v1|done", "v2|superseded", "v3|superseded", "v4|done"],
-      );
+      assert.deepEqual(await states(), ["v1|done", "v2|superseded", "v3|superseded", "v4|done"]);
     });
 
     await t.step(
@@ -357,14 +344,14 @@ Deno.test({
         await using b = await startDaemon(instanceEnv(url, "b", endpoints, globals));
         try {
           assert.equal(await deliver(a.url, "slow", "s1"), 202);
-          await eventually(
+          await waitUntil(
             () => "s1 started",
             async () => (await lines(`${dir.path}/slow.started`)).length > 0,
           );
           // s2 cannot run anywhere while s1 runs (CONCURRENCY=1 across the cluster); b is idle.
           assert.equal(await deliver(b.url, "slow", "s2"), 202);
           assert.equal(await deliver(b.url, "fast", "f1"), 202);
-          await eventually(
+          await waitUntil(
             () => "f1 ran on the idle instance while s1 still ran",
             async () => (await lines(`${dir.path}/fast.ran`)).includes("f1"),
             3000,
@@ -373,7 +360,7 @@ Deno.test({
         } finally {
           await Deno.writeTextFile(gate, "");
         }
-        await eventually(
+        await waitUntil(
           () => "s2 ran after s1",
           async () => (await lines(`${dir.path}/slow.started`)).includes("s2"),
         );
@@ -398,7 +385,7 @@ Deno.test({
         const endpoints = { held: { HOOK_PUSH: hook, TIMEOUT: "60s" } };
         await using first = await startDaemon(instanceEnv(url, "same", endpoints));
         assert.equal(await deliver(first.url, "held", "h1"), 202);
-        await eventually(
+        await waitUntil(
           () => "h1 started",
           async () => (await lines(`${dir.path}/started`)).length > 0,
         );
@@ -413,11 +400,11 @@ Deno.test({
         assert.match(twin, /did not start \(exited[^]*HOOKD_INSTANCE_ID/);
         assert.deepEqual(await query("SELECT source_id, state FROM deliveries"), ["h1|running"]);
         await Deno.writeTextFile(gate, "");
-        await eventually(
+        await waitUntil(
           () => "h1 ran to its end on the first daemon",
           async () => (await lines(`${dir.path}/ran`)).includes("h1"),
         );
-        await eventually(
+        await waitUntil(
           () => "h1 done",
           async () => (await query("SELECT state FROM deliveries")).join() === "done",
         );
@@ -447,7 +434,7 @@ Deno.test({
       } finally {
         await cluster.start();
       }
-      await eventually(() => "healthy again", async () => (await health()).status === 200);
+      await waitUntil(() => "healthy again", async () => (await health()).status === 200);
       assert.equal(await deliver(node.url, "h", "after"), 202);
     });
 
@@ -466,7 +453,7 @@ Deno.test({
         assert.equal(shown.code, 0, shown.stderr);
         assert.equal(JSON.parse(shown.stdout).state, "queued", "nobody runs it yet");
         await using worker = await startDaemon(instanceEnv(url, "worker", endpoints));
-        await eventually(
+        await waitUntil(
           () => "r-1 ran on the worker",
           async () => (await lines(`${dir.path}/split.ran`)).includes("r-1"),
         );
