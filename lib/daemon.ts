@@ -38,8 +38,7 @@ import {
   runHook,
   spawnProblem,
 } from "./dispatch/mod.ts";
-import type { Store } from "./store/mod.ts";
-import { openConfiguredStore } from "./store/configured.ts";
+import { openConfiguredStore, type Store } from "./store/mod.ts";
 
 const log = daemonLog();
 

@@ -10,7 +10,14 @@
  * @module
  */
 
-import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
+import {
+  type ClaimedDelivery,
+  DEFAULT_PURGE_LIMIT,
+  type NextState,
+  type QueuedRef,
+  type RunEnd,
+  type Store,
+} from "../store/mod.ts";
 import { checkNonNegative } from "../config/limits.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import {
@@ -102,8 +109,6 @@ interface Unsaved {
  * own recovery (a lease running out, the next start) settles the delivery.
  */
 const MAX_RECORD_TRIES = 10;
-
-const PURGE_BATCH = 500;
 
 class DurableQueue implements Queue {
   #store: Store;
@@ -538,9 +543,9 @@ class DurableQueue implements Queue {
     try {
       const olderThan = this.#now() - this.#store.retentionMs;
       while (!this.#closing) {
-        const deleted = await this.#store.purge(olderThan, { limit: PURGE_BATCH });
+        const deleted = await this.#store.purge(olderThan);
         total += deleted;
-        if (deleted < PURGE_BATCH) break;
+        if (deleted < DEFAULT_PURGE_LIMIT) break;
         // Let requests in between batches: purging must never stall the accept path.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }

@@ -19,7 +19,7 @@
  */
 
 import postgres from "postgres";
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import { maskStoreUrl } from "../config/store_setting.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
@@ -27,8 +27,6 @@ import { PostgresStore, unavailable } from "./_postgres_store.ts";
 import { StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";
-
-const DAY_MS = 86_400_000;
 
 /** Options for {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -99,7 +97,7 @@ export async function openPostgresStore(
   url: string,
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const killGraceMs = options.killGraceMs ?? 5000;
   const leaseMarginMs = options.leaseMarginMs ?? 10_000;
