@@ -9,7 +9,7 @@
  */
 
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
-import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
+import { type BatchWritten, GroupCommit } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
 import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
@@ -59,7 +59,6 @@ export interface SqliteStoreOptions {
   now: () => number;
   walPath?: string;
   sync: "full" | "normal";
-  backgroundCheckpoint: boolean;
 }
 
 /** The store over one SQLite connection. */
@@ -102,12 +101,10 @@ export class SqliteStore implements Store {
     this.#now = options.now;
     this.#batched = writeBatcher((work) => this.#batch(work), options.busyTimeoutMs);
     this.#commits = new GroupCommit(db, {
-      path,
       // Only what is acknowledged after a sync survives a power cut; `normal` skips it.
       walPath: options.sync === "full" ? options.walPath : undefined,
       maxWaitMs: options.maxWaitMs,
       busyTimeoutMs: options.busyTimeoutMs,
-      backgroundCheckpoint: options.backgroundCheckpoint,
       write: (rows) => this.#writeBatch(rows),
       blocking: (work) => this.#blocking(work),
     });
@@ -124,7 +121,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
+  #writeBatch(rows: readonly NewDelivery[]): BatchWritten {
     const written = this.#transaction(() => {
       const now = this.#now();
       return insertRows(rows, {
@@ -135,7 +132,6 @@ export class SqliteStore implements Store {
         firstSeq: this.#nextSeq(),
       });
     }, true);
-    this.#commits.wrote(written.bytes);
     return written;
   }
 
@@ -516,7 +512,6 @@ export class SqliteStore implements Store {
       try {
         const result = work();
         this.#db.exec("COMMIT");
-        this.#commits.wrote(PAGE_BYTES);
         return result;
       } catch (error) {
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.

@@ -120,7 +120,6 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     now: options.now ?? Date.now,
     walPath,
     sync: options.sync ?? "full",
-    backgroundCheckpoint: walPath !== undefined && (options.backgroundCheckpoint ?? false),
   });
 }
 
@@ -130,8 +129,6 @@ export interface ConfiguredStoreOptions {
   readOnly?: boolean;
   /** SQLite: create a missing file, default true; false throws `StoreMissingError`. */
   create?: boolean;
-  /** SQLite: checkpoint in a worker thread (the daemon). */
-  backgroundCheckpoint?: boolean;
   /** PostgreSQL: the hook runner's kill grace, part of every lease. */
   killGraceMs?: number;
 }
@@ -167,6 +164,5 @@ export async function openConfiguredStore(
     sync: config.sync,
     readOnly: options.readOnly,
     create: options.create,
-    backgroundCheckpoint: options.backgroundCheckpoint,
   });
 }

@@ -70,7 +70,6 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
         insertTransactions: 1,
         inserted: 50,
         checkpoints: 0,
-        checkpointsInWorker: false,
       });
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, 50);
@@ -83,7 +82,6 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
         insertTransactions: 4,
         inserted: 53,
         checkpoints: 0,
-        checkpointsInWorker: false,
       });
     });
   });
@@ -168,111 +166,38 @@ Deno.test("inserts arriving while a WAL sync runs share the next commit", async 
   });
 });
 
-Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop", async () => {
-  await withStore({ backgroundCheckpoint: true }, async (store) => {
+Deno.test("SQLite's checkpoints keep the WAL bounded, and cut it back after a burst", async () => {
+  await withStore({}, async (store) => {
     const body = new Uint8Array(32 * 1024).fill(97);
-    const burst = () =>
-      Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
-    // The worker starts in its own time; the WAL may grow until its first checkpoint.
-    for (let round = 0; (await store.stats()).checkpoints === 0; round++) {
-      assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
-      await burst();
-    }
-    const before = (await Deno.stat(`${store.path}-wal`)).size;
-    const rounds = 40;
-    for (let round = 0; round < rounds; round++) await burst();
-    const written = rounds * 20 * body.byteLength;
-    const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+    const burst = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => store.insert(delivery({ body }))));
+    // 2,000 rows at once: one 64 MB commit, far past a checkpoint's 1,000 pages.
+    for (let i = 0; i < 4; i++) await burst(500);
+    const highWater = (await Deno.stat(`${store.path}-wal`)).size;
+    assert.ok(highWater > 8 * 1024 * 1024, `the burst grew the WAL to ${highWater} bytes`);
+    // Small commits from here: each checkpoint rewinds the WAL, which is cut to 4 MiB.
+    for (let round = 0; round < 40; round++) await burst(20);
+    const after = (await Deno.stat(`${store.path}-wal`)).size;
     assert.ok(
-      grown < written / 2,
-      `the WAL grew by ${grown} bytes while ${written} bytes of bodies were stored: never rewound`,
+      after <= 4 * 1024 * 1024 + 2 * body.byteLength * 20,
+      `the WAL stayed at ${after} bytes`,
     );
   });
 });
 
-Deno.test("close() with a background checkpointer closes its connection first: no WAL is left", async () => {
+Deno.test("close() leaves no WAL: the last connection checkpoints and removes it", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/state/hookd.db`;
-  const store = openStore(path, { backgroundCheckpoint: true });
+  const store = openStore(path);
   const body = new Uint8Array(32 * 1024).fill(97);
-  // Until the worker has checkpointed once, so that its connection is open.
-  for (let round = 0; (await store.stats()).checkpoints === 0; round++) {
-    assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
+  for (let round = 0; round < 5; round++) {
     await Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
   }
-  const stored = (await store.stats()).inserted;
   await store.close();
-  // The last connection to close checkpoints the WAL into the database and removes it.
   await assert.rejects(Deno.stat(`${path}-wal`), Deno.errors.NotFound);
   using reader = new DatabaseSync(path, { readOnly: true });
   const { n } = reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number };
-  assert.equal(n, stored);
-});
-
-/** How many of this process's open files are `path`: SQLite opens one per connection. */
-function openCount(path: string): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path) count++;
-    } catch { /* closed meanwhile */ }
-  }
-  return count;
-}
-
-/** Poll `check` until it returns a value; the bound only ends a test that would hang. */
-async function pollFor<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  while (true) {
-    const value = await check();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `still waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the worker fails", async () => {
-  await using dir = await tempDir();
-  const state = `${dir.path}/state`;
-  const moved = `${dir.path}/moved`;
-  // The worker opens the file on its own thread once it has loaded, which
-  // can take seconds on a cold start: the store is moved away before that,
-  // so the worker finds nothing and fails. Should its thread have been
-  // quicker than this one (it opened the file: a second open file), the
-  // attempt shows nothing; another store tries again.
-  let store: Store | undefined;
-  for (let attempt = 1; store === undefined; attempt++) {
-    assert.ok(attempt <= 10, "the worker opened the file before it was moved, every time");
-    const candidate = openStore(`${state}/hookd.db`, { backgroundCheckpoint: true });
-    assert.equal((await candidate.stats()).checkpointsInWorker, true);
-    Deno.renameSync(state, moved);
-    const outcome = await pollFor("the worker fails or opens the moved file", async () => {
-      if (!(await candidate.stats()).checkpointsInWorker) return "failed";
-      return openCount(`${moved}/hookd.db`) > 1 ? "opened" : undefined;
-    });
-    Deno.renameSync(moved, state);
-    if (outcome === "failed") store = candidate;
-    else {
-      await candidate.close();
-      Deno.removeSync(state, { recursive: true });
-    }
-  }
-  await using _store = store;
-  const body = new Uint8Array(32 * 1024).fill(97);
-  const burst = () =>
-    Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
-  await burst();
-  const before = (await Deno.stat(`${store.path}-wal`)).size;
-  for (let round = 0; round < 40; round++) await burst();
-  const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
-  assert.ok(
-    grown < 40 * 20 * body.byteLength / 2,
-    `the WAL grew by ${grown} bytes: nothing checkpoints it`,
-  );
-  assert.equal((await store.stats()).inserted, 41 * 20);
+  assert.equal(n, 100);
 });
 
 Deno.test("insert() suppresses a duplicate sender id within the retention window", async (t) => {
@@ -807,7 +732,7 @@ Deno.test("insert() waits for another process's write lock without stopping the 
         const [a, b] = await Promise.all([first.promise, second]);
         assert.deepEqual(
           await store.stats(),
-          { insertTransactions: 2, inserted: 2, checkpoints: 0, checkpointsInWorker: false },
+          { insertTransactions: 2, inserted: 2, checkpoints: 0 },
           "the insert that came while the first waited joined the next commit",
         );
         assert.deepEqual((await store.queued("deploy", { limit: 2 })).map((r) => r.id), [
