@@ -1,9 +1,8 @@
 /**
  * The store's share of the accept path, alone: inserts of the bench's signed
  * push into a file store opened as the daemon opens it (WAL, fsync'd before
- * an insert resolves, background checkpointer), so many at a time, and the
- * process's CPU per insert (user + system, the checkpointer's thread and the
- * fsyncs included). No HTTP, no verify, no log: a change to the schema or
+ * an insert resolves, SQLite's own checkpoints), so many at a time, and the
+ * process's CPU per insert (user + system, the fsyncs included). No HTTP, no verify, no log: a change to the schema or
  * the insert shows here with far less noise than in `deno task bench`.
  *
  * Usage: `deno run -A bench/store_insert.ts [--rows 20000] [--concurrency 16]
@@ -49,7 +48,7 @@ export interface StoreInsertResult {
 export async function measureInserts(options: StoreInsertOptions): Promise<StoreInsertResult> {
   const dir = await Deno.makeTempDir({ dir: options.dir, prefix: "hookd-store-insert-" });
   try {
-    await using store = openStore(`${dir}/hookd.db`, { backgroundCheckpoint: true });
+    await using store = openStore(`${dir}/hookd.db`);
     const body = new TextEncoder().encode(pushPayload(7_168));
     const row = (): NewDelivery => ({
       endpoint: "github",

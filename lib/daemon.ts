@@ -35,8 +35,7 @@ import {
   runHook,
   spawnProblem,
 } from "./dispatch/mod.ts";
-import type { Store } from "./store/mod.ts";
-import { openConfiguredStore } from "./store/configured.ts";
+import { openConfiguredStore, type Store } from "./store/mod.ts";
 
 const log = daemonLog();
 
@@ -94,7 +93,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   let current = config;
   let hookSource = options.env;
   let endpoints = await buildEndpoints(config);
-  const store = await openConfiguredStore(config, { backgroundCheckpoint: true });
+  const store = await openConfiguredStore(config);
   // The queue reads this map on every dispatch, so a reload updates it in place.
   const policies = new Map<string, EndpointPolicy>();
   setPolicies(policies, config);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NewDelivery, RunEnd, Store, SyncStore } from "../lib/store/mod.ts";
+import type { NewDelivery, RunEnd, Store } from "../lib/store/mod.ts";
 
 const SAMPLE = {
   endpoint: "deploy",
@@ -47,7 +47,7 @@ export function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
  * @returns its id
  */
 export async function seed(
-  store: Store | SyncStore,
+  store: Store,
   d: NewDelivery,
   end: Partial<RunEnd> & { outcome: "succeeded" | "failed" } | null = { outcome: "succeeded" },
 ): Promise<string> {

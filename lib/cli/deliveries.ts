@@ -17,12 +17,12 @@ import {
   type DeliveryFilter,
   type DeliveryState,
   type DeliverySummary,
+  openConfiguredStore,
   type RequeueOptions,
   type RequeueResult,
   type Store,
   StoreMissingError,
 } from "../store/mod.ts";
-import { openConfiguredStore } from "../store/configured.ts";
 
 /** The flags shared by `hookd deliveries` and `hookd replay`, as given on the command line. */
 export interface DeliveryFlags {

@@ -30,3 +30,6 @@ export function checkNonNegative(where: string, name: string, value: unknown): v
     throw new RangeError(`${where}: ${name} must be a finite number >= 0: got ${value}`);
   }
 }
+
+/** How long deliveries are kept and duplicates recognised when `HOOKD_RETENTION` is not set: 7 days. */
+export const DEFAULT_RETENTION_MS = 7 * 86_400_000;

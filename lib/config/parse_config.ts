@@ -11,7 +11,8 @@ import { closest, distance } from "fastest-levenshtein";
 import { ConfigError } from "./config_error.ts";
 import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { DEFAULT_RETENTION_MS } from "./limits.ts";
 import {
   countProblem,
   durationProblem,
@@ -137,7 +138,10 @@ export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
   HOOKD_MAX_CONCURRENT_HOOKS: { help: "hooks running at once", default: () => "4" },
   HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
   HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
-  HOOKD_RETENTION: { help: "how long deliveries are kept", default: () => "7d" },
+  HOOKD_RETENTION: {
+    help: "how long deliveries are kept",
+    default: () => formatDuration(DEFAULT_RETENTION_MS),
+  },
   HOOKD_SYNC: {
     help: "full: a 2xx survives a power cut (fsync); normal: a crash of hookd only",
     default: () => "full",

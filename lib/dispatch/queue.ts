@@ -10,7 +10,14 @@
  * @module
  */
 
-import type { ClaimedDelivery, NextState, QueuedRef, RunEnd, Store } from "../store/mod.ts";
+import {
+  type ClaimedDelivery,
+  DEFAULT_PURGE_LIMIT,
+  type NextState,
+  type QueuedRef,
+  type RunEnd,
+  type Store,
+} from "../store/mod.ts";
 import { checkNonNegative } from "../config/mod.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import type { SkipPlan } from "./run_plan.ts";
@@ -104,8 +111,6 @@ interface Unsaved {
  * own recovery (a lease running out, the next start) settles the delivery.
  */
 const MAX_RECORD_TRIES = 10;
-
-const PURGE_BATCH = 500;
 
 /** The longest retry delay: 5 minutes. */
 const MAX_BACKOFF_MS = 300_000;
@@ -565,9 +570,9 @@ class DurableQueue implements Queue {
     try {
       const olderThan = this.#now() - this.#store.retentionMs;
       while (!this.#closing) {
-        const deleted = await this.#store.purge(olderThan, { limit: PURGE_BATCH });
+        const deleted = await this.#store.purge(olderThan);
         total += deleted;
-        if (deleted < PURGE_BATCH) break;
+        if (deleted < DEFAULT_PURGE_LIMIT) break;
         // Let requests in between batches: purging must never stall the accept path.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }

@@ -2,8 +2,7 @@
  * Group commit for the SQLite store: inserts from concurrent requests share
  * one transaction and one fdatasync of the WAL, run on Deno's I/O threads;
  * a lock held by another process is waited out on a timer, never inside
- * SQLite (that would stop the event loop); and, with a background
- * checkpointer, a worker thread copies the WAL back into the database.
+ * SQLite (that would stop the event loop).
  *
  * @module
  */
@@ -18,10 +17,6 @@ import {
   StoreUnavailableError,
 } from "./types.ts";
 
-/** SQLite's page size, the least a write transaction adds to the WAL. */
-export const PAGE_BYTES = 4096;
-/** SQLite checkpoints after 1,000 pages by default; so does the background checkpointer. */
-const CHECKPOINT_BYTES = 1000 * PAGE_BYTES;
 const MAX_BATCH = 500;
 
 /** A locked commit is tried again after this long plus up to {@linkcode RETRY_JITTER_MS}. */
@@ -52,16 +47,12 @@ export interface BatchWritten {
 
 /** Options for {@linkcode GroupCommit}. */
 export interface GroupCommitOptions {
-  /** The database file (the checkpointer opens its own connection to it). */
-  path: string;
   /** The WAL file, when inserts are made durable by syncing it; undefined outside WAL mode. */
   walPath?: string;
   /** How long the first insert of a batch waits for others to join it. */
   maxWaitMs: number;
   /** How long an insert waits for another process's write lock. */
   busyTimeoutMs: number;
-  /** Checkpoint in a worker thread instead of in the committing call. */
-  backgroundCheckpoint: boolean;
   /**
    * Write the rows in one transaction (durable where there is no WAL) and
    * report what it did; throws what SQLite throws.
@@ -78,7 +69,7 @@ function settle(committed: readonly Committed[], failure?: unknown): void {
   }
 }
 
-/** The insert path of the SQLite store: batching, lock retries, WAL syncs and checkpoints. */
+/** The insert path of the SQLite store: batching, lock retries and WAL syncs. */
 export class GroupCommit {
   #db: DatabaseSync;
   #options: GroupCommitOptions;
@@ -89,26 +80,13 @@ export class GroupCommit {
   #cancelFlush: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
   #closed = false;
-  #stats: Omit<StoreStats, "checkpointsInWorker"> = {
-    insertTransactions: 0,
-    inserted: 0,
-    checkpoints: 0,
-  };
+  #stats: StoreStats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   /** Committed batches waiting for the next WAL sync. */
   #unsynced: Committed[] = [];
   /** The batches the WAL sync under way will settle. */
   #syncingBatches: Committed[] = [];
   /** The WAL sync under way, if any. */
   #syncing: Promise<void> | undefined;
-  /** The background checkpointer, while it works. */
-  #checkpointer: Worker | undefined;
-  /** Set to 1 by the checkpointer once it has closed its connection. */
-  #workerClosed = new Int32Array(new SharedArrayBuffer(4));
-  /** The checkpoint under way: `bulk` while inserts go on, `final` while they wait. */
-  #checkpointing: "no" | "bulk" | "final" = "no";
-  /** About how many bytes were written to the WAL since the last checkpoint began. */
-  #walBytes = 0;
-
   /**
    * Start committing for a store's connection.
    *
@@ -118,7 +96,6 @@ export class GroupCommit {
   constructor(db: DatabaseSync, options: GroupCommitOptions) {
     this.#db = db;
     this.#options = options;
-    if (options.backgroundCheckpoint) this.#startCheckpointer(options.path);
   }
 
   /**
@@ -144,30 +121,14 @@ export class GroupCommit {
     return this.#pending.length + (this.#waiting?.length ?? 0);
   }
 
-  /** Commit counters, and whether a worker checkpoints. */
+  /** Commit counters. */
   stats(): StoreStats {
-    return { ...this.#stats, checkpointsInWorker: this.#checkpointer !== undefined };
-  }
-
-  /**
-   * Count bytes written to the WAL; asks for a checkpoint once about a
-   * thousand pages were written since the last one began.
-   *
-   * @param bytes about how many bytes a commit wrote
-   */
-  wrote(bytes: number): void {
-    if (!this.#checkpointer) return;
-    this.#walBytes += bytes;
-    if (this.#checkpointing !== "no" || this.#walBytes < CHECKPOINT_BYTES) return;
-    this.#checkpointing = "bulk";
-    this.#walBytes = 0;
-    this.#checkpointer.postMessage({ type: "checkpoint" });
+    return { ...this.#stats };
   }
 
   /**
    * Commit pending inserts (an insert waiting for the write lock gets one
-   * last try that waits in SQLite), make them durable, and close the
-   * checkpointer's connection first, so the store's is the last one.
+   * last try that waits in SQLite) and make them durable.
    */
   close(): void {
     if (this.#closed) return;
@@ -184,14 +145,6 @@ export class GroupCommit {
     }
     this.#syncNow();
     this.#closed = true;
-    if (this.#checkpointer) {
-      // Its connection closed first, the store's is the last: SQLite checkpoints and removes the
-      // WAL. Shutting down, nothing left to serve: waiting here (after a checkpoint under way,
-      // at most a second) is allowed.
-      this.#checkpointer.postMessage({ type: "close" });
-      Atomics.wait(this.#workerClosed, 0, 0, 1000);
-    }
-    this.#stopCheckpointer();
   }
 
   #scheduleFlush(waitMs: number): void {
@@ -223,12 +176,10 @@ export class GroupCommit {
 
   /**
    * Inserts wait, to share a later commit: while a batch waits for another
-   * process's lock, while the WAL sync of the last batch runs, and while the
-   * checkpointer copies the last frames (see #startCheckpointer).
+   * process's lock, and while the WAL sync of the last batch runs.
    */
   #held(): boolean {
-    return this.#waiting !== undefined || this.#syncing !== undefined ||
-      this.#checkpointing === "final";
+    return this.#waiting !== undefined || this.#syncing !== undefined;
   }
 
   /**
@@ -269,56 +220,6 @@ export class GroupCommit {
     } else {
       this.#unsynced.push({ batch, results: written.results });
       this.#syncing ??= this.#syncThenSettle(walPath);
-    }
-  }
-
-  #startCheckpointer(path: string): void {
-    let worker: Worker;
-    try {
-      worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
-        type: "module",
-      });
-    } catch {
-      return; // SQLite's own checkpoints stay on.
-    }
-    // A WAL is only rewound (written again from its start) by a checkpoint
-    // that copies all of it with no writer in between, which a checkpoint
-    // running beside a busy writer never achieves: the file would grow for as
-    // long as requests keep coming. So the bulk pass (PASSIVE) runs beside
-    // the inserts, and a short final pass (RESTART: the frames committed
-    // meanwhile) runs while inserts wait; both in the worker, so the event
-    // loop never waits for a checkpoint's syncs. A dispatcher write that
-    // meets the final pass's lock is retried on a timer (`async_store.ts`),
-    // as with any other process's lock.
-    worker.onmessage = (event: MessageEvent<{ type: string }>) => {
-      if (event.data.type === "checkpointed") {
-        if (this.#checkpointing === "bulk" && !this.#closed) {
-          this.#checkpointing = "final";
-          worker.postMessage({ type: "checkpoint", mode: "RESTART" });
-          return;
-        }
-        this.#checkpointing = "no";
-        this.#stats.checkpoints++;
-        this.#flushRest();
-      } else if (event.data.type === "error") this.#stopCheckpointer();
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.#stopCheckpointer();
-    };
-    worker.postMessage({ type: "open", path, closed: this.#workerClosed.buffer });
-    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
-    this.#checkpointer = worker;
-  }
-
-  /** Back to SQLite's checkpoints in the committing call: slower commits, but the WAL stays bounded. */
-  #stopCheckpointer(): void {
-    this.#checkpointer?.terminate();
-    this.#checkpointer = undefined;
-    this.#checkpointing = "no";
-    if (!this.#closed) {
-      this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
-      this.#flushRest();
     }
   }
 

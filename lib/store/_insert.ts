@@ -10,7 +10,6 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import { PAGE_BYTES } from "./_group_commit.ts";
 import type { IdGenerator } from "./_id.ts";
 import type { DeliveryState, InsertResult, NewDelivery } from "./types.ts";
 
@@ -35,16 +34,15 @@ export interface InsertContext {
  *
  * @param rows checked deliveries
  * @param context the statements, the clock and the sequence
- * @returns one result per row, the rows inserted, and about how many bytes the WAL grew
+ * @returns one result per row and the rows inserted
  */
 export function insertRows(
   rows: readonly NewDelivery[],
   context: InsertContext,
-): { results: InsertResult[]; inserted: number; bytes: number } {
+): { results: InsertResult[]; inserted: number } {
   const { statement, now, since } = context;
   const results: InsertResult[] = [];
   let inserted = 0;
-  let bytes = 0;
   const counts = new Map<string, Count>();
   const findDuplicate = statement(
     `SELECT id, state FROM deliveries
@@ -100,7 +98,6 @@ export function insertRows(
       state === "filtered" ? row.filteredBy! : null,
     );
     inserted++;
-    bytes += row.body.byteLength + PAGE_BYTES;
     results.push({ id, duplicate: false, state });
     // As SQLite divides `received_at / 60000` in the update and delete triggers.
     const minute = Math.trunc(row.receivedAt / MINUTE_MS);
@@ -110,7 +107,7 @@ export function insertRows(
     else counts.set(key, { minute, state, n: 1 });
   }
   addCounts(counts.values(), statement);
-  return { results, inserted, bytes };
+  return { results, inserted };
 }
 
 /** A count of new rows of one state received in one minute. */

@@ -440,11 +440,7 @@ export class PostgresStore implements Store {
   }
 
   stats(): Promise<StoreStats> {
-    return Promise.resolve({
-      ...this.#commits.stats(),
-      checkpoints: 0,
-      checkpointsInWorker: false,
-    });
+    return Promise.resolve({ ...this.#commits.stats(), checkpoints: 0 });
   }
 
   close(): Promise<void> {

@@ -32,6 +32,9 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
   // syncs the WAL after its commit (see #syncThenSettle), or, where there is
   // no WAL, commits with FULL (see #transaction).
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  // A WAL that a burst grew is cut back to 4 MiB (a checkpoint's worth) when it is next
+  // rewound, rather than kept at its high-water mark.
+  db.exec("PRAGMA journal_size_limit = 4194304");
   if (version === MIGRATIONS.length) return;
   db.exec("BEGIN IMMEDIATE");
   try {

@@ -9,9 +9,9 @@
  */
 
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
-import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
+import { type BatchWritten, GroupCommit } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
-import type { SyncStore } from "./contract.ts";
+import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
 import { insertRows } from "./_insert.ts";
 import {
@@ -25,6 +25,7 @@ import {
   whereClause,
 } from "./_rows.ts";
 import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
+import { writeBatcher } from "./_write_batch.ts";
 import {
   type ClaimedDelivery,
   DEFAULT_LIST_LIMIT,
@@ -58,11 +59,10 @@ export interface SqliteStoreOptions {
   now: () => number;
   walPath?: string;
   sync: "full" | "normal";
-  backgroundCheckpoint: boolean;
 }
 
 /** The store over one SQLite connection. */
-export class SqliteStore implements SyncStore {
+export class SqliteStore implements Store {
   readonly path: string;
   readonly retentionMs: number;
   #db: DatabaseSync;
@@ -73,17 +73,16 @@ export class SqliteStore implements SyncStore {
   #ids = new IdGenerator();
   #commits: GroupCommit;
   #closed = false;
-  /** Inside {@linkcode batch}: each write is a savepoint of its one transaction. */
+  /** Inside `#batch`: each write is a savepoint of its one transaction. */
   #inBatch = false;
   #statements = new Map<string, StatementSync>();
+  /** The dispatcher's writes of one turn, committed together (see `_write_batch.ts`). */
+  #batched: <T>(work: () => T) => Promise<T>;
   /**
-   * The WAL file, when inserts are made durable by syncing it off the event
-   * loop (see `GroupCommit`); undefined for a store that is not in WAL mode,
-   * whose inserts commit with synchronous = FULL.
+   * Inserts commit with synchronous = FULL: `sync` is `full` and the store is
+   * not in WAL mode (in WAL mode `GroupCommit` syncs the WAL off the event loop).
    */
-  #walPath: string | undefined;
-  /** `full`: acknowledged inserts are fsync'd; `normal`: committed to the OS only. */
-  #sync: "full" | "normal";
+  #fullCommits: boolean;
 
   /**
    * Serve a migrated connection.
@@ -94,20 +93,18 @@ export class SqliteStore implements SyncStore {
    */
   constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
     this.#db = db;
-    this.#walPath = options.walPath;
-    this.#sync = options.sync;
+    this.#fullCommits = options.walPath === undefined && options.sync === "full";
     this.path = path;
     this.retentionMs = options.retentionMs;
     this.busyTimeoutMs = options.busyTimeoutMs;
     this.#readOnly = options.readOnly;
     this.#now = options.now;
+    this.#batched = writeBatcher((work) => this.#batch(work), options.busyTimeoutMs);
     this.#commits = new GroupCommit(db, {
-      path,
       // Only what is acknowledged after a sync survives a power cut; `normal` skips it.
       walPath: options.sync === "full" ? options.walPath : undefined,
       maxWaitMs: options.maxWaitMs,
       busyTimeoutMs: options.busyTimeoutMs,
-      backgroundCheckpoint: options.backgroundCheckpoint,
       write: (rows) => this.#writeBatch(rows),
       blocking: (work) => this.#blocking(work),
     });
@@ -124,11 +121,10 @@ export class SqliteStore implements SyncStore {
     }
   }
 
-  #writeBatch(rows: readonly NewDelivery[]): BatchWritten & { bytes: number } {
-    let written!: BatchWritten & { bytes: number };
-    this.#transaction(() => {
+  #writeBatch(rows: readonly NewDelivery[]): BatchWritten {
+    const written = this.#transaction(() => {
       const now = this.#now();
-      written = insertRows(rows, {
+      return insertRows(rows, {
         statement: (sql) => this.#statement(sql),
         now,
         since: now - this.retentionMs,
@@ -136,11 +132,10 @@ export class SqliteStore implements SyncStore {
         firstSeq: this.#nextSeq(),
       });
     }, true);
-    this.#commits.wrote(written.bytes);
     return written;
   }
 
-  get(id: string): DeliveryDetail | null {
+  get(id: string): Promise<DeliveryDetail | null> {
     return this.#guard("read the delivery", () => {
       const row = this.#statement(
         `SELECT ${SUMMARY_COLUMNS}, d.headers, d.body, d.timeout_ms, d.failures, d.not_before
@@ -161,7 +156,7 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  list(filter: DeliveryFilter = {}): DeliverySummary[] {
+  list(filter: DeliveryFilter = {}): Promise<DeliverySummary[]> {
     return this.#guard("list deliveries", () => {
       const { where, params } = whereClause(filter);
       const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
@@ -172,14 +167,14 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  activity(since: number, until: number): MinuteActivity[] {
+  activity(since: number, until: number): Promise<MinuteActivity[]> {
     return this.#guard(
       "read the activity",
       () => readActivity((sql) => this.#statement(sql), since, until),
     );
   }
 
-  counts(): QueueCounts {
+  counts(): Promise<QueueCounts> {
     return this.#guard("count deliveries", () => {
       const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
         DeliveryState,
@@ -203,7 +198,7 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  requeue(ids: readonly string[], options: RequeueOptions = {}): RequeueResult {
+  requeue(ids: readonly string[], options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
@@ -222,7 +217,7 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): RequeueResult {
+  requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
@@ -280,17 +275,16 @@ export class SqliteStore implements SyncStore {
     ).run(this.#nextSeq(), now, now, id);
   }
 
-  purge(olderThan: number, options: { limit?: number } = {}): number {
+  purge(olderThan: number, options: { limit?: number } = {}): Promise<number> {
     return this.#guard("purge deliveries", () => {
-      let deleted = 0;
-      this.#transaction(() => {
+      const deleted = this.#transaction(() => {
         const result = this.#statement(
           `DELETE FROM deliveries WHERE id IN (
              SELECT id FROM deliveries
              WHERE received_at < ? AND state NOT IN ('queued', 'running')
              ORDER BY received_at LIMIT ?)`,
         ).run(olderThan, options.limit ?? DEFAULT_PURGE_LIMIT);
-        deleted = Number(result.changes);
+        return Number(result.changes);
       });
       // Give freed pages back to the file system, a little at a time.
       if (deleted > 0) {
@@ -305,27 +299,25 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  recover(): number {
+  recover(): Promise<number> {
     return this.#guard("recover interrupted runs", () => {
-      let requeued = 0;
-      this.#blockingTransaction(() => {
+      return this.#blockingTransaction(() => {
         const now = this.#now();
         this.#statement(
           `UPDATE runs SET outcome = 'interrupted', error = 'hookd stopped while the hook ran'
            WHERE outcome = 'running'`,
         ).run();
-        requeued = Number(
+        return Number(
           this.#statement(
             `UPDATE deliveries SET state = 'queued', not_before = 0, updated_at = ?
              WHERE state = 'running'`,
           ).run(now).changes,
         );
       });
-      return requeued;
     });
   }
 
-  queuedEndpoints(): string[] {
+  queuedEndpoints(): Promise<string[]> {
     return this.#guard("read the queue", () => {
       // A skip-scan over the queued index: one lookup per endpoint, however long the queue.
       const rows = this.#statement(
@@ -341,7 +333,10 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  queued(endpoint: string, options: { limit?: number; newest?: boolean } = {}): QueuedRef[] {
+  queued(
+    endpoint: string,
+    options: { limit?: number; newest?: boolean } = {},
+  ): Promise<QueuedRef[]> {
     return this.#guard("read the queue", () => {
       const order = options.newest ? "DESC" : "ASC";
       return this.#statement(
@@ -356,55 +351,49 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  supersede(endpoint: string, keepId: string): string[] {
-    return this.#guard("supersede deliveries", () => {
-      let ids: string[] = [];
+  supersede(endpoint: string, keepId: string): Promise<string[]> {
+    return this.#guard("supersede deliveries", () =>
       this.#transaction(() => {
         const now = this.#now();
-        ids = this.#statement(
+        return this.#statement(
           `UPDATE deliveries SET state = 'superseded', superseded_by = ?1, updated_at = ?2,
              finished_at = ?2
            WHERE state = 'queued' AND endpoint = ?3
              AND seq < (SELECT seq FROM deliveries WHERE id = ?1)
            RETURNING id`,
         ).all(keepId, now, endpoint).map((row) => row.id as string);
-      });
-      return ids;
-    });
+      }));
   }
 
-  claim(id: string): ClaimedDelivery | null {
-    return this.#guard("claim a delivery", () => {
-      let claimed: ClaimedDelivery | null = null;
-      this.#transaction(() => {
-        const now = this.#now();
-        const row = this.#statement(
-          `UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = ?
+  claim(id: string): Promise<ClaimedDelivery | null> {
+    return this.#write("claim a delivery", () => {
+      const now = this.#now();
+      const row = this.#statement(
+        `UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = ?
            WHERE id = ? AND state = 'queued' AND hook IS NOT NULL
            RETURNING *`,
-        ).get(now, id);
-        if (!row) return;
-        const run = this.#statement(
-          `INSERT INTO runs (delivery_id, attempt, started_at, outcome)
+      ).get(now, id);
+      if (!row) return null;
+      const run = this.#statement(
+        `INSERT INTO runs (delivery_id, attempt, started_at, outcome)
            VALUES (?, ?, ?, 'running') RETURNING id`,
-        ).get(id, row.attempts, now)!;
-        claimed = toClaimed(row, run.id as number);
-      });
-      return claimed;
+      ).get(id, row.attempts, now)!;
+      return toClaimed(row, run.id as number);
     });
   }
 
-  recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): void {
-    this.#guard("record the hook's process group", () => {
-      this.#transaction(() => {
-        this.#statement(
-          "UPDATE runs SET pgid = ?, leader_start_time = ? WHERE id = ? AND outcome = 'running'",
-        ).run(group.pgid, group.leaderStartTime, claimed.runId);
-      });
+  recordProcessGroup(
+    claimed: Pick<ClaimedDelivery, "runId">,
+    group: ProcessGroup,
+  ): Promise<void> {
+    return this.#write("record the hook's process group", () => {
+      this.#statement(
+        "UPDATE runs SET pgid = ?, leader_start_time = ? WHERE id = ? AND outcome = 'running'",
+      ).run(group.pgid, group.leaderStartTime, claimed.runId);
     });
   }
 
-  runningGroups(): RunningGroup[] {
+  runningGroups(): Promise<RunningGroup[]> {
     return this.#guard("read running hooks", () =>
       this.#statement(
         `SELECT id, delivery_id, pgid, leader_start_time FROM runs
@@ -418,67 +407,80 @@ export class SqliteStore implements SyncStore {
       })));
   }
 
-  finishRun(claimed: Pick<ClaimedDelivery, "id" | "runId">, end: RunEnd, next: NextState): void {
-    this.#guard("record the run", () => {
-      this.#transaction(() => {
-        const now = this.#now();
-        this.#statement(
-          `UPDATE runs SET ended_at = ?, duration_ms = ?, outcome = ?, exit_code = ?, signal = ?,
+  finishRun(
+    claimed: Pick<ClaimedDelivery, "id" | "runId">,
+    end: RunEnd,
+    next: NextState,
+  ): Promise<void> {
+    return this.#write("record the run", () => {
+      const now = this.#now();
+      this.#statement(
+        `UPDATE runs SET ended_at = ?, duration_ms = ?, outcome = ?, exit_code = ?, signal = ?,
              stdout = ?, stderr = ?, stdout_truncated = ?, stderr_truncated = ?, error = ?,
              started_at = coalesce(?, started_at)
            WHERE id = ?`,
-        ).run(
-          end.endedAt,
-          Math.round(end.durationMs),
-          end.outcome,
-          end.exitCode,
-          end.signal,
-          toBytes(end.stdout),
-          toBytes(end.stderr),
-          end.stdoutTruncated ? 1 : 0,
-          end.stderrTruncated ? 1 : 0,
-          end.error ?? null,
-          end.startedAt ?? null,
-          claimed.runId,
-        );
-        if (next.state === "queued") {
-          this.#statement(
-            `UPDATE deliveries SET state = 'queued', not_before = ?, failures = failures + ?,
+      ).run(
+        end.endedAt,
+        Math.round(end.durationMs),
+        end.outcome,
+        end.exitCode,
+        end.signal,
+        toBytes(end.stdout),
+        toBytes(end.stderr),
+        end.stdoutTruncated ? 1 : 0,
+        end.stderrTruncated ? 1 : 0,
+        end.error ?? null,
+        end.startedAt ?? null,
+        claimed.runId,
+      );
+      if (next.state === "queued") {
+        this.#statement(
+          `UPDATE deliveries SET state = 'queued', not_before = ?, failures = failures + ?,
                updated_at = ?
              WHERE id = ? AND state = 'running'`,
-          ).run(next.notBefore, next.failed ? 1 : 0, now, claimed.id);
-        } else {
-          this.#statement(
-            `UPDATE deliveries SET state = ?, failures = failures + ?, updated_at = ?,
+        ).run(next.notBefore, next.failed ? 1 : 0, now, claimed.id);
+      } else {
+        const filteredBy = next.state === "filtered" ? next.filteredBy : null;
+        this.#statement(
+          `UPDATE deliveries SET state = ?, failures = failures + ?, updated_at = ?,
                finished_at = ?, filtered_by = ?
              WHERE id = ? AND state = 'running'`,
-          ).run(
-            next.state,
-            next.state === "failed" ? 1 : 0,
-            now,
-            now,
-            next.state === "filtered" ? next.filteredBy : null,
-            claimed.id,
-          );
-        }
-      });
+        ).run(next.state, next.state === "failed" ? 1 : 0, now, now, filteredBy, claimed.id);
+      }
     });
   }
 
-  stats(): StoreStats {
-    return this.#commits.stats();
+  /** One store in one process: no other instance's expired claims. */
+  reclaimExpired(): Promise<number> {
+    return Promise.resolve(0);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#commits.close();
-    this.#closed = true;
-    this.#statements.clear();
-    this.#db.close();
+  /** One dispatcher: its own count of running hooks is the whole. */
+  runningByEndpoint(): Promise<Map<string, number>> {
+    return Promise.resolve(new Map());
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  /** SQLite cannot tell another process's inserts: the queue's poll finds them. */
+  listen(): Promise<{ unlisten(): Promise<void> }> {
+    return Promise.resolve({ unlisten: () => Promise.resolve() });
+  }
+
+  stats(): Promise<StoreStats> {
+    return Promise.resolve(this.#commits.stats());
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#commits.close();
+      this.#closed = true;
+      this.#statements.clear();
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #nextSeq(): number {
@@ -502,16 +504,16 @@ export class SqliteStore implements SyncStore {
    * commit survives a crash of hookd but not of the machine. A store in WAL
    * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
    */
-  #transaction(work: () => void, durable = false): void {
+  #transaction<T>(work: () => T, durable = false): T {
     if (this.#inBatch) return this.#savepoint(work);
-    durable &&= this.#walPath === undefined && this.#sync === "full";
+    durable &&= this.#fullCommits;
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
-        work();
+        const result = work();
         this.#db.exec("COMMIT");
-        this.#commits.wrote(PAGE_BYTES);
+        return result;
       } catch (error) {
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
@@ -523,10 +525,10 @@ export class SqliteStore implements SyncStore {
   }
 
   /** One write of a batch: undone alone when it throws, the batch goes on. */
-  #savepoint(work: () => void): void {
+  #savepoint<T>(work: () => T): T {
     this.#db.exec("SAVEPOINT write");
     try {
-      work();
+      return work();
     } catch (error) {
       this.#db.exec("ROLLBACK TO write");
       throw error;
@@ -535,25 +537,31 @@ export class SqliteStore implements SyncStore {
     }
   }
 
-  batch<T>(work: () => T): T {
-    return this.#guard("record hook runs", () => {
-      if (this.#inBatch) return work();
-      let result: T;
+  /**
+   * Run `work` in one write transaction, in which each of `claim`,
+   * `recordProcessGroup` and `finishRun` is a savepoint: one that throws is
+   * undone alone, and all of them cost one commit.
+   */
+  #batch(work: () => void): void {
+    this.#guarded("record hook runs", () =>
       this.#transaction(() => {
         this.#inBatch = true;
         try {
-          result = work();
+          work();
         } finally {
           this.#inBatch = false;
         }
-      });
-      return result!;
-    });
+      }));
+  }
+
+  /** One of the dispatcher's writes, in this turn's batch (see `_write_batch.ts`). */
+  #write<T>(what: string, work: () => T): Promise<T> {
+    return this.#batched(() => this.#guarded(what, () => this.#transaction(work)));
   }
 
   /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */
-  #blockingTransaction(work: () => void): void {
-    this.#blocking(() => this.#transaction(work));
+  #blockingTransaction<T>(work: () => T): T {
+    return this.#blocking(() => this.#transaction(work));
   }
 
   #blocking<T>(work: () => T): T {
@@ -567,7 +575,16 @@ export class SqliteStore implements SyncStore {
     }
   }
 
-  #guard<T>(what: string, work: () => T): T {
+  /** `work`'s result, or its failure (a SQLite error as {@linkcode StoreUnavailableError}), as a Promise. */
+  #guard<T>(what: string, work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#guarded(what, work));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #guarded<T>(what: string, work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError("The delivery store is closed");
     try {
       return work();

@@ -1,35 +1,31 @@
 /**
- * The durable delivery store: every accepted delivery and every hook run, in
- * one SQLite file (WAL mode, versioned schema), so that nothing acknowledged
- * is lost to a crash and the admin can list, show and replay deliveries.
+ * The durable delivery store: every accepted delivery and every hook run,
+ * so that nothing acknowledged is lost to a crash and the admin can list,
+ * show and replay deliveries. SQLite by default (`hookd.db` in the state
+ * directory, WAL mode, versioned schema); PostgreSQL with
+ * `HOOKD_STORE=postgres://…`, shared by several instances. Both implement
+ * one contract, {@linkcode Store} (`contract.ts`), every operation returning
+ * a Promise rejected with {@linkcode StoreUnavailableError} when the
+ * database cannot do the work; its vocabulary is in `types.ts`. Both are
+ * re-exported here, and this is the only file of the folder the rest of
+ * `lib/` imports. A foundation: nothing here imports `lib/http/`,
+ * `lib/dispatch/`, `lib/cli/`, `lib/log/` or `lib/daemon.ts`.
  *
- * Writes from concurrent requests are committed together (group commit):
- * {@linkcode Store.insert} resolves only once its row is durable, and many
- * inserts share one transaction and one fsync. The fsync (an fdatasync of
- * the WAL, what `synchronous = FULL` would do inside COMMIT) runs on Deno's
- * I/O threads, and inserts arriving meanwhile wait to share the next
- * commit; with `backgroundCheckpoint` the WAL is copied back into the
- * database by a worker thread. So neither the disk's sync latency nor a
- * checkpoint stops the event loop.
+ * SQLite: writes from concurrent requests are committed together (group
+ * commit, `_group_commit.ts`): `insert` resolves only once its row is
+ * durable, and many inserts share one transaction and one fsync, an
+ * fdatasync of the WAL run on Deno's I/O threads. The dispatcher's writes
+ * (`claim`, `recordProcessGroup`, `finishRun`) of one turn share one
+ * transaction too (`_write_batch.ts`). The store never waits for another
+ * process's write lock (`hookd replay`, an admin's `sqlite3`) by sleeping
+ * in SQLite, which would stop every request: inserts and the dispatcher's
+ * writes retry a locked commit on a timer; `supersede` and `purge` fail at
+ * once for the caller to retry. Only what the command line and start-up use
+ * (opening, `recover`, `requeue`, `requeueMatching`, and every call on a
+ * read-only store) waits in SQLite, up to `busyTimeoutMs`.
  *
- * The store is synchronous apart from `insert`; every method throws
- * {@linkcode StoreUnavailableError} when SQLite cannot do the work (locked,
- * disk full, read-only, I/O error).
- *
- * The daemon serves requests on the same thread, so the store never waits
- * for another process's write lock (`hookd replay`, an admin's `sqlite3`)
- * by sleeping in SQLite: that would stop every request. `insert` retries a
- * locked commit on a timer, and so do the dispatcher's writes (`claim`,
- * `recordProcessGroup`, `finishRun`); `supersede` and `purge` fail at once
- * for the caller to retry.
- * Only what the command line and start-up use (opening, `recover`,
- * `requeue`, `requeueMatching`, and every call on a read-only store) waits
- * in SQLite, up to `busyTimeoutMs`.
- *
- * The contract is in `contract.ts`, its vocabulary in `types.ts` (both re-exported here); the
- * SQLite implementation is private to this folder. A foundation: nothing
- * here imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or
- * `lib/daemon.ts`.
+ * PostgreSQL's client is loaded only when the configuration names it
+ * ({@linkcode openConfiguredStore}).
  *
  * @module
  */
@@ -37,18 +33,16 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
+import type { Config } from "../config/parse_config.ts";
 import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
-import type { Store, SyncStore } from "./contract.ts";
-import { asyncStore } from "./async_store.ts";
+import type { Store } from "./contract.ts";
 import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export * from "./types.ts";
-export type { Store, SyncStore } from "./contract.ts";
+export type { Store } from "./contract.ts";
 export { escapeControls } from "./_rows.ts";
-
-const DAY_MS = 86_400_000;
 
 /**
  * The path of the delivery store inside the state directory.
@@ -62,11 +56,11 @@ export function storePath(stateDir: string): string {
 
 /**
  * Open (creating the directory and file if needed, unless `create` is false)
- * and migrate the SQLite store, every operation returning a Promise.
+ * and migrate the SQLite store.
  *
  * @param path the database file, e.g. `$HOOKD_STATE_DIR/hookd.db`
  * @param options retention, group-commit wait, lock wait, read-only, clock
- * @returns the open store
+ * @returns the open store; `await using` commits pending inserts and closes it
  * @throws {StoreMissingError} with `create: false`, when the file does not exist
  * @throws {StoreUnavailableError} when the file cannot be created, opened or migrated
  * @throws {RangeError} when an option is out of range
@@ -84,22 +78,7 @@ export function storePath(stateDir: string): string {
  * ```
  */
 export function openStore(path: string, options: StoreOptions = {}): Store {
-  return asyncStore(openSqliteStore(path, options));
-}
-
-/**
- * Open the SQLite store with its synchronous operations ({@linkcode SyncStore}),
- * for tests of SQLite itself; see {@linkcode openStore}.
- *
- * @param path the database file
- * @param options as for {@linkcode openStore}
- * @returns the open store
- * @throws {StoreMissingError} with `create: false`, when the file does not exist
- * @throws {StoreUnavailableError} when the file cannot be created, opened or migrated
- * @throws {RangeError} when an option is out of range
- */
-export function openSqliteStore(path: string, options: StoreOptions = {}): SyncStore {
-  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
   checkNonNegative("openStore", "retentionMs", retentionMs);
@@ -141,6 +120,49 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): SyncS
     now: options.now ?? Date.now,
     walPath,
     sync: options.sync ?? "full",
-    backgroundCheckpoint: walPath !== undefined && (options.backgroundCheckpoint ?? false),
+  });
+}
+
+/** Options for {@linkcode openConfiguredStore}. */
+export interface ConfiguredStoreOptions {
+  /** SQLite: open without write access (the command line's reads). */
+  readOnly?: boolean;
+  /** SQLite: create a missing file, default true; false throws `StoreMissingError`. */
+  create?: boolean;
+  /** PostgreSQL: the hook runner's kill grace, part of every lease. */
+  killGraceMs?: number;
+}
+
+/**
+ * Open the store the configuration names, for the daemon and the command
+ * line alike: SQLite under `HOOKD_STATE_DIR`, or PostgreSQL at
+ * `HOOKD_STORE`, whose client is imported only then.
+ *
+ * @param config where (`store`, `stateDir`), how long (`retentionMs`), who (`instanceId`),
+ *   what a 2xx survives (`sync`)
+ * @param options SQLite's file options, PostgreSQL's lease part
+ * @returns the open store
+ * @throws {StoreMissingError} for SQLite with `create: false` and no file
+ * @throws {StoreUnavailableError} when the store cannot be opened or migrated
+ */
+export async function openConfiguredStore(
+  config: Pick<Config, "store" | "stateDir" | "retentionMs" | "instanceId" | "sync">,
+  options: ConfiguredStoreOptions = {},
+): Promise<Store> {
+  if (config.store.kind === "postgres") {
+    const { openPostgresStore } = await import("./postgres.ts");
+    return await openPostgresStore(config.store.url, {
+      retentionMs: config.retentionMs,
+      instanceId: config.instanceId,
+      password: config.store.password,
+      killGraceMs: options.killGraceMs,
+      sync: config.sync,
+    });
+  }
+  return openStore(storePath(config.stateDir), {
+    retentionMs: config.retentionMs,
+    sync: config.sync,
+    readOnly: options.readOnly,
+    create: options.create,
   });
 }

@@ -19,23 +19,22 @@
  */
 
 import postgres from "postgres";
-import { checkNonNegative } from "../config/limits.ts";
+import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import { maskStoreUrl } from "../config/store_setting.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
 import { PostgresStore, unavailable } from "./_postgres_store.ts";
-import { StoreUnavailableError } from "./types.ts";
+import { type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";
 
-const DAY_MS = 86_400_000;
-
-/** Options for {@linkcode openPostgresStore}. */
-export interface PostgresStoreOptions {
-  /** How long deliveries are kept and duplicates are recognised, default 7 days. */
-  retentionMs?: number;
-  /** How long an insert may wait for others to share its statement, default 0. */
-  groupCommitMaxWaitMs?: number;
+/**
+ * Options for {@linkcode openPostgresStore}: those the SQLite store has too
+ * (`sync` commits with `synchronous_commit = off` for `normal`; `now` is not
+ * used for leases, which take the database's clock), and a cluster's own.
+ */
+export interface PostgresStoreOptions
+  extends Pick<StoreOptions, "retentionMs" | "groupCommitMaxWaitMs" | "sync" | "now"> {
   /** This instance's stable id (`HOOKD_INSTANCE_ID`); default {@linkcode defaultInstanceId}(). */
   instanceId?: string;
   /** The hook runner's kill grace, part of every lease; default 5000. */
@@ -53,15 +52,6 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection, default 10 s. */
   connectTimeoutMs?: number;
-  /**
-   * What an acknowledged insert survives (`HOOKD_SYNC`): `full` (default) a
-   * power cut of the database host; `normal` commits with
-   * `synchronous_commit = off`, so a crash of PostgreSQL may lose the last
-   * fraction of a second of them.
-   */
-  sync?: "full" | "normal";
-  /** The clock for stored times, epoch milliseconds; for tests (leases use the database's). */
-  now?: () => number;
 }
 
 /**
@@ -99,7 +89,7 @@ export async function openPostgresStore(
   url: string,
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const killGraceMs = options.killGraceMs ?? 5000;
   const leaseMarginMs = options.leaseMarginMs ?? 10_000;

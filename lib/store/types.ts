@@ -113,12 +113,6 @@ export interface StoreOptions {
    */
   create?: boolean;
   /**
-   * Copy the WAL back into the database file in a worker thread (the
-   * daemon's setting), rather than in whichever commit fills it, which
-   * would stop the event loop for the whole checkpoint. Default false.
-   */
-  backgroundCheckpoint?: boolean;
-  /**
    * What an acknowledged insert survives (`HOOKD_SYNC`). `full` (the
    * default): its commit is fsync'd (an fdatasync of the WAL) before
    * `insert` resolves, so it survives a power cut. `normal`: committed to
@@ -389,13 +383,11 @@ export interface StoreStats {
   insertTransactions: number;
   /** Rows written by `insert` (duplicates excluded). */
   inserted: number;
-  /** Checkpoints the background checkpointer finished. */
-  checkpoints: number;
   /**
-   * A worker thread does the checkpoints (`backgroundCheckpoint`); false
-   * without one, or once it failed and SQLite's own checkpoints took over.
+   * Checkpoints run apart from commits: none since SQLite checkpoints in the
+   * committing call (kept for `hookd_store_checkpoints_total`).
    */
-  checkpointsInWorker: boolean;
+  checkpoints: number;
 }
 
 /**

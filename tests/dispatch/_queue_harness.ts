@@ -16,11 +16,10 @@ import {
 import {
   type ClaimedDelivery,
   type NewDelivery,
-  openSqliteStore,
+  openStore,
+  type Store,
   type StoreOptions,
-  type SyncStore,
 } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
 
 /**
  * A run result: a quick success unless `overrides` say otherwise.
@@ -147,7 +146,7 @@ export function planWith(
 
 export interface Harness extends AsyncDisposable {
   /** The store the queue uses, with its synchronous operations, for the test to inspect. */
-  store: SyncStore;
+  store: Store;
   queue: Queue;
   events: EventLog;
   dir: string;
@@ -162,8 +161,8 @@ export async function harness(
   },
 ): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
-  const store = openSqliteStore(`${dir}/hookd.db`, options.storeOptions);
-  const shared = asyncStore(store);
+  const store = openStore(`${dir}/hookd.db`, options.storeOptions);
+  const shared = store;
   const events = new EventLog();
   const calls = options.storeCalls;
   const seen = calls === undefined ? shared : new Proxy(shared, {
@@ -194,7 +193,7 @@ export async function harness(
     dir,
     async [Symbol.asyncDispose]() {
       await queue.close({ timeoutMs: 1000 });
-      store.close();
+      await store.close();
       await Deno.remove(dir, { recursive: true });
     },
   };

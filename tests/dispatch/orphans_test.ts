@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import { statFields } from "../_proc.ts";
 import { endOrphanedRuns } from "../../lib/dispatch/orphans.ts";
-import { openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
+import { openStore, type Store } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import { tempDir } from "../harness.ts";
 
@@ -35,24 +34,24 @@ async function startedAt(pid: number): Promise<number> {
 }
 
 /** A delivery claimed by a daemon that then died: its run is still `running`. */
-async function claimedRun(store: SyncStore): Promise<number> {
+async function claimedRun(store: Store): Promise<number> {
   const { id } = await store.insert(delivery());
-  const claimed = store.claim(id);
+  const claimed = await store.claim(id);
   assert.ok(claimed);
   return claimed.runId;
 }
 
 Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does not match", async () => {
   await using dir = await tempDir();
-  using store = openSqliteStore(`${dir.path}/hookd.db`);
+  await using store = openStore(`${dir.path}/hookd.db`);
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
     const startTime = Number(statFields(sleeper.pid)![19]);
     // The pid as recorded, but a process started 10 s earlier: the pid was reused.
     const leaderStartTime = await startedAt(sleeper.pid) - 10_000;
-    store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
-    const ended = await endOrphanedRuns(asyncStore(store), {
+    await store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
+    const ended = await endOrphanedRuns(store, {
       payloadDir: dir.path,
       killGraceMs: 100,
     });
@@ -60,7 +59,7 @@ Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does
     assert.deepEqual(ended.leftAlone.map((g) => [g.runId, g.pgid, g.reason]), [
       [runId, sleeper.pid, "started at another time"],
     ]);
-    assert.equal(store.recover(), 1);
+    assert.equal(await store.recover(), 1);
     // Still running, with the same start time: the same process, untouched.
     const fields = statFields(sleeper.pid);
     assert.ok(fields !== null && fields[0] !== "Z", `state ${fields?.[0]}`);
@@ -73,16 +72,19 @@ Deno.test("endOrphanedRuns() leaves alone a group whose leader's start time does
 
 Deno.test("endOrphanedRuns() terminates a group still led by the recorded process", async (t) => {
   await using dir = await tempDir();
-  using store = openSqliteStore(`${dir.path}/hookd.db`);
+  await using store = openStore(`${dir.path}/hookd.db`);
   const sleeper = await sleeperGroup();
   try {
     const runId = await claimedRun(store);
     // As the runner records it: the time just before the spawn.
     const leaderStartTime = await startedAt(sleeper.pid) - 300;
-    store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
-    assert.deepEqual(store.runningGroups().map((g) => [g.runId, g.pgid, g.leaderStartTime]), [
-      [runId, sleeper.pid, leaderStartTime],
-    ]);
+    await store.recordProcessGroup({ runId }, { pgid: sleeper.pid, leaderStartTime });
+    assert.deepEqual(
+      (await store.runningGroups()).map((g) => [g.runId, g.pgid, g.leaderStartTime]),
+      [
+        [runId, sleeper.pid, leaderStartTime],
+      ],
+    );
     const orphan = `${dir.path}/hookd-payload-${"ab".repeat(16)}`;
     const leftovers = [orphan];
     const other = `${dir.path}/notes.txt`;
@@ -91,7 +93,7 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
     await Deno.writeTextFile(other, "kept");
     await Deno.writeTextFile(almost, "kept");
 
-    const ended = await endOrphanedRuns(asyncStore(store), {
+    const ended = await endOrphanedRuns(store, {
       payloadDir: dir.path,
       killGraceMs: 5000,
     });
@@ -107,9 +109,9 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
       assert.equal(await Deno.readTextFile(other), "kept");
       assert.equal(await Deno.readTextFile(almost), "kept");
     });
-    await t.step("recovery then requeues the delivery; its run no longer counts", () => {
-      assert.equal(store.recover(), 1);
-      assert.deepEqual(store.runningGroups(), []);
+    await t.step("recovery then requeues the delivery; its run no longer counts", async () => {
+      assert.equal(await store.recover(), 1);
+      assert.deepEqual(await store.runningGroups(), []);
     });
   } finally {
     try {
@@ -121,10 +123,10 @@ Deno.test("endOrphanedRuns() terminates a group still led by the recorded proces
 
 Deno.test("recordProcessGroup() ignores a run that already ended", async () => {
   await using dir = await tempDir();
-  using store = openSqliteStore(`${dir.path}/hookd.db`);
+  await using store = openStore(`${dir.path}/hookd.db`);
   const { id } = await store.insert(delivery());
-  const claimed = store.claim(id)!;
-  store.finishRun(claimed, {
+  const claimed = (await store.claim(id))!;
+  await store.finishRun(claimed, {
     outcome: "succeeded",
     endedAt: Date.now(),
     durationMs: 1,
@@ -135,6 +137,6 @@ Deno.test("recordProcessGroup() ignores a run that already ended", async () => {
     stdoutTruncated: false,
     stderrTruncated: false,
   }, { state: "done" });
-  store.recordProcessGroup(claimed, { pgid: 12345, leaderStartTime: 1 });
-  assert.deepEqual(store.runningGroups(), []);
+  await store.recordProcessGroup(claimed, { pgid: 12345, leaderStartTime: 1 });
+  assert.deepEqual(await store.runningGroups(), []);
 });

@@ -15,8 +15,7 @@ import {
   runHook,
   type RunHookOptions,
 } from "../../lib/dispatch/mod.ts";
-import { openSqliteStore, openStore } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
+import { openStore } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import {
   EventLog,
@@ -34,7 +33,7 @@ const encoder = new TextEncoder();
 Deno.test("createQueue() rejects invalid limits and policies when built", async () => {
   await using h = await harness({ start: false });
   const build = (options: Partial<QueueOptions>) => () =>
-    createQueue(asyncStore(h.store), {
+    createQueue(h.store, {
       run: () => Promise.resolve(outcome()),
       plan: planWith(() => ({})),
       maxConcurrent: 1,
@@ -72,7 +71,7 @@ Deno.test("a failing hook is retried with exponential backoff until it succeeds"
     const [id] = await insertAll(h, [delivery()]);
     await h.events.ended(id, "done");
     assert.equal(calls, 3);
-    const detail = h.store.get(id)!;
+    const detail = (await h.store.get(id))!;
     assert.equal(detail.state, "done");
     assert.equal(detail.attempts, 3);
     assert.deepEqual(detail.runs.map((r) => [r.attempt, r.outcome]), [
@@ -105,7 +104,7 @@ Deno.test("a failing hook is retried with exponential backoff until it succeeds"
     const [id] = await insertAll(h, [delivery()]);
     await h.events.ended(id, "failed");
     assert.equal(calls, 3);
-    const detail = h.store.get(id)!;
+    const detail = (await h.store.get(id))!;
     assert.equal(detail.failures, 3);
     assert.deepEqual(detail.runs.map((r) => r.outcome), ["failed", "timed_out", "failed"]);
     assert.equal(detail.runs[2].exitCode, 7);
@@ -115,7 +114,7 @@ Deno.test("a failing hook is retried with exponential backoff until it succeeds"
     await using h = await harness({ run: () => Promise.reject(new Error("spawn failed")) });
     const [id] = await insertAll(h, [delivery()]);
     await h.events.ended(id, "failed");
-    assert.equal(h.store.get(id)!.runs[0].error, "spawn failed");
+    assert.equal((await h.store.get(id))!.runs[0].error, "spawn failed");
   });
 });
 
@@ -248,9 +247,9 @@ Deno.test("onBusy latest: newer deliveries supersede older waiting ones while a 
   first.open();
   await h.events.ended(d4, "done");
   assert.deepEqual(ran, [d1, d4]);
-  assert.equal(h.store.get(d1)?.state, "done");
+  assert.equal((await h.store.get(d1))?.state, "done");
   for (const id of [d2, d3]) {
-    const detail = h.store.get(id)!;
+    const detail = (await h.store.get(id))!;
     assert.equal(detail.state, "superseded");
     assert.equal(detail.supersededBy, d4);
     assert.equal(detail.runs.length, 0);
@@ -302,11 +301,11 @@ Deno.test("a delivery replayed by another process runs within the poll interval"
   const [id] = await insertAll(h, [delivery()]);
   await h.events.ended(id, "failed");
   {
-    using cli = openSqliteStore(h.store.path);
-    assert.deepEqual(cli.requeue([id]).requeued, [id]);
+    await using cli = openStore(h.store.path);
+    assert.deepEqual((await cli.requeue([id])).requeued, [id]);
   }
   await h.events.ended(id, "done");
-  const detail = h.store.get(id)!;
+  const detail = (await h.store.get(id))!;
   assert.deepEqual(detail.runs.map((r) => r.outcome), ["failed", "succeeded"]);
 });
 
@@ -316,9 +315,9 @@ Deno.test("start() reruns a delivery a crashed daemon left running", async () =>
     let id: string;
     {
       // The "crashed" daemon: it claimed the delivery and never recorded the end.
-      using crashed = openSqliteStore(`${dir}/hookd.db`);
+      await using crashed = openStore(`${dir}/hookd.db`);
       id = (await crashed.insert(delivery())).id;
-      assert.ok(crashed.claim(id));
+      assert.ok(await crashed.claim(id));
     }
     await using store = openStore(`${dir}/hookd.db`);
     const events = new EventLog();
@@ -361,12 +360,12 @@ Deno.test("close() aborts hooks still running after its timeout and leaves work 
   await h.queue.close({ timeoutMs: 20 });
   await assert.rejects(settled, QueueClosedError);
   assert.deepEqual(aborted, [running]);
-  const detail = h.store.get(running)!;
+  const detail = (await h.store.get(running))!;
   assert.equal(detail.state, "queued", "it runs again at the next start");
   assert.equal(detail.failures, 0, "a shutdown is not the hook's failure");
   assert.deepEqual(detail.runs.map((r) => [r.outcome, r.signal]), [["aborted", "SIGTERM"]]);
-  assert.equal(h.store.get(waiting)?.state, "queued");
-  assert.equal(h.store.get(waiting)?.attempts, 0);
+  assert.equal((await h.store.get(waiting))?.state, "queued");
+  assert.equal((await h.store.get(waiting))?.attempts, 0);
   h.queue.notify();
   assert.deepEqual(h.queue.runningIds(), []);
 });
@@ -390,7 +389,7 @@ Deno.test("a run that cannot be recorded keeps its slot and is recorded once the
   assert.deepEqual(h.queue.runningIds(), [id]);
   lock.exec("ROLLBACK");
   await h.events.ended(id, "done");
-  assert.equal(h.store.get(id)?.state, "done");
+  assert.equal((await h.store.get(id))?.state, "done");
 });
 
 Deno.test("the queue purges deliveries older than the retention in the background", async () => {
@@ -404,8 +403,8 @@ Deno.test("the queue purges deliveries older than the retention in the backgroun
   const recent = await h.store.insert(delivery({ receivedAt: now, hook: null }));
   await h.queue.start();
   await h.events.waitFor((e) => e.type === "purged" && e.count === 1);
-  assert.equal(h.store.get(old.id), null);
-  assert.equal(h.store.get(recent.id)?.state, "ignored");
+  assert.equal(await h.store.get(old.id), null);
+  assert.equal((await h.store.get(recent.id))?.state, "ignored");
 });
 
 Deno.test("a delivery its plan gives nothing to run is recorded as a skipped run, in the plan's state", async () => {
@@ -430,11 +429,11 @@ Deno.test("a delivery its plan gives nothing to run is recorded as a skipped run
   await h.events.ended(ignored, "ignored");
   await h.events.ended(filtered, "filtered");
   assert.deepEqual(commands, []);
-  const detail = h.store.get(ignored)!;
+  const detail = (await h.store.get(ignored))!;
   assert.deepEqual(detail.runs.map((r) => [r.outcome, r.error]), [
     ["skipped", "no hook is configured for push now"],
   ]);
-  assert.equal(h.store.get(filtered)?.filteredBy, "HOOKD_X_MATCH_PR: ref=main");
+  assert.equal((await h.store.get(filtered))?.filteredBy, "HOOKD_X_MATCH_PR: ref=main");
 });
 
 Deno.test("hooks run by the real runner receive the body on stdin and their environment", async () => {
@@ -462,7 +461,7 @@ Deno.test("hooks run by the real runner receive the body on stdin and their envi
   await h.events.ended(ids[1], "failed");
   assert.equal(await Deno.readTextFile(`${h.dir}/ids`), `${ids[0]}\n${ids[1]}\n`);
   assert.equal(await Deno.readTextFile(`${h.dir}/ids.${ids[0]}`), "one");
-  const failed = h.store.get(ids[1])!.runs[0];
+  const failed = (await h.store.get(ids[1]))!.runs[0];
   assert.equal(failed.exitCode, 4);
   assert.equal(failed.stderr, "nope\n");
 });

@@ -10,8 +10,7 @@ import { createAdminApp } from "../../lib/http/admin_app.ts";
 import type { AdminAuthOptions } from "../../lib/http/admin_auth.ts";
 import type { DeliveriesPageDeps } from "../../lib/http/deliveries_page.tsx";
 import { createMetrics } from "../../lib/metrics.ts";
-import { type NewDelivery, openSqliteStore, type SyncStore } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
+import { type NewDelivery, openStore, type Store } from "../../lib/store/mod.ts";
 import { delivery as baseDelivery, seed } from "../_delivery.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { replayOne } from "../../lib/cli/mod.ts";
@@ -57,7 +56,7 @@ export { seed };
 export interface Fixture extends Disposable {
   app: Hono;
   /** The pages' store, with its synchronous operations, for the test to set up and inspect. */
-  store: SyncStore;
+  store: Store;
   /** How many times the pages asked the queue to look for work. */
   notified: () => number;
 }
@@ -67,7 +66,7 @@ export interface FixtureOptions {
   access?: AdminAuthOptions;
   adminToken?: string;
   pages?: Partial<DeliveriesPageDeps>;
-  store?: SyncStore;
+  store?: Store;
 }
 
 /**
@@ -77,15 +76,15 @@ export interface FixtureOptions {
  * @returns the fixture; dispose it to close the store
  */
 export function fixture(options: FixtureOptions = {}): Fixture {
-  const store = options.store ?? openSqliteStore(":memory:", { now: () => NOW });
+  const store = options.store ?? openStore(":memory:", { now: () => NOW });
   let notified = 0;
   const app = createAdminApp({
     health: () => ({ storeWritable: true, listening: true }),
     metrics: createMetrics(),
     access: options.access,
     pages: {
-      store: asyncStore(store),
-      replay: (id) => replayOne(asyncStore(store), CONFIG, id),
+      store: store,
+      replay: (id) => replayOne(store, CONFIG, id),
       endpoints: () => ["github", "gitea"],
       adminToken: () => options.adminToken,
       notify: () => void notified++,
@@ -98,7 +97,10 @@ export function fixture(options: FixtureOptions = {}): Fixture {
     store,
     notified: () => notified,
     // A store passed in belongs to the caller.
-    [Symbol.dispose]: () => options.store === undefined && store.close(),
+    [Symbol.dispose]: () => {
+      // SQLite closes before close() returns: a Disposable fixture suffices.
+      if (options.store === undefined) void store.close();
+    },
   };
 }
 

@@ -110,7 +110,7 @@ Deno.test("a loopback admin listener serves only Host names that name it", async
     });
     assert.equal(res.status, 421);
     await res.body?.cancel();
-    assert.equal(f.store.get(id)?.runs.length, 1);
+    assert.equal((await f.store.get(id))?.runs.length, 1);
     assert.equal(f.notified(), 0);
   });
   await t.step("/healthz stays open to any Host", async () => {

@@ -219,9 +219,9 @@ Deno.test("GET /deliveries/:id shows headers, the body and every run", async (t)
     stderr: "error: no disk\n",
   });
   // A second run that was killed by a signal.
-  f.store.requeue([id]);
-  const claimed = f.store.claim(id)!;
-  f.store.finishRun(claimed, {
+  await f.store.requeue([id]);
+  const claimed = (await f.store.claim(id))!;
+  await f.store.finishRun(claimed, {
     outcome: "timed_out",
     endedAt: NOW,
     durationMs: 60_000,
@@ -313,7 +313,7 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
       res.headers.get("location")!,
       new RegExp(`^/deliveries/${id}\\?replayed=[\\w-]{22}$`),
     );
-    assert.equal(f.store.get(id)?.state, "queued");
+    assert.equal((await f.store.get(id))?.state, "queued");
     assert.equal(f.notified(), 1);
     const page = await (await f.app.request(res.headers.get("location")!, {
       headers: { Cookie: cookie! },
@@ -333,7 +333,7 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
           headers: { "Sec-Fetch-Site": "same-origin", Origin: "null" },
         });
         assert.equal(res.status, 303);
-        assert.equal(f.store.get(other)?.state, "queued");
+        assert.equal((await f.store.get(other))?.state, "queued");
       });
     },
   );
@@ -354,7 +354,7 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
     const res = await postReplay(f.app, ignored, { token, cookie });
     const page = await (await f.app.request(res.headers.get("location")!)).text();
     assert.ok(page.includes(`${ignored} skipped: no hook to run`));
-    assert.equal(f.store.get(ignored)?.state, "ignored");
+    assert.equal((await f.store.get(ignored))?.state, "ignored");
   });
   await t.step("an unknown delivery is a 404", async () => {
     const unknown = "01M8ZZZZZZZZZZZZZZZZZZZZZZ";
@@ -383,7 +383,7 @@ Deno.test("replay refuses cross-site requests and missing or wrong tokens with 4
     const res = await postReplay(f.app, id, options);
     assert.equal(res.status, 403);
     assert.match(await res.text(), message);
-    assert.equal(f.store.get(id)?.state, "failed", "nothing was requeued");
+    assert.equal((await f.store.get(id))?.state, "failed", "nothing was requeued");
   };
   await t.step("Sec-Fetch-Site: cross-site, even with the right token", async () => {
     await refused(
@@ -424,7 +424,7 @@ Deno.test("with HOOKD_ADMIN_TOKEN the replay token is an HMAC every instance acc
     using b = fixture({ adminToken: "cluster-admin-token-0123456789", store: a.store });
     const res = await postReplay(b.app, id, { token });
     assert.equal(res.status, 303);
-    assert.equal(a.store.get(id)?.state, "queued");
+    assert.equal((await a.store.get(id))?.state, "queued");
   });
   await t.step("an instance with another token refuses it", async () => {
     const other = await seed(a.store, delivery(), { outcome: "failed" });
@@ -433,7 +433,7 @@ Deno.test("with HOOKD_ADMIN_TOKEN the replay token is an HMAC every instance acc
     const res = await postReplay(c.app, other, { token: otherToken });
     assert.equal(res.status, 403);
     await res.body?.cancel();
-    assert.equal(a.store.get(other)?.state, "failed");
+    assert.equal((await a.store.get(other))?.state, "failed");
   });
   await t.step("the token of one delivery does not replay another", async () => {
     const other = await seed(a.store, delivery(), { outcome: "failed" });

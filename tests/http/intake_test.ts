@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { HttpError } from "../../lib/http/http_error.ts";
 import { createIntake, credentialHeaders, storedHeaders } from "../../lib/http/intake.ts";
-import { openSqliteStore, type StoreOptions, type SyncStore } from "../../lib/store/mod.ts";
-import { asyncStore } from "../../lib/store/async_store.ts";
+import { openStore, type Store, type StoreOptions } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import { requestLog, setupLog } from "../../lib/log/mod.ts";
 
@@ -23,14 +22,14 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 /** A real store in a temp dir, closed and removed on dispose. */
 async function tempStore(
   options: StoreOptions = {},
-): Promise<{ store: SyncStore; path: string } & AsyncDisposable> {
+): Promise<{ store: Store; path: string } & AsyncDisposable> {
   const dir = await tempDir();
-  const store = openSqliteStore(`${dir.path}/hookd.db`, options);
+  const store = openStore(`${dir.path}/hookd.db`, options);
   return {
     store,
     path: store.path,
     async [Symbol.asyncDispose]() {
-      store.close();
+      await store.close();
       await dir[Symbol.asyncDispose]();
     },
   };
@@ -168,7 +167,7 @@ Deno.test("storedHeaders() and the log judge a header name by one rule", async (
 
 Deno.test("createIntake() answers a duplicate with the delivery stored first", async () => {
   await using temp = await tempStore();
-  const accept = createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 100 });
+  const accept = createIntake(temp.store, countingQueue(), { maxQueue: 100 });
   const first = await accept(delivery({ sourceId: "gh-7", event: "push" }));
   // The same signed delivery again under another (unsigned) event name.
   const again = await accept(delivery({ sourceId: "gh-7", event: "release" }));
@@ -184,7 +183,7 @@ Deno.test("createIntake() checks its options when it is built", async (t) => {
   for (const maxQueue of [0, -1, 1.5, Number.NaN]) {
     await t.step(`maxQueue ${maxQueue} throws`, () => {
       assert.throws(
-        () => createIntake(asyncStore(temp.store), countingQueue(), { maxQueue }),
+        () => createIntake(temp.store, countingQueue(), { maxQueue }),
         RangeError,
       );
     });
@@ -192,8 +191,7 @@ Deno.test("createIntake() checks its options when it is built", async (t) => {
   for (const retryAfterSeconds of [0, -5, 2.5]) {
     await t.step(`retryAfterSeconds ${retryAfterSeconds} throws`, () => {
       assert.throws(
-        () =>
-          createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 1, retryAfterSeconds }),
+        () => createIntake(temp.store, countingQueue(), { maxQueue: 1, retryAfterSeconds }),
         RangeError,
       );
     });
@@ -204,13 +202,13 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   await using temp = await tempStore();
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(asyncStore(store), queue, { maxQueue: 100 });
+  const accept = createIntake(store, queue, { maxQueue: 100 });
 
   await t.step("a delivery with a hook is queued and the queue nudged", async () => {
     const { id, duplicate } = await accept(delivery({ sourceId: "gh-1" }));
     assert.equal(duplicate, false);
     assert.equal(queue.notified, 1);
-    const stored = store.get(id);
+    const stored = await store.get(id);
     assert.ok(stored, "committed before accept resolved");
     assert.equal(stored.state, "queued");
     assert.equal(stored.endpoint, "deploy");
@@ -226,7 +224,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   await t.step(
     "the same source id again is a duplicate of the first, not queued again",
     async () => {
-      const first = store.list({ limit: 1 })[0];
+      const first = (await store.list({ limit: 1 }))[0];
       const { id, duplicate } = await accept(delivery({ sourceId: "gh-1" }));
       assert.equal(duplicate, true);
       assert.equal(id, first.id);
@@ -237,7 +235,7 @@ Deno.test("createIntake() stores a delivery before it is claimed accepted", asyn
   await t.step("a delivery without a hook is stored as ignored, no nudge", async () => {
     const { id, duplicate } = await accept(delivery({ event: "ping", hook: null }));
     assert.equal(duplicate, false);
-    assert.equal(store.get(id)?.state, "ignored");
+    assert.equal((await store.get(id))?.state, "ignored");
     assert.equal(queue.notified, 1);
   });
 });
@@ -246,7 +244,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
   await using temp = await tempStore();
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(asyncStore(store), queue, { maxQueue: 2, retryAfterSeconds: 9 });
+  const accept = createIntake(store, queue, { maxQueue: 2, retryAfterSeconds: 9 });
 
   await t.step("deliveries being committed count against the cap", async () => {
     const results = await Promise.allSettled([
@@ -258,7 +256,7 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
     const error = (results[2] as PromiseRejectedResult).reason;
     assert.ok(error instanceof HttpError);
     assert.equal(error.status, 429);
-    assert.equal(store.counts().queued, 2, "the third was never stored");
+    assert.equal((await store.counts()).queued, 2, "the third was never stored");
   });
 
   await t.step("at the cap: 429 with Retry-After, nothing stored", async () => {
@@ -266,19 +264,19 @@ Deno.test("createIntake() answers 429 at the queue cap", async (t) => {
     assert.equal(error.status, 429);
     assert.equal(error.outcome, "rejected.queue_full");
     assert.deepEqual(error.headers, { "Retry-After": "9" });
-    assert.equal(store.list().length, 2);
+    assert.equal((await store.list()).length, 2);
     assert.equal(queue.notified, 2);
   });
 
   await t.step("a delivery without a hook takes no place in the queue", async () => {
     const { duplicate } = await accept(delivery({ hook: null }));
     assert.equal(duplicate, false);
-    assert.equal(store.list().length, 3);
+    assert.equal((await store.list()).length, 3);
   });
 
   await t.step("the default Retry-After is 5 seconds", async () => {
     const error = await httpRefusal(
-      createIntake(asyncStore(store), queue, { maxQueue: 1 })(delivery()),
+      createIntake(store, queue, { maxQueue: 1 })(delivery()),
     );
     assert.equal(error.headers["Retry-After"], "5");
   });
@@ -288,7 +286,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
   await using temp = await tempStore({ busyTimeoutMs: 10 });
   const { store } = temp;
   const queue = countingQueue();
-  const accept = createIntake(asyncStore(store), queue, { maxQueue: 100 });
+  const accept = createIntake(store, queue, { maxQueue: 100 });
   {
     using other = new DatabaseSync(temp.path);
     other.exec("BEGIN IMMEDIATE");
@@ -301,7 +299,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
     assert.equal(queue.notified, 0);
     other.exec("ROLLBACK");
   }
-  assert.equal(store.list().length, 0, "nothing was stored");
+  assert.equal((await store.list()).length, 0, "nothing was stored");
   const { duplicate } = await accept(delivery());
   assert.equal(duplicate, false, "the store works again once the lock is gone");
   assert.equal(queue.notified, 1);
@@ -309,7 +307,7 @@ Deno.test("createIntake() answers 503 when the store cannot commit", async () =>
 
 Deno.test("createIntake() passes on errors that are not the store's unavailability", async () => {
   await using temp = await tempStore();
-  const accept = createIntake(asyncStore(temp.store), countingQueue(), { maxQueue: 10 });
+  const accept = createIntake(temp.store, countingQueue(), { maxQueue: 10 });
   const error = await accept(delivery({ timeoutMs: -1 })).then(
     () => null,
     (e) => e,

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openSqliteStore } from "../../lib/store/mod.ts";
+import { openStore } from "../../lib/store/mod.ts";
 import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { tempDir } from "../harness.ts";
 import { delivery, seed } from "../_delivery.ts";
@@ -15,7 +15,7 @@ import { delivery, seed } from "../_delivery.ts";
 const NOW = 1_800_000_000_000 - (1_800_000_000_000 % 60_000);
 
 Deno.test("activity() counts deliveries per minute by state and the runs' duration percentiles", async () => {
-  using store = openSqliteStore(":memory:", { now: () => NOW });
+  await using store = openStore(":memory:", { now: () => NOW });
   const since = NOW - 3 * 60_000;
   // Minute 0: two done, one failed; minute 1: nothing; minute 2: one ignored, one queued.
   for (const durationMs of [100, 300]) {
@@ -28,7 +28,7 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
   await seed(store, delivery({ receivedAt: since - 10_000 }));
   await seed(store, delivery({ receivedAt: NOW + 1 }));
 
-  const minutes = store.activity(since, NOW);
+  const minutes = await store.activity(since, NOW);
   assert.deepEqual(minutes.map((m) => m.minute), [since, since + 60_000, since + 120_000]);
   assert.deepEqual(minutes.map((m) => m.received), [
     { done: 2, failed: 1 },
@@ -45,10 +45,10 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
   assert.equal(minutes[1].durationMs, null);
 
   // The triggers follow state changes and purges.
-  const queued = store.list({ state: "queued" })[0].id;
-  const claimed = store.claim(queued)!;
-  assert.deepEqual(store.activity(since, NOW)[2].received, { ignored: 1, running: 1 });
-  store.finishRun(claimed, {
+  const queued = (await store.list({ state: "queued" }))[0].id;
+  const claimed = (await store.claim(queued))!;
+  assert.deepEqual((await store.activity(since, NOW))[2].received, { ignored: 1, running: 1 });
+  await store.finishRun(claimed, {
     outcome: "succeeded",
     endedAt: since + 130_000,
     durationMs: 5,
@@ -59,19 +59,19 @@ Deno.test("activity() counts deliveries per minute by state and the runs' durati
     stdoutTruncated: false,
     stderrTruncated: false,
   }, { state: "done" });
-  const after = store.activity(since, NOW)[2];
+  const after = (await store.activity(since, NOW))[2];
   assert.deepEqual(after.received, { ignored: 1, done: 1 });
   assert.equal(after.runs, 1);
   assert.equal(after.durationMs?.p50, 5);
-  assert.equal(store.purge(NOW, { limit: 1000 }), 6);
+  assert.equal(await store.purge(NOW, { limit: 1000 }), 6);
   assert.deepEqual(
-    store.activity(since - 60_000, NOW).map((m) => [m.received, m.runs]),
+    (await store.activity(since - 60_000, NOW)).map((m) => [m.received, m.runs]),
     [[{}, 0], [{}, 0], [{}, 0], [{}, 0]],
   );
 });
 
 Deno.test("inserts that share one commit are counted by minute and state, duplicates not", async () => {
-  using store = openSqliteStore(":memory:", { now: () => NOW });
+  await using store = openStore(":memory:", { now: () => NOW });
   const since = NOW - 2 * 60_000;
   // One batch (the inserts are made in the same turn): two minutes, three states, one duplicate.
   const results = await Promise.all([
@@ -83,17 +83,21 @@ Deno.test("inserts that share one commit are counted by minute and state, duplic
     store.insert(delivery({ receivedAt: since + 63_000, hook: null })),
   ]);
   assert.deepEqual(results.map((r) => r.duplicate), [false, true, false, false, false, false]);
-  assert.equal(store.stats().insertTransactions, 1, "one shared commit");
-  assert.deepEqual(store.activity(since, NOW).map((m) => m.received), [
+  assert.equal((await store.stats()).insertTransactions, 1, "one shared commit");
+  assert.deepEqual((await store.activity(since, NOW)).map((m) => m.received), [
     { queued: 1, ignored: 1 },
     { filtered: 1, queued: 1, ignored: 1 },
   ]);
-  const { byState } = store.counts();
+  const { byState } = await store.counts();
   assert.deepEqual([byState.queued, byState.ignored, byState.filtered], [2, 2, 1]);
   // A second batch adds to the same minute's counts.
   await store.insert(delivery({ receivedAt: since + 64_000, hook: null }));
-  assert.deepEqual(store.activity(since, NOW)[1].received, { filtered: 1, queued: 1, ignored: 2 });
-  assert.equal(store.counts().byState.ignored, 3);
+  assert.deepEqual((await store.activity(since, NOW))[1].received, {
+    filtered: 1,
+    queued: 1,
+    ignored: 2,
+  });
+  assert.equal((await store.counts()).byState.ignored, 3);
 });
 
 Deno.test("the migration to schema 2 fills the chart's tables from the deliveries already stored", async () => {
@@ -116,8 +120,8 @@ Deno.test("the migration to schema 2 fills the chart's tables from the deliverie
        VALUES ('01A', 1, ?, ?, 40, 'succeeded')`,
     ).run(NOW - 89_000, NOW - 88_960);
   }
-  using store = openSqliteStore(path);
-  const minutes = store.activity(NOW - 120_000, NOW);
+  await using store = openStore(path);
+  const minutes = await store.activity(NOW - 120_000, NOW);
   assert.deepEqual(minutes.map((m) => m.received), [{ done: 1, failed: 1 }, { queued: 1 }]);
   assert.equal(minutes[0].runs, 1);
   const p50 = minutes[0].durationMs?.p50 ?? 0;

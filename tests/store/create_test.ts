@@ -1,5 +1,5 @@
 /**
- * Tests for `openSqliteStore`'s `create` option: the command line never makes a
+ * Tests for `openStore`'s `create` option: the command line never makes a
  * store where the daemon has none.
  *
  * @module
@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import {
-  openSqliteStore,
+  openStore,
   StoreMissingError,
   storePath,
   StoreUnavailableError,
@@ -20,10 +20,10 @@ Deno.test("openStore() with create: false refuses a missing file and creates not
   const path = storePath(`${dir.path}/state`);
 
   for (const readOnly of [false, true]) {
-    await t.step(readOnly ? "read-only" : "read-write", () => {
+    await t.step(readOnly ? "read-only" : "read-write", async () => {
       let thrown: unknown;
       try {
-        openSqliteStore(path, { create: false, readOnly }).close();
+        await openStore(path, { create: false, readOnly }).close();
       } catch (error) {
         thrown = error;
       }
@@ -36,10 +36,10 @@ Deno.test("openStore() with create: false refuses a missing file and creates not
 
   await t.step("an existing store opens as before", async () => {
     {
-      using store = openSqliteStore(path);
+      await using store = openStore(path);
       await store.insert(delivery());
     }
-    using store = openSqliteStore(path, { create: false });
-    assert.equal(store.list().length, 1);
+    await using store = openStore(path, { create: false });
+    assert.equal((await store.list()).length, 1);
   });
 });

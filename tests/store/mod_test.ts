@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import { MIGRATIONS } from "../../lib/store/_schema.ts";
 import { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import { openSqliteStore, type StoreOptions, StoreUnavailableError } from "../../lib/store/mod.ts";
+import {
+  openStore,
+  type Store,
+  type StoreOptions,
+  StoreUnavailableError,
+} from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 import { runEnd } from "./_contract.ts";
 
@@ -29,10 +34,10 @@ function manualClock(
 
 async function withStore(
   options: StoreOptions,
-  test: (store: ReturnType<typeof openSqliteStore>, dir: string) => Promise<void> | void,
+  test: (store: Store, dir: string) => Promise<void> | void,
 ): Promise<void> {
   await using dir = await tempDir();
-  using store = openSqliteStore(`${dir.path}/state/hookd.db`, options);
+  await using store = openStore(`${dir.path}/state/hookd.db`, options);
   await test(store, dir.path);
 }
 
@@ -61,24 +66,22 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.insert(delivery({ event: `e${i}` }))),
       );
-      assert.deepEqual(store.stats(), {
+      assert.deepEqual(await store.stats(), {
         insertTransactions: 1,
         inserted: 50,
         checkpoints: 0,
-        checkpointsInWorker: false,
       });
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, 50);
       assert.deepEqual([...ids].sort(), ids, "ids sort in insertion order");
-      assert.equal(store.counts().queued, 50);
+      assert.equal((await store.counts()).queued, 50);
     });
     await t.step("inserts awaited one by one commit separately", async () => {
       for (let i = 0; i < 3; i++) await store.insert(delivery());
-      assert.deepEqual(store.stats(), {
+      assert.deepEqual(await store.stats(), {
         insertTransactions: 4,
         inserted: 53,
         checkpoints: 0,
-        checkpointsInWorker: false,
       });
     });
   });
@@ -88,25 +91,25 @@ Deno.test("insert() waits up to groupCommitMaxWaitMs for later inserts to share 
   await t.step("an insert from a later turn joins one still inside the window", async () => {
     // A window far longer than the test: the second insert surely comes inside it.
     await using dir = await tempDir();
-    const store = openSqliteStore(`${dir.path}/hookd.db`, { groupCommitMaxWaitMs: 600_000 });
+    const store = openStore(`${dir.path}/hookd.db`, { groupCommitMaxWaitMs: 600_000 });
     const first = store.insert(delivery());
     // A later macrotask, as a second request's insert would be.
     await new Promise((resolve) => setTimeout(resolve, 0));
     const second = store.insert(delivery());
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(store.counts().inserting, 2, "both wait for the window to end");
-    assert.equal(store.stats().insertTransactions, 0);
+    assert.equal((await store.counts()).inserting, 2, "both wait for the window to end");
+    assert.equal((await store.stats()).insertTransactions, 0);
     // Closing ends the window without waiting it out.
-    store.close();
+    await store.close();
     await Promise.all([first, second]);
-    assert.equal(store.stats().insertTransactions, 1);
+    assert.equal((await store.stats()).insertTransactions, 1);
   });
 
   await t.step("the window ends by itself", async () => {
     await withStore({ groupCommitMaxWaitMs: 20 }, async (store) => {
       const { state } = await store.insert(delivery());
       assert.equal(state, "queued");
-      assert.equal(store.stats().insertTransactions, 1);
+      assert.equal((await store.stats()).insertTransactions, 1);
     });
   });
 });
@@ -129,7 +132,7 @@ Deno.test("with sync normal, insert() is acknowledged once committed, with no WA
   await withStore({ sync: "normal" }, async (store) => {
     await t.step("an insert is acknowledged and readable", async () => {
       const { id } = await store.insert(delivery());
-      assert.equal(store.get(id)?.state, "queued");
+      assert.equal((await store.get(id))?.state, "queued");
     });
     await t.step(
       "a WAL that cannot be opened to sync does not matter: nothing syncs it",
@@ -146,7 +149,7 @@ Deno.test("inserts arriving while a WAL sync runs share the next commit", async 
   await withStore({}, async (store) => {
     const first = store.insert(delivery());
     // Wait until the first batch has committed and its sync has begun, without sleeping.
-    while (store.stats().insertTransactions === 0) {
+    while ((await store.stats()).insertTransactions === 0) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     const later: Promise<unknown>[] = [];
@@ -157,114 +160,44 @@ Deno.test("inserts arriving while a WAL sync runs share the next commit", async 
     await Promise.all([first, ...later]);
     // Five inserts in five turns: without waiting for the sync they would be five commits.
     assert.ok(
-      store.stats().insertTransactions < 6,
-      `commits: ${store.stats().insertTransactions}`,
+      (await store.stats()).insertTransactions < 6,
+      `commits: ${(await store.stats()).insertTransactions}`,
     );
   });
 });
 
-Deno.test("backgroundCheckpoint keeps the WAL bounded while inserts never stop", async () => {
-  await withStore({ backgroundCheckpoint: true }, async (store) => {
+Deno.test("SQLite's checkpoints keep the WAL bounded, and cut it back after a burst", async () => {
+  await withStore({}, async (store) => {
     const body = new Uint8Array(32 * 1024).fill(97);
-    const burst = () =>
-      Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
-    // The worker starts in its own time; the WAL may grow until its first checkpoint.
-    for (let round = 0; store.stats().checkpoints === 0; round++) {
-      assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
-      await burst();
-    }
-    const before = (await Deno.stat(`${store.path}-wal`)).size;
-    const rounds = 40;
-    for (let round = 0; round < rounds; round++) await burst();
-    const written = rounds * 20 * body.byteLength;
-    const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
+    const burst = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => store.insert(delivery({ body }))));
+    // 2,000 rows at once: one 64 MB commit, far past a checkpoint's 1,000 pages.
+    for (let i = 0; i < 4; i++) await burst(500);
+    const highWater = (await Deno.stat(`${store.path}-wal`)).size;
+    assert.ok(highWater > 8 * 1024 * 1024, `the burst grew the WAL to ${highWater} bytes`);
+    // Small commits from here: each checkpoint rewinds the WAL, which is cut to 4 MiB.
+    for (let round = 0; round < 40; round++) await burst(20);
+    const after = (await Deno.stat(`${store.path}-wal`)).size;
     assert.ok(
-      grown < written / 2,
-      `the WAL grew by ${grown} bytes while ${written} bytes of bodies were stored: never rewound`,
+      after <= 4 * 1024 * 1024 + 2 * body.byteLength * 20,
+      `the WAL stayed at ${after} bytes`,
     );
   });
 });
 
-Deno.test("close() with a background checkpointer closes its connection first: no WAL is left", async () => {
+Deno.test("close() leaves no WAL: the last connection checkpoints and removes it", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/state/hookd.db`;
-  const store = openSqliteStore(path, { backgroundCheckpoint: true });
+  const store = openStore(path);
   const body = new Uint8Array(32 * 1024).fill(97);
-  // Until the worker has checkpointed once, so that its connection is open.
-  for (let round = 0; store.stats().checkpoints === 0; round++) {
-    assert.ok(round < 100, "no checkpoint after 100 bursts: the worker never ran");
+  for (let round = 0; round < 5; round++) {
     await Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
   }
-  const stored = store.stats().inserted;
-  store.close();
-  // The last connection to close checkpoints the WAL into the database and removes it.
+  await store.close();
   await assert.rejects(Deno.stat(`${path}-wal`), Deno.errors.NotFound);
   using reader = new DatabaseSync(path, { readOnly: true });
   const { n } = reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number };
-  assert.equal(n, stored);
-});
-
-/** How many of this process's open files are `path`: SQLite opens one per connection. */
-function openCount(path: string): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path) count++;
-    } catch { /* closed meanwhile */ }
-  }
-  return count;
-}
-
-/** Poll `check` until it returns a value; the bound only ends a test that would hang. */
-async function pollFor<T>(what: string, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  while (true) {
-    const value = check();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `still waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-Deno.test("backgroundCheckpoint falls back to SQLite's own checkpoints when the worker fails", async () => {
-  await using dir = await tempDir();
-  const state = `${dir.path}/state`;
-  const moved = `${dir.path}/moved`;
-  // The worker opens the file on its own thread once it has loaded, which
-  // can take seconds on a cold start: the store is moved away before that,
-  // so the worker finds nothing and fails. Should its thread have been
-  // quicker than this one (it opened the file: a second open file), the
-  // attempt shows nothing; another store tries again.
-  let store: ReturnType<typeof openSqliteStore> | undefined;
-  for (let attempt = 1; store === undefined; attempt++) {
-    assert.ok(attempt <= 10, "the worker opened the file before it was moved, every time");
-    const candidate = openSqliteStore(`${state}/hookd.db`, { backgroundCheckpoint: true });
-    assert.equal(candidate.stats().checkpointsInWorker, true);
-    Deno.renameSync(state, moved);
-    const outcome = await pollFor("the worker fails or opens the moved file", () => {
-      if (!candidate.stats().checkpointsInWorker) return "failed";
-      return openCount(`${moved}/hookd.db`) > 1 ? "opened" : undefined;
-    });
-    Deno.renameSync(moved, state);
-    if (outcome === "failed") store = candidate;
-    else {
-      candidate.close();
-      Deno.removeSync(state, { recursive: true });
-    }
-  }
-  using _store = store;
-  const body = new Uint8Array(32 * 1024).fill(97);
-  const burst = () =>
-    Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
-  await burst();
-  const before = (await Deno.stat(`${store.path}-wal`)).size;
-  for (let round = 0; round < 40; round++) await burst();
-  const grown = (await Deno.stat(`${store.path}-wal`)).size - before;
-  assert.ok(
-    grown < 40 * 20 * body.byteLength / 2,
-    `the WAL grew by ${grown} bytes: nothing checkpoints it`,
-  );
-  assert.equal(store.stats().inserted, 41 * 20);
+  assert.equal(n, 100);
 });
 
 Deno.test("insert() suppresses a duplicate sender id within the retention window", async (t) => {
@@ -275,7 +208,7 @@ Deno.test("insert() suppresses a duplicate sender id within the retention window
     await t.step("the same endpoint and id is a duplicate of the first", async () => {
       const again = await store.insert(delivery({ sourceId: "abc", receivedAt: clock.now() }));
       assert.deepEqual(again, { id: first.id, duplicate: true, state: "queued" });
-      assert.equal(store.list().length, 1);
+      assert.equal((await store.list()).length, 1);
     });
 
     await t.step("another endpoint may use the same id", async () => {
@@ -338,13 +271,13 @@ Deno.test("insert() stores a delivery without a hook as ignored, outside the que
   await withStore({}, async (store) => {
     const { id, state } = await store.insert(delivery({ hook: null }));
     assert.equal(state, "ignored");
-    const counts = store.counts();
+    const counts = await store.counts();
     assert.equal(counts.queued, 0);
     assert.equal(counts.byState.ignored, 1);
-    assert.deepEqual(store.queuedEndpoints(), []);
-    assert.equal(store.claim(id), null);
-    assert.notEqual(store.get(id)?.finishedAt, null);
-    assert.deepEqual(store.requeue([id]).skipped, [{ id, reason: "no hook" }]);
+    assert.deepEqual(await store.queuedEndpoints(), []);
+    assert.equal(await store.claim(id), null);
+    assert.notEqual((await store.get(id))?.finishedAt, null);
+    assert.deepEqual((await store.requeue([id])).skipped, [{ id, reason: "no hook" }]);
   });
 });
 
@@ -352,24 +285,24 @@ Deno.test("insert() stores a filtered delivery as final, with why; a replay queu
   await withStore({}, async (store) => {
     const why = "HOOKD_DEPLOY_MATCH_PUSH: ref=refs/heads/main";
     const { id, state } = await store.insert(delivery({ filteredBy: why }));
-    await t.step("filtered, outside the queue, never claimed", () => {
+    await t.step("filtered, outside the queue, never claimed", async () => {
       assert.equal(state, "filtered");
-      const counts = store.counts();
+      const counts = await store.counts();
       assert.equal(counts.queued, 0);
       assert.equal(counts.byState.filtered, 1);
-      assert.equal(store.claim(id), null);
-      const stored = store.get(id)!;
+      assert.equal(await store.claim(id), null);
+      const stored = (await store.get(id))!;
       assert.equal(stored.filteredBy, why);
       assert.notEqual(stored.finishedAt, null);
       assert.equal(stored.hook, "./deploy.sh");
-      assert.deepEqual(store.list({ state: "filtered" }).map((d) => d.id), [id]);
+      assert.deepEqual((await store.list({ state: "filtered" })).map((d) => d.id), [id]);
     });
-    await t.step("a replay queues it and forgets why it was filtered", () => {
-      assert.deepEqual(store.requeue([id]).requeued, [id]);
-      const stored = store.get(id)!;
+    await t.step("a replay queues it and forgets why it was filtered", async () => {
+      assert.deepEqual((await store.requeue([id])).requeued, [id]);
+      const stored = (await store.get(id))!;
       assert.equal(stored.state, "queued");
       assert.equal(stored.filteredBy, null);
-      assert.equal(store.counts().byState.filtered, 0);
+      assert.equal((await store.counts()).byState.filtered, 0);
     });
   });
 });
@@ -378,23 +311,23 @@ Deno.test("insert() rejects a malformed delivery with a TypeError", async () => 
   await withStore({}, async (store) => {
     await assert.rejects(store.insert(delivery({ timeoutMs: 0 })), TypeError);
     await assert.rejects(store.insert(delivery({ endpoint: "" })), TypeError);
-    assert.equal(store.stats().insertTransactions, 0);
+    assert.equal((await store.stats()).insertTransactions, 0);
   });
 });
 
 Deno.test("claim() and finishRun() record a run with its output", async () => {
   await withStore({}, async (store) => {
     const { id } = await store.insert(delivery());
-    const claimed = store.claim(id);
+    const claimed = await store.claim(id);
     assert.ok(claimed);
     assert.equal(claimed.attempt, 1);
     assert.equal(claimed.hook, "./deploy.sh");
     assert.equal(new TextDecoder().decode(claimed.body), '{"ref":"main"}');
-    assert.equal(store.claim(id), null, "a running delivery cannot be claimed twice");
-    assert.equal(store.counts().running, 1);
+    assert.equal(await store.claim(id), null, "a running delivery cannot be claimed twice");
+    assert.equal((await store.counts()).running, 1);
 
-    store.finishRun(claimed, runEnd("failed", 2), { state: "failed" });
-    const detail = store.get(id);
+    await store.finishRun(claimed, runEnd("failed", 2), { state: "failed" });
+    const detail = await store.get(id);
     assert.ok(detail);
     assert.equal(detail.state, "failed");
     assert.equal(detail.failures, 1);
@@ -409,9 +342,9 @@ Deno.test("claim() and finishRun() record a run with its output", async () => {
       { outcome: "failed", exitCode: 2, stdout: "out", stderr: "boom" },
     );
     assert.equal(detail.lastRun?.exitCode, 2);
-    assert.equal(store.list()[0].lastRun?.outcome, "failed");
-    assert.deepEqual(store.counts().byState.failed, 1);
-    assert.equal(store.counts().running, 0);
+    assert.equal((await store.list())[0].lastRun?.outcome, "failed");
+    assert.deepEqual((await store.counts()).byState.failed, 1);
+    assert.equal((await store.counts()).running, 0);
   });
 });
 
@@ -419,16 +352,16 @@ Deno.test("finishRun() with a retry keeps the delivery's place in the queue", as
   await withStore({}, async (store) => {
     const first = await store.insert(delivery());
     const second = await store.insert(delivery());
-    const claimed = store.claim(first.id)!;
-    store.finishRun(claimed, runEnd("failed", 1), {
+    const claimed = (await store.claim(first.id))!;
+    await store.finishRun(claimed, runEnd("failed", 1), {
       state: "queued",
       notBefore: 123,
       failed: true,
     });
-    const head = store.queued("deploy", { limit: 2 });
+    const head = await store.queued("deploy", { limit: 2 });
     assert.deepEqual(head.map((r) => r.id), [first.id, second.id]);
     assert.equal(head[0].notBefore, 123);
-    assert.equal(store.get(first.id)?.failures, 1);
+    assert.equal((await store.get(first.id))?.failures, 1);
   });
 });
 
@@ -438,13 +371,13 @@ Deno.test("recover() requeues a delivery whose process was killed while its hook
   const script = `${dir.path}/crash.ts`;
   await Deno.writeTextFile(
     script,
-    `import { openSqliteStore } from ${
+    `import { openStore } from ${
       JSON.stringify(new URL("../../lib/store/mod.ts", import.meta.url).href)
     };
-const store = openSqliteStore(${JSON.stringify(path)});
+const store = openStore(${JSON.stringify(path)});
 const { id } = await store.insert({ endpoint: "deploy", event: "push", receivedAt: Date.now(),
   contentType: "text/plain", headers: {}, body: new Uint8Array([1, 2, 3]), hook: "true", timeoutMs: 1000 });
-store.claim(id);
+await store.claim(id);
 console.log(id);
 setInterval(() => {}, 1000);
 `,
@@ -467,16 +400,16 @@ setInterval(() => {}, 1000);
   assert.equal(status.signal, "SIGKILL");
   const id = output.trim();
 
-  using store = openSqliteStore(path);
-  assert.equal(store.get(id)?.state, "running", "the crash left the delivery running");
-  assert.equal(store.recover(), 1);
-  const detail = store.get(id)!;
+  await using store = openStore(path);
+  assert.equal((await store.get(id))?.state, "running", "the crash left the delivery running");
+  assert.equal(await store.recover(), 1);
+  const detail = (await store.get(id))!;
   assert.equal(detail.state, "queued");
   assert.equal(detail.runs.length, 1);
   assert.equal(detail.runs[0].outcome, "interrupted");
   assert.deepEqual(detail.body, new Uint8Array([1, 2, 3]));
-  assert.equal(store.claim(id)?.attempt, 2, "it runs again");
-  assert.equal(store.recover(), 1, "a second crash is recovered the same way");
+  assert.equal((await store.claim(id))?.attempt, 2, "it runs again");
+  assert.equal(await store.recover(), 1, "a second crash is recovered the same way");
 });
 
 Deno.test("purge() deletes old finished deliveries and their runs, never unfinished ones", async () => {
@@ -484,27 +417,33 @@ Deno.test("purge() deletes old finished deliveries and their runs, never unfinis
   await withStore({ now: clock.now }, async (store) => {
     const old = clock.now() - 10_000;
     const finished = await store.insert(delivery({ receivedAt: old }));
-    store.finishRun(store.claim(finished.id)!, runEnd("succeeded", 0), { state: "done" });
+    await store.finishRun((await store.claim(finished.id))!, runEnd("succeeded", 0), {
+      state: "done",
+    });
     const ignored = await store.insert(delivery({ receivedAt: old, hook: null }));
     const queued = await store.insert(delivery({ receivedAt: old }));
     const running = await store.insert(delivery({ receivedAt: old }));
-    store.claim(running.id);
+    await store.claim(running.id);
     const recent = await store.insert(delivery({ receivedAt: clock.now(), hook: null }));
 
-    assert.equal(store.purge(clock.now() - 5_000, { limit: 1 }), 1, "the limit caps one call");
-    assert.equal(store.purge(clock.now() - 5_000), 1);
-    assert.equal(store.purge(clock.now() - 5_000), 0);
-    assert.equal(store.get(finished.id), null);
-    assert.equal(store.get(ignored.id), null);
-    assert.equal(store.get(queued.id)?.state, "queued");
-    assert.equal(store.get(running.id)?.state, "running");
-    assert.equal(store.get(recent.id)?.state, "ignored");
+    assert.equal(
+      await store.purge(clock.now() - 5_000, { limit: 1 }),
+      1,
+      "the limit caps one call",
+    );
+    assert.equal(await store.purge(clock.now() - 5_000), 1);
+    assert.equal(await store.purge(clock.now() - 5_000), 0);
+    assert.equal(await store.get(finished.id), null);
+    assert.equal(await store.get(ignored.id), null);
+    assert.equal((await store.get(queued.id))?.state, "queued");
+    assert.equal((await store.get(running.id))?.state, "running");
+    assert.equal((await store.get(recent.id))?.state, "ignored");
     using other = new DatabaseSync(store.path, { readOnly: true });
     const runs = other.prepare("SELECT count(*) AS n FROM runs WHERE delivery_id = ?").get(
       finished.id,
     );
     assert.equal(runs?.n, 0, "runs go with their delivery");
-    assert.equal(store.counts().byState.done, 0);
+    assert.equal((await store.counts()).byState.done, 0);
   });
 });
 
@@ -512,42 +451,44 @@ Deno.test("requeue() replays finished deliveries at the end of the queue", async
   await withStore({}, async (store) => {
     const failed = await store.insert(delivery());
     const waiting = await store.insert(delivery());
-    const claimed = store.claim(failed.id)!;
-    store.finishRun(claimed, runEnd("failed", 1), { state: "failed" });
+    const claimed = (await store.claim(failed.id))!;
+    await store.finishRun(claimed, runEnd("failed", 1), { state: "failed" });
 
-    await t.step("a failed delivery goes back with a fresh retry budget", () => {
-      const result = store.requeue([failed.id, waiting.id, "nope", failed.id]);
+    await t.step("a failed delivery goes back with a fresh retry budget", async () => {
+      const result = await store.requeue([failed.id, waiting.id, "nope", failed.id]);
       assert.deepEqual(result, {
         requeued: [failed.id],
         skipped: [{ id: waiting.id, reason: "queued" }, { id: "nope", reason: "unknown" }],
       });
-      const detail = store.get(failed.id)!;
+      const detail = (await store.get(failed.id))!;
       assert.equal(detail.state, "queued");
       assert.equal(detail.failures, 0);
       assert.equal(detail.finishedAt, null);
-      assert.deepEqual(store.queued("deploy", { limit: 5 }).map((r) => r.id), [
+      assert.deepEqual((await store.queued("deploy", { limit: 5 })).map((r) => r.id), [
         waiting.id,
         failed.id,
       ]);
     });
 
-    await t.step("a running delivery is skipped", () => {
-      store.claim(waiting.id);
-      assert.deepEqual(store.requeue([waiting.id]).skipped, [{
+    await t.step("a running delivery is skipped", async () => {
+      await store.claim(waiting.id);
+      assert.deepEqual((await store.requeue([waiting.id])).skipped, [{
         id: waiting.id,
         reason: "running",
       }]);
     });
 
-    await t.step("requeueMatching() selects by state and time", () => {
-      const again = store.claim(failed.id)!;
-      store.finishRun(again, runEnd("failed", 1), { state: "failed" });
+    await t.step("requeueMatching() selects by state and time", async () => {
+      const again = (await store.claim(failed.id))!;
+      await store.finishRun(again, runEnd("failed", 1), { state: "failed" });
       assert.deepEqual(
-        store.requeueMatching({ state: "failed", since: Date.now() + 60_000 }).requeued,
+        (await store.requeueMatching({ state: "failed", since: Date.now() + 60_000 })).requeued,
         [],
       );
-      assert.deepEqual(store.requeueMatching({ state: "failed", since: 0 }).requeued, [failed.id]);
-      assert.equal(store.get(failed.id)?.runs.length, 2, "earlier runs are kept");
+      assert.deepEqual((await store.requeueMatching({ state: "failed", since: 0 })).requeued, [
+        failed.id,
+      ]);
+      assert.equal((await store.get(failed.id))?.runs.length, 2, "earlier runs are kept");
     });
   });
 });
@@ -557,16 +498,20 @@ Deno.test("list() filters by endpoint, state and time, newest first", async () =
     const a = await store.insert(delivery({ endpoint: "deploy", receivedAt: 1000 }));
     const b = await store.insert(delivery({ endpoint: "ci", receivedAt: 2000 }));
     const c = await store.insert(delivery({ endpoint: "deploy", receivedAt: 3000, hook: null }));
-    const ids = (filter: Parameters<typeof store.list>[0]) => store.list(filter).map((d) => d.id);
-    assert.deepEqual(ids({}), [c.id, b.id, a.id]);
-    assert.deepEqual(ids({ endpoint: "deploy" }), [c.id, a.id]);
-    assert.deepEqual(ids({ state: "ignored" }), [c.id]);
-    assert.deepEqual(ids({ state: ["queued", "ignored"], endpoint: "deploy" }), [c.id, a.id]);
-    assert.deepEqual(ids({ since: 2000 }), [c.id, b.id]);
-    assert.deepEqual(ids({ until: 2000 }), [a.id]);
-    assert.deepEqual(ids({ limit: 1 }), [c.id]);
-    assert.throws(() => store.list({ state: "bogus" as "done" }), /Unknown delivery state "bogus"/);
-    const summary = store.list({ endpoint: "ci" })[0];
+    const ids = async (filter: Parameters<typeof store.list>[0]) =>
+      (await store.list(filter)).map((d) => d.id);
+    assert.deepEqual(await ids({}), [c.id, b.id, a.id]);
+    assert.deepEqual(await ids({ endpoint: "deploy" }), [c.id, a.id]);
+    assert.deepEqual(await ids({ state: "ignored" }), [c.id]);
+    assert.deepEqual(await ids({ state: ["queued", "ignored"], endpoint: "deploy" }), [c.id, a.id]);
+    assert.deepEqual(await ids({ since: 2000 }), [c.id, b.id]);
+    assert.deepEqual(await ids({ until: 2000 }), [a.id]);
+    assert.deepEqual(await ids({ limit: 1 }), [c.id]);
+    await assert.rejects(
+      store.list({ state: "bogus" as "done" }),
+      /Unknown delivery state "bogus"/,
+    );
+    const summary = (await store.list({ endpoint: "ci" }))[0];
     assert.equal(summary.bodySize, 14);
     assert.equal(summary.lastRun, null);
     assert.equal("body" in summary, false, "summaries leave the body in the store");
@@ -576,18 +521,18 @@ Deno.test("list() filters by endpoint, state and time, newest first", async () =
 Deno.test("counts() sees another process's changes and the oldest queued delivery", async () => {
   const clock = manualClock();
   await withStore({ now: clock.now }, async (store) => {
-    assert.equal(store.counts().oldestQueuedAt, null);
+    assert.equal((await store.counts()).oldestQueuedAt, null);
     const { id } = await store.insert(delivery());
     clock.advance(5000);
     await store.insert(delivery());
-    assert.equal(store.counts().oldestQueuedAt, clock.now() - 5000);
-    store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
-    assert.equal(store.counts().queued, 1);
+    assert.equal((await store.counts()).oldestQueuedAt, clock.now() - 5000);
+    await store.finishRun((await store.claim(id))!, runEnd("failed", 1), { state: "failed" });
+    assert.equal((await store.counts()).queued, 1);
     {
-      using cli = openSqliteStore(store.path);
-      assert.deepEqual(cli.requeue([id]).requeued, [id]);
+      await using cli = openStore(store.path);
+      assert.deepEqual((await cli.requeue([id])).requeued, [id]);
     }
-    const counts = store.counts();
+    const counts = await store.counts();
     assert.equal(counts.queued, 2);
     assert.equal(counts.byState.failed, 0);
   });
@@ -596,9 +541,9 @@ Deno.test("counts() sees another process's changes and the oldest queued deliver
 Deno.test("counts() includes inserts not yet committed, for the back-pressure check", async () => {
   await withStore({}, async (store) => {
     const pending = store.insert(delivery());
-    assert.deepEqual([store.counts().inserting, store.counts().queued], [1, 0]);
+    assert.deepEqual([(await store.counts()).inserting, (await store.counts()).queued], [1, 0]);
     await pending;
-    assert.deepEqual([store.counts().inserting, store.counts().queued], [0, 1]);
+    assert.deepEqual([(await store.counts()).inserting, (await store.counts()).queued], [0, 1]);
   });
 });
 
@@ -606,21 +551,21 @@ Deno.test("supersede() ends an endpoint's older queued deliveries in favour of a
   await withStore({}, async (store) => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => store.insert(delivery())));
     const other = await store.insert(delivery({ endpoint: "ci" }));
-    assert.deepEqual(store.supersede("deploy", c.id), [a.id, b.id]);
-    assert.equal(store.get(a.id)?.state, "superseded");
-    assert.equal(store.get(a.id)?.supersededBy, c.id);
-    assert.equal(store.get(c.id)?.state, "queued");
-    assert.equal(store.get(other.id)?.state, "queued");
-    assert.deepEqual(store.queuedEndpoints(), ["ci", "deploy"]);
-    assert.deepEqual(store.queued("deploy", { newest: true }).map((r) => r.id), [c.id]);
+    assert.deepEqual(await store.supersede("deploy", c.id), [a.id, b.id]);
+    assert.equal((await store.get(a.id))?.state, "superseded");
+    assert.equal((await store.get(a.id))?.supersededBy, c.id);
+    assert.equal((await store.get(c.id))?.state, "queued");
+    assert.equal((await store.get(other.id))?.state, "queued");
+    assert.deepEqual(await store.queuedEndpoints(), ["ci", "deploy"]);
+    assert.deepEqual((await store.queued("deploy", { newest: true })).map((r) => r.id), [c.id]);
   });
 });
 
-Deno.test("openSqliteStore() migrates a new file once and refuses a newer schema", async () => {
+Deno.test("openStore() migrates a new file once and refuses a newer schema", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
-  openSqliteStore(path).close();
-  openSqliteStore(path).close();
+  await openStore(path).close();
+  await openStore(path).close();
   {
     using db = new DatabaseSync(path);
     const row = db.prepare("PRAGMA user_version").get();
@@ -628,7 +573,7 @@ Deno.test("openSqliteStore() migrates a new file once and refuses a newer schema
     assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     db.exec("PRAGMA user_version = 99");
   }
-  assert.throws(() => openSqliteStore(path), (error: unknown) => {
+  assert.throws(() => openStore(path), (error: unknown) => {
     assert.ok(error instanceof StoreUnavailableError);
     assert.match(error.message, /schema version 99.*upgrade hookd/);
     return true;
@@ -639,17 +584,17 @@ Deno.test("the store is unavailable, never silently lossy, when it cannot write"
   await using dir = await tempDir();
 
   await t.step(
-    "openSqliteStore() throws StoreUnavailableError when the file cannot be created",
+    "openStore() throws StoreUnavailableError when the file cannot be created",
     async () => {
       await Deno.writeTextFile(`${dir.path}/file`, "");
-      assert.throws(() => openSqliteStore(`${dir.path}/file/hookd.db`), StoreUnavailableError);
+      assert.throws(() => openStore(`${dir.path}/file/hookd.db`), StoreUnavailableError);
     },
   );
 
   await t.step(
     "insert() rejects while another process holds the write lock, then recovers",
     async () => {
-      using store = openSqliteStore(`${dir.path}/locked.db`, { busyTimeoutMs: 10 });
+      await using store = openStore(`${dir.path}/locked.db`, { busyTimeoutMs: 10 });
       using other = new DatabaseSync(store.path);
       other.exec("BEGIN IMMEDIATE");
       const error = await store.insert(delivery()).then(() => null, (e) => e);
@@ -657,29 +602,29 @@ Deno.test("the store is unavailable, never silently lossy, when it cannot write"
       assert.match(error.message, /locked/);
       assert.equal(error.retryAfterSeconds > 0, true);
       other.exec("ROLLBACK");
-      assert.equal(store.list().length, 0, "nothing was stored");
+      assert.equal((await store.list()).length, 0, "nothing was stored");
       const { duplicate } = await store.insert(delivery());
       assert.equal(duplicate, false);
-      assert.equal(store.list().length, 1);
+      assert.equal((await store.list()).length, 1);
     },
   );
 
   await t.step("insert() rejects on a store that cannot be written", async () => {
-    openSqliteStore(`${dir.path}/ro.db`).close();
-    using store = openSqliteStore(`${dir.path}/ro.db`, { readOnly: true });
+    await openStore(`${dir.path}/ro.db`).close();
+    await using store = openStore(`${dir.path}/ro.db`, { readOnly: true });
     await assert.rejects(store.insert(delivery()), StoreUnavailableError);
-    assert.equal(store.list().length, 0);
+    assert.equal((await store.list()).length, 0);
   });
 
   await t.step("close() commits pending inserts; later inserts reject", async () => {
-    const store = openSqliteStore(`${dir.path}/closing.db`);
+    const store = openStore(`${dir.path}/closing.db`);
     const pending = store.insert(delivery());
-    store.close();
+    await store.close();
     const { id } = await pending;
     await assert.rejects(store.insert(delivery()), StoreUnavailableError);
-    assert.throws(() => store.get(id), StoreUnavailableError);
-    using reopened = openSqliteStore(`${dir.path}/closing.db`);
-    assert.equal(reopened.get(id)?.state, "queued");
+    await assert.rejects(store.get(id), StoreUnavailableError);
+    await using reopened = openStore(`${dir.path}/closing.db`);
+    assert.equal((await reopened.get(id))?.state, "queued");
   });
 });
 
@@ -779,19 +724,22 @@ Deno.test("insert() waits for another process's write lock without stopping the 
         await nextImmediate();
         for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
         assert.equal(first.settled, false, "the insert still waits for the lock");
-        assert.equal(store.counts().inserting, 1);
+        assert.equal((await store.counts()).inserting, 1);
 
         const second = store.insert(delivery({ event: "second" }));
-        assert.equal(store.counts().inserting, 2, "both count for back-pressure");
+        assert.equal((await store.counts()).inserting, 2, "both count for back-pressure");
         lock.release();
         const [a, b] = await Promise.all([first.promise, second]);
         assert.deepEqual(
-          store.stats(),
-          { insertTransactions: 2, inserted: 2, checkpoints: 0, checkpointsInWorker: false },
+          await store.stats(),
+          { insertTransactions: 2, inserted: 2, checkpoints: 0 },
           "the insert that came while the first waited joined the next commit",
         );
-        assert.deepEqual(store.queued("deploy", { limit: 2 }).map((r) => r.id), [a.id, b.id]);
-        assert.deepEqual(store.list().map((d) => d.event), ["second", "first"]);
+        assert.deepEqual((await store.queued("deploy", { limit: 2 })).map((r) => r.id), [
+          a.id,
+          b.id,
+        ]);
+        assert.deepEqual((await store.list()).map((d) => d.event), ["second", "first"]);
       },
     );
   });
@@ -806,16 +754,16 @@ Deno.test("insert() rejects with StoreUnavailableError once the lock is held for
     // held the loop for busyTimeoutMs and failed the insert by now.
     await nextImmediate();
     assert.equal(insert.settled, false, "the event loop went on while the insert waits");
-    assert.equal(store.counts().inserting, 1);
+    assert.equal((await store.counts()).inserting, 1);
     const error = await insert.promise;
     // Never early; late only by the load of the machine, which is not asserted.
     const elapsed = performance.now() - started;
     assert.ok(error instanceof StoreUnavailableError, `got ${error}`);
     assert.match(error.message, /locked/);
     assert.ok(elapsed >= 400, `gave up after ${elapsed} ms, before busyTimeoutMs`);
-    assert.equal(store.counts().inserting, 0);
+    assert.equal((await store.counts()).inserting, 0);
     lock.release();
-    assert.equal(store.list().length, 0, "nothing was stored");
+    assert.equal((await store.list()).length, 0, "nothing was stored");
   });
 });
 
@@ -833,74 +781,64 @@ Deno.test("insert() arriving while another waits for the lock gets its own busyT
     assert.ok(await first.promise instanceof StoreUnavailableError, "the first gave up");
     lock.release();
     const { id } = await second;
-    assert.deepEqual(store.list().map((d) => d.id), [id]);
+    assert.deepEqual((await store.list()).map((d) => d.id), [id]);
   });
 });
 
-Deno.test("the dispatcher's writes fail at once while another process holds the write lock", async () => {
+Deno.test("supersede() and purge() fail at once while another process holds the write lock; claim() waits for it", async () => {
   // A busy wait would get in once the holder lets go after its fallback; failing at once, the
   // writes meet the lock while the holder waits to be told.
   await withStore({ busyTimeoutMs: 600_000 }, async (store) => {
     const { id } = await store.insert(delivery());
     const done = await store.insert(delivery({ receivedAt: 0 }));
-    store.finishRun(store.claim(done.id)!, runEnd("succeeded", 0), { state: "done" });
-    {
-      await using holder = await lockHolder(store.path, 60_000);
-      assert.throws(() => store.claim(id), StoreUnavailableError);
-      assert.throws(() => store.supersede("deploy", id), StoreUnavailableError);
-      assert.throws(() => store.purge(Date.now()), StoreUnavailableError);
-      assert.equal(store.counts().queued, 1, "reads still work");
-      await holder.release();
-    }
-    const claimed = store.claim(id);
-    assert.ok(claimed, "the lock gone, the dispatcher's next try works");
-    {
-      await using holder = await lockHolder(store.path, 60_000);
-      assert.throws(
-        () => store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" }),
-        StoreUnavailableError,
-      );
-      await holder.release();
-    }
-    store.finishRun(claimed, runEnd("succeeded", 0), { state: "done" });
-    assert.equal(store.get(id)?.state, "done");
-    assert.equal(store.purge(Date.now() - 60_000), 1);
+    await store.finishRun((await store.claim(done.id))!, runEnd("succeeded", 0), { state: "done" });
+    await using holder = await lockHolder(store.path, 60_000);
+    await assert.rejects(store.supersede("deploy", id), StoreUnavailableError);
+    await assert.rejects(store.purge(Date.now()), StoreUnavailableError);
+    assert.equal((await store.counts()).queued, 1, "reads still work");
+    const claiming = store.claim(id);
+    await holder.release();
+    assert.ok(await claiming, "the claim got in once the lock was gone");
+    assert.equal(await store.purge(Date.now() - 60_000), 1);
   });
 });
 
 Deno.test("requeue() waits in SQLite for a lock another process releases, as the command line may", async () => {
   await withStore({ busyTimeoutMs: 600_000 }, async (store) => {
     const { id } = await store.insert(delivery());
-    store.finishRun(store.claim(id)!, runEnd("failed", 1), { state: "failed" });
+    await store.finishRun((await store.claim(id))!, runEnd("failed", 1), { state: "failed" });
     // The holder lets go only when asked (or, should the test hang, after two minutes).
     await using holder = await lockHolder(store.path, 120_000);
-    assert.throws(() => store.claim(id), StoreUnavailableError, "the lock is held");
+    await assert.rejects(store.supersede("deploy", id), StoreUnavailableError, "the lock is held");
     // Asked now, released while requeue() waits in SQLite: its busy wait is what gets it in.
     await holder.releaseSoon();
-    assert.deepEqual(store.requeue([id]).requeued, [id]);
-    assert.equal(store.get(id)?.state, "queued");
+    assert.deepEqual((await store.requeue([id])).requeued, [id]);
+    assert.equal((await store.get(id))?.state, "queued");
   });
 });
 
 Deno.test("close() commits an insert that waited for the lock, once the lock is free", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
-  const store = openSqliteStore(path, { busyTimeoutMs: 5000 });
+  const store = openStore(path, { busyTimeoutMs: 5000 });
   let pending;
   {
     using _lock = holdWriteLock(path);
     pending = store.insert(delivery());
     // Its commit attempt ran in the immediate before ours, met the lock and waits.
     await nextImmediate();
-    assert.deepEqual([store.counts().inserting, store.stats().insertTransactions], [1, 0]);
+    assert.deepEqual([(await store.counts()).inserting, (await store.stats()).insertTransactions], [
+      1,
+      0,
+    ]);
   }
-  store.close();
+  await store.close();
   const { id } = await pending;
-  using reopened = openSqliteStore(path);
-  assert.equal(reopened.get(id)?.state, "queued");
+  await using reopened = openStore(path);
+  assert.equal((await reopened.get(id))?.state, "queued");
 });
 
-Deno.test("openSqliteStore() keeps the output of runs recorded before output was stored as bytes", async () => {
+Deno.test("openStore() keeps the output of runs recorded before output was stored as bytes", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/hookd.db`;
   {
@@ -920,11 +858,11 @@ Deno.test("openSqliteStore() keeps the output of runs recorded before output was
        VALUES ('d1', 1, 1, 2, 1, 'succeeded', 0, 'old output é', '')`,
     ).run();
   }
-  using store = openSqliteStore(path);
-  assert.equal(store.get("d1")?.runs[0].stdout, "old output é");
-  const claimed = store.claim((await store.insert(delivery())).id)!;
-  store.finishRun(claimed, { ...runEnd("succeeded", 0), stdout: "new\0output" }, {
+  await using store = openStore(path);
+  assert.equal((await store.get("d1"))?.runs[0].stdout, "old output é");
+  const claimed = (await store.claim((await store.insert(delivery())).id))!;
+  await store.finishRun(claimed, { ...runEnd("succeeded", 0), stdout: "new\0output" }, {
     state: "done",
   });
-  assert.equal(store.get(claimed.id)?.runs[0].stdout, "new\0output");
+  assert.equal((await store.get(claimed.id))?.runs[0].stdout, "new\0output");
 });

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { openSqliteStore, type RequeueOptions } from "../../lib/store/mod.ts";
+import { openStore, type RequeueOptions } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
 
 const END = {
@@ -21,10 +21,10 @@ const END = {
 };
 
 Deno.test("requeue() with hookFor stores the hook the queue then claims", async (t) => {
-  using store = openSqliteStore(":memory:");
+  await using store = openStore(":memory:");
   const failed = (await store.insert(delivery({ hook: "/wrong/deploy.sh" }))).id;
-  const claimed = store.claim(failed)!;
-  store.finishRun(claimed, { ...END, outcome: "failed" }, { state: "failed" });
+  const claimed = (await store.claim(failed))!;
+  await store.finishRun(claimed, { ...END, outcome: "failed" }, { state: "failed" });
   const ignored = (await store.insert(delivery({ event: "release", hook: null }))).id;
   const seen: unknown[] = [];
   const options: RequeueOptions = {
@@ -38,32 +38,35 @@ Deno.test("requeue() with hookFor stores the hook the queue then claims", async 
     },
   };
 
-  await t.step("a failed delivery gets the new hook", () => {
-    assert.deepEqual(store.requeue([failed], options), { requeued: [failed], skipped: [] });
+  await t.step("a failed delivery gets the new hook", async () => {
+    assert.deepEqual(await store.requeue([failed], options), { requeued: [failed], skipped: [] });
     assert.deepEqual(seen, [{
       id: failed,
       endpoint: "deploy",
       event: "push",
       hook: "/wrong/deploy.sh",
     }]);
-    assert.equal(store.claim(failed)?.hook, "/right/deploy.sh");
+    assert.equal((await store.claim(failed))?.hook, "/right/deploy.sh");
   });
 
-  await t.step("an ignored delivery given a hook is queued", () => {
-    assert.deepEqual(store.requeue([ignored], options), { requeued: [ignored], skipped: [] });
-    assert.equal(store.get(ignored)?.state, "queued");
-    assert.equal(store.counts().byState.ignored, 0);
-    assert.equal(store.claim(ignored)?.hook, "./release.sh");
+  await t.step("an ignored delivery given a hook is queued", async () => {
+    assert.deepEqual(await store.requeue([ignored], options), { requeued: [ignored], skipped: [] });
+    assert.equal((await store.get(ignored))?.state, "queued");
+    assert.equal((await store.counts()).byState.ignored, 0);
+    assert.equal((await store.claim(ignored))?.hook, "./release.sh");
   });
 
   await t.step(
     "requeueMatching() considers ignored ones and skips those still without",
     async () => {
       const still = (await store.insert(delivery({ event: "issues", hook: null }))).id;
-      const result = store.requeueMatching({ state: "ignored" }, options);
+      const result = await store.requeueMatching({ state: "ignored" }, options);
       assert.deepEqual(result, { requeued: [], skipped: [{ id: still, reason: "no hook" }] });
-      assert.equal(store.get(still)?.state, "ignored");
-      assert.deepEqual(store.requeueMatching({ state: "ignored" }), { requeued: [], skipped: [] });
+      assert.equal((await store.get(still))?.state, "ignored");
+      assert.deepEqual(await store.requeueMatching({ state: "ignored" }), {
+        requeued: [],
+        skipped: [],
+      });
     },
   );
 });
