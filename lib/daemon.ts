@@ -27,6 +27,7 @@ import {
   endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
+  LiveOutput,
   type OrphanedRuns,
   payloadFieldEnv,
   type Queue,
@@ -35,6 +36,7 @@ import {
   spawnProblem,
 } from "./dispatch/mod.ts";
 import type { Store } from "./store/mod.ts";
+import type { OutputSource } from "./http/mod.ts";
 import { openConfiguredStore } from "./store/configured.ts";
 
 const log = getLogger(["hookd", "daemon"]);
@@ -53,6 +55,8 @@ export interface Daemon {
   metrics: Metrics;
   /** Duplicate deliveries answered per minute, last hour (they are not stored). */
   duplicates: MinuteCounter;
+  /** Live hook output, for watchers on the admin listener. */
+  output: OutputSource;
   /**
    * Apply a new configuration to requests that arrive afterwards: endpoints,
    * secrets, hooks and per-endpoint policies. Requests in flight finish with
@@ -109,8 +113,12 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       };
     },
   });
+  // The queue is built below; the hub asks it only once a watcher waits.
+  let waitSettled: (id: string, signal: AbortSignal) => Promise<unknown> = () => Promise.resolve();
+  const live = new LiveOutput({ settled: (id, signal) => waitSettled(id, signal) });
   const queue = createQueue(store, {
     run: runLoggedHook,
+    onOutput: (id, stream, bytes) => live.write(id, stream, bytes),
     env: (delivery) =>
       buildHookEnv({
         endpoint: delivery.endpoint,
@@ -130,7 +138,16 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     endpoints: policies,
     payloadDir,
     onEvent(event) {
+      if (event.type === "run-start") live.begin(event.id, event.attempt);
       if (event.type === "run-end") {
+        live.end(event.id, {
+          outcome: event.outcome,
+          exitCode: event.exitCode,
+          signal: event.signal,
+          timedOut: event.outcome === "timed_out",
+          durationMs: event.durationMs,
+          state: event.state,
+        });
         metrics.observeHookRun({
           endpoint: event.endpoint,
           outcome: event.outcome,
@@ -140,6 +157,13 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       logQueueEvent(event);
     },
   });
+  waitSettled = (id, signal) => queue.waitForRun(id, { signal });
+  const output: OutputSource = {
+    store,
+    live: (id) => live.watch(id),
+    started: (id, signal) => live.started(id, signal),
+    finished: (id, signal) => live.finished(id, signal),
+  };
   const accept = createIntake(store, queue, { maxQueue: config.maxQueue });
   async function waitForRun(id: string, signal: AbortSignal) {
     const settled = await queue.waitForRun(id, { signal });
@@ -158,7 +182,14 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     metrics.observeRequest(record);
     if (record.outcome === "duplicate") duplicates.add();
   };
-  let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
+  let app = createApp(config, {
+    endpoints,
+    accept,
+    waitForRun,
+    output,
+    rateLimiter,
+    onRequest,
+  });
   let listening: { unlisten(): Promise<void> } | undefined;
   try {
     // An accept-only instance (HOOKD_RUN_HOOKS=false) stores; others sharing the store run.
@@ -180,6 +211,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     queue,
     metrics,
     duplicates,
+    output,
     get config() {
       return current;
     },
@@ -190,7 +222,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       if (JSON.stringify(next.rateLimit) !== JSON.stringify(current.rateLimit)) {
         rateLimiter = next.rateLimit && createRateLimiter(next.rateLimit);
       }
-      app = createApp(next, { endpoints, accept, waitForRun, rateLimiter, onRequest });
+      app = createApp(next, { endpoints, accept, waitForRun, output, rateLimiter, onRequest });
       setPolicies(policies, next);
       current = next;
       hookSource = env;
@@ -432,6 +464,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
             return { storeWritable: reason === undefined, listening, reason };
           },
           metrics: daemon.metrics,
+          output: daemon.output,
           access: {
             loopback: isLoopback(config.adminListen.hostname),
             token: () => daemon.config.adminToken,

@@ -34,6 +34,7 @@ export {
   type LeftAloneGroup,
   type OrphanedRuns,
 } from "./orphans.ts";
+export { LiveOutput, type LiveRun, type LiveRunEnd, type OutputSnapshot } from "./live_output.ts";
 export { spawnProblem } from "./_libc.ts";
 export { choosePayloadDir } from "./_payload_file.ts";
 export {

@@ -14,5 +14,6 @@
 
 export { type AppDeps, createApp, type Endpoint } from "./app.ts";
 export { type AdminDeps, createAdminApp, type HealthReport, probeWritable } from "./admin_app.ts";
+export { type OutputSource } from "./output_stream.ts";
 export { HttpError, type HttpErrorOptions } from "./http_error.ts";
 export { createRateLimiter, type RateLimiter } from "./rate_limit.ts";
