@@ -97,11 +97,25 @@ Deno.test("a finished delivery's stream is its stored excerpt and end at once", 
 Deno.test("parseEventId and endLine", () => {
   assert.deepEqual(parseEventId("1-0-0-2"), { attempt: 1, stdout: 0, stderr: 0, truncated: 2 });
   assert.equal(parseEventId("1-0-0-4"), undefined);
-  const end = { outcome: "timed_out", exitCode: null, signal: "SIGTERM", timedOut: true, durationMs: 1, state: "failed" };
+  const end = {
+    outcome: "timed_out",
+    exitCode: null,
+    signal: "SIGTERM",
+    timedOut: true,
+    durationMs: 1,
+    state: "failed",
+  };
   assert.equal(endLine(end), "hookd: timed out, ended by SIGTERM");
   assert.equal(endLine({ ...end, outcome: "failed", timedOut: false }), "hookd: killed by SIGTERM");
   assert.equal(
-    endLine({ ...end, outcome: "failed", timedOut: false, signal: null, exitCode: 1, state: "queued" }),
+    endLine({
+      ...end,
+      outcome: "failed",
+      timedOut: false,
+      signal: null,
+      exitCode: 1,
+      state: "queued",
+    }),
     "hookd: exit 1 (a retry is due)",
   );
 });
