@@ -113,9 +113,6 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       };
     },
   });
-  // The queue is built below; the hub asks it only once a watcher waits.
-  let waitSettled: (id: string, signal: AbortSignal) => Promise<unknown> = () => Promise.resolve();
-  const live = new LiveOutput({ settled: (id, signal) => waitSettled(id, signal) });
   const queue = createQueue(store, {
     run: runLoggedHook,
     onOutput: (id, stream, bytes) => live.write(id, stream, bytes),
@@ -140,14 +137,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     onEvent(event) {
       if (event.type === "run-start") live.begin(event.id, event.attempt);
       if (event.type === "run-end") {
-        live.end(event.id, {
-          outcome: event.outcome,
-          exitCode: event.exitCode,
-          signal: event.signal,
-          timedOut: event.outcome === "timed_out",
-          durationMs: event.durationMs,
-          state: event.state,
-        });
+        live.end(event.id, event);
         metrics.observeHookRun({
           endpoint: event.endpoint,
           outcome: event.outcome,
@@ -157,7 +147,8 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       logQueueEvent(event);
     },
   });
-  waitSettled = (id, signal) => queue.waitForRun(id, { signal });
+  // Used by the queue's callbacks above, which run only once it has started.
+  const live = new LiveOutput({ settled: (id, signal) => queue.waitForRun(id, { signal }) });
   const output: OutputSource = {
     store,
     live: (id) => live.watch(id),
@@ -182,14 +173,8 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     metrics.observeRequest(record);
     if (record.outcome === "duplicate") duplicates.add();
   };
-  let app = createApp(config, {
-    endpoints,
-    accept,
-    waitForRun,
-    output,
-    rateLimiter,
-    onRequest,
-  });
+  const appDeps = () => ({ endpoints, accept, waitForRun, output, rateLimiter, onRequest });
+  let app = createApp(config, appDeps());
   let listening: { unlisten(): Promise<void> } | undefined;
   try {
     // An accept-only instance (HOOKD_RUN_HOOKS=false) stores; others sharing the store run.
@@ -222,7 +207,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       if (JSON.stringify(next.rateLimit) !== JSON.stringify(current.rateLimit)) {
         rateLimiter = next.rateLimit && createRateLimiter(next.rateLimit);
       }
-      app = createApp(next, { endpoints, accept, waitForRun, output, rateLimiter, onRequest });
+      app = createApp(next, appDeps());
       setPolicies(policies, next);
       current = next;
       hookSource = env;

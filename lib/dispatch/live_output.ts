@@ -200,13 +200,15 @@ export class LiveOutput {
    * The run ended and is recorded: watchers get `end`, and the run leaves the hub.
    *
    * @param id the delivery
-   * @param end how it ended
+   * @param end how it ended (the queue's `run-end` event will do; `timedOut` is read from `outcome`)
    */
-  end(id: string, end: LiveRunEnd): void {
+  end(id: string, end: Omit<LiveRunEnd, "timedOut">): void {
     const run = this.#runs.get(id);
     if (!run) return;
     this.#runs.delete(id);
-    run.finish(end);
+    const { outcome, exitCode, signal, durationMs, state } = end;
+    const timedOut = outcome === "timed_out";
+    run.finish({ outcome, exitCode, signal, timedOut, durationMs, state });
   }
 
   /**

@@ -46,9 +46,9 @@ Deno.test("LiveOutput wakes every watcher at a write and at the end", async () =
   hub.write("a", "stdout", bytes("x"));
   await woken;
   const ending = run.changed(never.signal);
-  hub.end("a", END);
+  hub.end("a", { ...END, outcome: "timed_out" });
   await ending;
-  assert.deepEqual(run.snapshot().end, END);
+  assert.deepEqual(run.snapshot().end, { ...END, outcome: "timed_out", timedOut: true });
   assert.equal(hub.watch("a"), undefined, "an ended run leaves the hub");
   assert.equal(hub.size, 0);
 });
