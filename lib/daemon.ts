@@ -28,6 +28,7 @@ import {
   endOrphanedRuns,
   type EndpointPolicy,
   type HookRunner,
+  LiveOutput,
   type OrphanedRuns,
   planRun,
   type Queue,
@@ -36,6 +37,7 @@ import {
   spawnProblem,
 } from "./dispatch/mod.ts";
 import { openConfiguredStore, type Store } from "./store/mod.ts";
+import type { OutputSource } from "./http/mod.ts";
 
 const log = daemonLog();
 
@@ -53,6 +55,8 @@ export interface Daemon {
   metrics: Metrics;
   /** Duplicate deliveries answered per minute, last hour (they are not stored). */
   duplicates: MinuteCounter;
+  /** Live hook output, for watchers on the admin listener. */
+  output: OutputSource;
   /**
    * Apply a new configuration to requests that arrive afterwards: endpoints,
    * secrets, hooks and per-endpoint policies. Requests in flight finish with
@@ -111,11 +115,14 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
   });
   const queue = createQueue(store, {
     run: runLoggedHook,
+    onOutput: (id, stream, bytes) => live.write(id, stream, bytes),
     plan: (delivery) => planRun(current, delivery, hookSource),
     maxConcurrent: config.maxConcurrentHooks,
     endpoints: policies,
     payloadDir,
     onEvent(event) {
+      if (event.type === "run-start") live.begin(event.id, event.attempt);
+      if (event.type === "run-end") live.end(event.id, event);
       if (event.type === "run-end" && event.outcome !== "skipped") {
         metrics.observeHookRun({
           endpoint: event.endpoint,
@@ -126,6 +133,14 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       logQueueEvent(event);
     },
   });
+  // Used by the queue's callbacks above, which run only once it has started.
+  const live = new LiveOutput({ settled: (id, signal) => queue.waitForRun(id, { signal }) });
+  const output: OutputSource = {
+    store,
+    live: (id) => live.watch(id),
+    started: (id, signal) => live.started(id, signal),
+    finished: (id, signal) => live.finished(id, signal),
+  };
   const accept = createIntake(store, queue, { maxQueue: config.maxQueue });
   async function waitForRun(id: string, signal: AbortSignal) {
     const settled = await queue.waitForRun(id, { signal });
@@ -144,7 +159,8 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     metrics.observeRequest(record);
     if (record.outcome === "duplicate") duplicates.add();
   };
-  let app = createApp(config, { endpoints, accept, waitForRun, rateLimiter, onRequest });
+  const appDeps = () => ({ endpoints, accept, waitForRun, output, rateLimiter, onRequest });
+  let app = createApp(config, appDeps());
   let listening: { unlisten(): Promise<void> } | undefined;
   try {
     // An accept-only instance (HOOKD_RUN_HOOKS=false) stores; others sharing the store run.
@@ -166,6 +182,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
     queue,
     metrics,
     duplicates,
+    output,
     get config() {
       return current;
     },
@@ -176,7 +193,7 @@ export async function createDaemon(config: Config, options: DaemonOptions): Prom
       if (JSON.stringify(next.rateLimit) !== JSON.stringify(current.rateLimit)) {
         rateLimiter = next.rateLimit && createRateLimiter(next.rateLimit);
       }
-      app = createApp(next, { endpoints, accept, waitForRun, rateLimiter, onRequest });
+      app = createApp(next, appDeps());
       setPolicies(policies, next);
       current = next;
       hookSource = env;
@@ -425,6 +442,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
             return { storeWritable: reason === undefined, listening, reason };
           },
           metrics: daemon.metrics,
+          output: daemon.output,
           access: {
             loopback: isLoopback(config.adminListen.hostname),
             token: () => daemon.config.adminToken,

@@ -51,7 +51,7 @@ export interface EndpointConfig extends EndpointSettings {
   /** `queue`: every delivery runs; `latest`: only the newest waiting one. */
   onBusy: "queue" | "latest";
   /** `accepted`: answer 202 at once; `output`: wait for the hook. */
-  respond: "accepted" | "output";
+  respond: "accepted" | "output" | "stream";
   /** Only these client addresses may deliver; `undefined`: anyone. */
   allowFrom?: AddressList;
   /**
@@ -189,9 +189,9 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
   RETRY_BACKOFF: { help: "the first retry's delay", default: "10s", validate: durationProblem },
   ON_BUSY: { help: "what waits while a hook runs", default: "queue", choices: ["queue", "latest"] },
   RESPOND: {
-    help: "answer at once, or wait for the hook",
+    help: "answer at once, wait for the hook (output), or stream its output as it runs (stream)",
     default: "accepted",
-    choices: ["accepted", "output"],
+    choices: ["accepted", "output", "stream"],
   },
   ALLOW_FROM: { help: "addresses/CIDRs allowed to deliver, comma-separated" },
   DEDUPE_BODY: {
@@ -445,7 +445,7 @@ function parseEndpoint(
     retries: Number(common.RETRIES),
     retryBackoffMs: parseDuration(common.RETRY_BACKOFF),
     onBusy: common.ON_BUSY as "queue" | "latest",
-    respond: common.RESPOND as "accepted" | "output",
+    respond: common.RESPOND as "accepted" | "output" | "stream",
     dedupeBody: common.DEDUPE_BODY === "true",
     allowFrom: common.ALLOW_FROM === undefined
       ? undefined

@@ -43,6 +43,12 @@ export interface RunHookOptions {
    * in the store). Called before the run's result is returned. Must not throw.
    */
   onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
+  /**
+   * Told each piece of output as it is read, before the bound is applied (the
+   * live output hub keeps its own bounded copy). Must not throw; called on the
+   * event loop, so it must return quickly.
+   */
+  onOutput?: (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
 }
 
 /** What happened when a hook ran. Times are milliseconds. */
@@ -184,7 +190,7 @@ export async function runHook(
             // Documented as must-not-throw; the run goes on unrecorded.
           }
         }
-        const io = new HookIo(hook, stdin, outputLimitBytes);
+        const io = new HookIo(hook, stdin, outputLimitBytes, options.onOutput);
         const exited = io.untilExit();
         try {
           Object.assign(outcome, await endOrStop(hook.pid, exited, options));
@@ -264,9 +270,16 @@ class HookIo {
   #hook: Spawned;
   #input: Uint8Array;
   #open = { stdin: true, stdout: true, stderr: true };
+  #onOutput: RunHookOptions["onOutput"];
 
-  constructor(hook: Spawned, input: Uint8Array, limit: number) {
+  constructor(
+    hook: Spawned,
+    input: Uint8Array,
+    limit: number,
+    onOutput: RunHookOptions["onOutput"],
+  ) {
     this.#hook = hook;
+    this.#onOutput = onOutput;
     this.#input = input;
     this.stdout = new Collector(limit);
     this.stderr = new Collector(limit);
@@ -306,7 +319,14 @@ class HookIo {
         const n = readSome(this.#hook[name], scratch);
         if (n < 0) break;
         if (n === 0) this.#close(name);
-        else this[name].add(scratch.subarray(0, n));
+        else {
+          this[name].add(scratch.subarray(0, n));
+          try {
+            this.#onOutput?.(name, scratch.subarray(0, n));
+          } catch {
+            // Documented as must-not-throw: a broken watcher never stops the hook.
+          }
+        }
       }
     }
   }
@@ -371,8 +391,17 @@ function validateOptions(command: string, options: RunHookOptions): void {
   if (typeof command !== "string" || command.trim() === "") {
     fail(TypeError, "the command must be a non-empty string");
   }
-  const { env, stdin, timeoutMs, payloadDir, killGraceMs, outputLimitBytes, signal, onSpawn } =
-    options;
+  const {
+    env,
+    stdin,
+    timeoutMs,
+    payloadDir,
+    killGraceMs,
+    outputLimitBytes,
+    signal,
+    onSpawn,
+    onOutput,
+  } = options;
   if (env === null || typeof env !== "object") fail(TypeError, "options.env must be an object");
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== "string") fail(TypeError, `options.env.${name} must be a string`);
@@ -403,5 +432,8 @@ function validateOptions(command: string, options: RunHookOptions): void {
   }
   if (onSpawn !== undefined && typeof onSpawn !== "function") {
     fail(TypeError, "options.onSpawn must be a function");
+  }
+  if (onOutput !== undefined && typeof onOutput !== "function") {
+    fail(TypeError, "options.onOutput must be a function");
   }
 }

@@ -25,6 +25,7 @@
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
 export { planRun, type RunPlan } from "./run_plan.ts";
 export { endOrphanedRuns, type OrphanedRuns } from "./orphans.ts";
+export { LiveOutput, type LiveRun, type LiveRunEnd, type OutputSnapshot } from "./live_output.ts";
 export { spawnProblem } from "./_libc.ts";
 export { choosePayloadDir } from "./_payload_file.ts";
 export type { EndpointPolicy } from "./policy.ts";

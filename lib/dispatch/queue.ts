@@ -370,6 +370,12 @@ class DurableQueue implements Queue {
         killGraceMs: this.#options.killGraceMs,
         outputLimitBytes: this.#options.outputLimitBytes,
         signal,
+        ...(this.#options.onOutput
+          ? {
+            onOutput: (stream: "stdout" | "stderr", bytes: Uint8Array) =>
+              this.#options.onOutput!(claimed.id, stream, bytes),
+          }
+          : {}),
         // Kept in the store so that the next start can end the group after a crash.
         onSpawn: (group) => {
           this.#store.recordProcessGroup(claimed, group).catch((error) =>

@@ -79,6 +79,11 @@ export interface QueueOptions {
   now?: () => number;
   /** Jitter source in [0, 1); for tests. */
   random?: () => number;
+  /**
+   * Told each piece of a running hook's output as it is read (for live
+   * watchers); must not throw and must return quickly.
+   */
+  onOutput?: (id: string, stream: "stdout" | "stderr", bytes: Uint8Array) => void;
   /** Told about every run, retry, supersession, purge and error; must not throw. */
   onEvent?: (event: QueueEvent) => void;
 }

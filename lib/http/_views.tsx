@@ -13,6 +13,7 @@ import { DELIVERY_STATES, escapeControls } from "../store/mod.ts";
 import { ActivityChart, type ChartProps, formatMs } from "./_chart.tsx";
 import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
+import { SCRIPT_PATH } from "./_live_script.ts";
 import { isSecretName } from "../log/mod.ts";
 import { nestedDeeperThan } from "../verify/json_depth.ts";
 
@@ -46,15 +47,25 @@ export const SINCE_CHOICES = ["15m", "1h", "6h", "24h", "7d"] as const;
  * @param props the title, the content, and a refresh interval in seconds (while work is under way)
  * @returns JSX
  */
-export function Layout(props: { title: string; children: Child; refreshSeconds?: number }) {
+export function Layout(
+  props: { title: string; children: Child; refreshSeconds?: number; script?: boolean },
+) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* With the script the page updates itself; without it, it reloads as it always did. */}
         {props.refreshSeconds
-          ? <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />
+          ? (props.script
+            ? (
+              <noscript>
+                <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />
+              </noscript>
+            )
+            : <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />)
           : null}
+        {props.script ? <script src={SCRIPT_PATH} defer></script> : null}
         <title>{props.title} · hookd</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={STYLE_PATH} />
@@ -202,8 +213,10 @@ export interface DetailPageProps {
 export function DetailPage(props: DetailPageProps) {
   const d = props.delivery;
   const unfinished = d.state === "queued" || d.state === "running";
+  const latest = latestShown(d);
+  const earlier = d.runs.filter((run) => run !== latest);
   return (
-    <Layout title={`Delivery ${d.id}`} refreshSeconds={unfinished ? 2 : undefined}>
+    <Layout title={`Delivery ${d.id}`} refreshSeconds={unfinished ? 2 : undefined} script>
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
@@ -247,6 +260,7 @@ export function DetailPage(props: DetailPageProps) {
           : null}
       </dl>
       <ReplayForm delivery={d} csrf={props.csrf} />
+      <LatestRun delivery={d} now={props.now} />
       <h2>Headers</h2>
       <table class="headers">
         <tbody>
@@ -272,9 +286,14 @@ export function DetailPage(props: DetailPageProps) {
         )
         : null}
       <pre class="body">{bodyText(d.body)}</pre>
-      <h2>Runs ({d.runs.length})</h2>
-      {d.runs.length === 0 ? <p class="muted">Not run yet.</p> : null}
-      {d.runs.map((run) => <Run run={run} command={d.hook} now={props.now} />)}
+      {earlier.length > 0
+        ? (
+          <>
+            <h2>Earlier runs ({earlier.length})</h2>
+            {earlier.map((run) => <Run run={run} command={d.hook} now={props.now} />)}
+          </>
+        )
+        : null}
     </Layout>
   );
 }
@@ -310,11 +329,51 @@ function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
   );
 }
 
-function Run(props: { run: RunRecord; command: string | null; now: number }) {
-  const { run } = props;
+/** The run shown first: the last one, unless the delivery waits for another (a retry). */
+function latestShown(d: DeliveryDetail): RunRecord | undefined {
+  const last = d.runs.at(-1);
+  const waiting = d.state === "queued" || d.state === "running";
+  return waiting && last?.outcome !== "running" ? undefined : last;
+}
+
+/**
+ * The latest run first, above headers and body: state, exit, duration and
+ * output. While the delivery is queued or running it carries the output
+ * stream's address, which the page's script follows (lib/http/_live_script.ts).
+ */
+function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
+  const d = props.delivery;
+  const unfinished = d.state === "queued" || d.state === "running";
+  const run = latestShown(d);
+  if (!run && !unfinished) return null;
+  const live = unfinished && d.hook !== null ? `/deliveries/${d.id}/output` : undefined;
   return (
-    <section class="run" data-attempt={run.attempt}>
-      <h3>
+    <>
+      <h2>Latest run</h2>
+      {run
+        ? <Run run={run} command={d.hook} now={props.now} live={live} />
+        : (
+          <section class="run" data-live={live}>
+            <h3 data-field="outcome">Not run yet: {d.state}</h3>
+            <dl class="facts">
+              <dt>Exit</dt>
+              <dd data-field="exit">–</dd>
+              <dt>Duration</dt>
+              <dd data-field="duration">–</dd>
+            </dl>
+            <pre class="stdout" data-field="stdout" hidden></pre>
+            <pre class="stderr" data-field="stderr" hidden></pre>
+          </section>
+        )}
+    </>
+  );
+}
+
+function Run(props: { run: RunRecord; command: string | null; now: number; live?: string }) {
+  const { run, live } = props;
+  return (
+    <section class="run" data-attempt={run.attempt} data-live={live}>
+      <h3 data-field="outcome">
         Run {run.attempt}: {run.outcome}
       </h3>
       <dl class="facts">
@@ -325,9 +384,9 @@ function Run(props: { run: RunRecord; command: string | null; now: number }) {
           <Time ms={run.startedAt} now={props.now} />
         </dd>
         <dt>Exit</dt>
-        <dd>{exitText(run)}</dd>
+        <dd data-field="exit">{exitText(run)}</dd>
         <dt>Duration</dt>
-        <dd>{run.durationMs === null ? "–" : formatMs(run.durationMs)}</dd>
+        <dd data-field="duration">{run.durationMs === null ? "–" : formatMs(run.durationMs)}</dd>
         {run.error
           ? (
             <>
@@ -337,8 +396,19 @@ function Run(props: { run: RunRecord; command: string | null; now: number }) {
           )
           : null}
       </dl>
-      <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
-      <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
+      {live
+        ? (
+          <>
+            <pre class="stdout" data-field="stdout" hidden></pre>
+            <pre class="stderr" data-field="stderr" hidden></pre>
+          </>
+        )
+        : (
+          <>
+            <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
+            <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
+          </>
+        )}
     </section>
   );
 }

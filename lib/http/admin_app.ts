@@ -10,6 +10,7 @@ import { type Context, Hono } from "hono";
 import { adminAuth, type AdminAuthOptions } from "./admin_auth.ts";
 import { adminHostCheck } from "./admin_host.ts";
 import { type DeliveriesPageDeps, mountDeliveriesPages } from "./deliveries_page.tsx";
+import { mountOutputStream, type OutputSource } from "./output_stream.ts";
 
 /** What the daemon knows about its own health. */
 export interface HealthReport {
@@ -31,6 +32,8 @@ export interface AdminDeps {
   access?: AdminAuthOptions;
   /** The deliveries pages (see lib/http/deliveries_page.tsx); omitted: none. */
   pages?: DeliveriesPageDeps;
+  /** Live hook output for `GET /deliveries/:id/output` (see lib/http/output_stream.ts); omitted: none. */
+  output?: OutputSource;
 }
 
 const NO_STORE = { "Cache-Control": "no-store" };
@@ -63,6 +66,7 @@ const NO_STORE = { "Cache-Control": "no-store" };
 export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
   if (deps.access) app.use(adminHostCheck(deps.access), adminAuth(deps.access));
+  if (deps.output) mountOutputStream(app, deps.output);
   if (deps.pages) mountDeliveriesPages(app, deps.pages);
 
   app.on(["GET", "HEAD"], "/healthz", async function healthz(c) {

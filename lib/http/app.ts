@@ -25,6 +25,7 @@ import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "
 import { requestLog } from "../log/mod.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
+import { type OutputSource, plainOutputStream } from "./output_stream.ts";
 
 /** An endpoint ready to serve: its settings and its verify function. */
 export interface Endpoint {
@@ -45,6 +46,8 @@ export interface AppDeps {
    * `_RESPOND=output`; rejects when `signal` fires first.
    */
   waitForRun?(id: string, signal: AbortSignal): Promise<HookOutput>;
+  /** The live output, for endpoints with `_RESPOND=stream`. */
+  output?: OutputSource;
   /** Per-client request budget, kept across reloads. */
   rateLimiter?: RateLimiter;
   /** Told about every request record (for metrics); must not throw. */
@@ -297,6 +300,17 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         return answerAccepted(c, { ...answer, filtered }, success);
       }
       fields.outcome = hook ? "accepted" : "ignored";
+      if (hook && endpoint.config.respond === "stream" && deps.output) {
+        // Stored already: the caller going away from here on stops only its own stream.
+        const first =
+          `hookd: stored ${id} (${endpoint.config.name} ${verdict.event}), hook ${hook.variable}`;
+        return c.body(plainOutputStream(deps.output, id, first), 200, {
+          "Content-Type": "text/plain; charset=utf-8",
+          "Cache-Control": "no-store",
+          "X-Accel-Buffering": "no",
+          "X-Hookd-Delivery": id,
+        });
+      }
       if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
         // The hook's own limit plus its kill grace: past that the run is over.
         const signal = AbortSignal.timeout(endpoint.config.timeoutMs + 10_000);

@@ -1,6 +1,6 @@
 /**
  * The deliveries pages on the admin listener, rendered on the server with
- * hono/jsx (no client code): `/` lists the newest deliveries under a chart
+ * hono/jsx (one small script follows a running hook's output; the pages work without it): `/` lists the newest deliveries under a chart
  * of the last hour, `/deliveries/:id` shows one with its runs, and
  * `POST /deliveries/:id/replay` replays it with the command line's own
  * replay (filter and hook configured now), then redirects (303) back to the
@@ -16,6 +16,7 @@ import { parseDuration } from "../config/mod.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
 import { STYLE, STYLE_PATH } from "./_style.ts";
+import { SCRIPT, SCRIPT_PATH } from "./_live_script.ts";
 import { DetailPage, ErrorPage, ListPage, type ListQuery, type ReplayNotice } from "./_views.tsx";
 
 /** What the pages need from the daemon. */
@@ -87,12 +88,18 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {
   const now = deps.now ?? Date.now;
   const notices = new ReplayNotices(now);
-  const pages = ["/", "/deliveries/*", STYLE_PATH];
+  const pages = ["/", "/deliveries/*", STYLE_PATH, SCRIPT_PATH];
   for (const path of pages) app.use(path, securityHeaders);
 
   app.get(STYLE_PATH, (c) =>
     c.body(STYLE, 200, {
       "Content-Type": "text/css; charset=utf-8",
+      "Cache-Control": "public, max-age=86400, immutable",
+    }));
+
+  app.get(SCRIPT_PATH, (c) =>
+    c.body(SCRIPT, 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
       "Cache-Control": "public, max-age=86400, immutable",
     }));
 
@@ -228,6 +235,7 @@ const securityHeaders: MiddlewareHandler = secureHeaders({
     defaultSrc: ["'none'"],
     styleSrc: ["'self'"],
     scriptSrc: ["'self'"],
+    connectSrc: ["'self'"],
     imgSrc: ["'self'", "data:"],
     formAction: ["'self'"],
     frameAncestors: ["'none'"],

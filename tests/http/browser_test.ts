@@ -271,3 +271,64 @@ function launch(profile: string, args: string[] = []): Promise<Browser> {
     ],
   });
 }
+
+test("a running hook's output shows on the page as it is written", async () => {
+  assert.ok(present, `HOOKD_TEST_STRICT=1 but ${CHROMIUM} is missing`);
+  await using dir = await tempDir("hookd_live_");
+  const gate = `${dir.path}/gate`;
+  await Deno.writeTextFile(
+    `${dir.path}/deploy.sh`,
+    `echo first\necho "building…" >&2\nwhile [ ! -e ${gate} ]; do sleep 0.05; done\necho second\n`,
+  );
+  await using daemon = await startDaemon({
+    HOOKD_ENDPOINTS: "deploy",
+    HOOKD_DEPLOY_PROVIDER: "none",
+    HOOKD_DEPLOY_HOOK_DEFAULT: `sh ${dir.path}/deploy.sh`,
+  });
+  const res = await daemon.post("deploy", '{"ref":"main"}', { "Content-Type": "application/json" });
+  const { id } = await res.json();
+  await using profile = await tempDir("hookd_chromium_");
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  const browser: Browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: profile.path,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+  });
+  try {
+    const page: Page = await browser.newPage();
+    await page.setViewport({ width: 1100, height: 700 });
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console: ${message.text()}`);
+    });
+    await page.evaluateOnNewDocument(`
+      globalThis.cspViolations = [];
+      document.addEventListener("securitypolicyviolation", (event) => {
+        globalThis.cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+      });
+    `);
+    await page.goto(`${daemon.adminUrl}/deliveries/${id}`, { waitUntil: "load" });
+    // `second` is not written yet: the hook waits for the gate file, which only the test creates.
+    await page.waitForFunction(
+      `document.querySelector('[data-field="stdout"]')?.textContent === "first\\n"`,
+    );
+    assert.equal(await page.$eval("h1 .state", (e) => e.textContent), "running");
+    await page.screenshot({ path: `${SCREENSHOTS}live-output.png` });
+    await Deno.writeTextFile(gate, "");
+    await page.waitForSelector("[data-ended]");
+    assert.equal(
+      await page.$eval('[data-field="stdout"]', (e) => e.textContent),
+      "first\nsecond\n",
+    );
+    assert.equal(await page.$eval("h1 .state", (e) => e.textContent), "done");
+    assert.equal(await page.$eval('[data-field="exit"]', (e) => e.textContent), "0");
+    const violations = await page.evaluate(() =>
+      (globalThis as unknown as { cspViolations: string[] }).cspViolations
+    );
+    assert.deepEqual([...problems, ...violations], []);
+  } finally {
+    await browser.close();
+  }
+});

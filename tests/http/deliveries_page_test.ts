@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { PAGE_SIZE } from "../../lib/http/deliveries_page.tsx";
 
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 import { delivery, fixture, NOW, rowIds, seed } from "./_fixtures.ts";
 
 const HOSTILE = `<script>alert(1)</script></textarea>"onerror=alert(2)`;
@@ -249,14 +249,18 @@ Deno.test("GET /deliveries/:id shows headers, the body and every run", async (t)
   await t.step("each run: command, exit code or signal, duration, output", () => {
     const runs = html.split('<section class="run"').slice(1);
     assert.equal(runs.length, 2);
-    assert.ok(runs[0].includes("./deploy.sh"));
-    assert.ok(runs[0].includes("<dt>Exit</dt><dd>2</dd>"));
-    assert.ok(runs[0].includes("<dd>250 ms</dd>"));
-    assert.ok(runs[0].includes('<pre class="stdout">step 1\n</pre>'));
-    assert.ok(runs[0].includes('<pre class="stderr">error: no disk\n</pre>'));
-    assert.ok(runs[1].includes("Run 2: timed_out"));
-    assert.ok(runs[1].includes("<dt>Exit</dt><dd>SIGKILL</dd>"));
-    assert.ok(runs[1].includes("<dd>1.0 min</dd>"));
+    // The latest run first, above the headers and the body; the earlier ones after them.
+    assert.ok(html.indexOf("Run 2: timed_out") < html.indexOf("<h2>Headers</h2>"));
+    assert.ok(html.indexOf("Run 1: failed") > html.indexOf("<h2>Body"));
+    assert.ok(runs[1].includes("./deploy.sh"));
+    assert.ok(runs[1].includes('<dt>Exit</dt><dd data-field="exit">2</dd>'));
+    assert.ok(runs[1].includes('<dd data-field="duration">250 ms</dd>'));
+    assert.ok(runs[1].includes('<pre class="stdout">step 1\n</pre>'));
+    assert.ok(runs[1].includes('<pre class="stderr">error: no disk\n</pre>'));
+    assert.ok(runs[0].includes("Run 2: timed_out"));
+    assert.ok(runs[0].includes('<dt>Exit</dt><dd data-field="exit">SIGKILL</dd>'));
+    assert.ok(runs[0].includes('<dd data-field="duration">1.0 min</dd>'));
+    assert.ok(!runs[0].includes("data-live"), "a finished run is not followed");
   });
   await t.step("an unknown or malformed id is a 404 page", async () => {
     for (const path of ["/deliveries/01M8ZZZZZZZZZZZZZZZZZZZZZZ", "/deliveries/nope"]) {
@@ -319,7 +323,14 @@ Deno.test("replay: a same-origin form post requeues like `hookd replay ID`, then
       headers: { Cookie: cookie! },
     })).text();
     assert.match(page, new RegExp(`<p class="notice" role="status">${id} queued</p>`));
-    assert.match(page, /<meta http-equiv="refresh" content="2"/, "refreshes while queued");
+    assert.match(
+      page,
+      /<noscript><meta http-equiv="refresh" content="2"><\/noscript>/,
+      "without JavaScript it reloads while queued",
+    );
+    assert.match(page, /<script src="\/static\/live-1\.js" defer><\/script>/);
+    assert.ok(!page.includes("<script>"), "no inline script");
+    assert.match(page, new RegExp(`data-live="/deliveries/${id}/output"`));
     assert.match(page, /<button type="submit" disabled>Replay<\/button>/);
   });
   await t.step(

@@ -1,0 +1,396 @@
+/**
+ * Watching a hook run: `GET /deliveries/:id/output` on the admin listener as
+ * `text/event-stream`, and the plain-text body of `_RESPOND=stream`. Both are
+ * built on {@linkcode followOutput}, which reads a run in progress from the
+ * daemon's shared live buffer (woken by the hook's writes, never polling) and
+ * a finished one from the store; positions are counted in the bounded
+ * excerpt, so an event's `id:` resumes the same way from either.
+ *
+ * @module
+ */
+
+import type { Context, Hono } from "hono";
+import type { DeliveryDetail, Store } from "../store/mod.ts";
+
+/** How a run ended, as `end` reports it. */
+export interface OutputEnd {
+  /** `succeeded`, `failed`, `timed_out`, `aborted`, … or null when the delivery never ran. */
+  outcome: string | null;
+  /** The exit code; null after a signal or when the hook never ran. */
+  exitCode: number | null;
+  /** The signal that ended the hook; null otherwise. */
+  signal: string | null;
+  /** Whether the hook ran past its time limit. */
+  timedOut: boolean;
+  /** How long it ran, milliseconds; null when it never ran. */
+  durationMs: number | null;
+  /** The delivery's state now (`queued` when a retry is due). */
+  state: string;
+}
+
+/** What a run has written so far (see lib/dispatch/live_output.ts, which provides it). */
+export interface OutputSnapshot {
+  /** The run's attempt number. */
+  attempt: number;
+  /** The bounded stdout so far. */
+  stdout: string;
+  /** The bounded stderr so far. */
+  stderr: string;
+  /** stdout went past the bound. */
+  stdoutTruncated: boolean;
+  /** stderr went past the bound. */
+  stderrTruncated: boolean;
+  /** Set once the run has ended and is recorded. */
+  end?: Omit<OutputEnd, "durationMs"> & { durationMs: number | null };
+}
+
+/** Where the output comes from: the daemon wires its live hub and its store. */
+export interface OutputSource {
+  /** The store, for deliveries that are not running here. */
+  store: Pick<Store, "get">;
+  /** The run of `id` in progress in this process, if any. */
+  live(id: string): {
+    snapshot(): OutputSnapshot;
+    changed(signal: AbortSignal): Promise<void>;
+  } | undefined;
+  /** Resolves when a run of `id` starts in this process (or `signal` fires). */
+  started(id: string, signal: AbortSignal): Promise<void>;
+  /** Resolves when `id`'s run ends on any instance (or `signal` fires); shared by watchers. */
+  finished(id: string, signal: AbortSignal): Promise<void>;
+  /** Time between keep-alives, default 15000 ms. */
+  keepAliveMs?: number;
+}
+
+/** One piece of a watched run. */
+export type OutputPiece =
+  | { type: "stdout" | "stderr"; data: string; id: string }
+  | { type: "truncated"; data: "stdout" | "stderr"; id: string }
+  | { type: "end"; end: OutputEnd; id: string }
+  | { type: "waiting" }
+  | { type: "running" };
+
+/** Where a watcher is: what it has of which run. */
+export interface OutputCursor {
+  /** The run's attempt number. */
+  attempt: number;
+  /** UTF-16 units of the stdout excerpt already sent. */
+  stdout: number;
+  /** UTF-16 units of the stderr excerpt already sent. */
+  stderr: number;
+  /** Whether the `truncated` events were sent: bit 1 stdout, bit 2 stderr. */
+  truncated: number;
+}
+
+/**
+ * Read an event id (`Last-Event-ID`) back into a cursor.
+ *
+ * @param id e.g. `1-120-0-0`, or `1-end`
+ * @returns the cursor, `"end"` when the run's end was seen, or undefined when it is malformed
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEventId } from "./output_stream.ts";
+ * assert.deepEqual(parseEventId("2-10-3-1"), { attempt: 2, stdout: 10, stderr: 3, truncated: 1 });
+ * assert.equal(parseEventId("2-end"), "end");
+ * assert.equal(parseEventId("nonsense"), undefined);
+ * ```
+ */
+export function parseEventId(id: string): OutputCursor | "end" | undefined {
+  if (/^\d{1,9}-end$/.test(id)) return "end";
+  const match = /^(\d{1,9})-(\d{1,9})-(\d{1,9})-([0-3])$/.exec(id);
+  if (!match) return undefined;
+  const [attempt, stdout, stderr, truncated] = match.slice(1).map(Number);
+  return { attempt, stdout, stderr, truncated };
+}
+
+function eventId(cursor: OutputCursor): string {
+  return `${cursor.attempt}-${cursor.stdout}-${cursor.stderr}-${cursor.truncated}`;
+}
+
+/** What follows `cursor` in `snap`; moves `cursor` along. */
+function piecesSince(snap: OutputSnapshot, cursor: OutputCursor): OutputPiece[] {
+  const pieces: OutputPiece[] = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    const text = snap[stream];
+    if (text.length > cursor[stream]) {
+      const data = text.slice(cursor[stream]);
+      cursor[stream] = text.length;
+      pieces.push({ type: stream, data, id: eventId(cursor) });
+    }
+  }
+  for (const [stream, bit] of [["stdout", 1], ["stderr", 2]] as const) {
+    const cut = stream === "stdout" ? snap.stdoutTruncated : snap.stderrTruncated;
+    if (cut && !(cursor.truncated & bit)) {
+      cursor.truncated |= bit;
+      pieces.push({ type: "truncated", data: stream, id: eventId(cursor) });
+    }
+  }
+  if (snap.end) pieces.push({ type: "end", end: snap.end, id: `${snap.attempt}-end` });
+  return pieces;
+}
+
+function storedSnapshot(delivery: DeliveryDetail): OutputSnapshot {
+  const run = delivery.runs.at(-1);
+  const end: OutputEnd = {
+    outcome: run?.outcome ?? null,
+    exitCode: run?.exitCode ?? null,
+    signal: run?.signal ?? null,
+    timedOut: run?.outcome === "timed_out",
+    durationMs: run?.durationMs ?? null,
+    state: delivery.state,
+  };
+  return {
+    attempt: run?.attempt ?? 0,
+    stdout: run?.stdout ?? "",
+    stderr: run?.stderr ?? "",
+    stdoutTruncated: run?.stdoutTruncated ?? false,
+    stderrTruncated: run?.stderrTruncated ?? false,
+    end,
+  };
+}
+
+function unfinished(delivery: DeliveryDetail): boolean {
+  return delivery.state === "queued" || delivery.state === "running";
+}
+
+/**
+ * Follow one delivery's output: what its run has written so far, each new
+ * piece as it is written, then `end`. A run in progress here is read from the
+ * shared live buffer; a finished delivery from the store (its excerpt and
+ * `end` at once); a queued one, or one running on another instance, yields
+ * `waiting` until its run starts here or ends anywhere. One run only: a
+ * retry's output is not followed. Stops quietly when `signal` fires.
+ *
+ * @param source the live hub and the store
+ * @param id the delivery (known to exist)
+ * @param options where to resume (`after`, from `Last-Event-ID`) and the stop signal
+ * @returns the pieces, in order
+ */
+export async function* followOutput(
+  source: OutputSource,
+  id: string,
+  options: { after?: OutputCursor; signal: AbortSignal },
+): AsyncGenerator<OutputPiece> {
+  const { signal } = options;
+  let cursor = options.after;
+  const at = (attempt: number) =>
+    cursor?.attempt === attempt
+      ? cursor
+      : (cursor = { attempt, stdout: 0, stderr: 0, truncated: 0 });
+  while (!signal.aborted) {
+    const live = source.live(id);
+    if (live) {
+      yield { type: "running" };
+      for (;;) {
+        const snap = live.snapshot();
+        yield* piecesSince(snap, at(snap.attempt));
+        if (snap.end || signal.aborted) return;
+        await live.changed(signal);
+      }
+    }
+    const delivery = await source.store.get(id);
+    if (!delivery) return;
+    if (!unfinished(delivery)) {
+      const snap = storedSnapshot(delivery);
+      yield* piecesSince(snap, at(snap.attempt));
+      return;
+    }
+    yield { type: "waiting" };
+    const stop = new AbortController();
+    const either = AbortSignal.any([signal, stop.signal]);
+    await Promise.race([source.started(id, either), source.finished(id, either)]);
+    stop.abort();
+  }
+}
+
+/** One Server-Sent Event; each line of `data` its own `data:` line (CR, LF and CRLF end lines). */
+function sseEvent(type: string, id: string, data: string): string {
+  const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n");
+  return `id: ${id}\nevent: ${type}\n${lines}\n\n`;
+}
+
+const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * Add `GET /deliveries/:id/output` to the admin app (whose Host, token and
+ * loopback rules run first).
+ *
+ * @param app the admin listener's app
+ * @param source the live hub and the store
+ */
+export function mountOutputStream(app: Hono, source: OutputSource): void {
+  app.get("/deliveries/:id/output", async function outputStream(c) {
+    const id = c.req.param("id");
+    const plain = { "Cache-Control": "no-store" };
+    if (!ID.test(id) || !(await source.store.get(id))) {
+      return c.text(`No such delivery: ${id.slice(0, 40)}\n`, 404, plain);
+    }
+    const last = c.req.header("Last-Event-ID");
+    const after = last === undefined || last === "" ? undefined : parseEventId(last);
+    if (after === undefined && last) {
+      return c.text(
+        "Malformed Last-Event-ID: send back an id this stream gave, or none to start over\n",
+        400,
+        plain,
+      );
+    }
+    // The end was seen: 204 tells EventSource not to reconnect.
+    if (after === "end") return c.body(null, 204, plain);
+    return sseResponse(c, source, id, after);
+  });
+}
+
+function sseResponse(
+  c: Context,
+  source: OutputSource,
+  id: string,
+  after: OutputCursor | undefined,
+): Response {
+  const stop = new AbortController();
+  const pieces = followOutput(source, id, { after, signal: stop.signal });
+  const encoder = new TextEncoder();
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A comment: ignored by EventSource, keeps proxies and idle timers from closing the stream.
+      keepAlive = setInterval(() => {
+        try {
+          controller.enqueue(encoder.encode(": keep-alive\n\n"));
+        } catch {
+          clearInterval(keepAlive);
+        }
+      }, source.keepAliveMs ?? 15_000);
+      controller.enqueue(encoder.encode("retry: 2000\n\n"));
+    },
+    async pull(controller) {
+      for (;;) {
+        let next: IteratorResult<OutputPiece>;
+        try {
+          next = await pieces.next();
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          controller.enqueue(encoder.encode(sseEvent("error", "0-end", message)));
+          next = { done: true, value: undefined };
+        }
+        if (next.done) {
+          clearInterval(keepAlive);
+          controller.close();
+          return;
+        }
+        const piece = next.value;
+        if (piece.type === "waiting" || piece.type === "running") continue;
+        const text = piece.type === "end"
+          ? sseEvent("end", piece.id, JSON.stringify(piece.end))
+          : sseEvent(piece.type, piece.id, piece.data);
+        controller.enqueue(encoder.encode(text));
+        return;
+      }
+    },
+    cancel() {
+      // The watcher went away: stop waiting, drop the timer; the run is not touched.
+      clearInterval(keepAlive);
+      stop.abort();
+    },
+  });
+  return c.body(body, 200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Accel-Buffering": "no",
+  });
+}
+
+/**
+ * The last line of a `_RESPOND=stream` body: `hookd: exit N`, or how the run ended otherwise.
+ *
+ * @param end how the run ended
+ * @returns the line, without its newline
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endLine } from "./output_stream.ts";
+ * const end = { outcome: "failed", exitCode: 3, signal: null, timedOut: false, durationMs: 5, state: "failed" };
+ * assert.equal(endLine(end), "hookd: exit 3");
+ * ```
+ */
+export function endLine(end: OutputEnd): string {
+  const retry = end.state === "queued" ? " (a retry is due)" : "";
+  if (end.timedOut) {
+    return `hookd: timed out${end.signal ? `, ended by ${end.signal}` : ""}${retry}`;
+  }
+  if (end.exitCode !== null) return `hookd: exit ${end.exitCode}${retry}`;
+  if (end.signal !== null) return `hookd: killed by ${end.signal}${retry}`;
+  return `hookd: ${end.outcome ?? `not run (${end.state})`}${retry}`;
+}
+
+/**
+ * The body of a `_RESPOND=stream` answer: the first line, the hook's output
+ * as it is written, a keep-alive line while the run waits to start, and
+ * {@linkcode endLine}. The caller going away stops only this body.
+ *
+ * @param source the live hub and the store
+ * @param id the stored delivery
+ * @param firstLine what to say at once (it is stored)
+ * @returns the body stream
+ */
+export function plainOutputStream(
+  source: OutputSource,
+  id: string,
+  firstLine: string,
+): ReadableStream<Uint8Array> {
+  const stop = new AbortController();
+  const pieces = followOutput(source, id, { signal: stop.signal });
+  const encoder = new TextEncoder();
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let waiting = false;
+  let lineStart = true;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`${firstLine}\n`));
+      keepAlive = setInterval(() => {
+        if (!waiting) return;
+        try {
+          controller.enqueue(encoder.encode("hookd: waiting for a free slot\n"));
+        } catch {
+          clearInterval(keepAlive);
+        }
+      }, source.keepAliveMs ?? 15_000);
+    },
+    async pull(controller) {
+      for (;;) {
+        let next: IteratorResult<OutputPiece>;
+        try {
+          next = await pieces.next();
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          next = { done: true, value: undefined };
+          controller.enqueue(encoder.encode(`\nhookd: cannot follow the run: ${message}\n`));
+        }
+        if (next.done) {
+          clearInterval(keepAlive);
+          controller.close();
+          return;
+        }
+        const piece = next.value;
+        waiting = piece.type === "waiting";
+        if (piece.type === "waiting" || piece.type === "running") continue;
+        // hookd's own lines start a line of their own, whatever the hook left unfinished.
+        const own = (line: string) => `${lineStart ? "" : "\n"}${line}\n`;
+        const text = piece.type === "end"
+          ? own(endLine(piece.end))
+          : piece.type === "truncated"
+          ? own(`hookd: ${piece.data} went past the output limit; the rest is not shown`)
+          : piece.data;
+        if (text === "") continue;
+        lineStart = text.endsWith("\n");
+        controller.enqueue(encoder.encode(text));
+        return;
+      }
+    },
+    cancel() {
+      clearInterval(keepAlive);
+      stop.abort();
+    },
+  });
+}
