@@ -103,7 +103,9 @@ test("the deliveries page works in Chromium: chart, rows, filter, detail, replay
       // reports as an aborted request when the server's end of stream has not arrived yet.
       const closedStream = request.url().endsWith("/output") &&
         request.failure()?.errorText === "net::ERR_ABORTED";
-      if (!closedStream) problems.push(`request failed: ${request.url()}`);
+      if (!closedStream) {
+        problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
+      }
     });
     page.on("response", (response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
