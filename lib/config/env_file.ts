@@ -1,12 +1,12 @@
 /**
- * Read the env file: `KEY=value` lines parsed by dotenv (quotes, comments,
- * `export`), checked for its mode, merged over the process environment; then
+ * Read the env file: `KEY=value` lines in dotenv syntax (quotes, comments,
+ * `export`), parsed by Node's own `util.parseEnv` (no dependency for it), checked for its mode, merged over the process environment; then
  * the secret files it names, and the configuration parsed from it all.
  *
  * @module
  */
 
-import { parse } from "dotenv";
+import { parseEnv } from "node:util";
 import { checkEnvFileMode } from "./env_file_mode.ts";
 import { ConfigError } from "./config_error.ts";
 import { readSecretFiles } from "./secret_files.ts";
@@ -35,7 +35,8 @@ export async function loadEnv(
       { cause: error },
     );
   }
-  return { ...processEnv, ...parse(text) };
+  // parseEnv types its values as possibly undefined; every key it returns has a string.
+  return { ...processEnv, ...parseEnv(text) as Record<string, string> };
 }
 
 /** What {@linkcode loadConfig} read: the configuration and the variables it came from. */

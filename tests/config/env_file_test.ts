@@ -15,7 +15,7 @@ Deno.test("loadEnv() without a path is the process environment alone", async () 
   assert.notEqual(env, processEnv, "a copy: the caller's object is never changed");
 });
 
-Deno.test("loadEnv() reads the env file the way dotenv does", async (t) => {
+Deno.test("loadEnv() reads the env file in dotenv syntax", async (t) => {
   await using dir = await tempDir("hookd_env_file_");
   const path = `${dir.path}/hookd.env`;
   await Deno.writeTextFile(
@@ -52,6 +52,30 @@ Deno.test("loadEnv() reads the env file the way dotenv does", async (t) => {
     const hashed = `${dir.path}/hashed.env`;
     await Deno.writeTextFile(hashed, 'A=abc#def\nB="abc#def"\n');
     assert.deepEqual(await loadEnv(hashed, {}), { A: "abc", B: "abc#def" });
+  });
+
+  await t.step("the quoting README documents: an escaped quote stays escaped", async () => {
+    const quoted = `${dir.path}/quoted.env`;
+    await Deno.writeTextFile(
+      quoted,
+      [
+        'A="say \\"hi\\""',
+        "B='title=\"Push Hook\"'",
+        'C="one\\ntwo"',
+        "D='one\\ntwo'",
+        "E=`back ticks`",
+        "F=a=b=c",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(await loadEnv(quoted, {}), {
+      A: 'say \\"hi\\"',
+      B: 'title="Push Hook"',
+      C: "one\ntwo",
+      D: "one\\ntwo",
+      E: "back ticks",
+      F: "a=b=c",
+    });
   });
 
   await t.step("Windows line endings", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parse } from "dotenv";
+import { parseEnv } from "node:util";
 import { parseConfig } from "../../lib/config/mod.ts";
 import {
   EXAMPLE_SECRET,
@@ -48,7 +48,7 @@ Deno.test("parseConfig() reports a weak secret on a public address with the othe
 });
 
 Deno.test("EXAMPLE_SECRET is the secret the example env file ships with", async () => {
-  const example = parse(await Deno.readTextFile(EXAMPLE_ENV));
+  const example = parseEnv(await Deno.readTextFile(EXAMPLE_ENV));
   assert.equal(example.HOOKD_GITHUB_SECRET, EXAMPLE_SECRET);
 });
 
