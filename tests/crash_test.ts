@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { statFields } from "./_proc.ts";
+import { statFields, waitUntil } from "./_proc.ts";
 import { DatabaseSync } from "node:sqlite";
 import { storePath } from "../lib/store/mod.ts";
 import { githubSignature, integrationTest, startDaemon, tempDir, waitForFile } from "./harness.ts";
@@ -30,30 +30,13 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
-/** Poll the process table until the group is empty; throws after `timeoutMs`. */
-async function waitUntilGroupGone(pgid: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (groupAlive(pgid)) {
-    if (Date.now() > deadline) {
-      throw new Error(`process group ${pgid} still runs ${timeoutMs} ms after the restart`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Poll the store until the running run has recorded process group `pgid`. */
-async function waitForRecordedGroup(stateDir: string, pgid: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const db = new DatabaseSync(storePath(stateDir), { readOnly: true });
-    try {
-      const row = db.prepare("SELECT pgid FROM runs WHERE outcome = 'running'").get();
-      if (row?.pgid === pgid) return;
-    } finally {
-      db.close();
-    }
-    if (Date.now() > deadline) throw new Error(`the store never recorded process group ${pgid}`);
-    await new Promise((r) => setTimeout(r, 25));
+/** Whether the running run in the store has recorded process group `pgid`. */
+function recordedGroup(stateDir: string, pgid: number): boolean {
+  const db = new DatabaseSync(storePath(stateDir), { readOnly: true });
+  try {
+    return db.prepare("SELECT pgid FROM runs WHERE outcome = 'running'").get()?.pgid === pgid;
+  } finally {
+    db.close();
   }
 }
 
@@ -102,7 +85,10 @@ sleep 600
         assert.ok(pgid > 1);
         assert.ok(groupAlive(pgid), "the hook runs in its own process group");
         // The daemon records the group just after the spawn; a crash before that cannot be helped.
-        await waitForRecordedGroup(first.stateDir, pgid);
+        await waitUntil(
+          `the store records process group ${pgid}`,
+          () => recordedGroup(first.stateDir, pgid),
+        );
       } finally {
         await first.stop("SIGKILL");
       }
@@ -117,7 +103,10 @@ sleep 600
       await using second = await startDaemon(env, { dir: dir.path });
 
       await t.step("the restart terminates the old hook's process group", async () => {
-        await waitUntilGroupGone(pgid);
+        await waitUntil(
+          `process group ${pgid} is gone after the restart`,
+          () => !groupAlive(pgid),
+        );
       });
 
       await t.step("it is the restart that ends the group, as the one it recorded", async () => {
