@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { runHook, type RunHookOptions } from "../../lib/dispatch/mod.ts";
+import { isRunning, waitUntil } from "../_proc.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const encoder = new TextEncoder();
@@ -51,41 +52,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Running means present in /proc and not a zombie (orphans here are reaped lazily). */
-async function isRunning(pid: number): Promise<boolean> {
-  let stat: string;
-  try {
-    stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-  const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  return state !== "Z";
-}
-
-/** Kills are asynchronous: poll, bounded, for the process to stop running. */
-async function waitUntilStopped(pid: number, boundMs = 5000): Promise<boolean> {
-  const deadline = performance.now() + boundMs;
-  while (performance.now() < deadline) {
-    if (!(await isRunning(pid))) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return false;
+/** Kills are asynchronous: wait until `pid` has stopped running. */
+async function stops(pid: number): Promise<void> {
+  await waitUntil(`sleep ${pid} stops`, () => !isRunning(pid));
 }
 
 async function readPid(path: string): Promise<number> {
   const pid = Number((await Deno.readTextFile(path)).trim());
   assert.ok(Number.isInteger(pid) && pid > 1, `expected a pid in ${path}`);
   return pid;
-}
-
-async function waitForFile(path: string, boundMs = 5000): Promise<void> {
-  const deadline = performance.now() + boundMs;
-  while (!(await exists(path))) {
-    if (performance.now() > deadline) throw new Error(`${path} never appeared`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function parseEnv(text: string): Record<string, string> {
@@ -296,11 +271,7 @@ Deno.test("runHook() terminates a hook that runs past its time-out", async (t) =
     );
     assert.equal(result.timedOut, true);
     const pid = await readPid(`${dir.path}/pid`);
-    assert.equal(
-      await waitUntilStopped(pid),
-      true,
-      `sleep ${pid} still running`,
-    );
+    await stops(pid);
   });
 
   await t.step("the payload file is removed after a time-out", async () => {
@@ -328,11 +299,7 @@ Deno.test("runHook() returns when the shell exits, killing what it left running"
     assert.equal(result.stdout, "done\n");
     assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`);
     const pid = await readPid(`${dir.path}/pid`);
-    assert.equal(
-      await waitUntilStopped(pid),
-      true,
-      `sleep ${pid} still running`,
-    );
+    await stops(pid);
   });
 
   await t.step(
@@ -344,11 +311,7 @@ Deno.test("runHook() returns when the shell exits, killing what it left running"
       );
       assert.equal(result.success, true);
       const pid = await readPid(`${dir.path}/pid2`);
-      assert.equal(
-        await waitUntilStopped(pid),
-        true,
-        `sleep ${pid} still running`,
-      );
+      await stops(pid);
     },
   );
 
@@ -360,11 +323,7 @@ Deno.test("runHook() returns when the shell exits, killing what it left running"
     );
     assert.equal(result.success, true);
     const pid = await readPid(`${dir.path}/pid3`);
-    assert.equal(
-      await waitUntilStopped(pid),
-      true,
-      `sleep ${pid} still running`,
-    );
+    await stops(pid);
   });
 });
 
@@ -377,7 +336,7 @@ Deno.test("runHook() stops the hook when the abort signal fires", async (t) => {
       'sleep 300 & echo $! > "$OUT/pid"; : > "$OUT/started"; sleep 30',
       optionsFor(dir.path, { signal: controller.signal, timeoutMs: 20_000 }),
     );
-    await waitForFile(`${dir.path}/started`);
+    await waitUntil("the hook starts", () => exists(`${dir.path}/started`));
     controller.abort();
     const result = await running;
     assert.equal(result.aborted, true);
@@ -385,11 +344,7 @@ Deno.test("runHook() stops the hook when the abort signal fires", async (t) => {
     assert.equal(result.success, false);
     assert.equal(result.signal, "SIGTERM");
     const pid = await readPid(`${dir.path}/pid`);
-    assert.equal(
-      await waitUntilStopped(pid),
-      true,
-      `sleep ${pid} still running`,
-    );
+    await stops(pid);
     await Deno.remove(`${dir.path}/started`);
   });
 
@@ -442,54 +397,19 @@ Deno.test("runHook() gives concurrent runs their own payload files", async () =>
   assert.deepEqual(left, []);
 });
 
-/** Run `body` with every `Deno.Command` this process creates recorded as `[command, ...args]`. */
-async function recordingSpawns<T>(
-  body: () => Promise<T>,
-): Promise<{ value: T; spawned: string[][] }> {
-  const spawned: string[][] = [];
-  const original = Deno.Command;
-  // deno-lint-ignore no-explicit-any
-  (Deno as any).Command = class extends original {
-    constructor(command: string | URL, options?: Deno.CommandOptions) {
-      spawned.push([String(command), ...(options?.args ?? [])]);
-      super(command, options);
-    }
-  };
-  try {
-    return { value: await body(), spawned };
-  } finally {
-    // deno-lint-ignore no-explicit-any
-    (Deno as any).Command = original;
-  }
-}
-
-Deno.test("runHook() starts hooks without Deno.Command (no fork of the daemon), and says when", async (t) => {
+Deno.test("runHook() tells onSpawn each run's group and when it was started", async () => {
   await using dir = await tempDir();
-
-  await t.step("a simple command and a shell line spawn nothing through Deno.Command", async () => {
-    const { value: results, spawned } = await recordingSpawns(() =>
-      Promise.all([
-        runHook("/bin/echo  direct\targs", optionsFor(dir.path)),
-        runHook("echo $((1 + 1))", optionsFor(dir.path)),
-      ])
-    );
-    assert.deepEqual(results.map((r) => r.stdout), ["direct args\n", "2\n"]);
-    assert.deepEqual(spawned, []);
-  });
-
-  await t.step("each run's group is told with the time it was started", async () => {
-    const groups: { pgid: number; leaderStartTime: number }[] = [];
-    const before = Date.now();
-    const result = await runHook(
-      'echo "$$" > "$OUT/leader"',
-      optionsFor(dir.path, { onSpawn: (group) => groups.push(group) }),
-    );
-    assert.equal(result.success, true, result.stderr);
-    const leader = await readPid(`${dir.path}/leader`);
-    assert.equal(groups.length, 1);
-    assert.equal(groups[0].pgid, leader, "the shell is the group's leader");
-    assert.ok(groups[0].leaderStartTime >= before && groups[0].leaderStartTime <= result.endedAt);
-  });
+  const groups: { pgid: number; leaderStartTime: number }[] = [];
+  const before = Date.now();
+  const result = await runHook(
+    'echo "$$" > "$OUT/leader"',
+    optionsFor(dir.path, { onSpawn: (group) => groups.push(group) }),
+  );
+  assert.equal(result.success, true, result.stderr);
+  const leader = await readPid(`${dir.path}/leader`);
+  assert.equal(groups.length, 1);
+  assert.equal(groups[0].pgid, leader, "the shell is the group's leader");
+  assert.ok(groups[0].leaderStartTime >= before && groups[0].leaderStartTime <= result.endedAt);
 });
 
 Deno.test("runHook() gives a hook the same things with or without a shell", async () => {
