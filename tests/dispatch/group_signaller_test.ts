@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { groupExists, signalGroup, terminateGroup } from "../../lib/dispatch/group_signaller.ts";
+import { isRunning, statFields, waitUntil } from "../_proc.ts";
 
 /**
  * A new process group led by a shell that runs `prelude`, starts `sleep 300` in
@@ -34,30 +35,26 @@ async function sleeperGroup(
   await reader.cancel();
   const member = Number(text.trim());
   assert.ok(member > 1, `member pid ${text}`);
-  assert.equal(processGroupOf(member), child.pid);
+  assert.equal(Number(statFields(member)?.[2]), child.pid, "the member is in the new group");
   return { child, member };
 }
 
-/** The process group of `pid` from `/proc/<pid>/stat`, or null once it is gone or a zombie. */
-function processGroupOf(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-  const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return state === "Z" ? null : Number(pgrp);
+/** Kills are asynchronous: wait until `pid` has stopped. */
+async function waitUntilStopped(pid: number): Promise<void> {
+  await waitUntil(`${pid} stops`, () => !isRunning(pid));
 }
 
-/** Kills are asynchronous: poll, bounded, until `pid` has stopped. */
-async function waitUntilStopped(pid: number): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (processGroupOf(pid) !== null) {
-    if (performance.now() > deadline) throw new Error(`${pid} still runs`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/**
+ * A grace no test waits out: a terminateGroup() that waited for it instead of
+ * for the group would not return within waitUntil's deadline.
+ */
+const HOUR_MS = 3_600_000;
+
+/** Whether `promise` has settled, looked at later: `settled()`. */
+function watch(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  promise.finally(() => settled = true);
+  return () => settled;
 }
 
 Deno.test("signalGroup() reaches every member of the group and tells an empty one apart", async (t) => {
@@ -72,11 +69,10 @@ Deno.test("signalGroup() reaches every member of the group and tells an empty on
     "once every member is gone, the group does not exist and a signal meets none",
     async () => {
       // The member was the test's grandchild: init reaps it, then the group is empty.
-      const deadline = performance.now() + 5000;
-      while (groupExists(child.pid)) {
-        assert.ok(performance.now() < deadline, "the group outlived its members");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitUntil(
+        "the group is empty once its members are gone",
+        () => !groupExists(child.pid),
+      );
       assert.equal(signalGroup(child.pid, "SIGKILL"), false);
     },
   );
@@ -91,14 +87,16 @@ Deno.test("signalGroup() kills a member left behind by a leader that already exi
 });
 
 Deno.test("terminateGroup() sends SIGKILL after the grace when SIGTERM is ignored", async (t) => {
-  await t.step("a group that obeys SIGTERM ends before the grace", async () => {
-    const { child, member } = await sleeperGroup();
-    const started = performance.now();
-    await terminateGroup(child.pid, 20_000);
-    assert.ok(performance.now() - started < 10_000);
-    assert.equal((await child.status).signal, "SIGTERM");
-    await waitUntilStopped(member);
-  });
+  await t.step(
+    "a group that obeys SIGTERM: it returns once the group is gone, not after the grace",
+    async () => {
+      const { child, member } = await sleeperGroup();
+      const returned = watch(terminateGroup(child.pid, HOUR_MS));
+      assert.equal((await child.status).signal, "SIGTERM");
+      await waitUntilStopped(member);
+      await waitUntil("terminateGroup() returns once the group is gone", returned);
+    },
+  );
   await t.step("a leader that ignores SIGTERM gets SIGKILL", async () => {
     const { child, member } = await sleeperGroup("while :; do sleep 1; done", "trap '' TERM");
     await terminateGroup(child.pid, 200);
@@ -106,9 +104,8 @@ Deno.test("terminateGroup() sends SIGKILL after the grace when SIGTERM is ignore
     await waitUntilStopped(member);
   });
   await t.step("an empty group: nothing to wait for", async () => {
-    const started = performance.now();
-    await terminateGroup(2 ** 22 + 3, 20_000);
-    assert.ok(performance.now() - started < 10_000);
+    const returned = watch(terminateGroup(2 ** 22 + 3, HOUR_MS));
+    await waitUntil("terminateGroup() returns for an empty group", returned);
   });
 });
 
