@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { waitUntil } from "../_proc.ts";
 import { type DeliveryDetail, openStore, storePath } from "../../lib/store/mod.ts";
 import {
   githubSignature,
@@ -98,15 +99,13 @@ integrationTest(
 
     await using store = openStore(storePath(daemon.stateDir), { readOnly: true });
     async function settled(id: string): Promise<DeliveryDetail> {
-      const deadline = Date.now() + 15_000;
-      while (true) {
+      let state = "";
+      return await waitUntil(() => `${id} is still ${state}`, async () => {
         const detail = await store.get(id);
         assert.ok(detail, `${id} is stored`);
-        if (detail.state !== "queued" && detail.state !== "running") return detail;
-        if (Date.now() > deadline) throw new Error(`${id} is still ${detail.state}`);
-        // The daemon writes from another process: look again shortly.
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+        state = detail.state;
+        return detail.state !== "queued" && detail.state !== "running" && detail;
+      });
     }
 
     await t.step("the new command runs, with the new time limit and fields", async () => {
