@@ -156,26 +156,12 @@ export async function harness(
   options: Partial<QueueOptions> & {
     storeOptions?: StoreOptions;
     start?: boolean;
-    /** Gets the name of every store method the queue calls. */
-    storeCalls?: string[];
   },
 ): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "hookd_queue_" });
   const store = openStore(`${dir}/hookd.db`, options.storeOptions);
-  const shared = store;
   const events = new EventLog();
-  const calls = options.storeCalls;
-  const seen = calls === undefined ? shared : new Proxy(shared, {
-    get(target, name) {
-      const value = Reflect.get(target, name, target);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.push(String(name));
-        return value.apply(target, args);
-      };
-    },
-  });
-  const queue = createQueue(seen, {
+  const queue = createQueue(store, {
     run: () => Promise.resolve(outcome()),
     plan: planWith((d) => ({ HOOKD_DELIVERY_ID: d.id })),
     maxConcurrent: 4,
