@@ -7,7 +7,7 @@
  * (see `_group_commit.ts`), so an idle daemon holds no second isolate.
  *
  * Messages in: `{ type: "open", path, closed }`, then `{ type: "checkpoint",
- * mode }` (`PASSIVE`, the default, or `RESTART`) any number of times, and
+ * mode }` (`PASSIVE`, the default, `RESTART` or `TRUNCATE`) any number of times, and
  * `{ type: "close" }`, answered by setting `closed` (an `Int32Array` over a
  * `SharedArrayBuffer`) to 1, for the store's synchronous close, and by
  * `{ type: "closed" }`. Out: `{ type: "checkpointed", busy }` (1 when a lock
@@ -46,7 +46,8 @@ self.onmessage = function onMessage(
       // PASSIVE never waits for the daemon's writers or readers: it does what it can now.
       // RESTART also makes the next commit write the WAL from its start; it takes the write
       // lock, so the store asks for it only while its inserts wait.
-      const mode = event.data.mode === "RESTART" ? "RESTART" : "PASSIVE";
+      // TRUNCATE: RESTART, and the WAL cut to 0 bytes (the last pass before the worker ends).
+      const mode = ["RESTART", "TRUNCATE"].includes(event.data.mode!) ? event.data.mode : "PASSIVE";
       let busy = 1;
       try {
         const row = db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as { busy: number };

@@ -94,11 +94,7 @@ export class GroupCommit {
   #cancelFlush: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
   #closed = false;
-  #stats: Omit<StoreStats, "checkpointWorker"> = {
-    insertTransactions: 0,
-    inserted: 0,
-    checkpoints: 0,
-  };
+  #stats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   /** Committed batches waiting for the next WAL sync. */
   #unsynced: Committed[] = [];
   /** The batches the WAL sync under way will settle. */
@@ -111,7 +107,7 @@ export class GroupCommit {
   #workerClosed = new Int32Array(new SharedArrayBuffer(4));
   /**
    * The checkpoint under way: `bulk` while inserts go on, `final` while they
-   * wait; `stopping` while the quiet checkpointer closes its connection.
+   * wait; `stopping` while the quiet checkpointer's last pass truncates the WAL and it closes.
    */
   #checkpointing: "no" | "bulk" | "final" | "stopping" = "no";
   /** About how many bytes were written to the WAL since the last checkpoint began. */
@@ -239,11 +235,11 @@ export class GroupCommit {
   /**
    * Inserts wait, to share a later commit: while a batch waits for another
    * process's lock, while the WAL sync of the last batch runs, and while the
-   * checkpointer copies the last frames (see #startCheckpointer).
+   * checkpointer copies the last frames (see #startCheckpointer) or stops.
    */
   #held(): boolean {
     return this.#waiting !== undefined || this.#syncing !== undefined ||
-      this.#checkpointing === "final";
+      this.#checkpointing === "final" || this.#checkpointing === "stopping";
   }
 
   /**
@@ -309,8 +305,9 @@ export class GroupCommit {
           worker.postMessage({ type: "checkpoint", mode: "RESTART" });
           return;
         }
-        this.#checkpointing = "no";
         this.#stats.checkpoints++;
+        if (this.#checkpointing === "stopping") return; // "closed" follows
+        this.#checkpointing = "no";
         this.#flushRest();
       } else this.#stopCheckpointer(event.data.type === "error");
     };
@@ -335,7 +332,9 @@ export class GroupCommit {
       const left = this.#lastWrite + quietMs - performance.now();
       if (left > 0 || this.#checkpointing !== "no") return this.#whenQuiet(Math.max(left, 10));
       this.#cancelQuiet = undefined;
+      // A last pass empties the WAL and truncates it to 0 bytes: nothing stays at the high-water mark.
       this.#checkpointing = "stopping";
+      this.#checkpointer?.postMessage({ type: "checkpoint", mode: "TRUNCATE" });
       this.#checkpointer?.postMessage({ type: "close" });
     }, waitMs);
     this.#cancelQuiet = () => clearTimeout(timer);

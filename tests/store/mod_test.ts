@@ -212,16 +212,18 @@ Deno.test("the checkpoint worker starts past checkpointAfterBytes and ends after
     for (let round = 0; round < 5; round++) await burst(store, 20);
     assert.equal((await store.stats()).checkpointWorker, false);
     await burst(store, 20);
-    await waitUntil("the worker checkpoints", async () => (await store.stats()).checkpoints === 1);
+    await waitUntil("the worker checkpoints", async () => (await store.stats()).checkpoints > 0);
     await waitUntil(
       "the quiet worker ends",
       async () => !(await store.stats()).checkpointWorker,
     );
+    // Its last pass emptied the WAL and cut it to nothing.
+    assert.equal((await Deno.stat(`${store.path}-wal`)).size, 0);
     // The next burst past 4 MiB starts another one.
     for (let round = 0; round < 6; round++) await burst(store, 20);
     await waitUntil(
       "a new worker checkpoints",
-      async () => (await store.stats()).checkpoints === 2,
+      async () => (await store.stats()).checkpoints > 2,
     );
   });
 });
