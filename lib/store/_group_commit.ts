@@ -182,6 +182,8 @@ export class GroupCommit {
    */
   close(): void {
     if (this.#closed) return;
+    // From here no commit starts a checkpointer (see `wrote`).
+    this.#closed = true;
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
     this.#cancelRetry?.();
@@ -194,7 +196,6 @@ export class GroupCommit {
       this.#options.blocking(() => batches.forEach((b) => this.#commitBatch(b, false)));
     }
     this.#syncNow();
-    this.#closed = true;
     if (this.#checkpointer) {
       // Its connection closed first, the store's is the last: SQLite checkpoints and removes the
       // WAL. Shutting down, nothing left to serve: waiting here (after a checkpoint under way,
@@ -274,6 +275,8 @@ export class GroupCommit {
     }
     this.#stats.insertTransactions++;
     this.#stats.inserted += written.inserted;
+    // About what the WAL grew by: each row's body and a page of rows and indexes.
+    this.wrote(batch.reduce((sum, pending) => sum + pending.row.body.byteLength + PAGE_BYTES, 0));
     const walPath = this.#options.walPath;
     if (walPath === undefined) {
       settle([{ batch, results: written.results }]);

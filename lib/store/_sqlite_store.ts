@@ -59,7 +59,6 @@ export interface SqliteStoreOptions {
   now: () => number;
   walPath?: string;
   sync: "full" | "normal";
-  /** Where the WAL is checkpointed in a worker (see `GroupCommit`): WAL mode only. */
   checkpoint?: { afterBytes: number; quietMs: number };
 }
 
@@ -136,8 +135,6 @@ export class SqliteStore implements Store {
         firstSeq: this.#nextSeq(),
       });
     }, true);
-    // About what the WAL grew by: each row's body and a page of rows and indexes.
-    this.#commits.wrote(rows.reduce((sum, row) => sum + row.body.byteLength + PAGE_BYTES, 0));
     return written;
   }
 
