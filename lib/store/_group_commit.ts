@@ -2,7 +2,11 @@
  * Group commit for the SQLite store: inserts from concurrent requests share
  * one transaction and one fdatasync of the WAL, run on Deno's I/O threads;
  * a lock held by another process is waited out on a timer, never inside
- * SQLite (that would stop the event loop).
+ * SQLite (that would stop the event loop); and checkpoints run in a worker
+ * thread, never in the committing call (a checkpoint copies megabytes and
+ * syncs two files). That worker is started when the WAL has grown past a
+ * size and ended after a quiet period without commits: an idle daemon holds
+ * no second isolate.
  *
  * @module
  */
@@ -18,6 +22,9 @@ import {
 } from "./types.ts";
 
 const MAX_BATCH = 500;
+
+/** SQLite's page size, the least a write transaction adds to the WAL. */
+export const PAGE_BYTES = 4096;
 
 /** A locked commit is tried again after this long plus up to {@linkcode RETRY_JITTER_MS}. */
 const RETRY_MIN_MS = 10;
@@ -47,6 +54,13 @@ export interface BatchWritten {
 
 /** Options for {@linkcode GroupCommit}. */
 export interface GroupCommitOptions {
+  /** The database file (the checkpointer opens its own connection to it). */
+  path: string;
+  /**
+   * Checkpoint in a worker once about `afterBytes` were written to the WAL,
+   * and end the worker after `quietMs` without a write; undefined outside WAL mode.
+   */
+  checkpoint?: { afterBytes: number; quietMs: number };
   /** The WAL file, when inserts are made durable by syncing it; undefined outside WAL mode. */
   walPath?: string;
   /** How long the first insert of a batch waits for others to join it. */
@@ -80,13 +94,28 @@ export class GroupCommit {
   #cancelFlush: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
   #closed = false;
-  #stats: StoreStats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
+  #stats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   /** Committed batches waiting for the next WAL sync. */
   #unsynced: Committed[] = [];
   /** The batches the WAL sync under way will settle. */
   #syncingBatches: Committed[] = [];
   /** The WAL sync under way, if any. */
   #syncing: Promise<void> | undefined;
+  /** The checkpointer, while it lives. */
+  #checkpointer: Worker | undefined;
+  /** Set to 1 by the checkpointer once it has closed its connection. */
+  #workerClosed = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * The checkpoint under way: `bulk` while inserts go on, `final` while they
+   * wait; `stopping` while the quiet checkpointer's last pass truncates the WAL and it closes.
+   */
+  #checkpointing: "no" | "bulk" | "final" | "stopping" = "no";
+  /** About how many bytes were written to the WAL since the last checkpoint began. */
+  #walBytes = 0;
+  /** When the WAL was last written, `performance.now()`. */
+  #lastWrite = 0;
+  #cancelQuiet: (() => void) | undefined;
+
   /**
    * Start committing for a store's connection.
    *
@@ -96,6 +125,8 @@ export class GroupCommit {
   constructor(db: DatabaseSync, options: GroupCommitOptions) {
     this.#db = db;
     this.#options = options;
+    // Never a checkpoint in the committing call, on the event loop: the worker does them.
+    if (options.checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
   }
 
   /**
@@ -121,17 +152,38 @@ export class GroupCommit {
     return this.#pending.length + (this.#waiting?.length ?? 0);
   }
 
-  /** Commit counters. */
+  /** Commit counters, and whether a checkpointer lives. */
   stats(): StoreStats {
-    return { ...this.#stats };
+    return { ...this.#stats, checkpointWorker: this.#checkpointer !== undefined };
+  }
+
+  /**
+   * Count bytes written to the WAL; once about `checkpoint.afterBytes` were
+   * written since the last checkpoint began, start the checkpointer if it
+   * is not running and ask it for a checkpoint.
+   *
+   * @param bytes about how many bytes a commit wrote
+   */
+  wrote(bytes: number): void {
+    const checkpoint = this.#options.checkpoint;
+    if (!checkpoint || this.#closed) return;
+    this.#walBytes += bytes;
+    this.#lastWrite = performance.now();
+    if (this.#checkpointing !== "no" || this.#walBytes < checkpoint.afterBytes) return;
+    this.#checkpointing = "bulk";
+    this.#walBytes = 0;
+    (this.#checkpointer ??= this.#startCheckpointer()).postMessage({ type: "checkpoint" });
   }
 
   /**
    * Commit pending inserts (an insert waiting for the write lock gets one
-   * last try that waits in SQLite) and make them durable.
+   * last try that waits in SQLite), make them durable, and close the
+   * checkpointer's connection first, so the store's is the last one.
    */
   close(): void {
     if (this.#closed) return;
+    // From here no commit starts a checkpointer (see `wrote`).
+    this.#closed = true;
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;
     this.#cancelRetry?.();
@@ -144,7 +196,14 @@ export class GroupCommit {
       this.#options.blocking(() => batches.forEach((b) => this.#commitBatch(b, false)));
     }
     this.#syncNow();
-    this.#closed = true;
+    if (this.#checkpointer) {
+      // Its connection closed first, the store's is the last: SQLite checkpoints and removes the
+      // WAL. Shutting down, nothing left to serve: waiting here (after a checkpoint under way,
+      // at most a second) is allowed.
+      this.#checkpointer.postMessage({ type: "close" });
+      Atomics.wait(this.#workerClosed, 0, 0, 1000);
+    }
+    this.#stopCheckpointer();
   }
 
   #scheduleFlush(waitMs: number): void {
@@ -176,10 +235,12 @@ export class GroupCommit {
 
   /**
    * Inserts wait, to share a later commit: while a batch waits for another
-   * process's lock, and while the WAL sync of the last batch runs.
+   * process's lock, while the WAL sync of the last batch runs, and while the
+   * checkpointer copies the last frames (see #startCheckpointer) or stops.
    */
   #held(): boolean {
-    return this.#waiting !== undefined || this.#syncing !== undefined;
+    return this.#waiting !== undefined || this.#syncing !== undefined ||
+      this.#checkpointing === "final" || this.#checkpointing === "stopping";
   }
 
   /**
@@ -214,6 +275,8 @@ export class GroupCommit {
     }
     this.#stats.insertTransactions++;
     this.#stats.inserted += written.inserted;
+    // About what the WAL grew by: each row's body and a page of rows and indexes.
+    this.wrote(batch.reduce((sum, pending) => sum + pending.row.body.byteLength + PAGE_BYTES, 0));
     const walPath = this.#options.walPath;
     if (walPath === undefined) {
       settle([{ batch, results: written.results }]);
@@ -221,6 +284,81 @@ export class GroupCommit {
       this.#unsynced.push({ batch, results: written.results });
       this.#syncing ??= this.#syncThenSettle(walPath);
     }
+  }
+
+  #startCheckpointer(): Worker {
+    // Starting an isolate costs tens of milliseconds, part of them on this
+    // thread: once per burst, not once per checkpoint.
+    const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    // A WAL is only rewound (written again from its start) by a checkpoint
+    // that copies all of it with no writer in between, which a checkpoint
+    // running beside a busy writer never achieves: the file would grow for as
+    // long as requests keep coming. So the bulk pass (PASSIVE) runs beside
+    // the inserts, and a short final pass (RESTART: the frames committed
+    // meanwhile) runs while inserts wait; both in the worker, so the event
+    // loop never waits for a checkpoint's syncs. A dispatcher write that
+    // meets the final pass's lock is retried on a timer (`async_store.ts`),
+    // as with any other process's lock.
+    worker.onmessage = (event: MessageEvent<{ type: string }>) => {
+      if (event.data.type === "checkpointed") {
+        if (this.#checkpointing === "bulk" && !this.#closed) {
+          this.#checkpointing = "final";
+          worker.postMessage({ type: "checkpoint", mode: "RESTART" });
+          return;
+        }
+        this.#stats.checkpoints++;
+        if (this.#checkpointing === "stopping") return; // "closed" follows
+        this.#checkpointing = "no";
+        this.#flushRest();
+      } else this.#stopCheckpointer(event.data.type === "error");
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#stopCheckpointer(true);
+    };
+    Atomics.store(this.#workerClosed, 0, 0);
+    worker.postMessage({
+      type: "open",
+      path: this.#options.path,
+      closed: this.#workerClosed.buffer,
+    });
+    this.#whenQuiet(this.#options.checkpoint!.quietMs);
+    return worker;
+  }
+
+  /** After `quietMs` without a WAL write, and no checkpoint under way, close the checkpointer. */
+  #whenQuiet(waitMs: number): void {
+    const timer = setTimeout(() => {
+      const quietMs = this.#options.checkpoint!.quietMs;
+      const left = this.#lastWrite + quietMs - performance.now();
+      if (left > 0 || this.#checkpointing !== "no") return this.#whenQuiet(Math.max(left, 10));
+      this.#cancelQuiet = undefined;
+      // A last pass empties the WAL and truncates it to 0 bytes: nothing stays at the high-water mark.
+      this.#checkpointing = "stopping";
+      this.#checkpointer?.postMessage({ type: "checkpoint", mode: "TRUNCATE" });
+      this.#checkpointer?.postMessage({ type: "close" });
+    }, waitMs);
+    this.#cancelQuiet = () => clearTimeout(timer);
+  }
+
+  /**
+   * End the checkpointer (it closed its connection, or failed). A failed one
+   * leaves the checkpoints to SQLite, in the committing call: slower
+   * commits, but the WAL stays bounded.
+   */
+  #stopCheckpointer(failed = false): void {
+    this.#cancelQuiet?.();
+    this.#cancelQuiet = undefined;
+    this.#checkpointer?.terminate();
+    this.#checkpointer = undefined;
+    this.#checkpointing = "no";
+    if (failed && !this.#closed) {
+      this.#options.checkpoint = undefined;
+      this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+    }
+    if (!this.#closed) this.#flushRest();
   }
 
   /**

@@ -440,7 +440,7 @@ export class PostgresStore implements Store {
   }
 
   stats(): Promise<StoreStats> {
-    return Promise.resolve({ ...this.#commits.stats(), checkpoints: 0 });
+    return Promise.resolve({ ...this.#commits.stats(), checkpoints: 0, checkpointWorker: false });
   }
 
   close(): Promise<void> {

@@ -9,7 +9,7 @@
  */
 
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
-import { type BatchWritten, GroupCommit } from "./_group_commit.ts";
+import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
 import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
@@ -59,6 +59,7 @@ export interface SqliteStoreOptions {
   now: () => number;
   walPath?: string;
   sync: "full" | "normal";
+  checkpoint?: { afterBytes: number; quietMs: number };
 }
 
 /** The store over one SQLite connection. */
@@ -101,6 +102,8 @@ export class SqliteStore implements Store {
     this.#now = options.now;
     this.#batched = writeBatcher((work) => this.#batch(work), options.busyTimeoutMs);
     this.#commits = new GroupCommit(db, {
+      path,
+      checkpoint: options.checkpoint,
       // Only what is acknowledged after a sync survives a power cut; `normal` skips it.
       walPath: options.sync === "full" ? options.walPath : undefined,
       maxWaitMs: options.maxWaitMs,
@@ -513,6 +516,7 @@ export class SqliteStore implements Store {
       try {
         const result = work();
         this.#db.exec("COMMIT");
+        this.#commits.wrote(PAGE_BYTES);
         return result;
       } catch (error) {
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it dangling.

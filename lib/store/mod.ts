@@ -84,6 +84,12 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   checkNonNegative("openStore", "retentionMs", retentionMs);
   checkNonNegative("openStore", "groupCommitMaxWaitMs", maxWaitMs);
   checkNonNegative("openStore", "busyTimeoutMs", busyTimeoutMs);
+  const checkpoint = {
+    afterBytes: options.checkpointAfterBytes ?? 4 * 1024 * 1024,
+    quietMs: options.checkpointQuietMs ?? 30_000,
+  };
+  checkNonNegative("openStore", "checkpointAfterBytes", checkpoint.afterBytes);
+  checkNonNegative("openStore", "checkpointQuietMs", checkpoint.quietMs);
   const readOnly = options.readOnly ?? false;
   if (options.create === false && path !== ":memory:" && !existsSync(path)) {
     throw new StoreMissingError(path);
@@ -120,6 +126,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     now: options.now ?? Date.now,
     walPath,
     sync: options.sync ?? "full",
+    checkpoint: walPath === undefined ? undefined : checkpoint,
   });
 }
 

@@ -121,6 +121,15 @@ export interface StoreOptions {
    * not one of the machine.
    */
   sync?: "full" | "normal";
+  /**
+   * Checkpoints run in a worker thread, never on the event loop: it is
+   * started once about this many bytes were written to the WAL since the
+   * last checkpoint (default 4 MiB, SQLite's 1,000 pages), and checkpoints
+   * again after as many.
+   */
+  checkpointAfterBytes?: number;
+  /** The checkpoint worker ends after this long without a write, default 30 s: an idle daemon keeps no second isolate. */
+  checkpointQuietMs?: number;
   /** The clock, epoch milliseconds; for tests. */
   now?: () => number;
 }
@@ -383,11 +392,10 @@ export interface StoreStats {
   insertTransactions: number;
   /** Rows written by `insert` (duplicates excluded). */
   inserted: number;
-  /**
-   * Checkpoints run apart from commits: none since SQLite checkpoints in the
-   * committing call (kept for `hookd_store_checkpoints_total`).
-   */
+  /** Checkpoints the checkpoint worker finished (`hookd_store_checkpoints_total`). */
   checkpoints: number;
+  /** A checkpoint worker runs now (SQLite, after a burst of writes; see `checkpointQuietMs`). */
+  checkpointWorker: boolean;
 }
 
 /**

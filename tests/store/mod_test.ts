@@ -15,6 +15,7 @@ import {
   StoreUnavailableError,
 } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
+import { waitUntil } from "../_proc.ts";
 import { runEnd } from "./_contract.ts";
 
 const encoder = new TextEncoder();
@@ -70,6 +71,7 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
         insertTransactions: 1,
         inserted: 50,
         checkpoints: 0,
+        checkpointWorker: false,
       });
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, 50);
@@ -82,6 +84,7 @@ Deno.test("insert() commits concurrent inserts in one shared transaction", async
         insertTransactions: 4,
         inserted: 53,
         checkpoints: 0,
+        checkpointWorker: false,
       });
     });
   });
@@ -166,38 +169,77 @@ Deno.test("inserts arriving while a WAL sync runs share the next commit", async 
   });
 });
 
-Deno.test("SQLite's checkpoints keep the WAL bounded, and cut it back after a burst", async () => {
+/** `n` inserts of a 32 KiB body at once: about 0.7 MB of WAL. */
+function burst(store: Store, n: number): Promise<unknown> {
+  const body = new Uint8Array(32 * 1024).fill(97);
+  return Promise.all(Array.from({ length: n }, () => store.insert(delivery({ body }))));
+}
+
+Deno.test("the checkpoint worker keeps the WAL bounded, and it is cut back after a burst", async () => {
   await withStore({}, async (store) => {
-    const body = new Uint8Array(32 * 1024).fill(97);
-    const burst = (n: number) =>
-      Promise.all(Array.from({ length: n }, () => store.insert(delivery({ body }))));
-    // 2,000 rows at once: one 64 MB commit, far past a checkpoint's 1,000 pages.
-    for (let i = 0; i < 4; i++) await burst(500);
+    // 2,000 rows in four commits of 16 MB, far past a checkpoint's 4 MiB.
+    for (let i = 0; i < 4; i++) await burst(store, 500);
     const highWater = (await Deno.stat(`${store.path}-wal`)).size;
     assert.ok(highWater > 8 * 1024 * 1024, `the burst grew the WAL to ${highWater} bytes`);
-    // Small commits from here: each checkpoint rewinds the WAL, which is cut to 4 MiB.
-    for (let round = 0; round < 40; round++) await burst(20);
-    const after = (await Deno.stat(`${store.path}-wal`)).size;
-    assert.ok(
-      after <= 4 * 1024 * 1024 + 2 * body.byteLength * 20,
-      `the WAL stayed at ${after} bytes`,
+    // The worker starts in its own time (seconds, on a cold start).
+    await waitUntil("the worker checkpoints", async () => (await store.stats()).checkpoints > 0);
+    // Small commits from here: a checkpoint rewinds the WAL, which is then cut to 4 MiB.
+    let after = highWater;
+    for (let round = 0; after > 4 * 1024 * 1024 + 2 * 20 * 32 * 1024; round++) {
+      assert.ok(round < 100, `the WAL stayed at ${after} bytes`);
+      await burst(store, 20);
+      after = (await Deno.stat(`${store.path}-wal`)).size;
+    }
+  });
+});
+
+Deno.test("the store's own connection never checkpoints: with the worker held off, the WAL only grows", async () => {
+  await withStore({ checkpointAfterBytes: 2 ** 40 }, async (store) => {
+    for (let round = 0; round < 40; round++) await burst(store, 20);
+    const size = (await Deno.stat(`${store.path}-wal`)).size;
+    // SQLite's own checkpoint (wal_autocheckpoint) would have rewound it every 4 MB.
+    assert.ok(size > 40 * 20 * 32 * 1024, `the WAL is ${size} bytes: it was rewound`);
+    assert.deepEqual(
+      { ...await store.stats(), insertTransactions: 0 },
+      { insertTransactions: 0, inserted: 800, checkpoints: 0, checkpointWorker: false },
     );
   });
 });
 
-Deno.test("close() leaves no WAL: the last connection checkpoints and removes it", async () => {
+Deno.test("the checkpoint worker starts past checkpointAfterBytes and ends after checkpointQuietMs without writes", async () => {
+  await withStore({ checkpointQuietMs: 100 }, async (store) => {
+    // Five bursts write about 3.7 MB, short of 4 MiB: no worker, one connection.
+    for (let round = 0; round < 5; round++) await burst(store, 20);
+    assert.equal((await store.stats()).checkpointWorker, false);
+    await burst(store, 20);
+    await waitUntil("the worker checkpoints", async () => (await store.stats()).checkpoints > 0);
+    await waitUntil(
+      "the quiet worker ends",
+      async () => !(await store.stats()).checkpointWorker,
+    );
+    // Its last pass emptied the WAL and cut it to nothing.
+    assert.equal((await Deno.stat(`${store.path}-wal`)).size, 0);
+    // The next burst past 4 MiB starts another one.
+    for (let round = 0; round < 6; round++) await burst(store, 20);
+    await waitUntil(
+      "a new worker checkpoints",
+      async () => (await store.stats()).checkpoints > 2,
+    );
+  });
+});
+
+Deno.test("close() with a checkpoint worker closes its connection first: no WAL is left", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/state/hookd.db`;
   const store = openStore(path);
-  const body = new Uint8Array(32 * 1024).fill(97);
-  for (let round = 0; round < 5; round++) {
-    await Promise.all(Array.from({ length: 20 }, () => store.insert(delivery({ body }))));
-  }
+  for (let round = 0; round < 8; round++) await burst(store, 20);
+  assert.ok((await store.stats()).checkpointWorker, "a worker runs");
   await store.close();
+  // The last connection to close checkpoints the WAL into the database and removes it.
   await assert.rejects(Deno.stat(`${path}-wal`), Deno.errors.NotFound);
   using reader = new DatabaseSync(path, { readOnly: true });
   const { n } = reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number };
-  assert.equal(n, 100);
+  assert.equal(n, 160);
 });
 
 Deno.test("insert() suppresses a duplicate sender id within the retention window", async (t) => {
@@ -732,7 +774,7 @@ Deno.test("insert() waits for another process's write lock without stopping the 
         const [a, b] = await Promise.all([first.promise, second]);
         assert.deepEqual(
           await store.stats(),
-          { insertTransactions: 2, inserted: 2, checkpoints: 0 },
+          { insertTransactions: 2, inserted: 2, checkpoints: 0, checkpointWorker: false },
           "the insert that came while the first waited joined the next commit",
         );
         assert.deepEqual((await store.queued("deploy", { limit: 2 })).map((r) => r.id), [
