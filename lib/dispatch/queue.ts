@@ -105,6 +105,9 @@ const MAX_RECORD_TRIES = 10;
 
 const PURGE_BATCH = 500;
 
+/** How much slower the poll is when the queue has nothing running or waiting. */
+const IDLE_POLL_FACTOR = 5;
+
 class DurableQueue implements Queue {
   #store: Store;
   #options: QueueOptions;
@@ -119,7 +122,9 @@ class DurableQueue implements Queue {
   #closing = false;
   #closed: Promise<void> | undefined;
   #pumpScheduled = false;
-  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the last pump found deliveries waiting (then the poll keeps its pace). */
+  #queuedSeen = false;
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
   #wakeAt: number | null = null;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -146,9 +151,25 @@ class DurableQueue implements Queue {
     const count = await this.#store.recover();
     this.#started = true;
     if (count > 0) this.#emit({ type: "recovered", count });
-    this.#pollTimer = setInterval(() => this.#poll(), this.#options.pollIntervalMs ?? 1000);
+    this.#schedulePoll();
     this.#schedulePurge(0);
     this.#pump();
+  }
+
+  /**
+   * The next poll: at `pollIntervalMs` while anything runs, waits or is
+   * unsaved, else {@linkcode IDLE_POLL_FACTOR} times slower, so an idle
+   * daemon wakes every few seconds, not every second. New deliveries never
+   * wait for it: intake notifies the queue.
+   */
+  #schedulePoll(): void {
+    if (this.#closing) return;
+    const every = this.#options.pollIntervalMs ?? 1000;
+    const busy = this.#running.size > 0 || this.#unsaved.length > 0 || this.#queuedSeen;
+    this.#pollTimer = setTimeout(async () => {
+      await this.#poll();
+      this.#schedulePoll();
+    }, busy ? every : every * IDLE_POLL_FACTOR);
   }
 
   /**
@@ -227,7 +248,7 @@ class DurableQueue implements Queue {
 
   async #close(timeoutMs: number): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#pollTimer);
+    clearTimeout(this.#pollTimer);
     clearTimeout(this.#wakeTimer);
     clearTimeout(this.#purgeTimer);
     await this.#purging;
@@ -269,6 +290,7 @@ class DurableQueue implements Queue {
         this.#store.queuedEndpoints(),
         this.#store.runningByEndpoint(),
       ]);
+      this.#queuedSeen = endpoints.length > 0;
       for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);
