@@ -475,7 +475,6 @@ const NO_SYNC_FILE_CALLS = [
   "lib/dispatch/",
   "lib/http/",
   "lib/verify/",
-  "lib/intake.ts",
   "lib/endpoints.ts",
   "lib/log/",
 ];

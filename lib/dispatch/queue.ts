@@ -105,7 +105,7 @@ const MAX_RECORD_TRIES = 10;
 
 const PURGE_BATCH = 500;
 
-/** How much slower the poll is when the queue has nothing running or waiting. */
+/** An idle daemon wakes every few seconds; new deliveries never wait for the poll (notify). */
 const IDLE_POLL_FACTOR = 5;
 
 class DurableQueue implements Queue {
@@ -123,7 +123,6 @@ class DurableQueue implements Queue {
   #closed: Promise<void> | undefined;
   #pumpScheduled = false;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Whether the last pump found deliveries waiting (then the poll keeps its pace). */
   #queuedSeen = false;
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
   #wakeAt: number | null = null;
@@ -156,12 +155,7 @@ class DurableQueue implements Queue {
     this.#pump();
   }
 
-  /**
-   * The next poll: at `pollIntervalMs` while anything runs, waits or is
-   * unsaved, else {@linkcode IDLE_POLL_FACTOR} times slower, so an idle
-   * daemon wakes every few seconds, not every second. New deliveries never
-   * wait for it: intake notifies the queue.
-   */
+  /** The next poll: {@linkcode IDLE_POLL_FACTOR} times later when nothing runs or waits. */
   #schedulePoll(): void {
     if (this.#closing) return;
     const every = this.#options.pollIntervalMs ?? 1000;
