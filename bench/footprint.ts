@@ -8,7 +8,7 @@
  * - RSS right after start-up, after 200 signed pushes whose hook is `/bin/true` (the
  *   hooks drained), and after an idle spell (`--idle S`, 60 by default; shorten it for
  *   a quick look, record with 60);
- * - CPU used while idle, per minute (user + system from /proc, 10 ms ticks).
+ * - CPU used while idle, per minute (the threads' run time from /proc's schedstat).
  *
  * Rounds alternate the servers' order; the idle spell is taken by the three
  * servers of a round together (each one's own CPU counters), so a round costs
@@ -26,7 +26,7 @@
 
 import { parseArgs } from "node:util";
 import { signedPush } from "./_payload.ts";
-import { cpuTimeOf, memoryOf, treeOf } from "./_proc.ts";
+import { memoryOf, threadCpuNsOf, treeOf } from "./_proc.ts";
 import { type Server, type ServerKind, startServer } from "./_servers.ts";
 import { HookCounter } from "./_hook_counter.ts";
 import { writeSection } from "./_sections.ts";
@@ -47,11 +47,6 @@ interface Figures {
 }
 
 const KINDS = ["hookd", "adnanh", "ceiling"] as const;
-const NAMES: Record<string, string> = {
-  hookd: "hookd",
-  adnanh: "adnanh/webhook",
-  ceiling: "bare Deno + Hono",
-};
 
 /**
  * Run the footprint section and write it to bench/results.md.
@@ -97,12 +92,12 @@ export async function footprintMain(args: string[]): Promise<void> {
         const rssAfterLoad = memoryOf(server.pid)?.rss ?? 0;
         partial.set(kind, { startMs, rssStart, rssAfterLoad });
       }
-      const cpu0 = servers.map((s) => cpuTimeOf(s.pid)?.self ?? 0);
+      const cpu0 = servers.map((s) => threadCpuNsOf(s.pid) ?? 0);
       await sleep(idleS * 1000);
       servers.forEach((server, i) => {
-        const cpu = (cpuTimeOf(server.pid)?.self ?? 0) - cpu0[i];
+        const cpuMs = ((threadCpuNsOf(server.pid) ?? 0) - cpu0[i]) / 1e6;
         Object.assign(partial.get(server.kind)!, {
-          idleCpuMsPerMin: cpu * 60 / idleS,
+          idleCpuMsPerMin: cpuMs * 60 / idleS,
           rssIdle: memoryOf(server.pid)?.rss ?? 0,
         });
       });
@@ -213,7 +208,7 @@ function renderTable(
     ["RSS at start, MB", (f) => f.rssStart, mb],
     [`RSS after ${run.requests} signed pushes (hook \`/bin/true\`), MB`, (f) => f.rssAfterLoad, mb],
     [`RSS after ${run.idleS} s idle, MB`, (f) => f.rssIdle, mb],
-    ["CPU while idle, ms/min", (f) => f.idleCpuMsPerMin, (n) => fmt(n, 0)],
+    ["CPU while idle, ms/min", (f) => f.idleCpuMsPerMin, (n) => fmt(n, 1)],
   ];
   const lines = [
     `### Footprint, ${new Date().toISOString().slice(0, 10)}`,
@@ -238,8 +233,8 @@ function renderTable(
     "",
     `Each server gets ${run.requests} signed 7.7 KB GitHub pushes, 4 at a time, whose hook is ` +
       "`/bin/true`, and the hooks are drained before the RSS is read; then the three idle " +
-      `together for ${run.idleS} s. RSS is \`VmRSS\`; CPU is the process's own user + system ` +
-      `time (10 ms ticks). Names: ${KINDS.map((k) => NAMES[k]).join(", ")}.`,
+      `together for ${run.idleS} s. RSS is \`VmRSS\`; CPU is the sum of the process's threads' ` +
+      "run time from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds, not 10 ms ticks).",
   );
   return lines;
 }
