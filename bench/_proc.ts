@@ -62,31 +62,57 @@ export function cpuTimeOf(pid: number): CpuTime | null {
 }
 
 /**
- * CPU time of a process's live threads in nanoseconds, from each thread's
- * `/proc/<pid>/task/<tid>/schedstat` (the scheduler's own count, not 10 ms
- * ticks): precise enough for an idle process's few milliseconds a minute.
- * Threads that exited meanwhile are not counted.
+ * The scheduler's run time of each live thread of a process, nanoseconds,
+ * from `/proc/<pid>/task/<tid>/schedstat` (not 10 ms ticks: precise enough
+ * for an idle process's few milliseconds a minute).
  *
  * @param pid the process
- * @returns the sum over its threads, or null when it is gone
+ * @returns run time by thread id; empty when the process is gone
  */
-export function threadCpuNsOf(pid: number): number | null {
-  let total = 0;
+export function threadCpuNs(pid: number): Map<string, number> {
+  const times = new Map<string, number>();
   try {
     for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
       try {
-        total += Number(
-          Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/schedstat`)
-            .split(" ")[0],
-        );
+        const text = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/schedstat`);
+        times.set(entry.name, Number(text.split(" ")[0]));
       } catch {
         // The thread exited during the scan.
       }
     }
   } catch {
-    return null;
+    // The process is gone.
   }
-  return total;
+  return times;
+}
+
+/**
+ * CPU a process uses from now on, summed over its threads, those that start
+ * and end meanwhile included (each counted up to its last sample: sample
+ * often, e.g. every second).
+ */
+export class ThreadCpu {
+  readonly #pid: number;
+  readonly #first: Map<string, number>;
+  readonly #last = new Map<string, number>();
+
+  /** @param pid the process */
+  constructor(pid: number) {
+    this.#pid = pid;
+    this.#first = threadCpuNs(pid);
+  }
+
+  /** Read every thread's time now. */
+  sample(): void {
+    for (const [tid, ns] of threadCpuNs(this.#pid)) this.#last.set(tid, ns);
+  }
+
+  /** @returns the CPU used since construction up to the last sample, milliseconds */
+  usedMs(): number {
+    let ns = 0;
+    for (const [tid, last] of this.#last) ns += last - (this.#first.get(tid) ?? 0);
+    return ns / 1e6;
+  }
 }
 
 /** How many processes descend from one. */

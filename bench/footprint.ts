@@ -26,7 +26,7 @@
 
 import { parseArgs } from "node:util";
 import { signedPush } from "./_payload.ts";
-import { memoryOf, threadCpuNsOf, treeOf } from "./_proc.ts";
+import { memoryOf, ThreadCpu, treeOf } from "./_proc.ts";
 import { type Server, type ServerKind, startServer } from "./_servers.ts";
 import { HookCounter } from "./_hook_counter.ts";
 import { writeSection } from "./_sections.ts";
@@ -93,17 +93,23 @@ export async function footprintMain(args: string[]): Promise<void> {
         const rssAfterLoad = memoryOf(server.pid)?.rss ?? 0;
         partial.set(kind, { startMs, rssStart, rssAfterLoad });
       }
-      const cpu0 = servers.map((s) => threadCpuNsOf(s.pid) ?? 0);
-      await sleep(idleS * 500);
-      const cpuHalf = servers.map((s) => threadCpuNsOf(s.pid) ?? 0);
-      await sleep(idleS * 500);
+      const whole = servers.map((s) => new ThreadCpu(s.pid));
+      let half: ThreadCpu[] = [];
+      const t0 = Date.now();
+      while (Date.now() - t0 < idleS * 1000) {
+        await sleep(1000);
+        for (const cpu of [...whole, ...half]) cpu.sample();
+        if (half.length === 0 && Date.now() - t0 >= idleS * 500) {
+          half = servers.map((s) => new ThreadCpu(s.pid));
+        }
+      }
+      const t1 = Date.now();
       servers.forEach((server, i) => {
-        const cpuNs = threadCpuNsOf(server.pid) ?? 0;
         Object.assign(partial.get(server.kind)!, {
-          idleCpuMsPerMin: (cpuNs - cpu0[i]) / 1e6 * 60 / idleS,
+          idleCpuMsPerMin: whole[i].usedMs() * 60_000 / (t1 - t0),
           // V8 shrinks the heap once, some 20-40 s after the last work: the second half shows
           // what an idle daemon costs from then on.
-          settledCpuMsPerMin: (cpuNs - cpuHalf[i]) / 1e6 * 60 / (idleS / 2),
+          settledCpuMsPerMin: half[i].usedMs() * 60 / (idleS / 2),
           rssIdle: memoryOf(server.pid)?.rss ?? 0,
         });
       });
@@ -245,7 +251,9 @@ function renderTable(
     `Each server gets ${run.requests} signed 7.7 KB GitHub pushes, 4 at a time, whose hook is ` +
       "`/bin/true`, and the hooks are drained before the RSS is read; then the three idle " +
       `together for ${run.idleS} s. RSS is \`VmRSS\`; CPU is the sum of the process's threads' ` +
-      "run time from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds, not 10 ms ticks).",
+      "run time from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds, not 10 ms ticks), sampled " +
+      "every second so that threads ending meanwhile count; the last-half row starts after " +
+      "V8's one heap shrink some 20-40 s after the last request.",
   );
   return lines;
 }
