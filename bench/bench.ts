@@ -145,6 +145,8 @@ function parseOptions(args: string[]): BenchOptions {
         "  [--client wrk|autocannon] [--dir PATH] [--out FILE|-] [--profile DIR]\n" +
         "  [--servers hookd,adnanh,ceiling,durable] [--hookd-flags='DENO FLAGS']\n" +
         "  [--server-env NAME=VALUE ...]\n" +
+        "   or: deno task bench --scenarios footprint [--rounds N] [--idle S] [--breakdown]\n" +
+        "       [--dir PATH] [--out FILE|-] (start-up, RSS, idle CPU; bench/footprint.ts)\n" +
         "   or: deno task bench --page [--deliveries N] [--samples N] [--dir PATH] [--out FILE|-]\n" +
         "       (the admin page's render time, bench/page_render.ts)",
     );
