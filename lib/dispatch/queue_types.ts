@@ -63,7 +63,7 @@ export interface QueueOptions {
   endpoints: ReadonlyMap<string, EndpointPolicy>;
   /** Where the runner writes payload files. */
   payloadDir: string;
-  /** How often to look for work another process queued, default 1000 ms. */
+  /** How often to look for work another process queued, default 1000 ms (5× that while idle). */
   pollIntervalMs?: number;
   /** The longest retry delay, default 300000 (5 minutes). */
   maxBackoffMs?: number;

@@ -12,9 +12,10 @@ import { isLockError } from "./_sqlite.ts";
 
 /**
  * The synchronous store behind the async contract. A store with one process
- * has no other instance's expired claims, runs or notifications:
- * `reclaimExpired` answers 0, `runningByEndpoint` none, and `listen` never
- * calls back.
+ * has no other instance's expired claims or runs: `reclaimExpired` answers 0
+ * and `runningByEndpoint` none. What another process re-queues (`hookd
+ * replay`) is announced by touching `<path>-requeued`, which `listen` watches,
+ * so an idle daemon learns of it at once without polling.
  *
  * The dispatcher's writes (`claim`, `recordProcessGroup`, `finishRun`) made
  * in one turn of the event loop share one transaction ({@linkcode SyncStore.batch}),
@@ -42,6 +43,17 @@ export function asyncStore(store: SyncStore): Store {
     }
   };
   const batched = writeBatcher(store);
+  const requeued = store.path === ":memory:" ? undefined : `${store.path}-requeued`;
+  const announce = <T>(result: T): T => {
+    if (requeued !== undefined) {
+      try {
+        Deno.writeTextFileSync(requeued, String(Date.now()), { mode: 0o600 });
+      } catch {
+        // Only a nudge: the daemon's poll finds the work anyway, later.
+      }
+    }
+    return result;
+  };
   return {
     get path() {
       return store.path;
@@ -54,8 +66,9 @@ export function asyncStore(store: SyncStore): Store {
     list: (filter) => call(() => store.list(filter)),
     activity: (since, until) => call(() => store.activity(since, until)),
     counts: () => call(() => store.counts()),
-    requeue: (ids, options) => call(() => store.requeue(ids, options)),
-    requeueMatching: (filter, options) => call(() => store.requeueMatching(filter, options)),
+    requeue: (ids, options) => call(() => announce(store.requeue(ids, options))),
+    requeueMatching: (filter, options) =>
+      call(() => announce(store.requeueMatching(filter, options))),
     purge: (olderThan, options) => call(() => store.purge(olderThan, options)),
     recover: () => call(() => store.recover()),
     queuedEndpoints: () => call(() => store.queuedEndpoints()),
@@ -64,13 +77,43 @@ export function asyncStore(store: SyncStore): Store {
     claim: (id) => batched(() => store.claim(id)),
     reclaimExpired: () => Promise.resolve(0),
     runningByEndpoint: () => Promise.resolve(new Map()),
-    listen: () => Promise.resolve({ unlisten: () => Promise.resolve() }),
+    listen: (onWork) => Promise.resolve(watchRequeued(requeued, onWork)),
     recordProcessGroup: (claimed, group) => batched(() => store.recordProcessGroup(claimed, group)),
     runningGroups: () => call(() => store.runningGroups()),
     finishRun: (claimed, end, next) => batched(() => store.finishRun(claimed, end, next)),
     stats: () => call(() => store.stats()),
     close: () => call(() => store.close()),
     [Symbol.asyncDispose]: () => call(() => store.close()),
+  };
+}
+
+/** Call `onWork` whenever the file is written; nothing when it cannot be watched. */
+function watchRequeued(
+  path: string | undefined,
+  onWork: () => void,
+): { unlisten(): Promise<void> } {
+  let watcher: Deno.FsWatcher;
+  try {
+    if (path === undefined) throw new Error("in memory");
+    Deno.writeTextFileSync(path, "", { append: true, mode: 0o600 });
+    watcher = Deno.watchFs(path, { recursive: false });
+  } catch {
+    return { unlisten: () => Promise.resolve() };
+  }
+  const done = (async () => {
+    try {
+      for await (const event of watcher) {
+        if (event.kind === "modify" || event.kind === "create") onWork();
+      }
+    } catch {
+      // Closed, or the file went away: the poll still finds re-queued work.
+    }
+  })();
+  return {
+    async unlisten() {
+      watcher.close();
+      await done;
+    },
   };
 }
 

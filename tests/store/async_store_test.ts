@@ -125,3 +125,25 @@ Deno.test(
     assert.equal((await store.get(ids[1]))?.state, "running");
   },
 );
+
+Deno.test("listen() hears what another process's store re-queues, without a poll", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd_listen_" });
+  try {
+    const path = `${dir}/hookd.db`;
+    await using daemon = asyncStore(openSqliteStore(path));
+    await using cli = asyncStore(openSqliteStore(path));
+    const id = (await daemon.insert(delivery())).id;
+    let heard!: () => void;
+    const woken = new Promise<void>((resolve) => heard = resolve);
+    const listener = await daemon.listen(() => heard());
+    try {
+      // A queued delivery is left as it is; the daemon is told to look all the same.
+      await cli.requeue([id]);
+      await woken;
+    } finally {
+      await listener.unlisten();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
