@@ -1,17 +1,16 @@
 /**
  * hookd's entry point: parse the command line, load the configuration and
  * hand it to the command. Only wiring: serving, reloading and stopping live
- * in `lib/daemon.ts`, everything else in `lib/`.
+ * in `lib/daemon.ts`, everything else in `lib/`. Each command imports what it
+ * uses when it runs (`hookd check` never loads the daemon, `hookd serve`
+ * never the command line's store reports), which keeps start-up short.
  *
  * @module
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
+import { parseCommandLine, USAGE } from "./lib/cli/command_line.ts";
 import { describeConfig, hookPathWarnings, loadConfig, problemsOf } from "./lib/config/mod.ts";
-import { serve } from "./lib/daemon.ts";
-import { buildEndpoints } from "./lib/endpoints.ts";
-import { spawnProblem } from "./lib/dispatch/mod.ts";
 
 /**
  * Run hookd with the given arguments.
@@ -32,7 +31,11 @@ export async function main(args: string[]): Promise<number> {
     }
     const { config, env } = await loadConfig(cli.envFile);
     switch (cli.command) {
-      case "check":
+      case "check": {
+        const [{ buildEndpoints }, { spawnProblem }] = await Promise.all([
+          import("./lib/endpoints.ts"),
+          import("./lib/dispatch/mod.ts"),
+        ]);
         await buildEndpoints(config);
         console.log(describeConfig(config));
         for (const warning of await hookPathWarnings(config)) console.error(warning);
@@ -41,15 +44,20 @@ export async function main(args: string[]): Promise<number> {
           return 1;
         }
         return 0;
-      case "serve":
+      }
+      case "serve": {
+        const { serve } = await import("./lib/daemon.ts");
         return await serve(config, { env, envFile: cli.envFile, version: denoJson.version });
+      }
       case "sign":
       case "send": {
+        const { runSignCommand } = await import("./lib/cli/sign.ts");
         const { output, code } = await runSignCommand(cli, config);
         console.log(output);
         return code;
       }
       default: {
+        const { runDeliveryCommand } = await import("./lib/cli/deliveries.ts");
         const { output, code } = await runDeliveryCommand(cli, config);
         (code === 0 ? console.log : console.error)(output);
         return code;

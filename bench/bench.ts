@@ -14,6 +14,12 @@
  * 3. a burst of 10,000 pushes whose hook is `sleep 1` (peak RSS and process count);
  * 4. pushes with a wrong signature (the cost of rejecting).
  *
+ * `--scenarios footprint` (or `--footprint`) runs the footprint section instead
+ * (bench/footprint.ts: start-up, `hookd check`, RSS at start, after 200 signed pushes and
+ * after an idle spell, idle CPU per minute, for hookd, adnanh/webhook and the bare ceiling;
+ * `--idle S` shortens the 60 s idle spell for a quick look, `--rounds N`, `--breakdown`
+ * adds hookd's memory in parts), which keeps its own section of bench/results.md.
+ *
  * `--page` runs the admin page's render scenario instead (bench/page_render.ts:
  * a page of 50 deliveries with 100,000 in the store), which keeps its own
  * section of bench/results.md; `--postgres` the accept path on PostgreSQL with
@@ -36,7 +42,9 @@ import { AUTOCANNON, burst, type Client, type LoadResult, runLoad } from "./_loa
 import { signedPush } from "./_payload.ts";
 import { pageRenderMain } from "./page_render.ts";
 import { postgresAcceptMain } from "./postgres_accept.ts";
+import { footprintMain } from "./footprint.ts";
 import { writeSection } from "./_sections.ts";
+import { HookCounter } from "./_hook_counter.ts";
 import { cpuTimeOf, memoryOf, Sampler, treeOf } from "./_proc.ts";
 import {
   type HookPlan,
@@ -137,6 +145,8 @@ function parseOptions(args: string[]): BenchOptions {
         "  [--client wrk|autocannon] [--dir PATH] [--out FILE|-] [--profile DIR]\n" +
         "  [--servers hookd,adnanh,ceiling,durable] [--hookd-flags='DENO FLAGS']\n" +
         "  [--server-env NAME=VALUE ...]\n" +
+        "   or: deno task bench --scenarios footprint [--rounds N] [--idle S] [--breakdown]\n" +
+        "       [--dir PATH] [--out FILE|-] (start-up, RSS, idle CPU; bench/footprint.ts)\n" +
         "   or: deno task bench --page [--deliveries N] [--samples N] [--dir PATH] [--out FILE|-]\n" +
         "       (the admin page's render time, bench/page_render.ts)",
     );
@@ -188,6 +198,14 @@ function parseOptions(args: string[]): BenchOptions {
 async function main(): Promise<void> {
   if (Deno.args.includes("--page")) return await pageRenderMain(Deno.args);
   if (Deno.args.includes("--postgres")) return await postgresAcceptMain(Deno.args);
+  const scenarios = Deno.args.indexOf("--scenarios");
+  if (
+    Deno.args.includes("--footprint") ||
+    (scenarios !== -1 && Deno.args[scenarios + 1] === "footprint") ||
+    Deno.args.includes("--scenarios=footprint")
+  ) {
+    return await footprintMain(Deno.args);
+  }
   const options = parseOptions(Deno.args);
   const wrkVersion = await programVersion("wrk", ["-v"]);
   if (options.client === "wrk" && wrkVersion === null) {
@@ -373,64 +391,6 @@ async function drain(
   }
   const seconds = (Date.now() - t0) / 1000;
   return { hooks: expected, hooksPerSecond: expected / seconds, drained: zeros >= 2 };
-}
-
-/** Counts hook records in hookd's log, reading only what was appended since the last call. */
-class HookCounter {
-  readonly #path: string;
-  #offset = 0;
-  #rest = "";
-  count = 0;
-  lastTime = 0;
-  /** The first hook record that was not exit 0, if any. */
-  firstFailure: string | undefined;
-
-  constructor(path: string) {
-    this.#path = path;
-  }
-
-  /** Log lines saying `queue error` or `database is locked`, and the first of them. */
-  errors = 0;
-  firstError: string | undefined;
-
-  async read(): Promise<number> {
-    let file;
-    try {
-      file = await Deno.open(this.#path);
-    } catch {
-      return this.count;
-    }
-    try {
-      await file.seek(this.#offset, Deno.SeekMode.Start);
-      const chunk = new Uint8Array(4 << 20);
-      const decoder = new TextDecoder();
-      while (true) {
-        const n = await file.read(chunk);
-        if (n === null) break;
-        this.#offset += n;
-        const lines = (this.#rest + decoder.decode(chunk.subarray(0, n), { stream: true }))
-          .split("\n");
-        this.#rest = lines.pop()!;
-        for (const line of lines) {
-          // Issue 20's target: none of these in a bench run's log.
-          if (line.includes("queue error") || line.includes("database is locked")) {
-            this.errors++;
-            this.firstError ??= line.slice(0, 300);
-          }
-          if (!line.includes('"type":"hook"')) continue;
-          this.count++;
-          const record = JSON.parse(line);
-          const time = Date.parse(record.time);
-          if (time > this.lastTime) this.lastTime = time;
-          // A hook that did not run costs nothing: a run with failures measures nothing.
-          if (record.exitCode !== 0) this.firstFailure ??= line;
-        }
-      }
-    } finally {
-      file.close();
-    }
-    return this.count;
-  }
 }
 
 /** Scenario 3: a fixed burst, the server's memory and process tree sampled throughout. */

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Counter as PromCounter, Gauge as PromGauge, Metric, Registry } from "prom-client";
 import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/types.ts";
 
@@ -131,6 +131,11 @@ export interface Metrics {
 /**
  * Create the metrics, all at zero.
  *
+ * A request or a hook run only adds to plain counts here (a map lookup);
+ * prom-client, which costs the daemon about 8 MB of resident memory, is
+ * imported at the first {@linkcode Metrics.render} (the first scrape) and
+ * then formats those counts at each one. A daemon nobody scrapes never loads it.
+ *
  * @param options where to read the queue from at scrape time
  * @returns the metrics
  *
@@ -145,87 +150,44 @@ export interface Metrics {
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const registry = new Registry();
-  addProcessMetrics(registry);
-  const registers = [registry];
-  const requests = new Counter({
-    name: "hookd_requests_total",
-    help: "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
-    labelNames: ["endpoint", "outcome"] as const,
-    registers,
-  });
-  const signatureFailures = new Counter({
-    name: "hookd_signature_failures_total",
-    help: "Requests refused because their signature, token or timestamp did not verify.",
-    labelNames: ["endpoint"] as const,
-    registers,
-  });
-  const bodyBytes = new Counter({
-    name: "hookd_body_bytes_total",
-    help: "Request body bytes read.",
-    labelNames: ["endpoint"] as const,
-    registers,
-  });
-  const hookRuns = new Counter({
-    name: "hookd_hook_runs_total",
-    help: "Hook runs finished, by endpoint and outcome.",
-    labelNames: ["endpoint", "outcome"] as const,
-    registers,
-  });
-  const hookDuration = new Histogram({
-    name: "hookd_hook_duration_seconds",
-    help: "How long hook runs took.",
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const queueDepth = new Gauge({
-    name: "hookd_queue_depth",
-    help: "Deliveries waiting to run.",
-    registers,
-  });
-  const oldestAge = new Gauge({
-    name: "hookd_oldest_queued_age_seconds",
-    help: "Age of the oldest delivery waiting to run; 0 when none waits.",
-    registers,
-  });
-
-  const storeCounters = {
-    insertTransactions: new Counter({
-      name: "hookd_store_commits_total",
-      help:
-        "Commits that stored accepted deliveries; inserts / commits is the group-commit batch size.",
-      registers,
-    }),
-    inserted: new Counter({
-      name: "hookd_store_inserts_total",
-      help: "Accepted deliveries stored.",
-      registers,
-    }),
-    checkpoints: new Counter({
-      name: "hookd_store_checkpoints_total",
-      help: "WAL checkpoints done by the background checkpointer.",
-      registers,
-    }),
+  const counts: Counts = {
+    requests: new Map(),
+    signatureFailures: new Map(),
+    bodyBytes: new Map(),
+    hookRuns: new Map(),
+    // Per bucket, not cumulative; the last slot counts what is above every bound.
+    durationBuckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+    durationSum: 0,
+    durationCount: 0,
+    queueDepth: 0,
+    oldestAge: 0,
+    store: { insertTransactions: 0, inserted: 0, checkpoints: 0 },
   };
   const storeSeen: StoreCounters = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
+  let registry: Promise<Registry> | undefined;
 
   function setQueue(depth: number, oldestAgeSeconds: number): void {
-    queueDepth.set(depth);
-    oldestAge.set(oldestAgeSeconds);
+    counts.queueDepth = depth;
+    counts.oldestAge = oldestAgeSeconds;
   }
 
   return {
     observeRequest(record) {
       const endpoint = record.endpoint ?? "";
-      requests.inc({ endpoint, outcome: label(record.outcome) });
-      if (AUTH_FAILURES.has(record.outcome)) signatureFailures.inc({ endpoint });
+      add(counts.requests, labelKey(endpoint, label(record.outcome)), 1);
+      if (AUTH_FAILURES.has(record.outcome)) add(counts.signatureFailures, endpoint, 1);
       if (record.bytes !== undefined && record.bytes > 0) {
-        bodyBytes.inc({ endpoint }, record.bytes);
+        add(counts.bodyBytes, endpoint, record.bytes);
       }
     },
     observeHookRun(run) {
-      hookRuns.inc({ endpoint: run.endpoint, outcome: label(run.outcome) });
-      hookDuration.observe(Math.max(0, run.durationSeconds));
+      add(counts.hookRuns, labelKey(run.endpoint, label(run.outcome)), 1);
+      const seconds = Math.max(0, run.durationSeconds);
+      let bucket = DURATION_BUCKETS.findIndex((bound) => seconds <= bound);
+      if (bucket === -1) bucket = DURATION_BUCKETS.length;
+      counts.durationBuckets[bucket]++;
+      counts.durationSum += seconds;
+      counts.durationCount++;
     },
     setQueue,
     async render() {
@@ -235,16 +197,170 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
       if (options.store) {
         const now = await options.store();
-        for (const key of Object.keys(storeCounters) as (keyof StoreCounters)[]) {
+        for (const key of Object.keys(counts.store) as (keyof StoreCounters)[]) {
           // Counters only go up: a store reopened by a reload starts again from 0.
           const delta = now[key] - storeSeen[key];
-          if (delta > 0) storeCounters[key].inc(delta);
+          if (delta > 0) counts.store[key] += delta;
           storeSeen[key] = now[key];
         }
       }
-      return await registry.metrics();
+      registry ??= buildRegistry(counts);
+      registry.catch(() => registry = undefined);
+      return await (await registry).metrics();
     },
-    contentType: registry.contentType,
+    contentType: PROMETHEUS_CONTENT_TYPE,
+  };
+}
+
+/** prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`, known before it is imported. */
+const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** What the metrics hold between scrapes. */
+interface Counts {
+  /** By {@linkcode labelKey} of endpoint and outcome. */
+  requests: Map<string, number>;
+  signatureFailures: Map<string, number>;
+  bodyBytes: Map<string, number>;
+  /** By {@linkcode labelKey} of endpoint and outcome. */
+  hookRuns: Map<string, number>;
+  durationBuckets: number[];
+  durationSum: number;
+  durationCount: number;
+  queueDepth: number;
+  oldestAge: number;
+  store: StoreCounters;
+}
+
+function add(map: Map<string, number>, key: string, n: number): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** Two label values in one map key; NUL is in neither (endpoint names and outcomes are checked). */
+function labelKey(endpoint: string, outcome: string): string {
+  return `${endpoint}\0${outcome}`;
+}
+
+/**
+ * Import prom-client and build a registry whose families read `counts` at
+ * each scrape.
+ */
+async function buildRegistry(counts: Counts): Promise<Registry> {
+  const { Counter, Gauge, Registry } = await import("prom-client");
+  const registry = new Registry();
+  const registers = [registry];
+  addProcessMetrics(registry, { Counter, Gauge });
+  const byEndpoint = (name: string, help: string, map: Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["endpoint"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [endpoint, n] of map) this.inc({ endpoint }, n);
+      },
+    });
+  const byOutcome = (name: string, help: string, map: Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["endpoint", "outcome"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of map) {
+          const [endpoint, outcome] = key.split("\0");
+          this.inc({ endpoint, outcome }, n);
+        }
+      },
+    });
+  byOutcome(
+    "hookd_requests_total",
+    "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
+    counts.requests,
+  );
+  byEndpoint(
+    "hookd_signature_failures_total",
+    "Requests refused because their signature, token or timestamp did not verify.",
+    counts.signatureFailures,
+  );
+  byEndpoint("hookd_body_bytes_total", "Request body bytes read.", counts.bodyBytes);
+  byOutcome(
+    "hookd_hook_runs_total",
+    "Hook runs finished, by endpoint and outcome.",
+    counts.hookRuns,
+  );
+  registry.registerMetric(durationHistogram(counts) as unknown as Metric);
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge("hookd_queue_depth", "Deliveries waiting to run.", () => counts.queueDepth);
+  gauge(
+    "hookd_oldest_queued_age_seconds",
+    "Age of the oldest delivery waiting to run; 0 when none waits.",
+    () => counts.oldestAge,
+  );
+  const total = (name: string, help: string, key: keyof StoreCounters) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.store[key]);
+      },
+    });
+  total(
+    "hookd_store_commits_total",
+    "Commits that stored accepted deliveries; inserts / commits is the group-commit batch size.",
+    "insertTransactions",
+  );
+  total("hookd_store_inserts_total", "Accepted deliveries stored.", "inserted");
+  total(
+    "hookd_store_checkpoints_total",
+    "WAL checkpoints done by the background checkpointer.",
+    "checkpoints",
+  );
+  return registry;
+}
+
+/**
+ * `hookd_hook_duration_seconds` in the shape prom-client's own histograms
+ * give its registry (`get()`: cumulative `_bucket` samples with `le`, then
+ * `_sum` and `_count`), read from counts kept without prom-client: its
+ * `Histogram` can only be fed one observation at a time.
+ */
+function durationHistogram(counts: Counts) {
+  const name = "hookd_hook_duration_seconds";
+  return {
+    name,
+    help: "How long hook runs took.",
+    type: "histogram",
+    aggregator: "sum",
+    get() {
+      let cumulative = 0;
+      const values = DURATION_BUCKETS.map((bound, i) => {
+        cumulative += counts.durationBuckets[i];
+        return { labels: { le: bound }, value: cumulative, metricName: `${name}_bucket` };
+      });
+      values.push(
+        {
+          labels: { le: "+Inf" as unknown as number },
+          value: counts.durationCount,
+          metricName: `${name}_bucket`,
+        },
+        { labels: {} as { le: number }, value: counts.durationSum, metricName: `${name}_sum` },
+        { labels: {} as { le: number }, value: counts.durationCount, metricName: `${name}_count` },
+      );
+      return Promise.resolve({ name, help: this.help, type: this.type, values, aggregator: "sum" });
+    },
+    reset() {},
   };
 }
 
@@ -252,7 +368,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  * The process gauges, named as prom-client's defaults name them, read at
  * each scrape.
  */
-function addProcessMetrics(registry: Registry): void {
+function addProcessMetrics(
+  registry: Registry,
+  { Counter, Gauge }: { Counter: typeof PromCounter; Gauge: typeof PromGauge },
+): void {
   const registers = [registry];
   const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
     new Counter({

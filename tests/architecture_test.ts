@@ -557,3 +557,36 @@ Deno.test("no synchronous file call on the hook path or the request path", async
   assert.ok(scanned > 20, `only ${scanned} files scanned`);
   assert.deepEqual(found, []);
 });
+
+/**
+ * What a daemon at rest must not have loaded: the deliveries pages (imported
+ * at the first page request) and prom-client (at the first scrape). Their
+ * memory is paid by those who use them.
+ */
+const LOADED_ON_DEMAND = ["lib/http/deliveries_page.tsx", "lib/http/_views.tsx"];
+const NPM_ON_DEMAND = ["prom-client"];
+
+Deno.test("main.ts loads the pages and prom-client only on demand (dynamic imports)", async () => {
+  const graph = await readImportGraph(ROOT, { include: ["main.ts", "lib/"] });
+  const seen = new Set<string>();
+  const todo = ["main.ts"];
+  while (todo.length > 0) {
+    const path = todo.pop()!;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const edge of graph.get(path)?.imports ?? []) {
+      if (edge.kind === "code") todo.push(edge.to);
+    }
+  }
+  assert.deepEqual(LOADED_ON_DEMAND.filter((path) => seen.has(path)), []);
+  const npm: string[] = [];
+  for (const path of seen) {
+    const source = await Deno.readTextFile(`${ROOT}${path}`);
+    for (const site of importsOf(source, path)) {
+      if (site.kind === "code" && NPM_ON_DEMAND.includes(site.specifier)) {
+        npm.push(`${path}:${site.line} imports ${site.specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(npm, []);
+});

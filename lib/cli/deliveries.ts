@@ -1,7 +1,7 @@
 /**
  * `hookd deliveries`, `hookd show` and `hookd replay`: thin commands over
  * the store, safe to run while the daemon runs (SQLite in WAL mode; the
- * daemon polls for re-queued work every second). What they print, and how
+ * store tells a running daemon of re-queued work, see `store.listen`). What they print, and how
  * their flags become a store filter, are pure functions below; only
  * {@linkcode runDeliveryCommand} opens the store.
  *

@@ -18,11 +18,9 @@ import {
   type RunEnd,
   type Store,
 } from "../store/mod.ts";
-import { checkNonNegative } from "../config/mod.ts";
 import type { HookRunResult } from "./hook_runner.ts";
 import type { SkipPlan } from "./run_plan.ts";
 import {
-  checkEndpointPolicy,
   decideAfterRun,
   DEFAULT_POLICY,
   type EndpointPolicy,
@@ -35,6 +33,7 @@ import { settleWithin, sleep, Waiters } from "./_waiters.ts";
 export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
 export { QueueClosedError } from "./queue_types.ts";
 import {
+  checkQueueOptions,
   type Queue,
   QueueClosedError,
   type QueueEvent,
@@ -65,30 +64,8 @@ import {
  * ```
  */
 export function createQueue(store: Store, options: QueueOptions): Queue {
-  checkOptions(options);
+  checkQueueOptions(options);
   return new DurableQueue(store, options);
-}
-
-function checkOptions(options: QueueOptions): void {
-  const positiveInteger = (name: string, value: unknown) => {
-    if (!Number.isInteger(value) || (value as number) < 1) {
-      throw new RangeError(`createQueue: ${name} must be a positive integer: got ${value}`);
-    }
-  };
-  const nonNegative = (name: string, value: unknown) =>
-    checkNonNegative("createQueue", name, value);
-  if (typeof options.run !== "function") throw new TypeError("createQueue: run must be a function");
-  if (typeof options.plan !== "function") {
-    throw new TypeError("createQueue: plan must be a function");
-  }
-  positiveInteger("maxConcurrent", options.maxConcurrent);
-  if (options.pollIntervalMs !== undefined) {
-    positiveInteger("pollIntervalMs", options.pollIntervalMs);
-  }
-  if (options.purgeIntervalMs !== undefined) {
-    nonNegative("purgeIntervalMs", options.purgeIntervalMs);
-  }
-  for (const [name, policy] of options.endpoints) checkEndpointPolicy("createQueue", name, policy);
 }
 
 interface Running {
@@ -115,6 +92,9 @@ const MAX_RECORD_TRIES = 10;
 /** The longest retry delay: 5 minutes. */
 const MAX_BACKOFF_MS = 300_000;
 
+/** An idle daemon wakes every few seconds; new deliveries never wait for the poll (notify). */
+const IDLE_POLL_FACTOR = 5;
+
 class DurableQueue implements Queue {
   #store: Store;
   #options: QueueOptions;
@@ -129,7 +109,8 @@ class DurableQueue implements Queue {
   #closing = false;
   #closed: Promise<void> | undefined;
   #pumpScheduled = false;
-  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #queuedSeen = false;
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
   #wakeAt: number | null = null;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -156,9 +137,20 @@ class DurableQueue implements Queue {
     const count = await this.#store.recover();
     this.#started = true;
     if (count > 0) this.#emit({ type: "recovered", count });
-    this.#pollTimer = setInterval(() => this.#poll(), this.#options.pollIntervalMs ?? 1000);
+    this.#schedulePoll();
     this.#schedulePurge(0);
     this.#pump();
+  }
+
+  /** The next poll: {@linkcode IDLE_POLL_FACTOR} times later when nothing runs or waits. */
+  #schedulePoll(): void {
+    if (this.#closing) return;
+    const every = this.#options.pollIntervalMs ?? 1000;
+    const busy = this.#running.size > 0 || this.#unsaved.length > 0 || this.#queuedSeen;
+    this.#pollTimer = setTimeout(async () => {
+      await this.#poll();
+      this.#schedulePoll();
+    }, busy ? every : every * IDLE_POLL_FACTOR);
   }
 
   /**
@@ -237,7 +229,7 @@ class DurableQueue implements Queue {
 
   async #close(timeoutMs: number): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#pollTimer);
+    clearTimeout(this.#pollTimer);
     clearTimeout(this.#wakeTimer);
     clearTimeout(this.#purgeTimer);
     await this.#purging;
@@ -279,6 +271,7 @@ class DurableQueue implements Queue {
         this.#store.queuedEndpoints(),
         this.#store.runningByEndpoint(),
       ]);
+      this.#queuedSeen = endpoints.length > 0;
       for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);

@@ -8,7 +8,8 @@
 
 import type { ClaimedDelivery, DeliveryState, RunOutcome, RunRecord } from "../store/mod.ts";
 import type { HookRunResult, RunHookOptions } from "./hook_runner.ts";
-import type { EndpointPolicy } from "./policy.ts";
+import { checkEndpointPolicy, type EndpointPolicy } from "./policy.ts";
+import { checkNonNegative } from "../config/mod.ts";
 import type { RunPlan } from "./run_plan.ts";
 
 /**
@@ -67,7 +68,7 @@ export interface QueueOptions {
   endpoints: ReadonlyMap<string, EndpointPolicy>;
   /** Where the runner writes payload files. */
   payloadDir: string;
-  /** How often to look for work another process queued, default 1000 ms. */
+  /** How often to look for work another process queued, default 1000 ms (5× that while idle). */
   pollIntervalMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
@@ -154,4 +155,33 @@ export class QueueClosedError extends Error {
     super(message);
     this.name = "QueueClosedError";
   }
+}
+
+/**
+ * Check what {@linkcode QueueOptions} the queue is built with, once, before it starts.
+ *
+ * @param options the queue's options
+ * @throws {TypeError} when `run` or `plan` is not a function
+ * @throws {RangeError} when a limit or an endpoint's policy is invalid
+ */
+export function checkQueueOptions(options: QueueOptions): void {
+  const positiveInteger = (name: string, value: unknown) => {
+    if (!Number.isInteger(value) || (value as number) < 1) {
+      throw new RangeError(`createQueue: ${name} must be a positive integer: got ${value}`);
+    }
+  };
+  const nonNegative = (name: string, value: unknown) =>
+    checkNonNegative("createQueue", name, value);
+  if (typeof options.run !== "function") throw new TypeError("createQueue: run must be a function");
+  if (typeof options.plan !== "function") {
+    throw new TypeError("createQueue: plan must be a function");
+  }
+  positiveInteger("maxConcurrent", options.maxConcurrent);
+  if (options.pollIntervalMs !== undefined) {
+    positiveInteger("pollIntervalMs", options.pollIntervalMs);
+  }
+  if (options.purgeIntervalMs !== undefined) {
+    nonNegative("purgeIntervalMs", options.purgeIntervalMs);
+  }
+  for (const [name, policy] of options.endpoints) checkEndpointPolicy("createQueue", name, policy);
 }

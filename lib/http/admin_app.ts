@@ -9,8 +9,10 @@
 import { type Context, Hono } from "hono";
 import { adminAuth, type AdminAuthOptions } from "./admin_auth.ts";
 import { adminHostCheck } from "./admin_host.ts";
-import { type DeliveriesPageDeps, mountDeliveriesPages } from "./deliveries_page.tsx";
+import type { DeliveriesPageDeps } from "./deliveries_page.tsx";
 import { mountOutputStream, type OutputSource } from "./output_stream.ts";
+import { STYLE_PATH } from "./_style.ts";
+import { SCRIPT_PATH } from "./_live_script.ts";
 
 /** What the daemon knows about its own health. */
 export interface HealthReport {
@@ -67,7 +69,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
   if (deps.access) app.use(adminHostCheck(deps.access), adminAuth(deps.access));
   if (deps.output) mountOutputStream(app, deps.output);
-  if (deps.pages) mountDeliveriesPages(app, deps.pages);
+  if (deps.pages) mountLazyPages(app, deps.pages);
 
   app.on(["GET", "HEAD"], "/healthz", async function healthz(c) {
     let report: HealthReport;
@@ -95,8 +97,37 @@ export function createAdminApp(deps: AdminDeps): Hono {
 
   app.all("/healthz", methodNotAllowed);
   app.all("/metrics", methodNotAllowed);
-  app.notFound((c) => c.json({ error: "Not found: use /healthz or /metrics" }, 404));
+  app.notFound(notFound);
   return app;
+}
+
+/**
+ * The deliveries pages, imported at the first request for one: their views,
+ * chart and styles cost memory that a daemon nobody browses should not
+ * carry. The paths are the ones `mountDeliveriesPages` serves; anything else
+ * under them gets the admin app's own 404.
+ */
+function mountLazyPages(app: Hono, deps: DeliveriesPageDeps): void {
+  let pages: Promise<Hono> | undefined;
+  const load = async () => {
+    const { mountDeliveriesPages } = await import("./deliveries_page.tsx");
+    const sub = new Hono();
+    mountDeliveriesPages(sub, deps);
+    sub.notFound(notFound);
+    return sub;
+  };
+  const handler = async (c: Context) => {
+    pages ??= load();
+    pages.catch(() => pages = undefined);
+    return await (await pages).fetch(c.req.raw, c.env);
+  };
+  for (const path of ["/", "/deliveries", "/deliveries/*", STYLE_PATH, SCRIPT_PATH]) {
+    app.all(path, handler);
+  }
+}
+
+function notFound(c: Context): Response {
+  return c.json({ error: "Not found: use /healthz or /metrics" }, 404);
 }
 
 function methodNotAllowed(c: Context): Response {

@@ -11,6 +11,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
+import { announceRequeue, watchRequeues } from "./_requeue_signal.ts";
 import type { Store } from "./contract.ts";
 import { IdGenerator } from "./_id.ts";
 import { insertRows } from "./_insert.ts";
@@ -217,7 +218,7 @@ export class SqliteStore implements Store {
         }
       });
       return result;
-    });
+    }).then((result) => announceRequeue(this.path, result));
   }
 
   requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): Promise<RequeueResult> {
@@ -237,7 +238,7 @@ export class SqliteStore implements Store {
         for (const row of rows.reverse()) this.#requeueWithHook(row, options, result);
       });
       return result;
-    });
+    }).then((result) => announceRequeue(this.path, result));
   }
 
   /** Requeue one finished delivery with the hook `hookFor` gives, or its stored one. */
@@ -256,11 +257,8 @@ export class SqliteStore implements Store {
         hook: stored,
       })
       : stored;
-    if (hook === null) {
-      result.skipped.push({ id, reason: "no hook" });
-      return;
-    }
-    // The queue claims the stored hook: the replay's hook is the one that runs.
+    if (hook === null) return void result.skipped.push({ id, reason: "no hook" });
+    // Stored for the record and the page; what runs is the hook configured when the run starts.
     if (hook !== stored) {
       this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
     }
@@ -463,9 +461,9 @@ export class SqliteStore implements Store {
     return Promise.resolve(new Map());
   }
 
-  /** SQLite cannot tell another process's inserts: the queue's poll finds them. */
-  listen(): Promise<{ unlisten(): Promise<void> }> {
-    return Promise.resolve({ unlisten: () => Promise.resolve() });
+  /** Re-queues, by any process, through a watched file (`_requeue_signal.ts`); not inserts. */
+  listen(onWork: () => void): Promise<{ unlisten(): Promise<void> }> {
+    return watchRequeues(this.path, onWork);
   }
 
   stats(): Promise<StoreStats> {

@@ -205,9 +205,8 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Be told when work is queued by any process, sooner than a poll would
-   * find it (PostgreSQL's LISTEN/NOTIFY). Notifications may be missed (a
-   * reconnect), so keep polling. A store that cannot tell (SQLite) never
-   * calls `onWork`.
+   * find it (PostgreSQL's LISTEN/NOTIFY; SQLite hears re-queues only, by a
+   * watched file). Notifications may be missed (a reconnect), so keep polling.
    *
    * @param onWork called when work may be waiting
    * @returns stop listening

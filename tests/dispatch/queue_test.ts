@@ -518,3 +518,63 @@ async function exists(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+Deno.test("an idle queue polls five times slower than a busy one, and sets no shorter timer", async (t) => {
+  const original = globalThis.setTimeout;
+  const delays: number[] = [];
+  let onSchedule = () => {};
+  const originalInterval = globalThis.setInterval;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    onSchedule();
+    return original(fn, ms);
+  }) as typeof setTimeout;
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    onSchedule();
+    return originalInterval(fn, ms);
+  }) as typeof setInterval;
+  const polls = () => delays.filter((d) => d > 0 && d < 3_600_000);
+  /** Resolves once a timer of `ms` has been set `times` times since `from`. */
+  const scheduled = (ms: number, times: number, from = 0) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (delays.slice(from).filter((d) => d === ms).length >= times) {
+          onSchedule = () => {};
+          resolve();
+        }
+      };
+      onSchedule = check;
+      check();
+    });
+  try {
+    const { first, run } = firstRunWaits();
+    await using h = await harness({ run, maxConcurrent: 1, pollIntervalMs: 40 });
+
+    await t.step("idle: polls every 200 ms, and no timer is shorter", async () => {
+      // The first poll's timer (the purge's is an hour), then the one it sets again after it ran.
+      await new Promise<void>((resolve) => {
+        onSchedule = () => polls().length > 0 && resolve();
+        onSchedule();
+      });
+      assert.deepEqual(polls(), [200]);
+      await scheduled(200, 2);
+      assert.deepEqual(delays.filter((d) => d > 0 && d < 200), []);
+    });
+
+    await t.step("a hook running: polls every 40 ms", async () => {
+      const [d1] = await insertAll(h, [delivery()]);
+      await h.events.started(d1);
+      await scheduled(40, 2, delays.length);
+      first.open();
+      await h.events.ended(d1, "done");
+    });
+
+    await t.step("idle again: back to every 200 ms", async () => {
+      await scheduled(200, 2, delays.length);
+    });
+  } finally {
+    globalThis.setTimeout = original;
+    globalThis.setInterval = originalInterval;
+  }
+});

@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { openStore, type RequeueOptions } from "../../lib/store/mod.ts";
 import { delivery } from "../_delivery.ts";
+import { tempDir } from "../harness.ts";
+import { waitUntil } from "../_proc.ts";
 
 const END = {
   endedAt: 0,
@@ -69,4 +71,22 @@ Deno.test("requeue() with hookFor stores the hook the queue then claims", async 
       });
     },
   );
+});
+
+Deno.test("listen() hears what another process's store re-queues, without a poll", async () => {
+  await using dir = await tempDir("hookd_listen_");
+  const path = `${dir.path}/hookd.db`;
+  await using daemon = openStore(path);
+  await using cli = openStore(path);
+  const id = (await daemon.insert(delivery())).id;
+  const claimed = (await daemon.claim(id))!;
+  await daemon.finishRun(claimed, { ...END, outcome: "failed" }, { state: "failed" });
+  let heard = false;
+  const listener = await daemon.listen(() => heard = true);
+  try {
+    assert.deepEqual((await cli.requeue([id])).requeued, [id]);
+    await waitUntil("the daemon's store hears the re-queue", () => heard, 5_000);
+  } finally {
+    await listener.unlisten();
+  }
 });
