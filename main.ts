@@ -7,7 +7,14 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseCommandLine, runDeliveryCommand, runSignCommand, USAGE } from "./lib/cli/mod.ts";
+import {
+  followDelivery,
+  parseCommandLine,
+  runDeliveryCommand,
+  runSignCommand,
+  runTailCommand,
+  USAGE,
+} from "./lib/cli/mod.ts";
 import { describeConfig, hookPathWarnings, loadConfig, problemsOf } from "./lib/config/mod.ts";
 import { serve } from "./lib/daemon.ts";
 import { buildEndpoints } from "./lib/endpoints.ts";
@@ -49,6 +56,15 @@ export async function main(args: string[]): Promise<number> {
         console.log(output);
         return code;
       }
+      case "tail":
+        return await runTailCommand(cli, config);
+      case "show":
+        if (cli.follow) {
+          // The words of the run's last line are the daemon's: one endLine for stream and CLI.
+          const { endLine } = await import("./lib/http/mod.ts");
+          return await followDelivery(cli.args[0], config, { endLine });
+        }
+      // falls through
       default: {
         const { output, code } = await runDeliveryCommand(cli, config);
         (code === 0 ? console.log : console.error)(output);
