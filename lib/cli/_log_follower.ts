@@ -23,6 +23,8 @@ export interface FollowLogOptions {
   keep?: (line: string) => boolean;
   /** Stop following. */
   signal?: AbortSignal;
+  /** Called once the file is open and read to its end, before any line is given. */
+  onReady?: () => void | Promise<void>;
   /** The look that backs up the watch, ms; default 5000 (1000 without a watch). */
   recheckMs?: number;
 }
@@ -102,6 +104,7 @@ export async function* followLogLines(
     };
 
     const first = await readToEnd();
+    await options.onReady?.();
     const keep = options.keep ?? (() => true);
     const last = options.last ?? 0;
     yield* last > 0 ? first.filter(keep).slice(-last) : [];

@@ -185,7 +185,13 @@ export async function runTailCommand(
   };
   try {
     for await (
-      const line of followLogLines(config.log.file, { last, keep: shown, signal: options.signal })
+      const line of followLogLines(config.log.file, {
+        last,
+        keep: shown,
+        signal: options.signal,
+        // On stderr, so that stdout stays the records alone; also says which file this is.
+        onReady: () => console.error(`hookd: following ${config.log.file} (Ctrl-C to stop)`),
+      })
     ) {
       const entry = parse(line);
       if (entry === null || !tailShows(entry, filter)) continue;
