@@ -56,6 +56,20 @@ export async function main(args: string[]): Promise<number> {
         console.log(output);
         return code;
       }
+      case "tail": {
+        const { runTailCommand } = await import("./lib/cli/tail.ts");
+        return await runTailCommand(cli, config);
+      }
+      case "show":
+        if (cli.follow) {
+          // The words of the run's last line are the daemon's: one endLine for stream and CLI.
+          const [{ endLine }, { followDelivery }] = await Promise.all([
+            import("./lib/http/mod.ts"),
+            import("./lib/cli/follow_output.ts"),
+          ]);
+          return await followDelivery(cli.args[0], config, { endLine });
+        }
+      // falls through
       default: {
         const { runDeliveryCommand } = await import("./lib/cli/deliveries.ts");
         const { output, code } = await runDeliveryCommand(cli, config);

@@ -16,6 +16,7 @@ export const COMMANDS = [
   "replay",
   "sign",
   "send",
+  "tail",
   "version",
   "help",
 ] as const;
@@ -38,6 +39,12 @@ export interface CommandLine {
   limit?: string;
   /** `--event` */
   event?: string;
+  /** `--outcome` (`hookd tail`) */
+  outcome?: string;
+  /** `-n`: how many existing records `hookd tail` shows first */
+  lines?: string;
+  /** `--follow` (`hookd show ID --follow`) */
+  follow: boolean;
   /** `--json` */
   json: boolean;
 }
@@ -52,6 +59,12 @@ Usage:
                                      list stored deliveries, newest first
   hookd show ID [--env-file PATH] [--json]
                                      one delivery: headers, body, every hook run and its output
+  hookd show ID --follow [--env-file PATH]
+                                     print a running hook's output as it is written (through the
+                                     admin listener) and exit with the hook's exit code
+  hookd tail [--env-file PATH] [--endpoint NAME] [--outcome OUTCOME] [-n N] [--json]
+                                     follow the log: one line per request and per hook run
+                                     (reads HOOKD_LOG_FILE: run as root or in group hookd)
   hookd replay ID... [--env-file PATH]
   hookd replay --state failed --since 1h [--endpoint NAME] [--env-file PATH]
                                      queue deliveries again; a running daemon picks them up within a second
@@ -83,8 +96,8 @@ environment only. See README.md for every variable.`;
  */
 export function parseCommandLine(args: readonly string[]): CommandLine {
   const { values, positionals } = parseOptions(args);
-  if (values.help) return { command: "help", args: [], json: false };
-  if (values.version) return { command: "version", args: [], json: false };
+  if (values.help) return { command: "help", args: [], json: false, follow: false };
+  if (values.version) return { command: "version", args: [], json: false, follow: false };
   const [command = "help", ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new Error(`Unknown command: ${command}; run "hookd help"`);
@@ -95,6 +108,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     send: [2, 2],
     replay: [0, Infinity],
     deliveries: [0, 0],
+    tail: [0, 0],
   };
   const [min, max] = arity[command] ?? [0, 0];
   if (rest.length < min || rest.length > max) {
@@ -109,6 +123,9 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     since: values.since,
     limit: values.limit,
     event: values.event,
+    outcome: values.outcome,
+    lines: values.lines,
+    follow: values.follow ?? false,
     json: values.json ?? false,
   };
 }
@@ -124,6 +141,9 @@ function parseOptions(args: readonly string[]) {
         since: { type: "string" },
         limit: { type: "string" },
         event: { type: "string" },
+        outcome: { type: "string" },
+        lines: { type: "string", short: "n" },
+        follow: { type: "boolean", short: "f", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },

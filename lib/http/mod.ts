@@ -14,7 +14,7 @@
 
 export { type AppDeps, createApp, type Endpoint } from "./app.ts";
 export { type AdminDeps, createAdminApp, type HealthReport, probeWritable } from "./admin_app.ts";
-export { type OutputSource } from "./output_stream.ts";
+export { endLine, type OutputSource } from "./output_stream.ts";
 export { HttpError, type HttpErrorOptions } from "./http_error.ts";
 export {
   type Accept,

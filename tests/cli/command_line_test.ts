@@ -32,10 +32,26 @@ Deno.test("parseCommandLine() reads each command", async (t) => {
       since: undefined,
       limit: undefined,
       event: undefined,
+      outcome: undefined,
+      lines: undefined,
+      follow: false,
       json: false,
     });
     assert.equal(parseCommandLine(["check", "--env-file=hookd.env"]).envFile, "hookd.env");
     assert.equal(parseCommandLine(["--env-file", "a.env", "check"]).command, "check");
+  });
+
+  await t.step("tail takes --endpoint, --outcome, -n and --json; show takes --follow", () => {
+    const tail = parseCommandLine(["tail", "--outcome", "failed", "-n", "5", "--json"]);
+    assert.deepEqual([tail.command, tail.outcome, tail.lines, tail.json], [
+      "tail",
+      "failed",
+      "5",
+      true,
+    ]);
+    assert.equal(parseCommandLine(["show", "01JH", "--follow"]).follow, true);
+    assert.equal(parseCommandLine(["show", "01JH", "-f"]).follow, true);
+    assert.throws(() => parseCommandLine(["tail", "extra"]), /Wrong number of arguments for tail/);
   });
 
   await t.step("without --env-file there is no env file", () => {
