@@ -273,7 +273,7 @@ const IMPORTS = [
   "./lib/config/mod.ts",
   "./lib/verify/mod.ts",
   "./lib/store/mod.ts",
-  "./lib/store/configured.ts",
+  "./lib/store/postgres.ts",
   "./lib/dispatch/mod.ts",
   "./lib/http/app.ts",
   "./lib/http/deliveries_page.tsx",
