@@ -41,7 +41,7 @@ export interface OutputSnapshot {
   /** stderr went past the bound. */
   stderrTruncated: boolean;
   /** Set once the run has ended and is recorded. */
-  end?: Omit<OutputEnd, "durationMs"> & { durationMs: number | null };
+  end?: OutputEnd;
 }
 
 /** Where the output comes from: the daemon wires its live hub and its store. */
@@ -150,10 +150,6 @@ function storedSnapshot(delivery: DeliveryDetail): OutputSnapshot {
   };
 }
 
-function unfinished(delivery: DeliveryDetail): boolean {
-  return delivery.state === "queued" || delivery.state === "running";
-}
-
 /**
  * Follow one delivery's output: what its run has written so far, each new
  * piece as it is written, then `end`. A run in progress here is read from the
@@ -191,7 +187,7 @@ export async function* followOutput(
     }
     const delivery = await source.store.get(id);
     if (!delivery) return;
-    if (!unfinished(delivery)) {
+    if (delivery.state !== "queued" && delivery.state !== "running") {
       const snap = storedSnapshot(delivery);
       yield* piecesSince(snap, at(snap.attempt));
       return;
