@@ -248,84 +248,61 @@ async function buildRegistry(counts: Counts): Promise<Registry> {
   const { Counter, Gauge, Registry } = await import("prom-client");
   const registry = new Registry();
   const registers = [registry];
-  addProcessMetrics(registry, { Counter, Gauge });
-  const byEndpoint = (name: string, help: string, map: Map<string, number>) =>
+  const { gauge, total } = readAtScrape(registry, { Counter, Gauge });
+  addProcessMetrics(gauge, total);
+  // The map's keys are the label values, joined by NUL for two (labelKey).
+  const byLabels = (name: string, help: string, map: Map<string, number>, ...labels: string[]) =>
     new Counter({
       name,
       help,
-      labelNames: ["endpoint"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [endpoint, n] of map) this.inc({ endpoint }, n);
-      },
-    });
-  const byOutcome = (name: string, help: string, map: Map<string, number>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ["endpoint", "outcome"] as const,
+      labelNames: labels,
       registers,
       collect() {
         this.reset();
         for (const [key, n] of map) {
-          const [endpoint, outcome] = key.split("\0");
-          this.inc({ endpoint, outcome }, n);
+          const values = key.split("\0");
+          this.inc(Object.fromEntries(labels.map((label, i) => [label, values[i]])), n);
         }
       },
     });
-  byOutcome(
+  byLabels(
     "hookd_requests_total",
     "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
     counts.requests,
+    "endpoint",
+    "outcome",
   );
-  byEndpoint(
+  byLabels(
     "hookd_signature_failures_total",
     "Requests refused because their signature, token or timestamp did not verify.",
     counts.signatureFailures,
+    "endpoint",
   );
-  byEndpoint("hookd_body_bytes_total", "Request body bytes read.", counts.bodyBytes);
-  byOutcome(
+  byLabels("hookd_body_bytes_total", "Request body bytes read.", counts.bodyBytes, "endpoint");
+  byLabels(
     "hookd_hook_runs_total",
     "Hook runs finished, by endpoint and outcome.",
     counts.hookRuns,
+    "endpoint",
+    "outcome",
   );
   registry.registerMetric(durationHistogram(counts) as unknown as Metric);
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
   gauge("hookd_queue_depth", "Deliveries waiting to run.", () => counts.queueDepth);
   gauge(
     "hookd_oldest_queued_age_seconds",
     "Age of the oldest delivery waiting to run; 0 when none waits.",
     () => counts.oldestAge,
   );
-  const total = (name: string, help: string, key: keyof StoreCounters) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(counts.store[key]);
-      },
-    });
   total(
     "hookd_store_commits_total",
     "Commits that stored accepted deliveries; inserts / commits is the group-commit batch size.",
-    "insertTransactions",
+    () => counts.store.insertTransactions,
   );
-  total("hookd_store_inserts_total", "Accepted deliveries stored.", "inserted");
+  total("hookd_store_inserts_total", "Accepted deliveries stored.", () => counts.store.inserted);
   total(
     "hookd_store_checkpoints_total",
     "WAL checkpoints done by the background checkpointer.",
-    "checkpoints",
+    () => counts.store.checkpoints,
   );
   return registry;
 }
@@ -364,38 +341,48 @@ function durationHistogram(counts: Counts) {
   };
 }
 
+type ReadAtScrape = (name: string, help: string, read: () => number) => unknown;
+
 /**
- * The process gauges, named as prom-client's defaults name them, read at
- * each scrape.
+ * Makers of unlabelled families that read their value at each scrape: a
+ * gauge, and a counter for a total kept elsewhere (it only grows, so the
+ * counter is set to it, not added to).
  */
-function addProcessMetrics(
+function readAtScrape(
   registry: Registry,
   { Counter, Gauge }: { Counter: typeof PromCounter; Gauge: typeof PromGauge },
-): void {
+): { gauge: ReadAtScrape; total: ReadAtScrape } {
   const registers = [registry];
+  return {
+    gauge: (name, help, read) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      }),
+    total: (name, help, read) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      }),
+  };
+}
+
+/** The process gauges, named as prom-client's defaults name them. */
+function addProcessMetrics(gauge: ReadAtScrape, total: ReadAtScrape): void {
   const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // The kernel's total only grows; the counter is set to it, not added to.
-        this.reset();
-        this.inc(seconds(cpuUsage()));
-      },
-    });
+    total(name, help, () => seconds(cpuUsage()));
   cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
   cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
   cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
   const startSeconds = Math.round(performance.timeOrigin / 1000);
   gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
   gauge(

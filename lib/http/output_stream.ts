@@ -41,7 +41,7 @@ export interface OutputSnapshot {
   /** stderr went past the bound. */
   stderrTruncated: boolean;
   /** Set once the run has ended and is recorded. */
-  end?: Omit<OutputEnd, "durationMs"> & { durationMs: number | null };
+  end?: OutputEnd;
 }
 
 /** Where the output comes from: the daemon wires its live hub and its store. */
@@ -150,10 +150,6 @@ function storedSnapshot(delivery: DeliveryDetail): OutputSnapshot {
   };
 }
 
-function unfinished(delivery: DeliveryDetail): boolean {
-  return delivery.state === "queued" || delivery.state === "running";
-}
-
 /**
  * Follow one delivery's output: what its run has written so far, each new
  * piece as it is written, then `end`. A run in progress here is read from the
@@ -191,7 +187,7 @@ export async function* followOutput(
     }
     const delivery = await source.store.get(id);
     if (!delivery) return;
-    if (!unfinished(delivery)) {
+    if (delivery.state !== "queued" && delivery.state !== "running") {
       const snap = storedSnapshot(delivery);
       yield* piecesSince(snap, at(snap.attempt));
       return;
@@ -247,21 +243,59 @@ function sseResponse(
   id: string,
   after: OutputCursor | undefined,
 ): Response {
+  const body = pieceStream(source, id, after, {
+    first: "retry: 2000\n\n",
+    // A comment: ignored by EventSource, keeps proxies and idle timers from closing the stream.
+    keepAlive: () => ": keep-alive\n\n",
+    render: (piece) =>
+      piece.type === "end"
+        ? sseEvent("end", piece.id, JSON.stringify(piece.end))
+        : sseEvent(piece.type, piece.id, piece.data),
+    failed: (message) => sseEvent("error", "0-end", message),
+  });
+  return c.body(body, 200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Accel-Buffering": "no",
+  });
+}
+
+/**
+ * How {@linkcode pieceStream} writes a run: `first` at once, `keepAlive()` each period
+ * (undefined: nothing), `render` each output and end piece ("" writes nothing), `failed`
+ * last when following broke; `seen` sees every piece, `waiting` and `running` too.
+ */
+interface PieceFormat {
+  first: string;
+  keepAlive(): string | undefined;
+  render(piece: Exclude<OutputPiece, { type: "waiting" | "running" }>): string;
+  failed(message: string): string;
+  seen?(piece: OutputPiece): void;
+}
+
+/** {@linkcode followOutput} as a byte stream; the reader going away stops only this stream. */
+function pieceStream(
+  source: OutputSource,
+  id: string,
+  after: OutputCursor | undefined,
+  format: PieceFormat,
+): ReadableStream<Uint8Array> {
   const stop = new AbortController();
   const pieces = followOutput(source, id, { after, signal: stop.signal });
   const encoder = new TextEncoder();
   let keepAlive: ReturnType<typeof setInterval> | undefined;
-  const body = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     start(controller) {
-      // A comment: ignored by EventSource, keeps proxies and idle timers from closing the stream.
+      controller.enqueue(encoder.encode(format.first));
       keepAlive = setInterval(() => {
+        const text = format.keepAlive();
+        if (text === undefined) return;
         try {
-          controller.enqueue(encoder.encode(": keep-alive\n\n"));
+          controller.enqueue(encoder.encode(text));
         } catch {
           clearInterval(keepAlive);
         }
       }, source.keepAliveMs ?? 15_000);
-      controller.enqueue(encoder.encode("retry: 2000\n\n"));
     },
     async pull(controller) {
       for (;;) {
@@ -270,7 +304,7 @@ function sseResponse(
           next = await pieces.next();
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          controller.enqueue(encoder.encode(sseEvent("error", "0-end", message)));
+          controller.enqueue(encoder.encode(format.failed(message)));
           next = { done: true, value: undefined };
         }
         if (next.done) {
@@ -279,10 +313,10 @@ function sseResponse(
           return;
         }
         const piece = next.value;
+        format.seen?.(piece);
         if (piece.type === "waiting" || piece.type === "running") continue;
-        const text = piece.type === "end"
-          ? sseEvent("end", piece.id, JSON.stringify(piece.end))
-          : sseEvent(piece.type, piece.id, piece.data);
+        const text = format.render(piece);
+        if (text === "") continue;
         controller.enqueue(encoder.encode(text));
         return;
       }
@@ -292,11 +326,6 @@ function sseResponse(
       clearInterval(keepAlive);
       stop.abort();
     },
-  });
-  return c.body(body, 200, {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Accel-Buffering": "no",
   });
 }
 
@@ -339,58 +368,23 @@ export function plainOutputStream(
   id: string,
   firstLine: string,
 ): ReadableStream<Uint8Array> {
-  const stop = new AbortController();
-  const pieces = followOutput(source, id, { signal: stop.signal });
-  const encoder = new TextEncoder();
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
   let waiting = false;
   let lineStart = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(`${firstLine}\n`));
-      keepAlive = setInterval(() => {
-        if (!waiting) return;
-        try {
-          controller.enqueue(encoder.encode("hookd: waiting for a free slot\n"));
-        } catch {
-          clearInterval(keepAlive);
-        }
-      }, source.keepAliveMs ?? 15_000);
+  // hookd's own lines start a line of their own, whatever the hook left unfinished.
+  const own = (line: string) => `${lineStart ? "" : "\n"}${line}\n`;
+  return pieceStream(source, id, undefined, {
+    first: `${firstLine}\n`,
+    keepAlive: () => waiting ? "hookd: waiting for a free slot\n" : undefined,
+    seen: (piece) => waiting = piece.type === "waiting",
+    render(piece) {
+      const text = piece.type === "end"
+        ? own(endLine(piece.end))
+        : piece.type === "truncated"
+        ? own(`hookd: ${piece.data} went past the output limit; the rest is not shown`)
+        : piece.data;
+      if (text !== "") lineStart = text.endsWith("\n");
+      return text;
     },
-    async pull(controller) {
-      for (;;) {
-        let next: IteratorResult<OutputPiece>;
-        try {
-          next = await pieces.next();
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          next = { done: true, value: undefined };
-          controller.enqueue(encoder.encode(`\nhookd: cannot follow the run: ${message}\n`));
-        }
-        if (next.done) {
-          clearInterval(keepAlive);
-          controller.close();
-          return;
-        }
-        const piece = next.value;
-        waiting = piece.type === "waiting";
-        if (piece.type === "waiting" || piece.type === "running") continue;
-        // hookd's own lines start a line of their own, whatever the hook left unfinished.
-        const own = (line: string) => `${lineStart ? "" : "\n"}${line}\n`;
-        const text = piece.type === "end"
-          ? own(endLine(piece.end))
-          : piece.type === "truncated"
-          ? own(`hookd: ${piece.data} went past the output limit; the rest is not shown`)
-          : piece.data;
-        if (text === "") continue;
-        lineStart = text.endsWith("\n");
-        controller.enqueue(encoder.encode(text));
-        return;
-      }
-    },
-    cancel() {
-      clearInterval(keepAlive);
-      stop.abort();
-    },
+    failed: (message) => `\nhookd: cannot follow the run: ${message}\n`,
   });
 }
