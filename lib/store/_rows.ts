@@ -8,10 +8,13 @@
 import {
   type ClaimedDelivery,
   DELIVERY_STATES,
+  type DeliveryDetail,
   type DeliveryFilter,
   type DeliveryState,
   type DeliverySummary,
   type NewDelivery,
+  type QueueCounts,
+  type RequeueOptions,
   type RunOutcome,
   type RunRecord,
 } from "./types.ts";
@@ -128,6 +131,47 @@ export function toSummary(row: Row): DeliverySummary {
   };
 }
 
+/** A whole delivery from its summary row (with the detail columns), body and runs. */
+export function toDetail(row: Row, body: Uint8Array, runs: RunRecord[]): DeliveryDetail {
+  return {
+    ...toSummary(row),
+    headers: JSON.parse(row.headers as string),
+    body,
+    timeoutMs: row.timeout_ms as number,
+    failures: row.failures as number,
+    notBefore: row.not_before as number,
+    runs,
+  };
+}
+
+/** Queue counts from the stored count of each state (states without a count: 0). */
+export function toCounts(
+  stateCounts: Iterable<Row>,
+  inserting: number,
+  oldest: Row | undefined,
+): QueueCounts {
+  const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
+    DeliveryState,
+    number
+  >;
+  for (const row of stateCounts) byState[row.state as DeliveryState] = row.n as number;
+  return {
+    queued: byState.queued,
+    running: byState.running,
+    inserting,
+    oldestQueuedAt: oldest ? oldest.queued_at as number : null,
+    byState,
+  };
+}
+
+/** The hook a replay of `row` runs: the one `hookFor` gives, or the stored one. */
+export function replayHook(row: Row, options: RequeueOptions): string | null {
+  const hook = row.hook as string | null;
+  if (!options.hookFor) return hook;
+  const { id, endpoint, event } = row as Record<string, string>;
+  return options.hookFor({ id, endpoint, event, hook });
+}
+
 export function toRun(row: Row): RunRecord {
   return {
     id: row.id as number,
@@ -140,8 +184,9 @@ export function toRun(row: Row): RunRecord {
     signal: row.signal as string | null,
     stdout: fromBytes(row.stdout),
     stderr: fromBytes(row.stderr),
-    stdoutTruncated: row.stdout_truncated === 1,
-    stderrTruncated: row.stderr_truncated === 1,
+    // SQLite's 0 or 1, PostgreSQL's boolean.
+    stdoutTruncated: Boolean(row.stdout_truncated),
+    stderrTruncated: Boolean(row.stderr_truncated),
     error: row.error as string | null,
   };
 }

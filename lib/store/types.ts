@@ -310,7 +310,11 @@ export interface QueuedRef {
 }
 
 /** What a finished run did, as recorded. */
-export interface RunEnd {
+export interface RunEnd extends
+  Pick<
+    RunRecord,
+    "exitCode" | "signal" | "stdout" | "stderr" | "stdoutTruncated" | "stderrTruncated"
+  > {
   /** How it ended. */
   outcome: Exclude<RunOutcome, "running" | "interrupted">;
   /** When the hook really started, if later than the claim. */
@@ -319,18 +323,6 @@ export interface RunEnd {
   endedAt: number;
   /** How long it ran. */
   durationMs: number;
-  /** The shell's exit code, or null. */
-  exitCode: number | null;
-  /** The signal that ended it, or null. */
-  signal: string | null;
-  /** The start of its stdout. */
-  stdout: string;
-  /** The start of its stderr. */
-  stderr: string;
-  /** stdout was cut. */
-  stdoutTruncated: boolean;
-  /** stderr was cut. */
-  stderrTruncated: boolean;
   /** Why the hook could not run. */
   error?: string;
 }
