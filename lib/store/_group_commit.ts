@@ -13,7 +13,8 @@
 
 import { clearImmediate, setImmediate } from "node:timers";
 import type { DatabaseSync } from "node:sqlite";
-import { isLockError, unavailable } from "./_sqlite.ts";
+import { isLockError } from "./_sqlite.ts";
+import { unavailable } from "./_rows.ts";
 import {
   type InsertResult,
   type NewDelivery,

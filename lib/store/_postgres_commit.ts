@@ -11,6 +11,7 @@
 
 import type { Sql } from "postgres";
 import type { IdGenerator } from "./_id.ts";
+import { unavailable } from "./_rows.ts";
 import {
   type DeliveryState,
   type InsertResult,
@@ -68,8 +69,6 @@ export interface PostgresGroupCommitOptions {
   now: () => number;
   /** The store's id generator. */
   ids: IdGenerator;
-  /** Wrap a database failure for the caller. */
-  unavailable: (what: string, error: unknown) => StoreUnavailableError;
 }
 
 /** The insert path of the PostgreSQL store. */
@@ -154,13 +153,13 @@ export class PostgresGroupCommit {
       batch.forEach((pending, i) => {
         const result = results[i];
         if (!(result instanceof Error)) pending.resolve(result);
-        else pending.reject(this.#options.unavailable("store the delivery", result));
+        else pending.reject(unavailable("store the delivery", result));
       });
     } catch (error) {
       this.#batchSize = 0;
       const failure = error instanceof StoreUnavailableError
         ? error
-        : this.#options.unavailable("store the delivery", error);
+        : unavailable("store the delivery", error);
       for (const pending of batch) pending.reject(failure);
     }
   }

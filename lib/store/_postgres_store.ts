@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { Store } from "./contract.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
-import { readPostgresActivity } from "./_postgres_activity.ts";
+import { readPostgresActivity } from "./_activity.ts";
 import { PostgresClaims } from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
@@ -25,6 +25,7 @@ import {
   toDetail,
   toRun,
   toSummary,
+  unavailable,
   whereClause,
 } from "./_rows.ts";
 import {
@@ -102,7 +103,6 @@ export class PostgresStore implements Store {
       retentionMs: settings.retentionMs,
       now: settings.now,
       ids: new IdGenerator(),
-      unavailable: (what, error) => unavailable(what, error),
     });
     this.#claims = new PostgresClaims(sql, settings);
   }
@@ -415,18 +415,6 @@ export class PostgresStore implements Store {
       throw unavailable(`Cannot ${what}`, error);
     }
   }
-}
-
-/**
- * A database failure as the store's error, with PostgreSQL's own words.
- *
- * @param what what could not be done
- * @param error what the client threw
- * @returns the error to throw
- */
-export function unavailable(what: string, error: unknown): StoreUnavailableError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
 }
 
 /** `?` placeholders (as `whereClause` writes them) as PostgreSQL's `$1, $2, …`. */

@@ -17,6 +17,7 @@ import {
   type RequeueOptions,
   type RunOutcome,
   type RunRecord,
+  StoreUnavailableError,
 } from "./types.ts";
 
 export type Row = Record<string, unknown>;
@@ -64,6 +65,18 @@ export function checkDelivery(d: NewDelivery): NewDelivery {
   if (d.sourceId === undefined) return d;
   const sourceId = escapeControls(d.sourceId);
   return sourceId === d.sourceId ? d : { ...d, sourceId };
+}
+
+/**
+ * A database failure as the store's error, in the database's own words.
+ *
+ * @param what what could not be done
+ * @param error what the database threw
+ * @returns the error to throw
+ */
+export function unavailable(what: string, error: unknown): StoreUnavailableError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
 }
 
 export function whereClause(

@@ -27,9 +27,10 @@ import {
   toDetail,
   toRun,
   toSummary,
+  unavailable,
   whereClause,
 } from "./_rows.ts";
-import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
+import { isLockError, isSqliteError, setBusyTimeout } from "./_sqlite.ts";
 import { writeBatcher } from "./_write_batch.ts";
 import {
   type ClaimedDelivery,

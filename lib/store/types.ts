@@ -97,12 +97,7 @@ export interface StoreOptions {
   retentionMs?: number;
   /** How long an insert may wait for others to share its commit, default 0 (just after this turn's I/O). */
   groupCommitMaxWaitMs?: number;
-  /**
-   * How long to wait for another process's write lock before giving up,
-   * default 1000: `insert` and the dispatcher's writes retry on a timer for
-   * this long; opening, `recover`, `requeue`, `requeueMatching` and a
-   * read-only store's reads wait in SQLite.
-   */
+  /** How long to wait for another process's write lock before giving up, default 1000 (see `mod.ts`). */
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
@@ -113,20 +108,12 @@ export interface StoreOptions {
    */
   create?: boolean;
   /**
-   * What an acknowledged insert survives (`HOOKD_SYNC`). `full` (the
-   * default): its commit is fsync'd (an fdatasync of the WAL) before
-   * `insert` resolves, so it survives a power cut. `normal`: committed to
-   * the operating system only, like SQLite's `synchronous=NORMAL` or
-   * PostgreSQL's `synchronous_commit=off`: it survives a crash of hookd,
-   * not one of the machine.
+   * What an acknowledged insert survives (`HOOKD_SYNC`): `full` (default), a
+   * power cut (the WAL is fdatasync'd before `insert` resolves); `normal`, a
+   * crash of hookd only (committed to the operating system).
    */
   sync?: "full" | "normal";
-  /**
-   * Checkpoints run in a worker thread, never on the event loop: it is
-   * started once about this many bytes were written to the WAL since the
-   * last checkpoint (default 4 MiB, SQLite's 1,000 pages), and checkpoints
-   * again after as many.
-   */
+  /** WAL bytes after which the checkpoint worker starts and checkpoints, default 4 MiB. */
   checkpointAfterBytes?: number;
   /** The checkpoint worker ends after this long without a write, default 30 s: an idle daemon keeps no second isolate. */
   checkpointQuietMs?: number;
