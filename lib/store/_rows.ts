@@ -79,6 +79,43 @@ export function unavailable(what: string, error: unknown): StoreUnavailableError
   return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
 }
 
+/**
+ * A new delivery's columns as both stores write them, in the state it
+ * starts in: `ignored` without a hook, `filtered` with `filteredBy`, else `queued`.
+ *
+ * @param row a checked delivery
+ * @param id its new id
+ * @param now epoch milliseconds
+ * @returns column name → value
+ */
+export function newRow(row: NewDelivery, id: string, now: number) {
+  const state: DeliveryState = row.hook === null
+    ? "ignored"
+    : row.filteredBy !== undefined
+    ? "filtered"
+    : "queued";
+  return {
+    id,
+    endpoint: row.endpoint,
+    event: row.event,
+    source_id: row.sourceId ?? null,
+    received_at: row.receivedAt,
+    content_type: row.contentType,
+    headers: JSON.stringify(row.headers),
+    body: row.body,
+    body_size: row.body.byteLength,
+    hook: row.hook,
+    timeout_ms: row.timeoutMs,
+    verified_by: row.verifiedBy ?? null,
+    state,
+    queued_at: now,
+    updated_at: now,
+    finished_at: state === "queued" ? null : now,
+    replay_hash: row.replayHash ?? null,
+    filtered_by: state === "filtered" ? row.filteredBy! : null,
+  };
+}
+
 export function whereClause(
   filter: DeliveryFilter,
   extra: string[] = [],
