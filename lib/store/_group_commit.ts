@@ -13,7 +13,8 @@
 
 import { clearImmediate, setImmediate } from "node:timers";
 import type { DatabaseSync } from "node:sqlite";
-import { isLockError, unavailable } from "./_sqlite.ts";
+import { isLockError } from "./_sqlite.ts";
+import { unavailable } from "./_rows.ts";
 import {
   type InsertResult,
   type NewDelivery,
@@ -299,7 +300,7 @@ export class GroupCommit {
     // the inserts, and a short final pass (RESTART: the frames committed
     // meanwhile) runs while inserts wait; both in the worker, so the event
     // loop never waits for a checkpoint's syncs. A dispatcher write that
-    // meets the final pass's lock is retried on a timer (`async_store.ts`),
+    // meets the final pass's lock is retried on a timer (`_write_batch.ts`),
     // as with any other process's lock.
     worker.onmessage = (event: MessageEvent<{ type: string }>) => {
       if (event.data.type === "checkpointed") {

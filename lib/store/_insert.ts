@@ -11,6 +11,7 @@
 
 import type { StatementSync } from "node:sqlite";
 import type { IdGenerator } from "./_id.ts";
+import { newRow } from "./_rows.ts";
 import type { DeliveryState, InsertResult, NewDelivery } from "./types.ts";
 
 const MINUTE_MS = 60_000;
@@ -56,7 +57,9 @@ export function insertRows(
     `INSERT INTO deliveries (id, endpoint, event, source_id, received_at, content_type,
        headers, body, body_size, hook, timeout_ms, verified_by, state, seq, queued_at,
        updated_at, finished_at, replay_hash, filtered_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (:id, :endpoint, :event, :source_id, :received_at, :content_type, :headers, :body,
+       :body_size, :hook, :timeout_ms, :verified_by, :state, :seq, :queued_at, :updated_at,
+       :finished_at, :replay_hash, :filtered_by)`,
   );
   for (const row of rows) {
     const existing = (row.sourceId !== undefined &&
@@ -70,33 +73,9 @@ export function insertRows(
       });
       continue;
     }
-    const id = context.ids.next(now);
-    const state: DeliveryState = row.hook === null
-      ? "ignored"
-      : row.filteredBy !== undefined
-      ? "filtered"
-      : "queued";
-    insert.run(
-      id,
-      row.endpoint,
-      row.event,
-      row.sourceId ?? null,
-      row.receivedAt,
-      row.contentType,
-      JSON.stringify(row.headers),
-      row.body,
-      row.body.byteLength,
-      row.hook,
-      row.timeoutMs,
-      row.verifiedBy ?? null,
-      state,
-      context.firstSeq + inserted,
-      now,
-      now,
-      state === "queued" ? null : now,
-      row.replayHash ?? null,
-      state === "filtered" ? row.filteredBy! : null,
-    );
+    const columns = newRow(row, context.ids.next(now), now);
+    const { id, state } = columns;
+    insert.run({ ...columns, seq: context.firstSeq + inserted });
     inserted++;
     results.push({ id, duplicate: false, state });
     // As SQLite divides `received_at / 60000` in the update and delete triggers.

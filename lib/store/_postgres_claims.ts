@@ -93,13 +93,6 @@ export class PostgresClaims {
   }
 
   /**
-   * Take a queued delivery for a run under a lease.
-   *
-   * @param id the delivery
-   * @param options cluster-wide concurrency of its endpoint, lease length
-   * @returns the claim, or null when it is not queued, taken, or its endpoint is busy
-   */
-  /**
    * Hold this instance's id, once: at once when no live process holds it;
    * after its holder's beat went stale when that holder died; never while
    * another process keeps beating. Then beat until closed.
@@ -167,6 +160,7 @@ export class PostgresClaims {
     }
   }
 
+  /** Take a queued delivery for a run under a lease; null when it is not queued, taken, or its endpoint is busy. */
   claim(id: string, options: ClaimOptions = {}): Promise<ClaimedDelivery | null> {
     if (this.#lost) {
       return Promise.reject(

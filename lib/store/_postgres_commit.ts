@@ -11,6 +11,7 @@
 
 import type { Sql } from "postgres";
 import type { IdGenerator } from "./_id.ts";
+import { newRow, unavailable } from "./_rows.ts";
 import {
   type DeliveryState,
   type InsertResult,
@@ -26,31 +27,11 @@ const MAX_BATCH = 500;
  */
 const MAX_ROUNDS = 4;
 
-const COLUMNS = [
-  "id",
-  "endpoint",
-  "event",
-  "source_id",
-  "received_at",
-  "content_type",
-  "headers",
-  "body",
-  "body_size",
-  "hook",
-  "timeout_ms",
-  "verified_by",
-  "state",
-  "queued_at",
-  "updated_at",
-  "finished_at",
-  "replay_hash",
-  "dedupe_source",
-  "dedupe_replay",
-  "filtered_by",
-] as const;
-
-/** One row's column values. */
-type Row = Record<(typeof COLUMNS)[number], string | number | Uint8Array | null>;
+/** One row's column values: the shared ones and the duplicate keys while they count. */
+type Row = ReturnType<typeof newRow> & {
+  dedupe_source: string | null;
+  dedupe_replay: string | null;
+};
 
 interface Pending {
   row: NewDelivery;
@@ -68,8 +49,6 @@ export interface PostgresGroupCommitOptions {
   now: () => number;
   /** The store's id generator. */
   ids: IdGenerator;
-  /** Wrap a database failure for the caller. */
-  unavailable: (what: string, error: unknown) => StoreUnavailableError;
 }
 
 /** The insert path of the PostgreSQL store. */
@@ -154,13 +133,13 @@ export class PostgresGroupCommit {
       batch.forEach((pending, i) => {
         const result = results[i];
         if (!(result instanceof Error)) pending.resolve(result);
-        else pending.reject(this.#options.unavailable("store the delivery", result));
+        else pending.reject(unavailable("store the delivery", result));
       });
     } catch (error) {
       this.#batchSize = 0;
       const failure = error instanceof StoreUnavailableError
         ? error
-        : this.#options.unavailable("store the delivery", error);
+        : unavailable("store the delivery", error);
       for (const pending of batch) pending.reject(failure);
     }
   }
@@ -233,7 +212,7 @@ export class PostgresGroupCommit {
     for (let attempt = 1;; attempt++) {
       try {
         return await this.#sql`
-          INSERT INTO deliveries ${this.#sql(values, ...COLUMNS)}
+          INSERT INTO deliveries ${this.#sql(values)}
           ON CONFLICT DO NOTHING RETURNING id`;
       } catch (error) {
         if (attempt >= 3 || (error as { code?: string }).code !== "40P01") throw error;
@@ -241,33 +220,11 @@ export class PostgresGroupCommit {
     }
   }
 
-  #values(row: NewDelivery, now: number): Row & { id: string; state: DeliveryState } {
-    const state: DeliveryState = row.hook === null
-      ? "ignored"
-      : row.filteredBy !== undefined
-      ? "filtered"
-      : "queued";
+  #values(row: NewDelivery, now: number): Row {
     return {
-      id: this.#options.ids.next(now),
-      endpoint: row.endpoint,
-      event: row.event,
-      source_id: row.sourceId ?? null,
-      received_at: row.receivedAt,
-      content_type: row.contentType,
-      headers: JSON.stringify(row.headers),
-      body: row.body,
-      body_size: row.body.byteLength,
-      hook: row.hook,
-      timeout_ms: row.timeoutMs,
-      verified_by: row.verifiedBy ?? null,
-      state,
-      queued_at: now,
-      updated_at: now,
-      finished_at: state === "queued" ? null : now,
-      replay_hash: row.replayHash ?? null,
+      ...newRow(row, this.#options.ids.next(now), now),
       dedupe_source: row.sourceId ?? null,
       dedupe_replay: row.replayHash ?? null,
-      filtered_by: state === "filtered" ? row.filteredBy! : null,
     };
   }
 

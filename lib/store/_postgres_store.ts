@@ -12,16 +12,20 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { Store } from "./contract.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
-import { readPostgresActivity } from "./_postgres_activity.ts";
+import { readPostgresActivity } from "./_activity.ts";
 import { PostgresClaims } from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
   checkDelivery,
+  replayHook,
   type Row,
   SUMMARY_COLUMNS,
+  toCounts,
+  toDetail,
   toRun,
   toSummary,
+  unavailable,
   whereClause,
 } from "./_rows.ts";
 import {
@@ -29,10 +33,8 @@ import {
   type ClaimOptions,
   DEFAULT_LIST_LIMIT,
   DEFAULT_PURGE_LIMIT,
-  DELIVERY_STATES,
   type DeliveryDetail,
   type DeliveryFilter,
-  type DeliveryState,
   type DeliverySummary,
   type InsertResult,
   type MinuteActivity,
@@ -101,7 +103,6 @@ export class PostgresStore implements Store {
       retentionMs: settings.retentionMs,
       now: settings.now,
       ids: new IdGenerator(),
-      unavailable: (what, error) => unavailable(what, error),
     });
     this.#claims = new PostgresClaims(sql, settings);
   }
@@ -127,16 +128,7 @@ export class PostgresStore implements Store {
         ),
         this.#sql`SELECT * FROM runs WHERE delivery_id = ${id} ORDER BY id`,
       ]);
-      if (!row) return null;
-      return {
-        ...toSummary(row),
-        headers: JSON.parse(row.headers as string),
-        body: bytes(row.body),
-        timeoutMs: row.timeout_ms as number,
-        failures: row.failures as number,
-        notBefore: row.not_before as number,
-        runs: runs.map(pgRun),
-      };
+      return row ? toDetail(row, bytes(row.body), runs.map(toRun)) : null;
     });
   }
 
@@ -154,13 +146,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  /**
-   * Deliveries received per minute by state, and hook run durations, for a chart.
-   *
-   * @param since the first minute, epoch milliseconds (rounded down to the minute)
-   * @param until the end, epoch milliseconds
-   * @returns one entry per minute, oldest first
-   */
   activity(since: number, until: number): Promise<MinuteActivity[]> {
     return this.#guard("read the activity", () => readPostgresActivity(this.#sql, since, until));
   }
@@ -169,28 +154,14 @@ export class PostgresStore implements Store {
     // Sampled now: an insert committing while the counts are read is counted twice, never missed.
     const inserting = this.#commits.inserting;
     return this.#guard("count deliveries", async () => {
-      const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
-        DeliveryState,
-        number
-      >;
       const [sums, [oldest]] = await Promise.all([
         this.#sql`SELECT state, sum(n)::bigint AS n, count(*)::int AS deltas
                   FROM state_deltas GROUP BY state`,
         this.#sql`SELECT queued_at FROM deliveries WHERE state = 'queued' ORDER BY seq LIMIT 1`,
       ]);
-      let deltas = 0;
-      for (const row of sums) {
-        byState[row.state as DeliveryState] = row.n as number;
-        deltas += row.deltas as number;
-      }
+      const deltas = sums.reduce((sum, row) => sum + (row.deltas as number), 0);
       if (deltas >= FOLD_DELTAS_AT) await this.#foldDeltas(this.#sql);
-      return {
-        queued: byState.queued,
-        running: byState.running,
-        inserting,
-        oldestQueuedAt: oldest ? oldest.queued_at as number : null,
-        byState,
-      };
+      return toCounts(sums, inserting, oldest);
     });
   }
 
@@ -246,15 +217,7 @@ export class PostgresStore implements Store {
     const hooks: string[] = [];
     for (const row of rows) {
       const id = row.id as string;
-      const stored = row.hook as string | null;
-      const hook = options.hookFor
-        ? options.hookFor({
-          id,
-          endpoint: row.endpoint as string,
-          event: row.event as string,
-          hook: stored,
-        })
-        : stored;
+      const hook = replayHook(row, options);
       if (hook === null) result.skipped.push({ id, reason: "no hook" });
       else {
         ids.push(id);
@@ -298,14 +261,7 @@ export class PostgresStore implements Store {
     return this.#guard("recover interrupted runs", () => this.#claims.reclaim(true));
   }
 
-  /**
-   * Take back runs whose lease expired (their instance died or lost the
-   * database): each run is recorded as `interrupted` and its delivery goes
-   * back to the queue, keeping its place. Any instance may call this at
-   * every poll; `recover` does it too.
-   *
-   * @returns how many deliveries were requeued
-   */
+  /** Any instance may call this at every poll; `recover` does it too. */
   reclaimExpired(): Promise<number> {
     return this.#guard("reclaim expired claims", () => this.#claims.reclaim(false));
   }
@@ -384,13 +340,6 @@ export class PostgresStore implements Store {
     return this.#guard("renew the lease", () => this.#claims.renew(claimed, options.leaseMs));
   }
 
-  /**
-   * Record the process group a claimed run's hook runs in, so that this
-   * instance, restarted, can end it.
-   *
-   * @param claimed the claim
-   * @param group the hook's process group and its leader's start time
-   */
   recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
     group: ProcessGroup,
@@ -401,14 +350,7 @@ export class PostgresStore implements Store {
     );
   }
 
-  /**
-   * The process groups of this instance's runs still marked `running`: at
-   * start, before `recover`, the hooks it may have left running when it
-   * stopped. Other instances' groups are on other hosts, or in other
-   * instances' care.
-   *
-   * @returns one entry per such run that recorded its group, oldest first
-   */
+  /** This instance's runs only: other instances' groups are on other hosts, or in their care. */
   runningGroups(): Promise<RunningGroup[]> {
     return this.#guard("read running hooks", () => this.#claims.runningGroups());
   }
@@ -421,14 +363,7 @@ export class PostgresStore implements Store {
     return this.#guard("record the run", () => this.#claims.finish(claimed, end, next));
   }
 
-  /**
-   * Call `onWork` when any instance (or `hookd replay`) queues a delivery,
-   * over LISTEN/NOTIFY on its own connection, which reconnects by itself.
-   * Notifications can be missed while it reconnects: keep polling, rarely.
-   *
-   * @param onWork called once per committed transaction that queued work
-   * @returns stop listening
-   */
+  /** LISTEN/NOTIFY on its own connection, which reconnects by itself. */
   async listen(onWork: () => void): Promise<{ unlisten(): Promise<void> }> {
     if (this.#closed) throw new StoreUnavailableError("The delivery store is closed");
     try {
@@ -482,18 +417,6 @@ export class PostgresStore implements Store {
   }
 }
 
-/**
- * A database failure as the store's error, with PostgreSQL's own words.
- *
- * @param what what could not be done
- * @param error what the client threw
- * @returns the error to throw
- */
-export function unavailable(what: string, error: unknown): StoreUnavailableError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
-}
-
 /** `?` placeholders (as `whereClause` writes them) as PostgreSQL's `$1, $2, …`. */
 function numbered(query: string): string {
   let n = 0;
@@ -503,12 +426,4 @@ function numbered(query: string): string {
 /** A bytea as a plain Uint8Array (the client hands out Buffers from its pool). */
 function bytes(value: unknown): Uint8Array {
   return Uint8Array.from(value as Buffer);
-}
-
-function pgRun(row: Row) {
-  return toRun({
-    ...row,
-    stdout_truncated: row.stdout_truncated ? 1 : 0,
-    stderr_truncated: row.stderr_truncated ? 1 : 0,
-  });
 }

@@ -8,12 +8,16 @@
 import {
   type ClaimedDelivery,
   DELIVERY_STATES,
+  type DeliveryDetail,
   type DeliveryFilter,
   type DeliveryState,
   type DeliverySummary,
   type NewDelivery,
+  type QueueCounts,
+  type RequeueOptions,
   type RunOutcome,
   type RunRecord,
+  StoreUnavailableError,
 } from "./types.ts";
 
 export type Row = Record<string, unknown>;
@@ -61,6 +65,55 @@ export function checkDelivery(d: NewDelivery): NewDelivery {
   if (d.sourceId === undefined) return d;
   const sourceId = escapeControls(d.sourceId);
   return sourceId === d.sourceId ? d : { ...d, sourceId };
+}
+
+/**
+ * A database failure as the store's error, in the database's own words.
+ *
+ * @param what what could not be done
+ * @param error what the database threw
+ * @returns the error to throw
+ */
+export function unavailable(what: string, error: unknown): StoreUnavailableError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
+}
+
+/**
+ * A new delivery's columns as both stores write them, in the state it
+ * starts in: `ignored` without a hook, `filtered` with `filteredBy`, else `queued`.
+ *
+ * @param row a checked delivery
+ * @param id its new id
+ * @param now epoch milliseconds
+ * @returns column name → value
+ */
+export function newRow(row: NewDelivery, id: string, now: number) {
+  const state: DeliveryState = row.hook === null
+    ? "ignored"
+    : row.filteredBy !== undefined
+    ? "filtered"
+    : "queued";
+  return {
+    id,
+    endpoint: row.endpoint,
+    event: row.event,
+    source_id: row.sourceId ?? null,
+    received_at: row.receivedAt,
+    content_type: row.contentType,
+    headers: JSON.stringify(row.headers),
+    body: row.body,
+    body_size: row.body.byteLength,
+    hook: row.hook,
+    timeout_ms: row.timeoutMs,
+    verified_by: row.verifiedBy ?? null,
+    state,
+    queued_at: now,
+    updated_at: now,
+    finished_at: state === "queued" ? null : now,
+    replay_hash: row.replayHash ?? null,
+    filtered_by: state === "filtered" ? row.filteredBy! : null,
+  };
 }
 
 export function whereClause(
@@ -128,6 +181,47 @@ export function toSummary(row: Row): DeliverySummary {
   };
 }
 
+/** A whole delivery from its summary row (with the detail columns), body and runs. */
+export function toDetail(row: Row, body: Uint8Array, runs: RunRecord[]): DeliveryDetail {
+  return {
+    ...toSummary(row),
+    headers: JSON.parse(row.headers as string),
+    body,
+    timeoutMs: row.timeout_ms as number,
+    failures: row.failures as number,
+    notBefore: row.not_before as number,
+    runs,
+  };
+}
+
+/** Queue counts from the stored count of each state (states without a count: 0). */
+export function toCounts(
+  stateCounts: Iterable<Row>,
+  inserting: number,
+  oldest: Row | undefined,
+): QueueCounts {
+  const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
+    DeliveryState,
+    number
+  >;
+  for (const row of stateCounts) byState[row.state as DeliveryState] = row.n as number;
+  return {
+    queued: byState.queued,
+    running: byState.running,
+    inserting,
+    oldestQueuedAt: oldest ? oldest.queued_at as number : null,
+    byState,
+  };
+}
+
+/** The hook a replay of `row` runs: the one `hookFor` gives, or the stored one. */
+export function replayHook(row: Row, options: RequeueOptions): string | null {
+  const hook = row.hook as string | null;
+  if (!options.hookFor) return hook;
+  const { id, endpoint, event } = row as Record<string, string>;
+  return options.hookFor({ id, endpoint, event, hook });
+}
+
 export function toRun(row: Row): RunRecord {
   return {
     id: row.id as number,
@@ -140,8 +234,9 @@ export function toRun(row: Row): RunRecord {
     signal: row.signal as string | null,
     stdout: fromBytes(row.stdout),
     stderr: fromBytes(row.stderr),
-    stdoutTruncated: row.stdout_truncated === 1,
-    stderrTruncated: row.stderr_truncated === 1,
+    // SQLite's 0 or 1, PostgreSQL's boolean.
+    stdoutTruncated: Boolean(row.stdout_truncated),
+    stderrTruncated: Boolean(row.stderr_truncated),
     error: row.error as string | null,
   };
 }

@@ -60,10 +60,6 @@ export function readVersion(db: DatabaseSync): number {
   return row.user_version;
 }
 
-export function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export function isSqliteError(error: unknown): boolean {
   return error instanceof Error && (error as { code?: string }).code === "ERR_SQLITE_ERROR";
 }
@@ -84,8 +80,4 @@ export function isLockError(error: unknown): boolean {
 
 export function setBusyTimeout(db: DatabaseSync, ms: number): void {
   db.exec(`PRAGMA busy_timeout = ${Math.round(ms)}`);
-}
-
-export function unavailable(what: string, error: unknown): StoreUnavailableError {
-  return new StoreUnavailableError(`${what}: ${message(error)}`, { cause: error });
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { type BatchWritten, GroupCommit, PAGE_BYTES } from "./_group_commit.ts";
 import { readActivity } from "./_activity.ts";
 import { announceRequeue, watchRequeues } from "./_requeue_signal.ts";
@@ -18,23 +18,26 @@ import { insertRows } from "./_insert.ts";
 import {
   checkDelivery,
   LAST_RUN_JOIN,
+  replayHook,
+  type Row,
   SUMMARY_COLUMNS,
   toBytes,
   toClaimed,
+  toCounts,
+  toDetail,
   toRun,
   toSummary,
+  unavailable,
   whereClause,
 } from "./_rows.ts";
-import { isLockError, isSqliteError, setBusyTimeout, unavailable } from "./_sqlite.ts";
+import { isLockError, isSqliteError, setBusyTimeout } from "./_sqlite.ts";
 import { writeBatcher } from "./_write_batch.ts";
 import {
   type ClaimedDelivery,
   DEFAULT_LIST_LIMIT,
   DEFAULT_PURGE_LIMIT,
-  DELIVERY_STATES,
   type DeliveryDetail,
   type DeliveryFilter,
-  type DeliveryState,
   type DeliverySummary,
   type InsertResult,
   type MinuteActivity,
@@ -148,15 +151,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const runs = this.#statement("SELECT * FROM runs WHERE delivery_id = ? ORDER BY id").all(id)
         .map(toRun);
-      return {
-        ...toSummary(row),
-        headers: JSON.parse(row.headers as string),
-        body: row.body as Uint8Array,
-        timeoutMs: row.timeout_ms as number,
-        failures: row.failures as number,
-        notBefore: row.not_before as number,
-        runs,
-      };
+      return toDetail(row, row.body as Uint8Array, runs);
     });
   }
 
@@ -180,25 +175,13 @@ export class SqliteStore implements Store {
 
   counts(): Promise<QueueCounts> {
     return this.#guard("count deliveries", () => {
-      const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<
-        DeliveryState,
-        number
-      >;
-      for (const row of this.#statement("SELECT state, n FROM state_counts").all()) {
-        byState[row.state as DeliveryState] = row.n as number;
-      }
       const oldest = this.#statement(
         // INDEXED BY: with (state, id) beside it the planner would sort every queued row.
         `SELECT queued_at FROM deliveries INDEXED BY deliveries_queued_seq
          WHERE state = 'queued' ORDER BY seq LIMIT 1`,
       ).get();
-      return {
-        queued: byState.queued,
-        running: byState.running,
-        inserting: this.#commits.inserting,
-        oldestQueuedAt: oldest ? oldest.queued_at as number : null,
-        byState,
-      };
+      const stateCounts = this.#statement("SELECT state, n FROM state_counts").all();
+      return toCounts(stateCounts, this.#commits.inserting, oldest);
     });
   }
 
@@ -242,24 +225,12 @@ export class SqliteStore implements Store {
   }
 
   /** Requeue one finished delivery with the hook `hookFor` gives, or its stored one. */
-  #requeueWithHook(
-    row: Record<string, SQLOutputValue>,
-    options: RequeueOptions,
-    result: RequeueResult,
-  ): void {
+  #requeueWithHook(row: Row, options: RequeueOptions, result: RequeueResult): void {
     const id = row.id as string;
-    const stored = row.hook as string | null;
-    const hook = options.hookFor
-      ? options.hookFor({
-        id,
-        endpoint: row.endpoint as string,
-        event: row.event as string,
-        hook: stored,
-      })
-      : stored;
+    const hook = replayHook(row, options);
     if (hook === null) return void result.skipped.push({ id, reason: "no hook" });
     // Stored for the record and the page; what runs is the hook configured when the run starts.
-    if (hook !== stored) {
+    if (hook !== row.hook) {
       this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
     }
     this.#requeueOne(id);

@@ -40,14 +40,12 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Store a delivery. Resolves only after the row is committed, so a 2xx may
-   * follow; inserts arriving together share one transaction. A delivery whose
-   * `sourceId` the endpoint already stored within the retention window is
-   * not inserted: the result names the first one and `duplicate` is true.
-   * A delivery without a hook is stored as `ignored`, one with `filteredBy`
-   * as `filtered` (final, not run), any other as `queued`.
-   * While another process holds the write lock the commit is retried on a
-   * timer, never by blocking the event loop; inserts arriving meanwhile
-   * wait for the next commit, so rows are stored in call order.
+   * follow; inserts arriving together share one transaction, in call order.
+   * A duplicate (`sourceId` or `replayHash` stored by the endpoint within the
+   * retention window) is not inserted: the result names the first one. A
+   * delivery without a hook is stored as `ignored`, one with `filteredBy` as
+   * `filtered` (final, not run), any other as `queued`. Another process's
+   * write lock is waited out on a timer, never by blocking the event loop.
    *
    * @param delivery the delivery, headers already redacted
    * @returns its id, whether it was a duplicate, and its state
@@ -92,10 +90,8 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Replay: put finished deliveries back at the end of the queue with a fresh
-   * retry budget. Queued or running deliveries, unknown ids and deliveries
-   * without a hook (stored, or from `hookFor`) are skipped. A running daemon picks them up within its
-   * poll interval. For the command line: waits up to `busyTimeoutMs` for
-   * the write lock, blocking.
+   * retry budget; queued, running, unknown and hookless ones are skipped.
+   * For the command line: waits up to `busyTimeoutMs` for the lock, blocking.
    *
    * @param ids delivery ids
    * @param options `hookFor`: the hook to run now, stored with the delivery
@@ -106,11 +102,8 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Replay every finished delivery with a hook that matches `filter`, e.g.
-   * `{ state: "failed", since }`.
-   *
-   * With `hookFor`, every finished delivery matching `filter` is considered
-   * (`ignored` ones included) and those it gives no hook are skipped with
-   * `no hook`.
+   * `{ state: "failed", since }`; with `hookFor`, every finished one
+   * (`ignored` too), skipping those it gives no hook.
    *
    * @param filter which deliveries; `limit` caps how many, newest first
    * @param options `hookFor`: the hook to run now, stored with the delivery
@@ -169,12 +162,10 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Take a queued delivery for a run: mark it `running` and record a run
-   * that has started. Fails softly (null) when another process changed it
-   * meanwhile, or, with `concurrency`, when that many runs of its endpoint
-   * are running in every instance together (PostgreSQL; SQLite leaves the
-   * count to its one dispatcher). PostgreSQL holds the claim under a lease
-   * the store renews while this instance lives. While another process holds the
-   * write lock it is retried on a timer (up to `busyTimeoutMs`), never by blocking.
+   * that has started. Null when another process changed it meanwhile, or
+   * when `concurrency` runs of its endpoint run across instances (PostgreSQL,
+   * which holds the claim under a lease it renews). A write lock is waited
+   * out on a timer (up to `busyTimeoutMs`), never by blocking.
    *
    * @param id a queued delivery's id
    * @param options `concurrency` across instances, `leaseMs`

@@ -3,29 +3,19 @@
  * so that nothing acknowledged is lost to a crash and the admin can list,
  * show and replay deliveries. SQLite by default (`hookd.db` in the state
  * directory, WAL mode, versioned schema); PostgreSQL with
- * `HOOKD_STORE=postgres://…`, shared by several instances. Both implement
- * one contract, {@linkcode Store} (`contract.ts`), every operation returning
- * a Promise rejected with {@linkcode StoreUnavailableError} when the
- * database cannot do the work; its vocabulary is in `types.ts`. Both are
- * re-exported here, and this is the only file of the folder the rest of
- * `lib/` imports. A foundation: nothing here imports `lib/http/`,
- * `lib/dispatch/`, `lib/cli/`, `lib/log/` or `lib/daemon.ts`.
+ * `HOOKD_STORE=postgres://…`, shared by several instances, its client loaded
+ * only then ({@linkcode openConfiguredStore}). Both implement
+ * {@linkcode Store} (`contract.ts`); the vocabulary is in `types.ts`. This is
+ * the only file of the folder the rest of `lib/` imports, and nothing here
+ * imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or `lib/daemon.ts`.
  *
- * SQLite: writes from concurrent requests are committed together (group
- * commit, `_group_commit.ts`): `insert` resolves only once its row is
- * durable, and many inserts share one transaction and one fsync, an
- * fdatasync of the WAL run on Deno's I/O threads. The dispatcher's writes
- * (`claim`, `recordProcessGroup`, `finishRun`) of one turn share one
- * transaction too (`_write_batch.ts`). The store never waits for another
- * process's write lock (`hookd replay`, an admin's `sqlite3`) by sleeping
- * in SQLite, which would stop every request: inserts and the dispatcher's
- * writes retry a locked commit on a timer; `supersede` and `purge` fail at
- * once for the caller to retry. Only what the command line and start-up use
- * (opening, `recover`, `requeue`, `requeueMatching`, and every call on a
- * read-only store) waits in SQLite, up to `busyTimeoutMs`.
- *
- * PostgreSQL's client is loaded only when the configuration names it
- * ({@linkcode openConfiguredStore}).
+ * SQLite never waits for another process's write lock by sleeping in
+ * SQLite, which would stop every request: inserts (`_group_commit.ts`) and
+ * the dispatcher's writes (`_write_batch.ts`) share commits and retry a
+ * locked one on a timer; `supersede` and `purge` fail at once for the
+ * caller to retry. Only what the command line and start-up use (opening,
+ * `recover`, `requeue`, `requeueMatching`, a read-only store) waits in
+ * SQLite, up to `busyTimeoutMs`.
  *
  * @module
  */
@@ -35,7 +25,8 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import type { Config } from "../config/parse_config.ts";
-import { journalMode, message, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
+import { journalMode, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
+import { unavailable } from "./_rows.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
 import type { Store } from "./contract.ts";
 import { StoreMissingError, type StoreOptions, StoreUnavailableError } from "./types.ts";
@@ -95,27 +86,19 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     throw new StoreMissingError(path);
   }
 
-  let db: DatabaseSync;
+  let db: DatabaseSync | undefined;
   try {
     if (!readOnly && options.create !== false) mkdirSync(dirname(path), { recursive: true });
     // Opening and migrating may wait for the lock: nothing is served yet.
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
-  } catch (error) {
-    throw new StoreUnavailableError(`Cannot open the delivery store ${path}: ${message(error)}`, {
-      cause: error,
-    });
-  }
-  try {
     prepareDatabase(db, readOnly);
     // A read-only store belongs to the command line, which may block; the
     // daemon's connection must not (see the module doc).
     if (!readOnly) setBusyTimeout(db, 0);
   } catch (error) {
-    db.close();
+    db?.close();
     if (error instanceof StoreUnavailableError) throw error;
-    throw new StoreUnavailableError(`Cannot open the delivery store ${path}: ${message(error)}`, {
-      cause: error,
-    });
+    throw unavailable(`Cannot open the delivery store ${path}`, error);
   }
   const walPath = !readOnly && journalMode(db) === "wal" ? `${path}-wal` : undefined;
   return new SqliteStore(db, path, {

@@ -1,16 +1,9 @@
 /**
  * The delivery store on PostgreSQL (`HOOKD_STORE=postgres://user@host/db`),
- * shared by several hookd instances: the async store contract
- * (`Store`, every operation returning a Promise) plus what a cluster needs — claims leased to an
- * instance and renewed while the hook runs, expired leases taken over,
- * per-endpoint concurrency counted across instances, and LISTEN/NOTIFY for
- * new work.
- *
- * Opening migrates the schema under an advisory lock, so instances may
- * start together. An insert resolves only once committed; concurrent
- * inserts share one statement. Duplicates (sender id, signed-body hash) are
- * unique indexes: a redelivery reaching two instances at once is stored
- * once. Every failure of the database is a {@linkcode StoreUnavailableError}.
+ * shared by several hookd instances: the {@linkcode Store} contract plus
+ * what a cluster needs (leased claims, per-endpoint concurrency across
+ * instances, LISTEN/NOTIFY for new work). Opening migrates the schema under
+ * an advisory lock, so instances may start together.
  *
  * Client: postgres.js (`npm:postgres`), chosen over `npm:pg` for pipelining
  * (see `bench/postgres_client.md`).
@@ -23,7 +16,8 @@ import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import { maskStoreUrl } from "../config/store_setting.ts";
 import { pgpassLookup } from "./_pgpass.ts";
 import { migrate } from "./_postgres_schema.ts";
-import { PostgresStore, unavailable } from "./_postgres_store.ts";
+import { PostgresStore } from "./_postgres_store.ts";
+import { unavailable } from "./_rows.ts";
 import { type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";

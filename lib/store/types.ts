@@ -1,8 +1,5 @@
 /**
- * The store's vocabulary: what a delivery, a run and a filter are, the
- * results of its operations, and the error it throws when it cannot do the
- * work. The contract that uses them is `contract.ts`; the accept path, the
- * queue, the CLI and the admin pages read both through `mod.ts`.
+ * The store's vocabulary: deliveries, runs, filters, results and errors of the contract in `contract.ts`.
  *
  * @module
  */
@@ -29,10 +26,8 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
 ];
 
 /**
- * How one hook run ended. `aborted`: hookd stopped it while shutting down;
- * `interrupted`: hookd died while it ran. Neither counts against retries.
- * `skipped`: when the run started, the configuration then had no hook for
- * the delivery, or its filter refused it; nothing ran.
+ * How one hook run ended. `aborted` (hookd shut down) and `interrupted` (hookd died) do not count
+ * against retries; `skipped`: the configuration when the run started had no hook, or its filter refused.
  */
 export type RunOutcome =
   | "running"
@@ -61,20 +56,13 @@ export interface NewDelivery {
   body: Uint8Array;
   /** The hook command chosen for the event; null means no hook, and the delivery is `ignored`. */
   hook: string | null;
-  /**
-   * The filter that failed, with its variable (`HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`):
-   * the delivery is stored as `filtered` and its hook does not run.
-   */
+  /** The filter that failed (`HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`): stored as `filtered`, not run. */
   filteredBy?: string;
   /** The hook's time limit in milliseconds. */
   timeoutMs: number;
   /** The verifier that accepted the delivery, e.g. `github`. */
   verifiedBy?: string;
-  /**
-   * The hex SHA-256 of what the sender's signature covers, for senders that
-   * sign neither a timestamp nor the event: the same hash on the same
-   * endpoint within the retention window is a duplicate, like `sourceId`.
-   */
+  /** The hex SHA-256 of what an unstamped signature covers: a duplicate key, like `sourceId`. */
   replayHash?: string;
 }
 
@@ -82,10 +70,7 @@ export interface NewDelivery {
 export interface InsertResult {
   /** The delivery's id; for a duplicate, the id of the delivery stored first. */
   id: string;
-  /**
-   * True when the same endpoint already stored this `sourceId`, or this
-   * `replayHash`, within the retention window.
-   */
+  /** The endpoint already stored this `sourceId` or `replayHash` within the retention window. */
   duplicate: boolean;
   /** The new delivery's state (`queued`, `ignored` or `filtered`); for a duplicate, the stored one's state now. */
   state: DeliveryState;
@@ -97,38 +82,21 @@ export interface StoreOptions {
   retentionMs?: number;
   /** How long an insert may wait for others to share its commit, default 0 (just after this turn's I/O). */
   groupCommitMaxWaitMs?: number;
-  /**
-   * How long to wait for another process's write lock before giving up,
-   * default 1000: `insert` and the dispatcher's writes retry on a timer for
-   * this long; opening, `recover`, `requeue`, `requeueMatching` and a
-   * read-only store's reads wait in SQLite.
-   */
+  /** How long to wait for another process's write lock before giving up, default 1000 (see `mod.ts`). */
   busyTimeoutMs?: number;
   /** Open without write access (for `hookd deliveries` and `hookd show`); the schema must be current. */
   readOnly?: boolean;
-  /**
-   * Create the directory and the file when they are missing, default true.
-   * The command line passes false: a store it does not find is in another
-   * directory, and an empty new one would only hide that.
-   */
+  /** Create a missing directory and file, default true (false: a new empty store hides a wrong path). */
   create?: boolean;
   /**
-   * What an acknowledged insert survives (`HOOKD_SYNC`). `full` (the
-   * default): its commit is fsync'd (an fdatasync of the WAL) before
-   * `insert` resolves, so it survives a power cut. `normal`: committed to
-   * the operating system only, like SQLite's `synchronous=NORMAL` or
-   * PostgreSQL's `synchronous_commit=off`: it survives a crash of hookd,
-   * not one of the machine.
+   * What an acknowledged insert survives (`HOOKD_SYNC`): `full` (default), a
+   * power cut (the WAL is fdatasync'd before `insert` resolves); `normal`, a
+   * crash of hookd only (committed to the operating system).
    */
   sync?: "full" | "normal";
-  /**
-   * Checkpoints run in a worker thread, never on the event loop: it is
-   * started once about this many bytes were written to the WAL since the
-   * last checkpoint (default 4 MiB, SQLite's 1,000 pages), and checkpoints
-   * again after as many.
-   */
+  /** WAL bytes after which the checkpoint worker starts and checkpoints, default 4 MiB. */
   checkpointAfterBytes?: number;
-  /** The checkpoint worker ends after this long without a write, default 30 s: an idle daemon keeps no second isolate. */
+  /** The checkpoint worker ends after this long without a write, default 30 s. */
   checkpointQuietMs?: number;
   /** The clock, epoch milliseconds; for tests. */
   now?: () => number;
@@ -187,19 +155,12 @@ export interface RunRecord {
 }
 
 /** A delivery without its body, headers and run output. */
-export interface DeliverySummary {
+export interface DeliverySummary
+  extends Pick<NewDelivery, "endpoint" | "event" | "receivedAt" | "contentType"> {
   /** hookd's id: sortable by the time it was stored. */
   id: string;
-  /** The configured endpoint name. */
-  endpoint: string;
-  /** The sender's event type. */
-  event: string;
   /** The sender's delivery id, when it sent one. */
   sourceId: string | null;
-  /** When the request arrived, epoch milliseconds. */
-  receivedAt: number;
-  /** The request's Content-Type. */
-  contentType: string;
   /** The body's length in bytes. */
   bodySize: number;
   /** The hook command chosen when it arrived; null for `ignored`. */
@@ -227,13 +188,8 @@ export interface DeliverySummary {
 }
 
 /** A whole delivery, for `hookd show` and replays. */
-export interface DeliveryDetail extends DeliverySummary {
-  /** The stored request headers, signatures redacted. */
-  headers: Record<string, string>;
-  /** The raw body. */
-  body: Uint8Array;
-  /** The hook's time limit in milliseconds. */
-  timeoutMs: number;
+export interface DeliveryDetail
+  extends DeliverySummary, Pick<NewDelivery, "headers" | "body" | "timeoutMs"> {
   /** Failed runs since it was last queued. */
   failures: number;
   /** A queued retry waits until this time, epoch milliseconds; 0 when it need not wait. */
@@ -267,11 +223,7 @@ export interface ClaimedDelivery extends
   runId: number;
 }
 
-/**
- * A hook's process group: the group's id (its leader's pid) and the time the
- * leader was started. Together they name one process, even after its pid is
- * reused.
- */
+/** A hook's process group and its leader's start time: one process, even after its pid is reused. */
 export interface ProcessGroup {
   /** The process group's id. */
   pgid: number;
@@ -289,11 +241,7 @@ export interface RunningGroup extends ProcessGroup {
 
 /** What a claim may be bound by (see `Store.claim`). */
 export interface ClaimOptions {
-  /**
-   * Runs of the delivery's endpoint allowed at once across every instance
-   * sharing the store: the claim fails softly (null) when that many are
-   * running. Ignored by a store with one dispatcher (SQLite).
-   */
+  /** Runs of the endpoint allowed at once across instances (else null); SQLite ignores it. */
   concurrency?: number;
   /** The claim's lease, default the delivery's time limit plus the kill grace plus a margin. */
   leaseMs?: number;
@@ -310,7 +258,11 @@ export interface QueuedRef {
 }
 
 /** What a finished run did, as recorded. */
-export interface RunEnd {
+export interface RunEnd extends
+  Pick<
+    RunRecord,
+    "exitCode" | "signal" | "stdout" | "stderr" | "stdoutTruncated" | "stderrTruncated"
+  > {
   /** How it ended. */
   outcome: Exclude<RunOutcome, "running" | "interrupted">;
   /** When the hook really started, if later than the claim. */
@@ -319,18 +271,6 @@ export interface RunEnd {
   endedAt: number;
   /** How long it ran. */
   durationMs: number;
-  /** The shell's exit code, or null. */
-  exitCode: number | null;
-  /** The signal that ended it, or null. */
-  signal: string | null;
-  /** The start of its stdout. */
-  stdout: string;
-  /** The start of its stderr. */
-  stderr: string;
-  /** stdout was cut. */
-  stdoutTruncated: boolean;
-  /** stderr was cut. */
-  stderrTruncated: boolean;
   /** Why the hook could not run. */
   error?: string;
 }
@@ -345,12 +285,7 @@ export type NextState =
 
 /** Options for {@linkcode Store.requeue} and {@linkcode Store.requeueMatching}. */
 export interface RequeueOptions {
-  /**
-   * The hook to run now for a delivery (the configured one, which may differ
-   * from the one stored when it arrived); null: none, and it is skipped with
-   * `no hook`. Called inside the write transaction: keep it pure. Without
-   * it, the stored hook runs again.
-   */
+  /** The hook configured now for a delivery (null: skipped, `no hook`); pure, called in the write transaction. */
   hookFor?: (
     delivery: Pick<DeliverySummary, "id" | "endpoint" | "event" | "hook">,
   ) => string | null;
@@ -360,11 +295,7 @@ export interface RequeueOptions {
 export interface RequeueResult {
   /** Ids put back in the queue. */
   requeued: string[];
-  /**
-   * Ids left alone, with why: `unknown`, `queued`, `running` or `no hook`;
-   * `filtered` when the command line applied the filter configured now,
-   * with the failed condition as `detail`.
-   */
+  /** Ids left alone, with why; `filtered` (by the command line) with the failed condition as `detail`. */
   skipped: {
     id: string;
     reason: "unknown" | "queued" | "running" | "no hook" | "filtered";
@@ -399,9 +330,8 @@ export interface StoreStats {
 }
 
 /**
- * The store cannot do the work: the database is locked, the disk full or
- * read-only, or the store closed. The accept path answers 503 with
- * `Retry-After: retryAfterSeconds` so that the sender tries again.
+ * The store cannot do the work (locked, disk full or read-only, closed): the
+ * accept path answers 503 with `Retry-After: retryAfterSeconds`.
  */
 export class StoreUnavailableError extends Error {
   /** A suggested `Retry-After`, in seconds. */
@@ -420,10 +350,7 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/**
- * `openStore` with `create: false` found no database file. A kind of
- * {@linkcode StoreUnavailableError}, so callers that catch that still do.
- */
+/** `openStore` with `create: false` found no database file (a {@linkcode StoreUnavailableError}). */
 export class StoreMissingError extends StoreUnavailableError {
   /** The database file that does not exist. */
   readonly path: string;
@@ -448,10 +375,6 @@ export interface MinuteActivity {
   received: Partial<Record<DeliveryState, number>>;
   /** Hook runs that ended in this minute. */
   runs: number;
-  /**
-   * The median, 95th and 99th percentile of those runs' durations, in
-   * milliseconds, each the upper bound of its histogram bucket (at most 10%
-   * above the true value); null without runs.
-   */
+  /** Those runs' duration percentiles in ms, each its bucket's upper bound (≤10% above); null without runs. */
   durationMs: { p50: number; p95: number; p99: number } | null;
 }
