@@ -421,7 +421,11 @@ Deno.test({
       const { url } = await database(cluster);
       await using node = await startDaemon(instanceEnv(url, "health", { h: {} }));
       const health = async () => {
-        const response = await fetch(`${node.adminUrl}/healthz`);
+        const response = await fetch(`${node.adminUrl}/healthz`).catch((error) => {
+          throw new Error(`GET /healthz failed; the daemon said:\n${node.stderr()}`, {
+            cause: error,
+          });
+        });
         return { status: response.status, body: await response.json() };
       };
       assert.equal((await health()).status, 200);

