@@ -16,7 +16,7 @@ import {
   probeWritable,
 } from "./http/mod.ts";
 import { type Config, isLoopback, loadConfig, problemsOf, type UnixListen } from "./config/mod.ts";
-import { daemonLog, hookLog, setupLog } from "./log/mod.ts";
+import { daemonLog, hookLog, logUnhandledRejections, setupLog } from "./log/mod.ts";
 import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { replayOne } from "./cli/mod.ts";
@@ -382,6 +382,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   let logOptions = config.log;
   let logging = await setupLog(logOptions);
   const log = daemonLog();
+  const stopLoggingRejections = logUnhandledRejections();
   try {
     const tls = config.tls && {
       cert: await Deno.readTextFile(config.tls.certFile),
@@ -489,6 +490,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
     }
   } finally {
+    stopLoggingRejections();
     await logging[Symbol.asyncDispose]();
   }
 }

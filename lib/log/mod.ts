@@ -234,10 +234,20 @@ export function daemonLog(): Logger {
 }
 
 /**
- * Keep the process alive through a promise rejection nothing handled.
+ * Keep the daemon serving through a promise rejection nothing handled, as
+ * one error record on the daemon's logger instead of Deno ending the
+ * process. Every delivery is in the store, so an exit would lose nothing,
+ * but a failure in a library's background work (a database client's
+ * reconnect while PostgreSQL is down) must not stop intake or `/healthz`.
  *
  * @returns a function that stops doing so
  */
 export function logUnhandledRejections(): () => void {
-  return () => {};
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    const reason = event.reason instanceof Error ? event.reason.message : String(event.reason);
+    daemonLog().error("unexpected failure in background work; serving on", { error: reason });
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  return () => globalThis.removeEventListener("unhandledrejection", onRejection);
 }
