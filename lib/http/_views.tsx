@@ -234,10 +234,9 @@ export function DetailPage(props: DetailPageProps) {
         </dd>
         <dt>Verified by</dt>
         <dd>{d.verifiedBy ?? "–"}</dd>
-        <dt>Hook</dt>
+        {/* What was configured when it arrived; a run uses the hook configured when it starts. */}
+        <dt>Hook when accepted</dt>
         <dd class="mono">{d.hook ?? "(none: ignored)"}</dd>
-        <dt>Time limit</dt>
-        <dd>{formatMs(d.timeoutMs)}</dd>
         {d.supersededBy
           ? (
             <>
@@ -290,7 +289,7 @@ export function DetailPage(props: DetailPageProps) {
         ? (
           <>
             <h2>Earlier runs ({earlier.length})</h2>
-            {earlier.map((run) => <Run run={run} command={d.hook} now={props.now} />)}
+            {earlier.map((run) => <Run run={run} now={props.now} />)}
           </>
         )
         : null}
@@ -350,26 +349,24 @@ function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
   return (
     <>
       <h2>Latest run</h2>
-      {run
-        ? <Run run={run} command={d.hook} now={props.now} live={live} />
-        : (
-          <section class="run" data-live={live}>
-            <h3 data-field="outcome">Not run yet: {d.state}</h3>
-            <dl class="facts">
-              <dt>Exit</dt>
-              <dd data-field="exit">–</dd>
-              <dt>Duration</dt>
-              <dd data-field="duration">–</dd>
-            </dl>
-            <pre class="stdout" data-field="stdout" hidden></pre>
-            <pre class="stderr" data-field="stderr" hidden></pre>
-          </section>
-        )}
+      {run ? <Run run={run} now={props.now} live={live} /> : (
+        <section class="run" data-live={live}>
+          <h3 data-field="outcome">Not run yet: {d.state}</h3>
+          <dl class="facts">
+            <dt>Exit</dt>
+            <dd data-field="exit">–</dd>
+            <dt>Duration</dt>
+            <dd data-field="duration">–</dd>
+          </dl>
+          <pre class="stdout" data-field="stdout" hidden></pre>
+          <pre class="stderr" data-field="stderr" hidden></pre>
+        </section>
+      )}
     </>
   );
 }
 
-function Run(props: { run: RunRecord; command: string | null; now: number; live?: string }) {
+function Run(props: { run: RunRecord; now: number; live?: string }) {
   const { run, live } = props;
   return (
     <section class="run" data-attempt={run.attempt} data-live={live}>
@@ -377,8 +374,6 @@ function Run(props: { run: RunRecord; command: string | null; now: number; live?
         Run {run.attempt}: {run.outcome}
       </h3>
       <dl class="facts">
-        <dt>Command</dt>
-        <dd class="mono">{props.command ?? "–"}</dd>
         <dt>Started</dt>
         <dd>
           <Time ms={run.startedAt} now={props.now} />
