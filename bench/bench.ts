@@ -54,6 +54,7 @@ import {
   type ServerKind,
   startServer,
 } from "./_servers.ts";
+import { fmt, median } from "./_numbers.ts";
 
 /** The bench's settings. */
 export interface BenchOptions {
@@ -699,21 +700,6 @@ function accepted(load: LoadResult): number {
   return Object.entries(load.codes)
     .filter(([status]) => status.startsWith("2"))
     .reduce((sum, [, count]) => sum + count, 0);
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function fmt(n: number, digits: number): string {
-  if (!Number.isFinite(n)) return "–";
-  return n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 function mb(bytes: number): string {

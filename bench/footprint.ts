@@ -31,6 +31,7 @@ import { type Server, type ServerKind, startServer } from "./_servers.ts";
 import { HookCounter } from "./_hook_counter.ts";
 import { writeSection } from "./_sections.ts";
 import { DAEMON_FLAGS } from "../tests/harness.ts";
+import { fmt, median } from "./_numbers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PROBE = `${ROOT}bench/_footprint_probe.ts`;
@@ -369,21 +370,6 @@ function otherArgs(): string[] {
   return Deno.args.filter((a, i) =>
     !a.includes("footprint") && !(a === "--scenarios" && Deno.args[i + 1] === "footprint")
   );
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function fmt(n: number, digits: number): string {
-  if (!Number.isFinite(n)) return "–";
-  return n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 function mb(bytes: number): string {

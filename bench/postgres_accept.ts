@@ -20,6 +20,7 @@ import { signedPush } from "./_payload.ts";
 import { programVersion, type Server, startServer } from "./_servers.ts";
 import { startPostgres } from "../tests/postgres_cluster.ts";
 import { writeSection } from "./_sections.ts";
+import { median } from "./_numbers.ts";
 
 type Setup = "sqlite" | "postgres-1" | "postgres-2";
 const NAMES: Record<Setup, string> = {
@@ -35,12 +36,6 @@ interface Options {
   warmup: number;
   client: Client;
   out: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** One timed run of a setup: its servers up, a warm-up, the load split across them. */
