@@ -1,13 +1,8 @@
 /**
- * The shape most senders share: an HMAC of the raw body in one header, the
- * event and delivery id in a header or the JSON body. Such a provider is a
- * {@linkcode BodySender} declared in its own file and given to
- * {@linkcode bodyHmacProvider}, which verifies, names the delivery and
- * writes the same headers for `hookd sign`.
- *
- * Replays: only the body is signed (at most with a time inside it), so the
- * replay key is the body, unless `signedIdStopsReplays` says the body's
- * delivery id makes a replay a duplicate.
+ * The shape most senders share: an HMAC of the body in one header, the event
+ * and delivery id in a header or the JSON body, declared as a
+ * {@linkcode BodySender}. Only the body is signed, so it is the replay key,
+ * unless `signedIdStopsReplays`.
  *
  * @module
  */

@@ -1,7 +1,6 @@
 /**
- * Event names for the generic providers (`hmac`, `token`, `none`), taken
- * from a header or a dotted path into the JSON body, as the admin sets, and
- * the headers `hookd sign` adds for them.
+ * Event names for the generic providers (`hmac`, `token`, `none`), from a
+ * header or a dotted path into the JSON body, as the admin sets.
  *
  * @module
  */

@@ -1,14 +1,8 @@
 /**
- * Gitea, Forgejo and Gogs: one scheme under three header prefixes. The
- * signature is the hex HMAC-SHA256 of the JSON payload. With the form
- * content type the body is `payload=<urlencoded JSON>`, and the signature
- * is still over the JSON, not over the form bytes sent (Gitea and
- * Forgejo's `addDefaultHeaders` signs `t.PayloadContent`; Gogs signs
- * `JSONPayload()` before `req.Param("payload", …)`).
- *
- * Replays: nothing but the JSON is signed (no timestamp, no event, the
- * delivery id is a header of its own), so the replay key is the signed
- * JSON, never the form bytes, which a replay could encode differently.
+ * Gitea, Forgejo and Gogs: one scheme under three header prefixes. With the
+ * form content type the signature is still over the JSON inside `payload`
+ * (Gitea's `addDefaultHeaders`, Gogs' `JSONPayload()`), so that JSON, never
+ * the form bytes a replay could re-encode, is the replay key.
  *
  * @module
  */

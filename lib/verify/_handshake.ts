@@ -1,9 +1,7 @@
 /**
- * What the handshake senders share (Meta, Dropbox, Microsoft Graph): a
- * challenge read from the query string and echoed as plain text, and the
- * verify function that carries its handshake. The echo is unauthenticated
- * by each sender's design, so it is capped in length and sent as
- * `text/plain` with `nosniff`, never as something a browser would render.
+ * Handshakes (Meta, Dropbox, Microsoft Graph): a challenge from the query,
+ * echoed unauthenticated by each sender's design, so it is capped in length and
+ * sent as `text/plain` with `nosniff`, never as something a browser renders.
  *
  * @module
  */

@@ -1,8 +1,5 @@
 /**
- * HMAC helpers shared by the providers: keys are imported once, and a
- * single signature is checked with `crypto.subtle.verify`, which compares
- * in constant time (a list of them is compared to one MAC per key in
- * `_signatures.ts`).
+ * HMAC keys, imported once per endpoint, and the encodings senders write.
  *
  * @module
  */

@@ -1,7 +1,6 @@
 /**
- * Signatures written `algo=hex` in one header (`X-Hub-Signature`,
- * `X-Hub-Signature-256`). The same header name means SHA-1 at GitHub and
- * Gitea but SHA-256 at Bitbucket and Jira, so the prefix is read and
+ * `algo=hex` signature headers (`X-Hub-Signature`): the same name means SHA-1
+ * at GitHub but SHA-256 at Bitbucket and Jira, so the prefix is read and
  * checked against the hashes the endpoint accepts, never assumed.
  *
  * @module

@@ -1,16 +1,9 @@
 /**
- * Senders that write a timestamp and their signatures as `key=value`
- * entries of one header (Stripe `t=…,v1=…`, Paddle `ts=…;h1=…`, Calendly,
- * and PagerDuty, which signs no timestamp): each signature the hex
- * HMAC-SHA256 of `<timestamp><joiner><raw body>` under the secret as
- * written, the event and delivery id read from the JSON body. Such a
- * provider is a {@linkcode PairHeaderScheme} given to
- * {@linkcode pairHeaderProvider}.
- *
- * Replays: the event and delivery id come from the signed body, so a body
- * with its id has no replay key (deduping on the id is enough, and a signed
- * timestamp also makes it stale after `TOLERANCE`); a body without one
- * (Calendly sends none) has the body as its key.
+ * Senders that write `key=value` entries in one header (Stripe `t=…,v1=…`,
+ * Paddle `ts=…;h1=…`, Calendly, Mux; PagerDuty and CircleCI sign no time), each
+ * signature the hex HMAC-SHA256 of `<timestamp><joiner><body>`. Event and
+ * delivery id come from the signed body, so only a body without an id has a
+ * replay key.
  *
  * @module
  */

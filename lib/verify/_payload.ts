@@ -1,7 +1,7 @@
 /**
- * Reading a verified body: strict UTF-8 and JSON, the `.action` event rule,
- * dotted paths, and GitHub-style form bodies. Only called after the
- * signature holds, so parsing never runs on forged input.
+ * Reading a verified body (strict UTF-8 and JSON, dotted paths, forms) and
+ * the verdicts. Only called once the signature holds, so parsing never runs
+ * on forged input.
  *
  * @module
  */

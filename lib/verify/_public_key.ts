@@ -1,10 +1,8 @@
 /**
- * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256): keys are
- * imported once from a `PUBLIC_KEY` setting (and `PUBLIC_KEY_PREVIOUS`
- * while the sender's key is being replaced), signatures are brought into
- * the form WebCrypto verifies, and both sign `<timestamp><raw body>` with
- * the timestamp in a header of its own, so a provider of that shape is a
- * {@linkcode PublicKeyScheme} given to {@linkcode publicKeyProvider}.
+ * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256), declared as a
+ * {@linkcode PublicKeyScheme}: keys come from `PUBLIC_KEY` (and
+ * `PUBLIC_KEY_PREVIOUS` while the sender replaces it), and the signature covers
+ * `<timestamp><body>`.
  *
  * @module
  */

@@ -1,8 +1,7 @@
 /**
- * Senders that sign the URL they post to (Twilio, Square, HubSpot): hookd
- * may sit behind a proxy that rewrites it, so the URL configured at the
- * sender is a setting, `PUBLIC_URL`, and only the query string is taken
- * from the request as received.
+ * Senders that sign the URL they post to (Twilio, Square, HubSpot): behind a
+ * proxy hookd sees another URL, so the one set at the sender is `PUBLIC_URL`,
+ * and only the query is taken from the request.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * Typed provider settings, read once when an endpoint is built: a bad
- * value fails start-up with the variable named, never a request.
+ * Provider settings read when an endpoint is built: a bad value fails
+ * start-up with the variable named, never a request.
  *
  * @module
  */

@@ -1,11 +1,9 @@
 /**
- * Signature lists as the timestamped senders write them: `k=v` pairs split
- * by a comma (Stripe, PagerDuty), a semicolon (Paddle) or a space (Standard
- * Webhooks), where entries of an unknown version are skipped and several
- * entries of the known one are allowed (a sender rotating its secret signs
- * with both), up to {@linkcode MAX_SIGNATURES}. However many are listed, the
- * expected MAC is computed once per key and each listed signature compared
- * to it, so a long list costs comparisons, never MACs over the body.
+ * Signature lists (`k=v` or `v1,<sig>` entries) where entries of other
+ * versions are skipped and several of the known one are allowed (a sender
+ * rotating its secret signs with both), up to {@linkcode MAX_SIGNATURES}. The
+ * expected MAC is computed once per key, so a long list costs comparisons,
+ * never MACs over the body.
  *
  * @module
  */

@@ -1,7 +1,5 @@
 /**
- * The shape most senders share: an HMAC of the raw body in one header, hex
- * or base64, maybe behind a prefix. Providers of that shape are a few lines
- * of settings on top of {@linkcode verifyBodyHmac}.
+ * One HMAC of the body in one header, hex or base64, maybe behind a prefix.
  *
  * @module
  */

@@ -1,7 +1,6 @@
 /**
- * Replay windows for senders that sign a timestamp: the `TOLERANCE`
- * setting and the check that a signed time is recent, in both directions
- * (a clock ahead of ours is as suspect as one behind).
+ * Replay windows: a signed time must lie within `TOLERANCE` of now, in both
+ * directions (a clock ahead of ours is as suspect as one behind).
  *
  * @module
  */

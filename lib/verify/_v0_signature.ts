@@ -1,9 +1,6 @@
 /**
- * The scheme Slack and Zoom share: `v0=<hex>` in one header, the hex
- * HMAC-SHA256 of `v0:<timestamp>:<raw body>`, the timestamp in a header of
- * its own and held to the `TOLERANCE` window. The providers differ only in
- * header names and in what a verified body means, which they pass as a
- * {@linkcode V0Scheme}.
+ * The scheme Slack and Zoom share: `v0=<hex>`, the HMAC-SHA256 of
+ * `v0:<timestamp>:<body>`, the timestamp in its own header, held to `TOLERANCE`.
  *
  * @module
  */

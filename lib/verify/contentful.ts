@@ -1,20 +1,9 @@
 /**
- * Contentful (webhook request verification): `x-contentful-signature`, the
- * hex HMAC-SHA256 under the space's 64-character signing secret of the
- * canonical request Contentful's `@contentful/node-apps-toolkit` builds:
- * `POST`, the path, the signed headers and the raw body, joined by `\n`.
- * The path is the one configured at Contentful (`PUBLIC_PATH`, default the
- * path as received: set it when a proxy rewrites the path) plus the query
- * as received, encoded as the toolkit encodes it. The headers are those
- * `x-contentful-signed-headers` lists (names lower-case, values trimmed,
- * sorted, `name:value` joined by `;`), always including
- * `x-contentful-timestamp` (milliseconds, held to `TOLERANCE`) and the list
- * itself. The event is `X-Contentful-Topic`
- * (`ContentManagement.Entry.publish`), covered when the list names it.
- * Contentful sends no delivery id.
- *
- * Replays: stale after `TOLERANCE`; within it the body identifies a
- * delivery, so the replay key is the body.
+ * Contentful: `x-contentful-signature`, hex HMAC-SHA256 of the canonical
+ * request `@contentful/node-apps-toolkit` builds (method, path, the headers
+ * `x-contentful-signed-headers` lists, body). `PUBLIC_PATH` stands for the
+ * received path when a proxy rewrites it. The timestamp (ms) is held to
+ * `TOLERANCE`; within it the body is the replay key.
  *
  * @module
  */

@@ -1,21 +1,8 @@
 /**
- * Discord (interactions endpoint and webhook events): an Ed25519 signature
- * in `X-Signature-Ed25519` (hex) over `<X-Signature-Timestamp><raw body>`,
- * verified with the application's public key (`PUBLIC_KEY`, hex). There is
- * no shared secret. Discord probes endpoints with bad signatures and drops
- * those answering anything but 401, so every refusal here is a 401.
- *
- * PINGs are answered here: an interaction PING (`type` 1) with
- * `{"type":1}`, a webhook-event PING (`type` 0) with an empty 204.
- * Interactions are named after their type (`application_command`,
- * `message_component`, `application_command_autocomplete`,
- * `modal_submit`), delivery id the interaction `id`; webhook events are
- * named by `event.type` (`APPLICATION_AUTHORIZED`).
- *
- * Replays: the timestamp is signed, so a replay is stale after
- * `TOLERANCE`. Within it, an interaction is a duplicate by its signed `id`
- * (no replay key); a webhook event carries no id, so its replay key is the
- * body.
+ * Discord: Ed25519 (`X-Signature-Ed25519`, hex) of timestamp + body under the
+ * application's `PUBLIC_KEY`; PINGs are answered here. Discord probes endpoints
+ * with bad signatures and drops those answering anything but 401, so every
+ * refusal is a 401.
  *
  * @module
  */

@@ -1,16 +1,7 @@
 /**
- * GitHub: HMAC-SHA256 of the raw body in `X-Hub-Signature-256`
- * (`sha256=<hex>`), event in `X-GitHub-Event`, delivery id in
- * `X-GitHub-Delivery`. The legacy `X-Hub-Signature` (`sha1=<hex>`) is read
- * only when the endpoint sets `ALLOW_SHA1=true` and the SHA-256 header is
- * absent, for senders that still send only SHA-1. A form-encoded delivery
- * is signed as the raw form bytes; the hook gets the JSON from its
- * `payload` field.
- *
- * Replays: the signature covers neither a timestamp nor the event, and the
- * delivery id is a header of its own, so the replay key is the body as
- * sent: a captured delivery sent again, with any event or delivery header,
- * is a duplicate.
+ * GitHub: `X-Hub-Signature-256: sha256=<hex>` of the body. The SHA-1
+ * `X-Hub-Signature` is read only with `ALLOW_SHA1=true` and no SHA-256 header.
+ * A form delivery is signed as sent; the hook gets its `payload` JSON.
  *
  * @module
  */

@@ -1,27 +1,10 @@
 /**
- * GitLab authenticates a webhook in one of two ways, and each secret says
- * by its form which one it is:
- *
- * - a secret token, sent as is in `X-Gitlab-Token` and compared in
- *   constant time;
- * - a signing token `whsec_<base64>` (GitLab's signed webhooks): GitLab
- *   signs `<webhook-id>.<webhook-timestamp>.<body>` with HMAC-SHA256 under
- *   the decoded key and sends space-separated `v1,<base64>` entries in
- *   `webhook-signature`, the Standard Webhooks layout; `webhook-timestamp`
- *   must lie within `TOLERANCE` of now.
- *
- * `_SECRET` and `_SECRET_PREVIOUS` may be of either form, so an endpoint
- * can move from a token to a signing token by rotation. The event is the
- * body's `object_kind` (system hooks: `event_name`; else `X-Gitlab-Event`)
- * plus `object_attributes.action` (`merge_request.open`). The delivery id
- * of a signed delivery is the signed `webhook-id`; of a token-only one,
- * `Idempotency-Key`, which GitLab keeps across retries (nothing there is
- * signed).
- *
- * Replays: a signed delivery carries a signed id and timestamp, so a
- * replay is a duplicate within `TOLERANCE` and stale after: no replay
- * key. A token-only delivery signs nothing: whoever captured one holds the
- * token and can forge any delivery, so a replay key would add nothing.
+ * GitLab: each secret is either a token sent as is in `X-Gitlab-Token`
+ * (compared in constant time) or a `whsec_` signing token, with which GitLab
+ * signs as Standard Webhooks do. `_SECRET` and `_SECRET_PREVIOUS` may be of
+ * either kind, so an endpoint can rotate from one to the other. No replay key:
+ * a signed delivery has a signed id and time, and whoever captured a
+ * token-only one holds the token and can forge anything.
  *
  * @module
  */

@@ -1,13 +1,9 @@
 /**
- * The generic `hmac` provider: an HMAC of the raw body in a header the admin
- * names, with the hash, encoding and prefix the sender uses. `md5` is
- * accepted for senders that sign with nothing else (see `_md5.ts`): weak,
- * and never a choice for a new integration.
- *
- * Replays: only the body is signed (the event and delivery headers, when
- * set, are not; there is no signed time), so the replay key is the body: a
- * sender that posts byte-identical bodies for distinct events must put
- * something unique (a time, an id) in them.
+ * The generic `hmac` provider: an HMAC of the body in a header the admin
+ * names. `md5` is weak, accepted only for senders that sign with nothing else
+ * (WebCrypto lacks it: node:crypto computes it). With a SHA hash the body is
+ * the replay key: a sender posting identical bodies for distinct events must
+ * make them differ.
  *
  * @module
  */

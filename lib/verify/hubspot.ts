@@ -1,14 +1,7 @@
 /**
- * HubSpot (signature v3): `X-HubSpot-Signature-v3`, the base64
- * HMAC-SHA256 of `POST` + the request URI + the raw body + the
- * `X-HubSpot-Request-Timestamp` (milliseconds), under the app's client
- * secret. The URI is the one configured at HubSpot (`PUBLIC_URL`, with the
- * request's query string), with the characters HubSpot names
- * (`%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`) decoded. The time is
- * held to `TOLERANCE` (5 minutes, as HubSpot advises). HubSpot batches
- * events in an array: the event is their `subscriptionType` when all
- * agree (`contact.creation`), else `batch`; a workflow action's single
- * object gives its `subscriptionType`, else `webhook`. No delivery id.
+ * HubSpot v3: base64 HMAC-SHA256 of `POST` + URI + body + timestamp (ms, held
+ * to `TOLERANCE`), the URI being `PUBLIC_URL` plus the query with the
+ * characters HubSpot lists decoded.
  *
  * @module
  */

@@ -1,9 +1,8 @@
 /**
- * How deep JSON text nests, found by one bounded scan of its bytes before
- * any parse: a sender's body nested thousands deep costs V8's parser, and
- * anything that walks or indents it, far more than its size says. Used where
- * a body is read before it is authenticated (msgraph's `clientState`) and
- * where one is rendered (the deliveries page).
+ * How deep JSON text nests, found by one bounded scan before any parse: a
+ * body nested thousands deep costs V8's parser, and anything that walks or
+ * indents it, far more than its size says (msgraph's unauthenticated body, the
+ * deliveries page).
  *
  * @module
  */

@@ -1,20 +1,9 @@
 /**
- * Mailgun: the signature travels inside the body, not in a header. A JSON
- * webhook carries `signature: {timestamp, token, signature}`, the last an
- * HMAC-SHA256 (hex) of `<timestamp><token>` under the HTTP webhook signing
- * key; legacy form posts carry the same three fields at the top level.
- *
- * Mailgun signs only the timestamp and token, not the event, so a captured
- * signature block verifies under any other body. The token, random per
- * delivery and signed, is therefore the delivery id (as Mailgun advises:
- * cache it, refuse it again): a block reused within `TOLERANCE` is a
- * duplicate of the delivery first seen with it, whatever `event-data` says,
- * and after `TOLERANCE` it is stale. `event-data.id` is chosen by whoever
- * wrote the body and is not used. Event is `event-data.event`
- * (`delivered`, `opened`; `failed.permanent` / `failed.temporary` with
- * the severity).
- *
- * Replays: the token is a signed delivery id, so no replay key.
+ * Mailgun: the signature is in the body (`signature.{timestamp,token,signature}`,
+ * or top-level form fields), an HMAC-SHA256 of timestamp + token only. As the
+ * event is not signed, a captured block verifies under any body: the signed,
+ * per-delivery token is therefore the delivery id (a reuse is a duplicate within
+ * `TOLERANCE`, stale after), never the body's `event-data.id`.
  *
  * @module
  */

@@ -1,13 +1,7 @@
 /**
- * Meta (Facebook, Instagram, WhatsApp Cloud API): deliveries carry
- * `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw body
- * under the app secret. Before the first one, Meta verifies the endpoint
- * with `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`, which
- * is answered with the challenge only when the verify token (the
- * `VERIFY_TOKEN` setting, compared in constant time) matches. The event is
- * `<object>.<field>` (`whatsapp_business_account.messages`) when every
- * `entry[].changes[]` names the same field, else `<object>` (Messenger's
- * `entry[].messaging[]`, or a batch of mixed fields).
+ * Meta (Facebook, Instagram, WhatsApp): `X-Hub-Signature-256` of the body
+ * under the app secret. Meta's subscribe GET is echoed only when its
+ * `hub.verify_token` matches `VERIFY_TOKEN`.
  *
  * @module
  */

@@ -1,18 +1,10 @@
 /**
- * Microsoft Graph change notifications. Graph signs nothing: a
- * subscription carries a `clientState` chosen by its creator, which Graph
- * copies into every notification, so the secret is that value, compared in
- * constant time for each notification of the batch (one that does not
- * match refuses the whole POST). Creating or renewing a subscription makes
- * Graph POST `?validationToken=…`, answered within the request by echoing
- * the token as text/plain 200. Events: `change.<changeType>`
- * (`change.created`) when the batch agrees, else `change`;
- * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
- * lifecycle notifications. Since the secret is inside the body, the hook
- * and the store get the batch with every `clientState` replaced by
- * `[redacted]` (re-serialized JSON, not the bytes received). Before the
- * secret is checked the body gets only bounded work: a body nested deeper
- * than {@linkcode MAX_DEPTH} levels is refused 400 by a linear scan, never parsed.
+ * Microsoft Graph change notifications: Graph signs nothing, so the secret is
+ * the subscription's `clientState`, checked on every notification of a batch;
+ * the `?validationToken=` POST is echoed. As the secret is in the body, the
+ * hook and the store get the batch with each `clientState` `[redacted]`
+ * (re-serialized), and the unauthenticated body gets only bounded work: one
+ * nested deeper than {@linkcode MAX_DEPTH} is refused by a linear scan.
  *
  * @module
  */

@@ -1,9 +1,6 @@
 /**
- * The `none` provider: no authentication. It must be written out in the env
- * file, and every delivery it accepts is logged as unauthenticated.
- *
- * Replays: nothing is signed, so there is no replay key: anyone can send
- * anything.
+ * The `none` provider: no authentication. It must be written out in the env file,
+ * and every delivery it accepts is logged as unauthenticated.
  *
  * @module
  */

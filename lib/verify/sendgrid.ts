@@ -1,15 +1,7 @@
 /**
- * SendGrid (Twilio) Event Webhook: an ECDSA P-256 / SHA-256 signature in
- * `X-Twilio-Email-Event-Webhook-Signature` (base64 DER) over
- * `<X-Twilio-Email-Event-Webhook-Timestamp><raw body>`, verified with the
- * verification key SendGrid shows (`PUBLIC_KEY`, base64 SPKI). There is no
- * shared secret. The body is a batch of events: the event is their common
- * `event` (`delivered`, `open`), or `batch` when they differ; the delivery
- * id is `sg_event_id` when the batch holds one event.
- *
- * Replays: the timestamp is signed, so a replay is stale after
- * `TOLERANCE`. Within it, a one-event batch is a duplicate by its signed
- * `sg_event_id` (no replay key); a larger batch has the body as its key.
+ * SendGrid Event Webhook: ECDSA P-256 (base64 DER) over timestamp + body,
+ * checked with `PUBLIC_KEY`. A one-event batch is deduped by its signed
+ * `sg_event_id`; a larger one has the body as its replay key.
  *
  * @module
  */

@@ -1,14 +1,8 @@
 /**
- * Standard Webhooks (and Svix, which it grew from): `webhook-id`,
- * `webhook-timestamp` and `webhook-signature` (or the same under `svix-`),
- * the signature a space-separated list of `v1,<base64>` entries, each an
- * HMAC-SHA256 of `<id>.<timestamp>.<raw body>` under the secret's bytes:
- * the secret is base64 after an optional `whsec_` prefix. Other versions
- * (`v1a`, asymmetric) are skipped. Event from the JSON body (`type` unless
- * `EVENT_FIELD` says otherwise), delivery id `webhook-id`.
- *
- * Replays: the id and timestamp are signed, so a replay is a duplicate
- * within `TOLERANCE` and stale after: no replay key.
+ * Standard Webhooks (and Svix): `v1,<base64>` entries in `webhook-signature`
+ * (or `svix-signature`), each an HMAC-SHA256 of `<id>.<timestamp>.<body>`
+ * under the base64 secret (`whsec_` optional). Id and time are signed: no
+ * replay key.
  *
  * @module
  */

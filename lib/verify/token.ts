@@ -1,14 +1,8 @@
 /**
- * The `token` provider: a shared secret sent as is in a header (GitLab's
- * `X-Gitlab-Token`, Alertmanager's `Authorization: Bearer`), or, for
- * senders that cannot set headers, in a query parameter (`TOKEN_QUERY`).
- * Compared in constant time: both sides are MACed under a random key made
- * at start-up and `crypto.subtle.verify` compares the MACs. hookd logs a
- * request's path without its query and stores no URL, so a token in the
- * query reaches neither the log nor the store.
- *
- * Replays: nothing is signed; whoever captured a delivery holds the token
- * and can forge any delivery, so there is no replay key.
+ * The `token` provider: a shared secret in a header or, for senders that cannot
+ * set headers, a query parameter (hookd logs no query and stores no URL). Both
+ * sides are MACed under a random key made at start-up, so the compare is
+ * constant-time. Nothing is signed: no replay key.
  *
  * @module
  */

@@ -1,22 +1,10 @@
 /**
- * Twilio: `X-Twilio-Signature`, a base64 HMAC-SHA1 under the account's
- * auth token of the public URL Twilio posted to (the `PUBLIC_URL` setting
- * plus the request's query string) followed by every form parameter,
- * sorted by name, as name and value with no separators. A JSON body is
- * covered instead by a `bodySHA256` query parameter (hex SHA-256 of the
- * body) and the URL alone is signed. As Twilio's SDKs do, the URL is tried
- * both without a port and with the scheme's default port, since proxies
- * differ on which one Twilio saw.
- *
- * Twilio names no event: calls are `call.<CallStatus>`, messages
- * `message.<MessageStatus or SmsStatus>`, a JSON body its `type`, anything
- * else `webhook`. Delivery id is the `I-Twilio-Idempotency-Token` header.
- *
- * Replays: nothing signed names a delivery or a time, and the idempotency
- * token is a header, so the replay key is what Twilio signs after the
- * configured URL: the query string and the sorted parameters. Not the
- * form's bytes: a replay may reorder or re-encode the parameters under the
- * same signature.
+ * Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of `PUBLIC_URL` + query +
+ * the form parameters sorted by name (a JSON body is covered instead by the
+ * query's `bodySHA256`). As Twilio's SDKs do, the URL is tried with and without
+ * the default port, since proxies differ on which one Twilio saw. The replay key
+ * is the query and sorted parameters, not the form's bytes, which a replay may
+ * reorder or re-encode under the same signature.
  *
  * @module
  */

@@ -1,17 +1,9 @@
 /**
- * Twitch EventSub (webhook transport): `Twitch-Eventsub-Message-Signature`
- * is `sha256=<hex>`, the HMAC-SHA256 of message id + timestamp + raw body
- * under the subscription's secret. The timestamp is RFC 3339 (nanoseconds
- * included) and must lie within `TOLERANCE` (10 minutes by default, as
- * Twitch advises); the message id is the delivery id, so a retried
- * message is a duplicate. By `Twitch-Eventsub-Message-Type`:
- * `webhook_callback_verification` is answered with its challenge as
- * text/plain 200 (no hook runs), `notification` is the subscription type
- * (`channel.follow`), and `revocation` is stored as
- * `revocation.<subscription type>`, so it is logged and a hook may act on it.
- * The type header is not signed, so the signed body must agree with it
- * (`subscription.status`, and a `challenge` only in a verification): a
- * captured verification resent as a notification is refused 400.
+ * Twitch EventSub: `sha256=<hex>` of message id + timestamp (RFC 3339) + body,
+ * the time held to `TOLERANCE` (10m, as Twitch advises); the signed message id
+ * is the delivery id. The verification challenge is answered here. The message
+ * type header is not signed, so the signed body must agree with it: a captured
+ * verification resent as a notification is refused 400.
  *
  * @module
  */

@@ -1,8 +1,6 @@
 /**
- * The contract every provider module under `lib/verify/` fulfils: a spec the
- * config parser reads (which settings, whether a secret is needed) and a
- * factory that imports keys once and returns a pure verify function, with a
- * handshake for senders that must be answered before they sign anything.
+ * The contract every provider fulfils: a spec the config parser reads and a
+ * factory that imports keys once and returns a pure verify function.
  *
  * @module
  */

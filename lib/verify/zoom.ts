@@ -1,14 +1,8 @@
 /**
- * Zoom: `x-zm-signature: v0=<hex>`, an HMAC-SHA256 of
- * `v0:<x-zm-request-timestamp>:<raw body>` under the app's Secret Token.
- * The `endpoint.url_validation` challenge is answered here with
- * `{plainToken, encryptedToken}`, the token MACed (hex) under the secret
- * that verified the request. Event is the body's `event`
- * (`meeting.started`), delivery id `x-zm-trackingid`.
- *
- * Replays: stale after `TOLERANCE`; within it only the body identifies a
- * delivery (`x-zm-trackingid` is not signed), so the replay key is the
- * body.
+ * Zoom: `x-zm-signature: v0=<hex>` over `v0:<timestamp>:<body>`; the
+ * `endpoint.url_validation` challenge is answered with the token MACed under
+ * the secret that verified it. `x-zm-trackingid` is not signed, so the body is
+ * the replay key.
  *
  * @module
  */
