@@ -17,7 +17,22 @@ import type {
   Verdict,
   VerifyInput,
 } from "./types.ts";
-import { type HashName, MAC_LENGTHS, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  type HashName,
+  MAC_LENGTHS,
+  signEncoded,
+  tooManySignatures,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
+import {
+  type HubKeys,
+  importHubKeys,
+  signHub,
+  verifyBodyHmac,
+  verifyHubSignature,
+} from "./_signed.ts";
 import {
   acceptedBody,
   isRejected,
@@ -29,12 +44,8 @@ import {
   unlessSignedId,
   withAction,
 } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { type HubKeys, importHubKeys, signEncoded, signHub, verifyHubSignature } from "./_hub.ts";
-import { checkTimestamp, TOLERANCE_SETTING } from "./_timestamp.ts";
-import { readDuration } from "./_settings.ts";
+import { checkTimestamp, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
 import { withHandshake } from "./_handshake.ts";
-import { decodeAll, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {

@@ -8,7 +8,8 @@
  */
 
 import type { Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
+import { importHmacKeys, signEncoded } from "./_hmac.ts";
+import { verifyBodyHmac } from "./_signed.ts";
 import {
   formPayload,
   isForm,
@@ -18,8 +19,6 @@ import {
   singleHeader,
   withAction,
 } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
 
 /** The headers one forge writes. */
 export interface ForgeHeaders {

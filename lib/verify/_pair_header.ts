@@ -8,8 +8,16 @@
  * @module
  */
 
-import type { EndpointSettings, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import type { Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  tooManySignatures,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   isRejected,
   malformed,
@@ -20,16 +28,6 @@ import {
   unlessSignedId,
   withAction,
 } from "./_payload.ts";
-import {
-  decodeAll,
-  onlyValue,
-  type Pair,
-  parsePairs,
-  signedBytes,
-  tooManySignatures,
-  verifyAnyHmac,
-} from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** How one sender writes its signature header and names its deliveries. */
@@ -63,8 +61,6 @@ export interface PairHeaderScheme {
    * `malformed`, and no good signature is `no <key> signature in <header>`.
    */
   lenient?: boolean;
-  /** How the replay window is read when the verifier is built; `toleranceOf` unless set. */
-  tolerance?: (endpoint: EndpointSettings) => number;
   /** The `Content-Type` `hookd sign` writes; `application/json` unless set. */
   signContentType?: string;
 }
@@ -73,6 +69,23 @@ export interface PairHeaderScheme {
 interface Entries {
   timestamp?: string;
   candidates: Uint8Array[];
+}
+
+interface Pair {
+  key: string;
+  value: string;
+}
+
+/** The entries, or `undefined` when one has no `key=` (not this sender's format at all). */
+function strictPairs(text: string, separator: string): Pair[] | undefined {
+  const pairs: Pair[] = [];
+  for (const item of text.split(separator)) {
+    const entry = item.trim();
+    const at = entry.indexOf("=");
+    if (at <= 0) return undefined;
+    pairs.push({ key: entry.slice(0, at), value: entry.slice(at + 1) });
+  }
+  return pairs;
 }
 
 function lenientPairs(text: string, separator: string): Pair[] {
@@ -99,9 +112,11 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
     if (Number.isNaN(parseSeconds(timestamp))) return unauthorized("malformed timestamp");
     return { timestamp, candidates };
   }
-  const pairs = parsePairs(header, scheme.separator);
+  const pairs = strictPairs(header, scheme.separator);
   if (!pairs) return malformedHeader;
-  const timestamp = timestampKey === undefined ? undefined : onlyValue(pairs, timestampKey);
+  // A timestamp must appear exactly once.
+  const stamps = pairs.filter((pair) => pair.key === timestampKey);
+  const timestamp = stamps.length === 1 ? stamps[0].value : undefined;
   if (timestampKey !== undefined && Number.isNaN(parseSeconds(timestamp))) return malformedHeader;
   const candidates = signatures(pairs, scheme.signature);
   if (isRejected(candidates)) return candidates;
@@ -194,7 +209,7 @@ export function pairHeaderProvider(scheme: PairHeaderScheme): Provider {
     secret: "required",
     settings: stamped ? { TOLERANCE: TOLERANCE_SETTING } : {},
     async create(endpoint) {
-      const toleranceMs = stamped ? (scheme.tolerance ?? toleranceOf)(endpoint) : 0;
+      const toleranceMs = stamped ? toleranceOf(endpoint) : 0;
       const keys = await importHmacKeys(endpoint.secrets, "sha256");
       return (input) => verifyPairHeader(input, keys, toleranceMs, scheme);
     },

@@ -8,9 +8,8 @@
  */
 
 import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.ts";
-import { verifiedBy } from "./_hmac.ts";
+import { signedBytes, verifiedBy } from "./_hmac.ts";
 import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
-import { signedBytes } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /**

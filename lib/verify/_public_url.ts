@@ -8,7 +8,8 @@
 
 import type { EndpointSettings, SettingSpec } from "./types.ts";
 
-const URL_PARTS = /^https?:\/\/[^/:?#]+(?::\d+)?[^?#]*$/i;
+/** An http(s) URL without query or fragment: scheme, host, port, path. */
+export const URL_PARTS = /^(https?):\/\/([^/:?#]+)(?::(\d+))?([^?#]*)$/i;
 
 /**
  * The `PUBLIC_URL` setting of a sender.

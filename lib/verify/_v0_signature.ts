@@ -6,10 +6,15 @@
  */
 
 import type { EndpointSettings, Verdict, Verify, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, toleranceOf } from "./_timestamp.ts";
 
 /** One v0 sender: its headers and what a verified delivery means. */

@@ -7,7 +7,6 @@
 
 import type { Provider } from "./types.ts";
 import { pairHeaderProvider } from "./_pair_header.ts";
-import { readDuration } from "./_settings.ts";
 
 /** The `calendly` provider. */
 export const calendly: Provider = pairHeaderProvider({
@@ -22,5 +21,4 @@ export const calendly: Provider = pairHeaderProvider({
   withAction: true,
   keepContentType: true,
   lenient: true,
-  tolerance: (endpoint) => readDuration(endpoint, "TOLERANCE", "5m"),
 });

@@ -9,10 +9,15 @@
  */
 
 import type { Provider, SettingSpec, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import { acceptedBody, isRejected, malformed, requiredHeaders, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 import { rawQuery } from "./_public_url.ts";
 

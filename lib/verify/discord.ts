@@ -9,7 +9,7 @@
 
 import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
 import { parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
-import { decodeAll } from "./_signatures.ts";
+import { decodeAll } from "./_hmac.ts";
 import { ed25519KeyProblem, importEd25519Keys, publicKeyProvider } from "./_public_key.ts";
 
 const INTERACTIONS: Record<string, string> = {

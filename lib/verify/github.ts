@@ -16,8 +16,7 @@ import {
   singleHeader,
   withAction,
 } from "./_payload.ts";
-import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
-import { readFlag } from "./_settings.ts";
+import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_signed.ts";
 import { looksLikeForm } from "./_forge.ts";
 
 /**
@@ -67,9 +66,11 @@ export const github: Provider = {
     },
   },
   async create(endpoint) {
-    const hashes = readFlag(endpoint, "ALLOW_SHA1")
-      ? ["sha256", "sha1"] as const
-      : ["sha256"] as const;
+    const allowSha1 = endpoint.settings.ALLOW_SHA1 ?? "false";
+    if (allowSha1 !== "true" && allowSha1 !== "false") {
+      throw new Error(`${endpoint.prefix}ALLOW_SHA1 must be true or false: got ${allowSha1}`);
+    }
+    const hashes = allowSha1 === "true" ? ["sha256", "sha1"] as const : ["sha256"] as const;
     const keys = await importHubKeys(endpoint.secrets, hashes);
     return (input) => verifyGithub(input, keys);
   },

@@ -7,7 +7,14 @@
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   acceptedBody,
   isRejected,
@@ -16,8 +23,6 @@ import {
   requiredHeaders,
   unauthorized,
 } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 import { publicUrlSetting, rawQuery, readPublicUrl } from "./_public_url.ts";
 

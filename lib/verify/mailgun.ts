@@ -9,9 +9,8 @@
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { decodeAll, importHmacKeys, signedBytes, verifiedBy, verifyAnyHmac } from "./_hmac.ts";
 import { isForm, isRejected, parseJsonBody, readPath, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -6,8 +6,7 @@
  */
 
 import type { Provider } from "./types.ts";
-import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
-import { checkEventSettings } from "./_settings.ts";
+import { checkEventSettings, EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 
 /** The `none` provider. */
 export const none: Provider = {

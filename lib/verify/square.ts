@@ -8,7 +8,7 @@
 
 import type { Provider } from "./types.ts";
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
-import { signedBytes } from "./_signatures.ts";
+import { signedBytes } from "./_hmac.ts";
 import { publicUrlSetting, rawQuery, readPublicUrl } from "./_public_url.ts";
 
 /** The `square` provider. */

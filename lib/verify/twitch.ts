@@ -9,7 +9,14 @@
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   isRejected,
   malformed,
@@ -19,8 +26,6 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 const ID = "Twitch-Eventsub-Message-Id";

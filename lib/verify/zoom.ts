@@ -8,7 +8,7 @@
  */
 
 import type { Provider } from "./types.ts";
-import { encodeSignature, signHmac } from "./_hmac.ts";
+import { signHmac } from "./_hmac.ts";
 import { isRejected, malformed, parseJsonBody, readPath, singleHeader } from "./_payload.ts";
 import { TOLERANCE_SETTING } from "./_timestamp.ts";
 import { createV0Verifier, signV0, type V0Scheme } from "./_v0_signature.ts";
@@ -35,7 +35,7 @@ const SCHEME: V0Scheme = {
     if (event !== "endpoint.url_validation") return accepted;
     const plainToken = readPath(parsed.value, "payload.plainToken");
     if (!plainToken) return malformed("url_validation has no payload.plainToken");
-    const encryptedToken = encodeSignature(await signHmac(key, encoder.encode(plainToken)), "hex");
+    const encryptedToken = (await signHmac(key, encoder.encode(plainToken))).toHex();
     return { ...accepted, reply: { status: 200, body: { plainToken, encryptedToken } } };
   },
 };
