@@ -49,7 +49,6 @@ import { withHandshake } from "./_handshake.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {
-  /** The provider name. */
   name: string;
   /** One line for `hookd help`. */
   summary: string;
@@ -153,16 +152,7 @@ function eventOf(sender: BodySender, body: unknown): string | undefined {
   return eventField === undefined ? undefined : readPath(body, eventField);
 }
 
-/**
- * Verify a delivery of a body-signing sender.
- *
- * @param input the delivery
- * @param keys keys for each of the sender's hashes, current secret first
- * @param sender what the sender is
- * @param options the window for `timestampField`, and what the signature covers
- * @returns the verdict; 400 when the verified body names no event
- */
-export async function verifyBodySender(
+async function verifyBodySender(
   input: VerifyInput,
   keys: HubKeys,
   sender: BodySender,
@@ -210,16 +200,7 @@ export async function verifyBodySender(
   });
 }
 
-/**
- * The headers a body-signing sender sends with a body, signed with one secret.
- *
- * @param endpoint the endpoint, whose current secret signs
- * @param body the bytes to sign
- * @param options the event and delivery id to claim, the URL posted to
- * @param sender what the sender is
- * @returns the headers, `Content-Type` first
- */
-export async function signBodySender(
+async function signBodySender(
   endpoint: EndpointSettings,
   body: Uint8Array,
   options: SignOptions,
@@ -246,9 +227,6 @@ export async function signBodySender(
 /**
  * The provider for a body-signing sender: a required secret, `TOLERANCE`
  * when the body carries a signed time, and `hookd sign`.
- *
- * @param sender what the sender is
- * @returns the provider
  *
  * @example
  * ```ts

@@ -32,7 +32,6 @@ import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./
 
 /** How one sender writes its signature header and names its deliveries. */
 export interface PairHeaderScheme {
-  /** The provider name. */
   name: string;
   /** One line for `hookd help`. */
   summary: string;
@@ -65,7 +64,6 @@ export interface PairHeaderScheme {
   signContentType?: string;
 }
 
-/** What a signature header holds, once read. */
 interface Entries {
   timestamp?: string;
   candidates: Uint8Array[];
@@ -126,15 +124,6 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
   return { timestamp, candidates };
 }
 
-/**
- * Verify a delivery of a pair-header sender with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @param toleranceMs the replay window either way (unused without a timestamp)
- * @param scheme how the sender writes its header
- * @returns the verdict; event and delivery id come from the body
- */
 async function verifyPairHeader(
   input: VerifyInput,
   keys: readonly CryptoKey[],
@@ -180,9 +169,6 @@ async function verifyPairHeader(
 /**
  * The provider for a pair-header sender: a required secret, `TOLERANCE`
  * when a timestamp is signed, and `hookd sign` writing one signature.
- *
- * @param scheme how the sender writes its header
- * @returns the provider
  *
  * @example
  * ```ts

@@ -10,7 +10,7 @@
 import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
 import { parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
 import { decodeAll } from "./_hmac.ts";
-import { ed25519KeyProblem, importEd25519Keys, publicKeyProvider } from "./_public_key.ts";
+import { publicKeyProvider } from "./_public_key.ts";
 
 const INTERACTIONS: Record<string, string> = {
   "2": "application_command",
@@ -24,13 +24,6 @@ function refused(reason: string): Rejected {
   return { ok: false, status: 401, reason, outcome: "rejected.malformed" };
 }
 
-/**
- * Name a verified Discord request.
- *
- * @param input the delivery
- * @param by which key verified it
- * @returns the verdict; every refusal is a 401, PINGs carry their reply
- */
 function discordVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if ("ok" in parsed) return refused(parsed.reason);
@@ -79,8 +72,16 @@ export const discord: Provider = publicKeyProvider({
     "Discord: X-Signature-Ed25519 over timestamp+body with the app's PUBLIC_KEY, answers PING",
   keyHelp: "the application's Public Key (64 hex characters, General Information page)",
   previousKeyHelp: "a previous public key, accepted while switching applications",
-  keyProblem: ed25519KeyProblem,
-  importKeys: importEd25519Keys,
+  keyProblem: (value) =>
+    /^[0-9a-fA-F]{64}$/.test(value.trim())
+      ? undefined
+      : "is not an Ed25519 public key: copy the 64 hex characters of the application's Public Key",
+  keyImport: {
+    format: "raw",
+    algorithm: { name: "Ed25519" },
+    bytes: (value) => Uint8Array.fromHex(value.trim()),
+  },
+  invalidKey: "is not a valid Ed25519 public key: copy it again",
   signatureHeader: "X-Signature-Ed25519",
   timestampHeader: "X-Signature-Timestamp",
   algorithm: { name: "Ed25519" },

@@ -9,15 +9,18 @@
 import type { Accepted, Provider, Verdict, VerifyInput } from "./types.ts";
 import { isRejected, parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
 import { decodeSignature } from "./_hmac.ts";
-import { derToP1363, importEcdsaKeys, publicKeyProvider, spkiKeyProblem } from "./_public_key.ts";
+import { derToP1363, publicKeyProvider } from "./_public_key.ts";
 
-/**
- * Name a verified SendGrid batch.
- *
- * @param input the delivery
- * @param by which key verified it
- * @returns the verdict: the batch's common event, or `batch`
- */
+/** An SPKI key as senders hand it out: base64 DER, or the same inside PEM armour. */
+function spkiBytes(value: string): Uint8Array | undefined {
+  const bytes = decodeSignature(
+    value.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, ""),
+    "base64",
+  );
+  return bytes?.length ? bytes : undefined;
+}
+
+/** The batch's common event, or `batch`. */
 function sendgridVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
@@ -41,8 +44,17 @@ export const sendgrid: Provider = publicKeyProvider({
   summary: "SendGrid Event Webhook: ECDSA P-256 signature over timestamp+body with PUBLIC_KEY",
   keyHelp: "the Event Webhook verification key (base64), from Mail Settings > Event Webhook",
   previousKeyHelp: "the previous verification key, accepted while SendGrid switches",
-  keyProblem: spkiKeyProblem,
-  importKeys: importEcdsaKeys,
+  keyProblem: (value) =>
+    spkiBytes(value)
+      ? undefined
+      : "is not a base64 public key: copy the verification key the sender shows",
+  keyImport: {
+    format: "spki",
+    algorithm: { name: "ECDSA", namedCurve: "P-256" },
+    bytes: (value) => spkiBytes(value)!,
+  },
+  invalidKey:
+    "is not an ECDSA P-256 public key: copy the verification key the sender shows (base64)",
   signatureHeader: "X-Twilio-Email-Event-Webhook-Signature",
   timestampHeader: "X-Twilio-Email-Event-Webhook-Timestamp",
   repeated: "signature header sent more than once",
