@@ -15,6 +15,7 @@ import type {
   SettingSpec,
   SignOptions,
   Verdict,
+  Verify,
   VerifyInput,
 } from "./types.ts";
 import {
@@ -45,7 +46,6 @@ import {
   withAction,
 } from "./_payload.ts";
 import { checkTimestamp, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
-import { withHandshake } from "./_handshake.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {
@@ -255,9 +255,10 @@ export function bodyHmacProvider(sender: BodySender): Provider {
       const tolerance = sender.timestampField ? readDuration(endpoint, "TOLERANCE", "5m") : 0;
       const covered = sender.covers?.(endpoint) ?? ((_url, body) => body);
       const keys = await importHubKeys(endpoint.secrets, hashes(sender));
-      const verify = (input: VerifyInput) =>
+      const verify: Verify = (input) =>
         verifyBodySender(input, keys, sender, { toleranceMs: tolerance, covered });
-      return sender.handshake ? withHandshake(verify, await sender.handshake(endpoint)) : verify;
+      if (sender.handshake) verify.handshake = await sender.handshake(endpoint);
+      return verify;
     },
     sign(endpoint, body, options) {
       return signBodySender(endpoint, body, options, sender);

@@ -44,9 +44,6 @@ const PUBLIC_PATH: SettingSpec = {
  * (only up to a second `?`) escaped as a component, then the whole
  * encoded with `encodeURI`.
  *
- * @param path the path, optionally with `?query`
- * @returns the encoded path
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -66,15 +63,8 @@ export function contentfulPath(path: string): string {
   }
 }
 
-/**
- * The canonical request's bytes: method, path, headers and body.
- *
- * @param path the encoded path ({@linkcode contentfulPath})
- * @param headers the signed headers, names lower-case, values trimmed, the timestamp and list included
- * @param body the raw body
- * @returns what the signature covers
- */
-export function canonicalRequest(
+/** What the signature covers: method, encoded path, the signed headers, body. */
+function canonicalRequest(
   path: string,
   headers: Record<string, string>,
   body: Uint8Array,
@@ -83,16 +73,8 @@ export function canonicalRequest(
   return signedBytes(`POST\n${path}\n${lines}\n`, body);
 }
 
-/**
- * Verify a Contentful delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @param options `publicPath` (the path configured at Contentful, or
- *   `undefined` for the path as received) and `toleranceMs`
- * @returns the verdict; event is `X-Contentful-Topic`
- */
-export async function verifyContentful(
+/** `publicPath` is the path configured at Contentful, or `undefined` for the path as received. */
+async function verifyContentful(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   options: { publicPath?: string; toleranceMs: number },

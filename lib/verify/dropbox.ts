@@ -10,13 +10,8 @@ import type { HandshakeInput, HandshakeReply, Provider, Rejected } from "./types
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { echoChallenge, queryOf } from "./_handshake.ts";
 
-/**
- * Answer Dropbox's verification request.
- *
- * @param input the request
- * @returns the challenge for a GET (400 without one); `undefined` otherwise
- */
-export function dropboxHandshake(
+/** The challenge for a GET (400 without one); anything else is a delivery. */
+function dropboxHandshake(
   input: HandshakeInput,
 ): Promise<HandshakeReply | Rejected | undefined> {
   if (input.method !== "GET") return Promise.resolve(undefined);

@@ -19,14 +19,8 @@ import {
 import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_signed.ts";
 import { looksLikeForm } from "./_forge.ts";
 
-/**
- * Verify a GitHub delivery with already-imported keys.
- *
- * @param input the delivery
- * @param keys SHA-256 keys, and SHA-1 keys only when SHA-1 is allowed
- * @returns the verdict; event is `X-GitHub-Event` plus `.action`
- */
-export async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
+/** `keys` holds SHA-1 keys only when SHA-1 is allowed. */
+async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
   // A present SHA-256 header is always the one judged: a bad one is never
   // rescued by a SHA-1 header sent beside it.
   const strong = input.headers.has("x-hub-signature-256") || !keys.sha1;

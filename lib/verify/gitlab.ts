@@ -113,7 +113,7 @@ function gitlabEvent(payload: unknown, header: string | null | undefined): strin
   return kind && action ? `${kind}.${action}` : kind;
 }
 
-/** A signed delivery is judged by its signature, a token-only one by its token, whichever secret matches first in order. */
+/** A signed delivery is judged by its signature, a token-only one by its token. */
 async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Promise<Verdict> {
   let index = -1;
   let failure: Rejected | undefined;

@@ -44,11 +44,8 @@ const DECODED: Record<string, string> = {
 };
 
 /**
- * The request URI as HubSpot signs it.
- *
- * @param publicUrl the URL configured at HubSpot
- * @param query the request's query string as sent, `?` included
- * @returns the URI with HubSpot's listed characters decoded
+ * The request URI as HubSpot signs it: `PUBLIC_URL`, the query as sent, the
+ * characters HubSpot lists decoded.
  *
  * @example
  * ```ts
@@ -71,16 +68,7 @@ function eventOf(payload: unknown): string {
   return types.size === 1 && only !== undefined ? only : "batch";
 }
 
-/**
- * Verify a HubSpot v3 delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys of the client secret, current first
- * @param publicUrl the URL configured at HubSpot
- * @param toleranceMs the replay window, either way
- * @returns the verdict
- */
-export async function verifyHubspot(
+async function verifyHubspot(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   publicUrl: string,

@@ -10,14 +10,8 @@ import { readPath } from "./_payload.ts";
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
 
-/**
- * The event name of an IP Fabric body.
- *
- * @param payload the parsed body
- * @returns `<type>.<action>.<status>` (the parts present), or `undefined`
- *   without a `type`
- */
-export function ipfabricEvent(payload: unknown): string | undefined {
+/** `<type>.<action>.<status>`, the parts present; none without a `type`. */
+function ipfabricEvent(payload: unknown): string | undefined {
   const parts = ["type", "action", "status"].map((key) => readPath(payload, key));
   return parts[0] ? parts.filter(Boolean).join(".") : undefined;
 }

@@ -15,10 +15,6 @@ const QUOTE = 0x22, BACKSLASH = 0x5c;
  * inside strings aside. One pass over the bytes that stops as soon as the
  * answer is yes; it does not check that the text is JSON (the parse does).
  *
- * @param body the raw bytes
- * @param max the deepest nesting allowed
- * @returns true when some value sits deeper than `max`
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

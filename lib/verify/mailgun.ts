@@ -52,16 +52,7 @@ function formFields(body: Uint8Array): Fields | undefined {
   };
 }
 
-/**
- * Verify a Mailgun delivery with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current signing key first
- * @param toleranceMs the replay window either way
- * @returns the verdict; event is `event-data.event`, delivery id the
- *   signed token
- */
-export async function verifyMailgun(
+async function verifyMailgun(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   toleranceMs: number,

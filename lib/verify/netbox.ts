@@ -12,13 +12,7 @@ import { readPath } from "./_payload.ts";
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
 
-/**
- * The event name of a NetBox body.
- *
- * @param payload the parsed body
- * @returns `<model>.<event>`, or `undefined` when either is missing
- */
-export function netboxEvent(payload: unknown): string | undefined {
+function netboxEvent(payload: unknown): string | undefined {
   const model = readPath(payload, "object_type")?.split(".").at(-1) ??
     readPath(payload, "model");
   const event = readPath(payload, "event");

@@ -36,10 +36,8 @@ const TYPE = "Twitch-Eventsub-Message-Type";
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
- * Read an RFC 3339 timestamp as Twitch writes it, nanoseconds included.
- *
- * @param text the header value
- * @returns seconds since the epoch (fractional), or `NaN` when not RFC 3339
+ * Read an RFC 3339 timestamp as Twitch writes it, nanoseconds included:
+ * seconds since the epoch (fractional), or `NaN` when not RFC 3339.
  *
  * @example
  * ```ts
@@ -57,15 +55,7 @@ export function parseRfc3339(text: string): number {
   return Number.isNaN(ms) ? NaN : ms / 1000;
 }
 
-/**
- * Verify a Twitch EventSub message.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys of the subscription secret, current first
- * @param toleranceMs the replay window, either way
- * @returns the verdict; a verification request carries its challenge as the reply
- */
-export async function verifyTwitch(
+async function verifyTwitch(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   toleranceMs: number,

@@ -15,10 +15,8 @@ const SIGNATURE = "X-WC-Webhook-Signature";
 const PING = /^webhook_id=\d{1,20}$/;
 
 /**
- * Whether a request is WooCommerce's unsigned creation ping.
- *
- * @param input the request
- * @returns true for a body of `webhook_id=<digits>` without a signature header
+ * Whether a request is WooCommerce's unsigned creation ping: a body of
+ * `webhook_id=<digits>` without a signature header.
  *
  * @example
  * ```ts
