@@ -1,13 +1,8 @@
 /**
- * The shape most senders share: an HMAC of the raw body in one header, the
- * event and delivery id in a header or the JSON body. Such a provider is a
- * {@linkcode BodySender} declared in its own file and given to
- * {@linkcode bodyHmacProvider}, which verifies, names the delivery and
- * writes the same headers for `hookd sign`.
- *
- * Replays: only the body is signed (at most with a time inside it), so the
- * replay key is the body, unless `signedIdStopsReplays` says the body's
- * delivery id makes a replay a duplicate.
+ * The shape most senders share: an HMAC of the body in one header, the event
+ * and delivery id in a header or the JSON body, declared as a
+ * {@linkcode BodySender}. Only the body is signed, so it is the replay key,
+ * unless `signedIdStopsReplays`.
  *
  * @module
  */
@@ -20,9 +15,25 @@ import type {
   SettingSpec,
   SignOptions,
   Verdict,
+  Verify,
   VerifyInput,
 } from "./types.ts";
-import { type HashName, MAC_LENGTHS, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  type HashName,
+  MAC_LENGTHS,
+  signEncoded,
+  tooManySignatures,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
+import {
+  type HubKeys,
+  importHubKeys,
+  signHub,
+  verifyBodyHmac,
+  verifyHubSignature,
+} from "./_signed.ts";
 import {
   acceptedBody,
   isRejected,
@@ -34,16 +45,10 @@ import {
   unlessSignedId,
   withAction,
 } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { type HubKeys, importHubKeys, signEncoded, signHub, verifyHubSignature } from "./_hub.ts";
-import { checkTimestamp, TOLERANCE_SETTING } from "./_timestamp.ts";
-import { readDuration } from "./_settings.ts";
-import { withHandshake } from "./_handshake.ts";
-import { decodeAll, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
+import { checkTimestamp, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {
-  /** The provider name. */
   name: string;
   /** One line for `hookd help`. */
   summary: string;
@@ -147,16 +152,7 @@ function eventOf(sender: BodySender, body: unknown): string | undefined {
   return eventField === undefined ? undefined : readPath(body, eventField);
 }
 
-/**
- * Verify a delivery of a body-signing sender.
- *
- * @param input the delivery
- * @param keys keys for each of the sender's hashes, current secret first
- * @param sender what the sender is
- * @param options the window for `timestampField`, and what the signature covers
- * @returns the verdict; 400 when the verified body names no event
- */
-export async function verifyBodySender(
+async function verifyBodySender(
   input: VerifyInput,
   keys: HubKeys,
   sender: BodySender,
@@ -204,16 +200,7 @@ export async function verifyBodySender(
   });
 }
 
-/**
- * The headers a body-signing sender sends with a body, signed with one secret.
- *
- * @param endpoint the endpoint, whose current secret signs
- * @param body the bytes to sign
- * @param options the event and delivery id to claim, the URL posted to
- * @param sender what the sender is
- * @returns the headers, `Content-Type` first
- */
-export async function signBodySender(
+async function signBodySender(
   endpoint: EndpointSettings,
   body: Uint8Array,
   options: SignOptions,
@@ -240,9 +227,6 @@ export async function signBodySender(
 /**
  * The provider for a body-signing sender: a required secret, `TOLERANCE`
  * when the body carries a signed time, and `hookd sign`.
- *
- * @param sender what the sender is
- * @returns the provider
  *
  * @example
  * ```ts
@@ -271,9 +255,10 @@ export function bodyHmacProvider(sender: BodySender): Provider {
       const tolerance = sender.timestampField ? readDuration(endpoint, "TOLERANCE", "5m") : 0;
       const covered = sender.covers?.(endpoint) ?? ((_url, body) => body);
       const keys = await importHubKeys(endpoint.secrets, hashes(sender));
-      const verify = (input: VerifyInput) =>
+      const verify: Verify = (input) =>
         verifyBodySender(input, keys, sender, { toleranceMs: tolerance, covered });
-      return sender.handshake ? withHandshake(verify, await sender.handshake(endpoint)) : verify;
+      if (sender.handshake) verify.handshake = await sender.handshake(endpoint);
+      return verify;
     },
     sign(endpoint, body, options) {
       return signBodySender(endpoint, body, options, sender);

@@ -1,12 +1,11 @@
 /**
- * Event names for the generic providers (`hmac`, `token`, `none`), taken
- * from a header or a dotted path into the JSON body, as the admin sets, and
- * the headers `hookd sign` adds for them.
+ * Event names for the generic providers (`hmac`, `token`, `none`), from a
+ * header or a dotted path into the JSON body, as the admin sets.
  *
  * @module
  */
 
-import type { Accepted, Rejected, SettingSpec, SignOptions } from "./types.ts";
+import type { Accepted, EndpointSettings, Rejected, SettingSpec, SignOptions } from "./types.ts";
 import { isRejected, malformed, parseJsonBody, readPath, singleHeader } from "./_payload.ts";
 
 /** The settings every generic provider reads for the event and the id. */
@@ -20,12 +19,8 @@ export const EVENT_SETTINGS: Record<string, SettingSpec> = {
 export const FALLBACK_EVENT = "webhook";
 
 /**
- * Build the accepted verdict of a generic provider.
+ * The accepted verdict of a generic provider, named as its settings say.
  *
- * @param headers the request headers
- * @param body the raw body
- * @param settings the endpoint's settings (`EVENT_HEADER`, `EVENT_FIELD`, `DELIVERY_HEADER`)
- * @param verifiedBy what verified it
  * @returns the verdict; a 400 when `EVENT_FIELD` is set and the body is not JSON
  */
 export function genericAccept(
@@ -59,20 +54,18 @@ export function genericAccept(
   };
 }
 
-/** A check that only one of `EVENT_HEADER` and `EVENT_FIELD` is set. */
-export function eventSettingsProblem(settings: Record<string, string>): string | undefined {
-  return settings.EVENT_HEADER && settings.EVENT_FIELD
-    ? "EVENT_HEADER and EVENT_FIELD are both set: keep one"
-    : undefined;
+/**
+ * Refuse `EVENT_HEADER` and `EVENT_FIELD` both set on a generic provider.
+ *
+ * @throws {Error} naming the variables
+ */
+export function checkEventSettings(endpoint: EndpointSettings): void {
+  if (endpoint.settings.EVENT_HEADER && endpoint.settings.EVENT_FIELD) {
+    throw new Error(`${endpoint.prefix}EVENT_HEADER and EVENT_FIELD are both set: keep one`);
+  }
 }
 
-/**
- * The event and delivery headers a generic sender would send.
- *
- * @param settings the endpoint's settings (`EVENT_HEADER`, `DELIVERY_HEADER`)
- * @param options the event and delivery id to claim
- * @returns the headers; empty when the endpoint names neither header
- */
+/** The event and delivery headers a generic sender would send, as its settings name them. */
 export function genericSignHeaders(
   settings: Record<string, string>,
   options: SignOptions,

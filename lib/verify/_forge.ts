@@ -1,20 +1,15 @@
 /**
- * Gitea, Forgejo and Gogs: one scheme under three header prefixes. The
- * signature is the hex HMAC-SHA256 of the JSON payload. With the form
- * content type the body is `payload=<urlencoded JSON>`, and the signature
- * is still over the JSON, not over the form bytes sent (Gitea and
- * Forgejo's `addDefaultHeaders` signs `t.PayloadContent`; Gogs signs
- * `JSONPayload()` before `req.Param("payload", …)`).
- *
- * Replays: nothing but the JSON is signed (no timestamp, no event, the
- * delivery id is a header of its own), so the replay key is the signed
- * JSON, never the form bytes, which a replay could encode differently.
+ * Gitea, Forgejo and Gogs: one scheme under three header prefixes. With the
+ * form content type the signature is still over the JSON inside `payload`
+ * (Gitea's `addDefaultHeaders`, Gogs' `JSONPayload()`), so that JSON, never
+ * the form bytes a replay could re-encode, is the replay key.
  *
  * @module
  */
 
-import type { Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys } from "./_hmac.ts";
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { importHmacKeys, signEncoded } from "./_hmac.ts";
+import { verifyBodyHmac } from "./_signed.ts";
 import {
   formPayload,
   isForm,
@@ -24,8 +19,6 @@ import {
   singleHeader,
   withAction,
 } from "./_payload.ts";
-import { verifyBodyHmac } from "./_signed.ts";
-import { signEncoded } from "./_hub.ts";
 
 /** The headers one forge writes. */
 export interface ForgeHeaders {
@@ -42,22 +35,12 @@ const decoder = new TextDecoder();
 /**
  * Whether a body to sign is a form with a `payload` field rather than JSON;
  * `hookd sign` is handed a file, not a content type.
- *
- * @param body the bytes to sign
  */
 export function looksLikeForm(body: Uint8Array): boolean {
   return decoder.decode(body.subarray(0, 8)) === "payload=";
 }
 
-/**
- * Verify a Gitea-family delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @param names the forge's header names
- * @returns the verdict; event is the event header plus `.action`
- */
-export async function verifyForge(
+async function verifyForge(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   names: ForgeHeaders,
@@ -71,7 +54,7 @@ export async function verifyForge(
     hash: "sha256",
     encoding: "hex",
   });
-  if ("ok" in checked) return checked;
+  if (isRejected(checked)) return checked;
 
   const event = singleHeader(input.headers, names.event);
   if (!event) return malformed(`missing ${names.event}`);
@@ -89,49 +72,14 @@ export async function verifyForge(
   };
 }
 
-/**
- * The headers a Gitea-family forge sends with a body; a form body is
- * signed over its decoded `payload`, as the forge does.
- *
- * @param secret the current secret
- * @param body the bytes to send
- * @param options what to claim
- * @param names the forge's header names
- * @returns the headers
- */
-export async function signForge(
-  secret: string,
-  body: Uint8Array,
-  options: SignOptions,
-  names: ForgeHeaders,
-): Promise<Record<string, string>> {
-  const form = looksLikeForm(body);
-  const signed = form ? formPayload(body) : body;
-  if (isRejected(signed)) throw new Error(`Cannot sign the form: ${signed.reason}`);
-  return {
-    "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json",
-    [names.event]: options.event ?? "push",
-    [names.delivery]: options.deliveryId ?? crypto.randomUUID(),
-    [names.signature]: await signEncoded(secret, "sha256", signed, "hex"),
-  };
-}
-
-/**
- * The header names of a forge, `X-<Forge>-Signature`, `-Event` and `-Delivery`.
- *
- * @param forge the forge as its headers spell it, e.g. `Gitea`
- * @returns the names
- */
+/** The header names of a forge (`Gitea`): `X-Gitea-Signature`, `-Event` and `-Delivery`. */
 export function forgeHeaders(forge: string): ForgeHeaders {
   const name = (part: string) => `X-${forge}-${part}`;
   return { signature: name("Signature"), event: name("Event"), delivery: name("Delivery") };
 }
 
 /**
- * The provider of a Gitea-family forge.
- *
- * @param forge the forge as its headers spell it, e.g. `Gitea`
- * @returns the provider, named in lower case
+ * The provider of a Gitea-family forge, named as its headers spell it (`Gitea`).
  *
  * @example
  * ```ts
@@ -152,8 +100,17 @@ export function forgeProvider(forge: string): Provider {
       const keys = await importHmacKeys(endpoint.secrets, "sha256");
       return (input) => verifyForge(input, keys, names);
     },
-    sign(endpoint, body, options) {
-      return signForge(endpoint.secrets[0], body, options, names);
+    async sign(endpoint, body, options) {
+      // A form body is signed over its decoded `payload`, as the forge does.
+      const form = looksLikeForm(body);
+      const signed = form ? formPayload(body) : body;
+      if (isRejected(signed)) throw new Error(`Cannot sign the form: ${signed.reason}`);
+      return {
+        "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json",
+        [names.event]: options.event ?? "push",
+        [names.delivery]: options.deliveryId ?? crypto.randomUUID(),
+        [names.signature]: await signEncoded(endpoint.secrets[0], "sha256", signed, "hex"),
+      };
     },
   };
 }

@@ -1,39 +1,18 @@
 /**
- * What the handshake senders share (Meta, Dropbox, Microsoft Graph): a
- * challenge read from the query string and echoed as plain text, and the
- * verify function that carries its handshake. The echo is unauthenticated
- * by each sender's design, so it is capped in length and sent as
- * `text/plain` with `nosniff`, never as something a browser would render.
+ * Handshakes (Meta, Dropbox, Microsoft Graph): a challenge from the query,
+ * echoed unauthenticated by each sender's design, so it is capped in length and
+ * sent as `text/plain` with `nosniff`, never as something a browser renders.
  *
  * @module
  */
 
-import type { Handshake, HandshakeReply, Rejected, Verdict, Verify, VerifyInput } from "./types.ts";
+import type { HandshakeReply, Rejected } from "./types.ts";
 import { malformed } from "./_payload.ts";
 
 /** The longest challenge echoed; senders' challenges are far shorter. */
 export const MAX_CHALLENGE = 2048;
 
-/**
- * A verify function with the sender's handshake attached.
- *
- * @param verify checks a signed delivery
- * @param handshake answers the sender's handshake
- * @returns the verify function the endpoint serves
- */
-export function withHandshake(
-  verify: (input: VerifyInput) => Promise<Verdict>,
-  handshake: Handshake,
-): Verify {
-  return Object.assign(verify, { handshake });
-}
-
-/**
- * The query parameters of a request URL.
- *
- * @param url the request URL as received
- * @returns its parameters, decoded (empty when the URL does not parse)
- */
+/** The decoded query parameters of a request URL (none when it does not parse). */
 export function queryOf(url: string): URLSearchParams {
   try {
     return new URL(url).searchParams;
@@ -45,7 +24,6 @@ export function queryOf(url: string): URLSearchParams {
 /**
  * Echo a challenge as the sender expects it: 200, the text alone.
  *
- * @param challenge the challenge, as the query string carried it
  * @param event what the log records instead of the challenge
  * @param name the parameter's name, for the refusal
  * @returns the reply, or a 400 when the challenge is empty or too long

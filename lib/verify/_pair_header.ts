@@ -1,22 +1,23 @@
 /**
- * Senders that write a timestamp and their signatures as `key=value`
- * entries of one header (Stripe `t=…,v1=…`, Paddle `ts=…;h1=…`, Calendly,
- * and PagerDuty, which signs no timestamp): each signature the hex
- * HMAC-SHA256 of `<timestamp><joiner><raw body>` under the secret as
- * written, the event and delivery id read from the JSON body. Such a
- * provider is a {@linkcode PairHeaderScheme} given to
- * {@linkcode pairHeaderProvider}.
- *
- * Replays: the event and delivery id come from the signed body, so a body
- * with its id has no replay key (deduping on the id is enough, and a signed
- * timestamp also makes it stale after `TOLERANCE`); a body without one
- * (Calendly sends none) has the body as its key.
+ * Senders that write `key=value` entries in one header (Stripe `t=…,v1=…`,
+ * Paddle `ts=…;h1=…`, Calendly, Mux; PagerDuty and CircleCI sign no time), each
+ * signature the hex HMAC-SHA256 of `<timestamp><joiner><body>`. Event and
+ * delivery id come from the signed body, so only a body without an id has a
+ * replay key.
  *
  * @module
  */
 
-import type { EndpointSettings, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import type { Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  tooManySignatures,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   isRejected,
   malformed,
@@ -27,21 +28,10 @@ import {
   unlessSignedId,
   withAction,
 } from "./_payload.ts";
-import {
-  decodeAll,
-  onlyValue,
-  type Pair,
-  parsePairs,
-  signedBytes,
-  tooManySignatures,
-  verifyAnyHmac,
-} from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** How one sender writes its signature header and names its deliveries. */
 export interface PairHeaderScheme {
-  /** The provider name. */
   name: string;
   /** One line for `hookd help`. */
   summary: string;
@@ -70,16 +60,30 @@ export interface PairHeaderScheme {
    * `malformed`, and no good signature is `no <key> signature in <header>`.
    */
   lenient?: boolean;
-  /** How the replay window is read when the verifier is built; `toleranceOf` unless set. */
-  tolerance?: (endpoint: EndpointSettings) => number;
   /** The `Content-Type` `hookd sign` writes; `application/json` unless set. */
   signContentType?: string;
 }
 
-/** What a signature header holds, once read. */
 interface Entries {
   timestamp?: string;
   candidates: Uint8Array[];
+}
+
+interface Pair {
+  key: string;
+  value: string;
+}
+
+/** The entries, or `undefined` when one has no `key=` (not this sender's format at all). */
+function strictPairs(text: string, separator: string): Pair[] | undefined {
+  const pairs: Pair[] = [];
+  for (const item of text.split(separator)) {
+    const entry = item.trim();
+    const at = entry.indexOf("=");
+    if (at <= 0) return undefined;
+    pairs.push({ key: entry.slice(0, at), value: entry.slice(at + 1) });
+  }
+  return pairs;
 }
 
 function lenientPairs(text: string, separator: string): Pair[] {
@@ -106,9 +110,11 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
     if (Number.isNaN(parseSeconds(timestamp))) return unauthorized("malformed timestamp");
     return { timestamp, candidates };
   }
-  const pairs = parsePairs(header, scheme.separator);
+  const pairs = strictPairs(header, scheme.separator);
   if (!pairs) return malformedHeader;
-  const timestamp = timestampKey === undefined ? undefined : onlyValue(pairs, timestampKey);
+  // A timestamp must appear exactly once.
+  const stamps = pairs.filter((pair) => pair.key === timestampKey);
+  const timestamp = stamps.length === 1 ? stamps[0].value : undefined;
   if (timestampKey !== undefined && Number.isNaN(parseSeconds(timestamp))) return malformedHeader;
   const candidates = signatures(pairs, scheme.signature);
   if (isRejected(candidates)) return candidates;
@@ -118,15 +124,6 @@ function readEntries(header: string, scheme: PairHeaderScheme): Entries | Reject
   return { timestamp, candidates };
 }
 
-/**
- * Verify a delivery of a pair-header sender with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @param toleranceMs the replay window either way (unused without a timestamp)
- * @param scheme how the sender writes its header
- * @returns the verdict; event and delivery id come from the body
- */
 async function verifyPairHeader(
   input: VerifyInput,
   keys: readonly CryptoKey[],
@@ -173,9 +170,6 @@ async function verifyPairHeader(
  * The provider for a pair-header sender: a required secret, `TOLERANCE`
  * when a timestamp is signed, and `hookd sign` writing one signature.
  *
- * @param scheme how the sender writes its header
- * @returns the provider
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -201,7 +195,7 @@ export function pairHeaderProvider(scheme: PairHeaderScheme): Provider {
     secret: "required",
     settings: stamped ? { TOLERANCE: TOLERANCE_SETTING } : {},
     async create(endpoint) {
-      const toleranceMs = stamped ? (scheme.tolerance ?? toleranceOf)(endpoint) : 0;
+      const toleranceMs = stamped ? toleranceOf(endpoint) : 0;
       const keys = await importHmacKeys(endpoint.secrets, "sha256");
       return (input) => verifyPairHeader(input, keys, toleranceMs, scheme);
     },

@@ -1,7 +1,7 @@
 /**
- * Reading a verified body: strict UTF-8 and JSON, the `.action` event rule,
- * dotted paths, and GitHub-style form bodies. Only called after the
- * signature holds, so parsing never runs on forged input.
+ * Reading a verified body (strict UTF-8 and JSON, dotted paths, forms) and
+ * the verdicts. Only called once the signature holds, so parsing never runs
+ * on forged input.
  *
  * @module
  */
@@ -24,13 +24,7 @@ export function unauthorized(
   return { ok: false, status: 401, reason, outcome };
 }
 
-/**
- * Parse a body as JSON.
- *
- * @param body the raw bytes
- * @returns the value, or a 400 verdict for invalid UTF-8 or JSON (including
- *   nesting too deep for the parser)
- */
+/** Parse a body as JSON; a 400 for invalid UTF-8 or JSON (including nesting too deep to parse). */
 export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
   let text: string;
   try {
@@ -47,13 +41,8 @@ export function parseJsonBody(body: Uint8Array): { value: unknown } | Rejected {
 
 /**
  * The verdict for a verified delivery whose payload is the body as received,
- * JSON unless the request says otherwise.
- *
- * @param input the verified request
- * @param fields the event name, the sender's delivery id, what verified it,
- *   the replay key, and what verify parsed of the body (handed on unless it
- *   was refused or the body is a form, whose fields are read as a form)
- * @returns the accepted verdict
+ * JSON unless the request says otherwise. `parsed` is handed on unless it was
+ * refused or the body is a form, whose fields are read as a form.
  */
 export function acceptedBody(
   input: Pick<VerifyInput, "headers" | "body">,
@@ -77,10 +66,6 @@ export function acceptedBody(
  * none when there is one (deduping on it stops a replay), else the signed
  * content.
  *
- * @param signedId the delivery id read from signed content, if any
- * @param content what the signature covers
- * @returns `null`, or `content`
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -102,13 +87,7 @@ export function isRejected(value: unknown): value is Rejected {
   return typeof value === "object" && value !== null && (value as Rejected).ok === false;
 }
 
-/**
- * Read a dotted path (`object.action`) from a JSON value.
- *
- * @param value the parsed body
- * @param path dot-separated keys
- * @returns the string or number found there as a string, else `undefined`
- */
+/** The string or number at a dotted path (`object.action`) of a JSON value, as a string. */
 export function readPath(value: unknown, path: string): string | undefined {
   let current: unknown = value;
   for (const key of path.split(".")) {
@@ -122,36 +101,19 @@ export function readPath(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
-/**
- * Add the payload's `action` to an event name, the core rule:
- * `pull_request` with `"action":"opened"` is `pull_request.opened`.
- *
- * @param event the sender's event type
- * @param payload the parsed body
- * @returns the event name
- */
+/** Add the payload's `action`: `pull_request` with `"action":"opened"` is `pull_request.opened`. */
 export function withAction(event: string, payload: unknown): string {
   const action = readPath(payload, "action");
   return action ? `${event}.${action}` : event;
 }
 
-/**
- * Whether a content type is an HTML form.
- *
- * @param contentType the `Content-Type` header
- */
+/** Whether a `Content-Type` is an HTML form. */
 export function isForm(contentType: string | null): boolean {
   return (contentType ?? "").split(";")[0].trim().toLowerCase() ===
     "application/x-www-form-urlencoded";
 }
 
-/**
- * The JSON inside a form body's `payload` field, as GitHub and Gitea send
- * it when the hook's content type is a form.
- *
- * @param body the raw form bytes
- * @returns the JSON bytes, or a 400 verdict
- */
+/** The JSON in a form body's `payload` field (GitHub's and Gitea's forms), or a 400. */
 export function formPayload(body: Uint8Array): Uint8Array | Rejected {
   let text: string;
   try {
@@ -165,12 +127,8 @@ export function formPayload(body: Uint8Array): Uint8Array | Rejected {
 }
 
 /**
- * One header's value, refusing a header sent more than once (the Fetch
- * API joins repeats with `, `, which no signature contains).
- *
- * @param headers the request headers
- * @param name the header name
- * @returns the value, `undefined` when absent, or `null` when repeated
+ * One header's value: `undefined` when absent, `null` when sent more than
+ * once (the Fetch API joins repeats with `, `, which no signature contains).
  */
 export function singleHeader(headers: Headers, name: string): string | undefined | null {
   const value = headers.get(name);
@@ -178,21 +136,13 @@ export function singleHeader(headers: Headers, name: string): string | undefined
   return value.includes(", ") ? null : value.trim();
 }
 
-/** How {@linkcode requiredHeaders} words a refusal. */
-export interface RequiredHeadersOptions {
-  /** One reason for any repeated header, instead of `<name> sent more than once`. */
-  repeated?: string;
-}
-
 /**
  * Headers that must each be sent exactly once, read together.
  *
- * @param headers the request headers
- * @param names the header names as refusals write them, in the order they
- *   are checked
- * @param options how a repeated header is worded
- * @returns each value by its name as given, or a 401 verdict naming the
- *   first missing header, else the first repeated one
+ * @param names the header names as refusals write them, in the order they are checked
+ * @param options `repeated`: one reason for any repeated header
+ * @returns each value by its name as given, or a 401 naming the first
+ *   missing header, else the first repeated one
  *
  * @example
  * ```ts
@@ -205,7 +155,7 @@ export interface RequiredHeadersOptions {
 export function requiredHeaders(
   headers: Headers,
   names: readonly string[],
-  options: RequiredHeadersOptions = {},
+  options: { repeated?: string } = {},
 ): Record<string, string> | Rejected {
   const values = names.map((name) => singleHeader(headers, name));
   const missing = values.indexOf(undefined);

@@ -1,18 +1,15 @@
 /**
- * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256): keys are
- * imported once from a `PUBLIC_KEY` setting (and `PUBLIC_KEY_PREVIOUS`
- * while the sender's key is being replaced), signatures are brought into
- * the form WebCrypto verifies, and both sign `<timestamp><raw body>` with
- * the timestamp in a header of its own, so a provider of that shape is a
- * {@linkcode PublicKeyScheme} given to {@linkcode publicKeyProvider}.
+ * Public-key senders (Discord's Ed25519, SendGrid's ECDSA P-256), declared as a
+ * {@linkcode PublicKeyScheme}: keys come from `PUBLIC_KEY` (and
+ * `PUBLIC_KEY_PREVIOUS` while the sender replaces it), and the signature covers
+ * `<timestamp><body>`.
  *
  * @module
  */
 
 import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.ts";
-import { verifiedBy } from "./_hmac.ts";
+import { signedBytes, verifiedBy } from "./_hmac.ts";
 import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
-import { signedBytes } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /**
@@ -20,7 +17,6 @@ import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./
  * what OpenSSL, Java and SendGrid write) to the fixed-width `r || s` that
  * WebCrypto verifies (IEEE P1363).
  *
- * @param der the DER bytes
  * @param size the byte length of each integer (32 for P-256)
  * @returns the raw signature, or `undefined` when the DER is not strictly
  *   such a sequence
@@ -59,128 +55,63 @@ export function derToP1363(der: Uint8Array, size: number): Uint8Array | undefine
   return offset === der.length ? out : undefined;
 }
 
-/** The `PUBLIC_KEY` setting's value(s), current first. */
-function publicKeyValues(endpoint: EndpointSettings): { variable: string; value: string }[] {
-  return ["PUBLIC_KEY", "PUBLIC_KEY_PREVIOUS"]
-    .filter((suffix) => endpoint.settings[suffix])
-    .map((suffix) => ({
-      variable: `${endpoint.prefix}${suffix}`,
-      value: endpoint.settings[suffix],
-    }));
+/** One public-key sender: its key format, its headers and its verdict. */
+export interface PublicKeyScheme {
+  name: string;
+  /** One line for `hookd help`. */
+  summary: string;
+  /** What `PUBLIC_KEY` is and where the admin finds it. */
+  keyHelp: string;
+  /** What `PUBLIC_KEY_PREVIOUS` is for. */
+  previousKeyHelp: string;
+  /** A key setting's problem, checked by the config parser and again on import. */
+  keyProblem(value: string): string | undefined;
+  /** How WebCrypto imports a key setting that has no problem. */
+  keyImport: {
+    format: "raw" | "spki";
+    algorithm: AlgorithmIdentifier | EcKeyImportParams;
+    bytes(value: string): Uint8Array;
+  };
+  /** The refusal, after the variable's name, of a key WebCrypto will not import. */
+  invalidKey: string;
+  /** The signature header as reasons write it. */
+  signatureHeader: string;
+  /** The timestamp header as reasons write it. */
+  timestampHeader: string;
+  /** One reason for either header sent twice, instead of naming it. */
+  repeated?: string;
+  /** The WebCrypto verify parameters. */
+  algorithm: AlgorithmIdentifier | EcdsaParams;
+  /** The raw signature from the header's value, or `undefined` when malformed. */
+  decode(text: string): Uint8Array | undefined;
+  /** The verdict on a delivery whose signature and timestamp hold. */
+  verdict(input: VerifyInput, by: "secret" | "previous secret"): Verdict;
 }
 
-/**
- * Whether a value is a 32-byte Ed25519 public key in hex.
- *
- * @param value the setting's value
- * @returns a problem, or `undefined`
- */
-export function ed25519KeyProblem(value: string): string | undefined {
-  return /^[0-9a-fA-F]{64}$/.test(value.trim())
-    ? undefined
-    : "is not an Ed25519 public key: copy the 64 hex characters of the application's Public Key";
-}
-
-/**
- * Import the endpoint's Ed25519 public keys (hex).
- *
- * @param endpoint the endpoint's settings (`PUBLIC_KEY`, `PUBLIC_KEY_PREVIOUS`)
- * @returns the keys, current first
- * @throws {Error} naming the variable whose key cannot be imported
- */
-export async function importEd25519Keys(endpoint: EndpointSettings): Promise<CryptoKey[]> {
+/** `PUBLIC_KEY`, then `PUBLIC_KEY_PREVIOUS` when set. */
+async function importPublicKeys(
+  endpoint: EndpointSettings,
+  scheme: PublicKeyScheme,
+): Promise<CryptoKey[]> {
   const keys: CryptoKey[] = [];
-  for (const { variable, value } of publicKeyValues(endpoint)) {
-    const problem = ed25519KeyProblem(value);
-    if (problem) throw new Error(`${variable} ${problem}`);
+  for (const suffix of ["PUBLIC_KEY", "PUBLIC_KEY_PREVIOUS"]) {
+    const value = endpoint.settings[suffix];
+    if (!value) continue;
+    const problem = scheme.keyProblem(value);
+    if (problem) throw new Error(`${endpoint.prefix}${suffix} ${problem}`);
+    const { format, algorithm, bytes } = scheme.keyImport;
     try {
-      keys.push(
-        await crypto.subtle.importKey(
-          "raw",
-          Uint8Array.fromHex(value.trim()),
-          { name: "Ed25519" },
-          false,
-          ["verify"],
-        ),
-      );
+      const raw = bytes(value) as Uint8Array<ArrayBuffer>;
+      keys.push(await crypto.subtle.importKey(format, raw, algorithm, false, ["verify"]));
     } catch {
-      throw new Error(`${variable} is not a valid Ed25519 public key: copy it again`);
+      throw new Error(`${endpoint.prefix}${suffix} ${scheme.invalidKey}`);
     }
   }
   return keys;
 }
 
-/**
- * Read an SPKI public key as senders hand it out: base64 DER, or the same
- * inside PEM armour.
- *
- * @param value the setting's value
- * @returns the DER bytes, or `undefined`
- */
-export function spkiBytes(value: string): Uint8Array | undefined {
-  const body = value.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
-  try {
-    const bytes = Uint8Array.fromBase64(body);
-    return bytes.length > 0 ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether a value reads as a base64 SPKI key (the import checks the rest).
- *
- * @param value the setting's value
- * @returns a problem, or `undefined`
- */
-export function spkiKeyProblem(value: string): string | undefined {
-  return spkiBytes(value)
-    ? undefined
-    : "is not a base64 public key: copy the verification key the sender shows";
-}
-
-/**
- * Import the endpoint's ECDSA P-256 public keys (base64 SPKI DER).
- *
- * @param endpoint the endpoint's settings (`PUBLIC_KEY`, `PUBLIC_KEY_PREVIOUS`)
- * @returns the keys, current first
- * @throws {Error} naming the variable whose key cannot be imported
- */
-export async function importEcdsaKeys(endpoint: EndpointSettings): Promise<CryptoKey[]> {
-  const keys: CryptoKey[] = [];
-  for (const { variable, value } of publicKeyValues(endpoint)) {
-    const der = spkiBytes(value);
-    try {
-      if (!der) throw new Error();
-      keys.push(
-        await crypto.subtle.importKey(
-          "spki",
-          der as Uint8Array<ArrayBuffer>,
-          { name: "ECDSA", namedCurve: "P-256" },
-          false,
-          ["verify"],
-        ),
-      );
-    } catch {
-      throw new Error(
-        `${variable} is not an ECDSA P-256 public key: copy the verification key the sender shows (base64)`,
-      );
-    }
-  }
-  return keys;
-}
-
-/**
- * Check a signature against each public key in turn.
- *
- * @param keys the keys, current first
- * @param algorithm the WebCrypto verify parameters
- * @param signature the raw signature
- * @param data the signed bytes
- * @returns the index of the key that verifies it, or -1 (also when
- *   WebCrypto refuses the input)
- */
-export async function verifyWithPublicKeys(
+/** The index of the key that verifies the signature, or -1 (also when WebCrypto refuses it). */
+async function verifyWithPublicKeys(
   keys: readonly CryptoKey[],
   algorithm: AlgorithmIdentifier | EcdsaParams,
   signature: Uint8Array,
@@ -203,48 +134,7 @@ export async function verifyWithPublicKeys(
   return -1;
 }
 
-/** One public-key sender: its key format, its headers and its verdict. */
-export interface PublicKeyScheme {
-  /** The provider name. */
-  name: string;
-  /** One line for `hookd help`. */
-  summary: string;
-  /** What `PUBLIC_KEY` is and where the admin finds it. */
-  keyHelp: string;
-  /** What `PUBLIC_KEY_PREVIOUS` is for. */
-  previousKeyHelp: string;
-  /** A key setting's problem, e.g. {@linkcode ed25519KeyProblem}. */
-  keyProblem(value: string): string | undefined;
-  /** Import the endpoint's keys, current first, e.g. {@linkcode importEd25519Keys}. */
-  importKeys(endpoint: EndpointSettings): Promise<CryptoKey[]>;
-  /** The signature header as reasons write it. */
-  signatureHeader: string;
-  /** The timestamp header as reasons write it. */
-  timestampHeader: string;
-  /** One reason for either header sent twice, instead of naming it. */
-  repeated?: string;
-  /** The WebCrypto verify parameters. */
-  algorithm: AlgorithmIdentifier | EcdsaParams;
-  /** The raw signature from the header's value, or `undefined` when malformed. */
-  decode(text: string): Uint8Array | undefined;
-  /**
-   * The verdict on a delivery whose signature and timestamp hold.
-   *
-   * @param input the delivery
-   * @param by which key verified it
-   */
-  verdict(input: VerifyInput, by: "secret" | "previous secret"): Verdict;
-}
-
-/**
- * Check a public-key sender's signature and timestamp.
- *
- * @param input the delivery
- * @param keys the keys, current first
- * @param toleranceMs the replay window either way
- * @param scheme the sender
- * @returns the verdict; every refusal before the verdict is a 401
- */
+/** Every refusal before the verdict is a 401. */
 async function verifyPublicKey(
   input: VerifyInput,
   keys: readonly CryptoKey[],
@@ -270,9 +160,6 @@ async function verifyPublicKey(
 /**
  * The provider for a public-key sender: no secret, `PUBLIC_KEY` (required),
  * `PUBLIC_KEY_PREVIOUS` and `TOLERANCE`; nothing to sign with.
- *
- * @param scheme the sender
- * @returns the provider
  */
 export function publicKeyProvider(scheme: PublicKeyScheme): Provider {
   return {
@@ -286,7 +173,7 @@ export function publicKeyProvider(scheme: PublicKeyScheme): Provider {
     },
     async create(endpoint) {
       const toleranceMs = toleranceOf(endpoint);
-      const keys = await scheme.importKeys(endpoint);
+      const keys = await importPublicKeys(endpoint, scheme);
       return (input) => verifyPublicKey(input, keys, toleranceMs, scheme);
     },
   };

@@ -1,22 +1,17 @@
 /**
- * Senders that sign the URL they post to (Twilio, Square, HubSpot): hookd
- * may sit behind a proxy that rewrites it, so the URL configured at the
- * sender is a setting, `PUBLIC_URL`, and only the query string is taken
- * from the request as received.
+ * Senders that sign the URL they post to (Twilio, Square, HubSpot): behind a
+ * proxy hookd sees another URL, so the one set at the sender is `PUBLIC_URL`,
+ * and only the query is taken from the request.
  *
  * @module
  */
 
 import type { EndpointSettings, SettingSpec } from "./types.ts";
 
-const URL_PARTS = /^https?:\/\/[^/:?#]+(?::\d+)?[^?#]*$/i;
+/** An http(s) URL without query or fragment: scheme, host, port, path. */
+export const URL_PARTS = /^(https?):\/\/([^/:?#]+)(?::(\d+))?([^?#]*)$/i;
 
-/**
- * The `PUBLIC_URL` setting of a sender.
- *
- * @param sender the sender's name, for the help text
- * @returns the setting (required, an http(s) URL without query string)
- */
+/** The `PUBLIC_URL` setting of a sender: required, an http(s) URL without query string. */
 export function publicUrlSetting(sender: string): SettingSpec {
   return {
     help: `the URL configured at ${sender} for this endpoint, without query string`,
@@ -31,9 +26,6 @@ export function publicUrlSetting(sender: string): SettingSpec {
 /**
  * Read an endpoint's `PUBLIC_URL` once, when its verifier is built.
  *
- * @param endpoint the endpoint's resolved settings
- * @param sender the sender's name, for the error
- * @returns the URL
  * @throws {Error} naming `<prefix>PUBLIC_URL` when it is not such a URL
  */
 export function readPublicUrl(endpoint: EndpointSettings, sender: string): string {
@@ -44,10 +36,7 @@ export function readPublicUrl(endpoint: EndpointSettings, sender: string): strin
 }
 
 /**
- * The query string of a URL exactly as sent, `?` included.
- *
- * @param url the request URL
- * @returns e.g. `?a=1&b=2`, or `""` when there is none
+ * The query string of a URL exactly as sent, `?` included, or `""`.
  *
  * @example
  * ```ts

@@ -1,7 +1,6 @@
 /**
- * Replay windows for senders that sign a timestamp: the `TOLERANCE`
- * setting and the check that a signed time is recent, in both directions
- * (a clock ahead of ours is as suspect as one behind).
+ * Replay windows: a signed time must lie within `TOLERANCE` of now, in both
+ * directions (a clock ahead of ours is as suspect as one behind).
  *
  * @module
  */
@@ -25,10 +24,8 @@ export const TOLERANCE_SETTING: SettingSpec = {
 };
 
 /**
- * The endpoint's replay window, read once when its verifier is built.
+ * The endpoint's replay window in milliseconds, read once when its verifier is built.
  *
- * @param endpoint the endpoint's resolved settings
- * @returns the tolerance in milliseconds (`5m` when the setting is absent)
  * @throws {Error} naming `<prefix>TOLERANCE` when it is not a duration
  */
 export function toleranceOf(endpoint: EndpointSettings): number {
@@ -43,24 +40,40 @@ export function toleranceOf(endpoint: EndpointSettings): number {
 }
 
 /**
- * Read a timestamp as senders write it: whole seconds since the epoch, in
- * decimal digits only (`Number()` would also take `0x10`, `1e9` or ` 12`).
+ * A duration setting in milliseconds, as {@linkcode toleranceOf} but with
+ * `parseDuration`'s own reason in the refusal (GitLab, body-signing senders).
  *
- * @param text the header or field value
- * @returns the seconds, or `NaN` when the text is not such a number
+ * @throws {Error} naming the variable when the value is not a duration
+ */
+export function readDuration(
+  endpoint: EndpointSettings,
+  suffix: string,
+  fallback: string,
+): number {
+  const value = endpoint.settings[suffix] ?? fallback;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new Error(
+      `${endpoint.prefix}${suffix} is not a valid duration: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Read a timestamp as senders write it: whole seconds since the epoch, in
+ * decimal digits only (`Number()` would also take `0x10`, `1e9` or ` 12`);
+ * `NaN` for anything else.
  */
 export function parseSeconds(text: string | undefined | null): number {
   return text && /^\d{1,15}$/.test(text) ? Number(text) : NaN;
 }
 
 /**
- * Check that a signed timestamp lies within the window around now.
+ * Check that a signed time (seconds) lies within `toleranceMs` of `now` (ms).
  *
- * @param seconds the signed time, in seconds since the epoch
- * @param now now, in milliseconds since the epoch
- * @param toleranceMs how far either way the time may be
- * @returns `undefined` when recent, else a 401 verdict: reason `stale`
- *   outside the window, `malformed timestamp` when not a finite number
+ * @returns `undefined` when recent, else a 401: `stale`, or `malformed
+ *   timestamp` when not a finite number
  *
  * @example
  * ```ts

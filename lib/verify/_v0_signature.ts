@@ -1,18 +1,20 @@
 /**
- * The scheme Slack and Zoom share: `v0=<hex>` in one header, the hex
- * HMAC-SHA256 of `v0:<timestamp>:<raw body>`, the timestamp in a header of
- * its own and held to the `TOLERANCE` window. The providers differ only in
- * header names and in what a verified body means, which they pass as a
- * {@linkcode V0Scheme}.
+ * The scheme Slack and Zoom share: `v0=<hex>`, the HMAC-SHA256 of
+ * `v0:<timestamp>:<body>`, the timestamp in its own header, held to `TOLERANCE`.
  *
  * @module
  */
 
 import type { EndpointSettings, Verdict, Verify, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import { isRejected, requiredHeaders, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, toleranceOf } from "./_timestamp.ts";
 
 /** One v0 sender: its headers and what a verified delivery means. */
@@ -23,13 +25,7 @@ export interface V0Scheme {
   timestamp: string;
   /** Name the timestamp header first when both are missing or repeated. */
   timestampFirst?: boolean;
-  /**
-   * The verdict on a delivery whose signature and timestamp hold.
-   *
-   * @param input the delivery
-   * @param key the key that verified it
-   * @param by which secret that was
-   */
+  /** The verdict on a delivery whose signature and timestamp hold, by the key that verified it. */
   verdict(
     input: VerifyInput,
     key: CryptoKey,
@@ -38,12 +34,8 @@ export interface V0Scheme {
 }
 
 /**
- * Build a v0 sender's verify function, reading `TOLERANCE` and importing
- * the keys once.
+ * Build a v0 sender's verify function, reading `TOLERANCE` and importing the keys once.
  *
- * @param endpoint the endpoint's resolved settings
- * @param scheme the sender's headers and verdict
- * @returns the verify function
  * @throws {Error} naming `<prefix>TOLERANCE` when it is not a duration
  */
 export async function createV0Verifier(
@@ -73,15 +65,7 @@ export async function createV0Verifier(
   };
 }
 
-/**
- * The timestamp and signature headers a v0 sender sends with a body.
- *
- * @param secret the current secret
- * @param body the bytes to sign
- * @param now the signing time, in milliseconds since the epoch
- * @param scheme the sender's header names
- * @returns the two headers, timestamp first
- */
+/** The timestamp and signature headers a v0 sender sends with a body, signed at `now` (ms). */
 export async function signV0(
   secret: string,
   body: Uint8Array,

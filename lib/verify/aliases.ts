@@ -1,9 +1,8 @@
 /**
- * Senders that use a scheme hookd already knows, under their own names so
- * an env file says what it receives: Clerk and Resend sign with Standard
- * Webhooks (through Svix, `svix-*` headers), and Postmark and Azure DevOps
- * authenticate with HTTP basic auth, checked like the `token` provider's
- * `Authorization` header against a secret written `user:password`.
+ * Senders using a scheme hookd already knows, under their own names so an env
+ * file says what it receives: Clerk and Resend sign with Standard Webhooks
+ * (via Svix), Postmark and Azure DevOps send basic auth (`token` with
+ * `Authorization`, the secret written `user:password`).
  *
  * @module
  */

@@ -1,13 +1,7 @@
 /**
- * Bitbucket: HMAC of the raw body, hex, in `X-Hub-Signature` written
- * `sha256=<hex>` (the same header GitHub uses for SHA-1: the prefix is
- * read; SHA-512 is taken too, since the header names its algorithm and
- * both are sound). The event is `X-Event-Key` (`repo:push`,
- * `pullrequest:created`, already carrying the action); the delivery id is
+ * Bitbucket: `X-Hub-Signature: sha256=<hex>` of the body (GitHub's SHA-1
+ * header name: the prefix is read, and SHA-512 is taken too). Delivery id:
  * Cloud's `X-Request-UUID`, or Data Center's `X-Request-Id`.
- *
- * Replays: only the body is signed (no timestamp; the event and delivery id
- * are headers), so the replay key is the body.
  *
  * @module
  */

@@ -1,10 +1,6 @@
 /**
- * CircleCI outbound webhooks: `circleci-signature: v1=<hex>`, the
- * HMAC-SHA256 of the raw body under the webhook's secret token; the header
- * is a comma-separated list in which only `v1` entries are read (others
- * are skipped, as CircleCI asks). The event is the body's `type`
- * (`workflow-completed`, `job-completed`), the delivery id its `id`. No
- * time is signed (`happened_at` is in the body, but not checked).
+ * CircleCI: `circleci-signature: v1=<hex>` of the body; other versions are
+ * skipped, as CircleCI asks. No time is signed (`happened_at` is not checked).
  *
  * @module
  */

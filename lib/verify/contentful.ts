@@ -1,29 +1,23 @@
 /**
- * Contentful (webhook request verification): `x-contentful-signature`, the
- * hex HMAC-SHA256 under the space's 64-character signing secret of the
- * canonical request Contentful's `@contentful/node-apps-toolkit` builds:
- * `POST`, the path, the signed headers and the raw body, joined by `\n`.
- * The path is the one configured at Contentful (`PUBLIC_PATH`, default the
- * path as received: set it when a proxy rewrites the path) plus the query
- * as received, encoded as the toolkit encodes it. The headers are those
- * `x-contentful-signed-headers` lists (names lower-case, values trimmed,
- * sorted, `name:value` joined by `;`), always including
- * `x-contentful-timestamp` (milliseconds, held to `TOLERANCE`) and the list
- * itself. The event is `X-Contentful-Topic`
- * (`ContentManagement.Entry.publish`), covered when the list names it.
- * Contentful sends no delivery id.
- *
- * Replays: stale after `TOLERANCE`; within it the body identifies a
- * delivery, so the replay key is the body.
+ * Contentful: `x-contentful-signature`, hex HMAC-SHA256 of the canonical
+ * request `@contentful/node-apps-toolkit` builds (method, path, the headers
+ * `x-contentful-signed-headers` lists, body). `PUBLIC_PATH` stands for the
+ * received path when a proxy rewrites it. The timestamp (ms) is held to
+ * `TOLERANCE`; within it the body is the replay key.
  *
  * @module
  */
 
 import type { Provider, SettingSpec, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import { acceptedBody, isRejected, malformed, requiredHeaders, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 import { rawQuery } from "./_public_url.ts";
 
@@ -50,9 +44,6 @@ const PUBLIC_PATH: SettingSpec = {
  * (only up to a second `?`) escaped as a component, then the whole
  * encoded with `encodeURI`.
  *
- * @param path the path, optionally with `?query`
- * @returns the encoded path
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -72,15 +63,8 @@ export function contentfulPath(path: string): string {
   }
 }
 
-/**
- * The canonical request's bytes: method, path, headers and body.
- *
- * @param path the encoded path ({@linkcode contentfulPath})
- * @param headers the signed headers, names lower-case, values trimmed, the timestamp and list included
- * @param body the raw body
- * @returns what the signature covers
- */
-export function canonicalRequest(
+/** What the signature covers: method, encoded path, the signed headers, body. */
+function canonicalRequest(
   path: string,
   headers: Record<string, string>,
   body: Uint8Array,
@@ -89,16 +73,8 @@ export function canonicalRequest(
   return signedBytes(`POST\n${path}\n${lines}\n`, body);
 }
 
-/**
- * Verify a Contentful delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current secret first
- * @param options `publicPath` (the path configured at Contentful, or
- *   `undefined` for the path as received) and `toleranceMs`
- * @returns the verdict; event is `X-Contentful-Topic`
- */
-export async function verifyContentful(
+/** `publicPath` is the path configured at Contentful, or `undefined` for the path as received. */
+async function verifyContentful(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   options: { publicPath?: string; toleranceMs: number },

@@ -1,29 +1,16 @@
 /**
- * Discord (interactions endpoint and webhook events): an Ed25519 signature
- * in `X-Signature-Ed25519` (hex) over `<X-Signature-Timestamp><raw body>`,
- * verified with the application's public key (`PUBLIC_KEY`, hex). There is
- * no shared secret. Discord probes endpoints with bad signatures and drops
- * those answering anything but 401, so every refusal here is a 401.
- *
- * PINGs are answered here: an interaction PING (`type` 1) with
- * `{"type":1}`, a webhook-event PING (`type` 0) with an empty 204.
- * Interactions are named after their type (`application_command`,
- * `message_component`, `application_command_autocomplete`,
- * `modal_submit`), delivery id the interaction `id`; webhook events are
- * named by `event.type` (`APPLICATION_AUTHORIZED`).
- *
- * Replays: the timestamp is signed, so a replay is stale after
- * `TOLERANCE`. Within it, an interaction is a duplicate by its signed `id`
- * (no replay key); a webhook event carries no id, so its replay key is the
- * body.
+ * Discord: Ed25519 (`X-Signature-Ed25519`, hex) of timestamp + body under the
+ * application's `PUBLIC_KEY`; PINGs are answered here. Discord probes endpoints
+ * with bad signatures and drops those answering anything but 401, so every
+ * refusal is a 401.
  *
  * @module
  */
 
 import type { Accepted, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
 import { parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
-import { decodeAll } from "./_signatures.ts";
-import { ed25519KeyProblem, importEd25519Keys, publicKeyProvider } from "./_public_key.ts";
+import { decodeAll } from "./_hmac.ts";
+import { publicKeyProvider } from "./_public_key.ts";
 
 const INTERACTIONS: Record<string, string> = {
   "2": "application_command",
@@ -37,13 +24,6 @@ function refused(reason: string): Rejected {
   return { ok: false, status: 401, reason, outcome: "rejected.malformed" };
 }
 
-/**
- * Name a verified Discord request.
- *
- * @param input the delivery
- * @param by which key verified it
- * @returns the verdict; every refusal is a 401, PINGs carry their reply
- */
 function discordVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if ("ok" in parsed) return refused(parsed.reason);
@@ -92,8 +72,16 @@ export const discord: Provider = publicKeyProvider({
     "Discord: X-Signature-Ed25519 over timestamp+body with the app's PUBLIC_KEY, answers PING",
   keyHelp: "the application's Public Key (64 hex characters, General Information page)",
   previousKeyHelp: "a previous public key, accepted while switching applications",
-  keyProblem: ed25519KeyProblem,
-  importKeys: importEd25519Keys,
+  keyProblem: (value) =>
+    /^[0-9a-fA-F]{64}$/.test(value.trim())
+      ? undefined
+      : "is not an Ed25519 public key: copy the 64 hex characters of the application's Public Key",
+  keyImport: {
+    format: "raw",
+    algorithm: { name: "Ed25519" },
+    bytes: (value) => Uint8Array.fromHex(value.trim()),
+  },
+  invalidKey: "is not a valid Ed25519 public key: copy it again",
   signatureHeader: "X-Signature-Ed25519",
   timestampHeader: "X-Signature-Timestamp",
   algorithm: { name: "Ed25519" },

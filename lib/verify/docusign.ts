@@ -1,10 +1,6 @@
 /**
- * DocuSign Connect (HMAC): `X-DocuSign-Signature-1` is the base64
- * HMAC-SHA256 of the raw body under a Connect HMAC key; with several keys
- * active DocuSign adds `X-DocuSign-Signature-2`, `-3`, … one per key, and
- * any one verifying with the current or previous secret is enough. The
- * event is the JSON body's `event` (`envelope-completed`). DocuSign signs
- * no time and sends no delivery id, so the replay key is the body.
+ * DocuSign Connect: base64 HMAC-SHA256 of the body in `X-DocuSign-Signature-1`,
+ * and `-2`, `-3`, … while several Connect keys are active: any one may verify.
  *
  * @module
  */

@@ -1,12 +1,7 @@
 /**
- * Dropbox: notifications carry `X-Dropbox-Signature`, the hex HMAC-SHA256
- * of the raw body under the app secret. Dropbox first verifies the
- * endpoint with `GET ?challenge=…`, which must be echoed as is; Dropbox
- * signs nothing on that request, so the echo proves only that hookd
- * answers at this URL, and is sent as `text/plain` with `nosniff` (as
- * Dropbox's own guide advises). A notification names accounts, not
- * changes: the event is `list_folder` when the body carries that list,
- * else `notification`.
+ * Dropbox: hex HMAC-SHA256 of the body in `X-Dropbox-Signature`. Its unsigned
+ * `GET ?challenge=` is echoed as `text/plain` with `nosniff`, as Dropbox's
+ * guide advises: it proves only that hookd answers here.
  *
  * @module
  */
@@ -15,13 +10,8 @@ import type { HandshakeInput, HandshakeReply, Provider, Rejected } from "./types
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { echoChallenge, queryOf } from "./_handshake.ts";
 
-/**
- * Answer Dropbox's verification request.
- *
- * @param input the request
- * @returns the challenge for a GET (400 without one); `undefined` otherwise
- */
-export function dropboxHandshake(
+/** The challenge for a GET (400 without one); anything else is a delivery. */
+function dropboxHandshake(
   input: HandshakeInput,
 ): Promise<HandshakeReply | Rejected | undefined> {
   if (input.method !== "GET") return Promise.resolve(undefined);

@@ -1,11 +1,6 @@
 /**
- * Forgejo: hex HMAC-SHA256 in `X-Forgejo-Signature`, event in
- * `X-Forgejo-Event`, delivery id in `X-Forgejo-Delivery`. Forked from
- * Gitea, it signs the same way: with the form content type, over the
- * decoded `payload` JSON. (It also sends the `X-Gitea-*` headers, so the
- * `gitea` provider accepts it too.)
- *
- * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ * Forgejo: the Gitea scheme under `X-Forgejo-*` headers (see `_forge.ts`). It
+ * also sends `X-Gitea-*`, so the `gitea` provider accepts it too.
  *
  * @module
  */

@@ -1,10 +1,5 @@
 /**
- * Gitea: hex HMAC-SHA256 in `X-Gitea-Signature`, event in `X-Gitea-Event`,
- * delivery id in `X-Gitea-Delivery`. With the form content type Gitea
- * signs the decoded `payload` JSON, not the form it sends (see
- * `services/webhook/deliver.go`, `addDefaultHeaders`).
- *
- * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ * Gitea: hex HMAC-SHA256 under `X-Gitea-*` headers (see `_forge.ts`).
  *
  * @module
  */

@@ -1,16 +1,7 @@
 /**
- * GitHub: HMAC-SHA256 of the raw body in `X-Hub-Signature-256`
- * (`sha256=<hex>`), event in `X-GitHub-Event`, delivery id in
- * `X-GitHub-Delivery`. The legacy `X-Hub-Signature` (`sha1=<hex>`) is read
- * only when the endpoint sets `ALLOW_SHA1=true` and the SHA-256 header is
- * absent, for senders that still send only SHA-1. A form-encoded delivery
- * is signed as the raw form bytes; the hook gets the JSON from its
- * `payload` field.
- *
- * Replays: the signature covers neither a timestamp nor the event, and the
- * delivery id is a header of its own, so the replay key is the body as
- * sent: a captured delivery sent again, with any event or delivery header,
- * is a duplicate.
+ * GitHub: `X-Hub-Signature-256: sha256=<hex>` of the body. The SHA-1
+ * `X-Hub-Signature` is read only with `ALLOW_SHA1=true` and no SHA-256 header.
+ * A form delivery is signed as sent; the hook gets its `payload` JSON.
  *
  * @module
  */
@@ -25,18 +16,11 @@ import {
   singleHeader,
   withAction,
 } from "./_payload.ts";
-import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_hub.ts";
-import { readFlag } from "./_settings.ts";
+import { type HubKeys, importHubKeys, signHub, verifyHubSignature } from "./_signed.ts";
 import { looksLikeForm } from "./_forge.ts";
 
-/**
- * Verify a GitHub delivery with already-imported keys.
- *
- * @param input the delivery
- * @param keys SHA-256 keys, and SHA-1 keys only when SHA-1 is allowed
- * @returns the verdict; event is `X-GitHub-Event` plus `.action`
- */
-export async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
+/** `keys` holds SHA-1 keys only when SHA-1 is allowed. */
+async function verifyGithub(input: VerifyInput, keys: HubKeys): Promise<Verdict> {
   // A present SHA-256 header is always the one judged: a bad one is never
   // rescued by a SHA-1 header sent beside it.
   const strong = input.headers.has("x-hub-signature-256") || !keys.sha1;
@@ -76,9 +60,11 @@ export const github: Provider = {
     },
   },
   async create(endpoint) {
-    const hashes = readFlag(endpoint, "ALLOW_SHA1")
-      ? ["sha256", "sha1"] as const
-      : ["sha256"] as const;
+    const allowSha1 = endpoint.settings.ALLOW_SHA1 ?? "false";
+    if (allowSha1 !== "true" && allowSha1 !== "false") {
+      throw new Error(`${endpoint.prefix}ALLOW_SHA1 must be true or false: got ${allowSha1}`);
+    }
+    const hashes = allowSha1 === "true" ? ["sha256", "sha1"] as const : ["sha256"] as const;
     const keys = await importHubKeys(endpoint.secrets, hashes);
     return (input) => verifyGithub(input, keys);
   },

@@ -1,33 +1,16 @@
 /**
- * GitLab authenticates a webhook in one of two ways, and each secret says
- * by its form which one it is:
- *
- * - a secret token, sent as is in `X-Gitlab-Token` and compared in
- *   constant time;
- * - a signing token `whsec_<base64>` (GitLab's signed webhooks): GitLab
- *   signs `<webhook-id>.<webhook-timestamp>.<body>` with HMAC-SHA256 under
- *   the decoded key and sends space-separated `v1,<base64>` entries in
- *   `webhook-signature`, the Standard Webhooks layout; `webhook-timestamp`
- *   must lie within `TOLERANCE` of now.
- *
- * `_SECRET` and `_SECRET_PREVIOUS` may be of either form, so an endpoint
- * can move from a token to a signing token by rotation. The event is the
- * body's `object_kind` (system hooks: `event_name`; else `X-Gitlab-Event`)
- * plus `object_attributes.action` (`merge_request.open`). The delivery id
- * of a signed delivery is the signed `webhook-id`; of a token-only one,
- * `Idempotency-Key`, which GitLab keeps across retries (nothing there is
- * signed).
- *
- * Replays: a signed delivery carries a signed id and timestamp, so a
- * replay is a duplicate within `TOLERANCE` and stale after: no replay
- * key. A token-only delivery signs nothing: whoever captured one holds the
- * token and can forge any delivery, so a replay key would add nothing.
+ * GitLab: each secret is either a token sent as is in `X-Gitlab-Token`
+ * (compared in constant time) or a `whsec_` signing token, with which GitLab
+ * signs as Standard Webhooks do. `_SECRET` and `_SECRET_PREVIOUS` may be of
+ * either kind, so an endpoint can rotate from one to the other. No replay key:
+ * a signed delivery has a signed id and time, and whoever captured a
+ * token-only one holds the token and can forge anything.
  *
  * @module
  */
 
 import type { EndpointSettings, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
-import { decodeSignature, importHmacKeys, verifiedBy, verifyHmac } from "./_hmac.ts";
+import { importHmacKeys, signedBytes, verifiedBy, verifyAnyHmac } from "./_hmac.ts";
 import {
   acceptedBody,
   isRejected,
@@ -37,47 +20,21 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
-import { prepareTokenCheck, type TokenCheck } from "./token.ts";
-import { signEncoded } from "./_hub.ts";
-import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
-import { checkTimestamp, parseSeconds, TOLERANCE_SETTING } from "./_timestamp.ts";
-import { readDuration, secretVariable } from "./_settings.ts";
+import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
+import { decodeStandardSecret, secretVariable, standard, v1Signatures } from "./standard.ts";
+import { checkTimestamp, parseSeconds, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
 
 /** The prefix that marks a signing token. */
-export const SIGNING_PREFIX = "whsec_";
+const SIGNING_PREFIX = "whsec_";
 
-const encoder = new TextEncoder();
-
-/** An endpoint's GitLab secrets, sorted by kind and imported once. */
-export interface GitlabCheck {
-  /** The secret tokens, with the index of each in `endpoint.secrets`. */
+/** An endpoint's GitLab secrets, sorted by kind, each with its index in `endpoint.secrets`. */
+interface GitlabCheck {
   tokens?: { check: TokenCheck; indexes: number[] };
-  /** The signing keys, with the index of each in `endpoint.secrets`. */
   signing?: { keys: CryptoKey[]; indexes: number[] };
-  /** How far `webhook-timestamp` may be from now, either way. */
   toleranceMs: number;
 }
 
-/**
- * Decode a signing token into its HMAC key.
- *
- * @param secret `whsec_<base64>`
- * @returns the key bytes, or `undefined` when the base64 is bad or empty
- */
-export function decodeSigningToken(secret: string): Uint8Array | undefined {
-  const key = decodeSignature(secret.slice(SIGNING_PREFIX.length), "base64");
-  return key && key.length > 0 ? key : undefined;
-}
-
-/**
- * Sort and import an endpoint's secrets.
- *
- * @param endpoint the endpoint's resolved settings
- * @returns the check to pass to {@linkcode verifyGitlab}
- * @throws {Error} naming the variable when a signing token is not base64,
- *   or when `TOLERANCE` is not a duration
- */
-export async function prepareGitlab(endpoint: EndpointSettings): Promise<GitlabCheck> {
+async function prepareGitlab(endpoint: EndpointSettings): Promise<GitlabCheck> {
   const toleranceMs = readDuration(endpoint, "TOLERANCE", "5m");
   const tokens: string[] = [];
   const tokenIndexes: number[] = [];
@@ -89,7 +46,7 @@ export async function prepareGitlab(endpoint: EndpointSettings): Promise<GitlabC
       tokenIndexes.push(index);
       continue;
     }
-    const key = decodeSigningToken(secret);
+    const key = decodeStandardSecret(secret);
     if (!key) {
       throw new Error(
         `${
@@ -126,13 +83,8 @@ async function checkSigned(
   const timestamp = values["webhook-timestamp"];
   const seconds = parseSeconds(timestamp);
   if (Number.isNaN(seconds)) return unauthorized("malformed timestamp");
-  // Versions other than v1 are skipped, as Standard Webhooks asks.
-  const v1 = values["webhook-signature"].split(" ")
-    .filter((entry) => entry.startsWith("v1,"))
-    .map((entry) => entry.slice(3));
-  const tooMany = tooManySignatures(v1.length);
-  if (tooMany) return tooMany;
-  const signatures = decodeAll(v1, "base64", 32);
+  const signatures = v1Signatures(values["webhook-signature"]);
+  if (isRejected(signatures)) return signatures;
   if (signatures.length === 0) return unauthorized("malformed webhook-signature");
   const signed = signedBytes(values["webhook-id"], ".", timestamp, ".", input.body);
   const found = await verifyAnyHmac(signing.keys, signatures, signed);
@@ -149,13 +101,11 @@ async function checkToken(
   if (value === null) {
     return unauthorized("X-Gitlab-Token sent more than once", "rejected.token");
   }
-  const { check, indexes } = tokens;
-  for (const [index, mac] of check.expected.entries()) {
-    if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) return indexes[index];
-  }
-  return unauthorized("invalid token", "rejected.token");
+  const index = await matchToken(tokens.check, value);
+  return index < 0 ? unauthorized("invalid token", "rejected.token") : tokens.indexes[index];
 }
 
+/** `object_kind` (system hooks: `event_name`, else the header) plus `object_attributes.action`. */
 function gitlabEvent(payload: unknown, header: string | null | undefined): string | undefined {
   const kind = readPath(payload, "object_kind") ?? readPath(payload, "event_name") ??
     (header || undefined);
@@ -163,15 +113,8 @@ function gitlabEvent(payload: unknown, header: string | null | undefined): strin
   return kind && action ? `${kind}.${action}` : kind;
 }
 
-/**
- * Verify a GitLab delivery.
- *
- * @param input the delivery
- * @param check from {@linkcode prepareGitlab}
- * @returns the verdict; a signed delivery is judged by its signature, a
- *   token-only one by its token, whichever secret matches first in order
- */
-export async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Promise<Verdict> {
+/** A signed delivery is judged by its signature, a token-only one by its token. */
+async function verifyGitlab(input: VerifyInput, check: GitlabCheck): Promise<Verdict> {
   let index = -1;
   let failure: Rejected | undefined;
   let signed = false;
@@ -233,15 +176,10 @@ export const gitlab: Provider = {
       "Idempotency-Key": id,
     };
     if (!secret.startsWith(SIGNING_PREFIX)) return { ...headers, "X-Gitlab-Token": secret };
-    const key = decodeSigningToken(secret);
-    if (!key) throw new Error(`${secretVariable(endpoint, 0)} is not a valid GitLab signing token`);
-    const timestamp = String(Math.floor(options.now / 1000));
-    const signed = signedBytes(id, ".", timestamp, ".", body);
-    return {
-      ...headers,
-      "webhook-id": id,
-      "webhook-timestamp": timestamp,
-      "webhook-signature": `v1,${await signEncoded(key, "sha256", signed, "base64")}`,
-    };
+    if (!decodeStandardSecret(secret)) {
+      throw new Error(`${secretVariable(endpoint, 0)} is not a valid GitLab signing token`);
+    }
+    const signing = { ...endpoint, secrets: [secret] };
+    return { ...headers, ...await standard.sign!(signing, body, { ...options, deliveryId: id }) };
   },
 };

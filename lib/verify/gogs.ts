@@ -1,11 +1,5 @@
 /**
- * Gogs: hex HMAC-SHA256 in `X-Gogs-Signature`, event in `X-Gogs-Event`,
- * delivery id in `X-Gogs-Delivery`. Gogs signs the JSON payload when the
- * hook task is created and, with the form content type, sends it as the
- * `payload` field (`internal/database/webhook.go`), so the signature is
- * over the decoded JSON, not the form.
- *
- * Replays: the replay key is the signed JSON (see `_forge.ts`).
+ * Gogs: the Gitea scheme under `X-Gogs-*` headers (see `_forge.ts`).
  *
  * @module
  */

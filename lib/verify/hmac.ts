@@ -1,62 +1,46 @@
 /**
- * The generic `hmac` provider: an HMAC of the raw body in a header the admin
- * names, with the hash, encoding and prefix the sender uses. `md5` is
- * accepted for senders that sign with nothing else (see `_md5.ts`): weak,
- * and never a choice for a new integration.
- *
- * Replays: only the body is signed (the event and delivery headers, when
- * set, are not; there is no signed time), so the replay key is the body: a
- * sender that posts byte-identical bodies for distinct events must put
- * something unique (a time, an id) in them.
+ * The generic `hmac` provider: an HMAC of the body in a header the admin
+ * names. `md5` is weak, accepted only for senders that sign with nothing else;
+ * WebCrypto lacks it, so node:crypto computes it, each secret held as a
+ * `KeyObject` made once. With a SHA hash the body is the replay key: a sender
+ * posting identical bodies for distinct events must make them differ.
  *
  * @module
  */
 
-import type { EndpointSettings, Provider, SignOptions, Verdict, VerifyInput } from "./types.ts";
-import type { KeyObject } from "node:crypto";
-import { encodeSignature, type HashName, importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import type { Provider, Verdict, VerifyInput } from "./types.ts";
+import { type HashName, importHmacKeys, signEncoded, verifiedBy } from "./_hmac.ts";
 import { type BodyHmacOptions, readBodySignature, verifyBodyHmac } from "./_signed.ts";
-import { importMd5Keys, MD5_LENGTH, signMd5, verifyMd5 } from "./_md5.ts";
 import { isRejected, unauthorized } from "./_payload.ts";
-import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
-import { checkEventSettings } from "./_settings.ts";
-import { signEncoded } from "./_hub.ts";
+import { checkEventSettings, EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 
-/**
- * Verify a delivery signed with a configurable body HMAC.
- *
- * @param input the delivery
- * @param keys keys for the configured hash, current secret first
- * @param settings the endpoint's settings
- * @returns the verdict
- */
-export async function verifyGenericHmac(
+const encoder = new TextEncoder();
+
+/** The length of an HMAC-MD5, in bytes. */
+const MD5_LENGTH = 16;
+
+async function verifyGenericHmac(
   input: VerifyInput,
   keys: CryptoKey[],
   settings: Record<string, string>,
 ): Promise<Verdict> {
   const checked = await verifyBodyHmac(input, keys, hmacOptions(settings));
-  if ("ok" in checked) return checked;
+  if (isRejected(checked)) return checked;
   const verdict = genericAccept(input.headers, input.body, settings, checked.verifiedBy);
   return verdict.ok ? { ...verdict, replayKey: input.body } : verdict;
 }
 
-/**
- * Verify a delivery signed with HMAC-MD5 (`ALGORITHM=md5`).
- *
- * @param input the delivery
- * @param keys key objects from `importMd5Keys`, current secret first
- * @param settings the endpoint's settings
- * @returns the verdict
- */
-export function verifyGenericMd5(
+function verifyGenericMd5(
   input: VerifyInput,
   keys: readonly KeyObject[],
   settings: Record<string, string>,
 ): Verdict {
   const signature = readBodySignature(input, hmacOptions(settings), MD5_LENGTH);
   if (isRejected(signature)) return signature;
-  const index = verifyMd5(keys, signature, input.body);
+  const index = keys.findIndex((key) =>
+    timingSafeEqual(createHmac("md5", key).update(input.body).digest(), signature)
+  );
   if (index < 0) return unauthorized("invalid signature");
   return genericAccept(input.headers, input.body, settings, verifiedBy(index));
 }
@@ -67,30 +51,6 @@ function hmacOptions(settings: Record<string, string>): BodyHmacOptions {
     hash: settings.ALGORITHM as HashName,
     encoding: settings.ENCODING as "hex" | "base64",
     prefix: settings.PREFIX,
-  };
-}
-
-/**
- * The headers a sender configured like this endpoint would send.
- *
- * @param endpoint the endpoint's resolved settings
- * @param body the bytes to sign
- * @param options the event and delivery id to claim
- * @returns the signature header, and the event and delivery headers when
- *   the endpoint names them
- */
-export async function signGenericHmac(
-  endpoint: EndpointSettings,
-  body: Uint8Array,
-  options: SignOptions,
-): Promise<Record<string, string>> {
-  const { header, hash, encoding, prefix } = hmacOptions(endpoint.settings);
-  const signature = endpoint.settings.ALGORITHM === "md5"
-    ? encodeSignature(signMd5(endpoint.secrets[0], body), encoding)
-    : await signEncoded(endpoint.secrets[0], hash, body, encoding);
-  return {
-    ...genericSignHeaders(endpoint.settings, options),
-    [header]: `${prefix ?? ""}${signature}`,
   };
 }
 
@@ -113,11 +73,21 @@ export const hmac: Provider = {
   async create(endpoint) {
     checkEventSettings(endpoint);
     if (endpoint.settings.ALGORITHM === "md5") {
-      const md5Keys = importMd5Keys(endpoint.secrets);
-      return (input) => Promise.resolve(verifyGenericMd5(input, md5Keys, endpoint.settings));
+      const keys = endpoint.secrets.map((secret) => createSecretKey(encoder.encode(secret)));
+      return (input) => Promise.resolve(verifyGenericMd5(input, keys, endpoint.settings));
     }
     const keys = await importHmacKeys(endpoint.secrets, endpoint.settings.ALGORITHM as HashName);
     return (input) => verifyGenericHmac(input, keys, endpoint.settings);
   },
-  sign: signGenericHmac,
+  async sign(endpoint, body, options) {
+    const { header, hash, encoding, prefix } = hmacOptions(endpoint.settings);
+    const [secret] = endpoint.secrets;
+    const signature = endpoint.settings.ALGORITHM === "md5"
+      ? createHmac("md5", encoder.encode(secret)).update(body).digest(encoding)
+      : await signEncoded(secret, hash, body, encoding);
+    return {
+      ...genericSignHeaders(endpoint.settings, options),
+      [header]: `${prefix ?? ""}${signature}`,
+    };
+  },
 };

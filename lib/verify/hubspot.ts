@@ -1,20 +1,20 @@
 /**
- * HubSpot (signature v3): `X-HubSpot-Signature-v3`, the base64
- * HMAC-SHA256 of `POST` + the request URI + the raw body + the
- * `X-HubSpot-Request-Timestamp` (milliseconds), under the app's client
- * secret. The URI is the one configured at HubSpot (`PUBLIC_URL`, with the
- * request's query string), with the characters HubSpot names
- * (`%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`) decoded. The time is
- * held to `TOLERANCE` (5 minutes, as HubSpot advises). HubSpot batches
- * events in an array: the event is their `subscriptionType` when all
- * agree (`contact.creation`), else `batch`; a workflow action's single
- * object gives its `subscriptionType`, else `webhook`. No delivery id.
+ * HubSpot v3: base64 HMAC-SHA256 of `POST` + URI + body + timestamp (ms, held
+ * to `TOLERANCE`), the URI being `PUBLIC_URL` plus the query with the
+ * characters HubSpot lists decoded.
  *
  * @module
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   acceptedBody,
   isRejected,
@@ -23,8 +23,6 @@ import {
   requiredHeaders,
   unauthorized,
 } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 import { publicUrlSetting, rawQuery, readPublicUrl } from "./_public_url.ts";
 
@@ -46,11 +44,8 @@ const DECODED: Record<string, string> = {
 };
 
 /**
- * The request URI as HubSpot signs it.
- *
- * @param publicUrl the URL configured at HubSpot
- * @param query the request's query string as sent, `?` included
- * @returns the URI with HubSpot's listed characters decoded
+ * The request URI as HubSpot signs it: `PUBLIC_URL`, the query as sent, the
+ * characters HubSpot lists decoded.
  *
  * @example
  * ```ts
@@ -73,16 +68,7 @@ function eventOf(payload: unknown): string {
   return types.size === 1 && only !== undefined ? only : "batch";
 }
 
-/**
- * Verify a HubSpot v3 delivery.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys of the client secret, current first
- * @param publicUrl the URL configured at HubSpot
- * @param toleranceMs the replay window, either way
- * @returns the verdict
- */
-export async function verifyHubspot(
+async function verifyHubspot(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   publicUrl: string,

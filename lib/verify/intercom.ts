@@ -1,8 +1,6 @@
 /**
- * Intercom: `X-Hub-Signature: sha1=<hex>`, the HMAC-SHA1 of the raw body
- * under the app's client secret (Intercom signs with nothing stronger).
- * The event is the notification's `topic` (`conversation.user.created`),
- * the delivery id its `id` (`notif_…`). No time is signed.
+ * Intercom: `X-Hub-Signature: sha1=<hex>` of the body (Intercom signs with
+ * nothing stronger).
  *
  * @module
  */

@@ -1,13 +1,6 @@
 /**
- * IP Fabric: HMAC-SHA256 of the raw body, hex, in `X-IPF-Signature`. The
- * event is `<type>.<action>.<status>` (`snapshot.discover.completed`,
- * `intent-verification.calculate.failed`); IP Fabric sends no delivery
- * id. Test deliveries carry `"test": true` in the body, which the hook can
- * read. A custom payload template (JSON or XML) that does not carry
- * `type` gives the event `webhook`.
- *
- * Replays: only the body is signed, with no delivery id or signed time, so
- * the replay key is the body.
+ * IP Fabric: hex HMAC-SHA256 of the body in `X-IPF-Signature`. Test deliveries
+ * carry `"test": true`, which a hook may read.
  *
  * @module
  */
@@ -17,14 +10,8 @@ import { readPath } from "./_payload.ts";
 import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
 
-/**
- * The event name of an IP Fabric body.
- *
- * @param payload the parsed body
- * @returns `<type>.<action>.<status>` (the parts present), or `undefined`
- *   without a `type`
- */
-export function ipfabricEvent(payload: unknown): string | undefined {
+/** `<type>.<action>.<status>`, the parts present; none without a `type`. */
+function ipfabricEvent(payload: unknown): string | undefined {
   const parts = ["type", "action", "status"].map((key) => readPath(payload, key));
   return parts[0] ? parts.filter(Boolean).join(".") : undefined;
 }

@@ -1,12 +1,6 @@
 /**
- * Jira: HMAC of the raw body, hex, in `X-Hub-Signature` written
- * `<method>=<hex>` where the method is the hash (`sha256` today; the
- * prefix is read, never assumed). The event is the body's `webhookEvent`
- * (`jira:issue_created`, plus `.action` if any); the delivery id is
- * `X-Atlassian-Webhook-Identifier`, which is kept across retries.
- *
- * Replays: the event is in the signed body, but there is no signed
- * timestamp and the delivery id is a header, so the replay key is the body.
+ * Jira: `X-Hub-Signature: <hash>=<hex>` of the body, the hash read from the
+ * prefix, never assumed. `X-Atlassian-Webhook-Identifier` is kept across retries.
  *
  * @module
  */

@@ -1,9 +1,8 @@
 /**
- * How deep JSON text nests, found by one bounded scan of its bytes before
- * any parse: a sender's body nested thousands deep costs V8's parser, and
- * anything that walks or indents it, far more than its size says. Used where
- * a body is read before it is authenticated (msgraph's `clientState`) and
- * where one is rendered (the deliveries page).
+ * How deep JSON text nests, found by one bounded scan before any parse: a
+ * body nested thousands deep costs V8's parser, and anything that walks or
+ * indents it, far more than its size says (msgraph's unauthenticated body, the
+ * deliveries page).
  *
  * @module
  */
@@ -15,10 +14,6 @@ const QUOTE = 0x22, BACKSLASH = 0x5c;
  * Whether JSON text nests arrays and objects deeper than `max`, brackets
  * inside strings aside. One pass over the bytes that stops as soon as the
  * answer is yes; it does not check that the text is JSON (the parse does).
- *
- * @param body the raw bytes
- * @param max the deepest nesting allowed
- * @returns true when some value sits deeper than `max`
  *
  * @example
  * ```ts

@@ -1,9 +1,6 @@
 /**
- * Lemon Squeezy: `X-Signature`, the hex HMAC-SHA256 of the raw body under
- * the webhook's signing secret. The event is the body's
- * `meta.event_name` (`order_created`), which is signed; the unsigned
- * `X-Event-Name` header is not read. Lemon Squeezy sends no delivery id
- * and signs no time.
+ * Lemon Squeezy: hex HMAC-SHA256 of the body in `X-Signature`. The event is the
+ * signed `meta.event_name`, never the unsigned `X-Event-Name` header.
  *
  * @module
  */

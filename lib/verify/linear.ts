@@ -1,16 +1,7 @@
 /**
- * Linear: hex HMAC-SHA256 of the raw body in `Linear-Signature`. The event
- * is the signed body's `type` (e.g. `Issue`; the unsigned `Linear-Event`
- * header, which repeats it, only when the body has none) plus its `action`
- * (`Issue.create`); the delivery id is `Linear-Delivery`, not signed. The replay
- * window rests on the body's `webhookTimestamp` (milliseconds), which the
- * signature covers; it must lie within `TOLERANCE` of now (Linear's SDK
- * uses one minute; the default here is 5m like every other sender). As
- * that time is in the body, `hookd sign` cannot refresh it: the body given
- * must carry a recent one.
- *
- * Replays: stale after `TOLERANCE`; within it only the body identifies a
- * delivery (the id is an unsigned header), so the replay key is the body.
+ * Linear: hex HMAC-SHA256 of the body in `Linear-Signature`. The body's signed
+ * `webhookTimestamp` (ms) is held to `TOLERANCE` (5m as for every sender;
+ * Linear's SDK uses 1m); `hookd sign` cannot refresh it, so sign a recent body.
  *
  * @module
  */

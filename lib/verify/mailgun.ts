@@ -1,28 +1,16 @@
 /**
- * Mailgun: the signature travels inside the body, not in a header. A JSON
- * webhook carries `signature: {timestamp, token, signature}`, the last an
- * HMAC-SHA256 (hex) of `<timestamp><token>` under the HTTP webhook signing
- * key; legacy form posts carry the same three fields at the top level.
- *
- * Mailgun signs only the timestamp and token, not the event, so a captured
- * signature block verifies under any other body. The token, random per
- * delivery and signed, is therefore the delivery id (as Mailgun advises:
- * cache it, refuse it again): a block reused within `TOLERANCE` is a
- * duplicate of the delivery first seen with it, whatever `event-data` says,
- * and after `TOLERANCE` it is stale. `event-data.id` is chosen by whoever
- * wrote the body and is not used. Event is `event-data.event`
- * (`delivered`, `opened`; `failed.permanent` / `failed.temporary` with
- * the severity).
- *
- * Replays: the token is a signed delivery id, so no replay key.
+ * Mailgun: the signature is in the body (`signature.{timestamp,token,signature}`,
+ * or top-level form fields), an HMAC-SHA256 of timestamp + token only. As the
+ * event is not signed, a captured block verifies under any body: the signed,
+ * per-delivery token is therefore the delivery id (a reuse is a duplicate within
+ * `TOLERANCE`, stale after), never the body's `event-data.id`.
  *
  * @module
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import { decodeAll, importHmacKeys, signedBytes, verifiedBy, verifyAnyHmac } from "./_hmac.ts";
 import { isForm, isRejected, parseJsonBody, readPath, unauthorized } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -64,16 +52,7 @@ function formFields(body: Uint8Array): Fields | undefined {
   };
 }
 
-/**
- * Verify a Mailgun delivery with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys, current signing key first
- * @param toleranceMs the replay window either way
- * @returns the verdict; event is `event-data.event`, delivery id the
- *   signed token
- */
-export async function verifyMailgun(
+async function verifyMailgun(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   toleranceMs: number,

@@ -1,13 +1,7 @@
 /**
- * Meta (Facebook, Instagram, WhatsApp Cloud API): deliveries carry
- * `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw body
- * under the app secret. Before the first one, Meta verifies the endpoint
- * with `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`, which
- * is answered with the challenge only when the verify token (the
- * `VERIFY_TOKEN` setting, compared in constant time) matches. The event is
- * `<object>.<field>` (`whatsapp_business_account.messages`) when every
- * `entry[].changes[]` names the same field, else `<object>` (Messenger's
- * `entry[].messaging[]`, or a batch of mixed fields).
+ * Meta (Facebook, Instagram, WhatsApp): `X-Hub-Signature-256` of the body
+ * under the app secret. Meta's subscribe GET is echoed only when its
+ * `hub.verify_token` matches `VERIFY_TOKEN`.
  *
  * @module
  */
@@ -18,16 +12,8 @@ import { bodyHmacProvider } from "./_body_hmac_provider.ts";
 import { echoChallenge, queryOf } from "./_handshake.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
 
-/**
- * Answer Meta's verification request.
- *
- * @param input the request
- * @param check the verify token, prepared for a constant-time compare
- * @returns the challenge; 400 for a GET that is not a subscribe request or
- *   lacks the challenge, 403 for a wrong or missing verify token;
- *   `undefined` for anything but a GET (a delivery)
- */
-export async function metaHandshake(
+/** The challenge; 400 for a GET that is no subscribe request, 403 for a wrong verify token. */
+async function metaHandshake(
   input: HandshakeInput,
   check: TokenCheck,
 ): Promise<HandshakeReply | Rejected | undefined> {
@@ -42,10 +28,9 @@ export async function metaHandshake(
 }
 
 /**
- * The event name of a verified Meta body.
- *
- * @param payload the parsed body
- * @returns `<object>.<field>` or `<object>`; `undefined` without `object`
+ * The event of a verified Meta body: `<object>.<field>` when every
+ * `entry[].changes[]` names the same field, else `<object>` (Messenger's
+ * `entry[].messaging[]`, or mixed fields); `undefined` without `object`.
  */
 export function metaEvent(payload: unknown): string | undefined {
   const object = readPath(payload, "object");

@@ -105,8 +105,6 @@ export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
 /**
  * Build an endpoint's verify function, importing its keys once.
  *
- * @param endpoint the endpoint's resolved settings
- * @returns the verify function
  * @throws {Error} when the provider is unknown or a key cannot be imported
  */
 export function createVerifier(endpoint: EndpointSettings): Promise<Verify> {

@@ -1,18 +1,10 @@
 /**
- * Microsoft Graph change notifications. Graph signs nothing: a
- * subscription carries a `clientState` chosen by its creator, which Graph
- * copies into every notification, so the secret is that value, compared in
- * constant time for each notification of the batch (one that does not
- * match refuses the whole POST). Creating or renewing a subscription makes
- * Graph POST `?validationToken=…`, answered within the request by echoing
- * the token as text/plain 200. Events: `change.<changeType>`
- * (`change.created`) when the batch agrees, else `change`;
- * `lifecycle.<lifecycleEvent>` (`lifecycle.reauthorizationRequired`) for
- * lifecycle notifications. Since the secret is inside the body, the hook
- * and the store get the batch with every `clientState` replaced by
- * `[redacted]` (re-serialized JSON, not the bytes received). Before the
- * secret is checked the body gets only bounded work: a body nested deeper
- * than {@linkcode MAX_DEPTH} levels is refused 400 by a linear scan, never parsed.
+ * Microsoft Graph change notifications: Graph signs nothing, so the secret is
+ * the subscription's `clientState`, checked on every notification of a batch;
+ * the `?validationToken=` POST is echoed. As the secret is in the body, the
+ * hook and the store get the batch with each `clientState` `[redacted]`
+ * (re-serialized), and the unauthenticated body gets only bounded work: one
+ * nested deeper than {@linkcode MAX_DEPTH} is refused by a linear scan.
  *
  * @module
  */
@@ -26,28 +18,20 @@ import type {
   VerifyInput,
 } from "./types.ts";
 import { isRejected, malformed, parseJsonBody, readPath, unauthorized } from "./_payload.ts";
-import { echoChallenge, queryOf, withHandshake } from "./_handshake.ts";
+import { echoChallenge, queryOf } from "./_handshake.ts";
 import { verifiedBy } from "./_hmac.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
 import { nestedDeeperThan } from "./json_depth.ts";
 
 const encoder = new TextEncoder();
 
-/**
- * Answer Graph's endpoint validation.
- *
- * @param input the request
- * @returns the token for a POST that carries `validationToken`; `undefined`
- *   for anything else (a notification, or a GET refused 405)
- */
-export function msgraphHandshake(
-  input: HandshakeInput,
-): Promise<HandshakeReply | Rejected | undefined> {
-  if (input.method !== "POST") return Promise.resolve(undefined);
+/** Graph's endpoint validation: a POST with `validationToken`; anything else is a delivery. */
+function msgraphHandshake(input: HandshakeInput): Promise<HandshakeReply | Rejected | undefined> {
   const query = queryOf(input.url);
-  if (!query.has("validationToken")) return Promise.resolve(undefined);
   return Promise.resolve(
-    echoChallenge(query.get("validationToken"), "validation", "validationToken"),
+    input.method === "POST" && query.has("validationToken")
+      ? echoChallenge(query.get("validationToken"), "validation", "validationToken")
+      : undefined,
   );
 }
 
@@ -69,21 +53,10 @@ function batchEvent(notifications: readonly unknown[]): string {
  */
 export const MAX_DEPTH = 32;
 
-/**
- * Verify a batch of Graph notifications by their `clientState`.
- *
- * @param input the delivery
- * @param check the client state (current, previous), prepared for a
- *   constant-time compare
- * @returns the verdict; `verifiedBy` is `previous secret` when any
- *   notification carries the previous value
- */
-export async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Promise<Verdict> {
-  // The secret travels inside the body, so the body is parsed first. It is
-  // within the size limit, and one linear scan that stops at MAX_DEPTH keeps
-  // a nested body from costing more than a flat one (V8's parse of deep
-  // nesting, and the copies below, are what an unauthenticated sender could
-  // otherwise make the event loop pay for).
+/** `verifiedBy` is `previous secret` when any notification carries the previous value. */
+async function verifyMsgraph(input: VerifyInput, check: TokenCheck): Promise<Verdict> {
+  // The secret is inside the body, so it is parsed before anything is
+  // authenticated: the depth scan keeps a nested body as cheap as a flat one.
   const deep = nestedDeeperThan(input.body, MAX_DEPTH);
   if (deep) return malformed(`body is nested deeper than ${MAX_DEPTH} levels`);
   const parsed = parseJsonBody(input.body);
@@ -124,6 +97,7 @@ export const msgraph: Provider = {
   settings: {},
   async create(endpoint) {
     const check = await prepareTokenCheck(endpoint.secrets);
-    return withHandshake((input) => verifyMsgraph(input, check), msgraphHandshake);
+    const verify = (input: VerifyInput) => verifyMsgraph(input, check);
+    return Object.assign(verify, { handshake: msgraphHandshake });
   },
 };

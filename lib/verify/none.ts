@@ -1,16 +1,12 @@
 /**
- * The `none` provider: no authentication. It must be written out in the env
- * file, and every delivery it accepts is logged as unauthenticated.
- *
- * Replays: nothing is signed, so there is no replay key: anyone can send
- * anything.
+ * The `none` provider: no authentication. It must be written out in the env file,
+ * and every delivery it accepts is logged as unauthenticated.
  *
  * @module
  */
 
 import type { Provider } from "./types.ts";
-import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
-import { checkEventSettings } from "./_settings.ts";
+import { checkEventSettings, EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 
 /** The `none` provider. */
 export const none: Provider = {

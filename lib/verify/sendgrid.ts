@@ -1,15 +1,7 @@
 /**
- * SendGrid (Twilio) Event Webhook: an ECDSA P-256 / SHA-256 signature in
- * `X-Twilio-Email-Event-Webhook-Signature` (base64 DER) over
- * `<X-Twilio-Email-Event-Webhook-Timestamp><raw body>`, verified with the
- * verification key SendGrid shows (`PUBLIC_KEY`, base64 SPKI). There is no
- * shared secret. The body is a batch of events: the event is their common
- * `event` (`delivered`, `open`), or `batch` when they differ; the delivery
- * id is `sg_event_id` when the batch holds one event.
- *
- * Replays: the timestamp is signed, so a replay is stale after
- * `TOLERANCE`. Within it, a one-event batch is a duplicate by its signed
- * `sg_event_id` (no replay key); a larger batch has the body as its key.
+ * SendGrid Event Webhook: ECDSA P-256 (base64 DER) over timestamp + body,
+ * checked with `PUBLIC_KEY`. A one-event batch is deduped by its signed
+ * `sg_event_id`; a larger one has the body as its replay key.
  *
  * @module
  */
@@ -17,15 +9,18 @@
 import type { Accepted, Provider, Verdict, VerifyInput } from "./types.ts";
 import { isRejected, parseJsonBody, readPath, unlessSignedId } from "./_payload.ts";
 import { decodeSignature } from "./_hmac.ts";
-import { derToP1363, importEcdsaKeys, publicKeyProvider, spkiKeyProblem } from "./_public_key.ts";
+import { derToP1363, publicKeyProvider } from "./_public_key.ts";
 
-/**
- * Name a verified SendGrid batch.
- *
- * @param input the delivery
- * @param by which key verified it
- * @returns the verdict: the batch's common event, or `batch`
- */
+/** An SPKI key as senders hand it out: base64 DER, or the same inside PEM armour. */
+function spkiBytes(value: string): Uint8Array | undefined {
+  const bytes = decodeSignature(
+    value.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, ""),
+    "base64",
+  );
+  return bytes?.length ? bytes : undefined;
+}
+
+/** The batch's common event, or `batch`. */
 function sendgridVerdict(input: VerifyInput, by: Accepted["verifiedBy"]): Verdict {
   const parsed = parseJsonBody(input.body);
   if (isRejected(parsed)) return parsed;
@@ -49,8 +44,17 @@ export const sendgrid: Provider = publicKeyProvider({
   summary: "SendGrid Event Webhook: ECDSA P-256 signature over timestamp+body with PUBLIC_KEY",
   keyHelp: "the Event Webhook verification key (base64), from Mail Settings > Event Webhook",
   previousKeyHelp: "the previous verification key, accepted while SendGrid switches",
-  keyProblem: spkiKeyProblem,
-  importKeys: importEcdsaKeys,
+  keyProblem: (value) =>
+    spkiBytes(value)
+      ? undefined
+      : "is not a base64 public key: copy the verification key the sender shows",
+  keyImport: {
+    format: "spki",
+    algorithm: { name: "ECDSA", namedCurve: "P-256" },
+    bytes: (value) => spkiBytes(value)!,
+  },
+  invalidKey:
+    "is not an ECDSA P-256 public key: copy the verification key the sender shows (base64)",
   signatureHeader: "X-Twilio-Email-Event-Webhook-Signature",
   timestampHeader: "X-Twilio-Email-Event-Webhook-Timestamp",
   repeated: "signature header sent more than once",

@@ -1,13 +1,6 @@
 /**
- * Sentry (integration platform): hex HMAC-SHA256 of the raw body, keyed
- * with the integration's client secret, in `Sentry-Hook-Signature`. The
- * event is `Sentry-Hook-Resource` plus the body's `action`
- * (`issue.created`); the delivery id is `Request-ID`.
- * `Sentry-Hook-Timestamp` is not covered by the signature, so no replay
- * window can rest on it.
- *
- * Replays: only the body is signed (resource, request id and timestamp are
- * headers), so the replay key is the body.
+ * Sentry: hex HMAC-SHA256 of the body in `Sentry-Hook-Signature`.
+ * `Sentry-Hook-Timestamp` is not signed, so no replay window can rest on it.
  *
  * @module
  */

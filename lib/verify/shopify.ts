@@ -1,11 +1,6 @@
 /**
- * Shopify: base64 HMAC-SHA256 of the raw body, keyed with the app's client
- * secret, in `X-Shopify-Hmac-Sha256`. The event is `X-Shopify-Topic`
- * (`orders/create`); the delivery id is `X-Shopify-Webhook-Id`, the header
- * Shopify names for ignoring duplicate deliveries.
- *
- * Replays: only the body is signed (the topic and webhook id are headers,
- * there is no timestamp), so the replay key is the body.
+ * Shopify: base64 HMAC-SHA256 of the body in `X-Shopify-Hmac-Sha256`;
+ * `X-Shopify-Webhook-Id` is the header Shopify names for ignoring duplicates.
  *
  * @module
  */

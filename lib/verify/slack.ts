@@ -1,18 +1,8 @@
 /**
- * Slack: `X-Slack-Signature: v0=<hex>`, an HMAC-SHA256 of
- * `v0:<X-Slack-Request-Timestamp>:<raw body>` under the app's signing
- * secret. The Events API's `url_verification` challenge is answered here.
- *
- * Events: Events API deliveries are the inner `event.type` (plus
- * `.subtype` for message subtypes), delivery id `event_id`; interactivity
- * posts a form whose `payload` JSON has a `type` (`block_actions`,
- * `view_submission`…), which is what the hook gets; slash commands are
- * `command.<name>` (`/deploy` is `command.deploy`) with the raw form.
- *
- * Replays: the timestamp is signed, so a replay is stale after
- * `TOLERANCE`. Within it, an Events API delivery is a duplicate by its
- * signed `event_id` (no replay key); interactions and commands carry no
- * id, so their replay key is the body as sent (the signed form).
+ * Slack: `X-Slack-Signature: v0=<hex>` over `v0:<timestamp>:<body>`; the
+ * `url_verification` challenge is answered here. Events API deliveries are
+ * deduped by their signed `event_id`; interactions and slash commands carry no
+ * id, so the signed form is their replay key.
  *
  * @module
  */

@@ -1,23 +1,25 @@
 /**
- * Standard Webhooks (and Svix, which it grew from): `webhook-id`,
- * `webhook-timestamp` and `webhook-signature` (or the same under `svix-`),
- * the signature a space-separated list of `v1,<base64>` entries, each an
- * HMAC-SHA256 of `<id>.<timestamp>.<raw body>` under the secret's bytes:
- * the secret is base64 after an optional `whsec_` prefix. Other versions
- * (`v1a`, asymmetric) are skipped. Event from the JSON body (`type` unless
- * `EVENT_FIELD` says otherwise), delivery id `webhook-id`.
- *
- * Replays: the id and timestamp are signed, so a replay is a duplicate
- * within `TOLERANCE` and stale after: no replay key.
+ * Standard Webhooks (and Svix): `v1,<base64>` entries in `webhook-signature`
+ * (or `svix-signature`), each an HMAC-SHA256 of `<id>.<timestamp>.<body>`
+ * under the base64 secret (`whsec_` optional). Id and time are signed: no
+ * replay key.
  *
  * @module
  */
 
-import type { EndpointSettings, Provider, Verdict, VerifyInput } from "./types.ts";
-import { encodeSignature, importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
+import type { EndpointSettings, Provider, Rejected, Verdict, VerifyInput } from "./types.ts";
+import {
+  decodeAll,
+  decodeSignature,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  tooManySignatures,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import { isRejected, parseJsonBody, readPath, singleHeader, unauthorized } from "./_payload.ts";
 import { FALLBACK_EVENT } from "./_event.ts";
-import { decodeAll, signedBytes, tooManySignatures, verifyAnyHmac } from "./_signatures.ts";
 import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** The header families, tried in this order. */
@@ -26,7 +28,6 @@ const FAMILIES = ["webhook", "svix"] as const;
 /**
  * Decode a Standard Webhooks secret: base64, with or without `whsec_`.
  *
- * @param secret the secret as the sender shows it
  * @returns the key bytes, or `undefined` when it is not such a secret
  *
  * @example
@@ -37,39 +38,40 @@ const FAMILIES = ["webhook", "svix"] as const;
  * ```
  */
 export function decodeStandardSecret(secret: string): Uint8Array | undefined {
-  const text = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
-  try {
-    const bytes = Uint8Array.fromBase64(text);
-    return bytes.length > 0 ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
+  const bytes = decodeSignature(secret.replace(/^whsec_/, ""), "base64");
+  return bytes?.length ? bytes : undefined;
 }
 
-async function importKeys(endpoint: EndpointSettings): Promise<CryptoKey[]> {
-  const raw = endpoint.secrets.map((secret, index) => {
+/** The variable holding `endpoint.secrets[index]`, e.g. `HOOKD_GITLAB_SECRET_PREVIOUS`. */
+export function secretVariable(endpoint: EndpointSettings, index: number): string {
+  return `${endpoint.prefix}${index === 0 ? "SECRET" : "SECRET_PREVIOUS"}`;
+}
+
+/**
+ * The `v1,<base64>` signatures of a space-separated list; other versions
+ * (`v1a`, asymmetric) are skipped, as Standard Webhooks asks.
+ */
+export function v1Signatures(header: string): Uint8Array[] | Rejected {
+  const v1 = header.split(" ").filter((entry) => entry.startsWith("v1,"))
+    .map((entry) => entry.slice(3));
+  return tooManySignatures(v1.length) ?? decodeAll(v1, "base64", 32);
+}
+
+function secretBytes(endpoint: EndpointSettings): Uint8Array[] {
+  return endpoint.secrets.map((secret, index) => {
     const bytes = decodeStandardSecret(secret);
     if (!bytes) {
-      const variable = `${endpoint.prefix}SECRET${index === 0 ? "" : "_PREVIOUS"}`;
       throw new Error(
-        `${variable} is not a Standard Webhooks secret: copy it as the sender shows it, whsec_ followed by base64`,
+        `${
+          secretVariable(endpoint, index)
+        } is not a Standard Webhooks secret: copy it as the sender shows it, whsec_ followed by base64`,
       );
     }
     return bytes;
   });
-  return await importHmacKeys(raw, "sha256");
 }
 
-/**
- * Verify a Standard Webhooks delivery with already-imported keys.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys over the decoded secrets, current first
- * @param toleranceMs the replay window either way
- * @param eventField dotted path to the event name in the JSON body
- * @returns the verdict; delivery id is `webhook-id`
- */
-export async function verifyStandard(
+async function verifyStandard(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   toleranceMs: number,
@@ -86,12 +88,8 @@ export async function verifyStandard(
   }
   const seconds = parseSeconds(timestamp);
   if (Number.isNaN(seconds)) return unauthorized(`malformed ${family}-timestamp`);
-  const v1 = signature!.split(" ").filter((entry) => entry.startsWith("v1,")).map((entry) =>
-    entry.slice(3)
-  );
-  const tooMany = tooManySignatures(v1.length);
-  if (tooMany) return tooMany;
-  const candidates = decodeAll(v1, "base64", 32);
+  const candidates = v1Signatures(signature!);
+  if (isRejected(candidates)) return candidates;
   if (candidates.length === 0) return unauthorized(`no v1 signature in ${family}-signature`);
   const data = signedBytes(id!, ".", timestamp!, ".", input.body);
   const index = await verifyAnyHmac(keys, candidates, data);
@@ -124,20 +122,25 @@ export const standard: Provider = {
   },
   async create(endpoint) {
     const toleranceMs = toleranceOf(endpoint);
-    const keys = await importKeys(endpoint);
+    const keys = await importHmacKeys(secretBytes(endpoint), "sha256");
     const eventField = endpoint.settings.EVENT_FIELD ?? "type";
     return (input) => verifyStandard(input, keys, toleranceMs, eventField);
   },
   async sign(endpoint, body, options) {
-    const [key] = await importKeys({ ...endpoint, secrets: endpoint.secrets.slice(0, 1) });
+    const [key] = secretBytes({ ...endpoint, secrets: endpoint.secrets.slice(0, 1) });
     const id = options.deliveryId ?? `msg_${crypto.randomUUID().replaceAll("-", "")}`;
     const timestamp = String(Math.floor(options.now / 1000));
-    const mac = await signHmac(key, signedBytes(id, ".", timestamp, ".", body));
+    const mac = await signEncoded(
+      key,
+      "sha256",
+      signedBytes(id, ".", timestamp, ".", body),
+      "base64",
+    );
     return {
       "Content-Type": "application/json",
       "webhook-id": id,
       "webhook-timestamp": timestamp,
-      "webhook-signature": `v1,${encodeSignature(mac, "base64")}`,
+      "webhook-signature": `v1,${mac}`,
     };
   },
 };

@@ -1,13 +1,6 @@
 /**
- * Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, each `v1` an
- * HMAC-SHA256 of `<t>.<raw body>` under the endpoint's signing secret,
- * used exactly as written (the `whsec_` prefix included: it is not base64
- * here). Entries of other schemes (`v0`) are skipped; several `v1` entries
- * come while Stripe rolls the secret. Event is the body's `type`, delivery
- * id its `id`.
- *
- * Replays: the timestamp and the id are signed, so a replay is a duplicate
- * within `TOLERANCE` and stale after: no replay key.
+ * Stripe: `Stripe-Signature: t=…,v1=…`, the secret used as written (`whsec_`
+ * included: it is not base64 here).
  *
  * @module
  */

@@ -1,55 +1,36 @@
 /**
- * The `token` provider: a shared secret sent as is in a header (GitLab's
- * `X-Gitlab-Token`, Alertmanager's `Authorization: Bearer`), or, for
- * senders that cannot set headers, in a query parameter (`TOKEN_QUERY`).
- * Compared in constant time: both sides are MACed under a random key made
- * at start-up and `crypto.subtle.verify` compares the MACs. hookd logs a
- * request's path without its query and stores no URL, so a token in the
- * query reaches neither the log nor the store.
- *
- * Replays: nothing is signed; whoever captured a delivery holds the token
- * and can forge any delivery, so there is no replay key.
+ * The `token` provider: a shared secret in a header or, for senders that cannot
+ * set headers, a query parameter (hookd logs no query and stores no URL). Both
+ * sides are MACed under a random key made at start-up, so the compare is
+ * constant-time. Nothing is signed: no replay key.
  *
  * @module
  */
 
+import { timingSafeEqual } from "node:crypto";
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, signHmac, verifiedBy, verifyHmac } from "./_hmac.ts";
+import { importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
 import { singleHeader, unauthorized } from "./_payload.ts";
-import { EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
-import { checkEventSettings } from "./_settings.ts";
+import { checkEventSettings, EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 
 const encoder = new TextEncoder();
 
-/** A token check built once per endpoint. */
+/** A constant-time check of tokens, built once per endpoint. */
 export interface TokenCheck {
   /** The random key both sides are MACed under. */
-  key: CryptoKey[];
+  key: CryptoKey;
   /** The MAC of each accepted token, current first. */
   expected: Uint8Array[];
 }
 
-/**
- * Prepare a constant-time check of the given tokens.
- *
- * @param tokens the current token first, then the previous one
- * @returns the check
- */
+/** Prepare a check of the tokens, the current one first. */
 export async function prepareTokenCheck(tokens: readonly string[]): Promise<TokenCheck> {
-  const key = await importHmacKeys([crypto.getRandomValues(new Uint8Array(32))], "sha256");
-  const expected = await Promise.all(tokens.map((t) => signHmac(key[0], encoder.encode(t))));
+  const [key] = await importHmacKeys([crypto.getRandomValues(new Uint8Array(32))], "sha256");
+  const expected = await Promise.all(tokens.map((t) => signHmac(key, encoder.encode(t))));
   return { key, expected };
 }
 
-/**
- * Verify a delivery carrying a shared token.
- *
- * @param input the delivery
- * @param check from {@linkcode prepareTokenCheck}
- * @param settings the endpoint's settings (`TOKEN_HEADER`, event settings)
- * @returns the verdict
- */
-export async function verifyToken(
+async function verifyToken(
   input: VerifyInput,
   check: TokenCheck,
   settings: Record<string, string>,
@@ -68,8 +49,6 @@ export async function verifyToken(
 /**
  * Which of the prepared tokens a value is, compared in constant time.
  *
- * @param check from {@linkcode prepareTokenCheck}
- * @param value the value the sender sent
  * @returns the index of the matching token (0 current, 1 previous), or -1
  *
  * @example
@@ -82,10 +61,8 @@ export async function verifyToken(
  * ```
  */
 export async function matchToken(check: TokenCheck, value: string): Promise<number> {
-  for (const [index, mac] of check.expected.entries()) {
-    if (await verifyHmac(check.key, mac, encoder.encode(value)) === 0) return index;
-  }
-  return -1;
+  const mac = await signHmac(check.key, encoder.encode(value));
+  return check.expected.findIndex((expected) => timingSafeEqual(expected, mac));
 }
 
 /** The `TOKEN_QUERY` parameter: `undefined` when absent, `null` when repeated. */
@@ -102,11 +79,8 @@ function queryToken(url: string, settings: Record<string, string>): string | nul
 /**
  * The secret part of an `Authorization` header: a `Bearer` token as is, or
  * `user:password` decoded from `Basic` (Alertmanager, Docker Hub and Azure
- * DevOps can send either); any other value is compared whole.
- *
- * @param value the header's value
- * @returns the credentials; a `Basic` value that is not base64 is returned
- *   whole, so it is compared, and refused, like any wrong token
+ * DevOps can send either); any other value, or a `Basic` one that is not
+ * base64, is compared whole, and refused like any wrong token.
  *
  * @example
  * ```ts

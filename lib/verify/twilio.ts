@@ -1,22 +1,10 @@
 /**
- * Twilio: `X-Twilio-Signature`, a base64 HMAC-SHA1 under the account's
- * auth token of the public URL Twilio posted to (the `PUBLIC_URL` setting
- * plus the request's query string) followed by every form parameter,
- * sorted by name, as name and value with no separators. A JSON body is
- * covered instead by a `bodySHA256` query parameter (hex SHA-256 of the
- * body) and the URL alone is signed. As Twilio's SDKs do, the URL is tried
- * both without a port and with the scheme's default port, since proxies
- * differ on which one Twilio saw.
- *
- * Twilio names no event: calls are `call.<CallStatus>`, messages
- * `message.<MessageStatus or SmsStatus>`, a JSON body its `type`, anything
- * else `webhook`. Delivery id is the `I-Twilio-Idempotency-Token` header.
- *
- * Replays: nothing signed names a delivery or a time, and the idempotency
- * token is a header, so the replay key is what Twilio signs after the
- * configured URL: the query string and the sorted parameters. Not the
- * form's bytes: a replay may reorder or re-encode the parameters under the
- * same signature.
+ * Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of `PUBLIC_URL` + query +
+ * the form parameters sorted by name (a JSON body is covered instead by the
+ * query's `bodySHA256`). As Twilio's SDKs do, the URL is tried with and without
+ * the default port, since proxies differ on which one Twilio saw. The replay key
+ * is the query and sorted parameters, not the form's bytes, which a replay may
+ * reorder or re-encode under the same signature.
  *
  * @module
  */
@@ -24,11 +12,10 @@
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
 import {
   decodeSignature,
-  encodeSignature,
   importHmacKeys,
-  signHmac,
+  signEncoded,
   verifiedBy,
-  verifyHmac,
+  verifyAnyHmac,
 } from "./_hmac.ts";
 import {
   isForm,
@@ -38,31 +25,14 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
-import { rawQuery } from "./_public_url.ts";
+import { publicUrlSetting, rawQuery, readPublicUrl, URL_PARTS } from "./_public_url.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-const URL_PARTS = /^(https?):\/\/([^/:?#]+)(?::(\d+))?([^?#]*)$/i;
-
-/**
- * Whether a value can be the public URL Twilio is configured with.
- *
- * @param value the setting's value
- * @returns a problem, or `undefined`
- */
-export function publicUrlProblem(value: string): string | undefined {
-  return URL_PARTS.test(value)
-    ? undefined
-    : "is not an http(s) URL without query string: write the URL configured at Twilio, e.g. https://hooks.example.com/hooks/twilio";
-}
 
 /**
  * The URLs Twilio may have signed: without a port, and with the scheme's
- * default port (or the port given).
- *
- * @param publicUrl the configured public URL, no query string
- * @param query the request's raw query string, `?` included, or ``
- * @returns the candidate URLs
+ * default port (or the port given), each followed by the raw `query`.
  */
 export function signedUrls(publicUrl: string, query: string): string[] {
   const match = URL_PARTS.exec(publicUrl);
@@ -75,13 +45,7 @@ export function signedUrls(publicUrl: string, query: string): string[] {
     .map((url) => url + query);
 }
 
-/**
- * The string Twilio signs after the URL: sorted names, each with its
- * sorted, distinct values.
- *
- * @param params the form parameters
- * @returns the concatenation
- */
+/** The string Twilio signs after the URL: sorted names, each with its sorted, distinct values. */
 export function parameterString(params: URLSearchParams): string {
   let out = "";
   for (const name of [...new Set(params.keys())].sort()) {
@@ -95,15 +59,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return new Uint8Array(digest).toHex();
 }
 
-/**
- * Verify a Twilio request with already-imported keys.
- *
- * @param input the delivery (its URL supplies the query string)
- * @param keys HMAC-SHA1 keys, current auth token first
- * @param publicUrl the URL configured at Twilio, no query string
- * @returns the verdict
- */
-export async function verifyTwilio(
+async function verifyTwilio(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   publicUrl: string,
@@ -134,7 +90,7 @@ export async function verifyTwilio(
   const tail = parameterString(params);
   let index = -1;
   for (const url of signedUrls(publicUrl, query)) {
-    index = await verifyHmac(keys, signature, encoder.encode(url + tail));
+    index = await verifyAnyHmac(keys, [signature], encoder.encode(url + tail));
     if (index >= 0) break;
   }
   if (index < 0) return unauthorized("invalid signature");
@@ -167,22 +123,13 @@ export const twilio: Provider = {
   summary:
     "Twilio: X-Twilio-Signature (HMAC-SHA1, base64) over PUBLIC_URL + sorted form parameters",
   secret: "required",
-  settings: {
-    PUBLIC_URL: {
-      help: "the URL configured at Twilio for this endpoint, without query string",
-      required: true,
-      validate: publicUrlProblem,
-    },
-  },
+  settings: { PUBLIC_URL: publicUrlSetting("Twilio") },
   async create(endpoint) {
-    const publicUrl = endpoint.settings.PUBLIC_URL ?? "";
-    const problem = publicUrlProblem(publicUrl);
-    if (problem) throw new Error(`${endpoint.prefix}PUBLIC_URL ${problem}`);
+    const publicUrl = readPublicUrl(endpoint, "Twilio");
     const keys = await importHmacKeys(endpoint.secrets, "sha1");
     return (input) => verifyTwilio(input, keys, publicUrl);
   },
   async sign(endpoint, body, options) {
-    const [key] = await importHmacKeys(endpoint.secrets.slice(0, 1), "sha1");
     const [url] = signedUrls(endpoint.settings.PUBLIC_URL ?? "", rawQuery(options.url ?? ""));
     let params: URLSearchParams;
     try {
@@ -192,11 +139,11 @@ export const twilio: Provider = {
         "The twilio provider signs form bodies: the body is not UTF-8 name=value&… text",
       );
     }
-    const mac = await signHmac(key, encoder.encode((url ?? "") + parameterString(params)));
+    const data = encoder.encode((url ?? "") + parameterString(params));
     return {
       "Content-Type": "application/x-www-form-urlencoded",
       "I-Twilio-Idempotency-Token": options.deliveryId ?? crypto.randomUUID(),
-      "X-Twilio-Signature": encodeSignature(mac, "base64"),
+      "X-Twilio-Signature": await signEncoded(endpoint.secrets[0], "sha1", data, "base64"),
     };
   },
 };

@@ -1,23 +1,22 @@
 /**
- * Twitch EventSub (webhook transport): `Twitch-Eventsub-Message-Signature`
- * is `sha256=<hex>`, the HMAC-SHA256 of message id + timestamp + raw body
- * under the subscription's secret. The timestamp is RFC 3339 (nanoseconds
- * included) and must lie within `TOLERANCE` (10 minutes by default, as
- * Twitch advises); the message id is the delivery id, so a retried
- * message is a duplicate. By `Twitch-Eventsub-Message-Type`:
- * `webhook_callback_verification` is answered with its challenge as
- * text/plain 200 (no hook runs), `notification` is the subscription type
- * (`channel.follow`), and `revocation` is stored as
- * `revocation.<subscription type>`, so it is logged and a hook may act on it.
- * The type header is not signed, so the signed body must agree with it
- * (`subscription.status`, and a `challenge` only in a verification): a
- * captured verification resent as a notification is refused 400.
+ * Twitch EventSub: `sha256=<hex>` of message id + timestamp (RFC 3339) + body,
+ * the time held to `TOLERANCE` (10m, as Twitch advises); the signed message id
+ * is the delivery id. The verification challenge is answered here. The message
+ * type header is not signed, so the signed body must agree with it: a captured
+ * verification resent as a notification is refused 400.
  *
  * @module
  */
 
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, verifiedBy } from "./_hmac.ts";
+import {
+  decodeAll,
+  importHmacKeys,
+  signedBytes,
+  signEncoded,
+  verifiedBy,
+  verifyAnyHmac,
+} from "./_hmac.ts";
 import {
   isRejected,
   malformed,
@@ -27,8 +26,6 @@ import {
   singleHeader,
   unauthorized,
 } from "./_payload.ts";
-import { decodeAll, signedBytes, verifyAnyHmac } from "./_signatures.ts";
-import { signEncoded } from "./_hub.ts";
 import { checkTimestamp, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 const ID = "Twitch-Eventsub-Message-Id";
@@ -39,10 +36,8 @@ const TYPE = "Twitch-Eventsub-Message-Type";
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
- * Read an RFC 3339 timestamp as Twitch writes it, nanoseconds included.
- *
- * @param text the header value
- * @returns seconds since the epoch (fractional), or `NaN` when not RFC 3339
+ * Read an RFC 3339 timestamp as Twitch writes it, nanoseconds included:
+ * seconds since the epoch (fractional), or `NaN` when not RFC 3339.
  *
  * @example
  * ```ts
@@ -60,15 +55,7 @@ export function parseRfc3339(text: string): number {
   return Number.isNaN(ms) ? NaN : ms / 1000;
 }
 
-/**
- * Verify a Twitch EventSub message.
- *
- * @param input the delivery
- * @param keys HMAC-SHA256 keys of the subscription secret, current first
- * @param toleranceMs the replay window, either way
- * @returns the verdict; a verification request carries its challenge as the reply
- */
-export async function verifyTwitch(
+async function verifyTwitch(
   input: VerifyInput,
   keys: readonly CryptoKey[],
   toleranceMs: number,

@@ -1,11 +1,6 @@
 /**
- * Typeform: HMAC-SHA256 of the raw body, base64, in `Typeform-Signature`
- * written `sha256=<base64>`. The event is the body's `event_type`
- * (`form_response`); the delivery id is the body's `event_id`.
- *
- * Replays: there is no signed timestamp, but the event and `event_id` are
- * in the signed body: a replay is a duplicate by its id (no replay key,
- * unless a body lacks `event_id`: then the body).
+ * Typeform: `Typeform-Signature: sha256=<base64>` of the body. No signed time,
+ * but `event_id` is in the signed body, so a replay is a duplicate by it.
  *
  * @module
  */

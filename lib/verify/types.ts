@@ -1,8 +1,6 @@
 /**
- * The contract every provider module under `lib/verify/` fulfils: a spec the
- * config parser reads (which settings, whether a secret is needed) and a
- * factory that imports keys once and returns a pure verify function, with a
- * handshake for senders that must be answered before they sign anything.
+ * The contract every provider fulfils: a spec the config parser reads and a
+ * factory that imports keys once and returns a pure verify function.
  *
  * @module
  */
@@ -63,24 +61,17 @@ export interface Accepted {
   /** The content type of `payload`. */
   contentType: string;
   /**
-   * What a replay of this delivery would repeat, for the store to refuse
-   * it: the content the signature covers (usually the body as received),
-   * set when no signed delivery id makes a replay a duplicate. The store
-   * answers a later delivery on the same endpoint whose key has the same
-   * SHA-256 as a duplicate, whatever its event header or delivery id says
-   * (besides deduping on `deliveryId`). With a signed timestamp that
-   * matters within `TOLERANCE`; without one, for as long as deliveries are
-   * kept. `null` when the delivery id is signed (deduping on it is enough)
-   * or nothing is signed (`token`, `none`, GitLab's secret token: whoever
-   * holds a captured token can forge anything, replaying adds nothing).
-   * Each provider's module says which and why.
+   * The content the signature covers (usually the body as received): the
+   * store answers a later delivery on the endpoint with the same key as a
+   * duplicate, whatever its unsigned headers say. `null` when a signed
+   * delivery id already makes a replay a duplicate, or when nothing is
+   * signed (whoever holds a captured token can forge anything).
    */
   replayKey: Uint8Array | null;
   /**
-   * The payload as parsed JSON, when verify parsed it on the way: the
-   * request's filter reads its fields from this rather than parsing the
-   * body again. Set only when it is exactly what `parsePayload(payload,
-   * contentType)` gives (JSON, not a form).
+   * The payload as parsed JSON, when verify parsed it on the way, so the
+   * filter need not parse it again; only when it is exactly what
+   * `parsePayload(payload, contentType)` gives (JSON, not a form).
    */
   parsed?: { value: unknown };
   /** An answer the sender needs at once (Slack challenge, Discord PING). */

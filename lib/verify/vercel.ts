@@ -1,9 +1,6 @@
 /**
- * Vercel: `x-vercel-signature`, the hex HMAC-SHA1 of the raw body under
- * the webhook's secret (an integration's client secret for integration
- * webhooks). SHA-1 is what Vercel sends; it offers nothing stronger. The
- * event is the body's `type` (`deployment.succeeded`), the delivery id its
- * `id`. Nothing signed carries a time, so a captured delivery replays.
+ * Vercel: hex HMAC-SHA1 of the body in `x-vercel-signature` (Vercel offers
+ * nothing stronger).
  *
  * @module
  */

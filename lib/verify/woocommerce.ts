@@ -1,18 +1,8 @@
 /**
- * WooCommerce: `X-WC-Webhook-Signature`, the base64 HMAC-SHA256 of the raw
- * body under the webhook's secret (WooCommerce HTML-decodes the secret it
- * stores before signing: paste it as WooCommerce shows it). The event is
- * `X-WC-Webhook-Topic` (`order.created`, `action.woocommerce_add_to_cart`);
- * the delivery id is `X-WC-Webhook-Delivery-ID`.
- *
- * When a webhook is created (or activated), WooCommerce posts an unsigned
- * ping, `webhook_id=<id>` as a form, and keeps the webhook only if the
- * answer is exactly 200. That request alone is answered 200 without
- * signature: it is stored nowhere and runs no hook, so a forged one gains
- * nothing.
- *
- * Replays: only the body is signed (the topic and the delivery id are
- * headers, there is no timestamp), so the replay key is the body.
+ * WooCommerce: base64 HMAC-SHA256 of the body in `X-WC-Webhook-Signature`
+ * (paste the secret as WooCommerce shows it). Its unsigned creation ping must
+ * get a 200 or the webhook is dropped: it is answered without a signature, but
+ * stored nowhere and runs no hook, so a forged one gains nothing.
  *
  * @module
  */
@@ -25,10 +15,8 @@ const SIGNATURE = "X-WC-Webhook-Signature";
 const PING = /^webhook_id=\d{1,20}$/;
 
 /**
- * Whether a request is WooCommerce's unsigned creation ping.
- *
- * @param input the request
- * @returns true for a body of `webhook_id=<digits>` without a signature header
+ * Whether a request is WooCommerce's unsigned creation ping: a body of
+ * `webhook_id=<digits>` without a signature header.
  *
  * @example
  * ```ts

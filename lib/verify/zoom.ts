@@ -1,20 +1,14 @@
 /**
- * Zoom: `x-zm-signature: v0=<hex>`, an HMAC-SHA256 of
- * `v0:<x-zm-request-timestamp>:<raw body>` under the app's Secret Token.
- * The `endpoint.url_validation` challenge is answered here with
- * `{plainToken, encryptedToken}`, the token MACed (hex) under the secret
- * that verified the request. Event is the body's `event`
- * (`meeting.started`), delivery id `x-zm-trackingid`.
- *
- * Replays: stale after `TOLERANCE`; within it only the body identifies a
- * delivery (`x-zm-trackingid` is not signed), so the replay key is the
- * body.
+ * Zoom: `x-zm-signature: v0=<hex>` over `v0:<timestamp>:<body>`; the
+ * `endpoint.url_validation` challenge is answered with the token MACed under
+ * the secret that verified it. `x-zm-trackingid` is not signed, so the body is
+ * the replay key.
  *
  * @module
  */
 
 import type { Provider } from "./types.ts";
-import { encodeSignature, signHmac } from "./_hmac.ts";
+import { signHmac } from "./_hmac.ts";
 import { isRejected, malformed, parseJsonBody, readPath, singleHeader } from "./_payload.ts";
 import { TOLERANCE_SETTING } from "./_timestamp.ts";
 import { createV0Verifier, signV0, type V0Scheme } from "./_v0_signature.ts";
@@ -41,7 +35,7 @@ const SCHEME: V0Scheme = {
     if (event !== "endpoint.url_validation") return accepted;
     const plainToken = readPath(parsed.value, "payload.plainToken");
     if (!plainToken) return malformed("url_validation has no payload.plainToken");
-    const encryptedToken = encodeSignature(await signHmac(key, encoder.encode(plainToken)), "hex");
+    const encryptedToken = (await signHmac(key, encoder.encode(plainToken))).toHex();
     return { ...accepted, reply: { status: 200, body: { plainToken, encryptedToken } } };
   },
 };
