@@ -107,6 +107,11 @@ Deno.test("hmac with ALGORITHM=md5 verifies openssl's HMAC-MD5", async (t) => {
     assert.equal(verdict.event, "build.finished");
   });
 
+  await t.step("names the body as the replay key, as the SHA hashes do", async () => {
+    const verdict = assertAccepted(await run({ "webhook-signature": MD5_HEX }));
+    assert.deepEqual(verdict.replayKey, new TextEncoder().encode(BODY));
+  });
+
   await t.step("accepts the previous secret and says so", async () => {
     const verdict = assertAccepted(await run({ "webhook-signature": MD5_PREVIOUS_HEX }));
     assert.equal(verdict.verifiedBy, "previous secret");
