@@ -2,7 +2,7 @@
  * The generic `hmac` provider: an HMAC of the body in a header the admin
  * names. `md5` is weak, accepted only for senders that sign with nothing else;
  * WebCrypto lacks it, so node:crypto computes it, each secret held as a
- * `KeyObject` made once. With a SHA hash the body is the replay key: a sender
+ * `KeyObject` made once. With any hash the body is the replay key: a sender
  * posting identical bodies for distinct events must make them differ.
  *
  * @module
@@ -42,7 +42,8 @@ function verifyGenericMd5(
     timingSafeEqual(createHmac("md5", key).update(input.body).digest(), signature)
   );
   if (index < 0) return unauthorized("invalid signature");
-  return genericAccept(input.headers, input.body, settings, verifiedBy(index));
+  const verdict = genericAccept(input.headers, input.body, settings, verifiedBy(index));
+  return verdict.ok ? { ...verdict, replayKey: input.body } : verdict;
 }
 
 function hmacOptions(settings: Record<string, string>): BodyHmacOptions {
