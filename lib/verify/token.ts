@@ -7,9 +7,8 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
 import type { Provider, Verdict, VerifyInput } from "./types.ts";
-import { importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
+import { equalBytes, importHmacKeys, signHmac, verifiedBy } from "./_hmac.ts";
 import { singleHeader, unauthorized } from "./_payload.ts";
 import { checkEventSettings, EVENT_SETTINGS, genericAccept, genericSignHeaders } from "./_event.ts";
 
@@ -62,7 +61,7 @@ async function verifyToken(
  */
 export async function matchToken(check: TokenCheck, value: string): Promise<number> {
   const mac = await signHmac(check.key, encoder.encode(value));
-  return check.expected.findIndex((expected) => timingSafeEqual(expected, mac));
+  return check.expected.findIndex((expected) => equalBytes(expected, mac));
 }
 
 /** The `TOKEN_QUERY` parameter: `undefined` when absent, `null` when repeated. */
