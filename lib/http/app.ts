@@ -25,7 +25,7 @@ import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "
 import { requestLog } from "../log/mod.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
-import { type OutputSource, plainOutputStream } from "./output_stream.ts";
+import { type OutputSource, plainOutputResponse } from "./output_stream.ts";
 
 /** An endpoint ready to serve: its settings and its verify function. */
 export interface Endpoint {
@@ -304,12 +304,8 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         // Stored already: the caller going away from here on stops only its own stream.
         const first =
           `hookd: stored ${id} (${endpoint.config.name} ${verdict.event}), hook ${hook.variable}`;
-        return c.body(plainOutputStream(deps.output, id, first), 200, {
-          "Content-Type": "text/plain; charset=utf-8",
-          "Cache-Control": "no-store",
-          "X-Accel-Buffering": "no",
-          "X-Hookd-Delivery": id,
-        });
+        c.header("X-Hookd-Delivery", id);
+        return plainOutputResponse(c, deps.output, id, first);
       }
       if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
         // The hook's own limit plus its kill grace: past that the run is over.
