@@ -38,34 +38,27 @@ export interface ReplayNotice {
 }
 
 /** The `since` choices the filter form offers (any other duration also works in the URL). */
-export const SINCE_CHOICES = ["15m", "1h", "6h", "24h", "7d"] as const;
+const SINCE = ["15m", "1h", "6h", "24h", "7d"] as const;
 
 /**
  * The page frame: stylesheet, header, content. An empty data: icon keeps
  * the browser from asking for /favicon.ico.
- *
- * @param props the title, the content, and a refresh interval in seconds (while work is under way)
- * @returns JSX
  */
-export function Layout(
-  props: { title: string; children: Child; refreshSeconds?: number; script?: boolean },
-) {
+function Layout(props: { title: string; children: Child; live?: boolean; unfinished?: boolean }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {/* With the script the page updates itself; without it, it reloads as it always did. */}
-        {props.refreshSeconds
-          ? (props.script
-            ? (
-              <noscript>
-                <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />
-              </noscript>
-            )
-            : <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />)
+        {/* With the script the page updates itself; without it, it reloads while work is under way. */}
+        {props.unfinished
+          ? (
+            <noscript>
+              <meta http-equiv="refresh" content="2" />
+            </noscript>
+          )
           : null}
-        {props.script ? <script src={SCRIPT_PATH} defer></script> : null}
+        {props.live ? <script src={SCRIPT_PATH} defer></script> : null}
         <title>{props.title} · hookd</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={STYLE_PATH} />
@@ -107,35 +100,14 @@ export interface ListPageProps {
  */
 export function ListPage(props: ListPageProps) {
   const { query } = props;
-  const endpoints = [...new Set([...props.endpoints, ...(query.endpoint ? [query.endpoint] : [])])];
-  const since = [...new Set([...SINCE_CHOICES, ...(query.since ? [query.since] : [])])];
   return (
     <Layout title="Deliveries">
       <h1>Deliveries</h1>
       <ActivityChart {...props.chart} />
       <form class="filters" method="get" action="/">
-        <label>
-          Endpoint
-          <select name="endpoint">
-            <option value="">any</option>
-            {endpoints.map((e) => <option value={e} selected={e === query.endpoint}>{e}</option>)}
-          </select>
-        </label>
-        <label>
-          State
-          <select name="state">
-            <option value="">any</option>
-            {DELIVERY_STATES.map((s) => <option value={s} selected={s === query.state}>{s}
-            </option>)}
-          </select>
-        </label>
-        <label>
-          Received within
-          <select name="since">
-            <option value="">any time</option>
-            {since.map((s) => <option value={s} selected={s === query.since}>{s}</option>)}
-          </select>
-        </label>
+        <Select label="Endpoint" name="endpoint" values={props.endpoints} query={query} />
+        <Select label="State" name="state" values={DELIVERY_STATES} query={query} />
+        <Select label="Received within" name="since" any="any time" values={SINCE} query={query} />
         <button type="submit">Filter</button>
         <a href="/">clear</a>
       </form>
@@ -149,6 +121,32 @@ export function ListPage(props: ListPageProps) {
           : null}
       </nav>
     </Layout>
+  );
+}
+
+/**
+ * One filter of the list: `any` first, then `values` and the value in force
+ * (a URL may name one the form does not offer), which is selected.
+ */
+function Select(
+  props: {
+    label: string;
+    name: "endpoint" | "state" | "since";
+    any?: string;
+    values: readonly string[];
+    query: ListQuery;
+  },
+) {
+  const now = props.query[props.name];
+  const values = [...new Set([...props.values, ...(now ? [now] : [])])];
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        <option value="">{props.any ?? "any"}</option>
+        {values.map((v) => <option value={v} selected={v === now}>{v}</option>)}
+      </select>
+    </label>
   );
 }
 
@@ -212,49 +210,36 @@ export interface DetailPageProps {
  */
 export function DetailPage(props: DetailPageProps) {
   const d = props.delivery;
-  const unfinished = d.state === "queued" || d.state === "running";
   const latest = latestShown(d);
   const earlier = d.runs.filter((run) => run !== latest);
   return (
-    <Layout title={`Delivery ${d.id}`} refreshSeconds={unfinished ? 2 : undefined} script>
+    <Layout title={`Delivery ${d.id}`} unfinished={unfinished(d)} live>
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
       <ReplayNoticeLine replayed={props.replayed} />
       <dl class="facts">
-        <dt>Endpoint</dt>
-        <dd>{d.endpoint}</dd>
-        <dt>Event</dt>
-        <dd class="mono">{d.event}</dd>
-        <dt>Sender's id</dt>
-        <dd class="mono">{d.sourceId ?? "–"}</dd>
-        <dt>Received</dt>
-        <dd>
+        <Fact term="Endpoint">{d.endpoint}</Fact>
+        <Fact term="Event" class="mono">{d.event}</Fact>
+        <Fact term="Sender's id" class="mono">{d.sourceId ?? "–"}</Fact>
+        <Fact term="Received">
           <Time ms={d.receivedAt} now={props.now} />
-        </dd>
-        <dt>Verified by</dt>
-        <dd>{d.verifiedBy ?? "–"}</dd>
+        </Fact>
+        <Fact term="Verified by">{d.verifiedBy ?? "–"}</Fact>
         {/* What was configured when it arrived; a run uses the hook configured when it starts. */}
-        <dt>Hook when accepted</dt>
-        <dd class="mono">{d.hook ?? "(none: ignored)"}</dd>
+        <Fact term="Hook when accepted" class="mono">{d.hook ?? "(none: ignored)"}</Fact>
         {d.supersededBy
           ? (
-            <>
-              <dt>Superseded by</dt>
-              <dd>
-                <a class="mono" href={`/deliveries/${d.supersededBy}`}>{d.supersededBy}</a>
-              </dd>
-            </>
+            <Fact term="Superseded by">
+              <a class="mono" href={`/deliveries/${d.supersededBy}`}>{d.supersededBy}</a>
+            </Fact>
           )
           : null}
         {d.state === "queued" && d.notBefore > 0
           ? (
-            <>
-              <dt>Retry at</dt>
-              <dd>
-                <Time ms={d.notBefore} now={props.now} />
-              </dd>
-            </>
+            <Fact term="Retry at">
+              <Time ms={d.notBefore} now={props.now} />
+            </Fact>
           )
           : null}
       </dl>
@@ -308,11 +293,7 @@ function ReplayNoticeLine(props: { replayed: ReplayNotice | undefined }) {
 
 function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
   const d = props.delivery;
-  const why = d.hook === null
-    ? "no hook to run"
-    : d.state === "queued" || d.state === "running"
-    ? `already ${d.state}`
-    : undefined;
+  const why = d.hook === null ? "no hook to run" : unfinished(d) ? `already ${d.state}` : undefined;
   return (
     <form class="replay" method="post" action={`/deliveries/${d.id}/replay`}>
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
@@ -328,11 +309,14 @@ function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
   );
 }
 
+function unfinished(d: DeliveryDetail): boolean {
+  return d.state === "queued" || d.state === "running";
+}
+
 /** The run shown first: the last one, unless the delivery waits for another (a retry). */
 function latestShown(d: DeliveryDetail): RunRecord | undefined {
   const last = d.runs.at(-1);
-  const waiting = d.state === "queued" || d.state === "running";
-  return waiting && last?.outcome !== "running" ? undefined : last;
+  return unfinished(d) && last?.outcome !== "running" ? undefined : last;
 }
 
 /**
@@ -342,10 +326,9 @@ function latestShown(d: DeliveryDetail): RunRecord | undefined {
  */
 function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
   const d = props.delivery;
-  const unfinished = d.state === "queued" || d.state === "running";
   const run = latestShown(d);
-  if (!run && !unfinished) return null;
-  const live = unfinished && d.hook !== null ? `/deliveries/${d.id}/output` : undefined;
+  if (!run && !unfinished(d)) return null;
+  const live = unfinished(d) && d.hook !== null ? `/deliveries/${d.id}/output` : undefined;
   return (
     <>
       <h2>Latest run</h2>
@@ -353,13 +336,10 @@ function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
         <section class="run" data-live={live}>
           <h3 data-field="outcome">Not run yet: {d.state}</h3>
           <dl class="facts">
-            <dt>Exit</dt>
-            <dd data-field="exit">–</dd>
-            <dt>Duration</dt>
-            <dd data-field="duration">–</dd>
+            <Fact term="Exit" field="exit">–</Fact>
+            <Fact term="Duration" field="duration">–</Fact>
           </dl>
-          <pre class="stdout" data-field="stdout" hidden></pre>
-          <pre class="stderr" data-field="stderr" hidden></pre>
+          <LiveOutput />
         </section>
       )}
     </>
@@ -374,37 +354,32 @@ function Run(props: { run: RunRecord; now: number; live?: string }) {
         Run {run.attempt}: {run.outcome}
       </h3>
       <dl class="facts">
-        <dt>Started</dt>
-        <dd>
+        <Fact term="Started">
           <Time ms={run.startedAt} now={props.now} />
-        </dd>
-        <dt>Exit</dt>
-        <dd data-field="exit">{exitText(run)}</dd>
-        <dt>Duration</dt>
-        <dd data-field="duration">{run.durationMs === null ? "–" : formatMs(run.durationMs)}</dd>
-        {run.error
-          ? (
-            <>
-              <dt>Error</dt>
-              <dd>{run.error}</dd>
-            </>
-          )
-          : null}
+        </Fact>
+        <Fact term="Exit" field="exit">{exitText(run)}</Fact>
+        <Fact term="Duration" field="duration">
+          {run.durationMs === null ? "–" : formatMs(run.durationMs)}
+        </Fact>
+        {run.error ? <Fact term="Error">{run.error}</Fact> : null}
       </dl>
-      {live
-        ? (
-          <>
-            <pre class="stdout" data-field="stdout" hidden></pre>
-            <pre class="stderr" data-field="stderr" hidden></pre>
-          </>
-        )
-        : (
-          <>
-            <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
-            <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
-          </>
-        )}
+      {live ? <LiveOutput /> : (
+        <>
+          <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
+          <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
+        </>
+      )}
     </section>
+  );
+}
+
+/** Where the page's script appends the output stream's lines. */
+function LiveOutput() {
+  return (
+    <>
+      <pre class="stdout" data-field="stdout" hidden></pre>
+      <pre class="stderr" data-field="stderr" hidden></pre>
+    </>
   );
 }
 
@@ -439,6 +414,17 @@ export function ErrorPage(props: { title: string; message: string }) {
   );
 }
 
+/** One term of a `dl.facts`; `field` names it for the page's script. */
+function Fact(props: { term: string; class?: string; field?: string; children: Child }) {
+  return (
+    <>
+      <dt>{props.term}</dt>
+      {/* Spread, so that an attribute left undefined leaves no space behind in the tag. */}
+      <dd {...{ class: props.class, "data-field": props.field }}>{props.children}</dd>
+    </>
+  );
+}
+
 function State(props: { state: DeliveryState }) {
   return <span class={`state state-${props.state}`}>{props.state}</span>;
 }
@@ -448,15 +434,8 @@ function Time(props: { ms: number; now: number }) {
   return <time datetime={exact} title={exact}>{relativeTime(props.ms, props.now)}</time>;
 }
 
-/**
- * How long ago, for a person: `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`
- * (or `in …` for a time ahead).
- *
- * @param ms the time, epoch milliseconds
- * @param now the current time
- * @returns the text
- */
-export function relativeTime(ms: number, now: number): string {
+/** How long ago, for a person: `just now`, `42 s ago`, … `2 d ago` (or `in …` for a time ahead). */
+function relativeTime(ms: number, now: number): string {
   const seconds = Math.round((now - ms) / 1000);
   const abs = Math.abs(seconds);
   const text = abs < 5
@@ -478,12 +457,8 @@ function exitText(run: { exitCode: number | null; signal: string | null; outcome
   return run.outcome === "running" ? "running" : "–";
 }
 
-/**
- * The body as text: pretty-printed when it is JSON, as is when it is other
- * UTF-8, and as base64 when it is binary.
- */
 /** The most of a body the page shows: the rest is for `hookd show`. */
-export const BODY_EXCERPT_BYTES = 256 * 1024;
+const BODY_EXCERPT_BYTES = 256 * 1024;
 /** Pretty-printing is tried only on bodies this small and this shallow: indenting is quadratic in depth. */
 const PRETTY_MAX_BYTES = 64 * 1024;
 const PRETTY_MAX_DEPTH = 16;
@@ -525,13 +500,8 @@ function utf8Prefix(bytes: Uint8Array, whole: boolean): string | undefined {
   return undefined;
 }
 
-/**
- * The list's URL for a query: only the filters that are set, so links stay short and bookmarkable.
- *
- * @param query the filters
- * @returns e.g. `/?state=failed&since=1h`
- */
-export function listHref(query: ListQuery): string {
+/** The list's URL for a query: only the filters that are set, so links stay short and bookmarkable. */
+function listHref(query: ListQuery): string {
   const params = new URLSearchParams();
   for (const key of ["endpoint", "state", "since", "before"] as const) {
     const value = query[key];
