@@ -1,9 +1,9 @@
 /**
  * The deliveries page's chart: deliveries per minute over the last hour,
- * stacked by outcome, with the hook durations' median and 99th percentile
- * as lines on a second axis. Plain SVG rendered on the server, coloured by
- * classes from the stylesheet, with a `<title>` per minute for hovering and
- * a caption that says the same in words: readable without JavaScript.
+ * stacked by outcome, with the hook durations' p50 and p99 on a second axis.
+ * Plain SVG coloured by the stylesheet's classes (the CSP allows no inline
+ * style), with a `<title>` per minute and a caption in words: readable
+ * without JavaScript.
  *
  * @module
  */
@@ -11,7 +11,7 @@
 import type { MinuteActivity } from "../store/mod.ts";
 
 /** The outcomes a bar is stacked from, bottom up. */
-export const OUTCOMES = [
+const OUTCOMES = [
   { key: "done", label: "done" },
   { key: "failed", label: "failed" },
   { key: "pending", label: "queued or running" },
@@ -115,20 +115,15 @@ export function ActivityChart(props: ChartProps) {
             </g>
           );
         })}
-        {segments(rows.map((r) => r.durationMs?.p50)).map((points) => (
-          <polyline
-            class="line-p50"
-            points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
-              .join(" ")}
-          />
-        ))}
-        {segments(rows.map((r) => r.durationMs?.p99)).map((points) => (
-          <polyline
-            class="line-p99"
-            points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
-              .join(" ")}
-          />
-        ))}
+        {(["p50", "p99"] as const).map((p) =>
+          segments(rows.map((r) => r.durationMs?.[p])).map((points) => (
+            <polyline
+              class={`line-${p}`}
+              points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
+                .join(" ")}
+            />
+          ))
+        )}
         {rows.map((r, i) =>
           r.durationMs
             ? (
