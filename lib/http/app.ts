@@ -109,8 +109,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     c.set("fields", fields);
     const peer = c.env?.remoteAddr;
     const forwardedFor = c.req.header("x-forwarded-for");
-    const remote = peer?.transport === "unix" ? "unix" : remoteAddress(c.env);
-    const client = peer?.transport === "unix"
+    const unix = peer?.transport === "unix";
+    const remote = unix ? "unix" : peer && "hostname" in peer ? peer.hostname : undefined;
+    const client = unix
       ? unixClientAddress(forwardedFor, config.trustedProxies)
       : remote === undefined
       ? undefined
@@ -336,19 +337,12 @@ function answerAccepted(
   return status === 204 ? c.body(null, 204) : c.json(answer, status);
 }
 
-function remoteAddress(env: Env["Bindings"] | undefined): string | undefined {
-  const addr = env?.remoteAddr;
-  return addr && "hostname" in addr ? addr.hostname : undefined;
-}
-
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** The hex SHA-256 of what a sender signed, the key under which a replay is a duplicate. */
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))
+    .toHex();
 }

@@ -186,7 +186,7 @@ async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8A
   }
 }
 
-/** A new buffer holding the `used` bytes of `old`, with room for `wanted` or twice `used` (≤ `max`). */
+/** A new buffer with the `used` bytes of `old`: room for `wanted` or twice `used`, ≤ `max`. */
 function grow(old: Uint8Array, used: number, wanted: number, max: number): Uint8Array {
   const next = new Uint8Array(Math.min(max, Math.max(wanted, used * 2, 16_384)));
   next.set(old.subarray(0, used));
