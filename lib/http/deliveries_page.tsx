@@ -11,6 +11,7 @@
 
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
+import { randomBytes } from "node:crypto";
 import { parseDuration } from "../config/mod.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
@@ -131,7 +132,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
     if (!delivery) return notFound(c, id);
     const kept = notices.get(c.req.query("replayed") ?? "");
     const fresh = kept?.id === id && now() - kept.at <= NOTICE_TTL_MS;
-    const csrf = await formToken(c, id, deps.adminToken());
+    const csrf = formToken(c, id, deps.adminToken());
     return page(
       c,
       <DetailPage
@@ -153,8 +154,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
     const done = await deps.replay(id);
     if (done.unknown) return notFound(c, id);
     if (done.requeued) deps.notify?.();
-    const key = crypto.getRandomValues(new Uint8Array(16))
-      .toBase64({ alphabet: "base64url", omitPadding: true });
+    const key = randomBytes(16).toString("base64url");
     if (notices.size >= MAX_NOTICES) notices.delete(notices.keys().next().value!);
     notices.set(key, {
       id,
