@@ -17,15 +17,11 @@ import { SCRIPT_PATH } from "./_live_script.ts";
 import { isSecretName } from "../log/mod.ts";
 import { nestedDeeperThan } from "../verify/json_depth.ts";
 
-/** The list's filters, as given in the query string (already checked). */
+/** The list's filters, from the query string (checked); `before`: the id the page starts after. */
 export interface ListQuery {
-  /** `?endpoint=` */
   endpoint?: string;
-  /** `?state=` */
   state?: DeliveryState;
-  /** `?since=`, e.g. `1h` */
   since?: string;
-  /** `?before=`: the id the page starts after. */
   before?: string;
 }
 
@@ -74,31 +70,20 @@ function Layout(props: { title: string; children: Child; live?: boolean; unfinis
   );
 }
 
-/** What the list page shows. */
-export interface ListPageProps {
-  /** The filters in force. */
-  query: ListQuery;
-  /** The endpoints to offer in the filter. */
-  endpoints: readonly string[];
-  /** This page's deliveries, newest first. */
-  deliveries: readonly DeliverySummary[];
-  /** The id to start the next page after, when there is one. */
-  nextBefore?: string;
-  /** The chart's data. */
-  chart: ChartProps;
-  /** A mistake in the query, shown instead of the table. */
-  error?: string;
-  /** The current time, epoch milliseconds (for relative times). */
-  now: number;
-}
-
 /**
- * `/`: the chart, the filters and the newest deliveries.
- *
- * @param props see {@linkcode ListPageProps}
- * @returns JSX
+ * `/`: the chart, the filters and this page's deliveries (newest first); a
+ * mistake in the query is shown instead of the table. `nextBefore` is the id
+ * the next page starts after, `now` the clock for relative times.
  */
-export function ListPage(props: ListPageProps) {
+export function ListPage(props: {
+  query: ListQuery;
+  endpoints: readonly string[];
+  deliveries: readonly DeliverySummary[];
+  nextBefore?: string;
+  chart: ChartProps;
+  error?: string;
+  now: number;
+}) {
   const { query } = props;
   return (
     <Layout title="Deliveries">
@@ -190,25 +175,13 @@ function DeliveryTable(props: { deliveries: readonly DeliverySummary[]; now: num
   );
 }
 
-/** What the detail page shows. */
-export interface DetailPageProps {
-  /** The delivery. */
-  delivery: DeliveryDetail;
-  /** The replay form's CSRF token. */
-  csrf: string;
-  /** What a replay just did, in `hookd replay`'s words. */
-  replayed?: ReplayNotice;
-  /** The current time, epoch milliseconds. */
-  now: number;
-}
-
 /**
- * `/deliveries/:id`: the delivery, its headers and body, the replay form and every run.
- *
- * @param props see {@linkcode DetailPageProps}
- * @returns JSX
+ * `/deliveries/:id`: the delivery, its headers and body, the replay form
+ * (with its CSRF token) and every run; `replayed` says what a replay just did.
  */
-export function DetailPage(props: DetailPageProps) {
+export function DetailPage(
+  props: { delivery: DeliveryDetail; csrf: string; replayed?: ReplayNotice; now: number },
+) {
   const d = props.delivery;
   const latest = latestShown(d);
   const earlier = d.runs.filter((run) => run !== latest);
@@ -396,12 +369,7 @@ function Output(props: { name: string; text: string; truncated: boolean }) {
   );
 }
 
-/**
- * An error page body: the message and a way back.
- *
- * @param props the title and message
- * @returns JSX
- */
+/** An error page: the message and a way back. */
 export function ErrorPage(props: { title: string; message: string }) {
   return (
     <Layout title={props.title}>

@@ -41,14 +41,9 @@ export interface DeliveriesPageDeps {
   now?(): number;
 }
 
-/** What a replay did, for the page. */
-export interface PageReplay {
-  /** Whether it was queued again (else skipped). */
-  requeued: boolean;
-  /** Whether there is no such delivery. */
+/** What a replay did, for the page: `unknown` when there is no such delivery. */
+export interface PageReplay extends ReplayNotice {
   unknown: boolean;
-  /** What `hookd replay ID` prints for it, one line. */
-  text: string;
 }
 
 /** Deliveries per page. */
