@@ -21,7 +21,10 @@ export interface AdminAuthOptions {
   loopback: boolean;
   /** The token now in force, read per request so that a reload applies; undefined: none. */
   token(): string | undefined;
-  /** `HOOKD_ADMIN_HOSTS` now in force: see lib/http/admin_host.ts, which runs first. */
+  /**
+   * `HOOKD_ADMIN_HOSTS` now in force (lower-case names), read per request so
+   * that a reload applies: see lib/http/admin_host.ts, which runs first.
+   */
   hosts?(): readonly string[];
 }
 

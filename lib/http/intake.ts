@@ -11,8 +11,6 @@ import { HttpError } from "./http_error.ts";
 import { type NewDelivery, type Store, StoreUnavailableError } from "../store/mod.ts";
 import { isSecretName } from "../log/mod.ts";
 
-export type { NewDelivery };
-
 /** Options for {@linkcode createIntake}. */
 export interface IntakeOptions {
   /** Deliveries waiting (queued, or being committed) before 429. */
