@@ -13,10 +13,8 @@ import { isSecretName } from "../log/mod.ts";
 
 /** Options for {@linkcode createIntake}. */
 export interface IntakeOptions {
-  /** Deliveries waiting (queued, or being committed) before 429. */
+  /** Deliveries waiting (queued, or being committed) before 429 (with `Retry-After: 5`). */
   maxQueue: number;
-  /** The `Retry-After` of a 429, in seconds. */
-  retryAfterSeconds?: number;
 }
 
 /** A finished hook run, as a synchronous answer (`_RESPOND=output`) reports it. */
@@ -119,8 +117,7 @@ export function credentialHeaders(settings: Readonly<Record<string, string>>): s
  * @param queue the queue to notify
  * @param options the back-pressure limit
  * @returns the accept function
- * @throws {RangeError} when `maxQueue` or `retryAfterSeconds` is not a
- *   positive whole number
+ * @throws {RangeError} when `maxQueue` is not a positive whole number
  */
 export function createIntake(
   store: Store,
@@ -130,11 +127,6 @@ export function createIntake(
   if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 1) {
     throw new RangeError("createIntake: maxQueue must be a positive whole number");
   }
-  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
-  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
-    throw new RangeError("createIntake: retryAfterSeconds must be a positive whole number");
-  }
-  const retryAfter = String(retryAfterSeconds);
   // Accepts of this process between their cap check and their commit: the
   // check reads the store asynchronously, so those that arrived first count
   // for those after them (the store's own `inserting` learns of an insert
@@ -150,7 +142,7 @@ export function createIntake(
         const counts = await store.counts();
         if (counts.queued + Math.max(counts.inserting, ahead) >= options.maxQueue) {
           throw new HttpError(429, "Queue is full: retry later", {
-            headers: { "Retry-After": retryAfter },
+            headers: { "Retry-After": "5" },
             outcome: "rejected.queue_full",
           });
         }
