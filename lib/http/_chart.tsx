@@ -40,12 +40,7 @@ const BOTTOM = 22;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 
-/**
- * The chart as a `<figure>` holding the SVG, a legend and a caption.
- *
- * @param props the minutes and the duplicate counts
- * @returns JSX
- */
+/** The chart as a `<figure>` holding the SVG, a legend and a caption. */
 export function ActivityChart(props: ChartProps) {
   const rows = props.minutes.map((m, i) => ({
     minute: m.minute,
@@ -187,15 +182,8 @@ function minuteTitle(
 
 /** Runs of consecutive defined values, as [index, value] points. */
 function segments(values: readonly (number | undefined)[]): [number, number][][] {
-  const out: [number, number][][] = [];
-  let current: [number, number][] = [];
-  values.forEach((value, i) => {
-    if (value === undefined) {
-      if (current.length > 0) out.push(current);
-      current = [];
-    } else current.push([i, value]);
-  });
-  if (current.length > 0) out.push(current);
+  const out: [number, number][][] = [[]];
+  values.forEach((value, i) => value === undefined ? out.push([]) : out.at(-1)!.push([i, value]));
   // A lone point is a dot only (drawn with the others).
   return out.filter((points) => points.length > 1);
 }
@@ -211,12 +199,7 @@ function niceCeil(value: number): number {
   return 10 * power;
 }
 
-/**
- * A duration for a person: `850 ms`, `1.2 s`, `3 min`.
- *
- * @param ms milliseconds
- * @returns the text
- */
+/** A duration in milliseconds for a person: `850 ms`, `1.2 s`, `3 min`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
