@@ -26,13 +26,8 @@ const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The token a form that replays `id` must carry. Without an admin token
- * this sets the double-submit cookie on the response when the request has
+ * this sets the double-submit cookie on `c`'s response when the request has
  * none (or a malformed one).
- *
- * @param c the request's context (the cookie is set on its response)
- * @param id the delivery the form acts on
- * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
- * @returns the value for the form's hidden field
  */
 export function formToken(c: Context, id: string, adminToken: string | undefined): string {
   if (adminToken !== undefined) return hmacToken(adminToken, id);
@@ -44,13 +39,8 @@ export function formToken(c: Context, id: string, adminToken: string | undefined
 }
 
 /**
- * Check that a form post comes from this origin and carries the right token.
- *
- * @param c the request's context
- * @param id the delivery the form acts on
- * @param submitted the token field of the form, if any
- * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
- * @returns why the request is refused, or undefined when it may proceed
+ * Why a form post that replays `id` with the token `submitted` is refused,
+ * or undefined when it comes from this origin and carries the right token.
  */
 export async function refusal(
   c: Context,

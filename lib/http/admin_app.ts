@@ -41,16 +41,13 @@ export interface AdminDeps {
 const NO_STORE = { "Cache-Control": "no-store" };
 
 /**
- * Build the admin app.
+ * Build the admin app; serve it with `Deno.serve(app.fetch)`.
  *
  * - `GET /healthz`: 200 `{"status":"ok"}` when the store is writable and the
  *   public listener is up, else 503 `{"status":"unavailable","reason":…}`.
  * - `GET /metrics`: the Prometheus text exposition.
  *
  * Other methods on those paths get 405, other paths 404.
- *
- * @param deps the health probe and the metrics
- * @returns a Hono app; serve it with `Deno.serve(app.fetch)`
  *
  * @example
  * ```ts

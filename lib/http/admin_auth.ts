@@ -37,9 +37,6 @@ const OPEN_PATHS = new Set(["/healthz"]);
  * basic-auth challenge (so a browser prompts) when it is missing or wrong.
  * On loopback, or for `/healthz`, it lets every request through.
  *
- * @param options whether the listener is loopback, and the token
- * @returns Hono middleware
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

@@ -53,9 +53,6 @@ export function namesAdmin(hostname: string, extra: readonly string[]): boolean 
  * does not name the admin listener, before any page, replay, stream or
  * metrics handler (and before the token is asked for).
  *
- * @param options whether the listener is loopback, and `HOOKD_ADMIN_HOSTS`
- * @returns Hono middleware
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

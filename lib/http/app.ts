@@ -85,13 +85,7 @@ type Env = {
 
 const log = requestLog();
 
-/**
- * Build the app.
- *
- * @param config the resolved configuration
- * @param deps the endpoints and the dispatcher
- * @returns a Hono app; serve it with `Deno.serve(app.fetch)`
- */
+/** Build the public app; serve it with `Deno.serve(app.fetch)`. */
 export function createApp(config: Config, deps: AppDeps): Hono<Env> {
   const now = deps.now ?? Date.now;
   // Per endpoint, once: the headers whose values are credentials, never stored.

@@ -39,8 +39,6 @@ export interface BodyLimitVariables {
  * - a body that breaks off: 400;
  * - a body still incomplete `timeoutMs` after the read began: 408.
  *
- * @param options the limit and the time allowed
- * @returns the middleware
  * @throws {RangeError} when `maxBytes` is not a positive whole number
  *
  * @example

@@ -111,12 +111,8 @@ export function credentialHeaders(settings: Readonly<Record<string, string>>): s
 }
 
 /**
- * Build the accept function over a store and its queue.
+ * Build the accept function over a store and the queue it notifies.
  *
- * @param store the delivery store
- * @param queue the queue to notify
- * @param options the back-pressure limit
- * @returns the accept function
  * @throws {RangeError} when `maxQueue` is not a positive whole number
  */
 export function createIntake(

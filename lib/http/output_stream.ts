@@ -203,9 +203,6 @@ const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /**
  * Add `GET /deliveries/:id/output` to the admin app (whose Host, token and
  * loopback rules run first).
- *
- * @param app the admin listener's app
- * @param source the live hub and the store
  */
 export function mountOutputStream(app: Hono, source: OutputSource): void {
   app.get("/deliveries/:id/output", async function outputStream(c) {
@@ -312,15 +309,9 @@ export function endLine(end: OutputEnd): string {
 }
 
 /**
- * The answer to a `_RESPOND=stream` delivery: the first line, the hook's
- * output as it is written, a keep-alive line while the run waits to start,
- * and {@linkcode endLine}. The caller going away stops only this body.
- *
- * @param c the request's context
- * @param source the live hub and the store
- * @param id the stored delivery
- * @param firstLine what to say at once (it is stored)
- * @returns the streamed response
+ * The answer to a `_RESPOND=stream` delivery: `firstLine` (it is stored), the
+ * hook's output as it is written, a keep-alive line while the run waits to
+ * start, and {@linkcode endLine}. The caller going away stops only this body.
  */
 export function plainOutputResponse(
   c: Context,
