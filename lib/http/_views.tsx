@@ -402,20 +402,15 @@ function Time(props: { ms: number; now: number }) {
   return <time datetime={exact} title={exact}>{relativeTime(props.ms, props.now)}</time>;
 }
 
+const TIME_UNITS = [[86_400, "d"], [3600, "h"], [60, "min"], [1, "s"]] as const;
+
 /** How long ago, for a person: `just now`, `42 s ago`, … `2 d ago` (or `in …` for a time ahead). */
 function relativeTime(ms: number, now: number): string {
   const seconds = Math.round((now - ms) / 1000);
   const abs = Math.abs(seconds);
-  const text = abs < 5
-    ? undefined
-    : abs < 60
-    ? `${abs} s`
-    : abs < 3600
-    ? `${Math.floor(abs / 60)} min`
-    : abs < 86_400
-    ? `${Math.floor(abs / 3600)} h`
-    : `${Math.floor(abs / 86_400)} d`;
-  if (text === undefined) return "just now";
+  if (abs < 5) return "just now";
+  const [size, unit] = TIME_UNITS.find(([size]) => abs >= size)!;
+  const text = `${Math.floor(abs / size)} ${unit}`;
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -469,12 +464,8 @@ function utf8Prefix(bytes: Uint8Array, whole: boolean): string | undefined {
 }
 
 /** The list's URL for a query: only the filters that are set, so links stay short and bookmarkable. */
-function listHref(query: ListQuery): string {
-  const params = new URLSearchParams();
-  for (const key of ["endpoint", "state", "since", "before"] as const) {
-    const value = query[key];
-    if (value) params.set(key, value);
-  }
-  const search = params.toString();
+function listHref({ endpoint, state, since, before }: ListQuery): string {
+  const set = Object.entries({ endpoint, state, since, before }).filter(([, value]) => value);
+  const search = new URLSearchParams(set as [string, string][]).toString();
   return search ? `/?${search}` : "/";
 }

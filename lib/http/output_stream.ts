@@ -28,19 +28,17 @@ export interface OutputEnd {
   state: string;
 }
 
-/** What a run has written so far (see lib/dispatch/live_output.ts, which provides it). */
+/**
+ * What a run (attempt number `attempt`) has written so far, each stream
+ * bounded and flagged when it went past the bound; `end` is set once the run
+ * has ended and is recorded (lib/dispatch/live_output.ts provides it).
+ */
 export interface OutputSnapshot {
-  /** The run's attempt number. */
   attempt: number;
-  /** The bounded stdout so far. */
   stdout: string;
-  /** The bounded stderr so far. */
   stderr: string;
-  /** stdout went past the bound. */
   stdoutTruncated: boolean;
-  /** stderr went past the bound. */
   stderrTruncated: boolean;
-  /** Set once the run has ended and is recorded. */
   end?: OutputEnd;
 }
 
@@ -119,8 +117,7 @@ function piecesSince(snap: OutputSnapshot, cursor: OutputCursor): OutputPiece[] 
     }
   }
   for (const [stream, bit] of [["stdout", 1], ["stderr", 2]] as const) {
-    const cut = stream === "stdout" ? snap.stdoutTruncated : snap.stderrTruncated;
-    if (cut && !(cursor.truncated & bit)) {
+    if (snap[`${stream}Truncated`] && !(cursor.truncated & bit)) {
       cursor.truncated |= bit;
       pieces.push({ type: "truncated", data: stream, id: eventId(cursor) });
     }
@@ -131,21 +128,20 @@ function piecesSince(snap: OutputSnapshot, cursor: OutputCursor): OutputPiece[] 
 
 function storedSnapshot(delivery: DeliveryDetail): OutputSnapshot {
   const run = delivery.runs.at(-1);
-  const end: OutputEnd = {
-    outcome: run?.outcome ?? null,
-    exitCode: run?.exitCode ?? null,
-    signal: run?.signal ?? null,
-    timedOut: run?.outcome === "timed_out",
-    durationMs: run?.durationMs ?? null,
-    state: delivery.state,
-  };
   return {
     attempt: run?.attempt ?? 0,
     stdout: run?.stdout ?? "",
     stderr: run?.stderr ?? "",
     stdoutTruncated: run?.stdoutTruncated ?? false,
     stderrTruncated: run?.stderrTruncated ?? false,
-    end,
+    end: {
+      outcome: run?.outcome ?? null,
+      exitCode: run?.exitCode ?? null,
+      signal: run?.signal ?? null,
+      timedOut: run?.outcome === "timed_out",
+      durationMs: run?.durationMs ?? null,
+      state: delivery.state,
+    },
   };
 }
 
