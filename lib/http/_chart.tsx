@@ -120,14 +120,11 @@ export function ActivityChart(props: ChartProps) {
           ))
         )}
         {rows.map((r, i) =>
-          r.durationMs
-            ? (
-              <>
-                <circle class="dot-p50" cx={xMid(i)} cy={yMs(r.durationMs.p50)} r="2.5" />
-                <circle class="dot-p99" cx={xMid(i)} cy={yMs(r.durationMs.p99)} r="2.5" />
-              </>
-            )
-            : null
+          (["p50", "p99"] as const).map((p) =>
+            r.durationMs
+              ? <circle class={`dot-${p}`} cx={xMid(i)} cy={yMs(r.durationMs[p])} r="2.5" />
+              : null
+          )
         )}
       </svg>
       <ul class="legend">
@@ -140,12 +137,12 @@ export function ActivityChart(props: ChartProps) {
               : totals[o.key]}
           </li>
         ))}
-        <li>
-          <span class="swatch line-p50"></span>hook duration p50 (right axis)
-        </li>
-        <li>
-          <span class="swatch line-p99"></span>hook duration p99
-        </li>
+        {[["p50", " (right axis)"], ["p99", ""]].map(([p, axis]) => (
+          <li>
+            <span class={`swatch line-${p}`}></span>
+            {`hook duration ${p}${axis}`}
+          </li>
+        ))}
       </ul>
       <figcaption>{summary}</figcaption>
     </figure>

@@ -25,11 +25,12 @@ export interface ListQuery {
   before?: string;
 }
 
-/** What a replay did, as the page shows it after the redirect. */
+/**
+ * What a replay did, as the page shows it after the redirect: whether the
+ * delivery was queued again, and what `hookd replay ID` prints for it.
+ */
 export interface ReplayNotice {
-  /** Whether the delivery was queued again. */
   requeued: boolean;
-  /** What `hookd replay ID` prints for it. */
   text: string;
 }
 
@@ -141,10 +142,7 @@ function DeliveryTable(props: { deliveries: readonly DeliverySummary[]; now: num
     <table class="deliveries">
       <thead>
         <tr>
-          <th>Received</th>
-          <th>Endpoint</th>
-          <th>Event</th>
-          <th>State</th>
+          {["Received", "Endpoint", "Event", "State"].map((name) => <th>{name}</th>)}
           <th class="num">Exit</th>
           <th class="num">Duration</th>
           <th>Sender's id</th>
@@ -190,7 +188,13 @@ export function DetailPage(
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
-      <ReplayNoticeLine replayed={props.replayed} />
+      {props.replayed
+        ? (
+          <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
+            {props.replayed.text}
+          </p>
+        )
+        : null}
       <dl class="facts">
         <Fact term="Endpoint">{d.endpoint}</Fact>
         <Fact term="Event" class="mono">{d.event}</Fact>
@@ -252,15 +256,6 @@ export function DetailPage(
         )
         : null}
     </Layout>
-  );
-}
-
-function ReplayNoticeLine(props: { replayed: ReplayNotice | undefined }) {
-  if (!props.replayed) return null;
-  return (
-    <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
-      {props.replayed.text}
-    </p>
   );
 }
 

@@ -150,13 +150,9 @@ function methodNotAllowed(c: Context): Response {
 export async function probeWritable(dir: string): Promise<string | undefined> {
   const path = `${dir}/.healthz-${crypto.randomUUID()}`;
   try {
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    try {
-      await file.write(new Uint8Array([0x0a]));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    await file.write(new Uint8Array([0x0a]));
+    await file.sync();
   } catch (error) {
     return `The state directory ${dir} is not writable: ${
       error instanceof Error ? error.message : error

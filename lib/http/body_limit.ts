@@ -79,6 +79,13 @@ function tooSlow(timeoutMs: number): HttpError {
   });
 }
 
+function incomplete(cause: unknown): HttpError {
+  return new HttpError(400, "Body could not be read to its end", {
+    outcome: "rejected.incomplete",
+    cause,
+  });
+}
+
 function declaredLength(headers: Headers): number | undefined {
   const value = headers.get("content-length");
   if (value === null) return undefined;
@@ -145,11 +152,7 @@ async function readBounded(
   } catch (error) {
     await reader.cancel().catch(() => {});
     if (error instanceof HttpError) throw error;
-    if (timedOut) throw tooSlow(timeoutMs);
-    throw new HttpError(400, "Body could not be read to its end", {
-      outcome: "rejected.incomplete",
-      cause: error,
-    });
+    throw timedOut ? tooSlow(timeoutMs) : incomplete(error);
   } finally {
     clearTimeout(timer);
     reader.releaseLock();
@@ -174,11 +177,7 @@ async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8A
   } catch (error) {
     // After a 408 the read still runs until the connection closes: nobody waits for it.
     reading.catch(() => {});
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, "Body could not be read to its end", {
-      outcome: "rejected.incomplete",
-      cause: error,
-    });
+    throw error instanceof HttpError ? error : incomplete(error);
   } finally {
     clearTimeout(timer);
   }

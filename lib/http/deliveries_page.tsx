@@ -55,9 +55,10 @@ const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ENDPOINT = /^[a-z0-9-]{1,100}$/;
 
 /**
- * Add the pages to an admin app.
+ * Add the pages to an app of their own, which the admin listener's routes
+ * to after its access rules: every response of `app` carries the pages'
+ * security headers.
  *
- * @param app the admin listener's app (its access rules run before these routes)
  * @param deps the store, the endpoints, the admin token, the clock
  *
  * @example
@@ -90,9 +91,7 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
    * behind one name) shows the page without the notice, and its runs say the rest.
    */
   const notices = new Map<string, { id: string; at: number; notice: ReplayNotice }>();
-  for (const path of ["/", "/deliveries/*", STYLE_PATH, SCRIPT_PATH]) {
-    app.use(path, securityHeaders);
-  }
+  app.use(securityHeaders);
   for (
     const [path, text, type] of [[STYLE_PATH, STYLE, "css"], [SCRIPT_PATH, SCRIPT, "javascript"]]
   ) {
