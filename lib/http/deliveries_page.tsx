@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { randomBytes } from "node:crypto";
 import { parseDuration } from "../config/mod.ts";
@@ -83,15 +83,28 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {
   const now = deps.now ?? Date.now;
-  /**
-   * What a replay said, kept for the page the form redirects to (303, so a
-   * reload never replays twice). The URL carries a random key, never the
-   * text: nobody can link to a page showing words hookd did not say. Kept in
-   * memory, few and briefly; a key that is gone (a restart, another instance
-   * behind one name) shows the page without the notice, and its runs say the rest.
-   */
+  // What a replay said, for the page the form redirects to (303: a reload never replays twice),
+  // under a random key in the URL, never the text: nobody can link to a page showing words hookd
+  // did not say. Few, brief, in memory: a key that is gone (a restart, another instance) shows
+  // the page without the notice, and its runs say the rest.
   const notices = new Map<string, { id: string; at: number; notice: ReplayNotice }>();
-  app.use(securityHeaders);
+  // Only this listener's own style and script, no framing, no referrer, no sniffing. Not HSTS:
+  // the admin listener speaks plain HTTP (a proxy in front that terminates TLS sets its own).
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+    strictTransportSecurity: false,
+  }));
   for (
     const [path, text, type] of [[STYLE_PATH, STYLE, "css"], [SCRIPT_PATH, SCRIPT, "javascript"]]
   ) {
@@ -169,28 +182,6 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
 
 const MAX_NOTICES = 256;
 const NOTICE_TTL_MS = 10 * 60_000;
-
-/**
- * Hono's secure headers: a Content-Security-Policy that allows only this
- * listener's own style and script, no framing, no referrer, no
- * sniffing. Not HSTS: the admin listener speaks plain HTTP (a proxy in front
- * that terminates TLS sets its own).
- */
-const securityHeaders: MiddlewareHandler = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    connectSrc: ["'self'"],
-    imgSrc: ["'self'", "data:"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-  },
-  xFrameOptions: "DENY",
-  referrerPolicy: "no-referrer",
-  strictTransportSecurity: false,
-});
 
 /** A page as the answer: not stored by caches, unless `headers` say otherwise. */
 function page(

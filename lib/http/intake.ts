@@ -50,24 +50,15 @@ export interface Accepted {
 /** What the app calls for each verified delivery. */
 export type Accept = (delivery: NewDelivery) => Promise<Accepted>;
 
-/** Options for {@linkcode storedHeaders}. */
-export interface StoredHeadersOptions {
-  /**
-   * More header names to redact, whatever they are called: the endpoint's
-   * own `SIGNATURE_HEADER` or `TOKEN_HEADER` (see {@linkcode credentialHeaders}).
-   */
-  redact?: readonly string[];
-}
-
 /**
  * The headers kept with a stored delivery: everything but credentials and
  * signatures, which are replaced by `[redacted]` so a replay shows they
  * were there. Which names those are is the log's rule too
  * (`isSecretName` in `lib/log/secret_name.ts`): what the log hides is never stored.
  *
- * @param headers the request headers
- * @param options more header names to redact
- * @returns the headers to store
+ * @param options `redact`: more header names to redact, whatever they are
+ *   called: the endpoint's own `SIGNATURE_HEADER` or `TOKEN_HEADER` (see
+ *   {@linkcode credentialHeaders})
  *
  * @example
  * ```ts
@@ -80,7 +71,7 @@ export interface StoredHeadersOptions {
  */
 export function storedHeaders(
   headers: Headers,
-  options: StoredHeadersOptions = {},
+  options: { redact?: readonly string[] } = {},
 ): Record<string, string> {
   const redact = new Set((options.redact ?? []).map((name) => name.toLowerCase()));
   const kept: Record<string, string> = {};
