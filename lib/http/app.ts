@@ -27,11 +27,9 @@ import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
 import { type OutputSource, plainOutputResponse } from "./output_stream.ts";
 
-/** An endpoint ready to serve: its settings and its verify function. */
+/** An endpoint ready to serve: its resolved settings and its verify function (keys imported). */
 export interface Endpoint {
-  /** The resolved settings. */
   config: EndpointConfig;
-  /** The verify function, keys already imported. */
   verify: Verify;
 }
 

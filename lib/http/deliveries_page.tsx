@@ -49,7 +49,6 @@ export interface PageReplay extends ReplayNotice {
 /** Deliveries per page. */
 export const PAGE_SIZE = 50;
 
-const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ENDPOINT = /^[a-z0-9-]{1,100}$/;
@@ -204,7 +203,7 @@ function notFound(c: Context, id: string): Response {
 async function chartData(deps: DeliveriesPageDeps, at: number) {
   // The last 60 minutes, the current one included.
   const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-  const since = until - HOUR_MS;
+  const since = until - 60 * MINUTE_MS;
   return {
     minutes: await deps.store.activity(since, until),
     duplicates: deps.duplicates?.(since, until),
