@@ -232,7 +232,7 @@ export function mountOutputStream(app: Hono, source: OutputSource): void {
 }
 
 /**
- * How {@linkcode pieceResponse} writes a run, as `contentType`: `first` at once, `keepAlive()` each period
+ * How {@linkcode pieceResponse} writes a run: `first` at once, `keepAlive()` each period
  * (undefined: nothing), `render` each output and end piece, `failed` last when following
  * broke; `seen` sees every piece, `waiting` and `running` too.
  */
