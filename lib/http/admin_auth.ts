@@ -64,14 +64,11 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
       basicAuth({
         verifyUser: (_user, password) => isToken(password),
         realm: "hookd admin",
-        invalidUserMessage: refusalText,
+        invalidUserMessage: (c: Context) =>
+          c.req.header("Authorization") === undefined
+            ? "The admin listener needs HOOKD_ADMIN_TOKEN: send it as the password of HTTP basic auth or as a bearer token\n"
+            : "Wrong admin token\n",
       }),
     ),
   );
-}
-
-function refusalText(c: Context): string {
-  return c.req.header("Authorization") === undefined
-    ? "The admin listener needs HOOKD_ADMIN_TOKEN: send it as the password of HTTP basic auth or as a bearer token\n"
-    : "Wrong admin token\n";
 }
