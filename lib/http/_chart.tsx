@@ -1,9 +1,9 @@
 /**
  * The deliveries page's chart: deliveries per minute over the last hour,
- * stacked by outcome, with the hook durations' median and 99th percentile
- * as lines on a second axis. Plain SVG rendered on the server, coloured by
- * classes from the stylesheet, with a `<title>` per minute for hovering and
- * a caption that says the same in words: readable without JavaScript.
+ * stacked by outcome, with the hook durations' p50 and p99 on a second axis.
+ * Plain SVG coloured by the stylesheet's classes (the CSP allows no inline
+ * style), with a `<title>` per minute and a caption in words: readable
+ * without JavaScript.
  *
  * @module
  */
@@ -11,7 +11,7 @@
 import type { MinuteActivity } from "../store/mod.ts";
 
 /** The outcomes a bar is stacked from, bottom up. */
-export const OUTCOMES = [
+const OUTCOMES = [
   { key: "done", label: "done" },
   { key: "failed", label: "failed" },
   { key: "pending", label: "queued or running" },
@@ -40,12 +40,7 @@ const BOTTOM = 22;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 
-/**
- * The chart as a `<figure>` holding the SVG, a legend and a caption.
- *
- * @param props the minutes and the duplicate counts
- * @returns JSX
- */
+/** The chart as a `<figure>` holding the SVG, a legend and a caption. */
 export function ActivityChart(props: ChartProps) {
   const rows = props.minutes.map((m, i) => ({
     minute: m.minute,
@@ -115,29 +110,21 @@ export function ActivityChart(props: ChartProps) {
             </g>
           );
         })}
-        {segments(rows.map((r) => r.durationMs?.p50)).map((points) => (
-          <polyline
-            class="line-p50"
-            points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
-              .join(" ")}
-          />
-        ))}
-        {segments(rows.map((r) => r.durationMs?.p99)).map((points) => (
-          <polyline
-            class="line-p99"
-            points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
-              .join(" ")}
-          />
-        ))}
+        {(["p50", "p99"] as const).map((p) =>
+          segments(rows.map((r) => r.durationMs?.[p])).map((points) => (
+            <polyline
+              class={`line-${p}`}
+              points={points.map(([i, ms]) => `${xMid(i).toFixed(1)},${yMs(ms).toFixed(1)}`)
+                .join(" ")}
+            />
+          ))
+        )}
         {rows.map((r, i) =>
-          r.durationMs
-            ? (
-              <>
-                <circle class="dot-p50" cx={xMid(i)} cy={yMs(r.durationMs.p50)} r="2.5" />
-                <circle class="dot-p99" cx={xMid(i)} cy={yMs(r.durationMs.p99)} r="2.5" />
-              </>
-            )
-            : null
+          (["p50", "p99"] as const).map((p) =>
+            r.durationMs
+              ? <circle class={`dot-${p}`} cx={xMid(i)} cy={yMs(r.durationMs[p])} r="2.5" />
+              : null
+          )
         )}
       </svg>
       <ul class="legend">
@@ -150,12 +137,12 @@ export function ActivityChart(props: ChartProps) {
               : totals[o.key]}
           </li>
         ))}
-        <li>
-          <span class="swatch line-p50"></span>hook duration p50 (right axis)
-        </li>
-        <li>
-          <span class="swatch line-p99"></span>hook duration p99
-        </li>
+        {[["p50", " (right axis)"], ["p99", ""]].map(([p, axis]) => (
+          <li>
+            <span class={`swatch line-${p}`}></span>
+            {`hook duration ${p}${axis}`}
+          </li>
+        ))}
       </ul>
       <figcaption>{summary}</figcaption>
     </figure>
@@ -192,15 +179,8 @@ function minuteTitle(
 
 /** Runs of consecutive defined values, as [index, value] points. */
 function segments(values: readonly (number | undefined)[]): [number, number][][] {
-  const out: [number, number][][] = [];
-  let current: [number, number][] = [];
-  values.forEach((value, i) => {
-    if (value === undefined) {
-      if (current.length > 0) out.push(current);
-      current = [];
-    } else current.push([i, value]);
-  });
-  if (current.length > 0) out.push(current);
+  const out: [number, number][][] = [[]];
+  values.forEach((value, i) => value === undefined ? out.push([]) : out.at(-1)!.push([i, value]));
   // A lone point is a dot only (drawn with the others).
   return out.filter((points) => points.length > 1);
 }
@@ -216,12 +196,7 @@ function niceCeil(value: number): number {
   return 10 * power;
 }
 
-/**
- * A duration for a person: `850 ms`, `1.2 s`, `3 min`.
- *
- * @param ms milliseconds
- * @returns the text
- */
+/** A duration in milliseconds for a person: `850 ms`, `1.2 s`, `3 min`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;

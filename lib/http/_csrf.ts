@@ -1,17 +1,12 @@
 /**
- * Cross-site request protection for the admin pages' forms. Two checks,
- * both required: the browser's own word (`Sec-Fetch-Site`, `Origin`) that
- * the form came from this origin, and a token in the form that another
- * site cannot know. The token is the same on every instance of a cluster
- * behind one name: an HMAC of the delivery id keyed with
- * `HOOKD_ADMIN_TOKEN` when one is set, else a double-submit cookie (a
- * random value in a `SameSite=Strict` cookie that the form repeats). Never
- * a per-process secret, which a restart or a second instance would reject.
- *
- * Not Hono's `csrf` middleware: it lets a request through when either header
- * agrees (here each one sent must), refuses a form post that sends neither
- * (here the token decides, so `curl` with the token works), answers a bare
- * "Forbidden", and has no token.
+ * Cross-site request protection for the admin pages' forms. Two checks, both
+ * required: the browser's own word (`Sec-Fetch-Site`, `Origin`) that the form
+ * came from this origin, and a token another site cannot know: an HMAC of the
+ * delivery id keyed with `HOOKD_ADMIN_TOKEN`, else a double-submit cookie, so
+ * that a restart or another instance of a cluster accepts it too. Not Hono's
+ * `csrf`: it passes when either header agrees (here each one sent must),
+ * refuses a form that sends neither (here the token decides, so `curl` with
+ * the token works), and has no token.
  *
  * @module
  */
@@ -19,9 +14,10 @@
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { createHmac, randomBytes } from "node:crypto";
 
 /** The double-submit cookie's name. */
-export const CSRF_COOKIE = "hookd_csrf";
+const CSRF_COOKIE = "hookd_csrf";
 
 /** The form field holding the token. */
 export const CSRF_FIELD = "csrf";
@@ -30,38 +26,21 @@ const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The token a form that replays `id` must carry. Without an admin token
- * this sets the double-submit cookie on the response when the request has
+ * this sets the double-submit cookie on `c`'s response when the request has
  * none (or a malformed one).
- *
- * @param c the request's context (the cookie is set on its response)
- * @param id the delivery the form acts on
- * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
- * @returns the value for the form's hidden field
  */
-export async function formToken(
-  c: Context,
-  id: string,
-  adminToken: string | undefined,
-): Promise<string> {
-  if (adminToken !== undefined) return await hmacToken(adminToken, id);
+export function formToken(c: Context, id: string, adminToken: string | undefined): string {
+  if (adminToken !== undefined) return hmacToken(adminToken, id);
   const existing = getCookie(c, CSRF_COOKIE);
   if (existing !== undefined && COOKIE_VALUE.test(existing)) return existing;
-  const fresh = crypto.getRandomValues(new Uint8Array(32)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  const fresh = randomBytes(32).toString("base64url");
   setCookie(c, CSRF_COOKIE, fresh, { path: "/", httpOnly: true, sameSite: "Strict" });
   return fresh;
 }
 
 /**
- * Check that a form post comes from this origin and carries the right token.
- *
- * @param c the request's context
- * @param id the delivery the form acts on
- * @param submitted the token field of the form, if any
- * @param adminToken `HOOKD_ADMIN_TOKEN`, when set
- * @returns why the request is refused, or undefined when it may proceed
+ * Why a form post that replays `id` with the token `submitted` is refused,
+ * or undefined when it comes from this origin and carries the right token.
  */
 export async function refusal(
   c: Context,
@@ -84,25 +63,14 @@ export async function refusal(
   if (submitted === undefined || submitted === "") {
     return "The form's CSRF token is missing: reload the page and press the button again";
   }
-  const expected = adminToken !== undefined
-    ? await hmacToken(adminToken, id)
-    : getCookie(c, CSRF_COOKIE);
+  const expected = adminToken !== undefined ? hmacToken(adminToken, id) : getCookie(c, CSRF_COOKIE);
   if (expected === undefined || !(await timingSafeEqual(submitted, expected))) {
     return "The form's CSRF token is wrong or expired: reload the page and press the button again";
   }
   return undefined;
 }
 
-async function hmacToken(adminToken: string, id: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(adminToken),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+function hmacToken(adminToken: string, id: string): string {
   // The purpose in the message keeps this MAC from ever equalling one made for something else.
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`hookd admin replay ${id}`));
-  return new Uint8Array(mac).toBase64({ alphabet: "base64url", omitPadding: true });
+  return createHmac("sha256", adminToken).update(`hookd admin replay ${id}`).digest("base64url");
 }

@@ -65,13 +65,11 @@ figure.chart figcaption { font-size: .85em; color: var(--muted); }
 .legend span.swatch { display: inline-block; width: .9em; height: .9em; margin-right: .3em;
   vertical-align: -.1em; border-radius: 2px; }
 svg .axis { stroke: var(--line); } svg text { fill: var(--muted); font-size: 11px; }
-svg .bar-done, .swatch.bar-done { fill: var(--done); background: var(--done); }
-svg .bar-failed, .swatch.bar-failed { fill: var(--failed); background: var(--failed); }
-svg .bar-ignored, .swatch.bar-ignored { fill: var(--ignored); background: var(--ignored); }
-svg .bar-superseded, .swatch.bar-superseded { fill: var(--superseded); background: var(--superseded); }
-svg .bar-filtered, .swatch.bar-filtered { fill: var(--filtered); background: var(--filtered); }
-svg .bar-pending, .swatch.bar-pending { fill: var(--pending); background: var(--pending); }
-svg .bar-duplicate, .swatch.bar-duplicate { fill: var(--duplicate); background: var(--duplicate); }
+${
+  ["done", "failed", "ignored", "superseded", "filtered", "pending", "duplicate"]
+    .map((k) => `svg .bar-${k}, .swatch.bar-${k} { fill: var(--${k}); background: var(--${k}); }`)
+    .join("\n")
+}
 svg .line-p50 { fill: none; stroke: var(--p50); stroke-width: 1.5; }
 svg .line-p99 { fill: none; stroke: var(--p99); stroke-width: 1.5; stroke-dasharray: 4 3; }
 svg .dot-p50, svg .dot-p99 { stroke: #fff; stroke-width: 1; }

@@ -17,55 +17,45 @@ import { SCRIPT_PATH } from "./_live_script.ts";
 import { isSecretName } from "../log/mod.ts";
 import { nestedDeeperThan } from "../verify/json_depth.ts";
 
-/** The list's filters, as given in the query string (already checked). */
+/** The list's filters, from the query string (checked); `before`: the id the page starts after. */
 export interface ListQuery {
-  /** `?endpoint=` */
   endpoint?: string;
-  /** `?state=` */
   state?: DeliveryState;
-  /** `?since=`, e.g. `1h` */
   since?: string;
-  /** `?before=`: the id the page starts after. */
   before?: string;
 }
 
-/** What a replay did, as the page shows it after the redirect. */
+/**
+ * What a replay did, as the page shows it after the redirect: whether the
+ * delivery was queued again, and what `hookd replay ID` prints for it.
+ */
 export interface ReplayNotice {
-  /** Whether the delivery was queued again. */
   requeued: boolean;
-  /** What `hookd replay ID` prints for it. */
   text: string;
 }
 
 /** The `since` choices the filter form offers (any other duration also works in the URL). */
-export const SINCE_CHOICES = ["15m", "1h", "6h", "24h", "7d"] as const;
+const SINCE = ["15m", "1h", "6h", "24h", "7d"] as const;
 
 /**
  * The page frame: stylesheet, header, content. An empty data: icon keeps
  * the browser from asking for /favicon.ico.
- *
- * @param props the title, the content, and a refresh interval in seconds (while work is under way)
- * @returns JSX
  */
-export function Layout(
-  props: { title: string; children: Child; refreshSeconds?: number; script?: boolean },
-) {
+function Layout(props: { title: string; children: Child; live?: boolean; unfinished?: boolean }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {/* With the script the page updates itself; without it, it reloads as it always did. */}
-        {props.refreshSeconds
-          ? (props.script
-            ? (
-              <noscript>
-                <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />
-              </noscript>
-            )
-            : <meta http-equiv="refresh" content={`${props.refreshSeconds}`} />)
+        {/* With the script the page updates itself; without it, it reloads while work is under way. */}
+        {props.unfinished
+          ? (
+            <noscript>
+              <meta http-equiv="refresh" content="2" />
+            </noscript>
+          )
           : null}
-        {props.script ? <script src={SCRIPT_PATH} defer></script> : null}
+        {props.live ? <script src={SCRIPT_PATH} defer></script> : null}
         <title>{props.title} · hookd</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={STYLE_PATH} />
@@ -81,61 +71,29 @@ export function Layout(
   );
 }
 
-/** What the list page shows. */
-export interface ListPageProps {
-  /** The filters in force. */
-  query: ListQuery;
-  /** The endpoints to offer in the filter. */
-  endpoints: readonly string[];
-  /** This page's deliveries, newest first. */
-  deliveries: readonly DeliverySummary[];
-  /** The id to start the next page after, when there is one. */
-  nextBefore?: string;
-  /** The chart's data. */
-  chart: ChartProps;
-  /** A mistake in the query, shown instead of the table. */
-  error?: string;
-  /** The current time, epoch milliseconds (for relative times). */
-  now: number;
-}
-
 /**
- * `/`: the chart, the filters and the newest deliveries.
- *
- * @param props see {@linkcode ListPageProps}
- * @returns JSX
+ * `/`: the chart, the filters and this page's deliveries (newest first); a
+ * mistake in the query is shown instead of the table. `nextBefore` is the id
+ * the next page starts after, `now` the clock for relative times.
  */
-export function ListPage(props: ListPageProps) {
+export function ListPage(props: {
+  query: ListQuery;
+  endpoints: readonly string[];
+  deliveries: readonly DeliverySummary[];
+  nextBefore?: string;
+  chart: ChartProps;
+  error?: string;
+  now: number;
+}) {
   const { query } = props;
-  const endpoints = [...new Set([...props.endpoints, ...(query.endpoint ? [query.endpoint] : [])])];
-  const since = [...new Set([...SINCE_CHOICES, ...(query.since ? [query.since] : [])])];
   return (
     <Layout title="Deliveries">
       <h1>Deliveries</h1>
       <ActivityChart {...props.chart} />
       <form class="filters" method="get" action="/">
-        <label>
-          Endpoint
-          <select name="endpoint">
-            <option value="">any</option>
-            {endpoints.map((e) => <option value={e} selected={e === query.endpoint}>{e}</option>)}
-          </select>
-        </label>
-        <label>
-          State
-          <select name="state">
-            <option value="">any</option>
-            {DELIVERY_STATES.map((s) => <option value={s} selected={s === query.state}>{s}
-            </option>)}
-          </select>
-        </label>
-        <label>
-          Received within
-          <select name="since">
-            <option value="">any time</option>
-            {since.map((s) => <option value={s} selected={s === query.since}>{s}</option>)}
-          </select>
-        </label>
+        <Select label="Endpoint" name="endpoint" values={props.endpoints} query={query} />
+        <Select label="State" name="state" values={DELIVERY_STATES} query={query} />
+        <Select label="Received within" name="since" any="any time" values={SINCE} query={query} />
         <button type="submit">Filter</button>
         <a href="/">clear</a>
       </form>
@@ -152,16 +110,39 @@ export function ListPage(props: ListPageProps) {
   );
 }
 
+/**
+ * One filter of the list: `any` first, then `values` and the value in force
+ * (a URL may name one the form does not offer), which is selected.
+ */
+function Select(
+  props: {
+    label: string;
+    name: "endpoint" | "state" | "since";
+    any?: string;
+    values: readonly string[];
+    query: ListQuery;
+  },
+) {
+  const now = props.query[props.name];
+  const values = [...new Set([...props.values, ...(now ? [now] : [])])];
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        <option value="">{props.any ?? "any"}</option>
+        {values.map((v) => <option value={v} selected={v === now}>{v}</option>)}
+      </select>
+    </label>
+  );
+}
+
 function DeliveryTable(props: { deliveries: readonly DeliverySummary[]; now: number }) {
   if (props.deliveries.length === 0) return <p class="muted">No deliveries match.</p>;
   return (
     <table class="deliveries">
       <thead>
         <tr>
-          <th>Received</th>
-          <th>Endpoint</th>
-          <th>Event</th>
-          <th>State</th>
+          {["Received", "Endpoint", "Event", "State"].map((name) => <th>{name}</th>)}
           <th class="num">Exit</th>
           <th class="num">Duration</th>
           <th>Sender's id</th>
@@ -192,69 +173,50 @@ function DeliveryTable(props: { deliveries: readonly DeliverySummary[]; now: num
   );
 }
 
-/** What the detail page shows. */
-export interface DetailPageProps {
-  /** The delivery. */
-  delivery: DeliveryDetail;
-  /** The replay form's CSRF token. */
-  csrf: string;
-  /** What a replay just did, in `hookd replay`'s words. */
-  replayed?: ReplayNotice;
-  /** The current time, epoch milliseconds. */
-  now: number;
-}
-
 /**
- * `/deliveries/:id`: the delivery, its headers and body, the replay form and every run.
- *
- * @param props see {@linkcode DetailPageProps}
- * @returns JSX
+ * `/deliveries/:id`: the delivery, its headers and body, the replay form
+ * (with its CSRF token) and every run; `replayed` says what a replay just did.
  */
-export function DetailPage(props: DetailPageProps) {
+export function DetailPage(
+  props: { delivery: DeliveryDetail; csrf: string; replayed?: ReplayNotice; now: number },
+) {
   const d = props.delivery;
-  const unfinished = d.state === "queued" || d.state === "running";
   const latest = latestShown(d);
   const earlier = d.runs.filter((run) => run !== latest);
   return (
-    <Layout title={`Delivery ${d.id}`} refreshSeconds={unfinished ? 2 : undefined} script>
+    <Layout title={`Delivery ${d.id}`} unfinished={unfinished(d)} live>
       <h1>
         Delivery <span class="mono">{d.id}</span> <State state={d.state} />
       </h1>
-      <ReplayNoticeLine replayed={props.replayed} />
+      {props.replayed
+        ? (
+          <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
+            {props.replayed.text}
+          </p>
+        )
+        : null}
       <dl class="facts">
-        <dt>Endpoint</dt>
-        <dd>{d.endpoint}</dd>
-        <dt>Event</dt>
-        <dd class="mono">{d.event}</dd>
-        <dt>Sender's id</dt>
-        <dd class="mono">{d.sourceId ?? "–"}</dd>
-        <dt>Received</dt>
-        <dd>
+        <Fact term="Endpoint">{d.endpoint}</Fact>
+        <Fact term="Event" class="mono">{d.event}</Fact>
+        <Fact term="Sender's id" class="mono">{d.sourceId ?? "–"}</Fact>
+        <Fact term="Received">
           <Time ms={d.receivedAt} now={props.now} />
-        </dd>
-        <dt>Verified by</dt>
-        <dd>{d.verifiedBy ?? "–"}</dd>
+        </Fact>
+        <Fact term="Verified by">{d.verifiedBy ?? "–"}</Fact>
         {/* What was configured when it arrived; a run uses the hook configured when it starts. */}
-        <dt>Hook when accepted</dt>
-        <dd class="mono">{d.hook ?? "(none: ignored)"}</dd>
+        <Fact term="Hook when accepted" class="mono">{d.hook ?? "(none: ignored)"}</Fact>
         {d.supersededBy
           ? (
-            <>
-              <dt>Superseded by</dt>
-              <dd>
-                <a class="mono" href={`/deliveries/${d.supersededBy}`}>{d.supersededBy}</a>
-              </dd>
-            </>
+            <Fact term="Superseded by">
+              <a class="mono" href={`/deliveries/${d.supersededBy}`}>{d.supersededBy}</a>
+            </Fact>
           )
           : null}
         {d.state === "queued" && d.notBefore > 0
           ? (
-            <>
-              <dt>Retry at</dt>
-              <dd>
-                <Time ms={d.notBefore} now={props.now} />
-              </dd>
-            </>
+            <Fact term="Retry at">
+              <Time ms={d.notBefore} now={props.now} />
+            </Fact>
           )
           : null}
       </dl>
@@ -297,22 +259,9 @@ export function DetailPage(props: DetailPageProps) {
   );
 }
 
-function ReplayNoticeLine(props: { replayed: ReplayNotice | undefined }) {
-  if (!props.replayed) return null;
-  return (
-    <p class={props.replayed.requeued ? "notice" : "notice warn"} role="status">
-      {props.replayed.text}
-    </p>
-  );
-}
-
 function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
   const d = props.delivery;
-  const why = d.hook === null
-    ? "no hook to run"
-    : d.state === "queued" || d.state === "running"
-    ? `already ${d.state}`
-    : undefined;
+  const why = d.hook === null ? "no hook to run" : unfinished(d) ? `already ${d.state}` : undefined;
   return (
     <form class="replay" method="post" action={`/deliveries/${d.id}/replay`}>
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
@@ -328,11 +277,14 @@ function ReplayForm(props: { delivery: DeliveryDetail; csrf: string }) {
   );
 }
 
+function unfinished(d: DeliveryDetail): boolean {
+  return d.state === "queued" || d.state === "running";
+}
+
 /** The run shown first: the last one, unless the delivery waits for another (a retry). */
 function latestShown(d: DeliveryDetail): RunRecord | undefined {
   const last = d.runs.at(-1);
-  const waiting = d.state === "queued" || d.state === "running";
-  return waiting && last?.outcome !== "running" ? undefined : last;
+  return unfinished(d) && last?.outcome !== "running" ? undefined : last;
 }
 
 /**
@@ -342,10 +294,9 @@ function latestShown(d: DeliveryDetail): RunRecord | undefined {
  */
 function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
   const d = props.delivery;
-  const unfinished = d.state === "queued" || d.state === "running";
   const run = latestShown(d);
-  if (!run && !unfinished) return null;
-  const live = unfinished && d.hook !== null ? `/deliveries/${d.id}/output` : undefined;
+  if (!run && !unfinished(d)) return null;
+  const live = unfinished(d) && d.hook !== null ? `/deliveries/${d.id}/output` : undefined;
   return (
     <>
       <h2>Latest run</h2>
@@ -353,13 +304,10 @@ function LatestRun(props: { delivery: DeliveryDetail; now: number }) {
         <section class="run" data-live={live}>
           <h3 data-field="outcome">Not run yet: {d.state}</h3>
           <dl class="facts">
-            <dt>Exit</dt>
-            <dd data-field="exit">–</dd>
-            <dt>Duration</dt>
-            <dd data-field="duration">–</dd>
+            <Fact term="Exit" field="exit">–</Fact>
+            <Fact term="Duration" field="duration">–</Fact>
           </dl>
-          <pre class="stdout" data-field="stdout" hidden></pre>
-          <pre class="stderr" data-field="stderr" hidden></pre>
+          <LiveOutput />
         </section>
       )}
     </>
@@ -374,37 +322,32 @@ function Run(props: { run: RunRecord; now: number; live?: string }) {
         Run {run.attempt}: {run.outcome}
       </h3>
       <dl class="facts">
-        <dt>Started</dt>
-        <dd>
+        <Fact term="Started">
           <Time ms={run.startedAt} now={props.now} />
-        </dd>
-        <dt>Exit</dt>
-        <dd data-field="exit">{exitText(run)}</dd>
-        <dt>Duration</dt>
-        <dd data-field="duration">{run.durationMs === null ? "–" : formatMs(run.durationMs)}</dd>
-        {run.error
-          ? (
-            <>
-              <dt>Error</dt>
-              <dd>{run.error}</dd>
-            </>
-          )
-          : null}
+        </Fact>
+        <Fact term="Exit" field="exit">{exitText(run)}</Fact>
+        <Fact term="Duration" field="duration">
+          {run.durationMs === null ? "–" : formatMs(run.durationMs)}
+        </Fact>
+        {run.error ? <Fact term="Error">{run.error}</Fact> : null}
       </dl>
-      {live
-        ? (
-          <>
-            <pre class="stdout" data-field="stdout" hidden></pre>
-            <pre class="stderr" data-field="stderr" hidden></pre>
-          </>
-        )
-        : (
-          <>
-            <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
-            <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
-          </>
-        )}
+      {live ? <LiveOutput /> : (
+        <>
+          <Output name="stdout" text={run.stdout} truncated={run.stdoutTruncated} />
+          <Output name="stderr" text={run.stderr} truncated={run.stderrTruncated} />
+        </>
+      )}
     </section>
+  );
+}
+
+/** Where the page's script appends the output stream's lines. */
+function LiveOutput() {
+  return (
+    <>
+      <pre class="stdout" data-field="stdout" hidden></pre>
+      <pre class="stderr" data-field="stderr" hidden></pre>
+    </>
   );
 }
 
@@ -421,12 +364,7 @@ function Output(props: { name: string; text: string; truncated: boolean }) {
   );
 }
 
-/**
- * An error page body: the message and a way back.
- *
- * @param props the title and message
- * @returns JSX
- */
+/** An error page: the message and a way back. */
 export function ErrorPage(props: { title: string; message: string }) {
   return (
     <Layout title={props.title}>
@@ -439,6 +377,17 @@ export function ErrorPage(props: { title: string; message: string }) {
   );
 }
 
+/** One term of a `dl.facts`; `field` names it for the page's script. */
+function Fact(props: { term: string; class?: string; field?: string; children: Child }) {
+  return (
+    <>
+      <dt>{props.term}</dt>
+      {/* Spread, so that an attribute left undefined leaves no space behind in the tag. */}
+      <dd {...{ class: props.class, "data-field": props.field }}>{props.children}</dd>
+    </>
+  );
+}
+
 function State(props: { state: DeliveryState }) {
   return <span class={`state state-${props.state}`}>{props.state}</span>;
 }
@@ -448,27 +397,15 @@ function Time(props: { ms: number; now: number }) {
   return <time datetime={exact} title={exact}>{relativeTime(props.ms, props.now)}</time>;
 }
 
-/**
- * How long ago, for a person: `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`
- * (or `in …` for a time ahead).
- *
- * @param ms the time, epoch milliseconds
- * @param now the current time
- * @returns the text
- */
-export function relativeTime(ms: number, now: number): string {
+const TIME_UNITS = [[86_400, "d"], [3600, "h"], [60, "min"], [1, "s"]] as const;
+
+/** How long ago, for a person: `just now`, `42 s ago`, … `2 d ago` (or `in …` for a time ahead). */
+function relativeTime(ms: number, now: number): string {
   const seconds = Math.round((now - ms) / 1000);
   const abs = Math.abs(seconds);
-  const text = abs < 5
-    ? undefined
-    : abs < 60
-    ? `${abs} s`
-    : abs < 3600
-    ? `${Math.floor(abs / 60)} min`
-    : abs < 86_400
-    ? `${Math.floor(abs / 3600)} h`
-    : `${Math.floor(abs / 86_400)} d`;
-  if (text === undefined) return "just now";
+  if (abs < 5) return "just now";
+  const [size, unit] = TIME_UNITS.find(([size]) => abs >= size)!;
+  const text = `${Math.floor(abs / size)} ${unit}`;
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -478,12 +415,8 @@ function exitText(run: { exitCode: number | null; signal: string | null; outcome
   return run.outcome === "running" ? "running" : "–";
 }
 
-/**
- * The body as text: pretty-printed when it is JSON, as is when it is other
- * UTF-8, and as base64 when it is binary.
- */
 /** The most of a body the page shows: the rest is for `hookd show`. */
-export const BODY_EXCERPT_BYTES = 256 * 1024;
+const BODY_EXCERPT_BYTES = 256 * 1024;
 /** Pretty-printing is tried only on bodies this small and this shallow: indenting is quadratic in depth. */
 const PRETTY_MAX_BYTES = 64 * 1024;
 const PRETTY_MAX_DEPTH = 16;
@@ -525,18 +458,9 @@ function utf8Prefix(bytes: Uint8Array, whole: boolean): string | undefined {
   return undefined;
 }
 
-/**
- * The list's URL for a query: only the filters that are set, so links stay short and bookmarkable.
- *
- * @param query the filters
- * @returns e.g. `/?state=failed&since=1h`
- */
-export function listHref(query: ListQuery): string {
-  const params = new URLSearchParams();
-  for (const key of ["endpoint", "state", "since", "before"] as const) {
-    const value = query[key];
-    if (value) params.set(key, value);
-  }
-  const search = params.toString();
+/** The list's URL for a query: only the filters that are set, so links stay short and bookmarkable. */
+function listHref({ endpoint, state, since, before }: ListQuery): string {
+  const set = Object.entries({ endpoint, state, since, before }).filter(([, value]) => value);
+  const search = new URLSearchParams(set as [string, string][]).toString();
   return search ? `/?${search}` : "/";
 }

@@ -41,16 +41,13 @@ export interface AdminDeps {
 const NO_STORE = { "Cache-Control": "no-store" };
 
 /**
- * Build the admin app.
+ * Build the admin app; serve it with `Deno.serve(app.fetch)`.
  *
  * - `GET /healthz`: 200 `{"status":"ok"}` when the store is writable and the
  *   public listener is up, else 503 `{"status":"unavailable","reason":…}`.
  * - `GET /metrics`: the Prometheus text exposition.
  *
  * Other methods on those paths get 405, other paths 404.
- *
- * @param deps the health probe and the metrics
- * @returns a Hono app; serve it with `Deno.serve(app.fetch)`
  *
  * @example
  * ```ts
@@ -153,13 +150,9 @@ function methodNotAllowed(c: Context): Response {
 export async function probeWritable(dir: string): Promise<string | undefined> {
   const path = `${dir}/.healthz-${crypto.randomUUID()}`;
   try {
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    try {
-      await file.write(new Uint8Array([0x0a]));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    await file.write(new Uint8Array([0x0a]));
+    await file.sync();
   } catch (error) {
     return `The state directory ${dir} is not writable: ${
       error instanceof Error ? error.message : error

@@ -21,7 +21,10 @@ export interface AdminAuthOptions {
   loopback: boolean;
   /** The token now in force, read per request so that a reload applies; undefined: none. */
   token(): string | undefined;
-  /** `HOOKD_ADMIN_HOSTS` now in force: see lib/http/admin_host.ts, which runs first. */
+  /**
+   * `HOOKD_ADMIN_HOSTS` now in force (lower-case names), read per request so
+   * that a reload applies: see lib/http/admin_host.ts, which runs first.
+   */
   hosts?(): readonly string[];
 }
 
@@ -33,9 +36,6 @@ const OPEN_PATHS = new Set(["/healthz"]);
  * `bearerAuth` and `basicAuth` (constant-time comparisons): 401 with a
  * basic-auth challenge (so a browser prompts) when it is missing or wrong.
  * On loopback, or for `/healthz`, it lets every request through.
- *
- * @param options whether the listener is loopback, and the token
- * @returns Hono middleware
  *
  * @example
  * ```ts
@@ -64,14 +64,11 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
       basicAuth({
         verifyUser: (_user, password) => isToken(password),
         realm: "hookd admin",
-        invalidUserMessage: refusalText,
+        invalidUserMessage: (c: Context) =>
+          c.req.header("Authorization") === undefined
+            ? "The admin listener needs HOOKD_ADMIN_TOKEN: send it as the password of HTTP basic auth or as a bearer token\n"
+            : "Wrong admin token\n",
       }),
     ),
   );
-}
-
-function refusalText(c: Context): string {
-  return c.req.header("Authorization") === undefined
-    ? "The admin listener needs HOOKD_ADMIN_TOKEN: send it as the password of HTTP basic auth or as a bearer token\n"
-    : "Wrong admin token\n";
 }

@@ -1,28 +1,19 @@
 /**
- * The admin listener's `Host` rule, against DNS rebinding: a web page whose
- * name an attacker re-points at 127.0.0.1 (or a laptop's `ssh -L` forward)
- * reaches a loopback listener from the victim's browser, as its own origin,
- * and would read every delivery and press Replay. Such a request always
- * carries the attacker's name in `Host`, so a loopback listener serves only
- * the names that name it: `localhost`, an IP address (a rebinding page never
- * has one as its host), and the names in `HOOKD_ADMIN_HOSTS`. Off loopback
- * the token already stops a rebinding page (it has no credentials); there
- * the rule applies only when `HOOKD_ADMIN_HOSTS` is set, so an upgrade never
- * breaks a scrape by host name. `/healthz` answers any `Host`.
+ * The admin listener's `Host` rule, against DNS rebinding: a page whose name
+ * an attacker re-points at 127.0.0.1 reaches a loopback listener from the
+ * victim's browser as its own origin, and would read every delivery and
+ * press Replay; its requests carry the attacker's name in `Host`. So a
+ * loopback listener serves only `localhost`, IP addresses and
+ * `HOOKD_ADMIN_HOSTS`. Off loopback the token stops such a page, and the rule
+ * applies only when `HOOKD_ADMIN_HOSTS` is set (an upgrade never breaks a
+ * scrape by host name). `/healthz` answers any `Host`.
  *
  * @module
  */
 
 import type { MiddlewareHandler } from "hono";
 import ipaddr from "ipaddr.js";
-
-/** Options for {@linkcode adminHostCheck}. */
-export interface AdminHostOptions {
-  /** Whether the admin listener is bound to a loopback address. */
-  loopback: boolean;
-  /** `HOOKD_ADMIN_HOSTS` now in force (lower-case names), read per request so that a reload applies. */
-  hosts?(): readonly string[];
-}
+import type { AdminAuthOptions } from "./admin_auth.ts";
 
 /** Paths any `Host` may use: a load balancer's health check reveals nothing. */
 const OPEN_PATHS = new Set(["/healthz"]);
@@ -62,9 +53,6 @@ export function namesAdmin(hostname: string, extra: readonly string[]): boolean 
  * does not name the admin listener, before any page, replay, stream or
  * metrics handler (and before the token is asked for).
  *
- * @param options whether the listener is loopback, and `HOOKD_ADMIN_HOSTS`
- * @returns Hono middleware
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -77,7 +65,9 @@ export function namesAdmin(hostname: string, extra: readonly string[]): boolean 
  * assert.equal((await app.request("http://rebind.attacker.test:9001/")).status, 421);
  * ```
  */
-export function adminHostCheck(options: AdminHostOptions): MiddlewareHandler {
+export function adminHostCheck(
+  options: Pick<AdminAuthOptions, "loopback" | "hosts">,
+): MiddlewareHandler {
   return async function hostCheck(c, next) {
     if (OPEN_PATHS.has(c.req.path)) return await next();
     const extra = options.hosts?.() ?? [];

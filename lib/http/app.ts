@@ -25,13 +25,11 @@ import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "
 import { requestLog } from "../log/mod.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
 import type { Accepted, Verify } from "../verify/types.ts";
-import { type OutputSource, plainOutputStream } from "./output_stream.ts";
+import { type OutputSource, plainOutputResponse } from "./output_stream.ts";
 
-/** An endpoint ready to serve: its settings and its verify function. */
+/** An endpoint ready to serve: its resolved settings and its verify function (keys imported). */
 export interface Endpoint {
-  /** The resolved settings. */
   config: EndpointConfig;
-  /** The verify function, keys already imported. */
   verify: Verify;
 }
 
@@ -85,13 +83,7 @@ type Env = {
 
 const log = requestLog();
 
-/**
- * Build the app.
- *
- * @param config the resolved configuration
- * @param deps the endpoints and the dispatcher
- * @returns a Hono app; serve it with `Deno.serve(app.fetch)`
- */
+/** Build the public app; serve it with `Deno.serve(app.fetch)`. */
 export function createApp(config: Config, deps: AppDeps): Hono<Env> {
   const now = deps.now ?? Date.now;
   // Per endpoint, once: the headers whose values are credentials, never stored.
@@ -109,8 +101,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
     c.set("fields", fields);
     const peer = c.env?.remoteAddr;
     const forwardedFor = c.req.header("x-forwarded-for");
-    const remote = peer?.transport === "unix" ? "unix" : remoteAddress(c.env);
-    const client = peer?.transport === "unix"
+    const unix = peer?.transport === "unix";
+    const remote = unix ? "unix" : peer && "hostname" in peer ? peer.hostname : undefined;
+    const client = unix
       ? unixClientAddress(forwardedFor, config.trustedProxies)
       : remote === undefined
       ? undefined
@@ -304,12 +297,8 @@ export function createApp(config: Config, deps: AppDeps): Hono<Env> {
         // Stored already: the caller going away from here on stops only its own stream.
         const first =
           `hookd: stored ${id} (${endpoint.config.name} ${verdict.event}), hook ${hook.variable}`;
-        return c.body(plainOutputStream(deps.output, id, first), 200, {
-          "Content-Type": "text/plain; charset=utf-8",
-          "Cache-Control": "no-store",
-          "X-Accel-Buffering": "no",
-          "X-Hookd-Delivery": id,
-        });
+        c.header("X-Hookd-Delivery", id);
+        return plainOutputResponse(c, deps.output, id, first);
       }
       if (hook && endpoint.config.respond === "output" && deps.waitForRun) {
         // The hook's own limit plus its kill grace: past that the run is over.
@@ -340,19 +329,12 @@ function answerAccepted(
   return status === 204 ? c.body(null, 204) : c.json(answer, status);
 }
 
-function remoteAddress(env: Env["Bindings"] | undefined): string | undefined {
-  const addr = env?.remoteAddr;
-  return addr && "hostname" in addr ? addr.hostname : undefined;
-}
-
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** The hex SHA-256 of what a sender signed, the key under which a replay is a duplicate. */
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))
+    .toHex();
 }

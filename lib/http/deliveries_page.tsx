@@ -1,17 +1,17 @@
 /**
  * The deliveries pages on the admin listener, rendered on the server with
- * hono/jsx (one small script follows a running hook's output; the pages work without it): `/` lists the newest deliveries under a chart
- * of the last hour, `/deliveries/:id` shows one with its runs, and
- * `POST /deliveries/:id/replay` replays it with the command line's own
- * replay (filter and hook configured now), then redirects (303) back to the
- * page, which says what `hookd replay ID` would have printed. Every response here carries a strict
- * Content-Security-Policy and the framing, referrer and sniffing headers.
+ * hono/jsx (one small script follows a running hook's output; the pages
+ * work without it). A replay is the command line's own (filter and hook
+ * configured now), answered with a 303 back to the page, which says what
+ * `hookd replay ID` would have printed. Every response here carries a
+ * strict Content-Security-Policy and the framing, referrer and sniffing headers.
  *
  * @module
  */
 
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
+import { randomBytes } from "node:crypto";
 import { parseDuration } from "../config/mod.ts";
 import { DELIVERY_STATES, type DeliveryState, type Store } from "../store/mod.ts";
 import { CSRF_FIELD, formToken, refusal } from "./_csrf.ts";
@@ -41,28 +41,23 @@ export interface DeliveriesPageDeps {
   now?(): number;
 }
 
-/** What a replay did, for the page. */
-export interface PageReplay {
-  /** Whether it was queued again (else skipped). */
-  requeued: boolean;
-  /** Whether there is no such delivery. */
+/** What a replay did, for the page: `unknown` when there is no such delivery. */
+export interface PageReplay extends ReplayNotice {
   unknown: boolean;
-  /** What `hookd replay ID` prints for it, one line. */
-  text: string;
 }
 
 /** Deliveries per page. */
 export const PAGE_SIZE = 50;
 
-const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ENDPOINT = /^[a-z0-9-]{1,100}$/;
 
 /**
- * Add the pages to an admin app.
+ * Add the pages to an app of their own, which the admin listener's routes
+ * to after its access rules: every response of `app` carries the pages'
+ * security headers.
  *
- * @param app the admin listener's app (its access rules run before these routes)
  * @param deps the store, the endpoints, the admin token, the clock
  *
  * @example
@@ -87,59 +82,53 @@ const ENDPOINT = /^[a-z0-9-]{1,100}$/;
  */
 export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void {
   const now = deps.now ?? Date.now;
-  const notices = new ReplayNotices(now);
-  const pages = ["/", "/deliveries/*", STYLE_PATH, SCRIPT_PATH];
-  for (const path of pages) app.use(path, securityHeaders);
-
-  app.get(STYLE_PATH, (c) =>
-    c.body(STYLE, 200, {
-      "Content-Type": "text/css; charset=utf-8",
-      "Cache-Control": "public, max-age=86400, immutable",
-    }));
-
-  app.get(SCRIPT_PATH, (c) =>
-    c.body(SCRIPT, 200, {
-      "Content-Type": "text/javascript; charset=utf-8",
-      "Cache-Control": "public, max-age=86400, immutable",
-    }));
+  // What a replay said, for the page the form redirects to (303: a reload never replays twice),
+  // under a random key in the URL, never the text: nobody can link to a page showing words hookd
+  // did not say. Few, brief, in memory: a key that is gone (a restart, another instance) shows
+  // the page without the notice, and its runs say the rest.
+  const notices = new Map<string, { id: string; at: number; notice: ReplayNotice }>();
+  // Only this listener's own style and script, no framing, no referrer, no sniffing. Not HSTS:
+  // the admin listener speaks plain HTTP (a proxy in front that terminates TLS sets its own).
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+    strictTransportSecurity: false,
+  }));
+  for (
+    const [path, text, type] of [[STYLE_PATH, STYLE, "css"], [SCRIPT_PATH, SCRIPT, "javascript"]]
+  ) {
+    app.get(path, (c) =>
+      c.body(text, 200, {
+        "Content-Type": `text/${type}; charset=utf-8`,
+        "Cache-Control": "public, max-age=86400, immutable",
+      }));
+  }
 
   app.get("/", async function listPage(c) {
     const at = now();
     const chart = await chartData(deps, at);
-    const parsed = parseListQuery(c.req.query(), at);
-    const endpoints = deps.endpoints();
-    if ("error" in parsed) {
-      return c.html(
-        page(
-          <ListPage
-            query={parsed.query}
-            endpoints={endpoints}
-            deliveries={[]}
-            chart={chart}
-            error={parsed.error}
-            now={at}
-          />,
-        ),
-        400,
-        NO_STORE,
-      );
-    }
-    const rows = await deps.store.list({ ...parsed.filter, limit: PAGE_SIZE + 1 });
-    const more = rows.length > PAGE_SIZE;
-    const deliveries = more ? rows.slice(0, PAGE_SIZE) : rows;
-    return c.html(
-      page(
-        <ListPage
-          query={parsed.query}
-          endpoints={endpoints}
-          deliveries={deliveries}
-          nextBefore={more ? deliveries[deliveries.length - 1].id : undefined}
-          chart={chart}
-          now={at}
-        />,
-      ),
-      200,
-      NO_STORE,
+    const { query, since, error } = parseListQuery(c.req.query(), at);
+    const rows = error ? [] : await deps.store.list({ ...query, since, limit: PAGE_SIZE + 1 });
+    const deliveries = rows.slice(0, PAGE_SIZE);
+    const nextBefore = rows.length > PAGE_SIZE ? deliveries.at(-1)?.id : undefined;
+    return page(
+      c,
+      <ListPage
+        {...{ query, deliveries, nextBefore, chart, error }}
+        endpoints={deps.endpoints()}
+        now={at}
+      />,
+      error ? 400 : 200,
     );
   });
 
@@ -147,121 +136,74 @@ export function mountDeliveriesPages(app: Hono, deps: DeliveriesPageDeps): void 
     const id = c.req.param("id");
     const delivery = ID.test(id) ? await deps.store.get(id) : null;
     if (!delivery) return notFound(c, id);
-    const replayed = notices.take(c.req.query("replayed"), id);
-    const csrf = await formToken(c, id, deps.adminToken());
-    return c.html(
-      page(<DetailPage delivery={delivery} csrf={csrf} replayed={replayed} now={now()} />),
-      200,
-      NO_STORE,
+    const kept = notices.get(c.req.query("replayed") ?? "");
+    const fresh = kept?.id === id && now() - kept.at <= NOTICE_TTL_MS;
+    const csrf = formToken(c, id, deps.adminToken());
+    return page(
+      c,
+      <DetailPage
+        delivery={delivery}
+        csrf={csrf}
+        replayed={fresh ? kept.notice : undefined}
+        now={now()}
+      />,
     );
   });
 
   app.post("/deliveries/:id/replay", async function replay(c) {
     const id = c.req.param("id");
-    let submitted: string | undefined;
-    try {
-      const form = await c.req.parseBody();
-      const value = form[CSRF_FIELD];
-      submitted = typeof value === "string" ? value : undefined;
-    } catch {
-      submitted = undefined;
-    }
+    const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
+    const submitted = typeof form[CSRF_FIELD] === "string" ? form[CSRF_FIELD] : undefined;
     const refused = await refusal(c, id, submitted, deps.adminToken());
-    if (refused) {
-      return c.html(page(<ErrorPage title="Replay refused" message={refused} />), 403, NO_STORE);
-    }
+    if (refused) return page(c, <ErrorPage title="Replay refused" message={refused} />, 403);
     if (!ID.test(id)) return notFound(c, id);
     const done = await deps.replay(id);
     if (done.unknown) return notFound(c, id);
     if (done.requeued) deps.notify?.();
-    const key = notices.put(id, { requeued: done.requeued, text: done.text.trim() });
+    const key = randomBytes(16).toString("base64url");
+    if (notices.size >= MAX_NOTICES) notices.delete(notices.keys().next().value!);
+    notices.set(key, {
+      id,
+      at: now(),
+      notice: { requeued: done.requeued, text: done.text.trim() },
+    });
     return c.redirect(`/deliveries/${id}?replayed=${key}`, 303);
   });
 
-  app.all("/deliveries/:id/replay", (c) =>
-    c.html(
-      page(<ErrorPage title="Method not allowed" message="Replay with the form's POST" />),
-      405,
-      { Allow: "POST" },
-    ));
+  app.all(
+    "/deliveries/:id/replay",
+    (c) =>
+      page(c, <ErrorPage title="Method not allowed" message="Replay with the form's POST" />, 405, {
+        Allow: "POST",
+      }),
+  );
 }
 
-const NO_STORE = { "Cache-Control": "no-store" };
+const MAX_NOTICES = 256;
+const NOTICE_TTL_MS = 10 * 60_000;
 
-/**
- * What a replay said, kept for the page the form redirects to (303, so a
- * reload never replays twice). The URL carries a random key, never the
- * text: nobody can link to a page showing words hookd did not say. Kept in
- * memory, few and briefly; a key that is gone (a restart, another instance
- * behind one name) shows the page without the notice, and its runs say the rest.
- */
-class ReplayNotices {
-  static readonly MAX = 256;
-  static readonly TTL_MS = 10 * 60_000;
-  #notices = new Map<string, { id: string; at: number; notice: ReplayNotice }>();
-  #now: () => number;
-
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-
-  put(id: string, notice: ReplayNotice): string {
-    const key = crypto.getRandomValues(new Uint8Array(16)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-    if (this.#notices.size >= ReplayNotices.MAX) {
-      this.#notices.delete(this.#notices.keys().next().value!);
-    }
-    this.#notices.set(key, { id, at: this.#now(), notice });
-    return key;
-  }
-
-  take(key: string | undefined, id: string): ReplayNotice | undefined {
-    const kept = key === undefined ? undefined : this.#notices.get(key);
-    if (!kept || kept.id !== id || this.#now() - kept.at > ReplayNotices.TTL_MS) return undefined;
-    return kept.notice;
-  }
-}
-
-/**
- * Hono's secure headers: a Content-Security-Policy that allows only this
- * listener's own style and script, no framing, no referrer, no
- * sniffing. Not HSTS: the admin listener speaks plain HTTP (a proxy in front
- * that terminates TLS sets its own).
- */
-const securityHeaders: MiddlewareHandler = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    connectSrc: ["'self'"],
-    imgSrc: ["'self'", "data:"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-  },
-  xFrameOptions: "DENY",
-  referrerPolicy: "no-referrer",
-  strictTransportSecurity: false,
-});
-
-function page(body: unknown): string {
-  return `<!DOCTYPE html>${body}`;
+/** A page as the answer: not stored by caches, unless `headers` say otherwise. */
+function page(
+  c: Context,
+  body: unknown,
+  status: 200 | 400 | 403 | 404 | 405 = 200,
+  headers: Record<string, string> = { "Cache-Control": "no-store" },
+): Response {
+  return c.html(`<!DOCTYPE html>${body}`, status, headers);
 }
 
 function notFound(c: Context, id: string): Response {
-  return c.html(
-    page(<ErrorPage title="No such delivery" message={`There is no delivery ${id}.`} />),
+  return page(
+    c,
+    <ErrorPage title="No such delivery" message={`There is no delivery ${id}.`} />,
     404,
-    NO_STORE,
   );
 }
 
 async function chartData(deps: DeliveriesPageDeps, at: number) {
   // The last 60 minutes, the current one included.
   const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-  const since = until - HOUR_MS;
+  const since = until - 60 * MINUTE_MS;
   return {
     minutes: await deps.store.activity(since, until),
     duplicates: deps.duplicates?.(since, until),
@@ -275,36 +217,31 @@ async function chartData(deps: DeliveriesPageDeps, at: number) {
 function parseListQuery(
   raw: Record<string, string>,
   at: number,
-):
-  | {
-    query: ListQuery;
-    filter: { endpoint?: string; state?: DeliveryState; since?: number; before?: string };
-  }
-  | { query: ListQuery; error: string } {
+): { query: ListQuery; since?: number; error?: string } {
   const query: ListQuery = {};
-  const filter: { endpoint?: string; state?: DeliveryState; since?: number; before?: string } = {};
+  let since: number | undefined;
   const problems: string[] = [];
   if (raw.endpoint) {
-    if (ENDPOINT.test(raw.endpoint)) query.endpoint = filter.endpoint = raw.endpoint;
+    if (ENDPOINT.test(raw.endpoint)) query.endpoint = raw.endpoint;
     else problems.push("?endpoint= must be an endpoint name (a-z, 0-9 and -)");
   }
   if (raw.state) {
     if (DELIVERY_STATES.includes(raw.state as DeliveryState)) {
-      query.state = filter.state = raw.state as DeliveryState;
+      query.state = raw.state as DeliveryState;
     } else problems.push(`?state= must be one of ${DELIVERY_STATES.join(", ")}`);
   }
   if (raw.since) {
     try {
-      filter.since = at - parseDuration(raw.since);
+      since = at - parseDuration(raw.since);
       query.since = raw.since;
     } catch {
       problems.push("?since= must be a duration such as 15m, 1h or 7d");
     }
   }
   if (raw.before) {
-    if (ID.test(raw.before)) query.before = filter.before = raw.before;
+    if (ID.test(raw.before)) query.before = raw.before;
     else problems.push("?before= must be a delivery id");
   }
-  if (problems.length > 0) return { query, error: `Invalid filter: ${problems.join("; ")}.` };
-  return { query, filter };
+  const error = problems.length > 0 ? `Invalid filter: ${problems.join("; ")}.` : undefined;
+  return { query, since, error };
 }

@@ -37,11 +37,6 @@ export class HttpError extends Error {
   /** The outcome recorded in the request log. */
   readonly outcome: RequestOutcome;
 
-  /**
-   * @param status the HTTP status code (4xx or 5xx)
-   * @param message a short sentence for the client
-   * @param options headers, log outcome and cause
-   */
   constructor(status: number, message: string, options: HttpErrorOptions = {}) {
     // A refusal is an answer, not a fault: no stack trace is captured (it cost about 2% of
     // the wrong-signature path's CPU, and nothing reads it).

@@ -11,14 +11,10 @@ import { HttpError } from "./http_error.ts";
 import { type NewDelivery, type Store, StoreUnavailableError } from "../store/mod.ts";
 import { isSecretName } from "../log/mod.ts";
 
-export type { NewDelivery };
-
 /** Options for {@linkcode createIntake}. */
 export interface IntakeOptions {
-  /** Deliveries waiting (queued, or being committed) before 429. */
+  /** Deliveries waiting (queued, or being committed) before 429 (with `Retry-After: 5`). */
   maxQueue: number;
-  /** The `Retry-After` of a 429, in seconds. */
-  retryAfterSeconds?: number;
 }
 
 /** A finished hook run, as a synchronous answer (`_RESPOND=output`) reports it. */
@@ -54,24 +50,15 @@ export interface Accepted {
 /** What the app calls for each verified delivery. */
 export type Accept = (delivery: NewDelivery) => Promise<Accepted>;
 
-/** Options for {@linkcode storedHeaders}. */
-export interface StoredHeadersOptions {
-  /**
-   * More header names to redact, whatever they are called: the endpoint's
-   * own `SIGNATURE_HEADER` or `TOKEN_HEADER` (see {@linkcode credentialHeaders}).
-   */
-  redact?: readonly string[];
-}
-
 /**
  * The headers kept with a stored delivery: everything but credentials and
  * signatures, which are replaced by `[redacted]` so a replay shows they
  * were there. Which names those are is the log's rule too
  * (`isSecretName` in `lib/log/secret_name.ts`): what the log hides is never stored.
  *
- * @param headers the request headers
- * @param options more header names to redact
- * @returns the headers to store
+ * @param options `redact`: more header names to redact, whatever they are
+ *   called: the endpoint's own `SIGNATURE_HEADER` or `TOKEN_HEADER` (see
+ *   {@linkcode credentialHeaders})
  *
  * @example
  * ```ts
@@ -84,7 +71,7 @@ export interface StoredHeadersOptions {
  */
 export function storedHeaders(
   headers: Headers,
-  options: StoredHeadersOptions = {},
+  options: { redact?: readonly string[] } = {},
 ): Record<string, string> {
   const redact = new Set((options.redact ?? []).map((name) => name.toLowerCase()));
   const kept: Record<string, string> = {};
@@ -115,14 +102,9 @@ export function credentialHeaders(settings: Readonly<Record<string, string>>): s
 }
 
 /**
- * Build the accept function over a store and its queue.
+ * Build the accept function over a store and the queue it notifies.
  *
- * @param store the delivery store
- * @param queue the queue to notify
- * @param options the back-pressure limit
- * @returns the accept function
- * @throws {RangeError} when `maxQueue` or `retryAfterSeconds` is not a
- *   positive whole number
+ * @throws {RangeError} when `maxQueue` is not a positive whole number
  */
 export function createIntake(
   store: Store,
@@ -132,11 +114,6 @@ export function createIntake(
   if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 1) {
     throw new RangeError("createIntake: maxQueue must be a positive whole number");
   }
-  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
-  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
-    throw new RangeError("createIntake: retryAfterSeconds must be a positive whole number");
-  }
-  const retryAfter = String(retryAfterSeconds);
   // Accepts of this process between their cap check and their commit: the
   // check reads the store asynchronously, so those that arrived first count
   // for those after them (the store's own `inserting` learns of an insert
@@ -152,7 +129,7 @@ export function createIntake(
         const counts = await store.counts();
         if (counts.queued + Math.max(counts.inserting, ahead) >= options.maxQueue) {
           throw new HttpError(429, "Queue is full: retry later", {
-            headers: { "Retry-After": retryAfter },
+            headers: { "Retry-After": "5" },
             outcome: "rejected.queue_full",
           });
         }

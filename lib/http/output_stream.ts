@@ -1,15 +1,15 @@
 /**
  * Watching a hook run: `GET /deliveries/:id/output` on the admin listener as
- * `text/event-stream`, and the plain-text body of `_RESPOND=stream`. Both are
- * built on {@linkcode followOutput}, which reads a run in progress from the
- * daemon's shared live buffer (woken by the hook's writes, never polling) and
- * a finished one from the store; positions are counted in the bounded
- * excerpt, so an event's `id:` resumes the same way from either.
+ * `text/event-stream`, and the plain-text body of `_RESPOND=stream`. A run in
+ * progress is read from the daemon's shared live buffer (woken by the hook's
+ * writes, never polling), a finished one from the store; positions count in
+ * the bounded excerpt, so an event's `id:` resumes the same way from either.
  *
  * @module
  */
 
 import type { Context, Hono } from "hono";
+import { stream } from "hono/streaming";
 import type { DeliveryDetail, Store } from "../store/mod.ts";
 
 /** How a run ended, as `end` reports it. */
@@ -28,19 +28,17 @@ export interface OutputEnd {
   state: string;
 }
 
-/** What a run has written so far (see lib/dispatch/live_output.ts, which provides it). */
+/**
+ * What a run (attempt number `attempt`) has written so far, each stream
+ * bounded and flagged when it went past the bound; `end` is set once the run
+ * has ended and is recorded (lib/dispatch/live_output.ts provides it).
+ */
 export interface OutputSnapshot {
-  /** The run's attempt number. */
   attempt: number;
-  /** The bounded stdout so far. */
   stdout: string;
-  /** The bounded stderr so far. */
   stderr: string;
-  /** stdout went past the bound. */
   stdoutTruncated: boolean;
-  /** stderr went past the bound. */
   stderrTruncated: boolean;
-  /** Set once the run has ended and is recorded. */
   end?: OutputEnd;
 }
 
@@ -62,22 +60,21 @@ export interface OutputSource {
 }
 
 /** One piece of a watched run. */
-export type OutputPiece =
+type OutputPiece =
   | { type: "stdout" | "stderr"; data: string; id: string }
   | { type: "truncated"; data: "stdout" | "stderr"; id: string }
   | { type: "end"; end: OutputEnd; id: string }
   | { type: "waiting" }
   | { type: "running" };
 
-/** Where a watcher is: what it has of which run. */
-export interface OutputCursor {
-  /** The run's attempt number. */
+/**
+ * Where a watcher is: the run's attempt, the UTF-16 units of each excerpt
+ * already sent, and which `truncated` events were (bit 1 stdout, bit 2 stderr).
+ */
+interface OutputCursor {
   attempt: number;
-  /** UTF-16 units of the stdout excerpt already sent. */
   stdout: number;
-  /** UTF-16 units of the stderr excerpt already sent. */
   stderr: number;
-  /** Whether the `truncated` events were sent: bit 1 stdout, bit 2 stderr. */
   truncated: number;
 }
 
@@ -120,8 +117,7 @@ function piecesSince(snap: OutputSnapshot, cursor: OutputCursor): OutputPiece[] 
     }
   }
   for (const [stream, bit] of [["stdout", 1], ["stderr", 2]] as const) {
-    const cut = stream === "stdout" ? snap.stdoutTruncated : snap.stderrTruncated;
-    if (cut && !(cursor.truncated & bit)) {
+    if (snap[`${stream}Truncated`] && !(cursor.truncated & bit)) {
       cursor.truncated |= bit;
       pieces.push({ type: "truncated", data: stream, id: eventId(cursor) });
     }
@@ -132,38 +128,30 @@ function piecesSince(snap: OutputSnapshot, cursor: OutputCursor): OutputPiece[] 
 
 function storedSnapshot(delivery: DeliveryDetail): OutputSnapshot {
   const run = delivery.runs.at(-1);
-  const end: OutputEnd = {
-    outcome: run?.outcome ?? null,
-    exitCode: run?.exitCode ?? null,
-    signal: run?.signal ?? null,
-    timedOut: run?.outcome === "timed_out",
-    durationMs: run?.durationMs ?? null,
-    state: delivery.state,
-  };
   return {
     attempt: run?.attempt ?? 0,
     stdout: run?.stdout ?? "",
     stderr: run?.stderr ?? "",
     stdoutTruncated: run?.stdoutTruncated ?? false,
     stderrTruncated: run?.stderrTruncated ?? false,
-    end,
+    end: {
+      outcome: run?.outcome ?? null,
+      exitCode: run?.exitCode ?? null,
+      signal: run?.signal ?? null,
+      timedOut: run?.outcome === "timed_out",
+      durationMs: run?.durationMs ?? null,
+      state: delivery.state,
+    },
   };
 }
 
 /**
  * Follow one delivery's output: what its run has written so far, each new
- * piece as it is written, then `end`. A run in progress here is read from the
- * shared live buffer; a finished delivery from the store (its excerpt and
- * `end` at once); a queued one, or one running on another instance, yields
- * `waiting` until its run starts here or ends anywhere. One run only: a
- * retry's output is not followed. Stops quietly when `signal` fires.
- *
- * @param source the live hub and the store
- * @param id the delivery (known to exist)
- * @param options where to resume (`after`, from `Last-Event-ID`) and the stop signal
- * @returns the pieces, in order
+ * piece as it is written, then `end`. A queued delivery, or one running on
+ * another instance, yields `waiting` until its run starts here or ends
+ * anywhere. One run only: a retry's output is not followed.
  */
-export async function* followOutput(
+async function* followOutput(
   source: OutputSource,
   id: string,
   options: { after?: OutputCursor; signal: AbortSignal },
@@ -211,61 +199,45 @@ const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /**
  * Add `GET /deliveries/:id/output` to the admin app (whose Host, token and
  * loopback rules run first).
- *
- * @param app the admin listener's app
- * @param source the live hub and the store
  */
 export function mountOutputStream(app: Hono, source: OutputSource): void {
   app.get("/deliveries/:id/output", async function outputStream(c) {
     const id = c.req.param("id");
-    const plain = { "Cache-Control": "no-store" };
+    c.header("Cache-Control", "no-store");
     if (!ID.test(id) || !(await source.store.get(id))) {
-      return c.text(`No such delivery: ${id.slice(0, 40)}\n`, 404, plain);
+      return c.text(`No such delivery: ${id.slice(0, 40)}\n`, 404);
     }
     const last = c.req.header("Last-Event-ID");
-    const after = last === undefined || last === "" ? undefined : parseEventId(last);
-    if (after === undefined && last) {
+    const after = last ? parseEventId(last) : undefined;
+    if (last && after === undefined) {
       return c.text(
         "Malformed Last-Event-ID: send back an id this stream gave, or none to start over\n",
         400,
-        plain,
       );
     }
     // The end was seen: 204 tells EventSource not to reconnect.
-    if (after === "end") return c.body(null, 204, plain);
-    return sseResponse(c, source, id, after);
-  });
-}
-
-function sseResponse(
-  c: Context,
-  source: OutputSource,
-  id: string,
-  after: OutputCursor | undefined,
-): Response {
-  const body = pieceStream(source, id, after, {
-    first: "retry: 2000\n\n",
-    // A comment: ignored by EventSource, keeps proxies and idle timers from closing the stream.
-    keepAlive: () => ": keep-alive\n\n",
-    render: (piece) =>
-      piece.type === "end"
-        ? sseEvent("end", piece.id, JSON.stringify(piece.end))
-        : sseEvent(piece.type, piece.id, piece.data),
-    failed: (message) => sseEvent("error", "0-end", message),
-  });
-  return c.body(body, 200, {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Accel-Buffering": "no",
+    if (after === "end") return c.body(null, 204);
+    return pieceResponse(c, source, id, after, {
+      contentType: "text/event-stream; charset=utf-8",
+      first: "retry: 2000\n\n",
+      // A comment: ignored by EventSource, keeps proxies and idle timers from closing the stream.
+      keepAlive: () => ": keep-alive\n\n",
+      render: (piece) =>
+        piece.type === "end"
+          ? sseEvent("end", piece.id, JSON.stringify(piece.end))
+          : sseEvent(piece.type, piece.id, piece.data),
+      failed: (message) => sseEvent("error", "0-end", message),
+    });
   });
 }
 
 /**
- * How {@linkcode pieceStream} writes a run: `first` at once, `keepAlive()` each period
- * (undefined: nothing), `render` each output and end piece ("" writes nothing), `failed`
- * last when following broke; `seen` sees every piece, `waiting` and `running` too.
+ * How {@linkcode pieceResponse} writes a run: `first` at once, `keepAlive()` each period
+ * (undefined: nothing), `render` each output and end piece, `failed` last when following
+ * broke; `seen` sees every piece, `waiting` and `running` too.
  */
 interface PieceFormat {
+  contentType: string;
   first: string;
   keepAlive(): string | undefined;
   render(piece: Exclude<OutputPiece, { type: "waiting" | "running" }>): string;
@@ -273,59 +245,38 @@ interface PieceFormat {
   seen?(piece: OutputPiece): void;
 }
 
-/** {@linkcode followOutput} as a byte stream; the reader going away stops only this stream. */
-function pieceStream(
+/** {@linkcode followOutput} as a streamed body; the reader going away stops only this stream. */
+function pieceResponse(
+  c: Context,
   source: OutputSource,
   id: string,
   after: OutputCursor | undefined,
   format: PieceFormat,
-): ReadableStream<Uint8Array> {
-  const stop = new AbortController();
-  const pieces = followOutput(source, id, { after, signal: stop.signal });
-  const encoder = new TextEncoder();
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(format.first));
-      keepAlive = setInterval(() => {
-        const text = format.keepAlive();
-        if (text === undefined) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          clearInterval(keepAlive);
-        }
-      }, source.keepAliveMs ?? 15_000);
-    },
-    async pull(controller) {
-      for (;;) {
-        let next: IteratorResult<OutputPiece>;
-        try {
-          next = await pieces.next();
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          controller.enqueue(encoder.encode(format.failed(message)));
-          next = { done: true, value: undefined };
-        }
-        if (next.done) {
-          clearInterval(keepAlive);
-          controller.close();
-          return;
-        }
-        const piece = next.value;
+): Response {
+  c.header("Content-Type", format.contentType);
+  c.header("Cache-Control", "no-store");
+  c.header("X-Accel-Buffering", "no");
+  return stream(c, async (out) => {
+    const stop = new AbortController();
+    // The watcher went away: stop waiting; the run is not touched.
+    out.onAbort(() => stop.abort());
+    const keepAlive = setInterval(() => {
+      const text = format.keepAlive();
+      if (text !== undefined) out.write(text);
+    }, source.keepAliveMs ?? 15_000);
+    try {
+      await out.write(format.first);
+      for await (const piece of followOutput(source, id, { after, signal: stop.signal })) {
         format.seen?.(piece);
-        if (piece.type === "waiting" || piece.type === "running") continue;
-        const text = format.render(piece);
-        if (text === "") continue;
-        controller.enqueue(encoder.encode(text));
-        return;
+        if (piece.type !== "waiting" && piece.type !== "running") {
+          await out.write(format.render(piece));
+        }
       }
-    },
-    cancel() {
-      // The watcher went away: stop waiting, drop the timer; the run is not touched.
+    } catch (error) {
+      await out.write(format.failed(error instanceof Error ? error.message : String(error)));
+    } finally {
       clearInterval(keepAlive);
-      stop.abort();
-    },
+    }
   });
 }
 
@@ -354,25 +305,22 @@ export function endLine(end: OutputEnd): string {
 }
 
 /**
- * The body of a `_RESPOND=stream` answer: the first line, the hook's output
- * as it is written, a keep-alive line while the run waits to start, and
- * {@linkcode endLine}. The caller going away stops only this body.
- *
- * @param source the live hub and the store
- * @param id the stored delivery
- * @param firstLine what to say at once (it is stored)
- * @returns the body stream
+ * The answer to a `_RESPOND=stream` delivery: `firstLine` (it is stored), the
+ * hook's output as it is written, a keep-alive line while the run waits to
+ * start, and {@linkcode endLine}. The caller going away stops only this body.
  */
-export function plainOutputStream(
+export function plainOutputResponse(
+  c: Context,
   source: OutputSource,
   id: string,
   firstLine: string,
-): ReadableStream<Uint8Array> {
+): Response {
   let waiting = false;
   let lineStart = true;
   // hookd's own lines start a line of their own, whatever the hook left unfinished.
   const own = (line: string) => `${lineStart ? "" : "\n"}${line}\n`;
-  return pieceStream(source, id, undefined, {
+  return pieceResponse(c, source, id, undefined, {
+    contentType: "text/plain; charset=utf-8",
     first: `${firstLine}\n`,
     keepAlive: () => waiting ? "hookd: waiting for a free slot\n" : undefined,
     seen: (piece) => waiting = piece.type === "waiting",
@@ -382,7 +330,7 @@ export function plainOutputStream(
         : piece.type === "truncated"
         ? own(`hookd: ${piece.data} went past the output limit; the rest is not shown`)
         : piece.data;
-      if (text !== "") lineStart = text.endsWith("\n");
+      lineStart = text.endsWith("\n");
       return text;
     },
     failed: (message) => `\nhookd: cannot follow the run: ${message}\n`,

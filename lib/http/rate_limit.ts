@@ -1,12 +1,9 @@
 /**
  * Per-remote rate limiting (`HOOKD_RATE_LIMIT`): a token bucket per client
- * key, in bounded memory. Pure but for its own state: the caller passes the
- * clock, so tests need no timers.
- *
- * Hand-written rather than `hono-rate-limiter`: that one counts fixed
- * windows (a sender may send twice the limit across a window edge), keeps
- * an entry per client seen in a window with no cap, and cleans up on a
- * `setInterval` of its own.
+ * key, in bounded memory; the caller passes the clock. Not
+ * `hono-rate-limiter`: it counts fixed windows (twice the limit across a
+ * window edge), keeps an entry per client with no cap, and cleans up on a
+ * timer of its own.
  *
  * @module
  */

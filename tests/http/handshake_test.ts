@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { createApp } from "../../lib/http/app.ts";
-import type { NewDelivery } from "../../lib/http/intake.ts";
+import type { NewDelivery } from "../../lib/store/mod.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { buildEndpoints } from "../../lib/endpoints.ts";
 
