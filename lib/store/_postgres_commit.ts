@@ -1,8 +1,6 @@
 /**
- * Group commit for the PostgreSQL store: inserts from concurrent requests
- * become one multi-row `INSERT … ON CONFLICT DO NOTHING` (one statement,
- * one commit, one WAL flush on the server), and an insert resolves only
- * once that statement has committed. The duplicate keys are unique
+ * The PostgreSQL store's inserts: a shared commit (`_batch.ts`) is one
+ * multi-row `INSERT … ON CONFLICT DO NOTHING`. The duplicate keys are unique
  * indexes, so a redelivery that reaches two instances at once is stored by
  * one; the other reads the stored row back and answers it as a duplicate.
  *
@@ -10,6 +8,7 @@
  */
 
 import type { Sql } from "postgres";
+import { Batcher, type Outcome } from "./_batch.ts";
 import type { IdGenerator } from "./_id.ts";
 import { newRow, unavailable } from "./_rows.ts";
 import {
@@ -19,7 +18,6 @@ import {
   StoreUnavailableError,
 } from "./types.ts";
 
-const MAX_BATCH = 500;
 /**
  * A row whose duplicate vanished (purged) or expired between the insert and
  * the read-back is tried again; more rounds than this means something keeps
@@ -32,12 +30,6 @@ type Row = ReturnType<typeof newRow> & {
   dedupe_source: string | null;
   dedupe_replay: string | null;
 };
-
-interface Pending {
-  row: NewDelivery;
-  resolve: (result: InsertResult) => void;
-  reject: (error: unknown) => void;
-}
 
 /** Options for {@linkcode PostgresGroupCommit}. */
 export interface PostgresGroupCommitOptions {
@@ -55,11 +47,7 @@ export interface PostgresGroupCommitOptions {
 export class PostgresGroupCommit {
   #sql: Sql;
   #options: PostgresGroupCommitOptions;
-  #pending: Pending[] = [];
-  /** The batch being written, if any; the next waits for it, so batches grow under load. */
-  #writing: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #batchSize = 0;
+  #inserts: Batcher<NewDelivery, InsertResult>;
   #stats = { insertTransactions: 0, inserted: 0 };
 
   /**
@@ -71,6 +59,10 @@ export class PostgresGroupCommit {
   constructor(sql: Sql, options: PostgresGroupCommitOptions) {
     this.#sql = sql;
     this.#options = options;
+    this.#inserts = new Batcher({
+      maxWaitMs: options.maxWaitMs,
+      write: (rows) => this.#commit(rows),
+    });
   }
 
   /**
@@ -80,15 +72,12 @@ export class PostgresGroupCommit {
    * @returns its result, once committed
    */
   insert(row: NewDelivery): Promise<InsertResult> {
-    const { promise, resolve, reject } = Promise.withResolvers<InsertResult>();
-    this.#pending.push({ row, resolve, reject });
-    if (!this.#writing && this.#timer === undefined) this.#schedule(this.#options.maxWaitMs);
-    return promise;
+    return this.#inserts.add(row);
   }
 
   /** Inserts not yet committed. */
   get inserting(): number {
-    return this.#pending.length + this.#batchSize;
+    return this.#inserts.size;
   }
 
   /** Commit counters. */
@@ -97,51 +86,23 @@ export class PostgresGroupCommit {
   }
 
   /** Commit everything pending, then resolve. */
-  async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#writing || this.#pending.length > 0) {
-      if (this.#writing) await this.#writing;
-      else this.#write();
-    }
+  flush(): Promise<void> {
+    return this.#inserts.flush();
   }
 
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (!this.#writing) this.#write();
-    }, delayMs);
-  }
-
-  #write(): void {
-    const batch = this.#pending.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
-    this.#batchSize = batch.length;
-    this.#writing = this.#commit(batch).finally(() => {
-      this.#writing = undefined;
-      this.#batchSize = 0;
-      // Whatever arrived meanwhile shares the next statement.
-      if (this.#pending.length > 0 && this.#timer === undefined) this.#schedule(0);
-    });
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
+  async #commit(rows: NewDelivery[]): Promise<Outcome<InsertResult>[]> {
+    let results: (InsertResult | Error)[];
     try {
-      const results = await this.#writeRows(batch.map((pending) => pending.row));
-      // Committed: no longer counted as inserting by the time a caller hears of it.
-      this.#batchSize = 0;
-      batch.forEach((pending, i) => {
-        const result = results[i];
-        if (!(result instanceof Error)) pending.resolve(result);
-        else pending.reject(unavailable("store the delivery", result));
-      });
+      results = await this.#writeRows(rows);
     } catch (error) {
-      this.#batchSize = 0;
-      const failure = error instanceof StoreUnavailableError
-        ? error
-        : unavailable("store the delivery", error);
-      for (const pending of batch) pending.reject(failure);
+      if (error instanceof StoreUnavailableError) throw error;
+      throw unavailable("store the delivery", error);
     }
+    return results.map((result) =>
+      result instanceof Error
+        ? { ok: false, error: unavailable("store the delivery", result) }
+        : { ok: true, value: result }
+    );
   }
 
   /** One result per row: what was stored, or why the database refused that row alone. */

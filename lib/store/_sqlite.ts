@@ -29,8 +29,8 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
   // NORMAL: run bookkeeping (claims, run ends, requeues) need not survive a
   // power cut, since a lost one only makes a delivery run again
   // (at-least-once). Accepted deliveries are durable before the 2xx: insert
-  // syncs the WAL after its commit (see #syncThenSettle), or, where there is
-  // no WAL, commits with FULL (see #transaction).
+  // syncs the WAL after its commit (`_group_commit.ts`), or, where there is
+  // no WAL, commits with FULL.
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   // A WAL that a burst grew is cut back to 4 MiB (a checkpoint's worth) when it is next
   // rewound, rather than kept at its high-water mark.
@@ -76,6 +76,25 @@ export function isLockError(error: unknown): boolean {
     return (code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED;
   }
   return /^database (?:table |schema )?is locked/.test((error as Error).message);
+}
+
+/**
+ * Run `work`, trying it again on a timer while another connection holds the
+ * write lock, for up to `busyTimeoutMs`: SQLite's own busy wait would stop
+ * the event loop. The jitter keeps two processes retrying against each other
+ * from colliding again.
+ */
+export async function retryLocked<T>(work: () => T, busyTimeoutMs: number): Promise<T> {
+  const deadline = performance.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (left <= 0 || !isLockError((error as Error).cause ?? error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2 + Math.random() * 10, left)));
+    }
+  }
 }
 
 export function setBusyTimeout(db: DatabaseSync, ms: number): void {

@@ -30,8 +30,8 @@ import {
   unavailable,
   whereClause,
 } from "./_rows.ts";
-import { isLockError, isSqliteError, setBusyTimeout } from "./_sqlite.ts";
-import { writeBatcher } from "./_write_batch.ts";
+import { isLockError, isSqliteError, retryLocked, setBusyTimeout } from "./_sqlite.ts";
+import { Batcher, type Outcome } from "./_batch.ts";
 import {
   type ClaimedDelivery,
   DEFAULT_LIST_LIMIT,
@@ -78,11 +78,10 @@ export class SqliteStore implements Store {
   #ids = new IdGenerator();
   #commits: GroupCommit;
   #closed = false;
-  /** Inside `#batch`: each write is a savepoint of its one transaction. */
-  #inBatch = false;
+  #closing: Promise<void> | undefined;
   #statements = new Map<string, StatementSync>();
-  /** The dispatcher's writes of one turn, committed together (see `_write_batch.ts`). */
-  #batched: <T>(work: () => T) => Promise<T>;
+  /** The dispatcher's writes of one turn, committed together (see `#batch`). */
+  #writes: Batcher<() => unknown, unknown>;
   /**
    * Inserts commit with synchronous = FULL: `sync` is `full` and the store is
    * not in WAL mode (in WAL mode `GroupCommit` syncs the WAL off the event loop).
@@ -104,7 +103,10 @@ export class SqliteStore implements Store {
     this.busyTimeoutMs = options.busyTimeoutMs;
     this.#readOnly = options.readOnly;
     this.#now = options.now;
-    this.#batched = writeBatcher((work) => this.#batch(work), options.busyTimeoutMs);
+    this.#writes = new Batcher({
+      maxWaitMs: 0,
+      write: (works) => retryLocked(() => this.#batch(works), options.busyTimeoutMs),
+    });
     this.#commits = new GroupCommit(db, {
       path,
       checkpoint: options.checkpoint,
@@ -113,7 +115,6 @@ export class SqliteStore implements Store {
       maxWaitMs: options.maxWaitMs,
       busyTimeoutMs: options.busyTimeoutMs,
       write: (rows) => this.#writeBatch(rows),
-      blocking: (work) => this.#blocking(work),
     });
   }
 
@@ -442,13 +443,13 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#commits.close();
+    this.#closing ??= (async () => {
       this.#closed = true;
+      await this.#commits.close();
       this.#statements.clear();
       this.#db.close();
-    }
-    return Promise.resolve();
+    })();
+    return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -477,7 +478,6 @@ export class SqliteStore implements Store {
    * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
    */
   #transaction<T>(work: () => T, durable = false): T {
-    if (this.#inBatch) return this.#savepoint(work);
     durable &&= this.#fullCommits;
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
@@ -497,39 +497,34 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** One write of a batch: undone alone when it throws, the batch goes on. */
-  #savepoint<T>(work: () => T): T {
-    this.#db.exec("SAVEPOINT write");
-    try {
-      return work();
-    } catch (error) {
-      this.#db.exec("ROLLBACK TO write");
-      throw error;
-    } finally {
-      this.#db.exec("RELEASE write");
-    }
-  }
-
   /**
-   * Run `work` in one write transaction, in which each of `claim`,
-   * `recordProcessGroup` and `finishRun` is a savepoint: one that throws is
-   * undone alone, and all of them cost one commit.
+   * Run the dispatcher's writes of one turn (`claim`, `recordProcessGroup`,
+   * `finishRun`) in one transaction, each a savepoint: one that throws is
+   * undone alone, and many hooks ending at once cost one commit.
    */
-  #batch(work: () => void): void {
-    this.#guarded("record hook runs", () =>
-      this.#transaction(() => {
-        this.#inBatch = true;
-        try {
-          work();
-        } finally {
-          this.#inBatch = false;
-        }
-      }));
+  #batch(works: (() => unknown)[]): Outcome<unknown>[] {
+    return this.#guarded(
+      "record hook runs",
+      () =>
+        this.#transaction(() =>
+          works.map((work): Outcome<unknown> => {
+            this.#db.exec("SAVEPOINT write");
+            try {
+              return { ok: true, value: work() };
+            } catch (error) {
+              this.#db.exec("ROLLBACK TO write");
+              return { ok: false, error };
+            } finally {
+              this.#db.exec("RELEASE write");
+            }
+          })
+        ),
+    );
   }
 
-  /** One of the dispatcher's writes, in this turn's batch (see `_write_batch.ts`). */
+  /** One of the dispatcher's writes, in this turn's batch. */
   #write<T>(what: string, work: () => T): Promise<T> {
-    return this.#batched(() => this.#guarded(what, () => this.#transaction(work)));
+    return this.#writes.add(() => this.#guarded(what, work)) as Promise<T>;
   }
 
   /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */

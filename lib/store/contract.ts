@@ -247,9 +247,8 @@ export interface Store extends AsyncDisposable {
   stats(): Promise<StoreStats>;
 
   /**
-   * Commit pending inserts and close the file; an insert waiting for the
-   * write lock gets one last try that waits up to `busyTimeoutMs`, blocking.
-   * Later calls reject with {@linkcode StoreUnavailableError}.
+   * Commit pending inserts (one waiting for the write lock waits on, up to
+   * `busyTimeoutMs`) and close. Later calls reject with {@linkcode StoreUnavailableError}.
    */
   close(): Promise<void>;
 }

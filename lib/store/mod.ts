@@ -1,21 +1,10 @@
 /**
- * The durable delivery store: every accepted delivery and every hook run,
- * so that nothing acknowledged is lost to a crash and the admin can list,
- * show and replay deliveries. SQLite by default (`hookd.db` in the state
- * directory, WAL mode, versioned schema); PostgreSQL with
- * `HOOKD_STORE=postgres://…`, shared by several instances, its client loaded
- * only then ({@linkcode openConfiguredStore}). Both implement
- * {@linkcode Store} (`contract.ts`); the vocabulary is in `types.ts`. This is
- * the only file of the folder the rest of `lib/` imports, and nothing here
- * imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or `lib/daemon.ts`.
- *
- * SQLite never waits for another process's write lock by sleeping in
- * SQLite, which would stop every request: inserts (`_group_commit.ts`) and
- * the dispatcher's writes (`_write_batch.ts`) share commits and retry a
- * locked one on a timer; `supersede` and `purge` fail at once for the
- * caller to retry. Only what the command line and start-up use (opening,
- * `recover`, `requeue`, `requeueMatching`, a read-only store) waits in
- * SQLite, up to `busyTimeoutMs`.
+ * The durable delivery store, the face of `lib/store/`: SQLite in the state
+ * directory by default; PostgreSQL with `HOOKD_STORE=postgres://…`, its client
+ * loaded only then. The daemon never waits for another process's SQLite lock
+ * inside SQLite, which would stop every request: commits retry a locked one
+ * on a timer, `supersede` and `purge` fail at once. Only the command line and
+ * start-up (opening, `recover`, `requeue…`, a read-only store) wait in SQLite.
  *
  * @module
  */
