@@ -1,11 +1,8 @@
 /**
- * The store's per-minute activity, for the admin page's chart: deliveries
- * received by state, and the percentiles of the hook runs that ended, each
- * the upper bound of a 10%-wide duration bucket. SQLite reads the counters
- * its insert and triggers keep (`minute_states`, `minute_durations`), so the
- * last hour costs a few hundred rows however many deliveries it held;
- * PostgreSQL aggregates when asked, from the `received_at` and `ended_at`
- * indexes: no counter rows that every instance's writes would contend for.
+ * The store's per-minute activity, for the admin page's chart. SQLite reads
+ * the counters its insert and triggers keep, so the last hour costs a few
+ * hundred rows however many deliveries it held; PostgreSQL aggregates when
+ * asked: no counter rows that every instance's writes would contend for.
  *
  * @module
  */

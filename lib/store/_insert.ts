@@ -1,10 +1,7 @@
 /**
- * The insert of a batch of deliveries, inside the caller's transaction:
- * each row is first looked up as a duplicate (by the sender's delivery id,
- * then by the hash of what the sender signed), else written with the state
- * it starts in (`queued`, `ignored` without a hook, `filtered`); the
- * batch's new rows are then added to the counts by state and by minute, once
- * per state and minute.
+ * The SQLite insert of a batch of deliveries, inside the caller's
+ * transaction; the batch's new rows are added to the counts by state and by
+ * minute once per state and minute, not by a trigger per row (schema 6).
  *
  * @module
  */

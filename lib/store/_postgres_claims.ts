@@ -1,22 +1,10 @@
 /**
- * Runs claimed across instances: a claim is a row lock taken with `FOR
- * UPDATE SKIP LOCKED` and kept as a lease (`lease_until`, on the database's
- * clock) that this instance renews on a timer while it holds the run. A
- * lease that runs out (its instance died, or lost the database for longer
- * than the margin) lets any instance take the run back; a restarted
- * instance takes back its own claims as soon as its id is its own again.
- *
- * An instance id names one live dispatcher. It proves it holds its id with
- * a heartbeat row (`instances`: a random holder token and the database's
- * time of its last beat, every second), not a session advisory lock: a
- * lock needs one connection reserved for the daemon's life, is lost and
- * must be won back at every reconnect, does not survive a transaction
- * pooler such as PgBouncer, and outlives a host that crashed until TCP
- * keepalive gives up (hours by default). A heartbeat survives all of
- * these, and a holder that stops beating is gone after {@linkcode STALE_MS}.
- * A second instance with the same id that finds the beat going refuses to
- * start; a restart after a crash waits for the beat to go stale, at most a
- * few seconds, and takes its own claims back.
+ * Runs claimed across instances: a claim takes the row with `FOR UPDATE SKIP
+ * LOCKED` and holds it under a lease (`lease_until`, on the database's clock)
+ * renewed on a timer; once a lease runs out any instance takes the run back.
+ * An instance proves it holds its id with a heartbeat row, not a session
+ * advisory lock, which would need a connection for the daemon's life, not
+ * survive a pooler such as PgBouncer, and outlive a crashed host for hours.
  *
  * @module
  */
@@ -202,25 +190,6 @@ export class PostgresClaims {
       this.#held.set(row.run_id as number, lease);
       return toClaimed(row, row.run_id as number);
     });
-  }
-
-  /**
-   * Extend one held run's lease now.
-   *
-   * @param claimed the claim
-   * @param leaseMs the new lease from now, default the delivery's time limit plus slack
-   * @returns false when the run is no longer this instance's
-   */
-  async renew(claimed: Pick<ClaimedDelivery, "id" | "runId">, leaseMs?: number): Promise<boolean> {
-    const rows = await this.#sql.unsafe(
-      `UPDATE deliveries
-       SET lease_until = ${DB_NOW} + coalesce($1::bigint, timeout_ms + $2::bigint)
-       WHERE id = $3 AND run_id = $4 AND state = 'running' AND claimed_by = $5
-       RETURNING id`,
-      [leaseMs ?? null, this.#slack, claimed.id, claimed.runId, this.#settings.instanceId],
-    );
-    if (rows.length === 0) this.#held.delete(claimed.runId);
-    return rows.length === 1;
   }
 
   /**

@@ -1,14 +1,10 @@
 /**
- * The PostgreSQL implementation of the async store contract, shared by
- * several hookd instances: claims are row locks taken with `FOR UPDATE SKIP
- * LOCKED` and held as a lease (`lease_until`, on the database's clock), so
- * that a run is taken by one instance and taken over by another only when
- * its lease has expired; the retention purge runs under an advisory lock.
+ * The {@linkcode Store} on PostgreSQL, shared by several instances; claims
+ * and leases are `_postgres_claims.ts`'s, inserts `_postgres_commit.ts`'s.
  *
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { Store } from "./contract.ts";
 import { PostgresGroupCommit } from "./_postgres_commit.ts";
@@ -128,7 +124,7 @@ export class PostgresStore implements Store {
         ),
         this.#sql`SELECT * FROM runs WHERE delivery_id = ${id} ORDER BY id`,
       ]);
-      return row ? toDetail(row, bytes(row.body), runs.map(toRun)) : null;
+      return row ? toDetail(row, runs.map(toRun)) : null;
     });
   }
 
@@ -324,22 +320,6 @@ export class PostgresStore implements Store {
     return this.#guard("claim a delivery", () => this.#claims.claim(id, options));
   }
 
-  /**
-   * Extend the lease of a run this instance is running. The store renews
-   * every held run's lease on a timer by itself; this is for a caller that
-   * wants to know at once whether the run is still its own.
-   *
-   * @param claimed the claim
-   * @param options `leaseMs`, default the delivery's time limit plus the kill grace plus the margin
-   * @returns false when the claim is no longer this instance's (its lease expired and another took it)
-   */
-  renewLease(
-    claimed: Pick<ClaimedDelivery, "id" | "runId">,
-    options: { leaseMs?: number } = {},
-  ): Promise<boolean> {
-    return this.#guard("renew the lease", () => this.#claims.renew(claimed, options.leaseMs));
-  }
-
   recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
     group: ProcessGroup,
@@ -421,9 +401,4 @@ export class PostgresStore implements Store {
 function numbered(query: string): string {
   let n = 0;
   return query.replace(/\?/g, () => `$${++n}`);
-}
-
-/** A bytea as a plain Uint8Array (the client hands out Buffers from its pool). */
-function bytes(value: unknown): Uint8Array {
-  return Uint8Array.from(value as Buffer);
 }

@@ -181,12 +181,12 @@ export function toSummary(row: Row): DeliverySummary {
   };
 }
 
-/** A whole delivery from its summary row (with the detail columns), body and runs. */
-export function toDetail(row: Row, body: Uint8Array, runs: RunRecord[]): DeliveryDetail {
+/** A whole delivery from its summary row (with the detail columns) and runs. */
+export function toDetail(row: Row, runs: RunRecord[]): DeliveryDetail {
   return {
     ...toSummary(row),
     headers: JSON.parse(row.headers as string),
-    body,
+    body: bytes(row.body),
     timeoutMs: row.timeout_ms as number,
     failures: row.failures as number,
     notBefore: row.not_before as number,
@@ -287,6 +287,13 @@ export function toBytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** A body as a plain Uint8Array: postgres.js gives a Buffer, and the two stores answer alike. */
+function bytes(value: unknown): Uint8Array {
+  return value instanceof Uint8Array && value.constructor === Uint8Array
+    ? value
+    : Uint8Array.from(value as Uint8Array);
+}
+
 /** Stored output back as text. */
 function fromBytes(value: unknown): string {
   return typeof value === "string" ? value : decoder.decode(value as Uint8Array);
@@ -309,10 +316,7 @@ export function toClaimed(row: Row, runId: number): ClaimedDelivery {
     receivedAt: row.received_at as number,
     contentType: row.content_type as string,
     headers: JSON.parse(row.headers as string),
-    // postgres.js gives a Buffer; a plain Uint8Array keeps the two stores' answers equal.
-    body: row.body instanceof Uint8Array && row.body.constructor === Uint8Array
-      ? row.body
-      : Uint8Array.from(row.body as Uint8Array),
+    body: bytes(row.body),
     hook: row.hook as string,
     timeoutMs: row.timeout_ms as number,
     verifiedBy: row.verified_by as string | null,

@@ -1,9 +1,6 @@
 /**
- * The SQLite implementation of the {@linkcode Store} contract: queue
- * operations, admin listing and purge over one connection. Inserts go
- * through {@linkcode GroupCommit}; everything else is a short transaction
- * that never waits for another process's lock unless the command line or
- * start-up asked for it (see `mod.ts`).
+ * The {@linkcode Store} on SQLite, over one connection; inserts go through
+ * {@linkcode GroupCommit}. Lock waits: see `mod.ts`.
  *
  * @module
  */
@@ -152,7 +149,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const runs = this.#statement("SELECT * FROM runs WHERE delivery_id = ? ORDER BY id").all(id)
         .map(toRun);
-      return toDetail(row, row.body as Uint8Array, runs);
+      return toDetail(row, runs);
     });
   }
 

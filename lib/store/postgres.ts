@@ -1,12 +1,7 @@
 /**
  * The delivery store on PostgreSQL (`HOOKD_STORE=postgres://user@host/db`),
- * shared by several hookd instances: the {@linkcode Store} contract plus
- * what a cluster needs (leased claims, per-endpoint concurrency across
- * instances, LISTEN/NOTIFY for new work). Opening migrates the schema under
- * an advisory lock, so instances may start together.
- *
- * Client: postgres.js (`npm:postgres`), chosen over `npm:pg` for pipelining
- * (see `bench/postgres_client.md`).
+ * shared by several hookd instances. Client: postgres.js, chosen over
+ * `npm:pg` for pipelining (see `bench/postgres_client.md`).
  *
  * @module
  */
@@ -29,7 +24,7 @@ export type { PostgresStore } from "./_postgres_store.ts";
  */
 export interface PostgresStoreOptions
   extends Pick<StoreOptions, "retentionMs" | "groupCommitMaxWaitMs" | "sync" | "now"> {
-  /** This instance's stable id (`HOOKD_INSTANCE_ID`); default {@linkcode defaultInstanceId}(). */
+  /** This instance's stable id (`HOOKD_INSTANCE_ID`); default the host name. */
   instanceId?: string;
   /** The hook runner's kill grace, part of every lease; default 5000. */
   killGraceMs?: number;
@@ -46,18 +41,6 @@ export interface PostgresStoreOptions
   maxConnections?: number;
   /** How long to wait for a connection, default 10 s. */
   connectTimeoutMs?: number;
-}
-
-/**
- * An instance id that differs between two instances on one host and stays
- * the same when one restarts: the host name and the public listen address.
- *
- * @param listen the public listen address, e.g. `0.0.0.0:8080`
- * @returns e.g. `web1/0.0.0.0:8080`
- */
-export function defaultInstanceId(listen?: string): string {
-  const host = Deno.hostname();
-  return listen ? `${host}/${listen}` : host;
 }
 
 /**
@@ -139,7 +122,7 @@ export async function openPostgresStore(
     path: maskStoreUrl(url),
     retentionMs,
     maxWaitMs,
-    instanceId: options.instanceId ?? defaultInstanceId(),
+    instanceId: options.instanceId ?? Deno.hostname(),
     killGraceMs,
     leaseMarginMs,
     renewIntervalMs,
