@@ -11,6 +11,7 @@
 
 import type { DatabaseSync } from "node:sqlite";
 import { Batcher, type Outcome } from "./_batch.ts";
+import type { insertRows } from "./_insert.ts";
 import { retryLocked } from "./_sqlite.ts";
 import { unavailable } from "./_rows.ts";
 import {
@@ -24,12 +25,7 @@ import {
 export const PAGE_BYTES = 4096;
 
 /** What one committed batch wrote. */
-export interface BatchWritten {
-  /** One result per row, in order. */
-  results: InsertResult[];
-  /** Rows inserted (duplicates are not). */
-  inserted: number;
-}
+export type BatchWritten = ReturnType<typeof insertRows>;
 
 type Checkpointing = "no" | "bulk" | "final" | "stopping";
 
@@ -76,12 +72,7 @@ export class GroupCommit {
   #lastWrite = 0;
   #cancelQuiet: (() => void) | undefined;
 
-  /**
-   * Start committing for a store's connection.
-   *
-   * @param db the store's connection
-   * @param options the file, the waits, the writer
-   */
+  /** @param db the store's connection */
   constructor(db: DatabaseSync, options: GroupCommitOptions) {
     this.#db = db;
     this.#options = options;
@@ -94,12 +85,7 @@ export class GroupCommit {
     });
   }
 
-  /**
-   * Queue a checked row for the next shared commit.
-   *
-   * @param row the delivery
-   * @returns its result, once its commit is durable
-   */
+  /** Queue a checked row for the next shared commit; resolves once its commit is durable. */
   insert(row: NewDelivery): Promise<InsertResult> {
     return this.#inserts.add(row);
   }
@@ -115,11 +101,9 @@ export class GroupCommit {
   }
 
   /**
-   * Count bytes written to the WAL; once about `checkpoint.afterBytes` were
-   * written since the last checkpoint began, start the checkpointer if it
-   * is not running and ask it for a checkpoint.
-   *
-   * @param bytes about how many bytes a commit wrote
+   * Count about how many bytes a commit wrote to the WAL; past
+   * `checkpoint.afterBytes` since the last checkpoint began, ask the
+   * checkpointer (started if need be) for a checkpoint.
    */
   wrote(bytes: number): void {
     const checkpoint = this.#options.checkpoint;

@@ -55,18 +55,13 @@ export class PostgresClaims {
   /** Another process took the id over while this one could not beat. */
   #lost = false;
 
-  /**
-   * Claim over a pool and start renewing held leases.
-   *
-   * @param sql the store's pool
-   * @param settings instance id, lease parts, renewal interval, clock
-   */
+  /** Claim over the store's pool, and start renewing held leases. */
   constructor(sql: Sql, settings: PostgresClaimsSettings) {
     this.#sql = sql;
     this.#settings = settings;
     if (settings.renewIntervalMs > 0) {
       this.#timer = setInterval(() => {
-        this.#renewing ??= this.renewHeld().then(() => {}, () => {}).finally(() => {
+        this.#renewing ??= this.#renewHeld().then(() => {}, () => {}).finally(() => {
           this.#renewing = undefined;
         });
       }, settings.renewIntervalMs);
@@ -196,7 +191,7 @@ export class PostgresClaims {
    * Extend the leases of every run this instance holds, in one statement;
    * runs taken over meanwhile are forgotten.
    */
-  async renewHeld(): Promise<void> {
+  async #renewHeld(): Promise<void> {
     if (this.#held.size === 0) return;
     const runs = [...this.#held.keys()];
     const leases = runs.map((run) => this.#held.get(run) ?? null);

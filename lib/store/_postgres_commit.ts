@@ -8,7 +8,7 @@
  */
 
 import type { Sql } from "postgres";
-import { Batcher, type Outcome } from "./_batch.ts";
+import type { Outcome } from "./_batch.ts";
 import type { IdGenerator } from "./_id.ts";
 import { newRow, unavailable } from "./_rows.ts";
 import {
@@ -31,10 +31,8 @@ type Row = ReturnType<typeof newRow> & {
   dedupe_replay: string | null;
 };
 
-/** Options for {@linkcode PostgresGroupCommit}. */
-export interface PostgresGroupCommitOptions {
-  /** How long the first insert of a batch waits for others to join it. */
-  maxWaitMs: number;
+/** Options for {@linkcode PostgresInserts}. */
+export interface PostgresInsertsOptions {
   /** How long duplicates are recognised. */
   retentionMs: number;
   /** The clock, epoch milliseconds. */
@@ -43,41 +41,16 @@ export interface PostgresGroupCommitOptions {
   ids: IdGenerator;
 }
 
-/** The insert path of the PostgreSQL store. */
-export class PostgresGroupCommit {
+/** The writer of the PostgreSQL store's shared commits. */
+export class PostgresInserts {
   #sql: Sql;
-  #options: PostgresGroupCommitOptions;
-  #inserts: Batcher<NewDelivery, InsertResult>;
+  #options: PostgresInsertsOptions;
   #stats = { insertTransactions: 0, inserted: 0 };
 
-  /**
-   * Commit inserts over a pool.
-   *
-   * @param sql the store's pool
-   * @param options waits, retention, clock, ids
-   */
-  constructor(sql: Sql, options: PostgresGroupCommitOptions) {
+  /** @param sql the store's pool */
+  constructor(sql: Sql, options: PostgresInsertsOptions) {
     this.#sql = sql;
     this.#options = options;
-    this.#inserts = new Batcher({
-      maxWaitMs: options.maxWaitMs,
-      write: (rows) => this.#commit(rows),
-    });
-  }
-
-  /**
-   * Queue a checked row for the next shared commit.
-   *
-   * @param row the delivery
-   * @returns its result, once committed
-   */
-  insert(row: NewDelivery): Promise<InsertResult> {
-    return this.#inserts.add(row);
-  }
-
-  /** Inserts not yet committed. */
-  get inserting(): number {
-    return this.#inserts.size;
   }
 
   /** Commit counters. */
@@ -85,29 +58,23 @@ export class PostgresGroupCommit {
     return { ...this.#stats };
   }
 
-  /** Commit everything pending, then resolve. */
-  flush(): Promise<void> {
-    return this.#inserts.flush();
-  }
-
-  async #commit(rows: NewDelivery[]): Promise<Outcome<InsertResult>[]> {
-    let results: (InsertResult | Error)[];
+  /**
+   * Write a batch: one outcome per row, what was stored or why the database
+   * refused that row alone.
+   *
+   * @throws {StoreUnavailableError} when the database failed the whole batch
+   */
+  async write(rows: readonly NewDelivery[]): Promise<Outcome<InsertResult>[]> {
     try {
-      results = await this.#writeRows(rows);
+      return await this.#writeRows(rows);
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw unavailable("store the delivery", error);
     }
-    return results.map((result) =>
-      result instanceof Error
-        ? { ok: false, error: unavailable("store the delivery", result) }
-        : { ok: true, value: result }
-    );
   }
 
-  /** One result per row: what was stored, or why the database refused that row alone. */
-  async #writeRows(rows: readonly NewDelivery[]): Promise<(InsertResult | Error)[]> {
-    const results: (InsertResult | Error | undefined)[] = new Array(rows.length);
+  async #writeRows(rows: readonly NewDelivery[]): Promise<Outcome<InsertResult>[]> {
+    const results: Outcome<InsertResult>[] = new Array(rows.length);
     let todo = rows.map((_, i) => i);
     for (let round = 0; todo.length > 0; round++) {
       if (round === MAX_ROUNDS) {
@@ -122,13 +89,14 @@ export class PostgresGroupCommit {
       const conflicted: number[] = [];
       todo.forEach((i, k) => {
         const { id, state } = values[k];
-        if (refused.has(k)) results[i] = refused.get(k);
-        else if (stored.has(id)) results[i] = { id, duplicate: false, state };
+        const error = refused.get(k);
+        if (error) results[i] = { ok: false, error: unavailable("store the delivery", error) };
+        else if (stored.has(id)) results[i] = { ok: true, value: { id, duplicate: false, state } };
         else conflicted.push(i);
       });
       todo = conflicted.length > 0 ? await this.#resolveConflicts(rows, conflicted, results) : [];
     }
-    return results as (InsertResult | Error)[];
+    return results;
   }
 
   /**
@@ -199,7 +167,7 @@ export class PostgresGroupCommit {
   async #resolveConflicts(
     rows: readonly NewDelivery[],
     conflicted: number[],
-    results: (InsertResult | Error | undefined)[],
+    results: Outcome<InsertResult>[],
   ): Promise<number[]> {
     const endpoints = conflicted.map((i) => rows[i].endpoint);
     const sources = conflicted.map((i) => rows[i].sourceId ?? null);
@@ -223,7 +191,12 @@ export class PostgresGroupCommit {
         : found.find((f) => f.endpoint === row.endpoint && f.dedupe_replay === row.replayHash);
       const live = [bySource, byHash].find((f) => f && (f.received_at as number) >= since);
       if (live) {
-        results[i] = { id: live.id as string, duplicate: true, state: live.state as DeliveryState };
+        const value = {
+          id: live.id as string,
+          duplicate: true,
+          state: live.state as DeliveryState,
+        };
+        results[i] = { ok: true, value };
         continue;
       }
       for (const old of [bySource, byHash]) if (old) expired.add(old.id as string);

@@ -7,9 +7,10 @@
 
 import type { Sql } from "postgres";
 import type { Store } from "./contract.ts";
-import { PostgresGroupCommit } from "./_postgres_commit.ts";
+import { Batcher } from "./_batch.ts";
+import { PostgresInserts } from "./_postgres_commit.ts";
 import { readPostgresActivity } from "./_activity.ts";
-import { PostgresClaims } from "./_postgres_claims.ts";
+import { PostgresClaims, type PostgresClaimsSettings } from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
@@ -56,17 +57,11 @@ const LAST_RUN_JOIN = `LEFT JOIN LATERAL (
   WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) r ON true`;
 
 /** Options for {@linkcode PostgresStore}, resolved by `openPostgresStore`. */
-export interface PostgresStoreSettings {
+export interface PostgresStoreSettings extends PostgresClaimsSettings {
   /** The URL without its password. */
   path: string;
   retentionMs: number;
   maxWaitMs: number;
-  instanceId: string;
-  killGraceMs: number;
-  leaseMarginMs: number;
-  /** How often held leases are renewed; 0: never. */
-  renewIntervalMs: number;
-  now: () => number;
 }
 
 /** The store over a PostgreSQL pool (postgres.js). */
@@ -77,28 +72,27 @@ export class PostgresStore implements Store {
   readonly instanceId: string;
   #sql: Sql;
   #now: () => number;
-  #commits: PostgresGroupCommit;
+  #inserter: PostgresInserts;
+  #inserts: Batcher<NewDelivery, InsertResult>;
   #claims: PostgresClaims;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  /**
-   * Serve a migrated database.
-   *
-   * @param sql the pool, schema current
-   * @param settings resolved by `openPostgresStore`
-   */
+  /** Serve a migrated database over its pool. */
   constructor(sql: Sql, settings: PostgresStoreSettings) {
     this.#sql = sql;
     this.path = settings.path;
     this.retentionMs = settings.retentionMs;
     this.instanceId = settings.instanceId;
     this.#now = settings.now;
-    this.#commits = new PostgresGroupCommit(sql, {
-      maxWaitMs: settings.maxWaitMs,
+    const inserter = this.#inserter = new PostgresInserts(sql, {
       retentionMs: settings.retentionMs,
       now: settings.now,
       ids: new IdGenerator(),
+    });
+    this.#inserts = new Batcher({
+      maxWaitMs: settings.maxWaitMs,
+      write: (rows) => inserter.write(rows),
     });
     this.#claims = new PostgresClaims(sql, settings);
   }
@@ -108,7 +102,7 @@ export class PostgresStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      return this.#commits.insert(checkDelivery(delivery));
+      return this.#inserts.add(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -148,7 +142,7 @@ export class PostgresStore implements Store {
 
   counts(): Promise<QueueCounts> {
     // Sampled now: an insert committing while the counts are read is counted twice, never missed.
-    const inserting = this.#commits.inserting;
+    const inserting = this.#inserts.size;
     return this.#guard("count deliveries", async () => {
       const [sums, [oldest]] = await Promise.all([
         this.#sql`SELECT state, sum(n)::bigint AS n, count(*)::int AS deltas
@@ -355,7 +349,7 @@ export class PostgresStore implements Store {
   }
 
   stats(): Promise<StoreStats> {
-    return Promise.resolve({ ...this.#commits.stats(), checkpoints: 0, checkpointWorker: false });
+    return Promise.resolve({ ...this.#inserter.stats(), checkpoints: 0, checkpointWorker: false });
   }
 
   close(): Promise<void> {
@@ -363,7 +357,7 @@ export class PostgresStore implements Store {
       this.#closed = true;
       try {
         await this.#claims.close();
-        await this.#commits.flush();
+        await this.#inserts.flush();
       } finally {
         await this.#sql.end({ timeout: 5 });
       }

@@ -85,13 +85,7 @@ export class SqliteStore implements Store {
    */
   #fullCommits: boolean;
 
-  /**
-   * Serve a migrated connection.
-   *
-   * @param db the connection, schema current
-   * @param path the database file
-   * @param options resolved by `openStore`
-   */
+  /** Serve a migrated connection to the database file `path`. */
   constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
     this.#db = db;
     this.#fullCommits = options.walPath === undefined && options.sync === "full";

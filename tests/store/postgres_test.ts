@@ -223,30 +223,37 @@ Deno.test({
       assert.equal(await stores[2].claim(ids.at(-1)!, { concurrency: 2 }), null);
     });
 
-    await t.step("an expired lease is taken over; the old holder's late end changes nothing", async () => {
-      const url = await cluster.createDatabase();
-      await using stores = await instances(url, 2);
-      const [a, b] = stores;
-      const lapsed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
-      const claimed = Date.now();
-      // a renews nothing (leaseRenewIntervalMs 0): its lease runs out.
-      while (await b.reclaimExpired() === 0) {
-        assert.ok(Date.now() - claimed < 5000, "the lease runs out");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      assert.ok(Date.now() - claimed >= 300, "not before the lease ends");
-      const detail = (await b.get(lapsed.id))!;
-      assert.equal(detail.state, "queued");
-      assert.equal(detail.runs[0].outcome, "interrupted");
-      assert.match(detail.runs[0].error ?? "", /lease/);
+    await t.step(
+      "an expired lease is taken over; the old holder's late end changes nothing",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using stores = await instances(url, 2);
+        const [a, b] = stores;
+        const lapsed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
+        const claimed = Date.now();
+        // a renews nothing (leaseRenewIntervalMs 0): its lease runs out.
+        while (await b.reclaimExpired() === 0) {
+          assert.ok(Date.now() - claimed < 5000, "the lease runs out");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.ok(Date.now() - claimed >= 300, "not before the lease ends");
+        const detail = (await b.get(lapsed.id))!;
+        assert.equal(detail.state, "queued");
+        assert.equal(detail.runs[0].outcome, "interrupted");
+        assert.match(detail.runs[0].error ?? "", /lease/);
 
-      const taken = (await b.claim(lapsed.id))!;
-      assert.equal(taken.attempt, 2);
-      await a.finishRun(lapsed, runEnd("succeeded", 0), { state: "done" });
-      assert.equal((await b.get(lapsed.id))?.state, "running", "a's late end leaves b's run alone");
-      await b.finishRun(taken, runEnd("succeeded", 0), { state: "done" });
-      assert.equal((await b.get(lapsed.id))?.state, "done");
-    });
+        const taken = (await b.claim(lapsed.id))!;
+        assert.equal(taken.attempt, 2);
+        await a.finishRun(lapsed, runEnd("succeeded", 0), { state: "done" });
+        assert.equal(
+          (await b.get(lapsed.id))?.state,
+          "running",
+          "a's late end leaves b's run alone",
+        );
+        await b.finishRun(taken, runEnd("succeeded", 0), { state: "done" });
+        assert.equal((await b.get(lapsed.id))?.state, "done");
+      },
+    );
 
     await t.step("an instance renews the leases it holds until it stops", async () => {
       const url = await cluster.createDatabase();
