@@ -15,7 +15,9 @@ import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
   checkDelivery,
+  replayable,
   replayHook,
+  replayWhere,
   type Row,
   SUMMARY_COLUMNS,
   toCounts,
@@ -163,14 +165,7 @@ export class PostgresStore implements Store {
         const rows = await tx`SELECT id, endpoint, event, state, hook FROM deliveries
                               WHERE id = ANY(${unique}::text[]) FOR UPDATE`;
         const byId = new Map(rows.map((row) => [row.id as string, row]));
-        const replay: Row[] = [];
-        for (const id of unique) {
-          const row = byId.get(id);
-          if (!row) result.skipped.push({ id, reason: "unknown" });
-          else if (row.state === "queued" || row.state === "running") {
-            result.skipped.push({ id, reason: row.state });
-          } else replay.push(row);
-        }
+        const replay = replayable(unique, (id) => byId.get(id), result);
         await this.#requeueRows(tx as unknown as Sql, replay, options, result);
         return result;
       }));
@@ -179,11 +174,7 @@ export class PostgresStore implements Store {
   requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () =>
       this.#sql.begin(async (tx) => {
-        const { where, params } = whereClause(filter, [
-          "d.state NOT IN ('queued', 'running')",
-          // With hookFor, a delivery without a stored hook may get one now.
-          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
-        ]);
+        const { where, params } = replayWhere(filter, options);
         const rows = await tx.unsafe(
           numbered(`SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
                     ORDER BY d.id DESC LIMIT ? FOR UPDATE SKIP LOCKED`),

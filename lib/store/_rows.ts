@@ -15,6 +15,7 @@ import {
   type NewDelivery,
   type QueueCounts,
   type RequeueOptions,
+  type RequeueResult,
   type RunOutcome,
   type RunRecord,
   StoreUnavailableError,
@@ -212,6 +213,34 @@ export function toCounts(
     oldestQueuedAt: oldest ? oldest.queued_at as number : null,
     byState,
   };
+}
+
+/**
+ * The rows `requeue` may replay, in the order of `ids`; unknown, queued and
+ * running ids are added to `result` as skipped.
+ */
+export function replayable(
+  ids: Iterable<string>,
+  find: (id: string) => Row | undefined,
+  result: RequeueResult,
+): Row[] {
+  const rows: Row[] = [];
+  for (const id of ids) {
+    const row = find(id);
+    if (!row) result.skipped.push({ id, reason: "unknown" });
+    else if (row.state === "queued" || row.state === "running") {
+      result.skipped.push({ id, reason: row.state });
+    } else rows.push(row);
+  }
+  return rows;
+}
+
+/** `requeueMatching`'s WHERE clause: finished deliveries that have a hook, or may get one from `hookFor`. */
+export function replayWhere(filter: DeliveryFilter, options: RequeueOptions) {
+  return whereClause(filter, [
+    "d.state NOT IN ('queued', 'running')",
+    ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
+  ]);
 }
 
 /** The hook a replay of `row` runs: the one `hookFor` gives, or the stored one. */

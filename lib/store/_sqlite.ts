@@ -9,7 +9,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { MIGRATIONS } from "./_schema.ts";
 import { StoreUnavailableError } from "./types.ts";
 
-export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
+/** Check, set up and migrate the database; true when it is in WAL mode (never for `readOnly`). */
+export function prepareDatabase(db: DatabaseSync, readOnly: boolean): boolean {
   const version = readVersion(db);
   if (version > MIGRATIONS.length) {
     throw new StoreUnavailableError(
@@ -22,7 +23,7 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
         `The delivery store has schema version ${version}, expected ${MIGRATIONS.length}: start the daemon once to migrate it`,
       );
     }
-    return;
+    return false;
   }
   // Only takes effect before the first table exists.
   if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
@@ -31,11 +32,14 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
   // (at-least-once). Accepted deliveries are durable before the 2xx: insert
   // syncs the WAL after its commit (`_group_commit.ts`), or, where there is
   // no WAL, commits with FULL.
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   // A WAL that a burst grew is cut back to 4 MiB (a checkpoint's worth) when it is next
   // rewound, rather than kept at its high-water mark.
-  db.exec("PRAGMA journal_size_limit = 4194304");
-  if (version === MIGRATIONS.length) return;
+  db.exec(
+    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304",
+  );
+  const wal = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string })
+    .journal_mode === "wal";
+  if (version === MIGRATIONS.length) return wal;
   db.exec("BEGIN IMMEDIATE");
   try {
     // Another process may have migrated while this one waited for the lock.
@@ -44,18 +48,14 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }
     db.exec("COMMIT");
+    return wal;
   } catch (error) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }
 
-export function journalMode(db: DatabaseSync): string {
-  const row = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
-  return row.journal_mode;
-}
-
-export function readVersion(db: DatabaseSync): number {
+function readVersion(db: DatabaseSync): number {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
   return row.user_version;
 }

@@ -15,7 +15,9 @@ import { insertRows } from "./_insert.ts";
 import {
   checkDelivery,
   LAST_RUN_JOIN,
+  replayable,
   replayHook,
+  replayWhere,
   type Row,
   SUMMARY_COLUMNS,
   toBytes,
@@ -184,12 +186,8 @@ export class SqliteStore implements Store {
         const find = this.#statement(
           "SELECT id, endpoint, event, state, hook FROM deliveries WHERE id = ?",
         );
-        for (const id of new Set(ids)) {
-          const row = find.get(id);
-          if (!row) result.skipped.push({ id, reason: "unknown" });
-          else if (row.state === "queued" || row.state === "running") {
-            result.skipped.push({ id, reason: row.state });
-          } else this.#requeueWithHook(row, options, result);
+        for (const row of replayable(new Set(ids), (id) => find.get(id), result)) {
+          this.#requeueWithHook(row, options, result);
         }
       });
       return result;
@@ -200,11 +198,7 @@ export class SqliteStore implements Store {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
-        const { where, params } = whereClause(filter, [
-          "d.state NOT IN ('queued', 'running')",
-          // With hookFor, a delivery without a stored hook may get one now.
-          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
-        ]);
+        const { where, params } = replayWhere(filter, options);
         const rows = this.#db.prepare(
           `SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
            ORDER BY d.id DESC LIMIT ?`,
@@ -221,22 +215,15 @@ export class SqliteStore implements Store {
     const id = row.id as string;
     const hook = replayHook(row, options);
     if (hook === null) return void result.skipped.push({ id, reason: "no hook" });
-    // Stored for the record and the page; what runs is the hook configured when the run starts.
-    if (hook !== row.hook) {
-      this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
-    }
-    this.#requeueOne(id);
-    result.requeued.push(id);
-  }
-
-  #requeueOne(id: string): void {
     const now = this.#now();
+    // The hook is stored for the record and the page; what runs is the one configured when the run starts.
     this.#statement(
-      `UPDATE deliveries SET state = 'queued', seq = ?, queued_at = ?, failures = 0,
+      `UPDATE deliveries SET state = 'queued', hook = ?, seq = ?, queued_at = ?, failures = 0,
          not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL,
          filtered_by = NULL
        WHERE id = ?`,
-    ).run(this.#nextSeq(), now, now, id);
+    ).run(hook, this.#nextSeq(), now, now, id);
+    result.requeued.push(id);
   }
 
   purge(olderThan: number, options: { limit?: number } = {}): Promise<number> {

@@ -14,7 +14,7 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import type { Config } from "../config/parse_config.ts";
-import { journalMode, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
+import { prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { unavailable } from "./_rows.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
 import type { Store } from "./contract.ts";
@@ -76,11 +76,12 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   }
 
   let db: DatabaseSync | undefined;
+  let wal: boolean;
   try {
     if (!readOnly && options.create !== false) mkdirSync(dirname(path), { recursive: true });
     // Opening and migrating may wait for the lock: nothing is served yet.
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
-    prepareDatabase(db, readOnly);
+    wal = prepareDatabase(db, readOnly);
     // A read-only store belongs to the command line, which may block; the
     // daemon's connection must not (see the module doc).
     if (!readOnly) setBusyTimeout(db, 0);
@@ -89,7 +90,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     if (error instanceof StoreUnavailableError) throw error;
     throw unavailable(`Cannot open the delivery store ${path}`, error);
   }
-  const walPath = !readOnly && journalMode(db) === "wal" ? `${path}-wal` : undefined;
+  const walPath = wal ? `${path}-wal` : undefined;
   return new SqliteStore(db, path, {
     retentionMs,
     maxWaitMs,

@@ -17,6 +17,9 @@ import { type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";
 
+/** Added to every lease on top of the delivery's time limit and the kill grace. */
+const LEASE_MARGIN_MS = 10_000;
+
 /**
  * Options for {@linkcode openPostgresStore}: those the SQLite store has too
  * (`sync` commits with `synchronous_commit = off` for `normal`; `now` is not
@@ -28,17 +31,13 @@ export interface PostgresStoreOptions
   instanceId?: string;
   /** The hook runner's kill grace, part of every lease; default 5000. */
   killGraceMs?: number;
-  /** Added to every lease on top of time limit and kill grace, default 10000. */
-  leaseMarginMs?: number;
   /**
    * How often the leases of the runs this instance holds are renewed,
-   * default half the margin; 0 never (for tests of expiry).
+   * default half the lease margin (5 s); 0 never (for tests of expiry).
    */
   leaseRenewIntervalMs?: number;
   /** The password when the URL has none (from the env file); else `PGPASSWORD`, else `~/.pgpass`. */
   password?: string;
-  /** Connections in the pool, default 10. */
-  maxConnections?: number;
   /** How long to wait for a connection, default 10 s. */
   connectTimeoutMs?: number;
 }
@@ -69,14 +68,12 @@ export async function openPostgresStore(
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const killGraceMs = options.killGraceMs ?? 5000;
-  const leaseMarginMs = options.leaseMarginMs ?? 10_000;
-  const renewIntervalMs = options.leaseRenewIntervalMs ?? leaseMarginMs / 2;
+  const renewIntervalMs = options.leaseRenewIntervalMs ?? LEASE_MARGIN_MS / 2;
   for (
     const [name, value] of Object.entries({
       retentionMs,
       groupCommitMaxWaitMs: maxWaitMs,
       killGraceMs,
-      leaseMarginMs,
       leaseRenewIntervalMs: renewIntervalMs,
     })
   ) checkNonNegative("openPostgresStore", name, value);
@@ -90,7 +87,7 @@ export async function openPostgresStore(
     throw new RangeError(`openPostgresStore: not a postgres:// URL: ${maskStoreUrl(url)}`);
   }
   const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
+    max: 10,
     pass: parsed.password ? undefined : await password(parsed, options.password),
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
     // The client's default backoff grows to 20 s between reconnects: after an outage of a few
@@ -124,7 +121,7 @@ export async function openPostgresStore(
     maxWaitMs,
     instanceId: options.instanceId ?? Deno.hostname(),
     killGraceMs,
-    leaseMarginMs,
+    leaseMarginMs: LEASE_MARGIN_MS,
     renewIntervalMs,
     now: options.now ?? Date.now,
   });
