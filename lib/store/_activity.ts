@@ -45,14 +45,7 @@ function emptyMinutes(since: number, until: number) {
   return { first, end, minutes, addReceived };
 }
 
-/**
- * Read SQLite's activity of `[since, until)`, one entry per minute (those without activity too).
- *
- * @param statement prepares (and caches) a statement on the store's connection
- * @param since the first minute's start, epoch milliseconds (rounded down to a minute)
- * @param until the end, epoch milliseconds
- * @returns the minutes, oldest first
- */
+/** SQLite's activity of `[since, until)`, one entry per minute (those without activity too). */
 export function readActivity(
   statement: (sql: string) => StatementSync,
   since: number,
@@ -95,14 +88,7 @@ export function readActivity(
   return minutes;
 }
 
-/**
- * Read PostgreSQL's activity of `[since, until)`, as {@linkcode readActivity}.
- *
- * @param sql the store's pool
- * @param since the first minute's start, epoch milliseconds (rounded down to a minute)
- * @param until the end, epoch milliseconds
- * @returns the minutes, oldest first
- */
+/** PostgreSQL's activity of `[since, until)`, as {@linkcode readActivity}. */
 export async function readPostgresActivity(
   sql: Sql,
   since: number,

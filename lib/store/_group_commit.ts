@@ -180,15 +180,10 @@ export class GroupCommit {
     const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
       type: "module",
     });
-    // A WAL is only rewound (written again from its start) by a checkpoint
-    // that copies all of it with no writer in between, which a checkpoint
-    // running beside a busy writer never achieves: the file would grow for as
-    // long as requests keep coming. So the bulk pass (PASSIVE) runs beside
-    // the inserts, and a short final pass (RESTART: the frames committed
-    // meanwhile) runs while inserts wait; both in the worker, so the event
-    // loop never waits for a checkpoint's syncs. A dispatcher write that
-    // meets the final pass's lock is retried on a timer, as with any other
-    // process's lock.
+    // A WAL is rewound (written again from its start) only by a checkpoint that copies all of
+    // it with no writer in between, never beside a busy writer: it would grow for as long as
+    // requests come. So a bulk pass (PASSIVE) runs beside the inserts, then a short final one
+    // (RESTART) while they wait; a dispatcher write meeting its lock retries on a timer.
     worker.onmessage = (event: MessageEvent<{ type: string }>) => {
       if (event.data.type === "checkpointed") {
         if (this.#checkpointing === "bulk" && !this.#closed) {

@@ -27,13 +27,7 @@ export interface InsertContext {
   firstSeq: number;
 }
 
-/**
- * Insert the rows, in order, skipping duplicates.
- *
- * @param rows checked deliveries
- * @param context the statements, the clock and the sequence
- * @returns one result per row and the rows inserted
- */
+/** Insert the rows, in order, skipping duplicates. */
 export function insertRows(
   rows: readonly NewDelivery[],
   context: InsertContext,

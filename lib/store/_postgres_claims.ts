@@ -208,12 +208,9 @@ export class PostgresClaims {
   }
 
   /**
-   * Put back in the queue the runs whose lease expired and, with `own`,
-   * every run this instance's id claimed (it restarted), recording them as
-   * `interrupted`.
-   *
-   * @param own also take back this instance's own claims
-   * @returns how many deliveries were requeued
+   * Put back in the queue, recorded as `interrupted`, the runs whose lease
+   * expired and, with `own`, every run this instance's id claimed (it
+   * restarted); resolves to how many deliveries were requeued.
    */
   async reclaim(own: boolean): Promise<number> {
     const me = this.#settings.instanceId;
@@ -245,10 +242,6 @@ export class PostgresClaims {
   /**
    * Record how a run ended and where its delivery goes, if the run is still
    * the delivery's current one (after a takeover it belongs to another).
-   *
-   * @param claimed the claim
-   * @param end what the run did
-   * @param next the delivery's next state
    */
   async finish(
     claimed: Pick<ClaimedDelivery, "id" | "runId">,
@@ -284,12 +277,7 @@ export class PostgresClaims {
     });
   }
 
-  /**
-   * Record the process group a held run's hook runs in.
-   *
-   * @param claimed the claim
-   * @param group the group and its leader's start time
-   */
+  /** Record the process group a held run's hook runs in. */
   async recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
     group: ProcessGroup,
@@ -299,12 +287,7 @@ export class PostgresClaims {
       WHERE id = ${claimed.runId} AND outcome = 'running'`;
   }
 
-  /**
-   * The process groups of this instance's runs still marked `running`:
-   * process ids mean something on this host only.
-   *
-   * @returns one entry per run that recorded its group, oldest first
-   */
+  /** The process groups of this instance's runs still marked `running`: pids mean something on this host only. */
   async runningGroups(): Promise<RunningGroup[]> {
     await this.hold();
     const rows = await this.#sql`

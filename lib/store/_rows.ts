@@ -68,13 +68,7 @@ export function checkDelivery(d: NewDelivery): NewDelivery {
   return sourceId === d.sourceId ? d : { ...d, sourceId };
 }
 
-/**
- * A database failure as the store's error, in the database's own words.
- *
- * @param what what could not be done
- * @param error what the database threw
- * @returns the error to throw
- */
+/** A database failure as the store's error, in the database's own words. */
 export function unavailable(what: string, error: unknown): StoreUnavailableError {
   const detail = error instanceof Error ? error.message : String(error);
   return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
@@ -83,11 +77,6 @@ export function unavailable(what: string, error: unknown): StoreUnavailableError
 /**
  * A new delivery's columns as both stores write them, in the state it
  * starts in: `ignored` without a hook, `filtered` with `filteredBy`, else `queued`.
- *
- * @param row a checked delivery
- * @param id its new id
- * @param now epoch milliseconds
- * @returns column name → value
  */
 export function newRow(row: NewDelivery, id: string, now: number) {
   const state: DeliveryState = row.hook === null
@@ -308,9 +297,6 @@ const decoder = new TextDecoder();
 /**
  * Output as stored: the bytes of its UTF-8 text, so that NUL and every other
  * character fit in both stores.
- *
- * @param text what the hook printed, as text
- * @returns its UTF-8 bytes
  */
 export function toBytes(text: string): Uint8Array {
   return encoder.encode(text);
@@ -331,10 +317,6 @@ function fromBytes(value: unknown): string {
 /**
  * A claimed delivery from its row (after the claim's update: `attempts`
  * counts this run) and the run the claim created.
- *
- * @param row the delivery's row, every column (SQLite's or PostgreSQL's)
- * @param runId the new run's id
- * @returns what the queue runs
  */
 export function toClaimed(row: Row, runId: number): ClaimedDelivery {
   return {

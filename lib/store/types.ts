@@ -4,18 +4,8 @@
  * @module
  */
 
-/** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
-export type DeliveryState =
-  | "queued"
-  | "running"
-  | "done"
-  | "failed"
-  | "ignored"
-  | "filtered"
-  | "superseded";
-
 /** Every delivery state, in lifecycle order. */
-export const DELIVERY_STATES: readonly DeliveryState[] = [
+export const DELIVERY_STATES = [
   "queued",
   "running",
   "done",
@@ -23,7 +13,10 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
   "ignored",
   "filtered",
   "superseded",
-];
+] as const;
+
+/** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
+export type DeliveryState = typeof DELIVERY_STATES[number];
 
 /**
  * How one hook run ended. `aborted` (hookd shut down) and `interrupted` (hookd died) do not count
