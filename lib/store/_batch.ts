@@ -44,12 +44,7 @@ export class Batcher<In, Out> {
     this.#options = options;
   }
 
-  /**
-   * Queue an item for the next batch.
-   *
-   * @param item what to write
-   * @returns its outcome, once its batch was written
-   */
+  /** Queue an item for the next batch; resolves to its outcome once its batch was written. */
   add(item: In): Promise<Out> {
     const { promise, resolve, reject } = Promise.withResolvers<Out>();
     this.#queue.push({ item, resolve, reject });

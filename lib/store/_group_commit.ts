@@ -52,7 +52,8 @@ export interface GroupCommitOptions {
 export class GroupCommit {
   #db: DatabaseSync;
   #options: GroupCommitOptions;
-  #inserts: Batcher<NewDelivery, InsertResult>;
+  /** Checked rows queued for a shared commit; each resolves once its commit is durable. */
+  readonly inserts: Batcher<NewDelivery, InsertResult>;
   #closed = false;
   #stats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   /** The checkpointer, while it lives. */
@@ -78,21 +79,11 @@ export class GroupCommit {
     this.#options = options;
     // Never a checkpoint in the committing call, on the event loop: the worker does them.
     if (options.checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
-    this.#inserts = new Batcher({
+    this.inserts = new Batcher({
       maxWaitMs: options.maxWaitMs,
       write: (rows) => this.#commit(rows),
       pause: () => this.#paused?.promise,
     });
-  }
-
-  /** Queue a checked row for the next shared commit; resolves once its commit is durable. */
-  insert(row: NewDelivery): Promise<InsertResult> {
-    return this.#inserts.add(row);
-  }
-
-  /** Inserts not yet durable (waiting to share a commit, for a lock, or for the WAL sync). */
-  get inserting(): number {
-    return this.#inserts.size;
   }
 
   /** Commit counters, and whether a checkpointer lives. */
@@ -121,7 +112,7 @@ export class GroupCommit {
    * checkpointer's connection first, so that the store's is the last one.
    */
   async close(): Promise<void> {
-    await this.#inserts.flush();
+    await this.inserts.flush();
     // From here no commit starts a checkpointer (see `wrote`).
     this.#closed = true;
     if (this.#checkpointer) {

@@ -81,10 +81,7 @@ export class SqliteStore implements Store {
   #statements = new Map<string, StatementSync>();
   /** The dispatcher's writes of one turn, committed together (see `#batch`). */
   #writes: Batcher<() => unknown, unknown>;
-  /**
-   * Inserts commit with synchronous = FULL: `sync` is `full` and the store is
-   * not in WAL mode (in WAL mode `GroupCommit` syncs the WAL off the event loop).
-   */
+  /** `sync` is `full` and the store is not in WAL mode: see `#transaction`. */
   #fullCommits: boolean;
 
   /** Serve a migrated connection to the database file `path`. */
@@ -116,7 +113,7 @@ export class SqliteStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      return this.#commits.insert(checkDelivery(delivery));
+      return this.#commits.inserts.add(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -175,7 +172,7 @@ export class SqliteStore implements Store {
          WHERE state = 'queued' ORDER BY seq LIMIT 1`,
       ).get();
       const stateCounts = this.#statement("SELECT state, n FROM state_counts").all();
-      return toCounts(stateCounts, this.#commits.inserting, oldest);
+      return toCounts(stateCounts, this.#commits.inserts.size, oldest);
     });
   }
 
@@ -449,11 +446,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Run `work` in a write transaction. `durable` commits with an fsync of
-   * the WAL (synchronous = FULL), which also makes every earlier commit
-   * durable: a 2xx promises the delivery survives a power cut. Otherwise the
-   * commit survives a crash of hookd but not of the machine. A store in WAL
-   * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
+   * Run `work` in a write transaction; `durable` commits with synchronous =
+   * FULL, so that a 2xx survives a power cut, except in WAL mode, where
+   * `GroupCommit` syncs the WAL itself, off the event loop.
    */
   #transaction<T>(work: () => T, durable = false): T {
     durable &&= this.#fullCommits;

@@ -118,10 +118,6 @@ export interface ConfiguredStoreOptions {
  * line alike: SQLite under `HOOKD_STATE_DIR`, or PostgreSQL at
  * `HOOKD_STORE`, whose client is imported only then.
  *
- * @param config where (`store`, `stateDir`), how long (`retentionMs`), who (`instanceId`),
- *   what a 2xx survives (`sync`)
- * @param options SQLite's file options, PostgreSQL's lease part
- * @returns the open store
  * @throws {StoreMissingError} for SQLite with `create: false` and no file
  * @throws {StoreUnavailableError} when the store cannot be opened or migrated
  */
