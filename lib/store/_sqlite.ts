@@ -32,13 +32,13 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): boolean {
   // (at-least-once). Accepted deliveries are durable before the 2xx: insert
   // syncs the WAL after its commit (`_group_commit.ts`), or, where there is
   // no WAL, commits with FULL.
+  const wal = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string })
+    .journal_mode === "wal";
   // A WAL that a burst grew is cut back to 4 MiB (a checkpoint's worth) when it is next
   // rewound, rather than kept at its high-water mark.
   db.exec(
     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304",
   );
-  const wal = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string })
-    .journal_mode === "wal";
   if (version === MIGRATIONS.length) return wal;
   db.exec("BEGIN IMMEDIATE");
   try {
