@@ -24,8 +24,11 @@ interface Queued<In, Out> {
 export interface BatcherOptions<In, Out> {
   /** How long the first item of a batch waits for others; 0: until this turn's I/O was handled. */
   maxWaitMs: number;
-  /** Write a batch: one outcome per item, in order; a throw fails every item with what it threw. */
-  write(items: In[]): Promise<Outcome<Out>[]>;
+  /**
+   * Write a batch: one outcome per item, in order; a throw fails every item
+   * with what it threw. `committed()`: the items no longer count in `size`.
+   */
+  write(items: In[], committed: () => void): Promise<Outcome<Out>[]>;
   /** While this returns a promise, the next batch waits for it. */
   pause?(): Promise<void> | undefined;
 }
@@ -39,7 +42,6 @@ export class Batcher<In, Out> {
   #busy: Promise<void> | undefined;
   #cancel: (() => void) | undefined;
 
-  /** @param options the wait, the writer, the pause */
   constructor(options: BatcherOptions<In, Out>) {
     this.#options = options;
   }
@@ -53,7 +55,7 @@ export class Batcher<In, Out> {
     return promise;
   }
 
-  /** Items queued or being written. */
+  /** Items queued or being written, until committed. */
   get size(): number {
     return this.#queue.length + this.#writing;
   }
@@ -96,7 +98,10 @@ export class Batcher<In, Out> {
     this.#writing = batch.length;
     let outcomes: Outcome<Out>[];
     try {
-      outcomes = await this.#options.write(batch.map((queued) => queued.item));
+      outcomes = await this.#options.write(
+        batch.map((queued) => queued.item),
+        () => this.#writing = 0,
+      );
     } catch (error) {
       outcomes = batch.map(() => ({ ok: false, error }));
     }

@@ -31,10 +31,8 @@ self.onmessage = function onMessage(
       self.postMessage({ type: "closed" });
     } else if (event.data.type === "checkpoint") {
       if (!db) throw new Error("The checkpointer was not opened");
-      // PASSIVE never waits for the daemon's writers or readers: it does what it can now.
-      // RESTART also makes the next commit write the WAL from its start; it takes the write
-      // lock, so the store asks for it only while its inserts wait.
-      // TRUNCATE: RESTART, and the WAL cut to 0 bytes (the last pass before the worker ends).
+      // PASSIVE never waits for the daemon's writers; RESTART (the WAL is written again from its
+      // start) and TRUNCATE (also cut to 0 bytes) take the write lock: see `_group_commit.ts`.
       const mode = ["RESTART", "TRUNCATE"].includes(event.data.mode!) ? event.data.mode : "PASSIVE";
       let busy = 1;
       try {

@@ -56,7 +56,6 @@ export class GroupCommit {
   readonly inserts: Batcher<NewDelivery, InsertResult>;
   #closed = false;
   #stats = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
-  /** The checkpointer, while it lives. */
   #checkpointer: Worker | undefined;
   /**
    * The checkpoint under way: `bulk` while inserts go on, `final` while they
@@ -81,7 +80,7 @@ export class GroupCommit {
     if (options.checkpoint) db.exec("PRAGMA wal_autocheckpoint = 0");
     this.inserts = new Batcher({
       maxWaitMs: options.maxWaitMs,
-      write: (rows) => this.#commit(rows),
+      write: (rows, committed) => this.#commit(rows, committed),
       pause: () => this.#paused?.promise,
     });
   }
@@ -130,7 +129,7 @@ export class GroupCommit {
   }
 
   /** Commit a batch, waiting out another process's lock on a timer, and sync the WAL. */
-  async #commit(rows: NewDelivery[]): Promise<Outcome<InsertResult>[]> {
+  async #commit(rows: NewDelivery[], committed: () => void): Promise<Outcome<InsertResult>[]> {
     let written: BatchWritten;
     try {
       written = await retryLocked(() => this.#options.write(rows), this.#options.busyTimeoutMs);
@@ -138,6 +137,7 @@ export class GroupCommit {
       if (error instanceof StoreUnavailableError) throw error;
       throw unavailable("Cannot store the delivery", error);
     }
+    committed();
     this.#stats.insertTransactions++;
     this.#stats.inserted += written.inserted;
     // About what the WAL grew by: each row's body and a page of rows and indexes.

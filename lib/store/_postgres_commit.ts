@@ -33,11 +33,8 @@ type Row = ReturnType<typeof newRow> & {
 
 /** Options for {@linkcode PostgresInserts}. */
 export interface PostgresInsertsOptions {
-  /** How long duplicates are recognised. */
   retentionMs: number;
-  /** The clock, epoch milliseconds. */
   now: () => number;
-  /** The store's id generator. */
   ids: IdGenerator;
 }
 
