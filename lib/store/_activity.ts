@@ -1,11 +1,8 @@
 /**
- * The store's per-minute activity, for the admin page's chart: deliveries
- * received by state, and the percentiles of the hook runs that ended, each
- * the upper bound of a 10%-wide duration bucket. SQLite reads the counters
- * its insert and triggers keep (`minute_states`, `minute_durations`), so the
- * last hour costs a few hundred rows however many deliveries it held;
- * PostgreSQL aggregates when asked, from the `received_at` and `ended_at`
- * indexes: no counter rows that every instance's writes would contend for.
+ * The store's per-minute activity, for the admin page's chart. SQLite reads
+ * the counters its insert and triggers keep, so the last hour costs a few
+ * hundred rows however many deliveries it held; PostgreSQL aggregates when
+ * asked: no counter rows that every instance's writes would contend for.
  *
  * @module
  */
@@ -48,14 +45,7 @@ function emptyMinutes(since: number, until: number) {
   return { first, end, minutes, addReceived };
 }
 
-/**
- * Read SQLite's activity of `[since, until)`, one entry per minute (those without activity too).
- *
- * @param statement prepares (and caches) a statement on the store's connection
- * @param since the first minute's start, epoch milliseconds (rounded down to a minute)
- * @param until the end, epoch milliseconds
- * @returns the minutes, oldest first
- */
+/** SQLite's activity of `[since, until)`, one entry per minute (those without activity too). */
 export function readActivity(
   statement: (sql: string) => StatementSync,
   since: number,
@@ -98,14 +88,7 @@ export function readActivity(
   return minutes;
 }
 
-/**
- * Read PostgreSQL's activity of `[since, until)`, as {@linkcode readActivity}.
- *
- * @param sql the store's pool
- * @param since the first minute's start, epoch milliseconds (rounded down to a minute)
- * @param until the end, epoch milliseconds
- * @returns the minutes, oldest first
- */
+/** PostgreSQL's activity of `[since, until)`, as {@linkcode readActivity}. */
 export async function readPostgresActivity(
   sql: Sql,
   since: number,

@@ -1,10 +1,7 @@
 /**
- * The insert of a batch of deliveries, inside the caller's transaction:
- * each row is first looked up as a duplicate (by the sender's delivery id,
- * then by the hash of what the sender signed), else written with the state
- * it starts in (`queued`, `ignored` without a hook, `filtered`); the
- * batch's new rows are then added to the counts by state and by minute, once
- * per state and minute.
+ * The SQLite insert of a batch of deliveries, inside the caller's
+ * transaction; the batch's new rows are added to the counts by state and by
+ * minute once per state and minute, not by a trigger per row (schema 6).
  *
  * @module
  */
@@ -30,13 +27,7 @@ export interface InsertContext {
   firstSeq: number;
 }
 
-/**
- * Insert the rows, in order, skipping duplicates.
- *
- * @param rows checked deliveries
- * @param context the statements, the clock and the sequence
- * @returns one result per row and the rows inserted
- */
+/** Insert the rows, in order, skipping duplicates. */
 export function insertRows(
   rows: readonly NewDelivery[],
   context: InsertContext,

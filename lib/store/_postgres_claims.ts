@@ -1,22 +1,10 @@
 /**
- * Runs claimed across instances: a claim is a row lock taken with `FOR
- * UPDATE SKIP LOCKED` and kept as a lease (`lease_until`, on the database's
- * clock) that this instance renews on a timer while it holds the run. A
- * lease that runs out (its instance died, or lost the database for longer
- * than the margin) lets any instance take the run back; a restarted
- * instance takes back its own claims as soon as its id is its own again.
- *
- * An instance id names one live dispatcher. It proves it holds its id with
- * a heartbeat row (`instances`: a random holder token and the database's
- * time of its last beat, every second), not a session advisory lock: a
- * lock needs one connection reserved for the daemon's life, is lost and
- * must be won back at every reconnect, does not survive a transaction
- * pooler such as PgBouncer, and outlives a host that crashed until TCP
- * keepalive gives up (hours by default). A heartbeat survives all of
- * these, and a holder that stops beating is gone after {@linkcode STALE_MS}.
- * A second instance with the same id that finds the beat going refuses to
- * start; a restart after a crash waits for the beat to go stale, at most a
- * few seconds, and takes its own claims back.
+ * Runs claimed across instances: a claim takes the row with `FOR UPDATE SKIP
+ * LOCKED` and holds it under a lease (`lease_until`, on the database's clock)
+ * renewed on a timer; once a lease runs out any instance takes the run back.
+ * An instance proves it holds its id with a heartbeat row, not a session
+ * advisory lock, which would need a connection for the daemon's life, not
+ * survive a pooler such as PgBouncer, and outlive a crashed host for hours.
  *
  * @module
  */
@@ -67,18 +55,13 @@ export class PostgresClaims {
   /** Another process took the id over while this one could not beat. */
   #lost = false;
 
-  /**
-   * Claim over a pool and start renewing held leases.
-   *
-   * @param sql the store's pool
-   * @param settings instance id, lease parts, renewal interval, clock
-   */
+  /** Claim over the store's pool, and start renewing held leases. */
   constructor(sql: Sql, settings: PostgresClaimsSettings) {
     this.#sql = sql;
     this.#settings = settings;
     if (settings.renewIntervalMs > 0) {
       this.#timer = setInterval(() => {
-        this.#renewing ??= this.renewHeld().then(() => {}, () => {}).finally(() => {
+        this.#renewing ??= this.#renewHeld().then(() => {}, () => {}).finally(() => {
           this.#renewing = undefined;
         });
       }, settings.renewIntervalMs);
@@ -205,29 +188,10 @@ export class PostgresClaims {
   }
 
   /**
-   * Extend one held run's lease now.
-   *
-   * @param claimed the claim
-   * @param leaseMs the new lease from now, default the delivery's time limit plus slack
-   * @returns false when the run is no longer this instance's
-   */
-  async renew(claimed: Pick<ClaimedDelivery, "id" | "runId">, leaseMs?: number): Promise<boolean> {
-    const rows = await this.#sql.unsafe(
-      `UPDATE deliveries
-       SET lease_until = ${DB_NOW} + coalesce($1::bigint, timeout_ms + $2::bigint)
-       WHERE id = $3 AND run_id = $4 AND state = 'running' AND claimed_by = $5
-       RETURNING id`,
-      [leaseMs ?? null, this.#slack, claimed.id, claimed.runId, this.#settings.instanceId],
-    );
-    if (rows.length === 0) this.#held.delete(claimed.runId);
-    return rows.length === 1;
-  }
-
-  /**
    * Extend the leases of every run this instance holds, in one statement;
    * runs taken over meanwhile are forgotten.
    */
-  async renewHeld(): Promise<void> {
+  async #renewHeld(): Promise<void> {
     if (this.#held.size === 0) return;
     const runs = [...this.#held.keys()];
     const leases = runs.map((run) => this.#held.get(run) ?? null);
@@ -244,12 +208,9 @@ export class PostgresClaims {
   }
 
   /**
-   * Put back in the queue the runs whose lease expired and, with `own`,
-   * every run this instance's id claimed (it restarted), recording them as
-   * `interrupted`.
-   *
-   * @param own also take back this instance's own claims
-   * @returns how many deliveries were requeued
+   * Put back in the queue, recorded as `interrupted`, the runs whose lease
+   * expired and, with `own`, every run this instance's id claimed (it
+   * restarted); resolves to how many deliveries were requeued.
    */
   async reclaim(own: boolean): Promise<number> {
     const me = this.#settings.instanceId;
@@ -281,10 +242,6 @@ export class PostgresClaims {
   /**
    * Record how a run ended and where its delivery goes, if the run is still
    * the delivery's current one (after a takeover it belongs to another).
-   *
-   * @param claimed the claim
-   * @param end what the run did
-   * @param next the delivery's next state
    */
   async finish(
     claimed: Pick<ClaimedDelivery, "id" | "runId">,
@@ -320,12 +277,7 @@ export class PostgresClaims {
     });
   }
 
-  /**
-   * Record the process group a held run's hook runs in.
-   *
-   * @param claimed the claim
-   * @param group the group and its leader's start time
-   */
+  /** Record the process group a held run's hook runs in. */
   async recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
     group: ProcessGroup,
@@ -335,12 +287,7 @@ export class PostgresClaims {
       WHERE id = ${claimed.runId} AND outcome = 'running'`;
   }
 
-  /**
-   * The process groups of this instance's runs still marked `running`:
-   * process ids mean something on this host only.
-   *
-   * @returns one entry per run that recorded its group, oldest first
-   */
+  /** The process groups of this instance's runs still marked `running`: pids mean something on this host only. */
   async runningGroups(): Promise<RunningGroup[]> {
     await this.hold();
     const rows = await this.#sql`

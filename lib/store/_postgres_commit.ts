@@ -1,8 +1,6 @@
 /**
- * Group commit for the PostgreSQL store: inserts from concurrent requests
- * become one multi-row `INSERT … ON CONFLICT DO NOTHING` (one statement,
- * one commit, one WAL flush on the server), and an insert resolves only
- * once that statement has committed. The duplicate keys are unique
+ * The PostgreSQL store's inserts: a shared commit (`_batch.ts`) is one
+ * multi-row `INSERT … ON CONFLICT DO NOTHING`. The duplicate keys are unique
  * indexes, so a redelivery that reaches two instances at once is stored by
  * one; the other reads the stored row back and answers it as a duplicate.
  *
@@ -10,6 +8,7 @@
  */
 
 import type { Sql } from "postgres";
+import type { Outcome } from "./_batch.ts";
 import type { IdGenerator } from "./_id.ts";
 import { newRow, unavailable } from "./_rows.ts";
 import {
@@ -19,7 +18,6 @@ import {
   StoreUnavailableError,
 } from "./types.ts";
 
-const MAX_BATCH = 500;
 /**
  * A row whose duplicate vanished (purged) or expired between the insert and
  * the read-back is tried again; more rounds than this means something keeps
@@ -33,62 +31,23 @@ type Row = ReturnType<typeof newRow> & {
   dedupe_replay: string | null;
 };
 
-interface Pending {
-  row: NewDelivery;
-  resolve: (result: InsertResult) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Options for {@linkcode PostgresGroupCommit}. */
-export interface PostgresGroupCommitOptions {
-  /** How long the first insert of a batch waits for others to join it. */
-  maxWaitMs: number;
-  /** How long duplicates are recognised. */
+/** Options for {@linkcode PostgresInserts}. */
+export interface PostgresInsertsOptions {
   retentionMs: number;
-  /** The clock, epoch milliseconds. */
   now: () => number;
-  /** The store's id generator. */
   ids: IdGenerator;
 }
 
-/** The insert path of the PostgreSQL store. */
-export class PostgresGroupCommit {
+/** The writer of the PostgreSQL store's shared commits. */
+export class PostgresInserts {
   #sql: Sql;
-  #options: PostgresGroupCommitOptions;
-  #pending: Pending[] = [];
-  /** The batch being written, if any; the next waits for it, so batches grow under load. */
-  #writing: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #batchSize = 0;
+  #options: PostgresInsertsOptions;
   #stats = { insertTransactions: 0, inserted: 0 };
 
-  /**
-   * Commit inserts over a pool.
-   *
-   * @param sql the store's pool
-   * @param options waits, retention, clock, ids
-   */
-  constructor(sql: Sql, options: PostgresGroupCommitOptions) {
+  /** @param sql the store's pool */
+  constructor(sql: Sql, options: PostgresInsertsOptions) {
     this.#sql = sql;
     this.#options = options;
-  }
-
-  /**
-   * Queue a checked row for the next shared commit.
-   *
-   * @param row the delivery
-   * @returns its result, once committed
-   */
-  insert(row: NewDelivery): Promise<InsertResult> {
-    const { promise, resolve, reject } = Promise.withResolvers<InsertResult>();
-    this.#pending.push({ row, resolve, reject });
-    if (!this.#writing && this.#timer === undefined) this.#schedule(this.#options.maxWaitMs);
-    return promise;
-  }
-
-  /** Inserts not yet committed. */
-  get inserting(): number {
-    return this.#pending.length + this.#batchSize;
   }
 
   /** Commit counters. */
@@ -96,57 +55,23 @@ export class PostgresGroupCommit {
     return { ...this.#stats };
   }
 
-  /** Commit everything pending, then resolve. */
-  async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#writing || this.#pending.length > 0) {
-      if (this.#writing) await this.#writing;
-      else this.#write();
-    }
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (!this.#writing) this.#write();
-    }, delayMs);
-  }
-
-  #write(): void {
-    const batch = this.#pending.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
-    this.#batchSize = batch.length;
-    this.#writing = this.#commit(batch).finally(() => {
-      this.#writing = undefined;
-      this.#batchSize = 0;
-      // Whatever arrived meanwhile shares the next statement.
-      if (this.#pending.length > 0 && this.#timer === undefined) this.#schedule(0);
-    });
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
+  /**
+   * Write a batch: one outcome per row, what was stored or why the database
+   * refused that row alone.
+   *
+   * @throws {StoreUnavailableError} when the database failed the whole batch
+   */
+  async write(rows: readonly NewDelivery[]): Promise<Outcome<InsertResult>[]> {
     try {
-      const results = await this.#writeRows(batch.map((pending) => pending.row));
-      // Committed: no longer counted as inserting by the time a caller hears of it.
-      this.#batchSize = 0;
-      batch.forEach((pending, i) => {
-        const result = results[i];
-        if (!(result instanceof Error)) pending.resolve(result);
-        else pending.reject(unavailable("store the delivery", result));
-      });
+      return await this.#writeRows(rows);
     } catch (error) {
-      this.#batchSize = 0;
-      const failure = error instanceof StoreUnavailableError
-        ? error
-        : unavailable("store the delivery", error);
-      for (const pending of batch) pending.reject(failure);
+      if (error instanceof StoreUnavailableError) throw error;
+      throw unavailable("store the delivery", error);
     }
   }
 
-  /** One result per row: what was stored, or why the database refused that row alone. */
-  async #writeRows(rows: readonly NewDelivery[]): Promise<(InsertResult | Error)[]> {
-    const results: (InsertResult | Error | undefined)[] = new Array(rows.length);
+  async #writeRows(rows: readonly NewDelivery[]): Promise<Outcome<InsertResult>[]> {
+    const results: Outcome<InsertResult>[] = new Array(rows.length);
     let todo = rows.map((_, i) => i);
     for (let round = 0; todo.length > 0; round++) {
       if (round === MAX_ROUNDS) {
@@ -161,13 +86,14 @@ export class PostgresGroupCommit {
       const conflicted: number[] = [];
       todo.forEach((i, k) => {
         const { id, state } = values[k];
-        if (refused.has(k)) results[i] = refused.get(k);
-        else if (stored.has(id)) results[i] = { id, duplicate: false, state };
+        const error = refused.get(k);
+        if (error) results[i] = { ok: false, error: unavailable("store the delivery", error) };
+        else if (stored.has(id)) results[i] = { ok: true, value: { id, duplicate: false, state } };
         else conflicted.push(i);
       });
       todo = conflicted.length > 0 ? await this.#resolveConflicts(rows, conflicted, results) : [];
     }
-    return results as (InsertResult | Error)[];
+    return results;
   }
 
   /**
@@ -238,7 +164,7 @@ export class PostgresGroupCommit {
   async #resolveConflicts(
     rows: readonly NewDelivery[],
     conflicted: number[],
-    results: (InsertResult | Error | undefined)[],
+    results: Outcome<InsertResult>[],
   ): Promise<number[]> {
     const endpoints = conflicted.map((i) => rows[i].endpoint);
     const sources = conflicted.map((i) => rows[i].sourceId ?? null);
@@ -262,7 +188,12 @@ export class PostgresGroupCommit {
         : found.find((f) => f.endpoint === row.endpoint && f.dedupe_replay === row.replayHash);
       const live = [bySource, byHash].find((f) => f && (f.received_at as number) >= since);
       if (live) {
-        results[i] = { id: live.id as string, duplicate: true, state: live.state as DeliveryState };
+        const value = {
+          id: live.id as string,
+          duplicate: true,
+          state: live.state as DeliveryState,
+        };
+        results[i] = { ok: true, value };
         continue;
       }
       for (const old of [bySource, byHash]) if (old) expired.add(old.id as string);

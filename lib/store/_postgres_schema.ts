@@ -1,8 +1,6 @@
 /**
- * The PostgreSQL store's schema as numbered migrations, and the migration
- * step every instance runs when it opens the store: under a transaction-level
- * advisory lock, so that instances starting together apply each migration
- * exactly once and the rest wait, then find the schema current.
+ * The PostgreSQL store's schema as numbered migrations, applied under a
+ * transaction-level advisory lock: instances starting together apply each once.
  *
  * @module
  */
@@ -155,7 +153,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
 /**
  * Bring the schema up to date, once across every instance starting now.
  *
- * @param sql the store's connection pool
  * @param migrations the migrations to apply, default {@linkcode POSTGRES_MIGRATIONS}
  * @returns the schema version before and after
  * @throws {StoreUnavailableError} when the database's schema is newer than this hookd's

@@ -1,24 +1,23 @@
 /**
- * The PostgreSQL implementation of the async store contract, shared by
- * several hookd instances: claims are row locks taken with `FOR UPDATE SKIP
- * LOCKED` and held as a lease (`lease_until`, on the database's clock), so
- * that a run is taken by one instance and taken over by another only when
- * its lease has expired; the retention purge runs under an advisory lock.
+ * The {@linkcode Store} on PostgreSQL, shared by several instances; claims
+ * and leases are `_postgres_claims.ts`'s, inserts `_postgres_commit.ts`'s.
  *
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Sql } from "postgres";
 import type { Store } from "./contract.ts";
-import { PostgresGroupCommit } from "./_postgres_commit.ts";
+import { Batcher } from "./_batch.ts";
+import { PostgresInserts } from "./_postgres_commit.ts";
 import { readPostgresActivity } from "./_activity.ts";
-import { PostgresClaims } from "./_postgres_claims.ts";
+import { PostgresClaims, type PostgresClaimsSettings } from "./_postgres_claims.ts";
 import { PURGE_LOCK, WORK_CHANNEL } from "./_postgres_schema.ts";
 import { IdGenerator } from "./_id.ts";
 import {
   checkDelivery,
+  replayable,
   replayHook,
+  replayWhere,
   type Row,
   SUMMARY_COLUMNS,
   toCounts,
@@ -60,17 +59,11 @@ const LAST_RUN_JOIN = `LEFT JOIN LATERAL (
   WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) r ON true`;
 
 /** Options for {@linkcode PostgresStore}, resolved by `openPostgresStore`. */
-export interface PostgresStoreSettings {
+export interface PostgresStoreSettings extends PostgresClaimsSettings {
   /** The URL without its password. */
   path: string;
   retentionMs: number;
   maxWaitMs: number;
-  instanceId: string;
-  killGraceMs: number;
-  leaseMarginMs: number;
-  /** How often held leases are renewed; 0: never. */
-  renewIntervalMs: number;
-  now: () => number;
 }
 
 /** The store over a PostgreSQL pool (postgres.js). */
@@ -81,28 +74,27 @@ export class PostgresStore implements Store {
   readonly instanceId: string;
   #sql: Sql;
   #now: () => number;
-  #commits: PostgresGroupCommit;
+  #inserter: PostgresInserts;
+  #inserts: Batcher<NewDelivery, InsertResult>;
   #claims: PostgresClaims;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  /**
-   * Serve a migrated database.
-   *
-   * @param sql the pool, schema current
-   * @param settings resolved by `openPostgresStore`
-   */
+  /** Serve a migrated database over its pool. */
   constructor(sql: Sql, settings: PostgresStoreSettings) {
     this.#sql = sql;
     this.path = settings.path;
     this.retentionMs = settings.retentionMs;
     this.instanceId = settings.instanceId;
     this.#now = settings.now;
-    this.#commits = new PostgresGroupCommit(sql, {
-      maxWaitMs: settings.maxWaitMs,
+    const inserter = this.#inserter = new PostgresInserts(sql, {
       retentionMs: settings.retentionMs,
       now: settings.now,
       ids: new IdGenerator(),
+    });
+    this.#inserts = new Batcher({
+      maxWaitMs: settings.maxWaitMs,
+      write: (rows) => inserter.write(rows),
     });
     this.#claims = new PostgresClaims(sql, settings);
   }
@@ -112,7 +104,7 @@ export class PostgresStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      return this.#commits.insert(checkDelivery(delivery));
+      return this.#inserts.add(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -128,7 +120,7 @@ export class PostgresStore implements Store {
         ),
         this.#sql`SELECT * FROM runs WHERE delivery_id = ${id} ORDER BY id`,
       ]);
-      return row ? toDetail(row, bytes(row.body), runs.map(toRun)) : null;
+      return row ? toDetail(row, runs.map(toRun)) : null;
     });
   }
 
@@ -152,7 +144,7 @@ export class PostgresStore implements Store {
 
   counts(): Promise<QueueCounts> {
     // Sampled now: an insert committing while the counts are read is counted twice, never missed.
-    const inserting = this.#commits.inserting;
+    const inserting = this.#inserts.size;
     return this.#guard("count deliveries", async () => {
       const [sums, [oldest]] = await Promise.all([
         this.#sql`SELECT state, sum(n)::bigint AS n, count(*)::int AS deltas
@@ -173,14 +165,7 @@ export class PostgresStore implements Store {
         const rows = await tx`SELECT id, endpoint, event, state, hook FROM deliveries
                               WHERE id = ANY(${unique}::text[]) FOR UPDATE`;
         const byId = new Map(rows.map((row) => [row.id as string, row]));
-        const replay: Row[] = [];
-        for (const id of unique) {
-          const row = byId.get(id);
-          if (!row) result.skipped.push({ id, reason: "unknown" });
-          else if (row.state === "queued" || row.state === "running") {
-            result.skipped.push({ id, reason: row.state });
-          } else replay.push(row);
-        }
+        const replay = replayable(unique, (id) => byId.get(id), result);
         await this.#requeueRows(tx as unknown as Sql, replay, options, result);
         return result;
       }));
@@ -189,11 +174,7 @@ export class PostgresStore implements Store {
   requeueMatching(filter: DeliveryFilter, options: RequeueOptions = {}): Promise<RequeueResult> {
     return this.#guard("requeue deliveries", () =>
       this.#sql.begin(async (tx) => {
-        const { where, params } = whereClause(filter, [
-          "d.state NOT IN ('queued', 'running')",
-          // With hookFor, a delivery without a stored hook may get one now.
-          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
-        ]);
+        const { where, params } = replayWhere(filter, options);
         const rows = await tx.unsafe(
           numbered(`SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
                     ORDER BY d.id DESC LIMIT ? FOR UPDATE SKIP LOCKED`),
@@ -324,22 +305,6 @@ export class PostgresStore implements Store {
     return this.#guard("claim a delivery", () => this.#claims.claim(id, options));
   }
 
-  /**
-   * Extend the lease of a run this instance is running. The store renews
-   * every held run's lease on a timer by itself; this is for a caller that
-   * wants to know at once whether the run is still its own.
-   *
-   * @param claimed the claim
-   * @param options `leaseMs`, default the delivery's time limit plus the kill grace plus the margin
-   * @returns false when the claim is no longer this instance's (its lease expired and another took it)
-   */
-  renewLease(
-    claimed: Pick<ClaimedDelivery, "id" | "runId">,
-    options: { leaseMs?: number } = {},
-  ): Promise<boolean> {
-    return this.#guard("renew the lease", () => this.#claims.renew(claimed, options.leaseMs));
-  }
-
   recordProcessGroup(
     claimed: Pick<ClaimedDelivery, "runId">,
     group: ProcessGroup,
@@ -375,7 +340,7 @@ export class PostgresStore implements Store {
   }
 
   stats(): Promise<StoreStats> {
-    return Promise.resolve({ ...this.#commits.stats(), checkpoints: 0, checkpointWorker: false });
+    return Promise.resolve({ ...this.#inserter.stats(), checkpoints: 0, checkpointWorker: false });
   }
 
   close(): Promise<void> {
@@ -383,7 +348,7 @@ export class PostgresStore implements Store {
       this.#closed = true;
       try {
         await this.#claims.close();
-        await this.#commits.flush();
+        await this.#inserts.flush();
       } finally {
         await this.#sql.end({ timeout: 5 });
       }
@@ -421,9 +386,4 @@ export class PostgresStore implements Store {
 function numbered(query: string): string {
   let n = 0;
   return query.replace(/\?/g, () => `$${++n}`);
-}
-
-/** A bytea as a plain Uint8Array (the client hands out Buffers from its pool). */
-function bytes(value: unknown): Uint8Array {
-  return Uint8Array.from(value as Buffer);
 }

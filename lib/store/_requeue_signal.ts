@@ -14,13 +14,7 @@ function signalPath(dbPath: string): string | undefined {
   return dbPath === ":memory:" ? undefined : `${dbPath}-requeued`;
 }
 
-/**
- * Touch the signal file when anything was re-queued, asynchronously; never throws.
- *
- * @param dbPath the database file
- * @param result what the re-queue did
- * @returns `result`, once the file was written (or could not be)
- */
+/** Touch the signal file when anything was re-queued, asynchronously; never throws. */
 export async function announceRequeue(
   dbPath: string,
   result: RequeueResult,
@@ -35,10 +29,6 @@ export async function announceRequeue(
 /**
  * Call `onWork` whenever another store announces a re-queue; a store whose
  * file cannot be watched (in memory, read-only directory) stays silent.
- *
- * @param dbPath the database file
- * @param onWork called when work may be waiting
- * @returns stop watching
  */
 export async function watchRequeues(
   dbPath: string,

@@ -15,6 +15,7 @@ import {
   type NewDelivery,
   type QueueCounts,
   type RequeueOptions,
+  type RequeueResult,
   type RunOutcome,
   type RunRecord,
   StoreUnavailableError,
@@ -67,13 +68,7 @@ export function checkDelivery(d: NewDelivery): NewDelivery {
   return sourceId === d.sourceId ? d : { ...d, sourceId };
 }
 
-/**
- * A database failure as the store's error, in the database's own words.
- *
- * @param what what could not be done
- * @param error what the database threw
- * @returns the error to throw
- */
+/** A database failure as the store's error, in the database's own words. */
 export function unavailable(what: string, error: unknown): StoreUnavailableError {
   const detail = error instanceof Error ? error.message : String(error);
   return new StoreUnavailableError(`${what}: ${detail}`, { cause: error });
@@ -82,11 +77,6 @@ export function unavailable(what: string, error: unknown): StoreUnavailableError
 /**
  * A new delivery's columns as both stores write them, in the state it
  * starts in: `ignored` without a hook, `filtered` with `filteredBy`, else `queued`.
- *
- * @param row a checked delivery
- * @param id its new id
- * @param now epoch milliseconds
- * @returns column name → value
  */
 export function newRow(row: NewDelivery, id: string, now: number) {
   const state: DeliveryState = row.hook === null
@@ -181,12 +171,12 @@ export function toSummary(row: Row): DeliverySummary {
   };
 }
 
-/** A whole delivery from its summary row (with the detail columns), body and runs. */
-export function toDetail(row: Row, body: Uint8Array, runs: RunRecord[]): DeliveryDetail {
+/** A whole delivery from its summary row (with the detail columns) and runs. */
+export function toDetail(row: Row, runs: RunRecord[]): DeliveryDetail {
   return {
     ...toSummary(row),
     headers: JSON.parse(row.headers as string),
-    body,
+    body: bytes(row.body),
     timeoutMs: row.timeout_ms as number,
     failures: row.failures as number,
     notBefore: row.not_before as number,
@@ -212,6 +202,34 @@ export function toCounts(
     oldestQueuedAt: oldest ? oldest.queued_at as number : null,
     byState,
   };
+}
+
+/**
+ * The rows `requeue` may replay, in the order of `ids`; unknown, queued and
+ * running ids are added to `result` as skipped.
+ */
+export function replayable(
+  ids: Iterable<string>,
+  find: (id: string) => Row | undefined,
+  result: RequeueResult,
+): Row[] {
+  const rows: Row[] = [];
+  for (const id of ids) {
+    const row = find(id);
+    if (!row) result.skipped.push({ id, reason: "unknown" });
+    else if (row.state === "queued" || row.state === "running") {
+      result.skipped.push({ id, reason: row.state });
+    } else rows.push(row);
+  }
+  return rows;
+}
+
+/** `requeueMatching`'s WHERE clause: finished deliveries that have a hook, or may get one from `hookFor`. */
+export function replayWhere(filter: DeliveryFilter, options: RequeueOptions) {
+  return whereClause(filter, [
+    "d.state NOT IN ('queued', 'running')",
+    ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
+  ]);
 }
 
 /** The hook a replay of `row` runs: the one `hookFor` gives, or the stored one. */
@@ -279,12 +297,16 @@ const decoder = new TextDecoder();
 /**
  * Output as stored: the bytes of its UTF-8 text, so that NUL and every other
  * character fit in both stores.
- *
- * @param text what the hook printed, as text
- * @returns its UTF-8 bytes
  */
 export function toBytes(text: string): Uint8Array {
   return encoder.encode(text);
+}
+
+/** A body as a plain Uint8Array: postgres.js gives a Buffer, and the two stores answer alike. */
+function bytes(value: unknown): Uint8Array {
+  return value instanceof Uint8Array && value.constructor === Uint8Array
+    ? value
+    : Uint8Array.from(value as Uint8Array);
 }
 
 /** Stored output back as text. */
@@ -295,10 +317,6 @@ function fromBytes(value: unknown): string {
 /**
  * A claimed delivery from its row (after the claim's update: `attempts`
  * counts this run) and the run the claim created.
- *
- * @param row the delivery's row, every column (SQLite's or PostgreSQL's)
- * @param runId the new run's id
- * @returns what the queue runs
  */
 export function toClaimed(row: Row, runId: number): ClaimedDelivery {
   return {
@@ -309,10 +327,7 @@ export function toClaimed(row: Row, runId: number): ClaimedDelivery {
     receivedAt: row.received_at as number,
     contentType: row.content_type as string,
     headers: JSON.parse(row.headers as string),
-    // postgres.js gives a Buffer; a plain Uint8Array keeps the two stores' answers equal.
-    body: row.body instanceof Uint8Array && row.body.constructor === Uint8Array
-      ? row.body
-      : Uint8Array.from(row.body as Uint8Array),
+    body: bytes(row.body),
     hook: row.hook as string,
     timeoutMs: row.timeout_ms as number,
     verifiedBy: row.verified_by as string | null,

@@ -9,7 +9,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { MIGRATIONS } from "./_schema.ts";
 import { StoreUnavailableError } from "./types.ts";
 
-export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
+/** Check, set up and migrate the database; true when it is in WAL mode (never for `readOnly`). */
+export function prepareDatabase(db: DatabaseSync, readOnly: boolean): boolean {
   const version = readVersion(db);
   if (version > MIGRATIONS.length) {
     throw new StoreUnavailableError(
@@ -22,20 +23,23 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
         `The delivery store has schema version ${version}, expected ${MIGRATIONS.length}: start the daemon once to migrate it`,
       );
     }
-    return;
+    return false;
   }
   // Only takes effect before the first table exists.
   if (version === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   // NORMAL: run bookkeeping (claims, run ends, requeues) need not survive a
   // power cut, since a lost one only makes a delivery run again
   // (at-least-once). Accepted deliveries are durable before the 2xx: insert
-  // syncs the WAL after its commit (see #syncThenSettle), or, where there is
-  // no WAL, commits with FULL (see #transaction).
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  // syncs the WAL after its commit (`_group_commit.ts`), or, where there is
+  // no WAL, commits with FULL.
+  const wal = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string })
+    .journal_mode === "wal";
   // A WAL that a burst grew is cut back to 4 MiB (a checkpoint's worth) when it is next
   // rewound, rather than kept at its high-water mark.
-  db.exec("PRAGMA journal_size_limit = 4194304");
-  if (version === MIGRATIONS.length) return;
+  db.exec(
+    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304",
+  );
+  if (version === MIGRATIONS.length) return wal;
   db.exec("BEGIN IMMEDIATE");
   try {
     // Another process may have migrated while this one waited for the lock.
@@ -44,18 +48,14 @@ export function prepareDatabase(db: DatabaseSync, readOnly: boolean): void {
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }
     db.exec("COMMIT");
+    return wal;
   } catch (error) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }
 
-export function journalMode(db: DatabaseSync): string {
-  const row = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
-  return row.journal_mode;
-}
-
-export function readVersion(db: DatabaseSync): number {
+function readVersion(db: DatabaseSync): number {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
   return row.user_version;
 }
@@ -76,6 +76,25 @@ export function isLockError(error: unknown): boolean {
     return (code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED;
   }
   return /^database (?:table |schema )?is locked/.test((error as Error).message);
+}
+
+/**
+ * Run `work`, trying it again on a timer while another connection holds the
+ * write lock, for up to `busyTimeoutMs`: SQLite's own busy wait would stop
+ * the event loop. The jitter keeps two processes retrying against each other
+ * from colliding again.
+ */
+export async function retryLocked<T>(work: () => T, busyTimeoutMs: number): Promise<T> {
+  const deadline = performance.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (left <= 0 || !isLockError((error as Error).cause ?? error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2 + Math.random() * 10, left)));
+    }
+  }
 }
 
 export function setBusyTimeout(db: DatabaseSync, ms: number): void {

@@ -1,9 +1,6 @@
 /**
- * The SQLite implementation of the {@linkcode Store} contract: queue
- * operations, admin listing and purge over one connection. Inserts go
- * through {@linkcode GroupCommit}; everything else is a short transaction
- * that never waits for another process's lock unless the command line or
- * start-up asked for it (see `mod.ts`).
+ * The {@linkcode Store} on SQLite, over one connection; inserts go through
+ * {@linkcode GroupCommit}. Lock waits: see `mod.ts`.
  *
  * @module
  */
@@ -18,7 +15,9 @@ import { insertRows } from "./_insert.ts";
 import {
   checkDelivery,
   LAST_RUN_JOIN,
+  replayable,
   replayHook,
+  replayWhere,
   type Row,
   SUMMARY_COLUMNS,
   toBytes,
@@ -30,8 +29,8 @@ import {
   unavailable,
   whereClause,
 } from "./_rows.ts";
-import { isLockError, isSqliteError, setBusyTimeout } from "./_sqlite.ts";
-import { writeBatcher } from "./_write_batch.ts";
+import { isLockError, isSqliteError, retryLocked, setBusyTimeout } from "./_sqlite.ts";
+import { Batcher, type Outcome } from "./_batch.ts";
 import {
   type ClaimedDelivery,
   DEFAULT_LIST_LIMIT,
@@ -78,24 +77,14 @@ export class SqliteStore implements Store {
   #ids = new IdGenerator();
   #commits: GroupCommit;
   #closed = false;
-  /** Inside `#batch`: each write is a savepoint of its one transaction. */
-  #inBatch = false;
+  #closing: Promise<void> | undefined;
   #statements = new Map<string, StatementSync>();
-  /** The dispatcher's writes of one turn, committed together (see `_write_batch.ts`). */
-  #batched: <T>(work: () => T) => Promise<T>;
-  /**
-   * Inserts commit with synchronous = FULL: `sync` is `full` and the store is
-   * not in WAL mode (in WAL mode `GroupCommit` syncs the WAL off the event loop).
-   */
+  /** The dispatcher's writes of one turn, committed together (see `#batch`). */
+  #writes: Batcher<() => unknown, unknown>;
+  /** `sync` is `full` and the store is not in WAL mode: see `#transaction`. */
   #fullCommits: boolean;
 
-  /**
-   * Serve a migrated connection.
-   *
-   * @param db the connection, schema current
-   * @param path the database file
-   * @param options resolved by `openStore`
-   */
+  /** Serve a migrated connection to the database file `path`. */
   constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
     this.#db = db;
     this.#fullCommits = options.walPath === undefined && options.sync === "full";
@@ -104,7 +93,10 @@ export class SqliteStore implements Store {
     this.busyTimeoutMs = options.busyTimeoutMs;
     this.#readOnly = options.readOnly;
     this.#now = options.now;
-    this.#batched = writeBatcher((work) => this.#batch(work), options.busyTimeoutMs);
+    this.#writes = new Batcher({
+      maxWaitMs: 0,
+      write: (works) => retryLocked(() => this.#batch(works), options.busyTimeoutMs),
+    });
     this.#commits = new GroupCommit(db, {
       path,
       checkpoint: options.checkpoint,
@@ -113,7 +105,6 @@ export class SqliteStore implements Store {
       maxWaitMs: options.maxWaitMs,
       busyTimeoutMs: options.busyTimeoutMs,
       write: (rows) => this.#writeBatch(rows),
-      blocking: (work) => this.#blocking(work),
     });
   }
 
@@ -122,7 +113,7 @@ export class SqliteStore implements Store {
       return Promise.reject(new StoreUnavailableError("The delivery store is closed"));
     }
     try {
-      return this.#commits.insert(checkDelivery(delivery));
+      return this.#commits.inserts.add(checkDelivery(delivery));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -151,7 +142,7 @@ export class SqliteStore implements Store {
       if (!row) return null;
       const runs = this.#statement("SELECT * FROM runs WHERE delivery_id = ? ORDER BY id").all(id)
         .map(toRun);
-      return toDetail(row, row.body as Uint8Array, runs);
+      return toDetail(row, runs);
     });
   }
 
@@ -181,7 +172,7 @@ export class SqliteStore implements Store {
          WHERE state = 'queued' ORDER BY seq LIMIT 1`,
       ).get();
       const stateCounts = this.#statement("SELECT state, n FROM state_counts").all();
-      return toCounts(stateCounts, this.#commits.inserting, oldest);
+      return toCounts(stateCounts, this.#commits.inserts.size, oldest);
     });
   }
 
@@ -192,12 +183,8 @@ export class SqliteStore implements Store {
         const find = this.#statement(
           "SELECT id, endpoint, event, state, hook FROM deliveries WHERE id = ?",
         );
-        for (const id of new Set(ids)) {
-          const row = find.get(id);
-          if (!row) result.skipped.push({ id, reason: "unknown" });
-          else if (row.state === "queued" || row.state === "running") {
-            result.skipped.push({ id, reason: row.state });
-          } else this.#requeueWithHook(row, options, result);
+        for (const row of replayable(new Set(ids), (id) => find.get(id), result)) {
+          this.#requeueWithHook(row, options, result);
         }
       });
       return result;
@@ -208,11 +195,7 @@ export class SqliteStore implements Store {
     return this.#guard("requeue deliveries", () => {
       const result: RequeueResult = { requeued: [], skipped: [] };
       this.#blockingTransaction(() => {
-        const { where, params } = whereClause(filter, [
-          "d.state NOT IN ('queued', 'running')",
-          // With hookFor, a delivery without a stored hook may get one now.
-          ...(options.hookFor ? [] : ["d.hook IS NOT NULL"]),
-        ]);
+        const { where, params } = replayWhere(filter, options);
         const rows = this.#db.prepare(
           `SELECT d.id, d.endpoint, d.event, d.hook FROM deliveries d ${where}
            ORDER BY d.id DESC LIMIT ?`,
@@ -229,22 +212,15 @@ export class SqliteStore implements Store {
     const id = row.id as string;
     const hook = replayHook(row, options);
     if (hook === null) return void result.skipped.push({ id, reason: "no hook" });
-    // Stored for the record and the page; what runs is the hook configured when the run starts.
-    if (hook !== row.hook) {
-      this.#statement("UPDATE deliveries SET hook = ? WHERE id = ?").run(hook, id);
-    }
-    this.#requeueOne(id);
-    result.requeued.push(id);
-  }
-
-  #requeueOne(id: string): void {
     const now = this.#now();
+    // The hook is stored for the record and the page; what runs is the one configured when the run starts.
     this.#statement(
-      `UPDATE deliveries SET state = 'queued', seq = ?, queued_at = ?, failures = 0,
+      `UPDATE deliveries SET state = 'queued', hook = ?, seq = ?, queued_at = ?, failures = 0,
          not_before = 0, updated_at = ?, finished_at = NULL, superseded_by = NULL,
          filtered_by = NULL
        WHERE id = ?`,
-    ).run(this.#nextSeq(), now, now, id);
+    ).run(hook, this.#nextSeq(), now, now, id);
+    result.requeued.push(id);
   }
 
   purge(olderThan: number, options: { limit?: number } = {}): Promise<number> {
@@ -442,13 +418,13 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#commits.close();
+    this.#closing ??= (async () => {
       this.#closed = true;
+      await this.#commits.close();
       this.#statements.clear();
       this.#db.close();
-    }
-    return Promise.resolve();
+    })();
+    return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -470,14 +446,11 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Run `work` in a write transaction. `durable` commits with an fsync of
-   * the WAL (synchronous = FULL), which also makes every earlier commit
-   * durable: a 2xx promises the delivery survives a power cut. Otherwise the
-   * commit survives a crash of hookd but not of the machine. A store in WAL
-   * mode ignores `durable`: `insert` syncs the WAL itself, off the event loop.
+   * Run `work` in a write transaction; `durable` commits with synchronous =
+   * FULL, so that a 2xx survives a power cut, except in WAL mode, where
+   * `GroupCommit` syncs the WAL itself, off the event loop.
    */
   #transaction<T>(work: () => T, durable = false): T {
-    if (this.#inBatch) return this.#savepoint(work);
     durable &&= this.#fullCommits;
     if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
@@ -497,39 +470,34 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** One write of a batch: undone alone when it throws, the batch goes on. */
-  #savepoint<T>(work: () => T): T {
-    this.#db.exec("SAVEPOINT write");
-    try {
-      return work();
-    } catch (error) {
-      this.#db.exec("ROLLBACK TO write");
-      throw error;
-    } finally {
-      this.#db.exec("RELEASE write");
-    }
-  }
-
   /**
-   * Run `work` in one write transaction, in which each of `claim`,
-   * `recordProcessGroup` and `finishRun` is a savepoint: one that throws is
-   * undone alone, and all of them cost one commit.
+   * Run the dispatcher's writes of one turn (`claim`, `recordProcessGroup`,
+   * `finishRun`) in one transaction, each a savepoint: one that throws is
+   * undone alone, and many hooks ending at once cost one commit.
    */
-  #batch(work: () => void): void {
-    this.#guarded("record hook runs", () =>
-      this.#transaction(() => {
-        this.#inBatch = true;
-        try {
-          work();
-        } finally {
-          this.#inBatch = false;
-        }
-      }));
+  #batch(works: (() => unknown)[]): Outcome<unknown>[] {
+    return this.#guarded(
+      "record hook runs",
+      () =>
+        this.#transaction(() =>
+          works.map((work): Outcome<unknown> => {
+            this.#db.exec("SAVEPOINT write");
+            try {
+              return { ok: true, value: work() };
+            } catch (error) {
+              this.#db.exec("ROLLBACK TO write");
+              return { ok: false, error };
+            } finally {
+              this.#db.exec("RELEASE write");
+            }
+          })
+        ),
+    );
   }
 
-  /** One of the dispatcher's writes, in this turn's batch (see `_write_batch.ts`). */
+  /** One of the dispatcher's writes, in this turn's batch. */
   #write<T>(what: string, work: () => T): Promise<T> {
-    return this.#batched(() => this.#guarded(what, () => this.#transaction(work)));
+    return this.#writes.add(() => this.#guarded(what, work)) as Promise<T>;
   }
 
   /** A transaction that waits in SQLite for the lock: only for the command line and start-up. */

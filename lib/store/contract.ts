@@ -1,6 +1,6 @@
 /**
- * The store's contract: what every store implementation promises the accept
- * path, the queue, the command line and the admin pages.
+ * The store's contract: what both stores promise the accept path, the queue,
+ * the command line and the admin pages.
  *
  * @module
  */
@@ -55,36 +55,21 @@ export interface Store extends AsyncDisposable {
    */
   insert(delivery: NewDelivery): Promise<InsertResult>;
 
-  /**
-   * One delivery with its headers, body and every run.
-   *
-   * @param id a delivery id
-   * @returns the delivery, or null when there is none with that id
-   */
+  /** One delivery with its headers, body and every run; null when there is no such id. */
   get(id: string): Promise<DeliveryDetail | null>;
 
-  /**
-   * Deliveries matching `filter`, newest first.
-   *
-   * @param filter which deliveries; default the newest 100
-   * @returns summaries without bodies or output
-   */
+  /** Summaries (no bodies or output) of the deliveries matching `filter`, newest first; default the newest 100. */
   list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
 
   /**
-   * Deliveries received per minute by state, and hook run durations, for a chart.
-   *
-   * @param since the first minute, epoch milliseconds (rounded down to the minute)
-   * @param until the end, epoch milliseconds
-   * @returns one entry per minute, oldest first
+   * Deliveries received per minute by state, and hook run durations, for a
+   * chart: one entry per minute from `since` (rounded down) to `until`, oldest first.
    */
   activity(since: number, until: number): Promise<MinuteActivity[]>;
 
   /**
-   * Queue depth, read from counters the database keeps, so cheap enough for
-   * every request.
-   *
-   * @returns the counts, including other processes' changes
+   * Queue depth, including other processes' changes, read from counters the
+   * database keeps: cheap enough for every request.
    */
   counts(): Promise<QueueCounts>;
 
@@ -93,7 +78,6 @@ export interface Store extends AsyncDisposable {
    * retry budget; queued, running, unknown and hookless ones are skipped.
    * For the command line: waits up to `busyTimeoutMs` for the lock, blocking.
    *
-   * @param ids delivery ids
    * @param options `hookFor`: the hook to run now, stored with the delivery
    *   (an `ignored` one it gives a hook is requeued)
    * @returns which were requeued and which skipped, and why
@@ -102,23 +86,18 @@ export interface Store extends AsyncDisposable {
 
   /**
    * Replay every finished delivery with a hook that matches `filter`, e.g.
-   * `{ state: "failed", since }`; with `hookFor`, every finished one
-   * (`ignored` too), skipping those it gives no hook.
-   *
-   * @param filter which deliveries; `limit` caps how many, newest first
-   * @param options `hookFor`: the hook to run now, stored with the delivery
-   * @returns which were requeued (without `hookFor`, none skipped: unmatched ones are not listed)
+   * `{ state: "failed", since }` (`limit` caps how many, newest first); with
+   * `hookFor`, every finished one (`ignored` too), skipping those it gives no
+   * hook. Without `hookFor` none are skipped: unmatched ones are not listed.
    */
   requeueMatching(filter: DeliveryFilter, options?: RequeueOptions): Promise<RequeueResult>;
 
   /**
-   * Delete finished deliveries received before `olderThan`, and their runs.
-   * Queued and running deliveries are never purged. Deletes at most `limit`
-   * rows so that a caller can yield between batches. Does not wait for
-   * another process's write lock: it throws, and the caller tries later.
+   * Delete at most `limit` (default 500) finished deliveries received before
+   * `olderThan`, and their runs, so that a caller can yield between batches;
+   * queued and running ones are never purged. Does not wait for another
+   * process's write lock: it throws, and the caller tries later.
    *
-   * @param olderThan epoch milliseconds
-   * @param options `limit`, default 500
    * @returns how many deliveries were deleted
    */
   purge(olderThan: number, options?: { limit?: number }): Promise<number>;
@@ -133,30 +112,18 @@ export interface Store extends AsyncDisposable {
    */
   recover(): Promise<number>;
 
-  /**
-   * The endpoints that have queued deliveries.
-   *
-   * @returns endpoint names, sorted
-   */
+  /** The endpoints that have queued deliveries, sorted. */
   queuedEndpoints(): Promise<string[]>;
 
   /**
-   * The first queued deliveries of an endpoint, in queue order (or the last
-   * one, with `newest`).
-   *
-   * @param endpoint the endpoint name
-   * @param options `limit` (default 1) and `newest` to read from the end of the queue
-   * @returns their places in the queue
+   * The places of an endpoint's first `limit` (default 1) queued deliveries,
+   * in queue order, or of the last ones with `newest`.
    */
   queued(endpoint: string, options?: { limit?: number; newest?: boolean }): Promise<QueuedRef[]>;
 
   /**
    * Mark an endpoint's queued deliveries ahead of `keepId` as `superseded` by
-   * it. Does not wait for another process's write lock: it throws.
-   *
-   * @param endpoint the endpoint name
-   * @param keepId the newest queued delivery, which stays
-   * @returns the ids superseded
+   * it, and return their ids. Does not wait for another process's write lock: it throws.
    */
   supersede(endpoint: string, keepId: string): Promise<string[]>;
 
@@ -167,8 +134,6 @@ export interface Store extends AsyncDisposable {
    * which holds the claim under a lease it renews). A write lock is waited
    * out on a timer (up to `busyTimeoutMs`), never by blocking.
    *
-   * @param id a queued delivery's id
-   * @param options `concurrency` across instances, `leaseMs`
    * @returns the delivery with its body and the new run's id, or null
    */
   claim(id: string, options?: ClaimOptions): Promise<ClaimedDelivery | null>;
@@ -185,12 +150,10 @@ export interface Store extends AsyncDisposable {
   reclaimExpired(): Promise<number>;
 
   /**
-   * Runs going on now per endpoint, on every instance sharing the store, so
-   * that the dispatcher picks only what can run cluster-wide. A store with
-   * one dispatcher (SQLite) answers an empty map: that dispatcher's own
-   * count is the whole.
-   *
-   * @returns endpoint → running deliveries, endpoints with none left out
+   * Runs going on now per endpoint (endpoints with none left out), on every
+   * instance sharing the store, so that the dispatcher picks only what can run
+   * cluster-wide. A store with one dispatcher (SQLite) answers an empty map:
+   * that dispatcher's own count is the whole.
    */
   runningByEndpoint(): Promise<Map<string, number>>;
 
@@ -198,9 +161,6 @@ export interface Store extends AsyncDisposable {
    * Be told when work is queued by any process, sooner than a poll would
    * find it (PostgreSQL's LISTEN/NOTIFY; SQLite hears re-queues only, by a
    * watched file). Notifications may be missed (a reconnect), so keep polling.
-   *
-   * @param onWork called when work may be waiting
-   * @returns stop listening
    */
   listen(onWork: () => void): Promise<{ unlisten(): Promise<void> }>;
 
@@ -208,18 +168,13 @@ export interface Store extends AsyncDisposable {
    * Record the process group a claimed run's hook runs in, so that after a
    * crash the next start can end it ({@linkcode Store.runningGroups}). Waits
    * out another process's write lock on a timer, as `claim` does.
-   *
-   * @param claimed the claim, as returned by `claim`
-   * @param group the hook's process group and its leader's start time
    */
   recordProcessGroup(claimed: Pick<ClaimedDelivery, "runId">, group: ProcessGroup): Promise<void>;
 
   /**
-   * The process groups recorded for runs still marked `running`: at start,
-   * before {@linkcode Store.recover}, the hooks a crashed daemon may have
-   * left running.
-   *
-   * @returns one entry per such run that recorded its group, oldest first
+   * The process groups recorded for runs still marked `running`, oldest
+   * first: at start, before {@linkcode Store.recover}, the hooks a crashed
+   * daemon may have left running.
    */
   runningGroups(): Promise<RunningGroup[]>;
 
@@ -228,10 +183,6 @@ export interface Store extends AsyncDisposable {
    * out another process's write lock on a timer, as `claim` does; when it
    * still fails, the dispatcher tries again a few times, then frees the
    * run's slot and reports it.
-   *
-   * @param claimed the claim, as returned by `claim`
-   * @param end what the run did
-   * @param next the delivery's next state
    */
   finishRun(
     claimed: Pick<ClaimedDelivery, "id" | "runId">,
@@ -239,17 +190,12 @@ export interface Store extends AsyncDisposable {
     next: NextState,
   ): Promise<void>;
 
-  /**
-   * This store's own counters, for tests and metrics.
-   *
-   * @returns a snapshot
-   */
+  /** A snapshot of this store's own counters, for tests and metrics. */
   stats(): Promise<StoreStats>;
 
   /**
-   * Commit pending inserts and close the file; an insert waiting for the
-   * write lock gets one last try that waits up to `busyTimeoutMs`, blocking.
-   * Later calls reject with {@linkcode StoreUnavailableError}.
+   * Commit pending inserts (one waiting for the write lock waits on, up to
+   * `busyTimeoutMs`) and close. Later calls reject with {@linkcode StoreUnavailableError}.
    */
   close(): Promise<void>;
 }

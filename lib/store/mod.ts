@@ -1,21 +1,10 @@
 /**
- * The durable delivery store: every accepted delivery and every hook run,
- * so that nothing acknowledged is lost to a crash and the admin can list,
- * show and replay deliveries. SQLite by default (`hookd.db` in the state
- * directory, WAL mode, versioned schema); PostgreSQL with
- * `HOOKD_STORE=postgres://…`, shared by several instances, its client loaded
- * only then ({@linkcode openConfiguredStore}). Both implement
- * {@linkcode Store} (`contract.ts`); the vocabulary is in `types.ts`. This is
- * the only file of the folder the rest of `lib/` imports, and nothing here
- * imports `lib/http/`, `lib/dispatch/`, `lib/cli/`, `lib/log/` or `lib/daemon.ts`.
- *
- * SQLite never waits for another process's write lock by sleeping in
- * SQLite, which would stop every request: inserts (`_group_commit.ts`) and
- * the dispatcher's writes (`_write_batch.ts`) share commits and retry a
- * locked one on a timer; `supersede` and `purge` fail at once for the
- * caller to retry. Only what the command line and start-up use (opening,
- * `recover`, `requeue`, `requeueMatching`, a read-only store) waits in
- * SQLite, up to `busyTimeoutMs`.
+ * The durable delivery store, the face of `lib/store/`: SQLite in the state
+ * directory by default; PostgreSQL with `HOOKD_STORE=postgres://…`, its client
+ * loaded only then. The daemon never waits for another process's SQLite lock
+ * inside SQLite, which would stop every request: commits retry a locked one
+ * on a timer, `supersede` and `purge` fail at once. Only the command line and
+ * start-up (opening, `recover`, `requeue…`, a read-only store) wait in SQLite.
  *
  * @module
  */
@@ -25,7 +14,7 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { checkNonNegative, DEFAULT_RETENTION_MS } from "../config/limits.ts";
 import type { Config } from "../config/parse_config.ts";
-import { journalMode, prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
+import { prepareDatabase, setBusyTimeout } from "./_sqlite.ts";
 import { unavailable } from "./_rows.ts";
 import { SqliteStore } from "./_sqlite_store.ts";
 import type { Store } from "./contract.ts";
@@ -87,11 +76,12 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   }
 
   let db: DatabaseSync | undefined;
+  let wal: boolean;
   try {
     if (!readOnly && options.create !== false) mkdirSync(dirname(path), { recursive: true });
     // Opening and migrating may wait for the lock: nothing is served yet.
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
-    prepareDatabase(db, readOnly);
+    wal = prepareDatabase(db, readOnly);
     // A read-only store belongs to the command line, which may block; the
     // daemon's connection must not (see the module doc).
     if (!readOnly) setBusyTimeout(db, 0);
@@ -100,7 +90,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     if (error instanceof StoreUnavailableError) throw error;
     throw unavailable(`Cannot open the delivery store ${path}`, error);
   }
-  const walPath = !readOnly && journalMode(db) === "wal" ? `${path}-wal` : undefined;
+  const walPath = wal ? `${path}-wal` : undefined;
   return new SqliteStore(db, path, {
     retentionMs,
     maxWaitMs,
@@ -128,10 +118,6 @@ export interface ConfiguredStoreOptions {
  * line alike: SQLite under `HOOKD_STATE_DIR`, or PostgreSQL at
  * `HOOKD_STORE`, whose client is imported only then.
  *
- * @param config where (`store`, `stateDir`), how long (`retentionMs`), who (`instanceId`),
- *   what a 2xx survives (`sync`)
- * @param options SQLite's file options, PostgreSQL's lease part
- * @returns the open store
  * @throws {StoreMissingError} for SQLite with `create: false` and no file
  * @throws {StoreUnavailableError} when the store cannot be opened or migrated
  */

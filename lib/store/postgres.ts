@@ -1,12 +1,7 @@
 /**
  * The delivery store on PostgreSQL (`HOOKD_STORE=postgres://user@host/db`),
- * shared by several hookd instances: the {@linkcode Store} contract plus
- * what a cluster needs (leased claims, per-endpoint concurrency across
- * instances, LISTEN/NOTIFY for new work). Opening migrates the schema under
- * an advisory lock, so instances may start together.
- *
- * Client: postgres.js (`npm:postgres`), chosen over `npm:pg` for pipelining
- * (see `bench/postgres_client.md`).
+ * shared by several hookd instances. Client: postgres.js, chosen over
+ * `npm:pg` for pipelining (see `bench/postgres_client.md`).
  *
  * @module
  */
@@ -22,6 +17,9 @@ import { type StoreOptions, StoreUnavailableError } from "./types.ts";
 
 export type { PostgresStore } from "./_postgres_store.ts";
 
+/** Added to every lease on top of the delivery's time limit and the kill grace. */
+const LEASE_MARGIN_MS = 10_000;
+
 /**
  * Options for {@linkcode openPostgresStore}: those the SQLite store has too
  * (`sync` commits with `synchronous_commit = off` for `normal`; `now` is not
@@ -29,35 +27,19 @@ export type { PostgresStore } from "./_postgres_store.ts";
  */
 export interface PostgresStoreOptions
   extends Pick<StoreOptions, "retentionMs" | "groupCommitMaxWaitMs" | "sync" | "now"> {
-  /** This instance's stable id (`HOOKD_INSTANCE_ID`); default {@linkcode defaultInstanceId}(). */
+  /** This instance's stable id (`HOOKD_INSTANCE_ID`); default the host name. */
   instanceId?: string;
   /** The hook runner's kill grace, part of every lease; default 5000. */
   killGraceMs?: number;
-  /** Added to every lease on top of time limit and kill grace, default 10000. */
-  leaseMarginMs?: number;
   /**
    * How often the leases of the runs this instance holds are renewed,
-   * default half the margin; 0 never (for tests of expiry).
+   * default half the lease margin (5 s); 0 never (for tests of expiry).
    */
   leaseRenewIntervalMs?: number;
   /** The password when the URL has none (from the env file); else `PGPASSWORD`, else `~/.pgpass`. */
   password?: string;
-  /** Connections in the pool, default 10. */
-  maxConnections?: number;
   /** How long to wait for a connection, default 10 s. */
   connectTimeoutMs?: number;
-}
-
-/**
- * An instance id that differs between two instances on one host and stays
- * the same when one restarts: the host name and the public listen address.
- *
- * @param listen the public listen address, e.g. `0.0.0.0:8080`
- * @returns e.g. `web1/0.0.0.0:8080`
- */
-export function defaultInstanceId(listen?: string): string {
-  const host = Deno.hostname();
-  return listen ? `${host}/${listen}` : host;
 }
 
 /**
@@ -86,14 +68,12 @@ export async function openPostgresStore(
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const maxWaitMs = options.groupCommitMaxWaitMs ?? 0;
   const killGraceMs = options.killGraceMs ?? 5000;
-  const leaseMarginMs = options.leaseMarginMs ?? 10_000;
-  const renewIntervalMs = options.leaseRenewIntervalMs ?? leaseMarginMs / 2;
+  const renewIntervalMs = options.leaseRenewIntervalMs ?? LEASE_MARGIN_MS / 2;
   for (
     const [name, value] of Object.entries({
       retentionMs,
       groupCommitMaxWaitMs: maxWaitMs,
       killGraceMs,
-      leaseMarginMs,
       leaseRenewIntervalMs: renewIntervalMs,
     })
   ) checkNonNegative("openPostgresStore", name, value);
@@ -107,7 +87,7 @@ export async function openPostgresStore(
     throw new RangeError(`openPostgresStore: not a postgres:// URL: ${maskStoreUrl(url)}`);
   }
   const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
+    max: 10,
     pass: parsed.password ? undefined : await password(parsed, options.password),
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
     // The client's default backoff grows to 20 s between reconnects: after an outage of a few
@@ -139,9 +119,9 @@ export async function openPostgresStore(
     path: maskStoreUrl(url),
     retentionMs,
     maxWaitMs,
-    instanceId: options.instanceId ?? defaultInstanceId(),
+    instanceId: options.instanceId ?? Deno.hostname(),
     killGraceMs,
-    leaseMarginMs,
+    leaseMarginMs: LEASE_MARGIN_MS,
     renewIntervalMs,
     now: options.now ?? Date.now,
   });

@@ -4,18 +4,8 @@
  * @module
  */
 
-/** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
-export type DeliveryState =
-  | "queued"
-  | "running"
-  | "done"
-  | "failed"
-  | "ignored"
-  | "filtered"
-  | "superseded";
-
 /** Every delivery state, in lifecycle order. */
-export const DELIVERY_STATES: readonly DeliveryState[] = [
+export const DELIVERY_STATES = [
   "queued",
   "running",
   "done",
@@ -23,7 +13,10 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
   "ignored",
   "filtered",
   "superseded",
-];
+] as const;
+
+/** Where a delivery stands. `queued` and `running` are unfinished; the rest are final. */
+export type DeliveryState = typeof DELIVERY_STATES[number];
 
 /**
  * How one hook run ended. `aborted` (hookd shut down) and `interrupted` (hookd died) do not count
@@ -42,17 +35,14 @@ export type RunOutcome =
 export interface NewDelivery {
   /** The configured endpoint name. */
   endpoint: string;
-  /** The sender's event type. */
   event: string;
   /** The sender's delivery id (`X-GitHub-Delivery`, `webhook-id`), used to suppress duplicates. */
   sourceId?: string;
   /** When the request arrived, epoch milliseconds. */
   receivedAt: number;
-  /** The request's Content-Type. */
   contentType: string;
   /** The headers needed to re-verify or replay, signature values already redacted by the caller. */
   headers: Record<string, string>;
-  /** The raw body. */
   body: Uint8Array;
   /** The hook command chosen for the event; null means no hook, and the delivery is `ignored`. */
   hook: string | null;
@@ -126,17 +116,14 @@ export interface DeliveryFilter {
 
 /** One hook run. Times are epoch milliseconds. */
 export interface RunRecord {
-  /** The run's number in the store. */
   id: number;
   /** 1 for the delivery's first run, counting every run including replays. */
   attempt: number;
-  /** When the hook started. */
   startedAt: number;
   /** Null while running, or for a run interrupted by a crash. */
   endedAt: number | null;
   /** How long it ran; null while running or when interrupted. */
   durationMs: number | null;
-  /** How it ended. */
   outcome: RunOutcome;
   /** The shell's exit code; null when killed by a signal or never started. */
   exitCode: number | null;
@@ -165,15 +152,12 @@ export interface DeliverySummary
   bodySize: number;
   /** The hook command chosen when it arrived; null for `ignored`. */
   hook: string | null;
-  /** The verifier that accepted it. */
   verifiedBy: string | null;
-  /** Where it stands. */
   state: DeliveryState;
   /** Runs started so far, replays included. */
   attempts: number;
   /** When the delivery was last queued (received or replayed). */
   queuedAt: number;
-  /** When its state last changed. */
   updatedAt: number;
   /** When it reached its final state; null while unfinished. */
   finishedAt: number | null;
@@ -213,7 +197,6 @@ export interface ClaimedDelivery extends
     | "timeoutMs"
     | "verifiedBy"
   > {
-  /** The hook command to run. */
   hook: string;
   /** This run's attempt number (1 for the first run). */
   attempt: number;
@@ -225,7 +208,6 @@ export interface ClaimedDelivery extends
 
 /** A hook's process group and its leader's start time: one process, even after its pid is reused. */
 export interface ProcessGroup {
-  /** The process group's id. */
   pgid: number;
   /** When the group's leader was started, epoch milliseconds (taken just before the spawn). */
   leaderStartTime: number;
@@ -233,9 +215,7 @@ export interface ProcessGroup {
 
 /** The process group of a run still marked `running`, from {@linkcode Store.runningGroups}. */
 export interface RunningGroup extends ProcessGroup {
-  /** The run's number in the store. */
   runId: number;
-  /** The delivery it runs. */
   deliveryId: string;
 }
 
@@ -249,7 +229,6 @@ export interface ClaimOptions {
 
 /** A queued delivery's place, as the dispatcher sees it. */
 export interface QueuedRef {
-  /** The delivery's id. */
   id: string;
   /** Queue position; lower runs first. */
   seq: number;
@@ -263,15 +242,12 @@ export interface RunEnd extends
     RunRecord,
     "exitCode" | "signal" | "stdout" | "stderr" | "stdoutTruncated" | "stderrTruncated"
   > {
-  /** How it ended. */
   outcome: Exclude<RunOutcome, "running" | "interrupted">;
   /** When the hook really started, if later than the claim. */
   startedAt?: number;
   /** When it ended, epoch milliseconds. */
   endedAt: number;
-  /** How long it ran. */
   durationMs: number;
-  /** Why the hook could not run. */
   error?: string;
 }
 
@@ -293,7 +269,6 @@ export interface RequeueOptions {
 
 /** What a replay did. */
 export interface RequeueResult {
-  /** Ids put back in the queue. */
   requeued: string[];
   /** Ids left alone, with why; `filtered` (by the command line) with the failed condition as `detail`. */
   skipped: {
@@ -307,13 +282,11 @@ export interface RequeueResult {
 export interface QueueCounts {
   /** Deliveries waiting to run, retries included. */
   queued: number;
-  /** Deliveries whose hook is running. */
   running: number;
   /** Inserts accepted by this process and not yet committed. */
   inserting: number;
   /** When the longest-waiting queued delivery was queued, epoch milliseconds; null when none. */
   oldestQueuedAt: number | null;
-  /** Deliveries stored, by state. */
   byState: Record<DeliveryState, number>;
 }
 
@@ -338,10 +311,8 @@ export class StoreUnavailableError extends Error {
   readonly retryAfterSeconds: number;
 
   /**
-   * Make the error.
-   *
    * @param message what could not be done and why
-   * @param options the SQLite error as `cause`, and the suggested `retryAfterSeconds` (default 5)
+   * @param options the database's error as `cause`, and the suggested `retryAfterSeconds` (default 5)
    */
   constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, { cause: options?.cause });
@@ -352,14 +323,9 @@ export class StoreUnavailableError extends Error {
 
 /** `openStore` with `create: false` found no database file (a {@linkcode StoreUnavailableError}). */
 export class StoreMissingError extends StoreUnavailableError {
-  /** The database file that does not exist. */
   readonly path: string;
 
-  /**
-   * Make the error.
-   *
-   * @param path the database file
-   */
+  /** @param path the database file */
   constructor(path: string) {
     super(`No delivery store at ${path}`);
     this.name = "StoreMissingError";

@@ -223,33 +223,37 @@ Deno.test({
       assert.equal(await stores[2].claim(ids.at(-1)!, { concurrency: 2 }), null);
     });
 
-    await t.step("an expired lease is taken over; a renewed one is not", async () => {
-      const url = await cluster.createDatabase();
-      await using stores = await instances(url, 2);
-      const [a, b] = stores;
-      const renewed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
-      const lapsed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
-      const until = Date.now() + 1000;
-      while (Date.now() < until) {
-        assert.equal(await a.renewLease(renewed, { leaseMs: 300 }), true);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      // The lapsed claim's lease ran out long ago; the renewed one's has not.
-      assert.equal(await b.reclaimExpired(), 1);
-      const detail = (await b.get(lapsed.id))!;
-      assert.equal(detail.state, "queued");
-      assert.equal(detail.runs[0].outcome, "interrupted");
-      assert.match(detail.runs[0].error ?? "", /lease/);
-      assert.equal((await b.get(renewed.id))?.state, "running");
+    await t.step(
+      "an expired lease is taken over; the old holder's late end changes nothing",
+      async () => {
+        const url = await cluster.createDatabase();
+        await using stores = await instances(url, 2);
+        const [a, b] = stores;
+        const lapsed = (await a.claim((await a.insert(delivery())).id, { leaseMs: 300 }))!;
+        const claimed = Date.now();
+        // a renews nothing (leaseRenewIntervalMs 0): its lease runs out.
+        while (await b.reclaimExpired() === 0) {
+          assert.ok(Date.now() - claimed < 5000, "the lease runs out");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.ok(Date.now() - claimed >= 300, "not before the lease ends");
+        const detail = (await b.get(lapsed.id))!;
+        assert.equal(detail.state, "queued");
+        assert.equal(detail.runs[0].outcome, "interrupted");
+        assert.match(detail.runs[0].error ?? "", /lease/);
 
-      const taken = (await b.claim(lapsed.id))!;
-      assert.equal(taken.attempt, 2);
-      assert.equal(await a.renewLease(lapsed), false, "the old claim is no longer a's");
-      await a.finishRun(lapsed, runEnd("succeeded", 0), { state: "done" });
-      assert.equal((await b.get(lapsed.id))?.state, "running", "a's late end leaves b's run alone");
-      await b.finishRun(taken, runEnd("succeeded", 0), { state: "done" });
-      assert.equal((await b.get(lapsed.id))?.state, "done");
-    });
+        const taken = (await b.claim(lapsed.id))!;
+        assert.equal(taken.attempt, 2);
+        await a.finishRun(lapsed, runEnd("succeeded", 0), { state: "done" });
+        assert.equal(
+          (await b.get(lapsed.id))?.state,
+          "running",
+          "a's late end leaves b's run alone",
+        );
+        await b.finishRun(taken, runEnd("succeeded", 0), { state: "done" });
+        assert.equal((await b.get(lapsed.id))?.state, "done");
+      },
+    );
 
     await t.step("an instance renews the leases it holds until it stops", async () => {
       const url = await cluster.createDatabase();
@@ -316,7 +320,6 @@ Deno.test({
           });
         }
         assert.equal((await live.get(held.id))?.state, "running", "the live one's run is kept");
-        assert.equal(await live.renewLease(held), true);
 
         // A holder that dies without a word (SIGKILL) leaves its heartbeat to go stale.
         const child = new Deno.Command(Deno.execPath(), {
