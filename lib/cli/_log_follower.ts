@@ -113,7 +113,10 @@ export async function* followLogLines(
       await wake.next(recheckMs);
       if (signal.aborted) break;
       yield* await readToEnd();
-      const now = await statOrNull(path);
+      const now = await Deno.stat(path).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw error;
+      });
       if (now === null) continue; // Between the rename and the new file: wait for it.
       if (now.ino !== ino) {
         // Rotated: the old file may have gained lines since the read above.
@@ -141,15 +144,6 @@ export async function* followLogLines(
   } finally {
     file.close();
     wake.close();
-  }
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
   }
 }
 
