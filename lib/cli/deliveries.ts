@@ -1,9 +1,7 @@
 /**
  * `hookd deliveries`, `hookd show` and `hookd replay`: thin commands over
- * the store, safe to run while the daemon runs (SQLite in WAL mode; the
- * store tells a running daemon of re-queued work, see `store.listen`). What they print, and how
- * their flags become a store filter, are pure functions below; only
- * {@linkcode runDeliveryCommand} opens the store.
+ * the store, safe to run while the daemon runs. What they print is made by
+ * pure functions; only {@linkcode runDeliveryCommand} opens the store.
  *
  * @module
  */
@@ -11,6 +9,7 @@
 import type { CommandLine } from "./command_line.ts";
 import { type Config, parseDuration, pickHook } from "../config/mod.ts";
 import { replayDeliveries } from "./replay_filter.ts";
+import { printable } from "./_write.ts";
 import {
   DELIVERY_STATES,
   type DeliveryDetail,
@@ -23,18 +22,6 @@ import {
   type Store,
   StoreMissingError,
 } from "../store/mod.ts";
-
-/** The flags shared by `hookd deliveries` and `hookd replay`, as given on the command line. */
-export interface DeliveryFlags {
-  /** `--endpoint NAME` */
-  endpoint?: string;
-  /** `--state STATE[,STATE…]` */
-  state?: string;
-  /** `--since 1h`: received within this duration. */
-  since?: string;
-  /** `--limit N` */
-  limit?: string;
-}
 
 /**
  * Turn command-line flags into a store filter.
@@ -51,7 +38,10 @@ export interface DeliveryFlags {
  * assert.equal(filter.since, 3_600_000);
  * ```
  */
-export function filterFromFlags(flags: DeliveryFlags, now: number): DeliveryFilter {
+export function filterFromFlags(
+  flags: Pick<CommandLine, "endpoint" | "state" | "since" | "limit">,
+  now: number,
+): DeliveryFilter {
   const filter: DeliveryFilter = {};
   if (flags.endpoint !== undefined) filter.endpoint = flags.endpoint;
   if (flags.state !== undefined) {
@@ -170,7 +160,7 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
 export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown> {
   const { body, ...rest } = delivery;
   const text = decodeUtf8(body);
-  return { ...rest, bodyBase64: toBase64(body), ...(text === null ? {} : { bodyText: text }) };
+  return { ...rest, bodyBase64: body.toBase64(), ...(text === null ? {} : { bodyText: text }) };
 }
 
 /**
@@ -213,11 +203,9 @@ export function formatRequeueResult(
 
 /**
  * A replay runs the hook configured now for the delivery's event, not the
- * one stored when it arrived: after fixing a hook (or adding one for an
- * `ignored` event), replaying is how the operator retries. Pass the result's
- * `hookFor` to `store.requeue`; `notes` then holds, per delivery, what
- * changed, naming the variable (commands are shown as `hookd check` shows
- * them; secrets are never part of them).
+ * one stored when it arrived: after fixing a hook, replaying is how the
+ * operator retries. Pass `hookFor` to `store.requeue`; `notes` then holds,
+ * per delivery, what changed, naming the variable.
  *
  * @param config the configuration now
  * @returns the store's `hookFor`, and the notes it fills
@@ -256,10 +244,9 @@ export interface ReplayReport {
 }
 
 /**
- * The one replay: `hookd replay` and the deliveries page's Replay button both
- * call this. A delivery meets the filter configured now and runs the hook
- * configured now for its event (see {@linkcode currentHooks}); the text says
- * what happened to each, in the same words wherever it is shown.
+ * The one replay, for `hookd replay` and the deliveries page's Replay button:
+ * a delivery meets the filter and runs the hook configured now (see
+ * {@linkcode currentHooks}), and the text says what happened to each.
  *
  * @param store the store, writable
  * @param config the configuration now (the env file for the command line,
@@ -365,20 +352,6 @@ export async function runDeliveryCommand(
   }
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-
-/**
- * Bodies, headers and hook output come from outside: show control characters
- * as escapes so that none can drive the admin's terminal.
- */
-function printable(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
 function describeEnd(
   run: { outcome: string; exitCode: number | null; signal: string | null },
 ): string {
@@ -405,7 +378,7 @@ function indent(text: string, spaces = 2): string {
 function bodyText(body: Uint8Array): string {
   if (body.byteLength === 0) return "(empty)";
   const text = decodeUtf8(body);
-  return text === null ? `(binary; base64) ${toBase64(body)}` : printable(text);
+  return text === null ? `(binary; base64) ${body.toBase64()}` : printable(text);
 }
 
 function decodeUtf8(bytes: Uint8Array): string | null {
@@ -414,12 +387,4 @@ function decodeUtf8(bytes: Uint8Array): string | null {
   } catch {
     return null;
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -1,14 +1,13 @@
 /**
  * `hookd show ID --follow`: a delivery's hook output as it is written, read
- * from the admin listener's `GET /deliveries/:id/output` event stream (the
- * daemon holds the live buffer; the store has the output only at the end).
- * stdout events go to stdout, stderr events to stderr; the command exits
- * with the hook's exit code. A delivery already finished is answered from
- * the store, so that works with the daemon stopped.
+ * from the admin listener's event stream (only the daemon holds the live
+ * output). A delivery already finished is answered from the store, so that
+ * works with the daemon stopped.
  *
  * @module
  */
 
+import { constants } from "node:os";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { Config } from "../config/mod.ts";
 import { writeTo } from "./_write.ts";
@@ -42,19 +41,6 @@ export interface FollowOutputOptions {
   signal?: AbortSignal;
 }
 
-/** Numbers of the signals a hook is likely to end by, for the 128+N exit code shells use. */
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
 /**
  * The exit code for how a run ended: the hook's own; 124 after its time
  * limit (as `timeout(1)`); 128 + N after signal N (as a shell); 1 otherwise
@@ -74,7 +60,9 @@ const SIGNALS: Record<string, number> = {
 export function exitCodeOf(end: RunEnd): number {
   if (end.timedOut) return 124;
   if (end.exitCode !== null) return end.exitCode;
-  if (end.signal !== null) return 128 + (SIGNALS[end.signal] ?? 0);
+  if (end.signal !== null) {
+    return 128 + (constants.signals[end.signal as keyof typeof constants.signals] ?? 0);
+  }
   return 1;
 }
 

@@ -12,7 +12,7 @@
 import type { CommandLine } from "./command_line.ts";
 import type { Config } from "../config/mod.ts";
 import { followLogLines, LogUnreadableError } from "./_log_follower.ts";
-import { writeTo } from "./_write.ts";
+import { printable, writeTo } from "./_write.ts";
 
 /** A record of the log file, as parsed from its line. */
 export type LogEntry = Record<string, unknown>;
@@ -109,15 +109,8 @@ export function formatTailLine(entry: LogEntry): string {
   return parts.join("  ");
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
-
 function text(value: unknown): string {
-  if (value == null || value === "") return "-";
-  return String(value).replace(
-    CONTROL,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return value == null || value === "" ? "-" : printable(String(value), { lines: false });
 }
 
 /**

@@ -7,15 +7,10 @@
 
 /**
  * The problem with an env file's permissions, if any: a sentence naming the
- * file, what is wrong and the `chmod` that fixes it, or `undefined` when only
- * its owner may write it and only its owner and group may read it (the
- * installed file is `root:hookd`, mode 0640). A group-writable file is
- * refused too: with `root:hookd`, a hook (running as `hookd`) could rewrite
- * the commands hookd runs.
- *
- * A file that cannot be examined (missing, or no permission on the
- * directory) yields `undefined`: reading it fails next, with its own error.
- * On systems without Unix modes (Windows) it always yields `undefined`.
+ * file and the `chmod` that fixes it. Group-writable is refused too: with
+ * `root:hookd`, a hook (running as `hookd`) could rewrite the commands hookd
+ * runs. A file that cannot be examined yields `undefined`: reading it fails
+ * next, with its own error.
  *
  * @param path the env file
  * @returns the problem, or `undefined`
@@ -43,7 +38,7 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
 }
 
 /**
- * The decision behind {@linkcode checkEnvFileMode}, for a known mode.
+ * {@linkcode checkEnvFileMode} for a known mode.
  *
  * @param path the env file, named in the sentence
  * @param mode its mode bits, or `null` where the system has none
@@ -74,9 +69,8 @@ export interface FileModeOptions {
 }
 
 /**
- * The env file's rule for any file that holds a secret (a `_FILE` secret
- * outside `$CREDENTIALS_DIRECTORY`): only its owner may write it, only its
- * owner and group may read it.
+ * The env file's rule for any file that holds a secret: only its owner may
+ * write it, only its owner and group may read it.
  *
  * @param path the file, named in the `chmod` that fixes it
  * @param mode its mode bits, or `null` where the system has none

@@ -1,12 +1,8 @@
 /**
  * Filters per event (`HOOKD_<NAME>_MATCH_<EVENT>`): conditions on payload
  * fields and headers, all of which must hold for a delivery's hook to run.
- * Parsed with the configuration, so `hookd check` names a malformed one;
- * evaluated on the request path and again by `hookd replay`. Pure, and no
- * filter evaluates code: a condition compares one field's text with a
- * value, where `*` matches any run of characters.
- *
- * The syntax, one line, conditions separated by spaces:
+ * No filter evaluates code: a condition compares one field's text with a
+ * value, where `*` matches any run of characters. The syntax:
  *
  * ```text
  * ref=refs/heads/main repository.full_name=acme/site pull_request.merged=true
@@ -38,18 +34,12 @@ export interface Filter {
   conditions: Condition[];
 }
 
-/** What a filter looks at: the stored body and headers of a delivery. */
+/** What a filter looks at: the stored body, content type and headers of a delivery. */
 export interface FilterInput {
-  /** The stored body. */
   body: Uint8Array;
-  /** Its content type. */
   contentType: string;
-  /** The stored headers (lower-case names, credentials redacted). */
   headers: Readonly<Record<string, string>>;
-  /**
-   * The body already parsed as {@linkcode parsePayload} would (the
-   * verifier's on the request path), so it is not parsed twice.
-   */
+  /** The body as {@linkcode parsePayload} parses it, when the verifier already did. */
   parsed?: { value: unknown };
 }
 
@@ -153,13 +143,7 @@ export function formatFilter(filter: Filter): string {
   return filter.conditions.map(formatCondition).join(" ");
 }
 
-/**
- * One condition as written, e.g. `ref=refs/heads/main`.
- *
- * @param condition the condition
- * @returns its text
- */
-export function formatCondition(condition: Condition): string {
+function formatCondition(condition: Condition): string {
   const escaped = condition.parts.map((part) => part.replace(/[\\"*]/g, (c) => `\\${c}`));
   const value = escaped.join("*");
   const quote = value === "" || /[\s"]/.test(value);
@@ -167,9 +151,8 @@ export function formatCondition(condition: Condition): string {
 }
 
 /**
- * Whether a text matches a value's parts: equality for one part, else a
- * glob where each star matches any run of characters. Linear in practice
- * (no regular expression, so no catastrophic backtracking on hostile input).
+ * Whether a text matches a value's parts: equality for one part, else a glob.
+ * No regular expression, so no catastrophic backtracking on hostile input.
  *
  * @param parts a condition's parts
  * @param text the field's text
@@ -231,9 +214,8 @@ export function evaluateFilter(filter: Filter, input: FilterInput): string | und
 }
 
 /**
- * The filter for an event, from the most specific variable to the least,
- * as hooks are picked: `pull_request.closed` tries `_MATCH_PULL_REQUEST_CLOSED`,
- * `_MATCH_PULL_REQUEST`, then `_MATCH_DEFAULT`.
+ * The filter for an event, from the most specific variable to the least, as
+ * hooks are picked (see `event_keys.ts`).
  *
  * @param endpoint the endpoint's prefix and filters
  * @param event the event name
