@@ -7,7 +7,8 @@
  * @module
  */
 
-import { closest, distance } from "fastest-levenshtein";
+// Its ES module build: the package's main file is CommonJS, whose loader costs start-up time and memory.
+import { closest, distance } from "fastest-levenshtein/esm/mod.js";
 import { ConfigError } from "./config_error.ts";
 import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
