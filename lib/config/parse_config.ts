@@ -2,7 +2,6 @@
  * The configuration contract: every `HOOKD_*` variable, parsed and checked
  * in one pure function so that `hookd check` and `hookd serve` agree and
  * every problem is reported at once, each naming its variable and the fix.
- * The rest of lib/ reads it through `mod.ts`.
  *
  * @module
  */
@@ -225,12 +224,9 @@ export function endpointPrefix(name: string): string {
 }
 
 /**
- * Parse and check the configuration from environment variables.
- *
- * Only `HOOKD_*` variables are read, plus systemd's `STATE_DIRECTORY` and
- * `LOGS_DIRECTORY` for defaults and `PGPASSWORD`. A `_FILE` variable's
- * secret comes from `sources.secretFiles` (read at the edge, see
- * `secret_files.ts`); setting it and its plain variable both is refused.
+ * Parse and check the configuration from environment variables: `HOOKD_*`,
+ * plus systemd's `STATE_DIRECTORY` and `LOGS_DIRECTORY` for defaults and
+ * `PGPASSWORD`. A `_FILE` variable's secret comes from `sources.secretFiles`.
  *
  * @param env the variables (process environment merged with the env file)
  * @param sources the secret files read and which variables the env file set
@@ -404,13 +400,8 @@ function parseEndpoint(
   if (provider?.secret === "none" && secrets.length > 0) {
     problems.push(`${prefix}SECRET is set but the ${provider.name} provider uses none: remove it`);
   }
-  for (
-    const [suffix, value] of [["SECRET", common.SECRET], [
-      "SECRET_PREVIOUS",
-      common.SECRET_PREVIOUS,
-    ]]
-  ) {
-    if (value !== undefined && value.trim() === "") {
+  for (const suffix of ["SECRET", "SECRET_PREVIOUS"]) {
+    if (common[suffix]?.trim() === "") {
       problems.push(`${prefix}${suffix} is empty: set the secret, or remove the line`);
     }
   }

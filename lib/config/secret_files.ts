@@ -60,13 +60,17 @@ const GLOBAL_SECRET_FILES: Readonly<Record<string, string>> = {
 const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
- * The endpoint settings that hold a credential, by suffix: the secret, the
- * previous one, and every provider setting marked `secret` (a verify token).
+ * The endpoint variables that hold a credential, by suffix: the secret, the
+ * previous one, and the provider's settings marked `secret` (a verify token).
+ *
+ * @param provider the provider's name; `undefined`: every provider's
+ * @returns e.g. `["SECRET", "SECRET_PREVIOUS", "VERIFY_TOKEN"]`
  */
-function secretSuffixes(): string[] {
+export function credentialSuffixes(provider?: string): string[] {
   const suffixes = new Set(["SECRET", "SECRET_PREVIOUS"]);
-  for (const provider of PROVIDERS.values()) {
-    for (const [suffix, spec] of Object.entries(provider.settings)) {
+  const providers = provider === undefined ? [...PROVIDERS.values()] : [PROVIDERS.get(provider)];
+  for (const found of providers) {
+    for (const [suffix, spec] of Object.entries(found?.settings ?? {})) {
       if (spec.secret) suffixes.add(suffix);
     }
   }
@@ -102,7 +106,7 @@ export function secretFileVariables(
   }
   const names = (vars.HOOKD_ENDPOINTS ?? "").split(",").map((s) => s.trim())
     .filter((name) => /^[a-z0-9-]+$/.test(name));
-  const suffixes = secretSuffixes();
+  const suffixes = credentialSuffixes();
   for (const name of names) {
     for (const suffix of suffixes) {
       const target = `HOOKD_${eventKey(name)}_${suffix}`;
@@ -253,9 +257,7 @@ export function finishSecrets(
   options.problems.push(...storePasswordFileProblems(vars, holders.store));
   const variables: string[] = [];
   for (const endpoint of holders.endpoints.values()) {
-    const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
-    const secretSettings = Object.keys(specs).filter((key) => specs[key].secret);
-    for (const suffix of ["SECRET", "SECRET_PREVIOUS", ...secretSettings]) {
+    for (const suffix of credentialSuffixes(endpoint.provider)) {
       variables.push(`${endpoint.prefix}${suffix}`);
     }
   }
