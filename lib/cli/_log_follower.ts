@@ -32,7 +32,6 @@ export interface FollowLogOptions {
 /** The log file cannot be read: why, in one sentence naming the path and the fix. */
 export class LogUnreadableError extends Error {
   /**
-   * @param path the log file
    * @param cause the error `open` or `stat` threw
    */
   constructor(path: string, cause: unknown) {
@@ -62,7 +61,6 @@ const CHUNK = 64 * 1024;
  * replaced (another inode) the rest of the old one is read first; when it
  * shrinks (emptied) reading starts again at its beginning.
  *
- * @param path the log file
  * @param options how many lines to start with, and the stop signal
  * @returns the lines, without their newlines
  * @throws {LogUnreadableError} when the file cannot be opened at the start

@@ -10,7 +10,6 @@ const encoder = new TextEncoder();
 /**
  * A writer for `Deno.stdout` or `Deno.stderr`.
  *
- * @param stream the stream
  * @returns a function that writes all of a text and resolves once it is written
  */
 export function writeTo(stream: typeof Deno.stdout): (text: string) => Promise<void> {
@@ -29,7 +28,6 @@ const CONTROL_AND_LINES = /[\x00-\x1f\x7f-\x9f]/g;
  * Bodies, headers, hook output and event names come from outside: control
  * characters become `\xNN` escapes so that none can drive the terminal.
  *
- * @param text the text
  * @param options `lines: false` escapes tabs and newlines too (one-line output)
  * @returns the text, safe to print
  */

@@ -82,7 +82,6 @@ environment only. See README.md for every variable.`;
  * Parse the arguments after the program name.
  *
  * @param args e.g. `["serve", "--env-file", "/etc/hookd/hookd.env"]`
- * @returns the command line
  * @throws {Error} with a one-line message for an unknown command or option
  *
  * @example

@@ -28,7 +28,6 @@ import {
  *
  * @param flags the flag values as strings
  * @param now the current time, epoch milliseconds (for `--since`)
- * @returns the filter
  * @throws {RangeError} naming the flag and the fix when a value is wrong
  * @example
  * ```ts
@@ -207,7 +206,6 @@ export function formatRequeueResult(
  * operator retries. Pass `hookFor` to `store.requeue`; `notes` then holds,
  * per delivery, what changed, naming the variable.
  *
- * @param config the configuration now
  * @returns the store's `hookFor`, and the notes it fills
  */
 export function currentHooks(
@@ -248,7 +246,6 @@ export interface ReplayReport {
  * a delivery meets the filter and runs the hook configured now (see
  * {@linkcode currentHooks}), and the text says what happened to each.
  *
- * @param store the store, writable
  * @param config the configuration now (the env file for the command line,
  *   the running one, reloads included, for the page)
  * @param target delivery ids, or a store filter (`--state failed --since 1h`)
@@ -269,9 +266,6 @@ export async function replay(
  * {@linkcode replay} of one delivery, as the deliveries page's Replay button
  * reports it.
  *
- * @param store the store, writable
- * @param config the configuration now
- * @param id the delivery
  * @returns whether it was requeued, whether it is unknown, and the line `hookd replay ID` prints
  * @throws {StoreUnavailableError} when the store cannot do the work
  */

@@ -46,8 +46,6 @@ export interface FollowOutputOptions {
  * limit (as `timeout(1)`); 128 + N after signal N (as a shell); 1 otherwise
  * (it never ran, or was stopped by hookd's shutdown).
  *
- * @param end how the run ended
- * @returns the code
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -88,7 +86,6 @@ function adminBase(listen: { hostname: string; port: number }): string {
 /**
  * Run `hookd show ID --follow`.
  *
- * @param id the delivery
  * @param config the configuration: the store, the admin listener and its token
  * @param options where output goes, and the end line
  * @returns the exit code: the hook's (see {@linkcode exitCodeOf}), or 1 with

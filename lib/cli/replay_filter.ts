@@ -21,7 +21,6 @@ import type {
  * Replay deliveries by id, or every finished one a store filter selects,
  * skipping those the filter configured now refuses.
  *
- * @param store the store, writable
  * @param config the configuration now (for each endpoint's filters)
  * @param target delivery ids, or a store filter (`--state filtered --since 1h`)
  * @param options the hook each delivery runs now (see the store's `requeue`)

@@ -50,10 +50,6 @@ export function entryOutcome(entry: LogEntry): string | undefined {
 
 /**
  * Whether `hookd tail` shows a record: a request or a hook run that passes the filter.
- *
- * @param entry a parsed record
- * @param filter the flags
- * @returns whether to show it
  */
 export function tailShows(entry: LogEntry, filter: TailFilter): boolean {
   const outcome = entryOutcome(entry);
@@ -116,7 +112,6 @@ function text(value: unknown): string {
 /**
  * Turn the flags into a filter and a start.
  *
- * @param cli the parsed command line
  * @returns the filter, and how many existing records to show first
  * @throws {RangeError} naming the flag and the fix when a value is wrong
  */
@@ -151,7 +146,6 @@ export interface TailOptions {
  * Run `hookd tail`: the last `-n` matching records, then each new one, until
  * interrupted. `--json` writes the records' lines as they are in the file.
  *
- * @param cli the parsed command line
  * @param config the configuration (its log file)
  * @param options where the lines go
  * @returns the exit code: 1, with the message written to stderr, when the log cannot be read

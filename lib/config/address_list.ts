@@ -38,9 +38,7 @@ export interface AddressListOptions {
  * IPv4 and IPv6. A bare address is a single host (`/32`, `/128`).
  *
  * @param value the variable's value, e.g. `192.30.252.0/22, 2606:50c0::/32`
- * @param variable the variable's name, for error messages
  * @param options whether `unix` may be listed
- * @returns the list
  * @throws {RangeError} naming the variable, the bad entry and the fix: an
  *   entry that is not an address or range, a range with host bits set
  *   (`10.0.0.1/8`, likely meant `/32`), or an empty list

@@ -16,9 +16,6 @@ import { fieldVariable } from "./payload_field.ts";
 /**
  * Describe a configuration for a person, hiding every secret.
  *
- * @param config the resolved configuration
- * @returns lines of text
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

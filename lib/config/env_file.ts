@@ -17,8 +17,6 @@ import { type Config, parseConfig } from "./parse_config.ts";
  * env file's variables on top when a path is given.
  *
  * @param path the env file, or `undefined` for the process environment only
- * @param processEnv the process environment
- * @returns the merged variables
  * @throws {Error} naming the file when it cannot be read
  */
 export async function loadEnv(

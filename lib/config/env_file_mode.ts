@@ -12,7 +12,6 @@
  * runs. A file that cannot be examined yields `undefined`: reading it fails
  * next, with its own error.
  *
- * @param path the env file
  * @returns the problem, or `undefined`
  *
  * @example

@@ -46,8 +46,6 @@ export interface FilterInput {
 /**
  * Parse a filter.
  *
- * @param text the variable's value
- * @returns the filter
  * @throws {Error} with a short problem (the caller names the variable)
  *
  * @example
@@ -136,7 +134,6 @@ function readValue(text: string, start: number): { parts: string[]; end: number 
  * Print a filter back in the syntax it was parsed from, normalised:
  * header names lower-cased, values quoted only where needed.
  *
- * @param filter the filter
  * @returns one line that {@linkcode parseFilter} reads as the same filter
  */
 export function formatFilter(filter: Filter): string {
@@ -153,10 +150,6 @@ function formatCondition(condition: Condition): string {
 /**
  * Whether a text matches a value's parts: equality for one part, else a glob.
  * No regular expression, so no catastrophic backtracking on hostile input.
- *
- * @param parts a condition's parts
- * @param text the field's text
- * @returns whether it matches
  */
 export function matchParts(parts: readonly string[], text: string): boolean {
   if (parts.length === 1) return parts[0] === text;
@@ -178,7 +171,6 @@ export function matchParts(parts: readonly string[], text: string): boolean {
 /**
  * Evaluate a filter on a delivery.
  *
- * @param filter the filter
  * @param input the stored body, content type and headers
  * @returns `undefined` when every condition holds; else the first that
  *   fails, as written, with `(no such field)` when its field is absent.
@@ -218,7 +210,6 @@ export function evaluateFilter(filter: Filter, input: FilterInput): string | und
  * hooks are picked (see `event_keys.ts`).
  *
  * @param endpoint the endpoint's prefix and filters
- * @param event the event name
  * @returns the variable and its filter, or `undefined` when none applies
  */
 export function pickFilter(
@@ -236,7 +227,6 @@ export function pickFilter(
  * Why a delivery's hook must not run: the filter for its event, applied.
  *
  * @param endpoint the endpoint's prefix and filters
- * @param event the event name
  * @param input the stored body, content type and headers
  * @returns `undefined` when no filter applies or it holds; else the
  *   variable and the failed condition, e.g. `HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`
@@ -256,7 +246,6 @@ export function filterMiss(
  * Read an endpoint's `_MATCH_<EVENT>` variables.
  *
  * @param prefix the endpoint's prefix, e.g. `HOOKD_GH_`
- * @param vars every variable
  * @param problems where a malformed filter is reported, naming its variable
  * @param known the variables recognised so far; these are added
  * @returns the filters by event key

@@ -16,7 +16,6 @@ import type { Config } from "./parse_config.ts";
  * that start otherwise (`sh ./x.sh`, `echo …`, `FOO=1 /x`, a quoted path)
  * are the shell's business and are not examined.
  *
- * @param config the parsed configuration
  * @returns lines such as `warning: HOOKD_GH_HOOK_PUSH runs /opt/deploy.sh, which does not exist`
  * @example
  * ```ts

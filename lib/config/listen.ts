@@ -63,8 +63,6 @@ export function parsePublicListen(get: (name: string) => string, problems: strin
 /**
  * An `address:port` listener (`HOOKD_LISTEN`, `HOOKD_ADMIN_LISTEN`).
  *
- * @param variable the variable's name, for the problem
- * @param value its value
  * @param problems where a problem is pushed when it is not one
  * @returns the address and port (a placeholder after a problem)
  */
@@ -91,7 +89,6 @@ const HOST_NAME =
  * `HOOKD_ADMIN_HOSTS`: more names the admin listener answers to, comma-separated,
  * kept lower-case and without a trailing dot, as they are compared.
  *
- * @param variable the variable's name, for the problem
  * @param value its value; empty: none
  * @param problems where a problem is pushed for each value that is not a host name
  * @returns the names
@@ -124,9 +121,6 @@ export function parseHostNames(variable: string, value: string, problems: string
  * Whether a listen address only accepts connections from this machine:
  * `localhost`, `127.0.0.0/8`, `::1` (also IPv4-mapped); any other name is
  * taken as public.
- *
- * @param hostname the listener's hostname, as in `Config.listen`
- * @returns whether it is loopback only
  *
  * @example
  * ```ts

@@ -230,7 +230,6 @@ export function endpointPrefix(name: string): string {
  *
  * @param env the variables (process environment merged with the env file)
  * @param sources the secret files read and which variables the env file set
- * @returns the resolved configuration
  * @throws {ConfigError} listing every problem found
  *
  * @example
@@ -544,8 +543,6 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
  * `pull_request.opened` tries `PULL_REQUEST_OPENED`, `PULL_REQUEST`, then
  * `DEFAULT`.
  *
- * @param endpoint the endpoint
- * @param event the event name
  * @returns the variable and command, or `undefined` when none applies
  *
  * @example

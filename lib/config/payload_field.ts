@@ -69,8 +69,6 @@ export function parseFieldPath(text: string): FieldPath {
  * Parse a stored body for fields: JSON as is, a form as an object of its
  * fields (a repeated one as an array); anything else gives `undefined`.
  *
- * @param body the stored body
- * @param contentType its content type
  * @returns the parsed payload, or `undefined`
  */
 export function parsePayload(body: Uint8Array, contentType: string): unknown {
@@ -95,7 +93,6 @@ export function parsePayload(body: Uint8Array, contentType: string): unknown {
  * or `undefined` when the delivery has no such field.
  *
  * @param subject the parsed payload and stored headers
- * @param path the field
  * @returns the text, or `undefined` when absent
  *
  * @example
@@ -133,7 +130,6 @@ export const MAX_HOOK_FIELDS = 16;
 /**
  * The variable a hook gets a field in.
  *
- * @param path the field
  * @returns e.g. `HOOKD_FIELD_REPOSITORY_FULL_NAME`
  *
  * @example
@@ -150,8 +146,6 @@ export function fieldVariable(path: FieldPath): string {
 /**
  * Read `_HOOK_FIELDS`: comma-separated field paths.
  *
- * @param variable the variable's name, for problems
- * @param value its value
  * @param problems where mistakes are reported, naming the variable
  * @returns the fields, malformed ones left out
  */

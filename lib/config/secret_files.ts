@@ -81,7 +81,6 @@ export function credentialSuffixes(provider?: string): string[] {
  * The `_FILE` variables that are set, each with the variable it stands for:
  * the global ones, and those of the endpoints `HOOKD_ENDPOINTS` lists.
  *
- * @param vars the variables (process environment and env file)
  * @returns `_FILE` variable → the variable it stands for, e.g.
  *   `HOOKD_GITHUB_SECRET_FILE` → `HOOKD_GITHUB_SECRET`
  *
@@ -122,7 +121,6 @@ export function secretFileVariables(
  * readable by others nor writable by its group. A `_FILE` variable whose
  * plain variable is set too is left to the parser, which refuses the pair.
  *
- * @param vars the variables (process environment and env file)
  * @param credentialsDirectory `$CREDENTIALS_DIRECTORY`, set by systemd when the unit loads credentials
  * @returns the secrets read, by their `_FILE` variable
  * @throws {ConfigError} one sentence per file that cannot be used, naming its variable and the fix

@@ -48,7 +48,6 @@ export const STORE_SETTINGS: Record<string, { help: string; default: string }> =
 /**
  * A store URL with its password masked, for `hookd check` and logs.
  *
- * @param url the URL as configured
  * @returns the URL with `***` for a password; a URL that does not parse as `(not a URL)`
  * @example
  * ```ts
@@ -70,7 +69,6 @@ export function maskStoreUrl(url: string): string {
 /**
  * Read the store settings.
  *
- * @param vars the variables (process environment and env file)
  * @param listen `HOOKD_LISTEN` as configured, part of the default instance id
  * @param problems where a mistake is described, one sentence each
  * @returns the settings (with defaults where a value was wrong)

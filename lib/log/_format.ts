@@ -104,7 +104,6 @@ function toEntry(record: LogRecord): Record<string, unknown> {
  * Properties named `time`, `level`, `type` or `message` are renamed with a
  * leading `_` so they cannot forge the record's own fields.
  *
- * @param record the record logtape made
  * @returns `{"time":ISO,"level":…,"type":…,"message":…,…properties}` and `\n`
  * @example
  * ```ts
@@ -151,7 +150,6 @@ function quoted(value: unknown): string {
  * line of stderr, as `stderr="…"`) and `error` the record has. Control
  * characters are escaped, so a header value cannot forge a line.
  *
- * @param record the record logtape made
  * @returns the line, without a newline
  * @example
  * ```ts

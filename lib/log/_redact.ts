@@ -20,7 +20,6 @@ const MAX_DEPTH = 8;
 /**
  * Cuts a string past `max` characters, saying how many were cut.
  *
- * @param text the string
  * @param max how many characters to keep
  * @returns `text` itself if short enough, else its first `max` characters and `…[N more chars]`
  * @example
@@ -59,7 +58,6 @@ export class Cleaner {
    * symbols as strings, objects walked (circular ones and those at depth 8
    * elided), properties under sensitive names redacted.
    *
-   * @param value any value
    * @param depth how deep `value` sits in the record, 0 at the top
    */
   value(value: unknown, depth: number): unknown {
@@ -108,8 +106,6 @@ export class Cleaner {
   /**
    * The value of a property at `depth`, redacted if its name is sensitive.
    *
-   * @param key the property's name
-   * @param value its value
    * @param depth how deep the object holding it sits
    */
   property(key: string, value: unknown, depth: number): unknown {

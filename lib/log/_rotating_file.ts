@@ -276,9 +276,6 @@ export class LogFile {
  * not copy each record's properties first, which halves the cost of a logging
  * call. It is the marker `@logtape/file` puts on its own sinks; were logtape
  * to stop honouring it, logging would only get slower.
- *
- * @param sink the sink to mark
- * @returns the same sink
  */
 export function markImmediate<T extends Sink>(sink: T): T {
   return Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), {
