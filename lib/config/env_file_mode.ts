@@ -33,27 +33,7 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
   } catch {
     return undefined;
   }
-  return envFileModeProblem(path, info.mode);
-}
-
-/**
- * {@linkcode checkEnvFileMode} for a known mode.
- *
- * @param path the env file, named in the sentence
- * @param mode its mode bits, or `null` where the system has none
- * @returns the problem, or `undefined`
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { envFileModeProblem } from "./env_file_mode.ts";
- * assert.equal(envFileModeProblem("/etc/hookd/hookd.env", 0o100640), undefined);
- * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
- * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100660)?.includes("chmod 640"));
- * ```
- */
-export function envFileModeProblem(path: string, mode: number | null): string | undefined {
-  return fileModeProblem(path, mode, {
+  return fileModeProblem(path, info.mode, {
     what: `The env file ${path}`,
     groupHarm: "could change the commands hookd runs",
   });

@@ -88,13 +88,7 @@ export class Cleaner {
     }
   }
 
-  /**
-   * Entries as a plain object, each value cleaned as a property.
-   *
-   * @param entries name and value pairs
-   * @param depth how deep the object holding them sits
-   */
-  entries(
+  #entries(
     entries: Iterable<[string, unknown]>,
     depth: number,
   ): Record<string, unknown> {
@@ -122,7 +116,7 @@ export class Cleaner {
     }
     if (object instanceof Error) {
       const code = (object as { code?: unknown }).code;
-      return this.entries(
+      return this.#entries(
         [
           ["name", object.name],
           ["message", object.message],
@@ -139,7 +133,7 @@ export class Cleaner {
     if (object instanceof ReadableStream) return "[stream]";
     if (object instanceof URL) return object.href;
     if (object instanceof Headers || object instanceof Map) {
-      return this.entries(
+      return this.#entries(
         [...object.entries()].map(([k, v]) => [String(k), v]),
         depth,
       );
@@ -156,6 +150,6 @@ export class Cleaner {
         return "[Unserializable]";
       }
     }
-    return this.entries(Object.entries(object), depth);
+    return this.#entries(Object.entries(object), depth);
   }
 }

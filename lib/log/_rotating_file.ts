@@ -34,18 +34,6 @@ const FLUSH_DELAY_MS = 200;
 
 const NEWLINE = encoder.encode("\n");
 
-/** Joins encoded lines into one buffer, so a batch is one write. */
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
 /** Rethrows all but NotFound, for a file that may be missing. */
 function unlessMissing(error: unknown): null {
   if (error instanceof Deno.errors.NotFound) return null;
@@ -160,7 +148,7 @@ export class LogFile {
     let done = 0;
     try {
       await this.#ready();
-      let chunk: Uint8Array[] = this.#torn ? [NEWLINE] : [];
+      let chunk: Uint8Array<ArrayBuffer>[] = this.#torn ? [NEWLINE] : [];
       let chunkBytes = chunk.length;
       let chunkLines = 0;
       for (const line of lines) {
@@ -229,10 +217,11 @@ export class LogFile {
     this.#size = info.size;
   }
 
-  async #append(chunks: Uint8Array[], size: number): Promise<void> {
+  async #append(chunks: Uint8Array<ArrayBuffer>[], size: number): Promise<void> {
     if (chunks.length === 0) return;
     const file = this.#file!;
-    let data = concat(chunks, size);
+    // One buffer, so a batch is one write.
+    let data = chunks.length === 1 ? chunks[0] : await new Blob(chunks).bytes();
     try {
       while (data.length > 0) {
         const written = await file.write(data);
