@@ -38,14 +38,12 @@ export interface SecretFile {
 }
 
 /** The global `_FILE` variables, for `hookd check`'s help and README. */
-export const SECRET_FILE_SETTINGS: Record<string, { help: string; default: () => string }> = {
+export const SECRET_FILE_SETTINGS: Record<string, { help: string }> = {
   HOOKD_ADMIN_TOKEN_FILE: {
     help: "a file (or a credential's name) holding HOOKD_ADMIN_TOKEN, instead of the env file",
-    default: () => "",
   },
   HOOKD_STORE_PASSWORD_FILE: {
     help: "a file (or a credential's name) holding the PostgreSQL password, instead of PGPASSWORD",
-    default: () => "",
   },
 };
 
