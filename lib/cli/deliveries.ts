@@ -7,8 +7,7 @@
  */
 
 import type { CommandLine } from "./command_line.ts";
-import { type Config, parseDuration, pickHook } from "../config/mod.ts";
-import { replayDeliveries } from "./replay_filter.ts";
+import { type Config, filterMiss, parseDuration, pickHook } from "../config/mod.ts";
 import { printable } from "./_write.ts";
 import {
   DELIVERY_STATES,
@@ -277,6 +276,54 @@ export async function replayOne(
   const { result, text } = await replay(store, config, [id]);
   const unknown = result.skipped.some((skipped) => skipped.reason === "unknown");
   return { requeued: result.requeued.length > 0, unknown, text: text.trim() };
+}
+
+/**
+ * The store's replay, except that a delivery the filter configured now
+ * refuses is skipped with the failed condition (a `filtered` one it now
+ * lets through is queued like any other).
+ */
+async function replayDeliveries(
+  store: Pick<Store, "get" | "list" | "requeue" | "requeueMatching">,
+  config: Pick<Config, "endpoints">,
+  target: readonly string[] | DeliveryFilter,
+  options?: RequeueOptions,
+): Promise<RequeueResult> {
+  const filtering = [...config.endpoints.values()].some((e) => e.filters.size > 0);
+  const byIds = Array.isArray(target);
+  if (!filtering) {
+    return byIds
+      ? await store.requeue(target as string[], options)
+      : await store.requeueMatching(target as DeliveryFilter, options);
+  }
+  const skipped: RequeueResult["skipped"] = [];
+  const pass: string[] = [];
+  const judge = (id: string, delivery: DeliveryDetail | null) => {
+    // Whether it has a hook is the store's to judge with `options` (one may be configured by now).
+    const replayable = delivery !== null && delivery.state !== "queued" &&
+      delivery.state !== "running";
+    const endpoint = replayable ? config.endpoints.get(delivery.endpoint) : undefined;
+    const miss = endpoint && filterMiss(endpoint, delivery!.event, delivery!);
+    if (miss) skipped.push({ id, reason: "filtered", detail: miss });
+    else pass.push(id);
+  };
+  if (byIds) {
+    for (const id of new Set(target as string[])) judge(id, await store.get(id));
+  } else {
+    const filter = target as DeliveryFilter;
+    // What requeueMatching would take: finished deliveries (with a hook, unless `options`
+    // may give them one), newest first, up to limit.
+    const chosen = (await store.list({ ...filter, limit: Number.MAX_SAFE_INTEGER }))
+      .filter((d) => (d.hook !== null || options) && d.state !== "queued" && d.state !== "running")
+      .slice(0, filter.limit ?? Infinity)
+      // Oldest first, so that replays keep their relative order in the queue.
+      .reverse();
+    for (const summary of chosen) judge(summary.id, await store.get(summary.id));
+  }
+  const result = pass.length > 0
+    ? await store.requeue(pass, options)
+    : { requeued: [], skipped: [] };
+  return { requeued: result.requeued, skipped: [...result.skipped, ...skipped] };
 }
 
 /**
