@@ -1,10 +1,7 @@
 /**
- * `hookd tail`: follow the daemon's log, one readable line per request and
- * per hook run, from the JSON-lines file `HOOKD_LOG_FILE` names. It reads the
- * file, not the daemon, so it works while the daemon is stopped and needs no
- * listener; rotation is followed (see `_log_follower.ts`). The lines are made
- * from the records' own fields, which the log has already redacted; nothing
- * is added to them.
+ * `hookd tail`: follow the daemon's log file, one readable line per request
+ * and per hook run. It reads the file, not the daemon, so it works while the
+ * daemon is stopped; the records are already redacted, and nothing is added.
  *
  * @module
  */

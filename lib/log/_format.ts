@@ -52,10 +52,7 @@ function isoTime(timestamp: number): string {
   return lastTime;
 }
 
-/**
- * The last record made into an entry: the file and stderr sinks get the same
- * record object one after the other, so the second reuses the first's work.
- */
+/** The file and stderr sinks get the same record one after the other: the second reuses the entry. */
 let lastRecord: LogRecord | null = null;
 let lastEntry: Record<string, unknown> = {};
 
@@ -143,12 +140,9 @@ function quoted(value: unknown): string {
 }
 
 /**
- * Formats a record as a short human line for stderr (journald adds the time):
- * the level unless `info`, the type, the message unless it repeats the type,
- * then whichever of `endpoint`, `event`, `status`, `outcome`, `exitCode`,
- * `timedOut`, `durationMs`, `id`, `stderrFirstLine` (a failed hook's first
- * line of stderr, as `stderr="…"`) and `error` the record has. Control
- * characters are escaped, so a header value cannot forge a line.
+ * Formats a record as a short human line for stderr (journald adds the time),
+ * with the fields an operator scans for. Control characters are escaped, so a
+ * header value cannot forge a line.
  *
  * @returns the line, without a newline
  * @example
