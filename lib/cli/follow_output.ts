@@ -13,6 +13,8 @@ import type { Config } from "../config/mod.ts";
 import { writeTo } from "./_write.ts";
 import { openConfiguredStore, type RunRecord, StoreMissingError } from "../store/mod.ts";
 
+type Resolved = Required<Omit<FollowOutputOptions, "signal">> & Pick<FollowOutputOptions, "signal">;
+
 /** How a run ended, as the stream's `end` event carries it. */
 export interface RunEnd {
   /** `succeeded`, `failed`, `timed_out`, `aborted`, … or null when the delivery never ran. */
@@ -97,7 +99,7 @@ export async function followDelivery(
   config: Config,
   given: FollowOutputOptions,
 ): Promise<number> {
-  const options: Required<Omit<FollowOutputOptions, "signal">> & { signal?: AbortSignal } = {
+  const options: Resolved = {
     stdout: writeTo(Deno.stdout),
     stderr: writeTo(Deno.stderr),
     ...given,
@@ -165,7 +167,7 @@ function needsNewline(text: string | undefined): boolean {
 async function followStream(
   url: string,
   token: string | undefined,
-  options: Required<Omit<FollowOutputOptions, "signal">> & { signal?: AbortSignal },
+  options: Resolved,
 ): Promise<number> {
   const headers: Record<string, string> = { Accept: "text/event-stream" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;

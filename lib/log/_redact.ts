@@ -54,9 +54,8 @@ export class Cleaner {
   #ancestors: Set<object> | null = null;
 
   /**
-   * The value as plain JSON: strings cut, non-finite numbers, bigints and
-   * symbols as strings, objects walked (circular ones and those at depth 8
-   * elided), properties under sensitive names redacted.
+   * The value as plain JSON: strings cut, objects walked (circular ones and
+   * those too deep elided), properties under sensitive names redacted.
    *
    * @param depth how deep `value` sits in the record, 0 at the top
    */
