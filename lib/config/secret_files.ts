@@ -1,16 +1,9 @@
 /**
- * Secrets kept out of the env file: `HOOKD_<NAME>_SECRET_FILE`,
- * `HOOKD_<NAME>_SECRET_PREVIOUS_FILE`, `HOOKD_ADMIN_TOKEN_FILE`,
- * `HOOKD_STORE_PASSWORD_FILE` (and `_FILE` for any provider setting that
- * holds a credential) name a file whose content is the secret. A relative
- * name is a systemd credential, looked up in `$CREDENTIALS_DIRECTORY`
- * (`LoadCredential=` / `LoadCredentialEncrypted=`); an absolute path outside
- * it must be guarded like the env file.
- *
- * Which variables have a `_FILE` form is decided here once, purely
- * ({@linkcode secretFileVariables}); the files are read at the edge, at
- * start-up and on SIGHUP, never per request ({@linkcode readSecretFiles}),
- * and the parser is handed their contents.
+ * Secrets kept out of the env file: a `_FILE` variable (`HOOKD_GH_SECRET_FILE`,
+ * `HOOKD_ADMIN_TOKEN_FILE`, …) names a file whose content is the secret; a
+ * relative name is a systemd credential in `$CREDENTIALS_DIRECTORY`, and an
+ * absolute path outside it must be guarded like the env file. The files are
+ * read at start-up and on SIGHUP, never per request; the parser stays pure.
  *
  * @module
  */
@@ -114,10 +107,9 @@ export function secretFileVariables(
 }
 
 /**
- * Read every secret file the variables name, checking each first: a relative
- * name needs `$CREDENTIALS_DIRECTORY`; a file outside it must not be
- * readable by others nor writable by its group. A `_FILE` variable whose
- * plain variable is set too is left to the parser, which refuses the pair.
+ * Read every secret file the variables name, checking each first (a file
+ * outside `$CREDENTIALS_DIRECTORY` must not be readable by others nor
+ * writable by its group). A pair set both ways is left to the parser.
  *
  * @param credentialsDirectory `$CREDENTIALS_DIRECTORY`, set by systemd when the unit loads credentials
  * @returns the secrets read, by their `_FILE` variable
@@ -239,10 +231,8 @@ export interface SecretHolders {
  * Check the store's password file against `HOOKD_STORE`, and say where each
  * secret that is set came from.
  *
- * @param holders the resolved endpoints and store
  * @param vars the variables, secrets from files filled in
- * @param options `fromFiles` (origins of the secrets read from files, from
- *   {@linkcode applySecretFiles}), `sources`, and `problems` to add to
+ * @param options `fromFiles` (from {@linkcode applySecretFiles}), `sources`, and `problems` to add to
  * @returns where each secret came from, by its variable
  */
 export function finishSecrets(

@@ -1,9 +1,7 @@
 /**
- * Where deliveries are stored and what this instance does with them:
- * `HOOKD_STORE` (absent or `sqlite`: the SQLite file under
- * `HOOKD_STATE_DIR`; `postgres://user@host/db`: PostgreSQL shared by
- * several instances), `HOOKD_INSTANCE_ID` and `HOOKD_RUN_HOOKS`. Pure
- * parsing: nothing here connects anywhere.
+ * Where deliveries are stored and what this instance does with them
+ * (`HOOKD_STORE`, `HOOKD_INSTANCE_ID`, `HOOKD_RUN_HOOKS`). Pure parsing:
+ * nothing here connects anywhere.
  *
  * @module
  */
