@@ -1,8 +1,6 @@
 /**
  * Formatting for the log: a logtape record becomes one flat, redacted entry,
- * written as the file's JSON line ({@linkcode formatLogLine}) or as a short
- * human line for stderr ({@linkcode formatStderrLine}). The entry of the last
- * record is kept, since both sinks get the same record one after the other.
+ * written as the file's JSON line or as a short human line for stderr.
  * Private to `lib/log/`.
  *
  * @module
