@@ -10,14 +10,14 @@
 
 export {
   type Config,
-  type ConfigSources,
   type EndpointConfig,
   endpointPrefix,
-  eventKey,
   GLOBAL_SETTINGS,
   parseConfig,
   pickHook,
 } from "./parse_config.ts";
+export type { ConfigSources } from "./secret_files.ts";
+export { eventKey } from "./event_keys.ts";
 export { ConfigError, problemsOf } from "./config_error.ts";
 export { loadConfig, loadEnv } from "./env_file.ts";
 export { describeConfig } from "./describe.ts";

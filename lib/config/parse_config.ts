@@ -31,7 +31,6 @@ import * as secretFiles from "./secret_files.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
-export type { ConfigSources } from "./secret_files.ts";
 type ConfigSources = secretFiles.ConfigSources;
 
 /** One endpoint, resolved. */
@@ -210,8 +209,6 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
 
 /** Endpoint names that would own a global variable's prefix. */
 const RESERVED = new Set(["endpoints", "listen", "max", "log", "state", "hook"]);
-
-export { eventKey };
 
 /**
  * The variable prefix of an endpoint.
