@@ -135,7 +135,8 @@ export async function followDelivery(
     for (const stream of cut) {
       await options.stderr(`hookd: ${stream} went past the output limit; the rest is not shown\n`);
     }
-    await options.stderr(`${needsNewline(run?.stderr) ? "\n" : ""}${options.endLine(end)}\n`);
+    const newline = run?.stderr && !run.stderr.endsWith("\n") ? "\n" : "";
+    await options.stderr(`${newline}${options.endLine(end)}\n`);
     return exitCodeOf(end);
   }
   if (!config.adminListen) {
@@ -158,10 +159,6 @@ export async function followDelivery(
     config.adminToken,
     options,
   );
-}
-
-function needsNewline(text: string | undefined): boolean {
-  return text !== undefined && text !== "" && !text.endsWith("\n");
 }
 
 async function followStream(
