@@ -1,14 +1,9 @@
 /**
- * Following the daemon's JSON-lines log file the way `tail -F` does: read
- * what is there, then each line as it is appended, across rotation (the file
- * renamed to `.1` and a new one created, or emptied when only one file is
- * kept). Private to `lib/cli/`.
- *
- * Woken by `Deno.watchFs` on the file's directory (inotify on Linux: the
- * directory, not the file, because rotation replaces the file). A look every
- * few seconds backs it up: inotify says nothing on network file systems, and
- * when the watch cannot be made (the per-user inotify limit) the look every
- * second is all there is. Neither reads more than what was appended.
+ * Following the daemon's log file the way `tail -F` does, across rotation.
+ * Private to `lib/cli/`. Woken by `Deno.watchFs` on the file's directory (the
+ * directory, because rotation replaces the file), backed by a look every few
+ * seconds: inotify says nothing on network file systems, and the watch may
+ * not be had at all (the per-user inotify limit).
  *
  * @module
  */
@@ -31,10 +26,7 @@ export interface FollowLogOptions {
 
 /** The log file cannot be read: why, in one sentence naming the path and the fix. */
 export class LogUnreadableError extends Error {
-  /**
-   * @param path the log file
-   * @param cause the error `open` or `stat` threw
-   */
+  /** @param cause the error `open` or `stat` threw */
   constructor(path: string, cause: unknown) {
     const denied = cause instanceof Deno.errors.PermissionDenied;
     const missing = cause instanceof Deno.errors.NotFound;
@@ -62,7 +54,6 @@ const CHUNK = 64 * 1024;
  * replaced (another inode) the rest of the old one is read first; when it
  * shrinks (emptied) reading starts again at its beginning.
  *
- * @param path the log file
  * @param options how many lines to start with, and the stop signal
  * @returns the lines, without their newlines
  * @throws {LogUnreadableError} when the file cannot be opened at the start
@@ -113,7 +104,10 @@ export async function* followLogLines(
       await wake.next(recheckMs);
       if (signal.aborted) break;
       yield* await readToEnd();
-      const now = await statOrNull(path);
+      const now = await Deno.stat(path).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw error;
+      });
       if (now === null) continue; // Between the rename and the new file: wait for it.
       if (now.ino !== ino) {
         // Rotated: the old file may have gained lines since the read above.
@@ -128,28 +122,17 @@ export async function* followLogLines(
         file.close();
         file = next;
         ino = (await file.stat()).ino;
-        position = 0;
-        partial = "";
-        yield* await readToEnd();
-      } else if (now.size < position) {
-        // Emptied in place (one file kept): what is there now is new.
-        position = 0;
-        partial = "";
-        yield* await readToEnd();
+      } else if (now.size >= position) {
+        continue;
       }
+      // A new file, or this one emptied in place (one file kept): what is there now is new.
+      position = 0;
+      partial = "";
+      yield* await readToEnd();
     }
   } finally {
     file.close();
     wake.close();
-  }
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
   }
 }
 

@@ -21,31 +21,20 @@ export const COMMANDS = [
   "help",
 ] as const;
 
-/** A parsed command line. */
+/** A parsed command line: the command, the arguments after it, and each option as given. */
 export interface CommandLine {
-  /** The command, e.g. `serve`. */
   command: typeof COMMANDS[number];
-  /** The positional arguments after the command. */
   args: string[];
-  /** `--env-file`, when given. */
   envFile?: string;
-  /** `--endpoint` */
   endpoint?: string;
-  /** `--state` */
   state?: string;
-  /** `--since` */
   since?: string;
-  /** `--limit` */
   limit?: string;
-  /** `--event` */
   event?: string;
-  /** `--outcome` (`hookd tail`) */
   outcome?: string;
   /** `-n`: how many existing records `hookd tail` shows first */
   lines?: string;
-  /** `--follow` (`hookd show ID --follow`) */
   follow: boolean;
-  /** `--json` */
   json: boolean;
 }
 
@@ -82,7 +71,6 @@ environment only. See README.md for every variable.`;
  * Parse the arguments after the program name.
  *
  * @param args e.g. `["serve", "--env-file", "/etc/hookd/hookd.env"]`
- * @returns the command line
  * @throws {Error} with a one-line message for an unknown command or option
  *
  * @example

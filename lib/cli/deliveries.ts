@@ -1,16 +1,14 @@
 /**
  * `hookd deliveries`, `hookd show` and `hookd replay`: thin commands over
- * the store, safe to run while the daemon runs (SQLite in WAL mode; the
- * store tells a running daemon of re-queued work, see `store.listen`). What they print, and how
- * their flags become a store filter, are pure functions below; only
- * {@linkcode runDeliveryCommand} opens the store.
+ * the store, safe to run while the daemon runs. What they print is made by
+ * pure functions; only {@linkcode runDeliveryCommand} opens the store.
  *
  * @module
  */
 
 import type { CommandLine } from "./command_line.ts";
-import { type Config, parseDuration, pickHook } from "../config/mod.ts";
-import { replayDeliveries } from "./replay_filter.ts";
+import { type Config, filterMiss, parseDuration, pickHook } from "../config/mod.ts";
+import { printable } from "./_write.ts";
 import {
   DELIVERY_STATES,
   type DeliveryDetail,
@@ -24,24 +22,11 @@ import {
   StoreMissingError,
 } from "../store/mod.ts";
 
-/** The flags shared by `hookd deliveries` and `hookd replay`, as given on the command line. */
-export interface DeliveryFlags {
-  /** `--endpoint NAME` */
-  endpoint?: string;
-  /** `--state STATE[,STATE…]` */
-  state?: string;
-  /** `--since 1h`: received within this duration. */
-  since?: string;
-  /** `--limit N` */
-  limit?: string;
-}
-
 /**
  * Turn command-line flags into a store filter.
  *
  * @param flags the flag values as strings
  * @param now the current time, epoch milliseconds (for `--since`)
- * @returns the filter
  * @throws {RangeError} naming the flag and the fix when a value is wrong
  * @example
  * ```ts
@@ -51,7 +36,10 @@ export interface DeliveryFlags {
  * assert.equal(filter.since, 3_600_000);
  * ```
  */
-export function filterFromFlags(flags: DeliveryFlags, now: number): DeliveryFilter {
+export function filterFromFlags(
+  flags: Pick<CommandLine, "endpoint" | "state" | "since" | "limit">,
+  now: number,
+): DeliveryFilter {
   const filter: DeliveryFilter = {};
   if (flags.endpoint !== undefined) filter.endpoint = flags.endpoint;
   if (flags.state !== undefined) {
@@ -170,7 +158,7 @@ export function formatDeliveryDetail(delivery: DeliveryDetail): string {
 export function deliveryToJson(delivery: DeliveryDetail): Record<string, unknown> {
   const { body, ...rest } = delivery;
   const text = decodeUtf8(body);
-  return { ...rest, bodyBase64: toBase64(body), ...(text === null ? {} : { bodyText: text }) };
+  return { ...rest, bodyBase64: body.toBase64(), ...(text === null ? {} : { bodyText: text }) };
 }
 
 /**
@@ -213,13 +201,10 @@ export function formatRequeueResult(
 
 /**
  * A replay runs the hook configured now for the delivery's event, not the
- * one stored when it arrived: after fixing a hook (or adding one for an
- * `ignored` event), replaying is how the operator retries. Pass the result's
- * `hookFor` to `store.requeue`; `notes` then holds, per delivery, what
- * changed, naming the variable (commands are shown as `hookd check` shows
- * them; secrets are never part of them).
+ * one stored when it arrived: after fixing a hook, replaying is how the
+ * operator retries. Pass `hookFor` to `store.requeue`; `notes` then holds,
+ * per delivery, what changed, naming the variable.
  *
- * @param config the configuration now
  * @returns the store's `hookFor`, and the notes it fills
  */
 export function currentHooks(
@@ -256,12 +241,10 @@ export interface ReplayReport {
 }
 
 /**
- * The one replay: `hookd replay` and the deliveries page's Replay button both
- * call this. A delivery meets the filter configured now and runs the hook
- * configured now for its event (see {@linkcode currentHooks}); the text says
- * what happened to each, in the same words wherever it is shown.
+ * The one replay, for `hookd replay` and the deliveries page's Replay button:
+ * a delivery meets the filter and runs the hook configured now (see
+ * {@linkcode currentHooks}), and the text says what happened to each.
  *
- * @param store the store, writable
  * @param config the configuration now (the env file for the command line,
  *   the running one, reloads included, for the page)
  * @param target delivery ids, or a store filter (`--state failed --since 1h`)
@@ -282,9 +265,6 @@ export async function replay(
  * {@linkcode replay} of one delivery, as the deliveries page's Replay button
  * reports it.
  *
- * @param store the store, writable
- * @param config the configuration now
- * @param id the delivery
  * @returns whether it was requeued, whether it is unknown, and the line `hookd replay ID` prints
  * @throws {StoreUnavailableError} when the store cannot do the work
  */
@@ -296,6 +276,54 @@ export async function replayOne(
   const { result, text } = await replay(store, config, [id]);
   const unknown = result.skipped.some((skipped) => skipped.reason === "unknown");
   return { requeued: result.requeued.length > 0, unknown, text: text.trim() };
+}
+
+/**
+ * The store's replay, except that a delivery the filter configured now
+ * refuses is skipped with the failed condition (a `filtered` one it now
+ * lets through is queued like any other).
+ */
+async function replayDeliveries(
+  store: Pick<Store, "get" | "list" | "requeue" | "requeueMatching">,
+  config: Pick<Config, "endpoints">,
+  target: readonly string[] | DeliveryFilter,
+  options?: RequeueOptions,
+): Promise<RequeueResult> {
+  const filtering = [...config.endpoints.values()].some((e) => e.filters.size > 0);
+  const byIds = Array.isArray(target);
+  if (!filtering) {
+    return byIds
+      ? await store.requeue(target as string[], options)
+      : await store.requeueMatching(target as DeliveryFilter, options);
+  }
+  const skipped: RequeueResult["skipped"] = [];
+  const pass: string[] = [];
+  const judge = (id: string, delivery: DeliveryDetail | null) => {
+    // Whether it has a hook is the store's to judge with `options` (one may be configured by now).
+    const replayable = delivery !== null && delivery.state !== "queued" &&
+      delivery.state !== "running";
+    const endpoint = replayable ? config.endpoints.get(delivery.endpoint) : undefined;
+    const miss = endpoint && filterMiss(endpoint, delivery!.event, delivery!);
+    if (miss) skipped.push({ id, reason: "filtered", detail: miss });
+    else pass.push(id);
+  };
+  if (byIds) {
+    for (const id of new Set(target as string[])) judge(id, await store.get(id));
+  } else {
+    const filter = target as DeliveryFilter;
+    // What requeueMatching would take: finished deliveries (with a hook, unless `options`
+    // may give them one), newest first, up to limit.
+    const chosen = (await store.list({ ...filter, limit: Number.MAX_SAFE_INTEGER }))
+      .filter((d) => (d.hook !== null || options) && d.state !== "queued" && d.state !== "running")
+      .slice(0, filter.limit ?? Infinity)
+      // Oldest first, so that replays keep their relative order in the queue.
+      .reverse();
+    for (const summary of chosen) judge(summary.id, await store.get(summary.id));
+  }
+  const result = pass.length > 0
+    ? await store.requeue(pass, options)
+    : { requeued: [], skipped: [] };
+  return { requeued: result.requeued, skipped: [...result.skipped, ...skipped] };
 }
 
 /**
@@ -365,20 +393,6 @@ export async function runDeliveryCommand(
   }
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-
-/**
- * Bodies, headers and hook output come from outside: show control characters
- * as escapes so that none can drive the admin's terminal.
- */
-function printable(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
 function describeEnd(
   run: { outcome: string; exitCode: number | null; signal: string | null },
 ): string {
@@ -405,7 +419,7 @@ function indent(text: string, spaces = 2): string {
 function bodyText(body: Uint8Array): string {
   if (body.byteLength === 0) return "(empty)";
   const text = decodeUtf8(body);
-  return text === null ? `(binary; base64) ${toBase64(body)}` : printable(text);
+  return text === null ? `(binary; base64) ${body.toBase64()}` : printable(text);
 }
 
 function decodeUtf8(bytes: Uint8Array): string | null {
@@ -414,12 +428,4 @@ function decodeUtf8(bytes: Uint8Array): string | null {
   } catch {
     return null;
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -1,18 +1,19 @@
 /**
  * `hookd show ID --follow`: a delivery's hook output as it is written, read
- * from the admin listener's `GET /deliveries/:id/output` event stream (the
- * daemon holds the live buffer; the store has the output only at the end).
- * stdout events go to stdout, stderr events to stderr; the command exits
- * with the hook's exit code. A delivery already finished is answered from
- * the store, so that works with the daemon stopped.
+ * from the admin listener's event stream (only the daemon holds the live
+ * output). A delivery already finished is answered from the store, so that
+ * works with the daemon stopped.
  *
  * @module
  */
 
+import { constants } from "node:os";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { Config } from "../config/mod.ts";
 import { writeTo } from "./_write.ts";
 import { openConfiguredStore, type RunRecord, StoreMissingError } from "../store/mod.ts";
+
+type Resolved = Required<Omit<FollowOutputOptions, "signal">> & Pick<FollowOutputOptions, "signal">;
 
 /** How a run ended, as the stream's `end` event carries it. */
 export interface RunEnd {
@@ -42,26 +43,11 @@ export interface FollowOutputOptions {
   signal?: AbortSignal;
 }
 
-/** Numbers of the signals a hook is likely to end by, for the 128+N exit code shells use. */
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
 /**
  * The exit code for how a run ended: the hook's own; 124 after its time
  * limit (as `timeout(1)`); 128 + N after signal N (as a shell); 1 otherwise
  * (it never ran, or was stopped by hookd's shutdown).
  *
- * @param end how the run ended
- * @returns the code
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -74,7 +60,9 @@ const SIGNALS: Record<string, number> = {
 export function exitCodeOf(end: RunEnd): number {
   if (end.timedOut) return 124;
   if (end.exitCode !== null) return end.exitCode;
-  if (end.signal !== null) return 128 + (SIGNALS[end.signal] ?? 0);
+  if (end.signal !== null) {
+    return 128 + (constants.signals[end.signal as keyof typeof constants.signals] ?? 0);
+  }
   return 1;
 }
 
@@ -100,7 +88,6 @@ function adminBase(listen: { hostname: string; port: number }): string {
 /**
  * Run `hookd show ID --follow`.
  *
- * @param id the delivery
  * @param config the configuration: the store, the admin listener and its token
  * @param options where output goes, and the end line
  * @returns the exit code: the hook's (see {@linkcode exitCodeOf}), or 1 with
@@ -112,7 +99,7 @@ export async function followDelivery(
   config: Config,
   given: FollowOutputOptions,
 ): Promise<number> {
-  const options: Required<Omit<FollowOutputOptions, "signal">> & { signal?: AbortSignal } = {
+  const options: Resolved = {
     stdout: writeTo(Deno.stdout),
     stderr: writeTo(Deno.stderr),
     ...given,
@@ -148,7 +135,8 @@ export async function followDelivery(
     for (const stream of cut) {
       await options.stderr(`hookd: ${stream} went past the output limit; the rest is not shown\n`);
     }
-    await options.stderr(`${needsNewline(run?.stderr) ? "\n" : ""}${options.endLine(end)}\n`);
+    const newline = run?.stderr && !run.stderr.endsWith("\n") ? "\n" : "";
+    await options.stderr(`${newline}${options.endLine(end)}\n`);
     return exitCodeOf(end);
   }
   if (!config.adminListen) {
@@ -173,14 +161,10 @@ export async function followDelivery(
   );
 }
 
-function needsNewline(text: string | undefined): boolean {
-  return text !== undefined && text !== "" && !text.endsWith("\n");
-}
-
 async function followStream(
   url: string,
   token: string | undefined,
-  options: Required<Omit<FollowOutputOptions, "signal">> & { signal?: AbortSignal },
+  options: Resolved,
 ): Promise<number> {
   const headers: Record<string, string> = { Accept: "text/event-stream" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;

@@ -1,12 +1,7 @@
 /**
- * The command line: parsing it, and the commands that work without a
- * running server (`deliveries`, `show`, `replay`, `sign`, `send`, `tail`).
- *
- * Promises: the delivery commands read the store straight from its file,
- * safely beside a running daemon; `tail` reads the log file; `show --follow`
- * is the one command that talks to the daemon, as a client of its admin
- * listener. Must not import `lib/daemon.ts` or
- * `lib/http/`: a command never starts a server.
+ * The command line: parsing it, and the commands that work without starting
+ * a server, beside a running daemon or without one; `show --follow` is the
+ * one that talks to the daemon, as a client of its admin listener.
  *
  * @module
  */

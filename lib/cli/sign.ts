@@ -12,7 +12,6 @@ import { PROVIDERS } from "../verify/mod.ts";
 /**
  * The headers the endpoint's sender would send with this body.
  *
- * @param config the configuration
  * @param options the endpoint name, body, event and URL
  * @returns the headers, `Content-Type` included
  * @throws {Error} naming the problem when the endpoint is unknown or its
@@ -55,8 +54,6 @@ export async function signedHeaders(
 /**
  * Run `hookd sign` or `hookd send`.
  *
- * @param cli the parsed command line
- * @param config the configuration
  * @returns the text to print and the exit code
  * @throws {Error} naming the file when it cannot be read, or as
  *   {@linkcode signedHeaders} does

@@ -1,10 +1,7 @@
 /**
- * `hookd tail`: follow the daemon's log, one readable line per request and
- * per hook run, from the JSON-lines file `HOOKD_LOG_FILE` names. It reads the
- * file, not the daemon, so it works while the daemon is stopped and needs no
- * listener; rotation is followed (see `_log_follower.ts`). The lines are made
- * from the records' own fields, which the log has already redacted; nothing
- * is added to them.
+ * `hookd tail`: follow the daemon's log file, one readable line per request
+ * and per hook run. It reads the file, not the daemon, so it works while the
+ * daemon is stopped; the records are already redacted, and nothing is added.
  *
  * @module
  */
@@ -12,7 +9,7 @@
 import type { CommandLine } from "./command_line.ts";
 import type { Config } from "../config/mod.ts";
 import { followLogLines, LogUnreadableError } from "./_log_follower.ts";
-import { writeTo } from "./_write.ts";
+import { printable, writeTo } from "./_write.ts";
 
 /** A record of the log file, as parsed from its line. */
 export type LogEntry = Record<string, unknown>;
@@ -50,10 +47,6 @@ export function entryOutcome(entry: LogEntry): string | undefined {
 
 /**
  * Whether `hookd tail` shows a record: a request or a hook run that passes the filter.
- *
- * @param entry a parsed record
- * @param filter the flags
- * @returns whether to show it
  */
 export function tailShows(entry: LogEntry, filter: TailFilter): boolean {
   const outcome = entryOutcome(entry);
@@ -109,21 +102,13 @@ export function formatTailLine(entry: LogEntry): string {
   return parts.join("  ");
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
-
 function text(value: unknown): string {
-  if (value == null || value === "") return "-";
-  return String(value).replace(
-    CONTROL,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return value == null || value === "" ? "-" : printable(String(value), { lines: false });
 }
 
 /**
  * Turn the flags into a filter and a start.
  *
- * @param cli the parsed command line
  * @returns the filter, and how many existing records to show first
  * @throws {RangeError} naming the flag and the fix when a value is wrong
  */
@@ -158,7 +143,6 @@ export interface TailOptions {
  * Run `hookd tail`: the last `-n` matching records, then each new one, until
  * interrupted. `--json` writes the records' lines as they are in the file.
  *
- * @param cli the parsed command line
  * @param config the configuration (its log file)
  * @param options where the lines go
  * @returns the exit code: 1, with the message written to stderr, when the log cannot be read

@@ -6,6 +6,7 @@
  */
 
 import { parseDuration } from "./duration.ts";
+import { MAX_TIMER_MS } from "./limits.ts";
 
 /** `is "…", not a duration: …` for a value {@linkcode parseDuration} refuses, else `undefined`. */
 export function durationProblem(value: string): string | undefined {
@@ -16,9 +17,6 @@ export function durationProblem(value: string): string | undefined {
     return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
   }
 }
-
-/** The longest delay a timer can keep (2^31-1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** As {@linkcode durationProblem}, and above 0 and at most what a timer can wait (about 24 days). */
 export function timeoutProblem(value: string): string | undefined {

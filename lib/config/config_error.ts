@@ -22,7 +22,6 @@ export class ConfigError extends Error {
  * What to tell the admin about an error: each problem of a
  * {@linkcode ConfigError}, or the error's message.
  *
- * @param error anything thrown
  * @returns one line per problem
  */
 export function problemsOf(error: unknown): string[] {

@@ -9,15 +9,12 @@
 import { maskStoreUrl } from "./store_setting.ts";
 import type { Config, EndpointConfig } from "./parse_config.ts";
 import { formatDuration } from "./duration.ts";
-import { PROVIDERS } from "../verify/mod.ts";
+import { credentialSuffixes } from "./secret_files.ts";
 import { formatFilter } from "./filter.ts";
 import { fieldVariable } from "./payload_field.ts";
 
 /**
  * Describe a configuration for a person, hiding every secret.
- *
- * @param config the resolved configuration
- * @returns lines of text
  *
  * @example
  * ```ts
@@ -137,8 +134,7 @@ function maskSecrets(text: string, config: Config): string {
 
 /** The provider settings of an endpoint that hold credentials (a verify token). */
 function secretSettings(endpoint: EndpointConfig): string[] {
-  const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
-  return Object.keys(endpoint.settings).filter((key) => specs[key]?.secret === true);
+  return credentialSuffixes(endpoint.provider).filter((key) => key in endpoint.settings);
 }
 
 function describeListen(listen: Config["listen"]): string {

@@ -1,9 +1,7 @@
 /**
- * Durations as the env file writes them: `300s`, `5m`, `2h`, `7d`, and
- * `ms` for tests.
- *
- * A library such as `ms` would also read `100` (as milliseconds) and
- * `1 day`; the env file is a contract, so only one spelling is accepted.
+ * Durations as the env file writes them: `300s`, `5m`, `2h`, `7d`, and `ms`
+ * for tests. A library such as `ms` would also read `100` and `1 day`; the
+ * env file is a contract, so only one spelling is accepted.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
- * Read the env file: `KEY=value` lines in dotenv syntax (quotes, comments,
- * `export`), parsed by Node's own `util.parseEnv` (no dependency for it), checked for its mode, merged over the process environment; then
- * the secret files it names, and the configuration parsed from it all.
+ * Read the env file (dotenv syntax, parsed by `node:util`'s `parseEnv`),
+ * checked for its mode and merged over the process environment; then the
+ * secret files it names, and the configuration parsed from it all.
  *
  * @module
  */
@@ -17,8 +17,6 @@ import { type Config, parseConfig } from "./parse_config.ts";
  * env file's variables on top when a path is given.
  *
  * @param path the env file, or `undefined` for the process environment only
- * @param processEnv the process environment
- * @returns the merged variables
  * @throws {Error} naming the file when it cannot be read
  */
 export async function loadEnv(
@@ -49,11 +47,8 @@ export interface LoadedConfig {
 
 /**
  * Read the configuration the way every command does, at start-up and on
- * SIGHUP: the env file (refused when its mode lets others read it or its
- * group write it) over the process environment, then the secret files its
- * `_FILE` variables name (plain files read again each time; a systemd
- * credential is whatever `$CREDENTIALS_DIRECTORY` holds, fixed for the
- * service's life), then the pure parser.
+ * SIGHUP: the env file (refused when others may read it or its group write
+ * it) over the process environment, the secret files, then the pure parser.
  *
  * @param envFile the `--env-file` path, or `undefined` for the process environment only
  * @returns the configuration and the merged variables

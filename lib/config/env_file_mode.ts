@@ -7,17 +7,11 @@
 
 /**
  * The problem with an env file's permissions, if any: a sentence naming the
- * file, what is wrong and the `chmod` that fixes it, or `undefined` when only
- * its owner may write it and only its owner and group may read it (the
- * installed file is `root:hookd`, mode 0640). A group-writable file is
- * refused too: with `root:hookd`, a hook (running as `hookd`) could rewrite
- * the commands hookd runs.
+ * file and the `chmod` that fixes it. Group-writable is refused too: with
+ * `root:hookd`, a hook (running as `hookd`) could rewrite the commands hookd
+ * runs. A file that cannot be examined yields `undefined`: reading it fails
+ * next, with its own error.
  *
- * A file that cannot be examined (missing, or no permission on the
- * directory) yields `undefined`: reading it fails next, with its own error.
- * On systems without Unix modes (Windows) it always yields `undefined`.
- *
- * @param path the env file
  * @returns the problem, or `undefined`
  *
  * @example
@@ -39,27 +33,7 @@ export async function checkEnvFileMode(path: string): Promise<string | undefined
   } catch {
     return undefined;
   }
-  return envFileModeProblem(path, info.mode);
-}
-
-/**
- * The decision behind {@linkcode checkEnvFileMode}, for a known mode.
- *
- * @param path the env file, named in the sentence
- * @param mode its mode bits, or `null` where the system has none
- * @returns the problem, or `undefined`
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { envFileModeProblem } from "./env_file_mode.ts";
- * assert.equal(envFileModeProblem("/etc/hookd/hookd.env", 0o100640), undefined);
- * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100644)?.includes("chmod 600"));
- * assert.ok(envFileModeProblem("/etc/hookd/hookd.env", 0o100660)?.includes("chmod 640"));
- * ```
- */
-export function envFileModeProblem(path: string, mode: number | null): string | undefined {
-  return fileModeProblem(path, mode, {
+  return fileModeProblem(path, info.mode, {
     what: `The env file ${path}`,
     groupHarm: "could change the commands hookd runs",
   });
@@ -74,9 +48,8 @@ export interface FileModeOptions {
 }
 
 /**
- * The env file's rule for any file that holds a secret (a `_FILE` secret
- * outside `$CREDENTIALS_DIRECTORY`): only its owner may write it, only its
- * owner and group may read it.
+ * The env file's rule for any file that holds a secret: only its owner may
+ * write it, only its owner and group may read it.
  *
  * @param path the file, named in the `chmod` that fixes it
  * @param mode its mode bits, or `null` where the system has none

@@ -21,7 +21,6 @@ export function eventKey(event: string): string {
 /**
  * The keys to try for an event, most specific first, `DEFAULT` last.
  *
- * @param event the event name
  * @returns e.g. `["PULL_REQUEST_OPENED", "PULL_REQUEST", "DEFAULT"]`
  *
  * @example

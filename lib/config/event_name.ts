@@ -1,10 +1,8 @@
 /**
- * What an event name must be before hookd looks up its hook: short, with
- * few segments, and free of control characters. The name usually comes
- * from a header the sender does not sign, so these limits keep a hostile
- * name from costing more than a normal one, and keep the name identical in
- * the lookup, the log, the store and `HOOKD_EVENT` (an environment
- * variable cannot hold NUL).
+ * What an event name must be before hookd looks up its hook. The name often
+ * comes from a header the sender does not sign, so these limits keep a
+ * hostile name from costing more than a normal one, and keep it identical in
+ * the lookup, the log, the store and `HOOKD_EVENT` (which cannot hold NUL).
  *
  * @module
  */
@@ -21,8 +19,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Why an event name must be refused, or `undefined` when it may be looked
- * up. The length is checked first and without splitting, so a huge name
- * costs one comparison.
+ * up. A huge name costs one comparison: the length is checked first.
  *
  * @param event the event name a verifier returned
  * @returns `"event name too long"`, `"event name has control characters"`, or `undefined`

@@ -1,12 +1,8 @@
 /**
  * Filters per event (`HOOKD_<NAME>_MATCH_<EVENT>`): conditions on payload
  * fields and headers, all of which must hold for a delivery's hook to run.
- * Parsed with the configuration, so `hookd check` names a malformed one;
- * evaluated on the request path and again by `hookd replay`. Pure, and no
- * filter evaluates code: a condition compares one field's text with a
- * value, where `*` matches any run of characters.
- *
- * The syntax, one line, conditions separated by spaces:
+ * No filter evaluates code: a condition compares one field's text with a
+ * value, where `*` matches any run of characters. The syntax:
  *
  * ```text
  * ref=refs/heads/main repository.full_name=acme/site pull_request.merged=true
@@ -38,26 +34,18 @@ export interface Filter {
   conditions: Condition[];
 }
 
-/** What a filter looks at: the stored body and headers of a delivery. */
+/** What a filter looks at: the stored body, content type and headers of a delivery. */
 export interface FilterInput {
-  /** The stored body. */
   body: Uint8Array;
-  /** Its content type. */
   contentType: string;
-  /** The stored headers (lower-case names, credentials redacted). */
   headers: Readonly<Record<string, string>>;
-  /**
-   * The body already parsed as {@linkcode parsePayload} would (the
-   * verifier's on the request path), so it is not parsed twice.
-   */
+  /** The body as {@linkcode parsePayload} parses it, when the verifier already did. */
   parsed?: { value: unknown };
 }
 
 /**
  * Parse a filter.
  *
- * @param text the variable's value
- * @returns the filter
  * @throws {Error} with a short problem (the caller names the variable)
  *
  * @example
@@ -146,20 +134,13 @@ function readValue(text: string, start: number): { parts: string[]; end: number 
  * Print a filter back in the syntax it was parsed from, normalised:
  * header names lower-cased, values quoted only where needed.
  *
- * @param filter the filter
  * @returns one line that {@linkcode parseFilter} reads as the same filter
  */
 export function formatFilter(filter: Filter): string {
   return filter.conditions.map(formatCondition).join(" ");
 }
 
-/**
- * One condition as written, e.g. `ref=refs/heads/main`.
- *
- * @param condition the condition
- * @returns its text
- */
-export function formatCondition(condition: Condition): string {
+function formatCondition(condition: Condition): string {
   const escaped = condition.parts.map((part) => part.replace(/[\\"*]/g, (c) => `\\${c}`));
   const value = escaped.join("*");
   const quote = value === "" || /[\s"]/.test(value);
@@ -167,13 +148,8 @@ export function formatCondition(condition: Condition): string {
 }
 
 /**
- * Whether a text matches a value's parts: equality for one part, else a
- * glob where each star matches any run of characters. Linear in practice
- * (no regular expression, so no catastrophic backtracking on hostile input).
- *
- * @param parts a condition's parts
- * @param text the field's text
- * @returns whether it matches
+ * Whether a text matches a value's parts: equality for one part, else a glob.
+ * No regular expression, so no catastrophic backtracking on hostile input.
  */
 export function matchParts(parts: readonly string[], text: string): boolean {
   if (parts.length === 1) return parts[0] === text;
@@ -195,7 +171,6 @@ export function matchParts(parts: readonly string[], text: string): boolean {
 /**
  * Evaluate a filter on a delivery.
  *
- * @param filter the filter
  * @param input the stored body, content type and headers
  * @returns `undefined` when every condition holds; else the first that
  *   fails, as written, with `(no such field)` when its field is absent.
@@ -231,12 +206,10 @@ export function evaluateFilter(filter: Filter, input: FilterInput): string | und
 }
 
 /**
- * The filter for an event, from the most specific variable to the least,
- * as hooks are picked: `pull_request.closed` tries `_MATCH_PULL_REQUEST_CLOSED`,
- * `_MATCH_PULL_REQUEST`, then `_MATCH_DEFAULT`.
+ * The filter for an event, from the most specific variable to the least, as
+ * hooks are picked (see `event_keys.ts`).
  *
  * @param endpoint the endpoint's prefix and filters
- * @param event the event name
  * @returns the variable and its filter, or `undefined` when none applies
  */
 export function pickFilter(
@@ -254,7 +227,6 @@ export function pickFilter(
  * Why a delivery's hook must not run: the filter for its event, applied.
  *
  * @param endpoint the endpoint's prefix and filters
- * @param event the event name
  * @param input the stored body, content type and headers
  * @returns `undefined` when no filter applies or it holds; else the
  *   variable and the failed condition, e.g. `HOOKD_GH_MATCH_PUSH: ref=refs/heads/main`
@@ -274,7 +246,6 @@ export function filterMiss(
  * Read an endpoint's `_MATCH_<EVENT>` variables.
  *
  * @param prefix the endpoint's prefix, e.g. `HOOKD_GH_`
- * @param vars every variable
  * @param problems where a malformed filter is reported, naming its variable
  * @param known the variables recognised so far; these are added
  * @returns the filters by event key

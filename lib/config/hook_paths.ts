@@ -12,11 +12,9 @@ import type { Config } from "./parse_config.ts";
 
 /**
  * One warning per hook whose command starts with an absolute path that does
- * not exist or is not executable (no execute bit, or not a file). Commands
- * that start otherwise (`sh ./x.sh`, `echo …`, `FOO=1 /x`, a quoted path)
- * are the shell's business and are not examined.
+ * not exist or is not executable; commands that start otherwise (`sh ./x.sh`,
+ * `FOO=1 /x`, a quoted path) are the shell's business.
  *
- * @param config the parsed configuration
  * @returns lines such as `warning: HOOKD_GH_HOOK_PUSH runs /opt/deploy.sh, which does not exist`
  * @example
  * ```ts

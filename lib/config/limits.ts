@@ -14,7 +14,6 @@ export const MAX_TIMER_MS = 2_147_483_647;
  *
  * @param where the factory, e.g. `openStore` or `runHook()`
  * @param name the option's name, e.g. `busyTimeoutMs`
- * @param value the value to check
  * @throws {RangeError} naming the factory, the option and the value
  *
  * @example

@@ -1,12 +1,11 @@
 /**
  * Where the listeners bind: `address:port`, or, for the public listener, a
- * unix socket (`unix:/path`) with its mode and group for a reverse proxy on
- * the same machine.
+ * unix socket (`unix:/path`) for a reverse proxy on the same machine.
  *
  * @module
  */
 
-/** A unix socket for the public listener, for a reverse proxy on the same machine. */
+/** A unix socket for the public listener. */
 export interface UnixListen {
   /** The socket file, e.g. `/run/hookd/hookd.sock`. */
   path: string;
@@ -20,9 +19,8 @@ export interface UnixListen {
 export type Listen = { hostname: string; port: number } | UnixListen;
 
 /**
- * `HOOKD_LISTEN` (an address and port, or `unix:/path`) with the socket's
- * `HOOKD_LISTEN_MODE` and `HOOKD_LISTEN_GROUP`, which mean nothing for a
- * TCP listener and so are refused with one.
+ * `HOOKD_LISTEN` with the socket's `HOOKD_LISTEN_MODE` and
+ * `HOOKD_LISTEN_GROUP`, which are refused with a TCP listener.
  *
  * @param get reads a variable, defaults applied
  * @param problems where each problem is pushed, naming its variable and the fix
@@ -65,8 +63,6 @@ export function parsePublicListen(get: (name: string) => string, problems: strin
 /**
  * An `address:port` listener (`HOOKD_LISTEN`, `HOOKD_ADMIN_LISTEN`).
  *
- * @param variable the variable's name, for the problem
- * @param value its value
  * @param problems where a problem is pushed when it is not one
  * @returns the address and port (a placeholder after a problem)
  */
@@ -90,12 +86,9 @@ const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
- * `HOOKD_ADMIN_HOSTS`: more names the admin listener answers to (its
- * `Host` rule, lib/http/admin_host.ts), comma-separated. Names are
- * compared without case and without a trailing dot, so they are kept
- * lower-case and without it; a port is never part of one.
+ * `HOOKD_ADMIN_HOSTS`: more names the admin listener answers to, comma-separated,
+ * kept lower-case and without a trailing dot, as they are compared.
  *
- * @param variable the variable's name, for the problem
  * @param value its value; empty: none
  * @param problems where a problem is pushed for each value that is not a host name
  * @returns the names
@@ -126,11 +119,8 @@ export function parseHostNames(variable: string, value: string, problems: string
 
 /**
  * Whether a listen address only accepts connections from this machine:
- * `localhost`, `127.0.0.0/8`, `::1` (also IPv4-mapped). An empty address or
- * `0.0.0.0`/`::` listens everywhere; any other name is taken as public.
- *
- * @param hostname the listener's hostname, as in `Config.listen`
- * @returns whether it is loopback only
+ * `localhost`, `127.0.0.0/8`, `::1` (also IPv4-mapped); any other name is
+ * taken as public.
  *
  * @example
  * ```ts

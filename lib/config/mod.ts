@@ -1,28 +1,23 @@
 /**
- * Configuration, the folder's face: what the rest of lib/ (and `main.ts`)
- * imports from `lib/config/`.
- *
- * The folder holds what the admin writes and how it is read: the env file
- * and its mode, durations, address lists, rate limits, filters and payload
- * fields, secret strength, the limits every factory checks its options
- * against, and the description `hookd check` prints. It is a foundation:
- * nothing here imports `lib/http/`, `lib/dispatch/`, `lib/cli/`,
- * `lib/store/`, `lib/log/` or `lib/daemon.ts`. (`lib/verify/` reads
- * durations from `duration.ts` directly: this face imports verify.)
+ * Configuration, the folder's face: what the admin writes and how it is
+ * read, checked and described. A foundation: nothing here imports the
+ * layers above, the store or the log, so `hookd check` stays pure.
+ * (`lib/verify/` reads durations from `duration.ts` directly: this face
+ * imports verify.)
  *
  * @module
  */
 
 export {
   type Config,
-  type ConfigSources,
   type EndpointConfig,
   endpointPrefix,
-  eventKey,
   GLOBAL_SETTINGS,
   parseConfig,
   pickHook,
 } from "./parse_config.ts";
+export type { ConfigSources } from "./secret_files.ts";
+export { eventKey } from "./event_keys.ts";
 export { ConfigError, problemsOf } from "./config_error.ts";
 export { loadConfig, loadEnv } from "./env_file.ts";
 export { describeConfig } from "./describe.ts";

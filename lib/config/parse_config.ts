@@ -2,12 +2,12 @@
  * The configuration contract: every `HOOKD_*` variable, parsed and checked
  * in one pure function so that `hookd check` and `hookd serve` agree and
  * every problem is reported at once, each naming its variable and the fix.
- * The rest of lib/ reads it through `mod.ts`.
  *
  * @module
  */
 
-import { closest, distance } from "fastest-levenshtein";
+// Its ES module build: the package's main file is CommonJS, whose loader costs start-up time and memory.
+import { closest, distance } from "fastest-levenshtein/esm/mod.js";
 import { ConfigError } from "./config_error.ts";
 import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
@@ -31,7 +31,6 @@ import * as secretFiles from "./secret_files.ts";
 import { PROVIDERS } from "../verify/mod.ts";
 import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
 
-export type { ConfigSources } from "./secret_files.ts";
 type ConfigSources = secretFiles.ConfigSources;
 
 /** One endpoint, resolved. */
@@ -112,65 +111,65 @@ export interface Config extends StoreSettings {
 
 interface GlobalSpec {
   help: string;
-  default: (env: Record<string, string>) => string;
+  /** Unset: empty. A function for a default that depends on systemd's directories. */
+  default?: string | ((env: Record<string, string>) => string);
 }
 
 /** The global variables, with their defaults, for `hookd check` and README. */
 export const GLOBAL_SETTINGS: Record<string, GlobalSpec> = {
-  HOOKD_ENDPOINTS: { help: "comma-separated endpoint names", default: () => "" },
+  HOOKD_ENDPOINTS: { help: "comma-separated endpoint names" },
   HOOKD_LISTEN: {
     help: "address:port of the public listener, or unix:/path/to.sock behind a reverse proxy",
-    default: () => "127.0.0.1:9000",
+    default: "127.0.0.1:9000",
   },
-  HOOKD_LISTEN_MODE: { help: "the unix socket's permission bits", default: () => "0660" },
-  HOOKD_LISTEN_GROUP: { help: "the group the unix socket is given", default: () => "" },
-  HOOKD_MAX_BODY_BYTES: { help: "largest body accepted", default: () => "1048576" },
+  HOOKD_LISTEN_MODE: { help: "the unix socket's permission bits", default: "0660" },
+  HOOKD_LISTEN_GROUP: { help: "the group the unix socket is given" },
+  HOOKD_MAX_BODY_BYTES: { help: "largest body accepted", default: "1048576" },
   HOOKD_LOG_FILE: {
     help: "JSON-lines log file",
     default: (env) => `${env.LOGS_DIRECTORY || ".hookd"}/hookd.log`,
   },
-  HOOKD_LOG_MAX_BYTES: { help: "rotate the log at this size", default: () => "10485760" },
-  HOOKD_LOG_MAX_FILES: { help: "log files kept, current included", default: () => "5" },
+  HOOKD_LOG_MAX_BYTES: { help: "rotate the log at this size", default: "10485760" },
+  HOOKD_LOG_MAX_FILES: { help: "log files kept, current included", default: "5" },
   HOOKD_STATE_DIR: {
     help: "state directory",
     default: (env) => env.STATE_DIRECTORY || ".hookd/state",
   },
-  HOOKD_MAX_CONCURRENT_HOOKS: { help: "hooks running at once", default: () => "4" },
-  HOOKD_HOOK_ENV: { help: "extra variables passed to every hook", default: () => "" },
-  HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: () => "10000" },
+  HOOKD_MAX_CONCURRENT_HOOKS: { help: "hooks running at once", default: "4" },
+  HOOKD_HOOK_ENV: { help: "extra variables passed to every hook" },
+  HOOKD_MAX_QUEUE: { help: "deliveries waiting before 429", default: "10000" },
   HOOKD_RETENTION: {
     help: "how long deliveries are kept",
-    default: () => formatDuration(DEFAULT_RETENTION_MS),
+    default: formatDuration(DEFAULT_RETENTION_MS),
   },
   HOOKD_SYNC: {
     help: "full: a 2xx survives a power cut (fsync); normal: a crash of hookd only",
-    default: () => "full",
+    default: "full",
   },
   HOOKD_SHUTDOWN_TIMEOUT: {
     help: "how long running hooks may finish after SIGTERM",
-    default: () => "300s",
+    default: "300s",
   },
-  HOOKD_TLS_CERT: { help: "PEM certificate file for HTTPS", default: () => "" },
-  HOOKD_TLS_KEY: { help: "PEM private key file for HTTPS", default: () => "" },
+  HOOKD_TLS_CERT: { help: "PEM certificate file for HTTPS" },
+  HOOKD_TLS_KEY: { help: "PEM private key file for HTTPS" },
   HOOKD_ADMIN_LISTEN: {
     help: "address:port of /healthz and /metrics, or off",
-    default: () => "127.0.0.1:9001",
+    default: "127.0.0.1:9001",
   },
   HOOKD_ADMIN_TOKEN: {
     help: "token for the admin listener (basic or bearer); required off loopback",
-    default: () => "",
   },
-  HOOKD_ADMIN_HOSTS: { help: "more Host names the admin listener answers to", default: () => "" },
+  HOOKD_ADMIN_HOSTS: { help: "more Host names the admin listener answers to" },
   HOOKD_TRUSTED_PROXIES: {
     help: "addresses/CIDRs whose X-Forwarded-For is believed",
-    default: () => "",
   },
   HOOKD_RATE_LIMIT: {
     help: "requests per client address, e.g. 60/m or 10/s burst=20; off",
-    default: () => "off",
+    default: "off",
   },
   ...Object.fromEntries(
-    Object.entries(STORE_SETTINGS).map(([name, spec]) => [name, { ...spec, default: () => "" }]),
+    // Their defaults are words for README (parseStoreSettings applies them).
+    Object.entries(STORE_SETTINGS).map(([name, { help }]) => [name, { help }]),
   ),
   ...secretFiles.SECRET_FILE_SETTINGS,
 };
@@ -211,8 +210,6 @@ const ENDPOINT_SETTINGS: Record<string, SettingSpec> = {
 /** Endpoint names that would own a global variable's prefix. */
 const RESERVED = new Set(["endpoints", "listen", "max", "log", "state", "hook"]);
 
-export { eventKey };
-
 /**
  * The variable prefix of an endpoint.
  *
@@ -224,16 +221,12 @@ export function endpointPrefix(name: string): string {
 }
 
 /**
- * Parse and check the configuration from environment variables.
- *
- * Only `HOOKD_*` variables are read, plus systemd's `STATE_DIRECTORY` and
- * `LOGS_DIRECTORY` for defaults and `PGPASSWORD`. A `_FILE` variable's
- * secret comes from `sources.secretFiles` (read at the edge, see
- * `secret_files.ts`); setting it and its plain variable both is refused.
+ * Parse and check the configuration from environment variables: `HOOKD_*`,
+ * plus systemd's `STATE_DIRECTORY` and `LOGS_DIRECTORY` for defaults and
+ * `PGPASSWORD`. A `_FILE` variable's secret comes from `sources.secretFiles`.
  *
  * @param env the variables (process environment merged with the env file)
  * @param sources the secret files read and which variables the env file set
- * @returns the resolved configuration
  * @throws {ConfigError} listing every problem found
  *
  * @example
@@ -261,7 +254,10 @@ export function parseConfig(
   const fileVariables = secretFiles.secretFileVariables(vars);
   const fromFiles = secretFiles.applySecretFiles(vars, fileVariables, sources, problems);
   const known = new Set<string>(Object.keys(GLOBAL_SETTINGS));
-  const get = (name: string) => vars[name] ?? GLOBAL_SETTINGS[name].default(vars);
+  const get = (name: string) => {
+    const fallback = GLOBAL_SETTINGS[name].default ?? "";
+    return vars[name] ?? (typeof fallback === "string" ? fallback : fallback(vars));
+  };
 
   const names = splitList(get("HOOKD_ENDPOINTS"));
   if (names.length === 0) {
@@ -403,13 +399,8 @@ function parseEndpoint(
   if (provider?.secret === "none" && secrets.length > 0) {
     problems.push(`${prefix}SECRET is set but the ${provider.name} provider uses none: remove it`);
   }
-  for (
-    const [suffix, value] of [["SECRET", common.SECRET], [
-      "SECRET_PREVIOUS",
-      common.SECRET_PREVIOUS,
-    ]]
-  ) {
-    if (value !== undefined && value.trim() === "") {
+  for (const suffix of ["SECRET", "SECRET_PREVIOUS"]) {
+    if (common[suffix]?.trim() === "") {
       problems.push(`${prefix}${suffix} is empty: set the secret, or remove the line`);
     }
   }
@@ -552,8 +543,6 @@ function hookEnvList(variable: string, value: string, problems: string[]): strin
  * `pull_request.opened` tries `PULL_REQUEST_OPENED`, `PULL_REQUEST`, then
  * `DEFAULT`.
  *
- * @param endpoint the endpoint
- * @param event the event name
  * @returns the variable and command, or `undefined` when none applies
  *
  * @example

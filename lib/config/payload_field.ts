@@ -1,10 +1,8 @@
 /**
- * Fields of a delivery named by the admin, as filters (`_MATCH_<EVENT>`)
- * and hook variables (`_HOOK_FIELDS`) read them: a dotted path into the
- * JSON payload (`repository.full_name`, `commits.0.id`) or a header
- * (`header.x-gitlab-event`), and the one text every value is turned into.
- * Pure: nothing here evaluates code, and a path only walks the payload's
- * own keys.
+ * Fields of a delivery named by the admin, for filters (`_MATCH_<EVENT>`)
+ * and hook variables (`_HOOK_FIELDS`): a dotted path into the payload
+ * (`commits.0.id`) or a header (`header.x-gitlab-event`). Nothing here
+ * evaluates code, and a path only walks the payload's own keys.
  *
  * @module
  */
@@ -68,13 +66,9 @@ export function parseFieldPath(text: string): FieldPath {
 }
 
 /**
- * Parse a stored body into something fields can be read from: JSON as is,
- * a form (`application/x-www-form-urlencoded`) as an object of its fields
- * (a repeated field as an array). Anything else, or malformed JSON, gives
- * `undefined`: every payload field is then absent.
+ * Parse a stored body for fields: JSON as is, a form as an object of its
+ * fields (a repeated one as an array); anything else gives `undefined`.
  *
- * @param body the stored body (a provider's payload: the JSON inside a form where it sends one)
- * @param contentType its content type
  * @returns the parsed payload, or `undefined`
  */
 export function parsePayload(body: Uint8Array, contentType: string): unknown {
@@ -95,12 +89,10 @@ export function parsePayload(body: Uint8Array, contentType: string): unknown {
 }
 
 /**
- * A field's value as text, or `undefined` when the delivery has no such field.
- * A string is itself; a number, `true`, `false` or `null` is written as JSON
- * writes it; an object or array is compact JSON.
+ * A field's value as text (a string as is, anything else as compact JSON),
+ * or `undefined` when the delivery has no such field.
  *
  * @param subject the parsed payload and stored headers
- * @param path the field
  * @returns the text, or `undefined` when absent
  *
  * @example
@@ -136,10 +128,8 @@ export function readField(subject: FieldSubject, path: FieldPath): string | unde
 export const MAX_HOOK_FIELDS = 16;
 
 /**
- * The variable a hook gets a field in: `HOOKD_FIELD_` and the path upper
- * case, every character outside `A-Z0-9` turned into `_`.
+ * The variable a hook gets a field in.
  *
- * @param path the field
  * @returns e.g. `HOOKD_FIELD_REPOSITORY_FULL_NAME`
  *
  * @example
@@ -156,8 +146,6 @@ export function fieldVariable(path: FieldPath): string {
 /**
  * Read `_HOOK_FIELDS`: comma-separated field paths.
  *
- * @param variable the variable's name, for problems
- * @param value its value
  * @param problems where mistakes are reported, naming the variable
  * @returns the fields, malformed ones left out
  */

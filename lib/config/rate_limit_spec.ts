@@ -19,8 +19,6 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
  * `burst=<n>` (default: `count`, at least 1), e.g. `60/m` or
  * `10/s burst=20`. `off` or an empty value turns the limit off.
  *
- * @param value the variable's value
- * @param variable the variable's name, for error messages
  * @returns the spec, or `undefined` when off
  * @throws {RangeError} naming the variable and the format
  *

@@ -1,16 +1,9 @@
 /**
- * Secrets kept out of the env file: `HOOKD_<NAME>_SECRET_FILE`,
- * `HOOKD_<NAME>_SECRET_PREVIOUS_FILE`, `HOOKD_ADMIN_TOKEN_FILE`,
- * `HOOKD_STORE_PASSWORD_FILE` (and `_FILE` for any provider setting that
- * holds a credential) name a file whose content is the secret. A relative
- * name is a systemd credential, looked up in `$CREDENTIALS_DIRECTORY`
- * (`LoadCredential=` / `LoadCredentialEncrypted=`); an absolute path outside
- * it must be guarded like the env file.
- *
- * Which variables have a `_FILE` form is decided here once, purely
- * ({@linkcode secretFileVariables}); the files are read at the edge, at
- * start-up and on SIGHUP, never per request ({@linkcode readSecretFiles}),
- * and the parser is handed their contents.
+ * Secrets kept out of the env file: a `_FILE` variable (`HOOKD_GH_SECRET_FILE`,
+ * `HOOKD_ADMIN_TOKEN_FILE`, …) names a file whose content is the secret; a
+ * relative name is a systemd credential in `$CREDENTIALS_DIRECTORY`, and an
+ * absolute path outside it must be guarded like the env file. The files are
+ * read at start-up and on SIGHUP, never per request; the parser stays pure.
  *
  * @module
  */
@@ -38,14 +31,12 @@ export interface SecretFile {
 }
 
 /** The global `_FILE` variables, for `hookd check`'s help and README. */
-export const SECRET_FILE_SETTINGS: Record<string, { help: string; default: () => string }> = {
+export const SECRET_FILE_SETTINGS: Record<string, { help: string }> = {
   HOOKD_ADMIN_TOKEN_FILE: {
     help: "a file (or a credential's name) holding HOOKD_ADMIN_TOKEN, instead of the env file",
-    default: () => "",
   },
   HOOKD_STORE_PASSWORD_FILE: {
     help: "a file (or a credential's name) holding the PostgreSQL password, instead of PGPASSWORD",
-    default: () => "",
   },
 };
 
@@ -60,13 +51,17 @@ const GLOBAL_SECRET_FILES: Readonly<Record<string, string>> = {
 const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
- * The endpoint settings that hold a credential, by suffix: the secret, the
- * previous one, and every provider setting marked `secret` (a verify token).
+ * The endpoint variables that hold a credential, by suffix: the secret, the
+ * previous one, and the provider's settings marked `secret` (a verify token).
+ *
+ * @param provider the provider's name; `undefined`: every provider's
+ * @returns e.g. `["SECRET", "SECRET_PREVIOUS", "VERIFY_TOKEN"]`
  */
-function secretSuffixes(): string[] {
+export function credentialSuffixes(provider?: string): string[] {
   const suffixes = new Set(["SECRET", "SECRET_PREVIOUS"]);
-  for (const provider of PROVIDERS.values()) {
-    for (const [suffix, spec] of Object.entries(provider.settings)) {
+  const providers = provider === undefined ? [...PROVIDERS.values()] : [PROVIDERS.get(provider)];
+  for (const found of providers) {
+    for (const [suffix, spec] of Object.entries(found?.settings ?? {})) {
       if (spec.secret) suffixes.add(suffix);
     }
   }
@@ -77,7 +72,6 @@ function secretSuffixes(): string[] {
  * The `_FILE` variables that are set, each with the variable it stands for:
  * the global ones, and those of the endpoints `HOOKD_ENDPOINTS` lists.
  *
- * @param vars the variables (process environment and env file)
  * @returns `_FILE` variable → the variable it stands for, e.g.
  *   `HOOKD_GITHUB_SECRET_FILE` → `HOOKD_GITHUB_SECRET`
  *
@@ -102,7 +96,7 @@ export function secretFileVariables(
   }
   const names = (vars.HOOKD_ENDPOINTS ?? "").split(",").map((s) => s.trim())
     .filter((name) => /^[a-z0-9-]+$/.test(name));
-  const suffixes = secretSuffixes();
+  const suffixes = credentialSuffixes();
   for (const name of names) {
     for (const suffix of suffixes) {
       const target = `HOOKD_${eventKey(name)}_${suffix}`;
@@ -113,12 +107,10 @@ export function secretFileVariables(
 }
 
 /**
- * Read every secret file the variables name, checking each first: a relative
- * name needs `$CREDENTIALS_DIRECTORY`; a file outside it must not be
- * readable by others nor writable by its group. A `_FILE` variable whose
- * plain variable is set too is left to the parser, which refuses the pair.
+ * Read every secret file the variables name, checking each first (a file
+ * outside `$CREDENTIALS_DIRECTORY` must not be readable by others nor
+ * writable by its group). A pair set both ways is left to the parser.
  *
- * @param vars the variables (process environment and env file)
  * @param credentialsDirectory `$CREDENTIALS_DIRECTORY`, set by systemd when the unit loads credentials
  * @returns the secrets read, by their `_FILE` variable
  * @throws {ConfigError} one sentence per file that cannot be used, naming its variable and the fix
@@ -239,10 +231,8 @@ export interface SecretHolders {
  * Check the store's password file against `HOOKD_STORE`, and say where each
  * secret that is set came from.
  *
- * @param holders the resolved endpoints and store
  * @param vars the variables, secrets from files filled in
- * @param options `fromFiles` (origins of the secrets read from files, from
- *   {@linkcode applySecretFiles}), `sources`, and `problems` to add to
+ * @param options `fromFiles` (from {@linkcode applySecretFiles}), `sources`, and `problems` to add to
  * @returns where each secret came from, by its variable
  */
 export function finishSecrets(
@@ -253,9 +243,7 @@ export function finishSecrets(
   options.problems.push(...storePasswordFileProblems(vars, holders.store));
   const variables: string[] = [];
   for (const endpoint of holders.endpoints.values()) {
-    const specs = PROVIDERS.get(endpoint.provider)?.settings ?? {};
-    const secretSettings = Object.keys(specs).filter((key) => specs[key].secret);
-    for (const suffix of ["SECRET", "SECRET_PREVIOUS", ...secretSettings]) {
+    for (const suffix of credentialSuffixes(endpoint.provider)) {
       variables.push(`${endpoint.prefix}${suffix}`);
     }
   }

@@ -13,28 +13,14 @@ export const EXAMPLE_SECRET = "change-me-this-is-the-example-secret";
 /** The fewest bytes a secret may have on a non-loopback listener. */
 export const MIN_SECRET_BYTES = 16;
 
-/** Options for {@linkcode weakSecretProblems}. */
-export interface WeakSecretOptions {
-  /** Secrets refused outright; default `[EXAMPLE_SECRET]`. */
-  placeholders?: readonly string[];
-  /** The fewest bytes (UTF-8) a secret may have; default {@linkcode MIN_SECRET_BYTES}. */
-  minBytes?: number;
-}
-
 /**
  * The weak secrets of a configuration whose public listener is not on
- * loopback: each endpoint secret that is a placeholder or shorter than
- * `minBytes`, one sentence per secret naming its variable and the fix.
- * On loopback nothing outside the machine can send, so nothing is weak.
+ * loopback: each endpoint secret that is the example placeholder or shorter
+ * than {@linkcode MIN_SECRET_BYTES}, one sentence each naming its variable
+ * and the fix. On loopback nothing outside the machine can send.
  *
- * Secrets are named from their position in `EndpointConfig.secrets`: the
- * first is `<PREFIX>SECRET`, the second `<PREFIX>SECRET_PREVIOUS` (the
- * config parser only keeps a previous secret next to a current one).
- *
- * @param config the listener and the endpoints
- * @param options the placeholders and the minimum length
+ * @param config the listener and the endpoints (secrets: `SECRET`, then `SECRET_PREVIOUS`)
  * @returns the problems; empty when every secret is strong enough
- * @throws {RangeError} when `minBytes` is not a positive whole number
  *
  * @example
  * ```ts
@@ -52,13 +38,7 @@ export function weakSecretProblems(
     listen: { hostname: string } | { path: string };
     endpoints: ReadonlyMap<string, { prefix: string; secrets: readonly string[] }>;
   },
-  options: WeakSecretOptions = {},
 ): string[] {
-  const minBytes = options.minBytes ?? MIN_SECRET_BYTES;
-  if (!Number.isSafeInteger(minBytes) || minBytes < 1) {
-    throw new RangeError("weakSecretProblems: minBytes must be a positive whole number");
-  }
-  const placeholders = options.placeholders ?? [EXAMPLE_SECRET];
   const listen = config.listen;
   // A unix socket serves whatever the proxy in front of it forwards: public.
   if ("hostname" in listen && isLoopback(listen.hostname)) return [];
@@ -71,13 +51,13 @@ export function weakSecretProblems(
     endpoint.secrets.forEach((secret, index) => {
       const variable = `${endpoint.prefix}${index === 0 ? "SECRET" : "SECRET_PREVIOUS"}`;
       const bytes = new TextEncoder().encode(secret).byteLength;
-      if (placeholders.includes(secret.trim())) {
+      if (secret.trim() === EXAMPLE_SECRET) {
         problems.push(
           `${variable} is still the example placeholder and ${where}: ${fix}`,
         );
-      } else if (bytes < minBytes) {
+      } else if (bytes < MIN_SECRET_BYTES) {
         problems.push(
-          `${variable} is ${bytes} bytes, shorter than ${minBytes}, and ${where}: ${fix}`,
+          `${variable} is ${bytes} bytes, shorter than ${MIN_SECRET_BYTES}, and ${where}: ${fix}`,
         );
       }
     });
@@ -86,9 +66,8 @@ export function weakSecretProblems(
 }
 
 /**
- * The admin listener's configuration mistakes: off loopback it must have a
- * token, and one long enough not to be guessed. One sentence per problem,
- * naming the variable and the fix.
+ * The admin listener's mistakes: off loopback it must have a token, and one
+ * long enough not to be guessed.
  *
  * @param config the admin listener and token
  * @returns the problems; empty when the admin listener is safe

@@ -1,9 +1,7 @@
 /**
- * Where deliveries are stored and what this instance does with them:
- * `HOOKD_STORE` (absent or `sqlite`: the SQLite file under
- * `HOOKD_STATE_DIR`; `postgres://user@host/db`: PostgreSQL shared by
- * several instances), `HOOKD_INSTANCE_ID` and `HOOKD_RUN_HOOKS`. Pure
- * parsing: nothing here connects anywhere.
+ * Where deliveries are stored and what this instance does with them
+ * (`HOOKD_STORE`, `HOOKD_INSTANCE_ID`, `HOOKD_RUN_HOOKS`). Pure parsing:
+ * nothing here connects anywhere.
  *
  * @module
  */
@@ -48,7 +46,6 @@ export const STORE_SETTINGS: Record<string, { help: string; default: string }> =
 /**
  * A store URL with its password masked, for `hookd check` and logs.
  *
- * @param url the URL as configured
  * @returns the URL with `***` for a password; a URL that does not parse as `(not a URL)`
  * @example
  * ```ts
@@ -70,7 +67,6 @@ export function maskStoreUrl(url: string): string {
 /**
  * Read the store settings.
  *
- * @param vars the variables (process environment and env file)
  * @param listen `HOOKD_LISTEN` as configured, part of the default instance id
  * @param problems where a mistake is described, one sentence each
  * @returns the settings (with defaults where a value was wrong)

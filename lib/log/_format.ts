@@ -1,8 +1,6 @@
 /**
  * Formatting for the log: a logtape record becomes one flat, redacted entry,
- * written as the file's JSON line ({@linkcode formatLogLine}) or as a short
- * human line for stderr ({@linkcode formatStderrLine}). The entry of the last
- * record is kept, since both sinks get the same record one after the other.
+ * written as the file's JSON line or as a short human line for stderr.
  * Private to `lib/log/`.
  *
  * @module
@@ -52,10 +50,7 @@ function isoTime(timestamp: number): string {
   return lastTime;
 }
 
-/**
- * The last record made into an entry: the file and stderr sinks get the same
- * record object one after the other, so the second reuses the first's work.
- */
+/** The file and stderr sinks get the same record one after the other: the second reuses the entry. */
 let lastRecord: LogRecord | null = null;
 let lastEntry: Record<string, unknown> = {};
 
@@ -104,7 +99,6 @@ function toEntry(record: LogRecord): Record<string, unknown> {
  * Properties named `time`, `level`, `type` or `message` are renamed with a
  * leading `_` so they cannot forge the record's own fields.
  *
- * @param record the record logtape made
  * @returns `{"time":ISO,"level":…,"type":…,"message":…,…properties}` and `\n`
  * @example
  * ```ts
@@ -144,14 +138,10 @@ function quoted(value: unknown): string {
 }
 
 /**
- * Formats a record as a short human line for stderr (journald adds the time):
- * the level unless `info`, the type, the message unless it repeats the type,
- * then whichever of `endpoint`, `event`, `status`, `outcome`, `exitCode`,
- * `timedOut`, `durationMs`, `id`, `stderrFirstLine` (a failed hook's first
- * line of stderr, as `stderr="…"`) and `error` the record has. Control
- * characters are escaped, so a header value cannot forge a line.
+ * Formats a record as a short human line for stderr (journald adds the time),
+ * with the fields an operator scans for. Control characters are escaped, so a
+ * header value cannot forge a line.
  *
- * @param record the record logtape made
  * @returns the line, without a newline
  * @example
  * ```ts

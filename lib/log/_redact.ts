@@ -20,7 +20,6 @@ const MAX_DEPTH = 8;
 /**
  * Cuts a string past `max` characters, saying how many were cut.
  *
- * @param text the string
  * @param max how many characters to keep
  * @returns `text` itself if short enough, else its first `max` characters and `…[N more chars]`
  * @example
@@ -55,11 +54,9 @@ export class Cleaner {
   #ancestors: Set<object> | null = null;
 
   /**
-   * The value as plain JSON: strings cut, non-finite numbers, bigints and
-   * symbols as strings, objects walked (circular ones and those at depth 8
-   * elided), properties under sensitive names redacted.
+   * The value as plain JSON: strings cut, objects walked (circular ones and
+   * those too deep elided), properties under sensitive names redacted.
    *
-   * @param value any value
    * @param depth how deep `value` sits in the record, 0 at the top
    */
   value(value: unknown, depth: number): unknown {
@@ -90,13 +87,7 @@ export class Cleaner {
     }
   }
 
-  /**
-   * Entries as a plain object, each value cleaned as a property.
-   *
-   * @param entries name and value pairs
-   * @param depth how deep the object holding them sits
-   */
-  entries(
+  #entries(
     entries: Iterable<[string, unknown]>,
     depth: number,
   ): Record<string, unknown> {
@@ -108,8 +99,6 @@ export class Cleaner {
   /**
    * The value of a property at `depth`, redacted if its name is sensitive.
    *
-   * @param key the property's name
-   * @param value its value
    * @param depth how deep the object holding it sits
    */
   property(key: string, value: unknown, depth: number): unknown {
@@ -126,7 +115,7 @@ export class Cleaner {
     }
     if (object instanceof Error) {
       const code = (object as { code?: unknown }).code;
-      return this.entries(
+      return this.#entries(
         [
           ["name", object.name],
           ["message", object.message],
@@ -143,7 +132,7 @@ export class Cleaner {
     if (object instanceof ReadableStream) return "[stream]";
     if (object instanceof URL) return object.href;
     if (object instanceof Headers || object instanceof Map) {
-      return this.entries(
+      return this.#entries(
         [...object.entries()].map(([k, v]) => [String(k), v]),
         depth,
       );
@@ -160,6 +149,6 @@ export class Cleaner {
         return "[Unserializable]";
       }
     }
-    return this.entries(Object.entries(object), depth);
+    return this.#entries(Object.entries(object), depth);
   }
 }

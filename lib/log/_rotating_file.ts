@@ -1,10 +1,7 @@
 /**
- * The rotating JSON-lines file behind the log: {@linkcode LogFile} buffers
- * formatted lines and appends them in batches off the request path (once
- * 64 KiB wait, or 200 ms after the first), rotating by size, reopening a file
- * removed or moved by hand, and sending records to stderr while the file
- * cannot be written; it never throws after opening. {@linkcode fileSink}
- * puts it behind logtape. Private to `lib/log/`.
+ * The rotating JSON-lines file behind the log: lines are appended in batches
+ * (once 64 KiB wait, or 200 ms after the first), rotated by size, and a file
+ * removed or moved by hand is reopened. Private to `lib/log/`.
  *
  * Written here rather than with `@logtape/file` because its rotating sink
  * fsyncs every write (its Deno driver cannot be swapped) and, when
@@ -37,42 +34,17 @@ const FLUSH_DELAY_MS = 200;
 
 const NEWLINE = encoder.encode("\n");
 
-/** Joins encoded lines into one buffer, so a batch is one write. */
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
-async function renameIfExists(from: string, to: string): Promise<void> {
-  try {
-    await Deno.rename(from, to);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+/** Rethrows all but NotFound, for a file that may be missing. */
+function unlessMissing(error: unknown): null {
+  if (error instanceof Deno.errors.NotFound) return null;
+  throw error;
 }
 
 /**
- * The JSON-lines file behind the log: buffers formatted lines and appends
- * them in batches off the request path, rotating by size, never throwing.
- *
- * Written here rather than with `@logtape/file` because its rotating sink
- * fsyncs every write (its Deno driver cannot be swapped) and, when
- * non-blocking, drops a failed batch with only a meta-log warning.
+ * The JSON-lines file behind the log; never throws after {@linkcode LogFile.open}.
+ * A file that cannot be written sends its records to stderr, saying so once,
+ * and a write cut short makes the next one start on a new line, so a full disk
+ * costs one unparsable line and never glues two records.
  */
 export class LogFile {
   readonly #path: string;
@@ -176,7 +148,7 @@ export class LogFile {
     let done = 0;
     try {
       await this.#ready();
-      let chunk: Uint8Array[] = this.#torn ? [NEWLINE] : [];
+      let chunk: Uint8Array<ArrayBuffer>[] = this.#torn ? [NEWLINE] : [];
       let chunkBytes = chunk.length;
       let chunkLines = 0;
       for (const line of lines) {
@@ -218,7 +190,7 @@ export class LogFile {
   /** Makes sure the open file is still the one at the path, reopening it if not. */
   async #ready(): Promise<void> {
     if (this.#file !== null) {
-      const info = await statOrNull(this.#path);
+      const info = await Deno.stat(this.#path).catch(unlessMissing);
       if (info !== null && info.dev === this.#dev && info.ino === this.#ino) {
         this.#size = info.size;
         return;
@@ -245,10 +217,11 @@ export class LogFile {
     this.#size = info.size;
   }
 
-  async #append(chunks: Uint8Array[], size: number): Promise<void> {
+  async #append(chunks: Uint8Array<ArrayBuffer>[], size: number): Promise<void> {
     if (chunks.length === 0) return;
     const file = this.#file!;
-    let data = concat(chunks, size);
+    // One buffer, so a batch is one write.
+    let data = chunks.length === 1 ? chunks[0] : await new Blob(chunks).bytes();
     try {
       while (data.length > 0) {
         const written = await file.write(data);
@@ -271,7 +244,7 @@ export class LogFile {
     }
     this.#closeFile();
     for (let i = this.#maxFiles - 2; i >= 1; i--) {
-      await renameIfExists(`${this.#path}.${i}`, `${this.#path}.${i + 1}`);
+      await Deno.rename(`${this.#path}.${i}`, `${this.#path}.${i + 1}`).catch(unlessMissing);
     }
     await Deno.rename(this.#path, `${this.#path}.1`);
     await this.#reopen();
@@ -292,9 +265,6 @@ export class LogFile {
  * not copy each record's properties first, which halves the cost of a logging
  * call. It is the marker `@logtape/file` puts on its own sinks; were logtape
  * to stop honouring it, logging would only get slower.
- *
- * @param sink the sink to mark
- * @returns the same sink
  */
 export function markImmediate<T extends Sink>(sink: T): T {
   return Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), {

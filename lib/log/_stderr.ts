@@ -9,13 +9,9 @@
 
 const encoder = new TextEncoder();
 
-/** Queued stderr text is written at once, not at the timer turn, past this many characters. */
+/** Past this many queued characters the text is written at once. */
 const FLUSH_CHARS = 64 * 1024;
 
-/**
- * Text for stderr waits here for the next timer turn, so the lines of a burst
- * of requests are one write rather than a blocking write each.
- */
 let stderrPending = "";
 let stderrTimer: ReturnType<typeof setTimeout> | undefined;
 let stderrFlushedOnUnload = false;
@@ -34,7 +30,7 @@ export function writeStderr(text: string): void {
   }
 }
 
-/** Writes the queued stderr text now and never throws: losing a log line beats crashing. */
+/** Writes the queued stderr text now; never throws. */
 export function flushStderr(): void {
   clearTimeout(stderrTimer);
   stderrTimer = undefined;
@@ -51,13 +47,11 @@ export function flushStderr(): void {
 }
 
 /**
- * Makes `unload` write the queued stderr text, once per process however often
- * it is called. `Deno.exit()` and a normal end fire `unload`; a signal does
- * not, which is why the log must be disposed on shutdown.
+ * Makes `unload` write the queued stderr text, once per process. `Deno.exit()`
+ * and a normal end fire `unload`; a signal does not.
  */
 export function flushStderrOnUnload(): void {
   if (!stderrFlushedOnUnload) {
-    // Deno.exit() and a normal end fire `unload`; a crash loses the last few lines.
     globalThis.addEventListener("unload", flushStderr);
     stderrFlushedOnUnload = true;
   }

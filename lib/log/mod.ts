@@ -1,53 +1,11 @@
 /**
  * The structured log: one flat JSON object per line in a size-rotated file,
- * plus a short human line per record on stderr for journald.
- *
- * Behaviour worth knowing:
- * - A logging call only formats the record and buffers its line (a few
- *   microseconds). The buffer is appended to the file in one write once 64 KiB
- *   wait, or 200 ms after the first waiting record so `tail -f` stays live,
- *   off the request path; nothing is fsynced. {@linkcode flushLog} waits until
- *   every earlier record is written, and disposing the handle does too before
- *   closing the file. So a process crash loses at most the last ~200 ms of
- *   records, and a machine crash whatever the kernel had not written back.
- * - The stderr lines are queued too, and written at the next timer turn, on
- *   {@linkcode flushLog}, on dispose, or on `unload` (which `Deno.exit()`
- *   fires), so a burst of records is one write to journald, not one each.
- * - `maxFiles` counts every file, the active one included: `hookd.jsonl` plus
- *   `hookd.jsonl.1` … `hookd.jsonl.<maxFiles-1>` (`.1` is the newest); with
- *   `maxFiles` 1 the file is emptied instead. A write is split at record
- *   boundaries and the file is rotated before a record that would push it
- *   past `maxBytes`, so no file exceeds `maxBytes` unless it holds one record
- *   that alone is bigger.
- * - Before each write the file at the path is checked to still be the one
- *   open: if it was removed or moved away (by hand, by logrotate) a new one is
- *   created there; if it was emptied, writing goes on from its new size.
- * - If the file cannot be opened, {@linkcode setupLog} throws at start-up. If
- *   writing fails later (disk full, directory removed), the daemon never sees
- *   an error: a warning goes to stderr once, each record that missed the file
- *   goes to stderr as its JSON line, every later write retries the file
- *   first, and stderr is told when it works again. A write cut short (disk
- *   full) leaves part of a line; the next write to that file starts with a
- *   newline, so it costs one unparsable line and never glues two records.
- * - Buffered records are held in memory for as long as a write takes; a disk
- *   that stalls for minutes under heavy traffic grows the buffer meanwhile.
- * - Properties named like secrets, signatures, tokens, passwords or bodies are
- *   written as `"[REDACTED]"`, at any depth and in the rendered message; raw
- *   bytes are written as their size only; strings are cut at 2,048
- *   characters, except a top-level `stdout` or `stderr` (a hook's output
- *   excerpt, the same the store keeps), cut at 64 KiB with
- *   `stdoutTruncated`/`stderrTruncated` then set true.
- * - Shutdown must dispose the handle {@linkcode setupLog} returns: that is
- *   what writes the last buffered records and closes the file, because Deno
- *   fires no `unload` on SIGINT or SIGTERM.
- *
- * The folder: this file is its face; `secret_name.ts` holds the one rule for
- * names that hold secrets (also used by intake and the pages); `_redact.ts` (the
- * cleaner), `_format.ts` (record to JSON line and stderr line), `_stderr.ts`
- * (stderr batching) and `_rotating_file.ts` (the file writer) are private to
- * it. Nothing here imports from `lib/` outside `lib/log/` (bar, if ever
- * useful, `lib/config/limits.ts`), so every other folder can log without a
- * cycle.
+ * plus a short human line per record on stderr for journald. Lines are
+ * buffered and written off the request path (nothing is fsynced), so a crash
+ * loses at most the last ~200 ms of records; a file that cannot be written
+ * sends its records to stderr instead, and the daemon never sees the error.
+ * Names that look like secrets are redacted at any depth so no secret,
+ * signature or body reaches the file. This file is the folder's face.
  *
  * @module
  */
@@ -55,19 +13,19 @@
 import { configure, dispose, getLogger, type Logger, type LogRecord } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { formatStderrLine } from "./_format.ts";
-import { fileSink, LogFile, markImmediate, removeSurplusFiles } from "./_rotating_file.ts";
+import {
+  fileSink,
+  LogFile,
+  type LogFileOptions,
+  markImmediate,
+  removeSurplusFiles,
+} from "./_rotating_file.ts";
 import { flushStderr, flushStderrOnUnload, writeStderr } from "./_stderr.ts";
 
 export { isSecretName } from "./secret_name.ts";
 
-/** Options for {@linkcode setupLog}. */
-export interface LogOptions {
-  /** The JSON-lines file; its directory is created if missing. */
-  file: string;
-  /** Rotate before a record would make the active file exceed this size. */
-  maxBytes: number;
-  /** At most this many files in all: the active one plus the rotated ones. */
-  maxFiles: number;
+/** Options for {@linkcode setupLog}; the file's directory is created if missing. */
+export interface LogOptions extends LogFileOptions {
   /** Also write a short human line per record to stderr; default `true`. */
   stderr?: boolean;
 }
@@ -94,18 +52,12 @@ let generation = 0;
 let activeFile: LogFile | null = null;
 
 /**
- * Configures logging: records of the `hookd` loggers at `info` and above go
- * to the rotating JSON-lines file and, unless `stderr` is `false`, as a short
- * line to stderr; logtape's own warnings always go to stderr. Calling it again
- * (tests, SIGHUP) replaces the previous configuration, closing its file; if
- * the new file cannot be opened the previous configuration stays in force.
- *
- * Records are buffered (see the module doc); {@linkcode flushLog} waits for
- * them without closing anything. The caller must dispose the returned handle
- * on shutdown (Deno fires no `unload` on SIGTERM). Disposing writes every
- * earlier record, then closes the file; records logged afterwards go to
- * stderr as JSON lines. Disposing a handle that a later call already replaced
- * does nothing.
+ * Configures logging: `hookd` records at `info` and above go to the rotating
+ * file and, unless `stderr` is `false`, to stderr. Calling it again (tests,
+ * SIGHUP) replaces the previous configuration; if the new file cannot be
+ * opened the previous one stays in force. The caller must dispose the handle
+ * on shutdown, because Deno fires no `unload` on SIGTERM: disposing writes
+ * every earlier record and closes the file (a stale handle does nothing).
  *
  * @param options the file, its rotation limits and whether to echo to stderr
  * @returns a handle that closes the file on `[Symbol.asyncDispose]`
@@ -178,13 +130,9 @@ export async function setupLog(options: LogOptions): Promise<AsyncDisposable> {
 }
 
 /**
- * Waits until every record logged before the call has been written to the
- * log file (to the operating system, not fsynced) or, if the file is failing,
- * to stderr. It never rejects, and does nothing before {@linkcode setupLog}.
- *
- * Records are otherwise written within about 200 ms, or sooner once 64 KiB
- * are waiting; call this where a reader must see them now (tests, a CLI about
- * to exit without disposing).
+ * Waits until every record logged before the call is written to the file (not
+ * fsynced) or, if the file is failing, to stderr. Never rejects. Records are
+ * otherwise written within ~200 ms; call this where a reader must see them now.
  *
  * @returns a promise that resolves when those records are written
  * @example
@@ -235,9 +183,7 @@ export function daemonLog(): Logger {
 
 /**
  * Keep the daemon serving through a promise rejection nothing handled, as
- * one error record on the daemon's logger instead of Deno ending the
- * process. Every delivery is in the store, so an exit would lose nothing,
- * but a failure in a library's background work (a database client's
+ * one error record: a library's background failure (a database client's
  * reconnect while PostgreSQL is down) must not stop intake or `/healthz`.
  *
  * @returns a function that stops doing so

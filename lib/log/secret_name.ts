@@ -1,10 +1,8 @@
 /**
- * The one rule for names that hold secrets: which header, property or field
- * names look like they carry a credential, a signature, a password or a raw
- * body. The log redacts such properties, intake never stores such headers'
- * values, and the deliveries page never shows them, all by
- * {@linkcode isSecretName}: one rule, so a value the log hides is never
- * stored or shown either.
+ * The one rule for names that hold a credential, a signature, a password or
+ * a raw body: the log redacts such properties, intake never stores such
+ * headers' values and the deliveries page never shows them, so a value the
+ * log hides is never stored or shown either.
  *
  * @module
  */

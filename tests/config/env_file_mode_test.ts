@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkEnvFileMode, envFileModeProblem } from "../../lib/config/env_file_mode.ts";
+import { checkEnvFileMode, fileModeProblem } from "../../lib/config/env_file_mode.ts";
 import { tempDir } from "../harness.ts";
 
 Deno.test("checkEnvFileMode() accepts files only the owner can write and the group at most read", async (t) => {
@@ -75,13 +75,18 @@ Deno.test("checkEnvFileMode() leaves a missing file to the reader", async () => 
   assert.equal(await checkEnvFileMode(`${dir.path}/absent.env`), undefined);
 });
 
-Deno.test("envFileModeProblem() ignores systems without modes and quotes odd paths", () => {
-  assert.equal(envFileModeProblem("C:\\hookd.env", null), undefined);
-  const problem = envFileModeProblem("/etc/my hookd/it's.env", 0o100604);
+const ENV_FILE = { what: "The env file", groupHarm: "could change the commands hookd runs" };
+
+Deno.test("fileModeProblem() ignores systems without modes and quotes odd paths", () => {
+  assert.equal(fileModeProblem("C:\\hookd.env", null, ENV_FILE), undefined);
+  const problem = fileModeProblem("/etc/my hookd/it's.env", 0o100604, ENV_FILE);
   assert.ok(problem);
   assert.ok(problem.includes(`chmod 600 '/etc/my hookd/it'\\''s.env'`), problem);
 });
 
-Deno.test("envFileModeProblem() flags execute-only access for others too", () => {
-  assert.match(envFileModeProblem("/e.env", 0o601)!, /is accessible by other users \(mode 0601\)/);
+Deno.test("fileModeProblem() flags execute-only access for others too", () => {
+  assert.match(
+    fileModeProblem("/e.env", 0o601, ENV_FILE)!,
+    /is accessible by other users \(mode 0601\)/,
+  );
 });
