@@ -267,7 +267,7 @@ const IMPORTS = [
   "@logtape/logtape",
   "node:sqlite",
   "postgres",
-  "ipaddr.js",
+  "node:net",
   "fastest-levenshtein",
   "./lib/log/mod.ts",
   "./lib/metrics.ts",

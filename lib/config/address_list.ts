@@ -137,8 +137,14 @@ function parseRange(entry: string, variable: string): [string, number] {
   return [address, bits];
 }
 
-/** The first address of the range `address/bits`, in canonical text. */
-function networkAddress(address: string, bits: number): string {
+/**
+ * The first address of the range `address/bits`, in canonical text.
+ *
+ * @param address a canonical address from {@linkcode parseAddress}, without a zone
+ * @param bits the prefix length, at most 32 for IPv4 and 128 for IPv6
+ * @returns e.g. `2001:db8:1:2::` for `2001:db8:1:2::5` and 64
+ */
+export function networkAddress(address: string, bits: number): string {
   const v4 = isIPv4(address);
   // Canonical IPv6 text is hex groups with at most one `::` (mapped addresses are IPv4 here).
   const [head, tail] = address.split("::");

@@ -25,7 +25,12 @@ export { hookPathWarnings } from "./hook_paths.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { checkNonNegative, MAX_TIMER_MS } from "./limits.ts";
 export { isLoopback, type Listen, type UnixListen } from "./listen.ts";
-export { type AddressList, parseAddress, parseAddressList } from "./address_list.ts";
+export {
+  type AddressList,
+  networkAddress,
+  parseAddress,
+  parseAddressList,
+} from "./address_list.ts";
 export type { RateLimitSpec } from "./rate_limit_spec.ts";
 export { maskStoreUrl } from "./store_setting.ts";
 export { eventNameProblem } from "./event_name.ts";

@@ -12,7 +12,8 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import ipaddr from "ipaddr.js";
+import { isIPv4 } from "node:net";
+import { parseAddress } from "../config/mod.ts";
 import type { AdminAuthOptions } from "./admin_auth.ts";
 
 /** Paths any `Host` may use: a load balancer's health check reveals nothing. */
@@ -41,8 +42,8 @@ export function namesAdmin(hostname: string, extra: readonly string[]): boolean 
   const name = hostname.toLowerCase().replace(/\.$/, "");
   if (name === "localhost") return true;
   const bare = name.startsWith("[") && name.endsWith("]") ? name.slice(1, -1) : name;
-  // A dotted quad only: ipaddr.js also reads "0x7f.1" and "127.1", which a URL has already normalised.
-  if (ipaddr.IPv4.isValidFourPartDecimal(bare) || (bare !== name && ipaddr.IPv6.isValid(bare))) {
+  // A dotted quad, or IPv6 in brackets: what a URL's host is once normalised.
+  if (bare === name ? isIPv4(bare) : bare.includes(":") && parseAddress(bare) !== undefined) {
     return true;
   }
   return extra.includes(name);

@@ -8,8 +8,7 @@
  * @module
  */
 
-import ipaddr from "ipaddr.js";
-import type { RateLimitSpec } from "../config/mod.ts";
+import { networkAddress, parseAddress, type RateLimitSpec } from "../config/mod.ts";
 
 /** Options for {@linkcode createRateLimiter}. */
 export interface RateLimiterOptions extends RateLimitSpec {
@@ -121,10 +120,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
  * ```
  */
 export function rateLimitKey(address: string): string {
-  const strict = ipaddr.IPv4.isValidFourPartDecimal(address) ||
-    (address.includes(":") && ipaddr.IPv6.isValid(address));
-  if (!strict) return address;
-  const parsed = ipaddr.process(address);
-  if (parsed.kind() === "ipv4") return parsed.toString();
-  return `${ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/64`).toString()}/64`;
+  const parsed = parseAddress(address);
+  if (parsed === undefined) return address;
+  if (!parsed.includes(":")) return parsed;
+  return `${networkAddress(parsed.split("%")[0], 64)}/64`;
 }
