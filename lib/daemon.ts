@@ -17,7 +17,7 @@ import {
 } from "./http/mod.ts";
 import { type Config, isLoopback, loadConfig, problemsOf, type UnixListen } from "./config/mod.ts";
 import { daemonLog, hookLog, logUnhandledRejections, setupLog } from "./log/mod.ts";
-import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
+import { type NotifyState, notifySystemd } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { replayOne } from "./cli/mod.ts";
 
@@ -395,7 +395,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     const onStop = () => stop.abort();
     const onReload = () => {
       reloading = reloading.then(async () => {
-        await notify(notifyReloading);
+        await notify("reloading");
         try {
           const { config: next, env: nextEnv } = await loadConfig(envFile);
           const restart = await daemon.reload(next, nextEnv);
@@ -414,7 +414,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
             problems: problemsOf(error),
           });
         }
-        await notify(notifyReady);
+        await notify("ready");
       });
     };
     const signals: [Deno.Signal, () => void][] = [
@@ -474,10 +474,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           onListen: ({ hostname, port }) =>
             started(`${tls ? "https" : "http"}://${hostPort(hostname, port)}`),
         }, daemon.fetch);
-      await notify(notifyReady);
+      await notify("ready");
       await server.finished;
       listening = false;
-      await notify(notifyStopping);
+      await notify("stopping");
       await admin?.finished;
       await reloading;
       log.info("stopping: waiting for running hooks", {
@@ -496,9 +496,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
 }
 
 /** Tell systemd, when it listens; a failure is logged, never fatal. */
-async function notify(send: () => Promise<boolean>): Promise<void> {
+async function notify(state: NotifyState): Promise<void> {
   try {
-    await send();
+    await notifySystemd(state);
   } catch (error) {
     daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
   }
