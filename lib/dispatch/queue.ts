@@ -1,11 +1,8 @@
 /**
- * The durable dispatcher: runs the hooks of queued deliveries from the
- * store, within global and per-endpoint concurrency limits, with retries,
- * exponential backoff and jitter, and the `latest` run policy.
- *
- * The store is the queue; this keeps only the ids of running deliveries in
- * memory, so memory stays flat however long the queue grows, and work
- * requeued by another process (`hookd replay`) is found by polling.
+ * The durable dispatcher: runs queued deliveries' hooks within global and
+ * per-endpoint limits, with retries and the `latest` policy. The store is the
+ * queue; only running deliveries are kept in memory, so memory stays flat
+ * however long the queue grows.
  *
  * @module
  */
@@ -30,8 +27,6 @@ import {
 } from "./policy.ts";
 import { settleWithin, sleep, Waiters } from "./_waiters.ts";
 
-export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
-export { QueueClosedError } from "./queue_types.ts";
 import {
   checkQueueOptions,
   type Queue,
@@ -94,6 +89,16 @@ const MAX_BACKOFF_MS = 300_000;
 
 /** An idle daemon wakes every few seconds; new deliveries never wait for the poll (notify). */
 const IDLE_POLL_FACTOR = 5;
+
+/** A run's record when no hook ran (skipped, or the runner threw). */
+const NOTHING_RAN = {
+  exitCode: null,
+  signal: null,
+  stdout: "",
+  stderr: "",
+  stdoutTruncated: false,
+  stderrTruncated: false,
+} as const;
 
 class DurableQueue implements Queue {
   #store: Store;
@@ -361,7 +366,6 @@ class DurableQueue implements Queue {
         timeoutMs: plan.timeoutMs,
         payloadDir: this.#options.payloadDir,
         killGraceMs: this.#options.killGraceMs,
-        outputLimitBytes: this.#options.outputLimitBytes,
         signal,
         ...(this.#options.onOutput
           ? {
@@ -378,18 +382,13 @@ class DurableQueue implements Queue {
       });
     } catch (error) {
       result = {
+        ...NOTHING_RAN,
         startedAt,
         endedAt: this.#now(),
         durationMs: performance.now() - started,
-        exitCode: null,
-        signal: null,
         success: false,
         timedOut: false,
         aborted: signal.aborted,
-        stdout: "",
-        stderr: "",
-        stdoutTruncated: false,
-        stderrTruncated: false,
         error: error instanceof Error ? error.message : String(error),
       };
     }
@@ -405,36 +404,18 @@ class DurableQueue implements Queue {
         random: this.#random(),
       }),
     });
-    const end: RunEnd = {
-      outcome,
-      startedAt: result.startedAt,
-      endedAt: result.endedAt,
-      durationMs: result.durationMs,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdoutTruncated: result.stdoutTruncated,
-      stderrTruncated: result.stderrTruncated,
-      error: result.error,
-    };
-    this.#unsaved.push({ claimed, end, next });
+    const { success: _, timedOut: _t, aborted: _a, ...run } = result;
+    this.#unsaved.push({ claimed, end: { outcome, ...run }, next });
     await this.#saveUnsaved();
   }
 
   /** Record a run that had nothing to run: the hook is gone, or the filter refuses it now. */
   #skipped(claimed: ClaimedDelivery, plan: SkipPlan): Promise<void> {
-    const now = this.#now();
     const end: RunEnd = {
+      ...NOTHING_RAN,
       outcome: "skipped",
-      endedAt: now,
+      endedAt: this.#now(),
       durationMs: 0,
-      exitCode: null,
-      signal: null,
-      stdout: "",
-      stderr: "",
-      stdoutTruncated: false,
-      stderrTruncated: false,
       error: plan.reason,
     };
     this.#unsaved.push({ claimed, end, next: plan.skip });
@@ -507,18 +488,11 @@ class DurableQueue implements Queue {
       id: claimed.id,
       state: next.state,
       run: {
+        ...end,
         id: claimed.runId,
         attempt: claimed.attempt,
         startedAt: end.startedAt ?? end.endedAt,
-        endedAt: end.endedAt,
         durationMs: Math.round(end.durationMs),
-        outcome: end.outcome,
-        exitCode: end.exitCode,
-        signal: end.signal,
-        stdout: end.stdout,
-        stderr: end.stderr,
-        stdoutTruncated: end.stdoutTruncated,
-        stderrTruncated: end.stderrTruncated,
         error: end.error ?? null,
       },
       supersededBy: null,

@@ -72,8 +72,6 @@ export interface QueueOptions {
   pollIntervalMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
-  /** Passed to the runner. */
-  outputLimitBytes?: number;
   /** How often to purge deliveries older than the store's retention, default 1 hour; 0 never. */
   purgeIntervalMs?: number;
   /** The clock, epoch milliseconds; for tests. */
