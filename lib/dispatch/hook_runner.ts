@@ -89,32 +89,21 @@ const POLL_MS = 1000;
 const READS_PER_WAKE = 4;
 
 /**
- * Run `command` in a session and process group of its own and wait for it: a line
- * with no shell syntax ({@linkcode simpleCommand}) is split on blanks and executed
- * directly, anything else runs as `/bin/sh -c COMMAND`. Either way the hook sees the
- * same environment, stdin and payload file, and its output is captured the same way.
- * A program that cannot be started is reported as `sh` would: exit 127 (not found) or
- * 126 (not executable), with one stderr line naming it, e.g. `hookd: /opt/x.sh: not found`.
+ * Run `command` and wait for it. A line with no shell syntax ({@linkcode simpleCommand})
+ * is executed directly, anything else as `/bin/sh -c COMMAND`; a program that cannot be
+ * started is reported as `sh` would (exit 127 or 126, one stderr line naming it).
  *
- * The hook is started with the C library's `posix_spawn` (no fork of the daemon), in a
- * new session (pid = process group id = session id), with every signal at its default
- * action. The body goes to the hook's stdin, a pipe fed as the hook reads (a hook that
- * never reads it, or closes it early, is not an error), and to a private temp file named
- * by `HOOKD_PAYLOAD_FILE` (never to argv); the file is removed afterwards whatever happens.
- * The hook sees exactly `options.env` plus `HOOKD_PAYLOAD_FILE`. stdout and stderr are
- * pipes read as the hook writes: the first `outputLimitBytes` of each are kept, the rest
- * is read and dropped, so a hook cannot fill a disk or the daemon's memory.
+ * The hook is started with `posix_spawn` in a session of its own (pid = pgid = sid),
+ * signals at their defaults, with exactly `options.env` plus `HOOKD_PAYLOAD_FILE`: the
+ * body goes to its stdin and to that private file (never to argv), removed afterwards
+ * whatever happens. Only the first `outputLimitBytes` of stdout and stderr are kept, the
+ * rest is read and dropped, so a hook cannot fill a disk or the daemon's memory.
  *
- * On time-out or abort the whole process group gets SIGTERM, then SIGKILL after
- * `killGraceMs` if anything in it is still there. The run ends on the hook's exit, not on
- * the end of its output: whatever is left of its process group then gets SIGKILL at once,
- * what its pipes hold is read, and reading stops, so a background child holding stdout open
- * cannot make this hang. Only a descendant that starts a session of its own (`setsid`)
- * escapes the group; stopping hookd's unit (its cgroup) ends it. Hooks that need a
- * long-lived process should start it with `systemd-run`.
- *
- * Signals go to the group with `Deno.kill(-pgid, …)`; the group is signalled only while the
- * hook's pid is not reaped, or just after, so pid reuse cannot make it hit another group.
+ * On time-out or abort the group gets SIGTERM, then SIGKILL after `killGraceMs`. The run
+ * ends on the hook's exit, not on the end of its output: what is left of its group gets
+ * SIGKILL at once, so a background child holding stdout open cannot make this hang (only
+ * a descendant that calls `setsid` escapes; stopping the unit's cgroup ends it). The group
+ * is signalled only until just after the hook is reaped, so a reused pid is never hit.
  *
  * @param command the shell command line from the configuration
  * @param options environment, body, limits and abort signal
