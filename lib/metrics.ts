@@ -1,22 +1,11 @@
 /**
- * Prometheus metrics for the admin listener's `GET /metrics`, kept with
- * prom-client in a registry of their own (one per daemon, so tests and
- * reloads never collide on the global one).
- *
- * Next to hookd's own families the registry has a few process gauges under
- * the names prom-client's default metrics use: CPU seconds, start time,
- * resident memory and heap. Not prom-client's `collectDefaultMetrics`: it
- * has no include list, and its event-loop lag monitor cost hookd about 8 MB
- * of peak RSS in the bench's burst of 10,000 deliveries (149 against 141
- * MB), which the 150 MB bound cannot spare; its `/proc` readings read 0
- * under Deno's permissions.
- *
- * Also here: {@linkcode createMinuteCounter}, per-minute counts of what the
- * store does not keep (duplicate deliveries, for the deliveries page's chart).
- *
- * Label values come from hookd's own vocabulary (configured endpoint names,
- * fixed outcomes), never from a request's path or headers, so a scanner
- * cannot grow the series without bound.
+ * Prometheus metrics for the admin listener's `GET /metrics`, in a prom-client
+ * registry per daemon, and per-minute counts the store does not keep
+ * ({@linkcode createMinuteCounter}). The process gauges are hookd's own, not
+ * `collectDefaultMetrics`: it has no include list, and its event-loop monitor
+ * cost about 8 MB of peak RSS in the 10,000-delivery burst. Label values come
+ * from hookd's own vocabulary, never from a request, so a scanner cannot grow
+ * the series without bound.
  *
  * @module
  */
@@ -27,11 +16,7 @@ import type { VerifyOutcome } from "./verify/types.ts";
 
 /**
  * What became of one request, as its log record and `hookd_requests_total`
- * name it: taken (`accepted`, `ignored` for no hook, `filtered` for a
- * delivery whose filter failed, `duplicate`,
- * `answered` for a handshake, `accepted.pending` and `hook.*` for
- * `_RESPOND=output`), refused (`rejected.*`), or `error` for hookd's own
- * fault (500).
+ * name it: taken, refused (`rejected.*`), or `error` for hookd's own fault (500).
  */
 export type RequestOutcome =
   | "accepted"
@@ -95,10 +80,7 @@ export interface QueueSnapshot {
 
 /** Options for {@linkcode createMetrics}. */
 export interface MetricsOptions {
-  /**
-   * Read the queue at each scrape, so the gauges are never stale; without
-   * it they hold what {@linkcode Metrics.setQueue} set last.
-   */
+  /** Read the queue at each scrape; without it the queue gauges read 0. */
   queue?: () => QueueSnapshot | Promise<QueueSnapshot>;
   /** Read the store's own counters at each scrape (see {@linkcode StoreCounters}). */
   store?: () => StoreCounters | Promise<StoreCounters>;
@@ -120,8 +102,6 @@ export interface Metrics {
   observeRequest(record: RequestObservation): void;
   /** Count a finished hook run and record its duration. */
   observeHookRun(run: HookRunObservation): void;
-  /** Set the queue gauges. */
-  setQueue(depth: number, oldestAgeSeconds: number): void;
   /** The exposition text. */
   render(): Promise<string>;
   /** The exposition's content type, for the response header. */
@@ -129,12 +109,9 @@ export interface Metrics {
 }
 
 /**
- * Create the metrics, all at zero.
- *
- * A request or a hook run only adds to plain counts here (a map lookup);
- * prom-client, which costs the daemon about 8 MB of resident memory, is
- * imported at the first {@linkcode Metrics.render} (the first scrape) and
- * then formats those counts at each one. A daemon nobody scrapes never loads it.
+ * Create the metrics, all at zero. Requests and runs only add to plain counts;
+ * prom-client (about 8 MB of resident memory) is imported at the first scrape,
+ * so a daemon nobody scrapes never loads it.
  *
  * @param options where to read the queue from at scrape time
  * @returns the metrics
@@ -166,11 +143,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const storeSeen: StoreCounters = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   let registry: Promise<Registry> | undefined;
 
-  function setQueue(depth: number, oldestAgeSeconds: number): void {
-    counts.queueDepth = depth;
-    counts.oldestAge = oldestAgeSeconds;
-  }
-
   return {
     observeRequest(record) {
       const endpoint = record.endpoint ?? "";
@@ -189,11 +161,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       counts.durationSum += seconds;
       counts.durationCount++;
     },
-    setQueue,
     async render() {
       if (options.queue) {
         const snapshot = await options.queue();
-        setQueue(snapshot.depth, snapshot.oldestAgeSeconds);
+        counts.queueDepth = snapshot.depth;
+        counts.oldestAge = snapshot.oldestAgeSeconds;
       }
       if (options.store) {
         const now = await options.store();
@@ -240,10 +212,7 @@ function labelKey(endpoint: string, outcome: string): string {
   return `${endpoint}\0${outcome}`;
 }
 
-/**
- * Import prom-client and build a registry whose families read `counts` at
- * each scrape.
- */
+/** Import prom-client and build a registry whose families read `counts` at each scrape. */
 async function buildRegistry(counts: Counts): Promise<Registry> {
   const { Counter, Gauge, Registry } = await import("prom-client");
   const registry = new Registry();
@@ -308,10 +277,8 @@ async function buildRegistry(counts: Counts): Promise<Registry> {
 }
 
 /**
- * `hookd_hook_duration_seconds` in the shape prom-client's own histograms
- * give its registry (`get()`: cumulative `_bucket` samples with `le`, then
- * `_sum` and `_count`), read from counts kept without prom-client: its
- * `Histogram` can only be fed one observation at a time.
+ * `hookd_hook_duration_seconds` as prom-client's histograms give their `get()`,
+ * from counts kept without it: its `Histogram` takes one observation at a time.
  */
 function durationHistogram(counts: Counts) {
   const name = "hookd_hook_duration_seconds";
@@ -343,11 +310,7 @@ function durationHistogram(counts: Counts) {
 
 type ReadAtScrape = (name: string, help: string, read: () => number) => unknown;
 
-/**
- * Makers of unlabelled families that read their value at each scrape: a
- * gauge, and a counter for a total kept elsewhere (it only grows, so the
- * counter is set to it, not added to).
- */
+/** Makers of unlabelled gauges and counters (totals kept elsewhere) read at each scrape. */
 function readAtScrape(
   registry: Registry,
   { Counter, Gauge }: { Counter: typeof PromCounter; Gauge: typeof PromGauge },
