@@ -1,9 +1,8 @@
 /**
- * Assemble a running daemon from a configuration (endpoints with their keys
- * imported, the store, the queue, and the app that feeds them), log each
- * hook run, and serve it: the listeners, SIGHUP reloads and a clean stop on
- * SIGINT/SIGTERM. This file owns the order of start and stop; `main.ts`
- * only hands it the configuration.
+ * Assemble a daemon from a configuration (endpoints, store, queue, app) and
+ * serve it: listeners, SIGHUP reloads, a clean stop on SIGINT/SIGTERM. This
+ * file owns the order of start and stop; `main.ts` only hands it the
+ * configuration.
  *
  * @module
  */
@@ -316,7 +315,8 @@ export const runLoggedHook: HookRunner = async function runLoggedHook(command, o
     id: options.env.HOOKD_DELIVERY_ID,
     endpoint: options.env.HOOKD_ENDPOINT,
     event: options.env.HOOKD_EVENT,
-    command: commandName(command),
+    // The first word only: the full command line stays in the env file, where the admin wrote it.
+    command: command.trim().split(/\s+/)[0],
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
@@ -343,17 +343,6 @@ function firstLine(stderr: string): string | undefined {
 
 /** The stderr line's excerpt of a failed hook's stderr, in UTF-16 units. */
 const MAX_FIRST_LINE = 200;
-
-/**
- * The command's first word, for the log: the full command line stays in
- * the env file, where the admin wrote it.
- *
- * @param command a shell command
- * @returns its first word, e.g. `/usr/local/bin/deploy`
- */
-export function commandName(command: string): string {
-  return command.trim().split(/\s+/)[0] ?? "";
-}
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
