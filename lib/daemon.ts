@@ -221,24 +221,25 @@ function setPolicies(policies: Map<string, EndpointPolicy>, config: Config): voi
   }
 }
 
-/** Settings a reload cannot apply: they shape sockets, files and the queue. */
+/** Settings a reload cannot apply (they shape sockets, files and the queue), by variable. */
+const RESTART_ONLY: [string, (config: Config) => unknown][] = [
+  ["HOOKD_LISTEN", (c) => c.listen],
+  ["HOOKD_STATE_DIR", (c) => c.stateDir],
+  ["HOOKD_MAX_CONCURRENT_HOOKS", (c) => c.maxConcurrentHooks],
+  ["HOOKD_MAX_QUEUE", (c) => c.maxQueue],
+  ["HOOKD_RETENTION", (c) => c.retentionMs],
+  ["HOOKD_SYNC", (c) => c.sync],
+  ["HOOKD_TLS_CERT/HOOKD_TLS_KEY", (c) => c.tls],
+  ["HOOKD_ADMIN_LISTEN", (c) => c.adminListen],
+  ["HOOKD_STORE", (c) => c.store],
+  ["HOOKD_INSTANCE_ID", (c) => c.instanceId],
+  ["HOOKD_RUN_HOOKS", (c) => c.runHooks],
+];
+
 function restartOnly(before: Config, after: Config): string[] {
-  const changed: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(before.listen, after.listen)) changed.push("HOOKD_LISTEN");
-  if (before.stateDir !== after.stateDir) changed.push("HOOKD_STATE_DIR");
-  if (before.maxConcurrentHooks !== after.maxConcurrentHooks) {
-    changed.push("HOOKD_MAX_CONCURRENT_HOOKS");
-  }
-  if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
-  if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
-  if (before.sync !== after.sync) changed.push("HOOKD_SYNC");
-  if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
-  if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
-  if (!same(before.store, after.store)) changed.push("HOOKD_STORE");
-  if (before.instanceId !== after.instanceId) changed.push("HOOKD_INSTANCE_ID");
-  if (before.runHooks !== after.runHooks) changed.push("HOOKD_RUN_HOOKS");
-  return changed;
+  return RESTART_ONLY.filter(([, read]) =>
+    JSON.stringify(read(before)) !== JSON.stringify(read(after))
+  ).map(([variable]) => variable);
 }
 
 function logOrphans(orphans: OrphanedRuns): void {
