@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Counter as PromCounter, Gauge as PromGauge, Metric, Registry } from "prom-client";
+import type { Metric, Registry } from "prom-client";
 import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/types.ts";
 
@@ -217,41 +217,70 @@ async function buildRegistry(counts: Counts): Promise<Registry> {
   const { Counter, Gauge, Registry } = await import("prom-client");
   const registry = new Registry();
   const registers = [registry];
-  const { gauge, total } = readAtScrape(registry, { Counter, Gauge });
-  addProcessMetrics(gauge, total);
-  // The map's keys are the label values, joined by NUL for two (labelKey).
-  const byLabels = (name: string, help: string, map: Map<string, number>, ...labels: string[]) =>
+  // A counter set at each scrape to a total kept elsewhere: one number, or a map by label
+  // values (NUL-joined for two, see labelKey).
+  const total = (
+    name: string,
+    help: string,
+    read: () => number | Map<string, number>,
+    ...labelNames: string[]
+  ) =>
     new Counter({
       name,
       help,
-      labelNames: labels,
+      labelNames,
       registers,
       collect() {
         this.reset();
-        for (const [key, n] of map) {
+        const value = read();
+        if (typeof value === "number") return this.inc(value);
+        for (const [key, n] of value) {
           const values = key.split("\0");
-          this.inc(Object.fromEntries(labels.map((label, i) => [label, values[i]])), n);
+          this.inc(Object.fromEntries(labelNames.map((label, i) => [label, values[i]])), n);
         }
       },
     });
-  byLabels(
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  // The process gauges, named as prom-client's default metrics name them.
+  const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
+    total(name, help, () => seconds(cpuUsage()));
+  cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
+  cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
+  cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
+  const startSeconds = Math.round(performance.timeOrigin / 1000);
+  gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
+  const memory = (name: string, help: string, key: keyof Deno.MemoryUsage) =>
+    gauge(name, help, () => Deno.memoryUsage()[key]);
+  memory("process_resident_memory_bytes", "Resident memory size in bytes.", "rss");
+  memory("nodejs_heap_size_total_bytes", "V8 heap size in bytes.", "heapTotal");
+  memory("nodejs_heap_size_used_bytes", "V8 heap used in bytes.", "heapUsed");
+  memory("nodejs_external_memory_bytes", "V8 external memory in bytes.", "external");
+  total(
     "hookd_requests_total",
     "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
-    counts.requests,
+    () => counts.requests,
     "endpoint",
     "outcome",
   );
-  byLabels(
+  total(
     "hookd_signature_failures_total",
     "Requests refused because their signature, token or timestamp did not verify.",
-    counts.signatureFailures,
+    () => counts.signatureFailures,
     "endpoint",
   );
-  byLabels("hookd_body_bytes_total", "Request body bytes read.", counts.bodyBytes, "endpoint");
-  byLabels(
+  total("hookd_body_bytes_total", "Request body bytes read.", () => counts.bodyBytes, "endpoint");
+  total(
     "hookd_hook_runs_total",
     "Hook runs finished, by endpoint and outcome.",
-    counts.hookRuns,
+    () => counts.hookRuns,
     "endpoint",
     "outcome",
   );
@@ -306,64 +335,6 @@ function durationHistogram(counts: Counts) {
     },
     reset() {},
   };
-}
-
-type ReadAtScrape = (name: string, help: string, read: () => number) => unknown;
-
-/** Makers of unlabelled gauges and counters (totals kept elsewhere) read at each scrape. */
-function readAtScrape(
-  registry: Registry,
-  { Counter, Gauge }: { Counter: typeof PromCounter; Gauge: typeof PromGauge },
-): { gauge: ReadAtScrape; total: ReadAtScrape } {
-  const registers = [registry];
-  return {
-    gauge: (name, help, read) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      }),
-    total: (name, help, read) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      }),
-  };
-}
-
-/** The process gauges, named as prom-client's defaults name them. */
-function addProcessMetrics(gauge: ReadAtScrape, total: ReadAtScrape): void {
-  const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
-    total(name, help, () => seconds(cpuUsage()));
-  cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
-  cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
-  cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
-  const startSeconds = Math.round(performance.timeOrigin / 1000);
-  gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
-  gauge(
-    "process_resident_memory_bytes",
-    "Resident memory size in bytes.",
-    () => Deno.memoryUsage().rss,
-  );
-  gauge(
-    "nodejs_heap_size_total_bytes",
-    "V8 heap size in bytes.",
-    () => Deno.memoryUsage().heapTotal,
-  );
-  gauge("nodejs_heap_size_used_bytes", "V8 heap used in bytes.", () => Deno.memoryUsage().heapUsed);
-  gauge(
-    "nodejs_external_memory_bytes",
-    "V8 external memory in bytes.",
-    () => Deno.memoryUsage().external,
-  );
 }
 
 /** Keep label values to hookd's own vocabulary shape. */
