@@ -25,7 +25,7 @@ import {
   pickToRun,
   retryDelayMs,
 } from "./policy.ts";
-import { settleWithin, sleep, Waiters } from "./_waiters.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 import {
   checkQueueOptions,
@@ -106,10 +106,10 @@ class DurableQueue implements Queue {
   #now: () => number;
   #random: () => number;
   #running = new Map<string, Running>();
-  #runningByEndpoint = new Map<string, number>();
   /** Runs that ended but could not be recorded yet; their slots stay taken until they are. */
   #unsaved: Unsaved[] = [];
-  #waiters = new Waiters<RunSettled>();
+  /** Runs that ended, as events named by delivery id, and `close`; each wait's listeners go with its signal. */
+  #settled = new EventTarget();
   #started = false;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -193,7 +193,12 @@ class DurableQueue implements Queue {
     const done = new AbortController();
     const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
     // Registered before the read, so that a run ending while the store answers is not missed.
-    const waiting = this.#waiters.wait(id, stop);
+    const waiting = new Promise<RunSettled>((resolve, reject) => {
+      const listen = { once: true, signal: stop };
+      this.#settled.addEventListener(id, (e) => resolve((e as CustomEvent).detail), listen);
+      this.#settled.addEventListener("close", () => reject(new QueueClosedError()), listen);
+      stop.addEventListener("abort", () => reject(stop.reason), { once: true });
+    });
     waiting.catch(() => {});
     try {
       // Another instance sharing the store may run it: its end shows in the store only.
@@ -210,7 +215,7 @@ class DurableQueue implements Queue {
         }
         const settled = await Promise.race([
           waiting,
-          sleep(this.#options.pollIntervalMs ?? 1000, stop),
+          delay(this.#options.pollIntervalMs ?? 1000, undefined, { signal: stop }).catch(() => {}),
         ]);
         if (settled) return settled;
       }
@@ -248,7 +253,7 @@ class DurableQueue implements Queue {
     }
     await this.#pumping;
     await this.#saveUnsaved();
-    this.#waiters.rejectAll(() => new QueueClosedError());
+    this.#settled.dispatchEvent(new Event("close"));
   }
 
   #pump(): void {
@@ -280,10 +285,8 @@ class DurableQueue implements Queue {
       for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);
-        const running = Math.max(
-          this.#runningByEndpoint.get(endpoint) ?? 0,
-          everywhere.get(endpoint) ?? 0,
-        );
+        const here = [...this.#running.values()].filter((r) => r.endpoint === endpoint).length;
+        const running = Math.max(here, everywhere.get(endpoint) ?? 0);
         let head: QueuedRef[];
         if (policy.onBusy === "latest") {
           head = await this.#supersedeWaiting(endpoint);
@@ -340,7 +343,6 @@ class DurableQueue implements Queue {
       done: Promise.resolve(),
     };
     this.#running.set(claimed.id, entry);
-    this.#adjustEndpoint(claimed.endpoint, 1);
     this.#emit({
       type: "run-start",
       id: claimed.id,
@@ -455,7 +457,6 @@ class DurableQueue implements Queue {
   /** Free the slot of a run whose end could not be recorded, and say so. */
   #giveUp(run: Unsaved, reason: unknown): void {
     this.#running.delete(run.claimed.id);
-    this.#adjustEndpoint(run.claimed.endpoint, -1);
     const error = new Error(
       `Gave up recording the end of run ${run.claimed.runId} after ${MAX_RECORD_TRIES} tries ` +
         `(${reason instanceof Error ? reason.message : String(reason)}): its slot is free, and ` +
@@ -468,7 +469,6 @@ class DurableQueue implements Queue {
 
   #finished(claimed: ClaimedDelivery, end: RunEnd, next: NextState): void {
     this.#running.delete(claimed.id);
-    this.#adjustEndpoint(claimed.endpoint, -1);
     const retryAt = next.state === "queued" && next.failed ? next.notBefore : null;
     this.#emit({
       type: "run-end",
@@ -501,13 +501,7 @@ class DurableQueue implements Queue {
   }
 
   #settle(settled: RunSettled): void {
-    this.#waiters.settle(settled.id, settled);
-  }
-
-  #adjustEndpoint(endpoint: string, delta: number): void {
-    const count = (this.#runningByEndpoint.get(endpoint) ?? 0) + delta;
-    if (count > 0) this.#runningByEndpoint.set(endpoint, count);
-    else this.#runningByEndpoint.delete(endpoint);
+    this.#settled.dispatchEvent(new CustomEvent(settled.id, { detail: settled }));
   }
 
   #policy(endpoint: string): EndpointPolicy {
@@ -561,5 +555,18 @@ class DurableQueue implements Queue {
     } catch {
       // A broken log must not stop the queue.
     }
+  }
+}
+
+/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      delay(ms, false, { signal: timer.signal }),
+    ]);
+  } finally {
+    timer.abort();
   }
 }
