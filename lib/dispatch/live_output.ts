@@ -150,9 +150,8 @@ export class LiveOutput {
   #finishing = new Map<string, { count: number; stop: AbortController; done: Promise<void> }>();
 
   /**
-   * @param options `limitBytes`: bytes kept per stream, default 65536 (the store's
-   *   excerpt); `settled`: resolves when the delivery's run ends on any instance
-   *   (the queue's `waitForRun`), shared by all watchers of one delivery
+   * @param options `limitBytes` per stream (default: the store's excerpt); `settled`:
+   *   resolves when the delivery's run ends on any instance (the queue's `waitForRun`)
    */
   constructor(
     options: {
