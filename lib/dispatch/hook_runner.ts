@@ -143,20 +143,19 @@ export async function runHook(
 
   const startedAt = Date.now();
   const started = performance.now();
-  const outcome = {
-    exitCode: null as number | null,
-    signal: null as string | null,
-    exitedOk: false,
+  const run: Omit<HookRunResult, "startedAt" | "endedAt" | "durationMs" | "success"> = {
+    exitCode: null,
+    signal: null,
     timedOut: false,
     aborted: false,
-    error: undefined as string | undefined,
+    stdout: "",
+    stderr: "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
   };
-  let stdout: Collected = { text: "", truncated: false };
-  let stderr: Collected = { text: "", truncated: false };
-
   if (signal?.aborted) {
-    outcome.aborted = true;
-    outcome.error = "Hook not started: the run was aborted before it began";
+    run.aborted = true;
+    run.error = "Hook not started: the run was aborted before it began";
   } else {
     let payloadFile: string | undefined;
     try {
@@ -168,8 +167,8 @@ export async function runHook(
         hook = await spawn(argv, { ...env, HOOKD_PAYLOAD_FILE: payloadFile });
       } catch (error) {
         if (!(error instanceof SpawnError)) throw error;
-        outcome.exitCode = error.exitCode;
-        stderr = { text: `hookd: ${error.message}\n`, truncated: false };
+        run.exitCode = error.exitCode;
+        run.stderr = `hookd: ${error.message}\n`;
       }
       if (hook !== undefined) {
         if (onSpawn) {
@@ -182,42 +181,30 @@ export async function runHook(
         const io = new HookIo(hook, stdin, outputLimitBytes, options.onOutput);
         const exited = io.untilExit();
         try {
-          Object.assign(outcome, await endOrStop(hook.pid, exited, options));
+          Object.assign(run, await endOrStop(hook.pid, exited, options));
           const exit = await exited;
-          outcome.exitCode = exit.code;
-          outcome.signal = exit.signal === null ? null : signalName(exit.signal);
-          outcome.exitedOk = exit.code === 0;
+          run.exitCode = exit.code;
+          run.signal = exit.signal === null ? null : signalName(exit.signal);
         } finally {
           // The hook is gone; whatever it left behind goes too, at once (see the JSDoc).
           signalGroup(hook.pid, "SIGKILL");
           io.finish();
         }
-        stdout = io.stdout.result();
-        stderr = io.stderr.result();
+        [run.stdout, run.stdoutTruncated] = io.stdout.result();
+        [run.stderr, run.stderrTruncated] = io.stderr.result();
       }
     } catch (err) {
-      outcome.error = `Hook not run: ${describeError(err)}`;
+      run.error = `Hook not run: ${describeError(err)}`;
     } finally {
       if (payloadFile !== undefined) await removePayloadFile(payloadFile);
     }
   }
-
-  const endedAt = Date.now();
   return {
+    ...run,
     startedAt,
-    endedAt,
+    endedAt: Date.now(),
     durationMs: Math.round(performance.now() - started),
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    success: outcome.exitedOk && !outcome.timedOut && !outcome.aborted &&
-      outcome.error === undefined,
-    timedOut: outcome.timedOut,
-    aborted: outcome.aborted,
-    stdout: stdout.text,
-    stderr: stderr.text,
-    stdoutTruncated: stdout.truncated,
-    stderrTruncated: stderr.truncated,
-    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    success: run.exitCode === 0 && !run.timedOut && !run.aborted && run.error === undefined,
   };
 }
 
@@ -338,11 +325,6 @@ class HookIo {
   }
 }
 
-interface Collected {
-  text: string;
-  truncated: boolean;
-}
-
 /** The first `limit` bytes of a stream; the rest is counted and dropped. */
 class Collector {
   #kept: Uint8Array;
@@ -361,11 +343,9 @@ class Collector {
     this.#dropped += bytes.byteLength - part.byteLength;
   }
 
-  result(): Collected {
-    return {
-      text: new TextDecoder().decode(this.#kept.subarray(0, this.#length)),
-      truncated: this.#dropped > 0,
-    };
+  /** The text kept (UTF-8, lossy) and whether anything was dropped. */
+  result(): [string, boolean] {
+    return [new TextDecoder().decode(this.#kept.subarray(0, this.#length)), this.#dropped > 0];
   }
 }
 
