@@ -13,6 +13,7 @@
 import type { Metric, Registry } from "prom-client";
 import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/types.ts";
+import type { StoreStats } from "./store/mod.ts";
 
 /**
  * What became of one request, as its log record and `hookd_requests_total`
@@ -82,19 +83,12 @@ export interface QueueSnapshot {
 export interface MetricsOptions {
   /** Read the queue at each scrape; without it the queue gauges read 0. */
   queue?: () => QueueSnapshot | Promise<QueueSnapshot>;
-  /** Read the store's own counters at each scrape (see {@linkcode StoreCounters}). */
+  /** Read the store's own counters at each scrape (`Store.stats()`). */
   store?: () => StoreCounters | Promise<StoreCounters>;
 }
 
-/** The delivery store's work since it opened, as `Store.stats()` reports it. */
-export interface StoreCounters {
-  /** Transactions that stored accepted deliveries (one per group commit). */
-  insertTransactions: number;
-  /** Deliveries stored. */
-  inserted: number;
-  /** WAL checkpoints done in the background. */
-  checkpoints: number;
-}
+/** The store's counters the metrics export. */
+export type StoreCounters = Pick<StoreStats, "insertTransactions" | "inserted" | "checkpoints">;
 
 /** The daemon's metrics. */
 export interface Metrics {
