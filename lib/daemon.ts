@@ -79,8 +79,7 @@ export interface DaemonOptions {
 }
 
 /**
- * Build the daemon: import keys, open the store (recovering interrupted
- * runs), start the queue.
+ * Build the daemon: import keys, open the store, recover and start the queue.
  *
  * @param config the resolved configuration
  * @param options the environment hooks may copy from
@@ -312,22 +311,14 @@ const hookRecord = hookLog();
  */
 export const runLoggedHook: HookRunner = async function runLoggedHook(command, options) {
   const result = await runHook(command, options);
+  const { success: _, startedAt: _s, endedAt: _e, ...outcome } = result;
   const record = {
     id: options.env.HOOKD_DELIVERY_ID,
     endpoint: options.env.HOOKD_ENDPOINT,
     event: options.env.HOOKD_EVENT,
     // The first word only: the full command line stays in the env file, where the admin wrote it.
     command: command.trim().split(/\s+/)[0],
-    exitCode: result.exitCode,
-    signal: result.signal,
-    timedOut: result.timedOut,
-    aborted: result.aborted,
-    durationMs: result.durationMs,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    stdoutTruncated: result.stdoutTruncated,
-    stderrTruncated: result.stderrTruncated,
-    error: result.error,
+    ...outcome,
   };
   if (result.success) hookRecord.info("hook", record);
   // What the shell or the hook said first ("…: not found") goes on the
@@ -356,11 +347,10 @@ export interface ServeOptions {
 }
 
 /**
- * `hookd serve`: set up the log, build the daemon, serve the public and
- * admin listeners, reload on SIGHUP (a broken file keeps the running
- * configuration), and on SIGINT/SIGTERM stop taking requests, let running
- * hooks finish, and flush and dispose the log (Deno's `unload` does not fire
- * on those signals, so a logger that waits for it would lose lines).
+ * `hookd serve`: serve the public and admin listeners, reload on SIGHUP (a
+ * broken file keeps the running configuration), and on SIGINT/SIGTERM let
+ * running hooks finish and flush the log (Deno's `unload` does not fire on
+ * those signals, so a logger that waits for it would lose lines).
  *
  * @param config the resolved configuration
  * @param options the environment, the env file and the version
@@ -371,7 +361,6 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   const { env, envFile, version } = options;
   let logOptions = config.log;
   let logging = await setupLog(logOptions);
-  const log = daemonLog();
   const stopLoggingRejections = logUnhandledRejections();
   try {
     const tls = config.tls && {
@@ -490,7 +479,7 @@ async function notify(state: NotifyState): Promise<void> {
   try {
     await notifySystemd(state);
   } catch (error) {
-    daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+    log.warn("systemd notification failed", { error: problemsOf(error).join("; ") });
   }
 }
 
