@@ -37,17 +37,11 @@ export interface RunHookOptions {
   /** Aborting terminates the hook as a time-out does, and marks the result `aborted`. */
   signal?: AbortSignal;
   /**
-   * Told the hook's process group once it is spawned, with the time it was
-   * started (epoch milliseconds, taken just before the spawn), so that a
-   * crash of this process does not leave it unreachable (the queue records it
-   * in the store). Called before the run's result is returned. Must not throw.
+   * Told the hook's process group and start time (epoch ms, just before the spawn) once
+   * it runs, so the queue can record it and a crash does not leave it unreachable. Must not throw.
    */
   onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
-  /**
-   * Told each piece of output as it is read, before the bound is applied (the
-   * live output hub keeps its own bounded copy). Must not throw; called on the
-   * event loop, so it must return quickly.
-   */
+  /** Told each piece of output as read, before the bound; must not throw and must return quickly. */
   onOutput?: (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
 }
 
@@ -194,7 +188,7 @@ export async function runHook(
         [run.stderr, run.stderrTruncated] = io.stderr.result();
       }
     } catch (err) {
-      run.error = `Hook not run: ${describeError(err)}`;
+      run.error = `Hook not run: ${err instanceof Error ? `${err.name}: ${err.message}` : err}`;
     } finally {
       if (payloadFile !== undefined) await removePayloadFile(payloadFile);
     }
@@ -347,10 +341,6 @@ class Collector {
   result(): [string, boolean] {
     return [new TextDecoder().decode(this.#kept.subarray(0, this.#length)), this.#dropped > 0];
   }
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** The checks TypeScript cannot make (the rest of the shape is its job). */

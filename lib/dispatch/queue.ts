@@ -78,9 +78,8 @@ interface Unsaved {
 }
 
 /**
- * Tries to record a run's end before its slot is freed without it: a run
- * end the store keeps refusing must not hold a slot forever. The store's
- * own recovery (a lease running out, the next start) settles the delivery.
+ * Tries to record a run's end before its slot is freed anyway (the store's
+ * recovery settles the delivery later): a refused end must not hold a slot forever.
  */
 const MAX_RECORD_TRIES = 10;
 
