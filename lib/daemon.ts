@@ -1,9 +1,8 @@
 /**
- * Assemble a running daemon from a configuration (endpoints with their keys
- * imported, the store, the queue, and the app that feeds them), log each
- * hook run, and serve it: the listeners, SIGHUP reloads and a clean stop on
- * SIGINT/SIGTERM. This file owns the order of start and stop; `main.ts`
- * only hands it the configuration.
+ * Assemble a daemon from a configuration (endpoints, store, queue, app) and
+ * serve it: listeners, SIGHUP reloads, a clean stop on SIGINT/SIGTERM. This
+ * file owns the order of start and stop; `main.ts` only hands it the
+ * configuration.
  *
  * @module
  */
@@ -17,7 +16,7 @@ import {
 } from "./http/mod.ts";
 import { type Config, isLoopback, loadConfig, problemsOf, type UnixListen } from "./config/mod.ts";
 import { daemonLog, hookLog, logUnhandledRejections, setupLog } from "./log/mod.ts";
-import { notifyReady, notifyReloading, notifyStopping } from "./systemd_notify.ts";
+import { type NotifyState, notifySystemd } from "./systemd_notify.ts";
 import { buildEndpoints } from "./endpoints.ts";
 import { replayOne } from "./cli/mod.ts";
 
@@ -80,8 +79,7 @@ export interface DaemonOptions {
 }
 
 /**
- * Build the daemon: import keys, open the store (recovering interrupted
- * runs), start the queue.
+ * Build the daemon: import keys, open the store, recover and start the queue.
  *
  * @param config the resolved configuration
  * @param options the environment hooks may copy from
@@ -222,24 +220,25 @@ function setPolicies(policies: Map<string, EndpointPolicy>, config: Config): voi
   }
 }
 
-/** Settings a reload cannot apply: they shape sockets, files and the queue. */
+/** Settings a reload cannot apply (they shape sockets, files and the queue), by variable. */
+const RESTART_ONLY: [string, (config: Config) => unknown][] = [
+  ["HOOKD_LISTEN", (c) => c.listen],
+  ["HOOKD_STATE_DIR", (c) => c.stateDir],
+  ["HOOKD_MAX_CONCURRENT_HOOKS", (c) => c.maxConcurrentHooks],
+  ["HOOKD_MAX_QUEUE", (c) => c.maxQueue],
+  ["HOOKD_RETENTION", (c) => c.retentionMs],
+  ["HOOKD_SYNC", (c) => c.sync],
+  ["HOOKD_TLS_CERT/HOOKD_TLS_KEY", (c) => c.tls],
+  ["HOOKD_ADMIN_LISTEN", (c) => c.adminListen],
+  ["HOOKD_STORE", (c) => c.store],
+  ["HOOKD_INSTANCE_ID", (c) => c.instanceId],
+  ["HOOKD_RUN_HOOKS", (c) => c.runHooks],
+];
+
 function restartOnly(before: Config, after: Config): string[] {
-  const changed: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(before.listen, after.listen)) changed.push("HOOKD_LISTEN");
-  if (before.stateDir !== after.stateDir) changed.push("HOOKD_STATE_DIR");
-  if (before.maxConcurrentHooks !== after.maxConcurrentHooks) {
-    changed.push("HOOKD_MAX_CONCURRENT_HOOKS");
-  }
-  if (before.maxQueue !== after.maxQueue) changed.push("HOOKD_MAX_QUEUE");
-  if (before.retentionMs !== after.retentionMs) changed.push("HOOKD_RETENTION");
-  if (before.sync !== after.sync) changed.push("HOOKD_SYNC");
-  if (!same(before.tls, after.tls)) changed.push("HOOKD_TLS_CERT/HOOKD_TLS_KEY");
-  if (!same(before.adminListen, after.adminListen)) changed.push("HOOKD_ADMIN_LISTEN");
-  if (!same(before.store, after.store)) changed.push("HOOKD_STORE");
-  if (before.instanceId !== after.instanceId) changed.push("HOOKD_INSTANCE_ID");
-  if (before.runHooks !== after.runHooks) changed.push("HOOKD_RUN_HOOKS");
-  return changed;
+  return RESTART_ONLY.filter(([, read]) =>
+    JSON.stringify(read(before)) !== JSON.stringify(read(after))
+  ).map(([variable]) => variable);
 }
 
 function logOrphans(orphans: OrphanedRuns): void {
@@ -312,21 +311,14 @@ const hookRecord = hookLog();
  */
 export const runLoggedHook: HookRunner = async function runLoggedHook(command, options) {
   const result = await runHook(command, options);
+  const { success: _, startedAt: _s, endedAt: _e, ...outcome } = result;
   const record = {
     id: options.env.HOOKD_DELIVERY_ID,
     endpoint: options.env.HOOKD_ENDPOINT,
     event: options.env.HOOKD_EVENT,
-    command: commandName(command),
-    exitCode: result.exitCode,
-    signal: result.signal,
-    timedOut: result.timedOut,
-    aborted: result.aborted,
-    durationMs: result.durationMs,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    stdoutTruncated: result.stdoutTruncated,
-    stderrTruncated: result.stderrTruncated,
-    error: result.error,
+    // The first word only: the full command line stays in the env file, where the admin wrote it.
+    command: command.trim().split(/\s+/)[0],
+    ...outcome,
   };
   if (result.success) hookRecord.info("hook", record);
   // What the shell or the hook said first ("…: not found") goes on the
@@ -344,17 +336,6 @@ function firstLine(stderr: string): string | undefined {
 /** The stderr line's excerpt of a failed hook's stderr, in UTF-16 units. */
 const MAX_FIRST_LINE = 200;
 
-/**
- * The command's first word, for the log: the full command line stays in
- * the env file, where the admin wrote it.
- *
- * @param command a shell command
- * @returns its first word, e.g. `/usr/local/bin/deploy`
- */
-export function commandName(command: string): string {
-  return command.trim().split(/\s+/)[0] ?? "";
-}
-
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
   /** The variables the configuration was read from (hooks may copy from them). */
@@ -366,11 +347,10 @@ export interface ServeOptions {
 }
 
 /**
- * `hookd serve`: set up the log, build the daemon, serve the public and
- * admin listeners, reload on SIGHUP (a broken file keeps the running
- * configuration), and on SIGINT/SIGTERM stop taking requests, let running
- * hooks finish, and flush and dispose the log (Deno's `unload` does not fire
- * on those signals, so a logger that waits for it would lose lines).
+ * `hookd serve`: serve the public and admin listeners, reload on SIGHUP (a
+ * broken file keeps the running configuration), and on SIGINT/SIGTERM let
+ * running hooks finish and flush the log (Deno's `unload` does not fire on
+ * those signals, so a logger that waits for it would lose lines).
  *
  * @param config the resolved configuration
  * @param options the environment, the env file and the version
@@ -381,7 +361,6 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   const { env, envFile, version } = options;
   let logOptions = config.log;
   let logging = await setupLog(logOptions);
-  const log = daemonLog();
   const stopLoggingRejections = logUnhandledRejections();
   try {
     const tls = config.tls && {
@@ -395,7 +374,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     const onStop = () => stop.abort();
     const onReload = () => {
       reloading = reloading.then(async () => {
-        await notify(notifyReloading);
+        await notify("reloading");
         try {
           const { config: next, env: nextEnv } = await loadConfig(envFile);
           const restart = await daemon.reload(next, nextEnv);
@@ -414,7 +393,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
             problems: problemsOf(error),
           });
         }
-        await notify(notifyReady);
+        await notify("ready");
       });
     };
     const signals: [Deno.Signal, () => void][] = [
@@ -474,10 +453,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
           onListen: ({ hostname, port }) =>
             started(`${tls ? "https" : "http"}://${hostPort(hostname, port)}`),
         }, daemon.fetch);
-      await notify(notifyReady);
+      await notify("ready");
       await server.finished;
       listening = false;
-      await notify(notifyStopping);
+      await notify("stopping");
       await admin?.finished;
       await reloading;
       log.info("stopping: waiting for running hooks", {
@@ -496,11 +475,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
 }
 
 /** Tell systemd, when it listens; a failure is logged, never fatal. */
-async function notify(send: () => Promise<boolean>): Promise<void> {
+async function notify(state: NotifyState): Promise<void> {
   try {
-    await send();
+    await notifySystemd(state);
   } catch (error) {
-    daemonLog().warn("systemd notification failed", { error: problemsOf(error).join("; ") });
+    log.warn("systemd notification failed", { error: problemsOf(error).join("; ") });
   }
 }
 

@@ -1,37 +1,23 @@
 /**
- * Prometheus metrics for the admin listener's `GET /metrics`, kept with
- * prom-client in a registry of their own (one per daemon, so tests and
- * reloads never collide on the global one).
- *
- * Next to hookd's own families the registry has a few process gauges under
- * the names prom-client's default metrics use: CPU seconds, start time,
- * resident memory and heap. Not prom-client's `collectDefaultMetrics`: it
- * has no include list, and its event-loop lag monitor cost hookd about 8 MB
- * of peak RSS in the bench's burst of 10,000 deliveries (149 against 141
- * MB), which the 150 MB bound cannot spare; its `/proc` readings read 0
- * under Deno's permissions.
- *
- * Also here: {@linkcode createMinuteCounter}, per-minute counts of what the
- * store does not keep (duplicate deliveries, for the deliveries page's chart).
- *
- * Label values come from hookd's own vocabulary (configured endpoint names,
- * fixed outcomes), never from a request's path or headers, so a scanner
- * cannot grow the series without bound.
+ * Prometheus metrics for the admin listener's `GET /metrics`, in a prom-client
+ * registry per daemon, and per-minute counts the store does not keep
+ * ({@linkcode createMinuteCounter}). The process gauges are hookd's own, not
+ * `collectDefaultMetrics`: it has no include list, and its event-loop monitor
+ * cost about 8 MB of peak RSS in the 10,000-delivery burst. Label values come
+ * from hookd's own vocabulary, never from a request, so a scanner cannot grow
+ * the series without bound.
  *
  * @module
  */
 
-import type { Counter as PromCounter, Gauge as PromGauge, Metric, Registry } from "prom-client";
+import type { Metric, Registry } from "prom-client";
 import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/types.ts";
+import type { StoreStats } from "./store/mod.ts";
 
 /**
  * What became of one request, as its log record and `hookd_requests_total`
- * name it: taken (`accepted`, `ignored` for no hook, `filtered` for a
- * delivery whose filter failed, `duplicate`,
- * `answered` for a handshake, `accepted.pending` and `hook.*` for
- * `_RESPOND=output`), refused (`rejected.*`), or `error` for hookd's own
- * fault (500).
+ * name it: taken, refused (`rejected.*`), or `error` for hookd's own fault (500).
  */
 export type RequestOutcome =
   | "accepted"
@@ -95,24 +81,14 @@ export interface QueueSnapshot {
 
 /** Options for {@linkcode createMetrics}. */
 export interface MetricsOptions {
-  /**
-   * Read the queue at each scrape, so the gauges are never stale; without
-   * it they hold what {@linkcode Metrics.setQueue} set last.
-   */
+  /** Read the queue at each scrape; without it the queue gauges read 0. */
   queue?: () => QueueSnapshot | Promise<QueueSnapshot>;
-  /** Read the store's own counters at each scrape (see {@linkcode StoreCounters}). */
+  /** Read the store's own counters at each scrape (`Store.stats()`). */
   store?: () => StoreCounters | Promise<StoreCounters>;
 }
 
-/** The delivery store's work since it opened, as `Store.stats()` reports it. */
-export interface StoreCounters {
-  /** Transactions that stored accepted deliveries (one per group commit). */
-  insertTransactions: number;
-  /** Deliveries stored. */
-  inserted: number;
-  /** WAL checkpoints done in the background. */
-  checkpoints: number;
-}
+/** The store's counters the metrics export. */
+export type StoreCounters = Pick<StoreStats, "insertTransactions" | "inserted" | "checkpoints">;
 
 /** The daemon's metrics. */
 export interface Metrics {
@@ -120,8 +96,6 @@ export interface Metrics {
   observeRequest(record: RequestObservation): void;
   /** Count a finished hook run and record its duration. */
   observeHookRun(run: HookRunObservation): void;
-  /** Set the queue gauges. */
-  setQueue(depth: number, oldestAgeSeconds: number): void;
   /** The exposition text. */
   render(): Promise<string>;
   /** The exposition's content type, for the response header. */
@@ -129,12 +103,9 @@ export interface Metrics {
 }
 
 /**
- * Create the metrics, all at zero.
- *
- * A request or a hook run only adds to plain counts here (a map lookup);
- * prom-client, which costs the daemon about 8 MB of resident memory, is
- * imported at the first {@linkcode Metrics.render} (the first scrape) and
- * then formats those counts at each one. A daemon nobody scrapes never loads it.
+ * Create the metrics, all at zero. Requests and runs only add to plain counts;
+ * prom-client (about 8 MB of resident memory) is imported at the first scrape,
+ * so a daemon nobody scrapes never loads it.
  *
  * @param options where to read the queue from at scrape time
  * @returns the metrics
@@ -166,11 +137,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const storeSeen: StoreCounters = { insertTransactions: 0, inserted: 0, checkpoints: 0 };
   let registry: Promise<Registry> | undefined;
 
-  function setQueue(depth: number, oldestAgeSeconds: number): void {
-    counts.queueDepth = depth;
-    counts.oldestAge = oldestAgeSeconds;
-  }
-
   return {
     observeRequest(record) {
       const endpoint = record.endpoint ?? "";
@@ -189,11 +155,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       counts.durationSum += seconds;
       counts.durationCount++;
     },
-    setQueue,
     async render() {
       if (options.queue) {
         const snapshot = await options.queue();
-        setQueue(snapshot.depth, snapshot.oldestAgeSeconds);
+        counts.queueDepth = snapshot.depth;
+        counts.oldestAge = snapshot.oldestAgeSeconds;
       }
       if (options.store) {
         const now = await options.store();
@@ -240,49 +206,75 @@ function labelKey(endpoint: string, outcome: string): string {
   return `${endpoint}\0${outcome}`;
 }
 
-/**
- * Import prom-client and build a registry whose families read `counts` at
- * each scrape.
- */
+/** Import prom-client and build a registry whose families read `counts` at each scrape. */
 async function buildRegistry(counts: Counts): Promise<Registry> {
   const { Counter, Gauge, Registry } = await import("prom-client");
   const registry = new Registry();
   const registers = [registry];
-  const { gauge, total } = readAtScrape(registry, { Counter, Gauge });
-  addProcessMetrics(gauge, total);
-  // The map's keys are the label values, joined by NUL for two (labelKey).
-  const byLabels = (name: string, help: string, map: Map<string, number>, ...labels: string[]) =>
+  // A counter set at each scrape to a total kept elsewhere: one number, or a map by label
+  // values (NUL-joined for two, see labelKey).
+  const total = (
+    name: string,
+    help: string,
+    read: () => number | Map<string, number>,
+    ...labelNames: string[]
+  ) =>
     new Counter({
       name,
       help,
-      labelNames: labels,
+      labelNames,
       registers,
       collect() {
         this.reset();
-        for (const [key, n] of map) {
+        const value = read();
+        if (typeof value === "number") return this.inc(value);
+        for (const [key, n] of value) {
           const values = key.split("\0");
-          this.inc(Object.fromEntries(labels.map((label, i) => [label, values[i]])), n);
+          this.inc(Object.fromEntries(labelNames.map((label, i) => [label, values[i]])), n);
         }
       },
     });
-  byLabels(
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  // The process gauges, named as prom-client's default metrics name them.
+  const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
+    total(name, help, () => seconds(cpuUsage()));
+  cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
+  cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
+  cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
+  const startSeconds = Math.round(performance.timeOrigin / 1000);
+  gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
+  const memory = (name: string, help: string, key: keyof Deno.MemoryUsage) =>
+    gauge(name, help, () => Deno.memoryUsage()[key]);
+  memory("process_resident_memory_bytes", "Resident memory size in bytes.", "rss");
+  memory("nodejs_heap_size_total_bytes", "V8 heap size in bytes.", "heapTotal");
+  memory("nodejs_heap_size_used_bytes", "V8 heap used in bytes.", "heapUsed");
+  memory("nodejs_external_memory_bytes", "V8 external memory in bytes.", "external");
+  total(
     "hookd_requests_total",
     "Requests answered, by endpoint and outcome (endpoint is empty when none matched).",
-    counts.requests,
+    () => counts.requests,
     "endpoint",
     "outcome",
   );
-  byLabels(
+  total(
     "hookd_signature_failures_total",
     "Requests refused because their signature, token or timestamp did not verify.",
-    counts.signatureFailures,
+    () => counts.signatureFailures,
     "endpoint",
   );
-  byLabels("hookd_body_bytes_total", "Request body bytes read.", counts.bodyBytes, "endpoint");
-  byLabels(
+  total("hookd_body_bytes_total", "Request body bytes read.", () => counts.bodyBytes, "endpoint");
+  total(
     "hookd_hook_runs_total",
     "Hook runs finished, by endpoint and outcome.",
-    counts.hookRuns,
+    () => counts.hookRuns,
     "endpoint",
     "outcome",
   );
@@ -308,10 +300,8 @@ async function buildRegistry(counts: Counts): Promise<Registry> {
 }
 
 /**
- * `hookd_hook_duration_seconds` in the shape prom-client's own histograms
- * give its registry (`get()`: cumulative `_bucket` samples with `le`, then
- * `_sum` and `_count`), read from counts kept without prom-client: its
- * `Histogram` can only be fed one observation at a time.
+ * `hookd_hook_duration_seconds` as prom-client's histograms give their `get()`,
+ * from counts kept without it: its `Histogram` takes one observation at a time.
  */
 function durationHistogram(counts: Counts) {
   const name = "hookd_hook_duration_seconds";
@@ -339,68 +329,6 @@ function durationHistogram(counts: Counts) {
     },
     reset() {},
   };
-}
-
-type ReadAtScrape = (name: string, help: string, read: () => number) => unknown;
-
-/**
- * Makers of unlabelled families that read their value at each scrape: a
- * gauge, and a counter for a total kept elsewhere (it only grows, so the
- * counter is set to it, not added to).
- */
-function readAtScrape(
-  registry: Registry,
-  { Counter, Gauge }: { Counter: typeof PromCounter; Gauge: typeof PromGauge },
-): { gauge: ReadAtScrape; total: ReadAtScrape } {
-  const registers = [registry];
-  return {
-    gauge: (name, help, read) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      }),
-    total: (name, help, read) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      }),
-  };
-}
-
-/** The process gauges, named as prom-client's defaults name them. */
-function addProcessMetrics(gauge: ReadAtScrape, total: ReadAtScrape): void {
-  const cpu = (name: string, help: string, seconds: (usage: NodeJS.CpuUsage) => number) =>
-    total(name, help, () => seconds(cpuUsage()));
-  cpu("process_cpu_user_seconds_total", "User CPU time spent in seconds.", (u) => u.user / 1e6);
-  cpu("process_cpu_system_seconds_total", "System CPU time in seconds.", (u) => u.system / 1e6);
-  cpu("process_cpu_seconds_total", "Total CPU time in seconds.", (u) => (u.user + u.system) / 1e6);
-  const startSeconds = Math.round(performance.timeOrigin / 1000);
-  gauge("process_start_time_seconds", "Start time since the epoch in seconds.", () => startSeconds);
-  gauge(
-    "process_resident_memory_bytes",
-    "Resident memory size in bytes.",
-    () => Deno.memoryUsage().rss,
-  );
-  gauge(
-    "nodejs_heap_size_total_bytes",
-    "V8 heap size in bytes.",
-    () => Deno.memoryUsage().heapTotal,
-  );
-  gauge("nodejs_heap_size_used_bytes", "V8 heap used in bytes.", () => Deno.memoryUsage().heapUsed);
-  gauge(
-    "nodejs_external_memory_bytes",
-    "V8 external memory in bytes.",
-    () => Deno.memoryUsage().external,
-  );
 }
 
 /** Keep label values to hookd's own vocabulary shape. */

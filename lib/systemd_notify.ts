@@ -1,11 +1,10 @@
 /**
- * Tell systemd about the daemon's state (`Type=notify`): ready, reloading,
- * stopping. Deno cannot send to a Unix datagram socket without unstable
- * APIs, so the message goes through systemd's own `systemd-notify`, run as
- * `/bin/sh -c 'exec systemd-notify "$@"'`: the shell finds it on the PATH of
- * the environment given and passes the status text as an argument, never as
- * code (the unit sets `NotifyAccess=all` because the sender is a child). Without `NOTIFY_SOCKET` (not started by
- * systemd) every call is a no-op.
+ * Tell systemd about the daemon's state (`Type=notify`). Deno cannot send to
+ * a Unix datagram socket without unstable APIs, so the message goes through
+ * systemd's own `systemd-notify`, run as `/bin/sh -c 'exec systemd-notify
+ * "$@"'` (found on the PATH given, arguments never parsed as code); the unit
+ * sets `NotifyAccess=all` because the sender is a child. Without
+ * `NOTIFY_SOCKET` (not started by systemd) nothing is sent.
  *
  * @module
  */
@@ -13,7 +12,7 @@
 /** The states hookd reports. */
 export type NotifyState = "ready" | "reloading" | "stopping";
 
-/** Options for {@linkcode notifyCommand} and the notify functions. */
+/** Options for {@linkcode notifyCommand} and {@linkcode notifySystemd}. */
 export interface NotifyOptions {
   /**
    * The environment: `NOTIFY_SOCKET` is read from it and the child gets
@@ -22,27 +21,16 @@ export interface NotifyOptions {
   env?: Record<string, string>;
   /** The main PID to report; defaults to `Deno.pid`. */
   pid?: number;
-  /** A one-line status shown by `systemctl status`. */
-  status?: string;
-}
-
-/** A command line ready to spawn. */
-export interface NotifyCommand {
-  /** Always `/bin/sh`, which finds `systemd-notify` on the given PATH. */
-  command: string;
-  /** The shell script and its arguments. */
-  args: string[];
 }
 
 /**
  * The command that reports `state`, or `undefined` when `NOTIFY_SOCKET` is
- * not set. Arguments are passed as `"$@"`, so a status text is never parsed
- * by the shell. `RELOADING=1` and `STOPPING=1` are written as assignments
+ * not set. `RELOADING=1` and `STOPPING=1` are written as assignments
  * because systemd 252 (Debian 12) has no `--reloading`/`--stopping` flags.
  *
  * @param state what to report
- * @param options the environment, main PID and status text
- * @returns the command, or `undefined`
+ * @param options the environment and main PID
+ * @returns `/bin/sh` and its arguments, or `undefined`
  *
  * @example
  * ```ts
@@ -56,59 +44,30 @@ export interface NotifyCommand {
 export function notifyCommand(
   state: NotifyState,
   options: NotifyOptions = {},
-): NotifyCommand | undefined {
+): { command: string; args: string[] } | undefined {
   const env = options.env ?? Deno.env.toObject();
   if (!env.NOTIFY_SOCKET) return undefined;
-  const pid = options.pid ?? Deno.pid;
-  const message = state === "ready"
-    ? ["--ready"]
-    : state === "reloading"
-    ? ["RELOADING=1"]
-    : ["STOPPING=1"];
-  const status = options.status === undefined
-    ? []
-    : [`--status=${options.status.replace(/[\r\n]+/g, " ")}`];
+  const message = { ready: "--ready", reloading: "RELOADING=1", stopping: "STOPPING=1" }[state];
   return {
     command: "/bin/sh",
-    args: ["-c", 'exec systemd-notify "$@"', "sh", `--pid=${pid}`, ...status, ...message],
+    args: ["-c", 'exec systemd-notify "$@"', "sh", `--pid=${options.pid ?? Deno.pid}`, message],
   };
 }
 
 /**
- * Report that the daemon serves requests (`READY=1`), also after a reload.
+ * Report `state`: `ready` once the daemon serves (also after a reload),
+ * `reloading` while it re-reads its configuration (follow with `ready`
+ * whether or not the reload worked), `stopping` when it shuts down.
  *
- * @param options the environment, main PID and status text
+ * @param state what to report
+ * @param options the environment and main PID
  * @returns `true` when sent, `false` when not under systemd
  * @throws {Error} when `systemd-notify` fails, with its output
  */
-export function notifyReady(options: NotifyOptions = {}): Promise<boolean> {
-  return sendNotify("ready", options);
-}
-
-/**
- * Report that the daemon is re-reading its configuration (`RELOADING=1`);
- * follow with {@linkcode notifyReady} whether or not the reload worked.
- *
- * @param options the environment, main PID and status text
- * @returns `true` when sent, `false` when not under systemd
- * @throws {Error} when `systemd-notify` fails, with its output
- */
-export function notifyReloading(options: NotifyOptions = {}): Promise<boolean> {
-  return sendNotify("reloading", options);
-}
-
-/**
- * Report that the daemon is shutting down (`STOPPING=1`).
- *
- * @param options the environment, main PID and status text
- * @returns `true` when sent, `false` when not under systemd
- * @throws {Error} when `systemd-notify` fails, with its output
- */
-export function notifyStopping(options: NotifyOptions = {}): Promise<boolean> {
-  return sendNotify("stopping", options);
-}
-
-async function sendNotify(state: NotifyState, options: NotifyOptions): Promise<boolean> {
+export async function notifySystemd(
+  state: NotifyState,
+  options: NotifyOptions = {},
+): Promise<boolean> {
   const env = options.env ?? Deno.env.toObject();
   const cmd = notifyCommand(state, { ...options, env });
   if (!cmd) return false;

@@ -7,12 +7,11 @@
  */
 
 /**
- * Where payload files go, each for one run: the unit's `RuntimeDirectory=`
- * (a tmpfs), else a tmpfs directory of this user's (`$XDG_RUNTIME_DIR`) when
- * it is writable, else the state directory, so that creating them rarely
- * waits behind the journal commits of the store's fsyncs. Outside the unit's
- * own directory the folder is named after the state directory: the start-up
- * sweep removes every payload file in it, and two daemons must not share one.
+ * Where payload files go: the unit's `RuntimeDirectory=` (a tmpfs), else one
+ * under `$XDG_RUNTIME_DIR` when writable, else the state directory, so that
+ * creating them rarely waits behind the store's fsyncs. Outside the unit's
+ * directory the folder is named after the state directory: the start-up
+ * sweep empties it, and two daemons must not share one.
  *
  * @param stateDir the daemon's state directory
  * @param env the daemon's environment (`RUNTIME_DIRECTORY`, `XDG_RUNTIME_DIR`)
@@ -31,8 +30,7 @@ export async function choosePayloadDir(
       "SHA-256",
       new TextEncoder().encode(await Deno.realPath(stateDir).catch(() => stateDir)),
     );
-    const name = [...new Uint8Array(digest).slice(0, 8)]
-      .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    const name = hex(new Uint8Array(digest, 0, 8));
     try {
       return await makePrivateDir(`${userRuntime}/hookd-payloads-${name}`);
     } catch {
@@ -48,7 +46,8 @@ async function makePrivateDir(path: string): Promise<string> {
 }
 
 /**
- * Write `body` (asynchronously: nothing on the event loop waits for the disk) to a new file `hookd-payload-<128 random bits>` in `dir`, mode 0600.
+ * Write `body` (asynchronously: the event loop never waits for the disk) to a
+ * new file `hookd-payload-<128 random bits>` in `dir`, mode 0600.
  *
  * @param dir an existing directory
  * @param body the bytes to write
@@ -63,7 +62,7 @@ export async function writePayloadFile(
   // One operation instead of makeTempFile, chmod and writeFile: `createNew` (O_EXCL)
   // refuses an existing name or a planted symlink, and `mode` goes to open(2), so the
   // file is created private (Deno then sets exactly 0600 whatever the umask).
-  const path = `${dir}/hookd-payload-${randomName()}`;
+  const path = `${dir}/hookd-payload-${hex(crypto.getRandomValues(new Uint8Array(16)))}`;
   const options = { createNew: true, mode: 0o600 };
   try {
     await Deno.writeFile(path, body, options);
@@ -120,14 +119,6 @@ export async function sweepPayloadFiles(dir: string): Promise<string[]> {
   return removed;
 }
 
-/**
- * 128 random bits, hex: the unguessable part of a payload file's name.
- *
- * @returns 32 hex digits
- */
-export function randomName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -1,8 +1,6 @@
 /**
- * Signals hooks' process groups with `kill(2)` on the negative group id
- * (`Deno.kill(-pgid, …)`), which hookd may do because its `--allow-run` is
- * unrestricted. Nothing is spawned and nothing in `/proc` is read: a group
- * is known to be gone when signalling it meets ESRCH.
+ * Signals hooks' process groups with `Deno.kill(-pgid, …)`; a group is known
+ * to be gone when signalling it meets ESRCH.
  *
  * @module
  */
@@ -51,9 +49,8 @@ export function groupExists(pgid: number): boolean {
 }
 
 /**
- * SIGTERM to the group, then SIGKILL once `graceMs` has passed with a member still
- * there. Returns at once when the group is already empty, and once SIGKILL is sent
- * (not once the group is gone).
+ * SIGTERM to the group, then SIGKILL once `graceMs` has passed with a member
+ * still there. Returns when the group is empty or SIGKILL is sent.
  *
  * @param pgid the group's id, an integer above 1
  * @param graceMs how long members may take to exit after SIGTERM

@@ -1,8 +1,7 @@
 /**
- * Builds a hook's environment from an allow-list, so nothing is inherited by
- * accident, plus the payload fields the endpoint hands its hooks
- * (`_HOOK_FIELDS`) as `HOOKD_FIELD_*`: values go in the environment, never
- * on a command line.
+ * A hook's environment: an allow-list, so nothing is inherited by accident,
+ * plus the endpoint's `_HOOK_FIELDS` as `HOOKD_FIELD_*` (values go in the
+ * environment, never on a command line).
  *
  * @module
  */
@@ -39,14 +38,10 @@ const BASE_NAMES = ["PATH", "HOME", "LANG"] as const;
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 /**
- * Build a hook's whole environment from an allow-list: never inherits.
- *
- * The result holds `PATH` (defaulting to `/usr/local/bin:/usr/bin:/bin`), `HOME` and `LANG`
- * when present, each allowed name present in `processEnv`, and the delivery variables
- * `HOOKD_ENDPOINT`, `HOOKD_EVENT`, `HOOKD_DELIVERY_ID`, `HOOKD_SOURCE_DELIVERY_ID` (empty when
- * unknown) and `HOOKD_CONTENT_TYPE`, which win over anything else. Allowed names starting with
- * `HOOKD_` are skipped because hookd's own configuration (secrets included) lives there.
- * `HOOKD_PAYLOAD_FILE` is not set here: the runner adds it once the file exists.
+ * Build a hook's whole environment: `PATH` (default `/usr/local/bin:/usr/bin:/bin`),
+ * `HOME` and `LANG` when present, the allowed names present in `processEnv`, and the
+ * delivery's `HOOKD_*` variables, which win. Allowed names starting with `HOOKD_` are
+ * skipped: hookd's own configuration, secrets included, lives there.
  *
  * @param delivery the delivery the hook runs for
  * @param options where inherited values come from and which extra names may pass

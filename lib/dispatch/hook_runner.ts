@@ -37,17 +37,11 @@ export interface RunHookOptions {
   /** Aborting terminates the hook as a time-out does, and marks the result `aborted`. */
   signal?: AbortSignal;
   /**
-   * Told the hook's process group once it is spawned, with the time it was
-   * started (epoch milliseconds, taken just before the spawn), so that a
-   * crash of this process does not leave it unreachable (the queue records it
-   * in the store). Called before the run's result is returned. Must not throw.
+   * Told the hook's process group and start time (epoch ms, just before the spawn) once
+   * it runs, so the queue can record it and a crash does not leave it unreachable. Must not throw.
    */
   onSpawn?: (group: { pgid: number; leaderStartTime: number }) => void;
-  /**
-   * Told each piece of output as it is read, before the bound is applied (the
-   * live output hub keeps its own bounded copy). Must not throw; called on the
-   * event loop, so it must return quickly.
-   */
+  /** Told each piece of output as read, before the bound; must not throw and must return quickly. */
   onOutput?: (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
 }
 
@@ -89,32 +83,21 @@ const POLL_MS = 1000;
 const READS_PER_WAKE = 4;
 
 /**
- * Run `command` in a session and process group of its own and wait for it: a line
- * with no shell syntax ({@linkcode simpleCommand}) is split on blanks and executed
- * directly, anything else runs as `/bin/sh -c COMMAND`. Either way the hook sees the
- * same environment, stdin and payload file, and its output is captured the same way.
- * A program that cannot be started is reported as `sh` would: exit 127 (not found) or
- * 126 (not executable), with one stderr line naming it, e.g. `hookd: /opt/x.sh: not found`.
+ * Run `command` and wait for it. A line with no shell syntax ({@linkcode simpleCommand})
+ * is executed directly, anything else as `/bin/sh -c COMMAND`; a program that cannot be
+ * started is reported as `sh` would (exit 127 or 126, one stderr line naming it).
  *
- * The hook is started with the C library's `posix_spawn` (no fork of the daemon), in a
- * new session (pid = process group id = session id), with every signal at its default
- * action. The body goes to the hook's stdin, a pipe fed as the hook reads (a hook that
- * never reads it, or closes it early, is not an error), and to a private temp file named
- * by `HOOKD_PAYLOAD_FILE` (never to argv); the file is removed afterwards whatever happens.
- * The hook sees exactly `options.env` plus `HOOKD_PAYLOAD_FILE`. stdout and stderr are
- * pipes read as the hook writes: the first `outputLimitBytes` of each are kept, the rest
- * is read and dropped, so a hook cannot fill a disk or the daemon's memory.
+ * The hook is started with `posix_spawn` in a session of its own (pid = pgid = sid),
+ * signals at their defaults, with exactly `options.env` plus `HOOKD_PAYLOAD_FILE`: the
+ * body goes to its stdin and to that private file (never to argv), removed afterwards
+ * whatever happens. Only the first `outputLimitBytes` of stdout and stderr are kept, the
+ * rest is read and dropped, so a hook cannot fill a disk or the daemon's memory.
  *
- * On time-out or abort the whole process group gets SIGTERM, then SIGKILL after
- * `killGraceMs` if anything in it is still there. The run ends on the hook's exit, not on
- * the end of its output: whatever is left of its process group then gets SIGKILL at once,
- * what its pipes hold is read, and reading stops, so a background child holding stdout open
- * cannot make this hang. Only a descendant that starts a session of its own (`setsid`)
- * escapes the group; stopping hookd's unit (its cgroup) ends it. Hooks that need a
- * long-lived process should start it with `systemd-run`.
- *
- * Signals go to the group with `Deno.kill(-pgid, …)`; the group is signalled only while the
- * hook's pid is not reaped, or just after, so pid reuse cannot make it hit another group.
+ * On time-out or abort the group gets SIGTERM, then SIGKILL after `killGraceMs`. The run
+ * ends on the hook's exit, not on the end of its output: what is left of its group gets
+ * SIGKILL at once, so a background child holding stdout open cannot make this hang (only
+ * a descendant that calls `setsid` escapes; stopping the unit's cgroup ends it). The group
+ * is signalled only until just after the hook is reaped, so a reused pid is never hit.
  *
  * @param command the shell command line from the configuration
  * @param options environment, body, limits and abort signal
@@ -154,20 +137,19 @@ export async function runHook(
 
   const startedAt = Date.now();
   const started = performance.now();
-  const outcome = {
-    exitCode: null as number | null,
-    signal: null as string | null,
-    exitedOk: false,
+  const run: Omit<HookRunResult, "startedAt" | "endedAt" | "durationMs" | "success"> = {
+    exitCode: null,
+    signal: null,
     timedOut: false,
     aborted: false,
-    error: undefined as string | undefined,
+    stdout: "",
+    stderr: "",
+    stdoutTruncated: false,
+    stderrTruncated: false,
   };
-  let stdout: Collected = { text: "", truncated: false };
-  let stderr: Collected = { text: "", truncated: false };
-
   if (signal?.aborted) {
-    outcome.aborted = true;
-    outcome.error = "Hook not started: the run was aborted before it began";
+    run.aborted = true;
+    run.error = "Hook not started: the run was aborted before it began";
   } else {
     let payloadFile: string | undefined;
     try {
@@ -179,8 +161,8 @@ export async function runHook(
         hook = await spawn(argv, { ...env, HOOKD_PAYLOAD_FILE: payloadFile });
       } catch (error) {
         if (!(error instanceof SpawnError)) throw error;
-        outcome.exitCode = error.exitCode;
-        stderr = { text: `hookd: ${error.message}\n`, truncated: false };
+        run.exitCode = error.exitCode;
+        run.stderr = `hookd: ${error.message}\n`;
       }
       if (hook !== undefined) {
         if (onSpawn) {
@@ -193,42 +175,30 @@ export async function runHook(
         const io = new HookIo(hook, stdin, outputLimitBytes, options.onOutput);
         const exited = io.untilExit();
         try {
-          Object.assign(outcome, await endOrStop(hook.pid, exited, options));
+          Object.assign(run, await endOrStop(hook.pid, exited, options));
           const exit = await exited;
-          outcome.exitCode = exit.code;
-          outcome.signal = exit.signal === null ? null : signalName(exit.signal);
-          outcome.exitedOk = exit.code === 0;
+          run.exitCode = exit.code;
+          run.signal = exit.signal === null ? null : signalName(exit.signal);
         } finally {
           // The hook is gone; whatever it left behind goes too, at once (see the JSDoc).
           signalGroup(hook.pid, "SIGKILL");
           io.finish();
         }
-        stdout = io.stdout.result();
-        stderr = io.stderr.result();
+        [run.stdout, run.stdoutTruncated] = io.stdout.result();
+        [run.stderr, run.stderrTruncated] = io.stderr.result();
       }
     } catch (err) {
-      outcome.error = `Hook not run: ${describeError(err)}`;
+      run.error = `Hook not run: ${err instanceof Error ? `${err.name}: ${err.message}` : err}`;
     } finally {
       if (payloadFile !== undefined) await removePayloadFile(payloadFile);
     }
   }
-
-  const endedAt = Date.now();
   return {
+    ...run,
     startedAt,
-    endedAt,
+    endedAt: Date.now(),
     durationMs: Math.round(performance.now() - started),
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    success: outcome.exitedOk && !outcome.timedOut && !outcome.aborted &&
-      outcome.error === undefined,
-    timedOut: outcome.timedOut,
-    aborted: outcome.aborted,
-    stdout: stdout.text,
-    stderr: stderr.text,
-    stdoutTruncated: stdout.truncated,
-    stderrTruncated: stderr.truncated,
-    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    success: run.exitCode === 0 && !run.timedOut && !run.aborted && run.error === undefined,
   };
 }
 
@@ -349,11 +319,6 @@ class HookIo {
   }
 }
 
-interface Collected {
-  text: string;
-  truncated: boolean;
-}
-
 /** The first `limit` bytes of a stream; the rest is counted and dropped. */
 class Collector {
   #kept: Uint8Array;
@@ -372,68 +337,35 @@ class Collector {
     this.#dropped += bytes.byteLength - part.byteLength;
   }
 
-  result(): Collected {
-    return {
-      text: new TextDecoder().decode(this.#kept.subarray(0, this.#length)),
-      truncated: this.#dropped > 0,
-    };
+  /** The text kept (UTF-8, lossy) and whether anything was dropped. */
+  result(): [string, boolean] {
+    return [new TextDecoder().decode(this.#kept.subarray(0, this.#length)), this.#dropped > 0];
   }
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
+/** The checks TypeScript cannot make (the rest of the shape is its job). */
 function validateOptions(command: string, options: RunHookOptions): void {
-  const fail = (Error: typeof TypeError, what: string) => {
-    throw new Error(`runHook(): ${what}`);
-  };
+  const { env, payloadDir, timeoutMs, killGraceMs, outputLimitBytes } = options;
   if (typeof command !== "string" || command.trim() === "") {
-    fail(TypeError, "the command must be a non-empty string");
+    throw new TypeError("runHook(): the command must be a non-empty string");
   }
-  const {
-    env,
-    stdin,
-    timeoutMs,
-    payloadDir,
-    killGraceMs,
-    outputLimitBytes,
-    signal,
-    onSpawn,
-    onOutput,
-  } = options;
-  if (env === null || typeof env !== "object") fail(TypeError, "options.env must be an object");
   for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== "string") fail(TypeError, `options.env.${name} must be a string`);
+    if (typeof value !== "string") throw new TypeError(`runHook(): env.${name} must be a string`);
   }
-  if (!(stdin instanceof Uint8Array)) fail(TypeError, "options.stdin must be a Uint8Array");
-  if (typeof payloadDir !== "string" || payloadDir === "") {
-    fail(TypeError, "options.payloadDir must be a non-empty path");
-  }
-  checkNonNegative("runHook()", "options.timeoutMs", timeoutMs);
+  if (payloadDir === "") throw new TypeError("runHook(): payloadDir must be a non-empty path");
   // setTimeout fires at once beyond 2^31 - 1 ms.
-  if (timeoutMs === 0 || timeoutMs > MAX_TIMER_MS) {
-    fail(RangeError, `options.timeoutMs must be above 0 and at most ${MAX_TIMER_MS}`);
-  }
-  if (killGraceMs !== undefined) {
-    checkNonNegative("runHook()", "options.killGraceMs", killGraceMs);
-    if (killGraceMs > MAX_TIMER_MS) {
-      fail(RangeError, `options.killGraceMs must be at most ${MAX_TIMER_MS}`);
+  for (const [name, value] of Object.entries({ timeoutMs, killGraceMs: killGraceMs ?? 0 })) {
+    checkNonNegative("runHook()", name, value);
+    if (value > MAX_TIMER_MS) {
+      throw new RangeError(`runHook(): ${name} must be at most ${MAX_TIMER_MS}`);
     }
   }
-  if (outputLimitBytes !== undefined) {
-    checkNonNegative("runHook()", "options.outputLimitBytes", outputLimitBytes);
-    if (!Number.isInteger(outputLimitBytes)) {
-      fail(RangeError, "options.outputLimitBytes must be a whole number");
-    }
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    fail(TypeError, "options.signal must be an AbortSignal");
-  }
-  if (onSpawn !== undefined && typeof onSpawn !== "function") {
-    fail(TypeError, "options.onSpawn must be a function");
-  }
-  if (onOutput !== undefined && typeof onOutput !== "function") {
-    fail(TypeError, "options.onOutput must be a function");
+  if (timeoutMs === 0) throw new RangeError("runHook(): timeoutMs must be above 0");
+  if (
+    outputLimitBytes !== undefined && !(Number.isInteger(outputLimitBytes) && outputLimitBytes >= 0)
+  ) {
+    throw new RangeError(
+      `runHook(): outputLimitBytes must be a whole number: got ${outputLimitBytes}`,
+    );
   }
 }

@@ -1,11 +1,8 @@
 /**
  * The live output of the hooks running in this process, for watchers (the
- * admin listener's event stream, `_RESPOND=stream`, `hookd show --follow`).
- * One buffer per running delivery, shared by all its watchers: the first
- * `limitBytes` of stdout and of stderr, as the store keeps them, so memory per
- * run is bounded by the excerpt size whatever the number of watchers. A
- * watcher holds only its position; it is woken by the writes, never polls, and
- * one that goes away leaves nothing behind.
+ * admin event stream, `hookd show --follow`). One bounded buffer per running
+ * delivery, shared by all its watchers, so memory per run stays at the
+ * excerpt size however many watch; watchers are woken by writes, never poll.
  *
  * @module
  */
@@ -129,10 +126,8 @@ class Run implements LiveRun {
 }
 
 /**
- * The hub: the queue feeds it (`begin` at a run's start, `write` per piece of
- * output, `end` once the run is recorded), watchers `watch` it. A run leaves
- * the hub at its end: watchers already attached keep their reference until
- * they have sent the rest; later ones read the store.
+ * The hub: the queue feeds it (`begin`, `write`, `end`), watchers `watch` it.
+ * A run leaves the hub at its end; later watchers read the store.
  *
  * @example
  * ```ts
@@ -155,9 +150,8 @@ export class LiveOutput {
   #finishing = new Map<string, { count: number; stop: AbortController; done: Promise<void> }>();
 
   /**
-   * @param options `limitBytes`: bytes kept per stream, default 65536 (the store's
-   *   excerpt); `settled`: resolves when the delivery's run ends on any instance
-   *   (the queue's `waitForRun`), shared by all watchers of one delivery
+   * @param options `limitBytes` per stream (default: the store's excerpt); `settled`:
+   *   resolves when the delivery's run ends on any instance (the queue's `waitForRun`)
    */
   constructor(
     options: {

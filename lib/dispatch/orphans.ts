@@ -1,9 +1,8 @@
 /**
- * What a crashed daemon leaves behind, cleaned up at the next start: hooks
- * still running in their process groups (outside systemd nothing else ends
- * them), and their payload files. Runs before the store's `recover()` puts
- * those deliveries back in the queue, so an orphan never runs beside its
- * re-run.
+ * What a crashed daemon leaves behind, cleaned up at the next start before
+ * `recover()` requeues those deliveries, so an orphan never runs beside its
+ * re-run: hooks still running (outside systemd nothing else ends them) and
+ * their payload files.
  *
  * @module
  */
@@ -50,20 +49,13 @@ export interface OrphanedRuns {
 }
 
 /**
- * At start, before `store.recover()` and before any run: terminate the
- * process groups of runs a previous daemon left `running`, then remove every
- * payload file in `payloadDir` (no run of this daemon exists yet, so none
- * owns one). A group is signalled only while its leader started when it was
- * recorded to (within two seconds), so a pid reused by an unrelated process is
- * never hit; the start times of all groups are read by one helper shell. The
- * groups are ended in parallel; each takes at most `killGraceMs`.
- *
- * A group whose leader already exited while other members run on cannot be
- * told from a new group that reuses the id, so it is left alone (the leader
- * is the hook itself, its shell or its program, which normally outlives what
- * it starts).
- *
- * Only the process that runs hooks may call this, as for `recover()`.
+ * At start, before `store.recover()` and any run (only in the process that
+ * runs hooks): terminate the process groups of runs a previous daemon left
+ * `running`, then remove every payload file in `payloadDir`. A group is
+ * signalled only while its leader started when it was recorded to (within two
+ * seconds), so a pid reused by an unrelated process is never hit; a group
+ * whose leader has exited cannot be told from a new one that reuses the id,
+ * so it is left alone.
  *
  * @param store the delivery store, not yet recovered
  * @param options the payload directory and the kill grace

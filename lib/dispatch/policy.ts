@@ -42,24 +42,16 @@ export const DEFAULT_POLICY: Readonly<Required<EndpointPolicy>> = {
  * @throws {RangeError} naming the factory, the endpoint, the field and the value
  */
 export function checkEndpointPolicy(where: string, name: string, policy: EndpointPolicy): void {
-  if (!Number.isInteger(policy.concurrency) || policy.concurrency < 1) {
-    throw new RangeError(
-      `${where}: endpoint ${name}: concurrency must be a positive integer: got ${policy.concurrency}`,
-    );
+  const { concurrency, retries, backoffMs, onBusy } = policy;
+  const fail = (field: string, rule: string, value: unknown) => {
+    throw new RangeError(`${where}: endpoint ${name}: ${field} must be ${rule}: got ${value}`);
+  };
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    fail("concurrency", "a positive integer", concurrency);
   }
-  if (!Number.isInteger(policy.retries) || policy.retries < 0) {
-    throw new RangeError(
-      `${where}: endpoint ${name}: retries must be a whole number >= 0: got ${policy.retries}`,
-    );
-  }
-  if (policy.backoffMs !== undefined) {
-    checkNonNegative(where, `endpoint ${name}: backoffMs`, policy.backoffMs);
-  }
-  if (policy.onBusy !== "queue" && policy.onBusy !== "latest") {
-    throw new RangeError(
-      `${where}: endpoint ${name}: onBusy must be "queue" or "latest": got ${policy.onBusy}`,
-    );
-  }
+  if (!Number.isInteger(retries) || retries < 0) fail("retries", "a whole number >= 0", retries);
+  if (backoffMs !== undefined) checkNonNegative(where, `endpoint ${name}: backoffMs`, backoffMs);
+  if (onBusy !== "queue" && onBusy !== "latest") fail("onBusy", '"queue" or "latest"', onBusy);
 }
 
 /**

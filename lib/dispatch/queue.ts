@@ -1,11 +1,8 @@
 /**
- * The durable dispatcher: runs the hooks of queued deliveries from the
- * store, within global and per-endpoint concurrency limits, with retries,
- * exponential backoff and jitter, and the `latest` run policy.
- *
- * The store is the queue; this keeps only the ids of running deliveries in
- * memory, so memory stays flat however long the queue grows, and work
- * requeued by another process (`hookd replay`) is found by polling.
+ * The durable dispatcher: runs queued deliveries' hooks within global and
+ * per-endpoint limits, with retries and the `latest` policy. The store is the
+ * queue; only running deliveries are kept in memory, so memory stays flat
+ * however long the queue grows.
  *
  * @module
  */
@@ -28,10 +25,8 @@ import {
   pickToRun,
   retryDelayMs,
 } from "./policy.ts";
-import { settleWithin, sleep, Waiters } from "./_waiters.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
-export type { HookRunner, Queue, QueueEvent, QueueOptions, RunSettled } from "./queue_types.ts";
-export { QueueClosedError } from "./queue_types.ts";
 import {
   checkQueueOptions,
   type Queue,
@@ -83,9 +78,8 @@ interface Unsaved {
 }
 
 /**
- * Tries to record a run's end before its slot is freed without it: a run
- * end the store keeps refusing must not hold a slot forever. The store's
- * own recovery (a lease running out, the next start) settles the delivery.
+ * Tries to record a run's end before its slot is freed anyway (the store's
+ * recovery settles the delivery later): a refused end must not hold a slot forever.
  */
 const MAX_RECORD_TRIES = 10;
 
@@ -95,16 +89,26 @@ const MAX_BACKOFF_MS = 300_000;
 /** An idle daemon wakes every few seconds; new deliveries never wait for the poll (notify). */
 const IDLE_POLL_FACTOR = 5;
 
+/** A run's record when no hook ran (skipped, or the runner threw). */
+const NOTHING_RAN = {
+  exitCode: null,
+  signal: null,
+  stdout: "",
+  stderr: "",
+  stdoutTruncated: false,
+  stderrTruncated: false,
+} as const;
+
 class DurableQueue implements Queue {
   #store: Store;
   #options: QueueOptions;
   #now: () => number;
   #random: () => number;
   #running = new Map<string, Running>();
-  #runningByEndpoint = new Map<string, number>();
   /** Runs that ended but could not be recorded yet; their slots stay taken until they are. */
   #unsaved: Unsaved[] = [];
-  #waiters = new Waiters<RunSettled>();
+  /** Runs that ended, as events named by delivery id, and `close`; each wait's listeners go with its signal. */
+  #settled = new EventTarget();
   #started = false;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -188,7 +192,12 @@ class DurableQueue implements Queue {
     const done = new AbortController();
     const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
     // Registered before the read, so that a run ending while the store answers is not missed.
-    const waiting = this.#waiters.wait(id, stop);
+    const waiting = new Promise<RunSettled>((resolve, reject) => {
+      const listen = { once: true, signal: stop };
+      this.#settled.addEventListener(id, (e) => resolve((e as CustomEvent).detail), listen);
+      this.#settled.addEventListener("close", () => reject(new QueueClosedError()), listen);
+      stop.addEventListener("abort", () => reject(stop.reason), { once: true });
+    });
     waiting.catch(() => {});
     try {
       // Another instance sharing the store may run it: its end shows in the store only.
@@ -205,7 +214,7 @@ class DurableQueue implements Queue {
         }
         const settled = await Promise.race([
           waiting,
-          sleep(this.#options.pollIntervalMs ?? 1000, stop),
+          delay(this.#options.pollIntervalMs ?? 1000, undefined, { signal: stop }).catch(() => {}),
         ]);
         if (settled) return settled;
       }
@@ -243,7 +252,7 @@ class DurableQueue implements Queue {
     }
     await this.#pumping;
     await this.#saveUnsaved();
-    this.#waiters.rejectAll(() => new QueueClosedError());
+    this.#settled.dispatchEvent(new Event("close"));
   }
 
   #pump(): void {
@@ -275,10 +284,8 @@ class DurableQueue implements Queue {
       for (const endpoint of endpoints) {
         if (this.#closing) return;
         const policy = this.#policy(endpoint);
-        const running = Math.max(
-          this.#runningByEndpoint.get(endpoint) ?? 0,
-          everywhere.get(endpoint) ?? 0,
-        );
+        const here = [...this.#running.values()].filter((r) => r.endpoint === endpoint).length;
+        const running = Math.max(here, everywhere.get(endpoint) ?? 0);
         let head: QueuedRef[];
         if (policy.onBusy === "latest") {
           head = await this.#supersedeWaiting(endpoint);
@@ -335,7 +342,6 @@ class DurableQueue implements Queue {
       done: Promise.resolve(),
     };
     this.#running.set(claimed.id, entry);
-    this.#adjustEndpoint(claimed.endpoint, 1);
     this.#emit({
       type: "run-start",
       id: claimed.id,
@@ -361,7 +367,6 @@ class DurableQueue implements Queue {
         timeoutMs: plan.timeoutMs,
         payloadDir: this.#options.payloadDir,
         killGraceMs: this.#options.killGraceMs,
-        outputLimitBytes: this.#options.outputLimitBytes,
         signal,
         ...(this.#options.onOutput
           ? {
@@ -378,18 +383,13 @@ class DurableQueue implements Queue {
       });
     } catch (error) {
       result = {
+        ...NOTHING_RAN,
         startedAt,
         endedAt: this.#now(),
         durationMs: performance.now() - started,
-        exitCode: null,
-        signal: null,
         success: false,
         timedOut: false,
         aborted: signal.aborted,
-        stdout: "",
-        stderr: "",
-        stdoutTruncated: false,
-        stderrTruncated: false,
         error: error instanceof Error ? error.message : String(error),
       };
     }
@@ -405,36 +405,18 @@ class DurableQueue implements Queue {
         random: this.#random(),
       }),
     });
-    const end: RunEnd = {
-      outcome,
-      startedAt: result.startedAt,
-      endedAt: result.endedAt,
-      durationMs: result.durationMs,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdoutTruncated: result.stdoutTruncated,
-      stderrTruncated: result.stderrTruncated,
-      error: result.error,
-    };
-    this.#unsaved.push({ claimed, end, next });
+    const { success: _, timedOut: _t, aborted: _a, ...run } = result;
+    this.#unsaved.push({ claimed, end: { outcome, ...run }, next });
     await this.#saveUnsaved();
   }
 
   /** Record a run that had nothing to run: the hook is gone, or the filter refuses it now. */
   #skipped(claimed: ClaimedDelivery, plan: SkipPlan): Promise<void> {
-    const now = this.#now();
     const end: RunEnd = {
+      ...NOTHING_RAN,
       outcome: "skipped",
-      endedAt: now,
+      endedAt: this.#now(),
       durationMs: 0,
-      exitCode: null,
-      signal: null,
-      stdout: "",
-      stderr: "",
-      stdoutTruncated: false,
-      stderrTruncated: false,
       error: plan.reason,
     };
     this.#unsaved.push({ claimed, end, next: plan.skip });
@@ -474,7 +456,6 @@ class DurableQueue implements Queue {
   /** Free the slot of a run whose end could not be recorded, and say so. */
   #giveUp(run: Unsaved, reason: unknown): void {
     this.#running.delete(run.claimed.id);
-    this.#adjustEndpoint(run.claimed.endpoint, -1);
     const error = new Error(
       `Gave up recording the end of run ${run.claimed.runId} after ${MAX_RECORD_TRIES} tries ` +
         `(${reason instanceof Error ? reason.message : String(reason)}): its slot is free, and ` +
@@ -487,7 +468,6 @@ class DurableQueue implements Queue {
 
   #finished(claimed: ClaimedDelivery, end: RunEnd, next: NextState): void {
     this.#running.delete(claimed.id);
-    this.#adjustEndpoint(claimed.endpoint, -1);
     const retryAt = next.state === "queued" && next.failed ? next.notBefore : null;
     this.#emit({
       type: "run-end",
@@ -507,18 +487,11 @@ class DurableQueue implements Queue {
       id: claimed.id,
       state: next.state,
       run: {
+        ...end,
         id: claimed.runId,
         attempt: claimed.attempt,
         startedAt: end.startedAt ?? end.endedAt,
-        endedAt: end.endedAt,
         durationMs: Math.round(end.durationMs),
-        outcome: end.outcome,
-        exitCode: end.exitCode,
-        signal: end.signal,
-        stdout: end.stdout,
-        stderr: end.stderr,
-        stdoutTruncated: end.stdoutTruncated,
-        stderrTruncated: end.stderrTruncated,
         error: end.error ?? null,
       },
       supersededBy: null,
@@ -527,13 +500,7 @@ class DurableQueue implements Queue {
   }
 
   #settle(settled: RunSettled): void {
-    this.#waiters.settle(settled.id, settled);
-  }
-
-  #adjustEndpoint(endpoint: string, delta: number): void {
-    const count = (this.#runningByEndpoint.get(endpoint) ?? 0) + delta;
-    if (count > 0) this.#runningByEndpoint.set(endpoint, count);
-    else this.#runningByEndpoint.delete(endpoint);
+    this.#settled.dispatchEvent(new CustomEvent(settled.id, { detail: settled }));
   }
 
   #policy(endpoint: string): EndpointPolicy {
@@ -587,5 +554,18 @@ class DurableQueue implements Queue {
     } catch {
       // A broken log must not stop the queue.
     }
+  }
+}
+
+/** Whether `promise` settles (fulfils or rejects) within `ms`; leaves no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      delay(ms, false, { signal: timer.signal }),
+    ]);
+  } finally {
+    timer.abort();
   }
 }

@@ -1,7 +1,6 @@
 /**
- * The dispatcher's vocabulary: its options, the events it reports, what a
- * waiter learns, and the {@linkcode Queue} interface itself. The
- * implementation is `queue.ts`, which re-exports all of this.
+ * The dispatcher's vocabulary: its options, events and the {@linkcode Queue}
+ * interface; `queue.ts` implements it.
  *
  * @module
  */
@@ -13,11 +12,8 @@ import { checkNonNegative } from "../config/mod.ts";
 import type { RunPlan } from "./run_plan.ts";
 
 /**
- * Runs one hook command; `runHook` from `hook_runner.ts` in production. The
- * queue passes the command, `env` and time limit from `QueueOptions.plan`, a `signal` that fires when the queue closes and stops waiting
- * for the hook, and `onSpawn`, which records the hook's process group. In the
- * result, `timedOut` counts as a failure; `aborted` (the queue closed)
- * requeues the delivery instead.
+ * Runs one hook command (`runHook` in production). A result `timedOut`
+ * counts as a failure; `aborted` (the queue closed) requeues the delivery.
  */
 export type HookRunner = (command: string, options: RunHookOptions) => Promise<HookRunResult>;
 
@@ -72,8 +68,6 @@ export interface QueueOptions {
   pollIntervalMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
-  /** Passed to the runner. */
-  outputLimitBytes?: number;
   /** How often to purge deliveries older than the store's retention, default 1 hour; 0 never. */
   purgeIntervalMs?: number;
   /** The clock, epoch milliseconds; for tests. */
@@ -161,27 +155,15 @@ export class QueueClosedError extends Error {
  * Check what {@linkcode QueueOptions} the queue is built with, once, before it starts.
  *
  * @param options the queue's options
- * @throws {TypeError} when `run` or `plan` is not a function
  * @throws {RangeError} when a limit or an endpoint's policy is invalid
  */
 export function checkQueueOptions(options: QueueOptions): void {
-  const positiveInteger = (name: string, value: unknown) => {
-    if (!Number.isInteger(value) || (value as number) < 1) {
+  const { maxConcurrent, pollIntervalMs = 1, purgeIntervalMs = 0 } = options;
+  for (const [name, value] of Object.entries({ maxConcurrent, pollIntervalMs })) {
+    if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(`createQueue: ${name} must be a positive integer: got ${value}`);
     }
-  };
-  const nonNegative = (name: string, value: unknown) =>
-    checkNonNegative("createQueue", name, value);
-  if (typeof options.run !== "function") throw new TypeError("createQueue: run must be a function");
-  if (typeof options.plan !== "function") {
-    throw new TypeError("createQueue: plan must be a function");
   }
-  positiveInteger("maxConcurrent", options.maxConcurrent);
-  if (options.pollIntervalMs !== undefined) {
-    positiveInteger("pollIntervalMs", options.pollIntervalMs);
-  }
-  if (options.purgeIntervalMs !== undefined) {
-    nonNegative("purgeIntervalMs", options.purgeIntervalMs);
-  }
+  checkNonNegative("createQueue", "purgeIntervalMs", purgeIntervalMs);
   for (const [name, policy] of options.endpoints) checkEndpointPolicy("createQueue", name, policy);
 }

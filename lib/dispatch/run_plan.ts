@@ -1,9 +1,8 @@
 /**
- * What a delivery runs, read from the configuration at one moment: when its
- * run starts. At accept hookd only decides whether there is a hook; the
- * command, time limit, environment, fields and filter are those configured
- * when the run starts (after a reload, the new ones), as a replay promises.
- * The body is parsed once here, for the filter and the fields together.
+ * What a delivery runs, read from the configuration when its run starts: at
+ * accept hookd only decides whether there is a hook; the command, time limit,
+ * environment, fields and filter are those configured when the run starts, as
+ * a replay promises.
  *
  * @module
  */

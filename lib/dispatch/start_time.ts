@@ -1,13 +1,8 @@
 /**
- * When processes started, as wall-clock time: how the next start tells a
- * crashed daemon's hook group from an unrelated process that reuses its id.
- * Read only at start-up, never per hook: the hook runner records the time
- * just before its spawn instead.
- *
- * Deno refuses every path under `/proc` to a process without `--allow-all`
- * (an unrestricted `--allow-run` is not enough), so one `/bin/sh` reads field
- * 22 of `/proc/<pid>/stat` (clock ticks since boot) for every pid asked, and
- * `btime` (the boot time, whole seconds) from `/proc/stat`.
+ * When processes started: how the next start tells a crashed daemon's hook
+ * group from an unrelated process that reuses its id. Deno refuses `/proc`
+ * without `--allow-all`, so one `/bin/sh` reads field 22 of `/proc/<pid>/stat`
+ * (ticks since boot) for every pid, and `btime` from `/proc/stat`.
  *
  * @module
  */
