@@ -9,7 +9,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseCommandLine, USAGE } from "./lib/cli/command_line.ts";
+import { parseCommandLine, runCommand, USAGE } from "./lib/cli/mod.ts";
 import { describeConfig, hookPathWarnings, loadConfig, problemsOf } from "./lib/config/mod.ts";
 
 /**
@@ -49,32 +49,11 @@ export async function main(args: string[]): Promise<number> {
         const { serve } = await import("./lib/daemon.ts");
         return await serve(config, { env, envFile: cli.envFile, version: denoJson.version });
       }
-      case "sign":
-      case "send": {
-        const { runSignCommand } = await import("./lib/cli/sign.ts");
-        const { output, code } = await runSignCommand(cli, config);
-        console.log(output);
-        return code;
-      }
-      case "tail": {
-        const { runTailCommand } = await import("./lib/cli/tail.ts");
-        return await runTailCommand(cli, config);
-      }
-      case "show":
-        if (cli.follow) {
-          // The words of the run's last line are the daemon's: one endLine for stream and CLI.
-          const [{ endLine }, { followDelivery }] = await Promise.all([
-            import("./lib/http/mod.ts"),
-            import("./lib/cli/follow_output.ts"),
-          ]);
-          return await followDelivery(cli.args[0], config, { endLine });
-        }
-      // falls through
       default: {
-        const { runDeliveryCommand } = await import("./lib/cli/deliveries.ts");
-        const { output, code } = await runDeliveryCommand(cli, config);
-        (code === 0 ? console.log : console.error)(output);
-        return code;
+        // show --follow words the run's last line as the daemon does: one endLine for stream and CLI.
+        const follow = cli.command === "show" && cli.follow;
+        const endLine = follow ? (await import("./lib/http/mod.ts")).endLine : undefined;
+        return await runCommand(cli, config, { endLine });
       }
     }
   } catch (error) {

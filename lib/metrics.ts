@@ -12,7 +12,7 @@
 
 import type { Metric, Registry } from "prom-client";
 import { cpuUsage } from "node:process";
-import type { VerifyOutcome } from "./verify/types.ts";
+import type { VerifyOutcome } from "./verify/mod.ts";
 import type { StoreStats } from "./store/mod.ts";
 
 /**

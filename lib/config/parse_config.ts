@@ -28,8 +28,7 @@ import { parseRateLimit, type RateLimitSpec } from "./rate_limit_spec.ts";
 import { parseStoreSettings, STORE_SETTINGS, type StoreSettings } from "./store_setting.ts";
 import { adminAccessProblems, weakSecretProblems } from "./secret_strength.ts";
 import * as secretFiles from "./secret_files.ts";
-import { PROVIDERS } from "../verify/mod.ts";
-import type { EndpointSettings, SettingSpec } from "../verify/types.ts";
+import { type EndpointSettings, PROVIDERS, type SettingSpec } from "../verify/mod.ts";
 
 type ConfigSources = secretFiles.ConfigSources;
 

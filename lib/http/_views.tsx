@@ -15,7 +15,7 @@ import { CSRF_FIELD } from "./_csrf.ts";
 import { STYLE_PATH } from "./_style.ts";
 import { SCRIPT_PATH } from "./_live_script.ts";
 import { isSecretName } from "../log/mod.ts";
-import { nestedDeeperThan } from "../verify/json_depth.ts";
+import { nestedDeeperThan } from "../verify/mod.ts";
 
 /** The list's filters, from the query string (checked); `before`: the id the page starts after. */
 export interface ListQuery {

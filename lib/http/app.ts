@@ -24,7 +24,7 @@ import type { RequestObservation, RequestOutcome } from "../metrics.ts";
 import { type Accept, credentialHeaders, type HookOutput, storedHeaders } from "./intake.ts";
 import { requestLog } from "../log/mod.ts";
 import { type RateLimiter, rateLimitKey } from "./rate_limit.ts";
-import type { Accepted, Verify } from "../verify/types.ts";
+import type { Accepted, Verify } from "../verify/mod.ts";
 import { type OutputSource, plainOutputResponse } from "./output_stream.ts";
 
 /** An endpoint ready to serve: its resolved settings and its verify function (keys imported). */

@@ -50,6 +50,7 @@ import { woocommerce } from "./woocommerce.ts";
 import { zoom } from "./zoom.ts";
 
 export type * from "./types.ts";
+export { nestedDeeperThan } from "./json_depth.ts";
 
 /** Every provider, by the name written in `HOOKD_<NAME>_PROVIDER`. */
 export const PROVIDERS: ReadonlyMap<string, Provider> = new Map(
