@@ -11,7 +11,6 @@
  */
 
 import type { Metric, Registry } from "prom-client";
-import { cpuUsage } from "node:process";
 import type { VerifyOutcome } from "./verify/mod.ts";
 import type { StoreStats } from "./store/mod.ts";
 
@@ -208,7 +207,11 @@ function labelKey(endpoint: string, outcome: string): string {
 
 /** Import prom-client and build a registry whose families read `counts` at each scrape. */
 async function buildRegistry(counts: Counts): Promise<Registry> {
-  const { Counter, Gauge, Registry } = await import("prom-client");
+  // node:process with it: both only for a daemon that is scraped.
+  const [{ Counter, Gauge, Registry }, { cpuUsage }] = await Promise.all([
+    import("prom-client"),
+    import("node:process"),
+  ]);
   const registry = new Registry();
   const registers = [registry];
   // A counter set at each scrape to a total kept elsewhere: one number, or a map by label
