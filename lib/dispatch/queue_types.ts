@@ -64,7 +64,7 @@ export interface QueueOptions {
   endpoints: ReadonlyMap<string, EndpointPolicy>;
   /** Where the runner writes payload files. */
   payloadDir: string;
-  /** How often to look for work another process queued, default 1000 ms (5× that while idle). */
+  /** How often to look for work another process queued, default 1000 ms (30× that while idle). */
   pollIntervalMs?: number;
   /** Passed to the runner. */
   killGraceMs?: number;
