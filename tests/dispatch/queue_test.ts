@@ -535,13 +535,21 @@ Deno.test("an idle queue polls thirty times slower than a busy one, and sets no 
     return originalInterval(fn, ms);
   }) as typeof setInterval;
   const polls = () => delays.filter((d) => d > 0 && d < 3_600_000);
-  /** Resolves once a timer of `ms` has been set `times` times since `from`. */
+  /**
+   * Resolves once a timer of `ms` has been set `times` times since `from`; rejects once 20 more
+   * timers than that were set without it (the poll keeps setting timers, so a wrong interval fails
+   * the step instead of hanging the test).
+   */
   const scheduled = (ms: number, times: number, from = 0) =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
       const check = () => {
-        if (delays.slice(from).filter((d) => d === ms).length >= times) {
+        const since = delays.slice(from);
+        if (since.filter((d) => d === ms).length >= times) {
           onSchedule = () => {};
           resolve();
+        } else if (since.length > times + 20) {
+          onSchedule = () => {};
+          reject(new Error(`no ${times} timers of ${ms} ms among ${since.join(", ")}`));
         }
       };
       onSchedule = check;
