@@ -107,17 +107,6 @@ async function readBounded(
   declared: number | undefined,
 ): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
-  if (declared !== undefined) {
-    const body = await readDeclared(request, timeoutMs);
-    // Only a request built in-process can get here with more or fewer bytes than it declared.
-    if (body.byteLength > maxBytes) throw tooLarge(maxBytes);
-    if (body.byteLength !== declared) {
-      throw new HttpError(400, "Body length does not match Content-Length", {
-        outcome: "rejected.malformed",
-      });
-    }
-    return body;
-  }
   const reader = request.body.getReader();
   // Most bodies arrive in one read, kept as it is. Later reads are copied into one buffer,
   // never kept: each is a view of its own 64 KiB buffer, and 100,000 one-byte chunks kept as a
@@ -157,30 +146,14 @@ async function readBounded(
     clearTimeout(timer);
     reader.releaseLock();
   }
-  return buffer?.subarray(0, total) ?? first ?? new Uint8Array(0);
-}
-
-/**
- * A body with a declared length, at most the limit: Deno's HTTP server
- * frames the body by that length and never hands over more, so it can be
- * read whole in one native call, the cheapest way there is. (A `Request`
- * built in-process is not framed: its length is checked once read.)
- */
-async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8Array> {
-  const reading = request.bytes();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(tooSlow(timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([reading, late]);
-  } catch (error) {
-    // After a 408 the read still runs until the connection closes: nobody waits for it.
-    reading.catch(() => {});
-    throw error instanceof HttpError ? error : incomplete(error);
-  } finally {
-    clearTimeout(timer);
+  // Deno's HTTP server frames a body by its Content-Length; only a Request built in-process can
+  // end with fewer bytes than it declared.
+  if (declared !== undefined && total !== declared) {
+    throw new HttpError(400, "Body length does not match Content-Length", {
+      outcome: "rejected.malformed",
+    });
   }
+  return buffer?.subarray(0, total) ?? first ?? new Uint8Array(0);
 }
 
 /** A new buffer with the `used` bytes of `old`: room for `wanted` or twice `used`, ≤ `max`. */
