@@ -45,7 +45,7 @@ import {
   unlessSignedId,
   withAction,
 } from "./_payload.ts";
-import { checkTimestamp, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
+import { checkTimestamp, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** What one body-signing sender is: its signature header and where it names deliveries. */
 export interface BodySender {
@@ -252,7 +252,7 @@ export function bodyHmacProvider(sender: BodySender): Provider {
       ...sender.settings,
     },
     async create(endpoint) {
-      const tolerance = sender.timestampField ? readDuration(endpoint, "TOLERANCE", "5m") : 0;
+      const tolerance = sender.timestampField ? toleranceOf(endpoint) : 0;
       const covered = sender.covers?.(endpoint) ?? ((_url, body) => body);
       const keys = await importHubKeys(endpoint.secrets, hashes(sender));
       const verify: Verify = (input) =>

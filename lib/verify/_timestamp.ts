@@ -40,27 +40,6 @@ export function toleranceOf(endpoint: EndpointSettings): number {
 }
 
 /**
- * A duration setting in milliseconds, as {@linkcode toleranceOf} but with
- * `parseDuration`'s own reason in the refusal (GitLab, body-signing senders).
- *
- * @throws {Error} naming the variable when the value is not a duration
- */
-export function readDuration(
-  endpoint: EndpointSettings,
-  suffix: string,
-  fallback: string,
-): number {
-  const value = endpoint.settings[suffix] ?? fallback;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new Error(
-      `${endpoint.prefix}${suffix} is not a valid duration: ${(error as Error).message}`,
-    );
-  }
-}
-
-/**
  * Read a timestamp as senders write it: whole seconds since the epoch, in
  * decimal digits only (`Number()` would also take `0x10`, `1e9` or ` 12`);
  * `NaN` for anything else.

@@ -22,7 +22,7 @@ import {
 } from "./_payload.ts";
 import { matchToken, prepareTokenCheck, type TokenCheck } from "./token.ts";
 import { decodeStandardSecret, secretVariable, standard, v1Signatures } from "./standard.ts";
-import { checkTimestamp, parseSeconds, readDuration, TOLERANCE_SETTING } from "./_timestamp.ts";
+import { checkTimestamp, parseSeconds, TOLERANCE_SETTING, toleranceOf } from "./_timestamp.ts";
 
 /** The prefix that marks a signing token. */
 const SIGNING_PREFIX = "whsec_";
@@ -35,7 +35,7 @@ interface GitlabCheck {
 }
 
 async function prepareGitlab(endpoint: EndpointSettings): Promise<GitlabCheck> {
-  const toleranceMs = readDuration(endpoint, "TOLERANCE", "5m");
+  const toleranceMs = toleranceOf(endpoint);
   const tokens: string[] = [];
   const tokenIndexes: number[] = [];
   const keys: Uint8Array[] = [];

@@ -95,6 +95,6 @@ Deno.test("linear verify() holds webhookTimestamp to the replay window", async (
 Deno.test("linear create() names TOLERANCE when it is not a duration", async () => {
   await assert.rejects(
     linear.create(endpointFor(linear, ["s"], { TOLERANCE: "5 minutes" })),
-    /HOOKD_LINEAR_TOLERANCE is not a valid duration/,
+    /HOOKD_LINEAR_TOLERANCE is "5 minutes", not a duration/,
   );
 });
