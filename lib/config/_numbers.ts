@@ -5,18 +5,8 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
+import { durationProblem, parseDuration } from "./duration.ts";
 import { MAX_TIMER_MS } from "./limits.ts";
-
-/** `is "…", not a duration: …` for a value {@linkcode parseDuration} refuses, else `undefined`. */
-export function durationProblem(value: string): string | undefined {
-  try {
-    parseDuration(value);
-    return undefined;
-  } catch {
-    return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
-  }
-}
 
 /** As {@linkcode durationProblem}, and above 0 and at most what a timer can wait (about 24 days). */
 export function timeoutProblem(value: string): string | undefined {

@@ -45,6 +45,20 @@ export function parseDuration(text: string): number {
 }
 
 /**
+ * The one refusal of a duration setting, worded to follow the variable's name.
+ *
+ * @returns `is "…", not a duration: …` for a value {@linkcode parseDuration} refuses, else `undefined`
+ */
+export function durationProblem(value: string): string | undefined {
+  try {
+    parseDuration(value);
+    return undefined;
+  } catch {
+    return `is "${value}", not a duration: write e.g. 300s, 5m, 2h or 7d`;
+  }
+}
+
+/**
  * Format milliseconds the way the env file writes them, in the largest
  * unit that divides it exactly.
  *

@@ -11,11 +11,10 @@ import { closest, distance } from "fastest-levenshtein/esm/mod.js";
 import { ConfigError } from "./config_error.ts";
 import { type Listen, parseHostNames, parseListen, parsePublicListen } from "./listen.ts";
 import { type AddressList, parseAddressList } from "./address_list.ts";
-import { formatDuration, parseDuration } from "./duration.ts";
+import { durationProblem, formatDuration, parseDuration } from "./duration.ts";
 import { DEFAULT_RETENTION_MS } from "./limits.ts";
 import {
   countProblem,
-  durationProblem,
   globalDuration,
   positiveInt,
   positiveProblem,

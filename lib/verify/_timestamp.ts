@@ -6,21 +6,14 @@
  */
 
 import type { EndpointSettings, Rejected, SettingSpec } from "./types.ts";
-import { parseDuration } from "../config/duration.ts";
+import { durationProblem, parseDuration } from "../config/duration.ts";
 import { unauthorized } from "./_payload.ts";
 
 /** The `TOLERANCE` setting every timestamped provider reads. */
 export const TOLERANCE_SETTING: SettingSpec = {
   help: "how far a signed timestamp may be from now, either way, e.g. 5m",
   default: "5m",
-  validate(value) {
-    try {
-      parseDuration(value);
-      return undefined;
-    } catch {
-      return `is "${value}", not a duration: write e.g. 300s, 5m or 1h`;
-    }
-  },
+  validate: durationProblem,
 };
 
 /**
@@ -30,13 +23,9 @@ export const TOLERANCE_SETTING: SettingSpec = {
  */
 export function toleranceOf(endpoint: EndpointSettings): number {
   const value = endpoint.settings.TOLERANCE ?? TOLERANCE_SETTING.default!;
-  try {
-    return parseDuration(value);
-  } catch {
-    throw new Error(
-      `${endpoint.prefix}TOLERANCE is "${value}", not a duration: write e.g. 300s, 5m or 1h`,
-    );
-  }
+  const problem = durationProblem(value);
+  if (problem) throw new Error(`${endpoint.prefix}TOLERANCE ${problem}`);
+  return parseDuration(value);
 }
 
 /**
