@@ -7,37 +7,7 @@
  * @module
  */
 
-/** How a run ended, as a watcher is told at `end`. */
-export interface LiveRunEnd {
-  /** `succeeded`, `failed`, `timed_out`, `aborted`, … */
-  outcome: string;
-  /** The exit code; null after a signal or when the hook never ran. */
-  exitCode: number | null;
-  /** The signal that ended the hook, e.g. `SIGKILL`; null otherwise. */
-  signal: string | null;
-  /** Whether the hook ran past its time limit. */
-  timedOut: boolean;
-  /** How long it ran, milliseconds. */
-  durationMs: number;
-  /** The delivery's state now: `done`, `failed`, or `queued` when a retry is due. */
-  state: string;
-}
-
-/** What a run has written so far, the same shape for a live run and a stored one. */
-export interface OutputSnapshot {
-  /** The run's attempt number (1 for the first run, 2 for the first retry, …). */
-  attempt: number;
-  /** The first `limitBytes` of stdout, decoded as UTF-8. */
-  stdout: string;
-  /** The first `limitBytes` of stderr, decoded as UTF-8. */
-  stderr: string;
-  /** stdout went past the bound. */
-  stdoutTruncated: boolean;
-  /** stderr went past the bound. */
-  stderrTruncated: boolean;
-  /** Set once the run has ended and is recorded. */
-  end?: LiveRunEnd;
-}
+import type { OutputEnd, OutputSnapshot } from "../store/mod.ts";
 
 /** A running delivery's output, as one watcher sees it. */
 export interface LiveRun {
@@ -57,7 +27,7 @@ class Run implements LiveRun {
   #kept = { stdout: 0, stderr: 0 };
   #truncated = { stdout: false, stderr: false };
   #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  #end: LiveRunEnd | undefined;
+  #end: OutputEnd | undefined;
   #wakers = new Set<() => void>();
 
   constructor(attempt: number, limit: number) {
@@ -87,7 +57,7 @@ class Run implements LiveRun {
     this.#wake();
   }
 
-  finish(end: LiveRunEnd): void {
+  finish(end: OutputEnd): void {
     if (this.#end) return;
     for (const stream of ["stdout", "stderr"] as const) {
       if (!this.#truncated[stream]) this.#text[stream] += this.#decoders[stream].decode();
@@ -196,7 +166,7 @@ export class LiveOutput {
    * @param id the delivery
    * @param end how it ended (the queue's `run-end` event will do; `timedOut` is read from `outcome`)
    */
-  end(id: string, end: Omit<LiveRunEnd, "timedOut">): void {
+  end(id: string, end: Omit<OutputEnd, "timedOut">): void {
     const run = this.#runs.get(id);
     if (!run) return;
     this.#runs.delete(id);

@@ -11,7 +11,7 @@
 export { type HookRunResult, runHook, type RunHookOptions } from "./hook_runner.ts";
 export { planRun } from "./run_plan.ts";
 export { endOrphanedRuns, type OrphanedRuns } from "./orphans.ts";
-export { LiveOutput, type OutputSnapshot } from "./live_output.ts";
+export { LiveOutput } from "./live_output.ts";
 export { spawnProblem } from "./_libc.ts";
 export { choosePayloadDir } from "./_payload_file.ts";
 export type { EndpointPolicy } from "./policy.ts";

@@ -10,37 +10,7 @@
 
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
-import type { DeliveryDetail, Store } from "../store/mod.ts";
-
-/** How a run ended, as `end` reports it. */
-export interface OutputEnd {
-  /** `succeeded`, `failed`, `timed_out`, `aborted`, … or null when the delivery never ran. */
-  outcome: string | null;
-  /** The exit code; null after a signal or when the hook never ran. */
-  exitCode: number | null;
-  /** The signal that ended the hook; null otherwise. */
-  signal: string | null;
-  /** Whether the hook ran past its time limit. */
-  timedOut: boolean;
-  /** How long it ran, milliseconds; null when it never ran. */
-  durationMs: number | null;
-  /** The delivery's state now (`queued` when a retry is due). */
-  state: string;
-}
-
-/**
- * What a run (attempt number `attempt`) has written so far, each stream
- * bounded and flagged when it went past the bound; `end` is set once the run
- * has ended and is recorded (lib/dispatch/live_output.ts provides it).
- */
-export interface OutputSnapshot {
-  attempt: number;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  end?: OutputEnd;
-}
+import type { DeliveryDetail, OutputEnd, OutputSnapshot, Store } from "../store/mod.ts";
 
 /** Where the output comes from: the daemon wires its live hub and its store. */
 export interface OutputSource {

@@ -251,6 +251,37 @@ export interface RunEnd extends
   error?: string;
 }
 
+/** How a run ended, as a watcher of its output is told (the admin stream, `hookd show --follow`). */
+export interface OutputEnd {
+  /** `succeeded`, `failed`, `timed_out`, `aborted`, … or null when the delivery never ran. */
+  outcome: string | null;
+  /** The exit code; null after a signal or when the hook never ran. */
+  exitCode: number | null;
+  /** The signal that ended the hook, e.g. `SIGKILL`; null otherwise. */
+  signal: string | null;
+  /** Whether the hook ran past its time limit. */
+  timedOut: boolean;
+  /** How long it ran, milliseconds; null when it never ran. */
+  durationMs: number | null;
+  /** The delivery's state now (`queued` when a retry is due). */
+  state: string;
+}
+
+/**
+ * What a run has written so far, the same shape for a live run and a stored
+ * one: each stream bounded and flagged when it went past the bound; `end` is
+ * set once the run has ended and is recorded.
+ */
+export interface OutputSnapshot {
+  /** The run's attempt number (1 for the first run, 2 for the first retry, …). */
+  attempt: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  end?: OutputEnd;
+}
+
 /** Where a delivery goes after a run. */
 export type NextState =
   | { state: "done" | "failed" | "ignored" }
