@@ -11,30 +11,19 @@ import { constants } from "node:os";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { Config } from "../config/mod.ts";
 import { writeTo } from "./_write.ts";
-import { openConfiguredStore, type RunRecord, StoreMissingError } from "../store/mod.ts";
+import {
+  openConfiguredStore,
+  type OutputEnd,
+  type RunRecord,
+  StoreMissingError,
+} from "../store/mod.ts";
 
 type Resolved = Required<Omit<FollowOutputOptions, "signal">> & Pick<FollowOutputOptions, "signal">;
-
-/** How a run ended, as the stream's `end` event carries it. */
-export interface RunEnd {
-  /** `succeeded`, `failed`, `timed_out`, `aborted`, … or null when the delivery never ran. */
-  outcome: string | null;
-  /** The exit code; null after a signal or when the hook never ran. */
-  exitCode: number | null;
-  /** The signal that ended the hook; null otherwise. */
-  signal: string | null;
-  /** Whether the hook ran past its time limit. */
-  timedOut: boolean;
-  /** How long it ran, milliseconds; null when it never ran. */
-  durationMs: number | null;
-  /** The delivery's state now. */
-  state: string;
-}
 
 /** Where the output goes, and the last line's words. */
 export interface FollowOutputOptions {
   /** The line that says how the run ended (the daemon's `endLine`, so both say it alike). */
-  endLine(end: RunEnd): string;
+  endLine(end: OutputEnd): string;
   /** Receives the hook's stdout; default stdout. */
   stdout?(text: string): Promise<void>;
   /** Receives the hook's stderr and hookd's own lines; default stderr. */
@@ -57,7 +46,7 @@ export interface FollowOutputOptions {
  * assert.equal(exitCodeOf({ ...end, timedOut: true }), 124);
  * ```
  */
-export function exitCodeOf(end: RunEnd): number {
+export function exitCodeOf(end: OutputEnd): number {
   if (end.timedOut) return 124;
   if (end.exitCode !== null) return end.exitCode;
   if (end.signal !== null) {
@@ -66,7 +55,7 @@ export function exitCodeOf(end: RunEnd): number {
   return 1;
 }
 
-function storedEnd(run: RunRecord | undefined, state: string): RunEnd {
+function storedEnd(run: RunRecord | undefined, state: string): OutputEnd {
   return {
     outcome: run?.outcome ?? null,
     exitCode: run?.exitCode ?? null,
@@ -216,7 +205,7 @@ async function followStream(
           await own(`hookd: the daemon could not follow the run: ${message.data}`);
           return 1;
         case "end": {
-          const end = JSON.parse(message.data) as RunEnd;
+          const end = JSON.parse(message.data) as OutputEnd;
           await own(options.endLine(end));
           return exitCodeOf(end);
         }

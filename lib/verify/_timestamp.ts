@@ -23,9 +23,11 @@ export const TOLERANCE_SETTING: SettingSpec = {
  */
 export function toleranceOf(endpoint: EndpointSettings): number {
   const value = endpoint.settings.TOLERANCE ?? TOLERANCE_SETTING.default!;
-  const problem = durationProblem(value);
-  if (problem) throw new Error(`${endpoint.prefix}TOLERANCE ${problem}`);
-  return parseDuration(value);
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new Error(`${endpoint.prefix}TOLERANCE ${durationProblem(value)}`);
+  }
 }
 
 /**
